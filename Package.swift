@@ -1,0 +1,41 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Release builds need AVX2/FMA for SIMD kernels (see shared stack notes); safe on every target machine here.
+let fastMath: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=x86-64-v3"])]
+
+let package = Package(
+    name: "Pleat",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "pleat", targets: ["pleat"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries from Debian, found through pkg-config.
+        .systemLibrary(name: "CLibPQ", path: "Sources/CLibPQ", pkgConfig: "libpq",
+                       providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
+                       providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+
+        // Stages, lowest first: each depends only on the ones above it in this list.
+        .target(name: "PleatCore", swiftSettings: fastMath),
+        .target(name: "PleatStorage", dependencies: ["PleatCore", "CLibPQ"], swiftSettings: fastMath),
+        .target(name: "PleatIngest", dependencies: ["PleatCore", "PleatStorage"], swiftSettings: fastMath),
+        .executableTarget(
+            name: "pleat",
+            dependencies: [
+                "PleatCore", "PleatStorage", "PleatIngest",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: fastMath),
+
+        .testTarget(name: "PleatCoreTests", dependencies: ["PleatCore"]),
+        .testTarget(name: "PleatStorageTests", dependencies: ["PleatStorage"]),
+        .testTarget(name: "PleatIngestTests", dependencies: ["PleatIngest", "PleatStorage"]),
+    ]
+)

@@ -1,0 +1,21 @@
+/// The interaction log formats `pleat ingest` reads.
+public enum InteractionFormat: String, CaseIterable, Sendable, Codable {
+    /// Comma-separated with a header row; RFC 4180 quoting.
+    case csv
+    /// Tab-separated with a header row.
+    case tsv
+    /// One JSON object per line.
+    case jsonl
+    /// MovieLens `ratings.dat` (`user::item::rating::time`) or `u.data` (tab-separated, same columns).
+    case movielens
+    /// RecBole atomic `.inter` file: tab-separated, typed header such as `user_id:token`.
+    case recbole
+    /// Plain `user item` lines in chronological order, no time column: file order is the time order.
+    case pairs
+
+    /// Whether the first record names the columns.
+    var hasHeader: Bool { [.csv, .tsv, .recbole].contains(self) }
+
+    /// Whether times come from the line number rather than a column.
+    var usesOrdinalTime: Bool { self == .pairs }
+}

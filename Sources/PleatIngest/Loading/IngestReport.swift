@@ -1,0 +1,29 @@
+/// What one ingest did; printed as a table, or as one JSON line with `--json`.
+public struct IngestReport: Codable, Sendable {
+    public enum Status: String, Codable, Sendable {
+        /// Stored.
+        case committed
+        /// Too many bad rows: the batch and its rejected rows are recorded, no interactions stored.
+        case aborted
+        /// A committed batch already holds the same file(s); nothing was done.
+        case alreadyIngested = "already_ingested"
+    }
+
+    public var status: Status
+    public var batchId: Int?
+    public var source: String
+    public var sha256: String
+    public var rowsRead = 0
+    public var rowsLoaded = 0
+    public var rowsRejected = 0
+    public var duplicates = 0
+    public var newUsers = 0
+    public var newItems = 0
+    public var itemsDescribed = 0
+    public var itemRowsRejected = 0
+    public var rejectsByKind: [String: Int] = [:]
+    public var seconds = 0.0
+    public var message: String?
+
+    public var rowsPerSecond: Double { seconds > 0 ? Double(rowsRead) / seconds : 0 }
+}

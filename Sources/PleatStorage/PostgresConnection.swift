@@ -1,0 +1,147 @@
+import CLibPQ
+import Foundation
+
+/// One libpq connection. Not thread-safe: use one per thread of work.
+///
+/// Pleat talks to PostgreSQL through libpq directly: it is the fastest bulk path (binary COPY) and
+/// costs seconds to build, where a pure-Swift driver costs minutes on every clean CI run.
+public final class PostgresConnection {
+    private let handle: OpaquePointer
+
+    /// Connects with a libpq connection string or a `postgresql://` URL.
+    public init(url: String) throws {
+        guard let conn = PQconnectdb(url) else { throw PostgresError("out of memory creating connection") }
+        guard PQstatus(conn) == CONNECTION_OK else {
+            let message = String(cString: PQerrorMessage(conn))
+            PQfinish(conn)
+            throw PostgresError("cannot connect to PostgreSQL (\(Self.redacted(url))): \(message)")
+        }
+        handle = conn
+        try execute("SET client_min_messages = warning")
+    }
+
+    deinit { PQfinish(handle) }
+
+    /// Runs one or more statements that return no rows we need.
+    @discardableResult
+    public func execute(_ sql: String) throws -> Int {
+        let result = try QueryResult(PQexec(handle, sql), connection: handle)
+        return result.affectedRows
+    }
+
+    /// Runs one statement with text parameters (`$1`, `$2`, …); `nil` is SQL NULL.
+    public func query(_ sql: String, _ parameters: [String?] = []) throws -> QueryResult {
+        let cStrings = parameters.map { $0.map { strdup($0) } ?? nil }
+        defer { cStrings.forEach { free($0) } }
+        let pointers = cStrings.map { UnsafePointer<CChar>($0) }
+        let raw = pointers.withUnsafeBufferPointer { buffer in
+            PQexecParams(handle, sql, Int32(parameters.count), nil, buffer.baseAddress, nil, nil, 0)
+        }
+        return try QueryResult(raw, connection: handle)
+    }
+
+    /// Runs `body` inside BEGIN/COMMIT, rolling back if it throws.
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        try execute("BEGIN")
+        do {
+            let value = try body()
+            try execute("COMMIT")
+            return value
+        } catch {
+            _ = try? execute("ROLLBACK")
+            throw error
+        }
+    }
+
+    // MARK: COPY
+
+    /// Streams rows into the server with `COPY … FROM STDIN`; `body` sends data through the writer.
+    public func copyIn(_ copyStatement: String, _ body: (CopyInWriter) throws -> Void) throws -> Int {
+        let start = try QueryResult(PQexec(handle, copyStatement), connection: handle, expecting: PGRES_COPY_IN)
+        _ = start
+        let writer = CopyInWriter(handle: handle)
+        do {
+            try body(writer)
+            try writer.flushBuffer()
+        } catch {
+            PQputCopyEnd(handle, "aborted by client: \(error)")
+            _ = try? QueryResult(PQgetResult(handle), connection: handle)
+            drainResults()
+            throw error
+        }
+        guard PQputCopyEnd(handle, nil) == 1 else { throw lastError("COPY end") }
+        let result = try QueryResult(PQgetResult(handle), connection: handle)
+        drainResults()
+        return result.affectedRows
+    }
+
+    /// Reads rows out of the server with `COPY … TO STDOUT`, calling `body` for each data chunk (one row
+    /// per chunk in text format).
+    public func copyOut(_ copyStatement: String, _ body: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
+        _ = try QueryResult(PQexec(handle, copyStatement), connection: handle, expecting: PGRES_COPY_OUT)
+        var buffer: UnsafeMutablePointer<CChar>? = nil
+        while true {
+            let length = PQgetCopyData(handle, &buffer, 0)
+            if length == -1 { break }
+            if length == -2 { throw lastError("COPY out") }
+            defer { PQfreemem(buffer) }
+            try buffer!.withMemoryRebound(to: UInt8.self, capacity: Int(length)) {
+                try body(UnsafeBufferPointer(start: $0, count: Int(length)))
+            }
+        }
+        _ = try QueryResult(PQgetResult(handle), connection: handle)
+        drainResults()
+    }
+
+    private func drainResults() {
+        while let next = PQgetResult(handle) { PQclear(next) }
+    }
+
+    func lastError(_ context: String) -> PostgresError {
+        PostgresError("\(context): \(String(cString: PQerrorMessage(handle)))")
+    }
+
+    /// The URL with any password replaced, for error messages.
+    static func redacted(_ url: String) -> String {
+        url.replacingOccurrences(of: #":[^:@/]+@"#, with: ":***@", options: .regularExpression)
+    }
+}
+
+extension PostgresConnection {
+    /// Streams a `COPY … TO STDOUT (FORMAT binary)` result row by row; each field is its raw binary
+    /// value (big-endian numbers, UTF-8 text) or nil for NULL. Buffers are valid during the call only.
+    public func copyOutBinary(_ copyStatement: String, _ row: ([UnsafeBufferPointer<UInt8>?]) throws -> Void) throws {
+        var headerPending = true
+        var fields: [UnsafeBufferPointer<UInt8>?] = []
+        try copyOut(copyStatement) { chunk in
+            var p = 0
+            if headerPending {
+                headerPending = false
+                // Signature (11), flags (4), header extension length (4) + extension.
+                let extensionLength = Int(chunk.loadBigEndian(Int32.self, at: 15))
+                p = 19 + extensionLength
+            }
+            while p < chunk.count {
+                let count = Int(chunk.loadBigEndian(Int16.self, at: p))
+                p += 2
+                if count == -1 { return }  // trailer
+                fields.removeAll(keepingCapacity: true)
+                for _ in 0..<count {
+                    let length = Int(chunk.loadBigEndian(Int32.self, at: p))
+                    p += 4
+                    if length < 0 { fields.append(nil); continue }
+                    fields.append(UnsafeBufferPointer(rebasing: chunk[p..<(p + length)]))
+                    p += length
+                }
+                try row(fields)
+            }
+        }
+    }
+}
+
+extension UnsafeBufferPointer where Element == UInt8 {
+    /// A big-endian integer at a byte offset (unaligned).
+    @inline(__always) public func loadBigEndian<T: FixedWidthInteger>(_ type: T.Type, at offset: Int = 0) -> T {
+        T(bigEndian: UnsafeRawBufferPointer(self).loadUnaligned(fromByteOffset: offset, as: T.self))
+    }
+}

@@ -1,0 +1,73 @@
+import ArgumentParser
+import PleatStorage
+
+/// `pleat db …`: the local PostgreSQL cluster and schema migrations.
+struct DB: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "db",
+        abstract: "Manage the PostgreSQL database: a private local cluster, and schema migrations.",
+        subcommands: [Start.self, Stop.self, Status.self, Migrate.self])
+
+    struct Start: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create (if needed) and start the private cluster under $PLEAT_HOME/postgres. Idempotent.")
+        @OptionGroup var global: GlobalOptions
+
+        func run() throws {
+            switch global.database {
+            case .external(let url):
+                print("DATABASE_URL is set: using that server (\(url.split(separator: "@").last ?? "")); no local cluster started")
+            case .local(let cluster):
+                let outcome = try cluster.start()
+                print(outcome == .alreadyRunning ? "already running" : "started", "PostgreSQL at", cluster.socketDirectory.path)
+                print("url:", cluster.url)
+            }
+        }
+    }
+
+    struct Stop: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop the private cluster.")
+        @OptionGroup var global: GlobalOptions
+
+        func run() throws {
+            guard case .local(let cluster) = global.database else {
+                print("DATABASE_URL is set: Pleat does not manage that server"); return
+            }
+            let wasRunning = cluster.isRunning()
+            try cluster.stop()
+            print(wasRunning ? "stopped" : "not running")
+        }
+    }
+
+    struct Status: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show where the database is and which migrations are pending.")
+        @OptionGroup var global: GlobalOptions
+
+        func run() throws {
+            let location = global.database
+            if case .local(let cluster) = location {
+                print("local cluster:", cluster.directory.path, cluster.isRunning() ? "(running)" : "(stopped)")
+                guard cluster.isRunning() else { throw ExitCode(1) }
+            } else {
+                print("external server from DATABASE_URL")
+            }
+            let db = try location.connect()
+            let migrator = Migrator(migrations: try Migration.load(from: try Migration.locateDirectory()))
+            let pending = try migrator.pending(db)
+            print(pending.isEmpty ? "schema up to date" : "pending migrations: " + pending.map { "\($0.version)_\($0.name)" }.joined(separator: ", "))
+        }
+    }
+
+    struct Migrate: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Apply pending migrations from migrations/ in order.")
+        @OptionGroup var global: GlobalOptions
+
+        func run() throws {
+            let directory = try Migration.locateDirectory()
+            let migrator = Migrator(migrations: try Migration.load(from: directory))
+            let outcome = try migrator.migrate(try global.database.connect())
+            for migration in outcome.applied { print("applied \(migration.version)_\(migration.name)") }
+            print(outcome.applied.isEmpty ? "schema up to date (\(outcome.alreadyApplied) applied)" : "\(outcome.applied.count) migration(s) applied")
+        }
+    }
+}
