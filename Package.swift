@@ -34,8 +34,10 @@ let package = Package(
             ],
             swiftSettings: fastMath),
 
+        // A real PostgreSQL for tests (a throwaway local cluster); used only by test targets.
+        .target(name: "PleatTestSupport", dependencies: ["PleatStorage"]),
         .testTarget(name: "PleatCoreTests", dependencies: ["PleatCore"]),
-        .testTarget(name: "PleatStorageTests", dependencies: ["PleatStorage"]),
-        .testTarget(name: "PleatIngestTests", dependencies: ["PleatIngest", "PleatStorage"]),
+        .testTarget(name: "PleatStorageTests", dependencies: ["PleatStorage", "PleatTestSupport"]),
+        .testTarget(name: "PleatIngestTests", dependencies: ["PleatIngest", "PleatStorage", "PleatTestSupport"]),
     ]
 )

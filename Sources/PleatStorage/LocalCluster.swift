@@ -126,30 +126,9 @@ public struct LocalCluster: Sendable {
     /// Runs a server tool, as the `postgres` user when we are root; throws with its output on failure.
     @discardableResult
     private func run(_ executable: String, _ arguments: [String], asServerUser: Bool = true) throws -> String {
-        let process = Process()
         if asServerUser && Self.runsAsPostgresUser {
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-            process.arguments = ["-u", "postgres", "--", executable] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
+            return try Subprocess.run("/usr/sbin/runuser", ["-u", "postgres", "--", executable] + arguments)
         }
-        // Output goes to a file, not a pipe: a started server inherits the descriptors and would keep a
-        // pipe open forever.
-        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("pleat-pg-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: outputPath.path, contents: nil)
-        defer { try? FileManager.default.removeItem(at: outputPath) }
-        let output = try FileHandle(forWritingTo: outputPath)
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        try? output.close()
-        let text = (try? String(contentsOf: outputPath, encoding: .utf8)) ?? ""
-        guard process.terminationStatus == 0 else {
-            throw PostgresError("\((executable as NSString).lastPathComponent) failed (exit \(process.terminationStatus)): \(text)")
-        }
-        return text
+        return try Subprocess.run(executable, arguments)
     }
 }
