@@ -1,0 +1,69 @@
+import Foundation
+import XCTest
+import PleatIngest
+import PleatStorage
+import PleatTestSupport
+
+/// Re-ingesting adds nothing; an interrupted ingest leaves nothing and can simply be run again.
+final class IdempotencyTests: IngestTestCase {
+    func testSameFileTwiceIsReportedAsAlreadyIngested() throws {
+        let path = try write("a.csv", "user,item,time\nu1,i1,1\nu1,i2,2\n")
+        let first = try ingest(path, .csv)
+        let second = try ingest(path, .csv)
+        XCTAssertEqual(second.status, .alreadyIngested)
+        XCTAssertEqual(second.batchId, first.batchId)
+        XCTAssertEqual(try count("SELECT count(*) FROM interactions"), 2)
+        XCTAssertEqual(try count("SELECT count(*) FROM ingest_batches"), 1)
+    }
+
+    func testOverlappingFilesStoreEachEventOnce() throws {
+        let a = try write("a.csv", "user,item,time\nu1,i1,1\nu1,i2,2\nu2,i1,5\n")
+        let b = try write("b.csv", "user,item,time\nu1,i2,2\nu2,i1,5\nu2,i3,6\nu2,i3,6\n")
+        XCTAssertEqual(try ingest(a, .csv).rowsLoaded, 3)
+        let second = try ingest(b, .csv)
+        XCTAssertEqual(second.status, .committed)
+        XCTAssertEqual(second.rowsLoaded, 1)
+        XCTAssertEqual(second.duplicates, 3, "two seen before, one repeated inside the file")
+        XCTAssertEqual(try count("SELECT count(*) FROM interactions"), 4)
+        XCTAssertEqual(try history("u2").map(\.0), ["i1", "i3"])
+    }
+
+    func testKilledIngestLeavesNothingAndRerunCompletes() throws {
+        let pleat = TestDatabase.pleatExecutable
+        guard FileManager.default.isExecutableFile(atPath: pleat.path) else { throw XCTSkip("pleat not built at \(pleat.path)") }
+        var settings = SyntheticLog.Settings()
+        settings.users = 3_000
+        settings.medianEvents = 150
+        let csv = dir.appendingPathComponent("big.csv").path
+        let output = try SyntheticLog(settings: settings).write(interactions: csv, items: dir.appendingPathComponent("big.items.csv").path)
+        XCTAssertGreaterThan(output.events, 300_000)
+
+        func runPleat(killAfter: TimeInterval?) throws -> Int32 {
+            let process = Process()
+            process.executableURL = pleat
+            process.arguments = ["ingest", csv, "--format", "csv", "--json"]
+            process.environment = ProcessInfo.processInfo.environment.merging(["PLEAT_DATABASE_URL": url]) { $1 }
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            if let killAfter {
+                Thread.sleep(forTimeInterval: killAfter)
+                XCTAssertTrue(process.isRunning, "the ingest finished before it could be killed: make the file bigger")
+                kill(process.processIdentifier, SIGKILL)
+            }
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+        // Killed while streaming rows: the batch's transaction never commits.
+        _ = try runPleat(killAfter: 0.6)
+        Thread.sleep(forTimeInterval: 0.3)  // let the server notice the dropped connection
+        XCTAssertEqual(try count("SELECT count(*) FROM interactions"), 0)
+        XCTAssertEqual(try count("SELECT count(*) FROM ingest_batches"), 0)
+        XCTAssertEqual(try count("SELECT count(*) FROM users"), 0)
+
+        XCTAssertEqual(try runPleat(killAfter: nil), 0)
+        XCTAssertEqual(try count("SELECT count(*) FROM interactions"), output.events)
+        XCTAssertEqual(try count("SELECT count(*) FROM users"), settings.users)
+        XCTAssertEqual(try count("SELECT count(*) FROM ingest_batches WHERE status = 'committed'"), 1)
+    }
+}
