@@ -3,15 +3,24 @@ import CLibPQ
 /// Sends COPY data to the server in large chunks, so that per-row calls into libpq stay off the hot path.
 ///
 /// For `COPY … (FORMAT binary)` it also encodes rows: call `binaryHeader()` once, then for each row
-/// `beginRow(fields:)` followed by one value call per field, in column order.
+/// `beginRow(fields:)` followed by one value call per field, in column order. The same encoder can
+/// write to any sink, e.g. a spool file that is sent later.
 public final class CopyInWriter {
-    private let handle: OpaquePointer
+    public typealias Sink = (UnsafeRawBufferPointer) throws -> Void
+    private let sink: Sink
     private var buffer: [UInt8] = []
     private let chunkSize = 1 << 18
 
-    init(handle: OpaquePointer) {
-        self.handle = handle
+    public init(sink: @escaping Sink) {
+        self.sink = sink
         buffer.reserveCapacity(chunkSize + 65_536)
+    }
+
+    convenience init(handle: OpaquePointer) {
+        self.init(sink: { bytes in
+            let status = PQputCopyData(handle, bytes.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(bytes.count))
+            guard status == 1 else { throw PostgresError("COPY send failed: \(String(cString: PQerrorMessage(handle)))") }
+        })
     }
 
     /// Appends raw bytes (text-format COPY lines, for instance).
@@ -89,12 +98,10 @@ public final class CopyInWriter {
         if buffer.count >= chunkSize { try flushBuffer() }
     }
 
-    func flushBuffer() throws {
+    /// Hands everything buffered to the sink.
+    public func flushBuffer() throws {
         guard !buffer.isEmpty else { return }
-        let status = buffer.withUnsafeBufferPointer { raw in
-            raw.withMemoryRebound(to: CChar.self) { PQputCopyData(handle, $0.baseAddress, Int32($0.count)) }
-        }
-        guard status == 1 else { throw PostgresError("COPY send failed: \(String(cString: PQerrorMessage(handle)))") }
+        try buffer.withUnsafeBytes { try sink($0) }
         buffer.removeAll(keepingCapacity: true)
     }
 }

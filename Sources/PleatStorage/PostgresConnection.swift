@@ -145,3 +145,17 @@ extension UnsafeBufferPointer where Element == UInt8 {
         T(bigEndian: UnsafeRawBufferPointer(self).loadUnaligned(fromByteOffset: offset, as: T.self))
     }
 }
+
+extension PostgresConnection {
+    /// Sends a file's bytes, already in the statement's COPY format, with `COPY … FROM STDIN`.
+    @discardableResult
+    public func copyIn(_ copyStatement: String, file: URL) throws -> Int {
+        guard let handle = FileHandle(forReadingAtPath: file.path) else { throw PostgresError("cannot read \(file.path)") }
+        defer { try? handle.close() }
+        return try copyIn(copyStatement) { writer in
+            while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+                try chunk.withUnsafeBytes { try writer.write($0) }
+            }
+        }
+    }
+}

@@ -6,7 +6,7 @@ struct DB: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "db",
         abstract: "Manage the PostgreSQL database: a private local cluster, and schema migrations.",
-        subcommands: [Start.self, Stop.self, Status.self, Migrate.self])
+        subcommands: [Start.self, Stop.self, Status.self, Migrate.self, URL.self])
 
     struct Start: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -56,6 +56,14 @@ struct DB: ParsableCommand {
             let pending = try migrator.pending(db)
             print(pending.isEmpty ? "schema up to date" : "pending migrations: " + pending.map { "\($0.version)_\($0.name)" }.joined(separator: ", "))
         }
+    }
+
+    struct URL: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "url", abstract: "Print the connection URL (for psql and other tools).")
+        @OptionGroup var global: GlobalOptions
+
+        func run() throws { print(global.database.url) }
     }
 
     struct Migrate: ParsableCommand {

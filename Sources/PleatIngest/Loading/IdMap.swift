@@ -10,6 +10,8 @@ struct IdMap {
     private var slots: [Int32]  // entry index, or -1
     private var mask: Int
     private(set) var nextId: Int32 = 1
+    /// Ids from here on were assigned by this ingest.
+    private(set) var firstNewId: Int32 = 1
     /// Entries from here on were added by this ingest.
     private var firstNew = 0
 
@@ -27,6 +29,7 @@ struct IdMap {
     mutating func preload(_ key: UnsafeBufferPointer<UInt8>, id: Int32) {
         _ = insert(key, hash: Self.hash(key), id: id)
         nextId = max(nextId, id + 1)
+        firstNewId = nextId
         firstNew = ids.count
     }
 

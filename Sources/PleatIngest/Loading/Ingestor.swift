@@ -5,9 +5,11 @@ import PleatStorage
 /// Loads one interaction file (and optionally its item metadata) into PostgreSQL as one atomic batch.
 ///
 /// The file is streamed once: each record is validated and its ids mapped to dense internal ids in
-/// memory, then sent with binary COPY to a temporary staging table. Set-based statements then move
-/// new users/items and de-duplicated interactions into place, and the batch commits as a whole.
-/// A crash at any point before COMMIT leaves nothing behind, so re-running completes the batch.
+/// memory. Valid events are sorted by primary key and de-duplicated on the client (bounded memory,
+/// see `SortedEventSpool`); events of users first seen in this batch cannot collide with stored ones
+/// and go straight into `interactions` with binary COPY, in index order; events of known users go
+/// through a staging table and `ON CONFLICT DO NOTHING`. Everything happens in one transaction, so a
+/// crash at any point leaves nothing behind, and re-running completes the batch.
 public final class Ingestor {
     private let db: PostgresConnection
 
@@ -45,48 +47,33 @@ public final class Ingestor {
                 """, [file, options.format.rawValue, sha, options.itemsFile, itemsSHA]).int(0, 0)!
             report.batchId = batch
 
-            var users = try loadIdMap("users")
-            var items = try loadIdMap("items")
-            var events = try loadIdMap("event_types")
-            try createStaging()
-
+            var catalogue = Catalogue(users: try loadIdMap("users"), items: try loadIdMap("items"), events: try loadIdMap("event_types"))
+            let rejects = try RejectSpool(batch: batch)
+            let spool = SortedEventSpool()
+            var descriptions: [(Int32, ItemCatalogReader.ItemRecord)] = []
             if let itemsFile = options.itemsFile {
-                try stageItemMetadata(itemsFile, format: options.itemsFormat ?? options.format, mapping: options.mapping,
-                                      items: &items, batch: batch, report: &report)
+                descriptions = try readItemMetadata(itemsFile, format: options.itemsFormat ?? options.format,
+                                                    mapping: options.mapping, catalogue: &catalogue, rejects: rejects)
+                report.itemRowsRejected = rejects.count
             }
-            try stageInteractions(file, options: options, users: &users, items: &items, events: &events, report: &report)
+            report.rowsRead = try readInteractions(file, options: options, catalogue: &catalogue, into: spool, rejects: rejects)
+            report.rowsRejected = rejects.count - report.itemRowsRejected
+            for (kind, count) in rejects.byKind { report.rejectsByKind[kind.rawValue] = count }
 
             let rejectRate = report.rowsRead > 0 ? Double(report.rowsRejected) / Double(report.rowsRead) : 0
             if rejectRate > options.maxRejectRate {
                 report.status = .aborted
                 report.message = String(format: "%.2f%% of rows were rejected, above --max-reject-rate %.2f%%: no interactions stored",
                                         rejectRate * 100, options.maxRejectRate * 100)
-                report.rowsLoaded = 0
-                report.newUsers = 0
-                report.newItems = 0
-                report.itemsDescribed = 0
             } else {
-                try storeCatalogue(users: users, items: items, events: events, batch: batch)
-                try db.execute("SET LOCAL work_mem = '256MB'")
-                report.rowsLoaded = try db.execute("""
-                    INSERT INTO interactions (user_id, occurred_at, item_id, event_type, value, batch_id)
-                    SELECT user_id, occurred_at, item_id, event_type, value, \(batch)
-                    FROM ingest_staging WHERE reason IS NULL
-                    ORDER BY user_id, occurred_at, item_id, event_type, line
-                    ON CONFLICT DO NOTHING
-                    """)
-                report.duplicates = report.rowsRead - report.rowsRejected - report.rowsLoaded
-                report.itemsDescribed = try db.execute("""
-                    INSERT INTO item_metadata (item_id, title, category, genres, batch_id)
-                    SELECT item_id, title, genres[1], genres, \(batch) FROM item_staging
-                    ON CONFLICT (item_id) DO UPDATE
-                    SET title = EXCLUDED.title, category = EXCLUDED.category, genres = EXCLUDED.genres, batch_id = EXCLUDED.batch_id
-                    """)
+                try spool.finish()
+                try storeCatalogue(catalogue, batch: batch)
+                (report.rowsLoaded, report.duplicates) = try storeInteractions(spool, firstNewUser: catalogue.users.firstNewId, batch: batch)
+                report.itemsDescribed = try storeItemMetadata(descriptions, batch: batch)
+                report.newUsers = catalogue.users.newCount
+                report.newItems = catalogue.items.newCount
             }
-            try db.execute("""
-                INSERT INTO rejected_rows (batch_id, source, line_number, raw, reason)
-                SELECT \(batch), source, line, raw, reason FROM ingest_staging WHERE reason IS NOT NULL
-                """)
+            try rejects.store(into: db)
             report.seconds = Date().timeIntervalSince(started)
             _ = try db.query("""
                 UPDATE ingest_batches SET status = $2, rows_read = $3, rows_loaded = $4, rows_rejected = $5,
@@ -101,17 +88,14 @@ public final class Ingestor {
         return report
     }
 
-    // MARK: Steps
-
-    private func createStaging() throws {
-        try db.execute("""
-            CREATE TEMP TABLE ingest_staging (
-                line bigint, user_id integer, item_id integer, occurred_at timestamptz, event_type smallint,
-                value real, source text, reason text, raw bytea
-            ) ON COMMIT DROP;
-            CREATE TEMP TABLE item_staging (item_id integer, title text, genres text[]) ON COMMIT DROP;
-            """)
+    /// External → internal ids of everything the batch may touch.
+    struct Catalogue {
+        var users: IdMap
+        var items: IdMap
+        var events: IdMap
     }
+
+    // MARK: Reading
 
     private func loadIdMap(_ table: String) throws -> IdMap {
         let nameColumn = table == "event_types" ? "name" : "external_id"
@@ -124,111 +108,68 @@ public final class Ingestor {
         return map
     }
 
-    private func stageInteractions(_ file: String, options: IngestOptions, users: inout IdMap, items: inout IdMap,
-                                   events: inout IdMap, report: inout IngestReport) throws {
+    /// Parses the interaction file into the spool (valid rows) and the reject spool; returns rows read.
+    private func readInteractions(_ file: String, options: IngestOptions, catalogue: inout Catalogue,
+                                  into spool: SortedEventSpool, rejects: RejectSpool) throws -> Int {
         let parser = EventParser(format: options.format, mapping: options.mapping, file: file)
         let reader = RecordReader(path: file, quoteAware: options.format == .csv)
         let fileSize = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
         let progress = ProgressLine("ingest \((file as NSString).lastPathComponent)", unit: "rows", enabled: options.showProgress)
         var pendingHeader = parser.needsHeader
         var rowsRead = 0
-        var rejectsByKind: [RowRejection.Kind: Int] = [:]
         var defaultEventId: Int16? = nil
-        let source = file
 
-        _ = try db.copyIn("COPY ingest_staging FROM STDIN (FORMAT binary)") { writer in
-            writer.binaryHeader()
-            try reader.forEachRecord(chunk: { bytes in
-                progress.update(done: rowsRead, fraction: fileSize > 0 ? Double(bytes) / Double(fileSize) : nil)
-            }) { line, record in
-                if pendingHeader {
-                    pendingHeader = false
-                    try parser.readHeader(record)
-                    return
-                }
-                rowsRead += 1
-                let rejection = try parser.parse(line: line, record: record) { event in
-                    let eventId: Int16
-                    if let name = event.event { eventId = Int16(events.id(for: name)) } else {
-                        if defaultEventId == nil {
-                            var name = parser.defaultEvent
-                            defaultEventId = name.withUTF8 { Int16(events.id(for: $0)) }
-                        }
-                        eventId = defaultEventId!
-                    }
-                    try writer.beginRow(fields: 9)
-                    writer.int64(Int64(line))
-                    writer.int32(users.id(for: event.user))
-                    writer.int32(items.id(for: event.item))
-                    writer.timestamp(unixMicros: event.unixMicros)
-                    writer.int16(eventId)
-                    if let value = event.value { writer.float4(value) } else { writer.null() }
-                    writer.null(); writer.null(); writer.null()
-                }
-                if let rejection {
-                    rejectsByKind[rejection.kind, default: 0] += 1
-                    try writer.beginRow(fields: 9)
-                    writer.int64(Int64(line))
-                    for _ in 0..<5 { writer.null() }
-                    writer.text(source)
-                    writer.text(rejection.reason)
-                    writer.bytes(UnsafeRawBufferPointer(record))
-                }
+        try reader.forEachRecord(chunk: { bytes in
+            progress.update(done: rowsRead, fraction: fileSize > 0 ? Double(bytes) / Double(fileSize) : nil)
+        }) { line, record in
+            if pendingHeader {
+                pendingHeader = false
+                try parser.readHeader(record)
+                return
             }
-            writer.binaryTrailer()
+            rowsRead += 1
+            let rejection = try parser.parse(line: line, record: record) { event in
+                let eventId: Int16
+                if let name = event.event { eventId = Int16(catalogue.events.id(for: name)) } else {
+                    if defaultEventId == nil {
+                        var name = parser.defaultEvent
+                        defaultEventId = name.withUTF8 { Int16(catalogue.events.id(for: $0)) }
+                    }
+                    eventId = defaultEventId!
+                }
+                try spool.append(PendingEvent(micros: event.unixMicros, line: Int64(line), user: catalogue.users.id(for: event.user),
+                                              item: catalogue.items.id(for: event.item), value: event.value ?? .nan, event: eventId))
+            }
+            if let rejection { try rejects.add(source: file, line: line, raw: record, rejection: rejection) }
         }
         progress.finish()
         if pendingHeader { throw IngestError("\(file) is empty: no header line") }
-        report.rowsRead = rowsRead
-        report.rowsRejected = rejectsByKind.values.reduce(0, +)
-        for (kind, count) in rejectsByKind { report.rejectsByKind[kind.rawValue] = count }
-        report.newUsers = users.newCount
-        report.newItems = items.newCount
+        return rowsRead
     }
 
-    private func stageItemMetadata(_ file: String, format: InteractionFormat, mapping: ColumnMapping, items: inout IdMap,
-                                   batch: Int, report: inout IngestReport) throws {
+    /// Reads item descriptions (the last one of an item wins), adding unseen items to the catalogue.
+    private func readItemMetadata(_ file: String, format: InteractionFormat, mapping: ColumnMapping, catalogue: inout Catalogue,
+                                  rejects: RejectSpool) throws -> [(Int32, ItemCatalogReader.ItemRecord)] {
         guard format != .pairs else { throw IngestError("\(file): give the item file's format with --items-format") }
         let reader = ItemCatalogReader(path: file, format: format, itemColumn: mapping.item)
-        var latest: [Int32: ItemCatalogReader.ItemRecord] = [:]  // the last description of an item wins
+        var latest: [Int32: ItemCatalogReader.ItemRecord] = [:]
         var order: [Int32] = []
-        var rejected: [(Int, [UInt8], RowRejection)] = []
         try reader.read(item: { record in
             var key = record.externalId
-            let id = key.withUTF8 { items.id(for: $0) }
+            let id = key.withUTF8 { catalogue.items.id(for: $0) }
             if latest.updateValue(record, forKey: id) == nil { order.append(id) }
         }, reject: { line, raw, rejection in
-            rejected.append((line, Array(raw), rejection))
+            try rejects.add(source: file, line: line, raw: raw, rejection: rejection)
         })
-        _ = try db.copyIn("COPY item_staging FROM STDIN (FORMAT binary)") { writer in
-            writer.binaryHeader()
-            for id in order {
-                let record = latest[id]!
-                try writer.beginRow(fields: 3)
-                writer.int32(id)
-                if let title = record.title { writer.text(title) } else { writer.null() }
-                writer.textArray(record.genres)
-            }
-            writer.binaryTrailer()
-        }
-        _ = try db.copyIn("COPY ingest_staging (line, source, reason, raw) FROM STDIN (FORMAT binary)") { writer in
-            writer.binaryHeader()
-            for (line, raw, rejection) in rejected {
-                try writer.beginRow(fields: 4)
-                writer.int64(Int64(line))
-                writer.text(file)
-                writer.text(rejection.reason)
-                raw.withUnsafeBytes { writer.bytes($0) }
-            }
-            writer.binaryTrailer()
-        }
-        report.itemRowsRejected = rejected.count
+        return order.map { ($0, latest[$0]!) }
     }
 
+    // MARK: Storing
+
     /// Inserts the users, items and event types first seen in this batch.
-    private func storeCatalogue(users: IdMap, items: IdMap, events: IdMap, batch: Int) throws {
-        for (table, map) in [("users", users), ("items", items)] where map.newCount > 0 {
-            _ = try db.copyIn("COPY \(table) (id, external_id, batch_id) FROM STDIN (FORMAT binary)") { writer in
+    private func storeCatalogue(_ catalogue: Catalogue, batch: Int) throws {
+        for (table, map) in [("users", catalogue.users), ("items", catalogue.items)] where map.newCount > 0 {
+            try db.copyIn("COPY \(table) (id, external_id, batch_id) FROM STDIN (FORMAT binary)") { writer in
                 writer.binaryHeader()
                 try map.forEachNew { key, id in
                     try writer.beginRow(fields: 3)
@@ -239,9 +180,68 @@ public final class Ingestor {
                 writer.binaryTrailer()
             }
         }
-        try events.forEachNew { name, id in
+        try catalogue.events.forEachNew { name, id in
             _ = try db.query("INSERT INTO event_types (id, name) VALUES ($1, $2)", [String(id), String(decoding: name, as: UTF8.self)])
         }
+    }
+
+    /// Stores the spool's distinct events; returns (rows loaded, duplicates skipped).
+    private func storeInteractions(_ spool: SortedEventSpool, firstNewUser: Int32, batch: Int) throws -> (Int, Int) {
+        let columns = "(user_id, occurred_at, item_id, event_type, value, batch_id)"
+        func send(_ writer: CopyInWriter, _ e: PendingEvent) throws {
+            try writer.beginRow(fields: 6)
+            writer.int32(e.user)
+            writer.timestamp(unixMicros: e.micros)
+            writer.int32(e.item)
+            writer.int16(e.event)
+            if e.value.isNaN { writer.null() } else { writer.float4(e.value) }
+            writer.int64(Int64(batch))
+        }
+        // Known users: their events may already be stored, so they go through ON CONFLICT.
+        var knownSent = 0
+        try db.execute("CREATE TEMP TABLE ingest_staging (LIKE interactions) ON COMMIT DROP")
+        try db.copyIn("COPY ingest_staging \(columns) FROM STDIN (FORMAT binary)") { writer in
+            writer.binaryHeader()
+            try spool.forEachUnique { e in
+                if e.user < firstNewUser { try send(writer, e); knownSent += 1 }
+            }
+            writer.binaryTrailer()
+        }
+        let knownLoaded = knownSent == 0 ? 0 : try db.execute(
+            "INSERT INTO interactions SELECT * FROM ingest_staging ON CONFLICT DO NOTHING")
+        // New users: nothing stored can collide, and the spool has no duplicates: append in key order.
+        var newLoaded = 0
+        var inBatchDuplicates = 0
+        try db.copyIn("COPY interactions \(columns) FROM STDIN (FORMAT binary)") { writer in
+            writer.binaryHeader()
+            inBatchDuplicates = try spool.forEachUnique { e in
+                if e.user >= firstNewUser { try send(writer, e); newLoaded += 1 }
+            }
+            writer.binaryTrailer()
+        }
+        let loaded = knownLoaded + newLoaded
+        return (loaded, inBatchDuplicates + (knownSent - knownLoaded))
+    }
+
+    private func storeItemMetadata(_ descriptions: [(Int32, ItemCatalogReader.ItemRecord)], batch: Int) throws -> Int {
+        guard !descriptions.isEmpty else { return 0 }
+        try db.execute("CREATE TEMP TABLE item_staging (item_id integer, title text, genres text[]) ON COMMIT DROP")
+        try db.copyIn("COPY item_staging FROM STDIN (FORMAT binary)") { writer in
+            writer.binaryHeader()
+            for (id, record) in descriptions {
+                try writer.beginRow(fields: 3)
+                writer.int32(id)
+                if let title = record.title { writer.text(title) } else { writer.null() }
+                writer.textArray(record.genres)
+            }
+            writer.binaryTrailer()
+        }
+        return try db.execute("""
+            INSERT INTO item_metadata (item_id, title, category, genres, batch_id)
+            SELECT item_id, title, genres[1], genres, \(batch) FROM item_staging
+            ON CONFLICT (item_id) DO UPDATE
+            SET title = EXCLUDED.title, category = EXCLUDED.category, genres = EXCLUDED.genres, batch_id = EXCLUDED.batch_id
+            """)
     }
 
     static func sha256(ofFile path: String) throws -> String {

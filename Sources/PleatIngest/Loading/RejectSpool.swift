@@ -1,0 +1,47 @@
+import Foundation
+import PleatStorage
+
+/// Rejected rows of a batch, spooled to a temporary file in binary COPY format so that memory does not
+/// grow with their number, then stored in `rejected_rows` in one COPY.
+final class RejectSpool {
+    private let file: URL
+    private let handle: FileHandle
+    private let writer: CopyInWriter
+    private let batch: Int64
+    private(set) var count = 0
+    private(set) var byKind: [RowRejection.Kind: Int] = [:]
+
+    init(batch: Int) throws {
+        self.batch = Int64(batch)
+        file = FileManager.default.temporaryDirectory.appendingPathComponent("pleat-rejects-\(UUID().uuidString)")
+        FileManager.default.createFile(atPath: file.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: file)
+        self.handle = handle
+        writer = CopyInWriter(sink: { try handle.write(contentsOf: Data($0)) })
+        writer.binaryHeader()
+    }
+
+    deinit {
+        try? handle.close()
+        try? FileManager.default.removeItem(at: file)
+    }
+
+    func add(source: String, line: Int, raw: UnsafeBufferPointer<UInt8>, rejection: RowRejection) throws {
+        count += 1
+        byKind[rejection.kind, default: 0] += 1
+        try writer.beginRow(fields: 5)
+        writer.int64(batch)
+        writer.text(source)
+        writer.int64(Int64(line))
+        writer.bytes(UnsafeRawBufferPointer(raw))
+        writer.text(rejection.reason)
+    }
+
+    func store(into db: PostgresConnection) throws {
+        writer.binaryTrailer()
+        try writer.flushBuffer()
+        try handle.synchronize()
+        guard count > 0 else { return }
+        try db.copyIn("COPY rejected_rows (batch_id, source, line_number, raw, reason) FROM STDIN (FORMAT binary)", file: file)
+    }
+}

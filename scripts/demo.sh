@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The main job end to end on embedded demo data: setup, build, a private PostgreSQL under .pleat/,
+# schema migrations, a synthetic interaction log with known structure, ingestion, and a summary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh
+swift build -c release
+pleat=.build/release/pleat
+export PLEAT_HOME="${PLEAT_HOME:-$PWD/.pleat}"
+mkdir -p "$PLEAT_HOME/demo"
+
+$pleat db start
+$pleat db migrate
+$pleat synth --output "$PLEAT_HOME/demo/interactions.csv" --users 2000 --items 2000 --categories 20 --seed 42
+$pleat ingest "$PLEAT_HOME/demo/interactions.csv" --format csv --items "$PLEAT_HOME/demo/interactions.items.csv" \
+  || [ $? -eq 3 ]   # 3: loaded with some rejected rows
+$pleat stats
+echo
+echo "Demo data is in PostgreSQL ($PLEAT_HOME/postgres). Stop the server with: $pleat db stop"
