@@ -19,7 +19,7 @@ struct Ingest: ParsableCommand {
     @Argument(help: "Interaction file.")
     var file: String
 
-    @Option(help: "File format: \(InteractionFormat.allCases.map(\.rawValue).joined(separator: "|")).")
+    @Option(help: "File format.")
     var format: InteractionFormat
 
     @Option(help: "Item metadata file (categories/genres), e.g. a RecBole .item or MovieLens u.item.")
