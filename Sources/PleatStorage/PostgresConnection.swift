@@ -17,6 +17,9 @@ public final class PostgresConnection {
             throw PostgresError("cannot connect to PostgreSQL (\(Self.redacted(url))): \(message)")
         }
         handle = conn
+        // Room for several COPY chunks in flight, so parsing and the server's work overlap.
+        var size: Int32 = 8 << 20
+        setsockopt(PQsocket(conn), SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
         try execute("SET client_min_messages = warning")
     }
 

@@ -67,3 +67,36 @@ final class IdempotencyTests: IngestTestCase {
         XCTAssertEqual(try count("SELECT count(*) FROM ingest_batches WHERE status = 'committed'"), 1)
     }
 }
+
+/// Events streamed during parsing and events spooled after the stream closes end up the same.
+final class StreamingOrderTests: IngestTestCase {
+    func testEventsAfterTheFirstOutOfOrderRowAreStillStoredOnce() throws {
+        let path = try write("mixed.csv", """
+            user,item,time
+            u1,a,1
+            u1,b,2
+            u1,b,2
+            u2,a,1
+            u1,a,1
+            u1,c,3
+            u3,a,5
+            u2,a,0
+
+            """)
+        let report = try ingest(path, .csv)
+        XCTAssertEqual(report.rowsRead, 8)
+        XCTAssertEqual(report.rowsLoaded, 6)
+        XCTAssertEqual(report.duplicates, 2, "u1,b,2 twice in a row; u1,a,1 again after u2")
+        XCTAssertEqual(try history("u1").map(\.0), ["a", "b", "c"])
+        XCTAssertEqual(try history("u2").map(\.0), ["a", "a"])
+        XCTAssertEqual(try history("u3").map(\.0), ["a"])
+        XCTAssertEqual(try count("SELECT count(*) FROM interactions"), 6)
+    }
+
+    func testAbortAfterStreamingStoresNothing() throws {
+        let path = try write("sorted-but-bad.csv", "user,item,time\nu1,a,1\nu1,b,2\nu2,a,1\nu2,b,x\n")
+        let report = try ingest(path, .csv, maxRejectRate: 0.1)
+        XCTAssertEqual(report.status, .aborted)
+        XCTAssertEqual(try count("SELECT count(*) FROM interactions"), 0, "streamed rows were rolled back")
+    }
+}

@@ -23,6 +23,9 @@ public struct IngestReport: Codable, Sendable {
     public var itemRowsRejected = 0
     public var rejectsByKind: [String: Int] = [:]
     public var seconds = 0.0
+    /// Where the time went: hash, read (parse, map ids, stream in-order events), store (sort, catalogue,
+    /// spooled events, metadata, rejects), commit.
+    public var phaseSeconds: [String: Double] = [:]
     public var message: String?
 
     public var rowsPerSecond: Double { seconds > 0 ? Double(rowsRead) / seconds : 0 }

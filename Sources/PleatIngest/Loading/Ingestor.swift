@@ -5,11 +5,12 @@ import PleatStorage
 /// Loads one interaction file (and optionally its item metadata) into PostgreSQL as one atomic batch.
 ///
 /// The file is streamed once: each record is validated and its ids mapped to dense internal ids in
-/// memory. Valid events are sorted by primary key and de-duplicated on the client (bounded memory,
-/// see `SortedEventSpool`); events of users first seen in this batch cannot collide with stored ones
-/// and go straight into `interactions` with binary COPY, in index order; events of known users go
-/// through a staging table and `ON CONFLICT DO NOTHING`. Everything happens in one transaction, so a
-/// crash at any point leaves nothing behind, and re-running completes the batch.
+/// memory. Events of users first seen in this batch cannot collide with stored ones: while they arrive
+/// in key order they are copied straight into `interactions` as the file is read (`InOrderStream`);
+/// the rest are sorted by primary key and de-duplicated on the client in bounded memory
+/// (`SortedEventSpool`) and then appended in index order, or, for users that may already have those
+/// events, passed through a staging table and `ON CONFLICT DO NOTHING`. Everything happens in one
+/// transaction, so a crash at any point leaves nothing behind, and re-running completes the batch.
 public final class Ingestor {
     private let db: PostgresConnection
 
@@ -24,27 +25,23 @@ public final class Ingestor {
         if let items = options.itemsFile, !FileManager.default.isReadableFile(atPath: items) {
             throw IngestError("cannot read \(items)")
         }
-        let sha = try Self.sha256(ofFile: file)
-        let itemsSHA = try options.itemsFile.map(Self.sha256(ofFile:))
-        var report = IngestReport(status: .committed, source: file, sha256: sha)
+        // Hashing runs beside the parse (the client's core has room while the server works); the
+        // batch is checked against earlier ones before anything is stored.
+        let hashes = FileHashes(file: file, itemsFile: options.itemsFile)
+        var report = IngestReport(status: .committed, source: file, sha256: "")
+        var phaseStart = started
+        func endPhase(_ name: String) {
+            let now = Date()
+            report.phaseSeconds[name, default: 0] += now.timeIntervalSince(phaseStart)
+            phaseStart = now
+        }
 
-        try db.transaction {
+        do { try db.transaction {
             try db.execute("SELECT pg_advisory_xact_lock(\(Self.lockKey))")
-            let previous = try db.query("""
-                SELECT id FROM ingest_batches
-                WHERE status = 'committed' AND sha256 = $1 AND items_sha256 IS NOT DISTINCT FROM $2
-                ORDER BY id LIMIT 1
-                """, [sha, itemsSHA])
-            if let id = previous.int(0, 0) {
-                report.status = .alreadyIngested
-                report.batchId = id
-                report.message = "already ingested as batch \(id)"
-                return
-            }
             let batch = try db.query("""
-                INSERT INTO ingest_batches (source, format, sha256, items_source, items_sha256, status, started_at)
-                VALUES ($1, $2, $3, $4, $5, 'committed', now()) RETURNING id
-                """, [file, options.format.rawValue, sha, options.itemsFile, itemsSHA]).int(0, 0)!
+                INSERT INTO ingest_batches (source, format, sha256, items_source, status, started_at)
+                VALUES ($1, $2, '', $3, 'committed', now()) RETURNING id
+                """, [file, options.format.rawValue, options.itemsFile]).int(0, 0)!
             report.batchId = batch
 
             var catalogue = Catalogue(users: try loadIdMap("users"), items: try loadIdMap("items"), events: try loadIdMap("event_types"))
@@ -56,19 +53,53 @@ public final class Ingestor {
                                                     mapping: options.mapping, catalogue: &catalogue, rejects: rejects)
                 report.itemRowsRejected = rejects.count
             }
-            report.rowsRead = try readInteractions(file, options: options, catalogue: &catalogue, into: spool, rejects: rejects)
+
+            // Read the file; events in key order go straight to the table meanwhile, the rest to the spool.
+            try db.execute("SAVEPOINT before_events")
+            var stream = InOrderStream(firstNewUser: catalogue.users.firstNewId)
+            try db.copyIn("COPY interactions \(Self.columns) FROM STDIN (FORMAT binary)") { writer in
+                writer.binaryHeader()
+                report.rowsRead = try readInteractions(file, options: options, catalogue: &catalogue, rejects: rejects) { event in
+                    switch stream.route(event) {
+                    case .stream: try Self.send(event, batch: batch, to: writer)
+                    case .spool: try spool.append(event)
+                    case .duplicate: break
+                    }
+                }
+                writer.binaryTrailer()
+            }
+            endPhase("read")
+            let (sha, itemsSHA) = try hashes.wait()
+            report.sha256 = sha
+            endPhase("hash")
+            let previous = try db.query("""
+                SELECT id FROM ingest_batches
+                WHERE status = 'committed' AND sha256 = $1 AND items_sha256 IS NOT DISTINCT FROM $2
+                ORDER BY id LIMIT 1
+                """, [sha, itemsSHA])
+            if let id = previous.int(0, 0) {
+                let phases = report.phaseSeconds
+                report = IngestReport(status: .alreadyIngested, batchId: id, source: file, sha256: sha,
+                                      message: "already ingested as batch \(id)")
+                report.phaseSeconds = phases
+                throw AlreadyIngested()  // roll back everything this run did
+            }
+            _ = try db.query("UPDATE ingest_batches SET sha256 = $2, items_sha256 = $3 WHERE id = $1", [String(batch), sha, itemsSHA])
             report.rowsRejected = rejects.count - report.itemRowsRejected
             for (kind, count) in rejects.byKind { report.rejectsByKind[kind.rawValue] = count }
 
             let rejectRate = report.rowsRead > 0 ? Double(report.rowsRejected) / Double(report.rowsRead) : 0
             if rejectRate > options.maxRejectRate {
+                try db.execute("ROLLBACK TO SAVEPOINT before_events")
                 report.status = .aborted
                 report.message = String(format: "%.2f%% of rows were rejected, above --max-reject-rate %.2f%%: no interactions stored",
                                         rejectRate * 100, options.maxRejectRate * 100)
             } else {
                 try spool.finish()
                 try storeCatalogue(catalogue, batch: batch)
-                (report.rowsLoaded, report.duplicates) = try storeInteractions(spool, firstNewUser: catalogue.users.firstNewId, batch: batch)
+                let (loaded, duplicates) = try storeSpooled(spool, mayCollideThroughUser: stream.mayCollideThroughUser, batch: batch)
+                report.rowsLoaded = stream.streamed + loaded
+                report.duplicates = stream.duplicates + duplicates
                 report.itemsDescribed = try storeItemMetadata(descriptions, batch: batch)
                 report.newUsers = catalogue.users.newCount
                 report.newItems = catalogue.items.newCount
@@ -83,7 +114,9 @@ public final class Ingestor {
                 """, [String(batch), report.status.rawValue, String(report.rowsRead), String(report.rowsLoaded),
                       String(report.rowsRejected), String(report.duplicates), String(report.newUsers),
                       String(report.newItems), String(report.itemsDescribed), report.message, String(report.seconds)])
-        }
+            endPhase("store")
+        } } catch is AlreadyIngested {}
+        endPhase("commit")
         report.seconds = Date().timeIntervalSince(started)
         return report
     }
@@ -108,9 +141,10 @@ public final class Ingestor {
         return map
     }
 
-    /// Parses the interaction file into the spool (valid rows) and the reject spool; returns rows read.
-    private func readInteractions(_ file: String, options: IngestOptions, catalogue: inout Catalogue,
-                                  into spool: SortedEventSpool, rejects: RejectSpool) throws -> Int {
+    /// Parses the interaction file, handing valid events to `accept` and bad rows to the reject spool;
+    /// returns the number of rows read.
+    private func readInteractions(_ file: String, options: IngestOptions, catalogue: inout Catalogue, rejects: RejectSpool,
+                                  accept: (PendingEvent) throws -> Void) throws -> Int {
         let parser = EventParser(format: options.format, mapping: options.mapping, file: file)
         let reader = RecordReader(path: file, quoteAware: options.format == .csv)
         let fileSize = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
@@ -137,7 +171,7 @@ public final class Ingestor {
                     }
                     eventId = defaultEventId!
                 }
-                try spool.append(PendingEvent(micros: event.unixMicros, line: Int64(line), user: catalogue.users.id(for: event.user),
+                try accept(PendingEvent(micros: event.unixMicros, line: Int64(line), user: catalogue.users.id(for: event.user),
                                               item: catalogue.items.id(for: event.item), value: event.value ?? .nan, event: eventId))
             }
             if let rejection { try rejects.add(source: file, line: line, raw: record, rejection: rejection) }
@@ -175,7 +209,7 @@ public final class Ingestor {
                     try writer.beginRow(fields: 3)
                     writer.int32(id)
                     writer.bytes(UnsafeRawBufferPointer(key))
-                    writer.int64(Int64(batch))
+                    writer.int32(Int32(batch))
                 }
                 writer.binaryTrailer()
             }
@@ -185,42 +219,45 @@ public final class Ingestor {
         }
     }
 
-    /// Stores the spool's distinct events; returns (rows loaded, duplicates skipped).
-    private func storeInteractions(_ spool: SortedEventSpool, firstNewUser: Int32, batch: Int) throws -> (Int, Int) {
-        let columns = "(user_id, occurred_at, item_id, event_type, value, batch_id)"
-        func send(_ writer: CopyInWriter, _ e: PendingEvent) throws {
-            try writer.beginRow(fields: 6)
-            writer.int32(e.user)
-            writer.timestamp(unixMicros: e.micros)
-            writer.int32(e.item)
-            writer.int16(e.event)
-            if e.value.isNaN { writer.null() } else { writer.float4(e.value) }
-            writer.int64(Int64(batch))
-        }
-        // Known users: their events may already be stored, so they go through ON CONFLICT.
-        var knownSent = 0
+    static let columns = "(user_id, occurred_at, item_id, event_type, value, batch_id)"
+
+    @inline(__always)
+    static func send(_ e: PendingEvent, batch: Int, to writer: CopyInWriter) throws {
+        try writer.beginRow(fields: 6)
+        writer.int32(e.user)
+        writer.timestamp(unixMicros: e.micros)
+        writer.int32(e.item)
+        writer.int16(e.event)
+        if e.value.isNaN { writer.null() } else { writer.float4(e.value) }
+        writer.int32(Int32(batch))
+    }
+
+    /// Stores the spool's distinct events; returns (rows loaded, duplicates skipped). Events of users up
+    /// to `mayCollideThroughUser` may already be stored and go through `ON CONFLICT DO NOTHING`; the
+    /// others are appended with COPY in key order.
+    private func storeSpooled(_ spool: SortedEventSpool, mayCollideThroughUser limit: Int32, batch: Int) throws -> (Int, Int) {
+        guard spool.count > 0 else { return (0, 0) }
+        var mayCollide = 0
         try db.execute("CREATE TEMP TABLE ingest_staging (LIKE interactions) ON COMMIT DROP")
-        try db.copyIn("COPY ingest_staging \(columns) FROM STDIN (FORMAT binary)") { writer in
+        try db.copyIn("COPY ingest_staging \(Self.columns) FROM STDIN (FORMAT binary)") { writer in
             writer.binaryHeader()
             try spool.forEachUnique { e in
-                if e.user < firstNewUser { try send(writer, e); knownSent += 1 }
+                if e.user <= limit { try Self.send(e, batch: batch, to: writer); mayCollide += 1 }
             }
             writer.binaryTrailer()
         }
-        let knownLoaded = knownSent == 0 ? 0 : try db.execute(
+        let collisionFree = mayCollide == 0 ? 0 : try db.execute(
             "INSERT INTO interactions SELECT * FROM ingest_staging ON CONFLICT DO NOTHING")
-        // New users: nothing stored can collide, and the spool has no duplicates: append in key order.
-        var newLoaded = 0
+        var appended = 0
         var inBatchDuplicates = 0
-        try db.copyIn("COPY interactions \(columns) FROM STDIN (FORMAT binary)") { writer in
+        try db.copyIn("COPY interactions \(Self.columns) FROM STDIN (FORMAT binary)") { writer in
             writer.binaryHeader()
             inBatchDuplicates = try spool.forEachUnique { e in
-                if e.user >= firstNewUser { try send(writer, e); newLoaded += 1 }
+                if e.user > limit { try Self.send(e, batch: batch, to: writer); appended += 1 }
             }
             writer.binaryTrailer()
         }
-        let loaded = knownLoaded + newLoaded
-        return (loaded, inBatchDuplicates + (knownSent - knownLoaded))
+        return (collisionFree + appended, inBatchDuplicates + (mayCollide - collisionFree))
     }
 
     private func storeItemMetadata(_ descriptions: [(Int32, ItemCatalogReader.ItemRecord)], batch: Int) throws -> Int {
@@ -242,6 +279,27 @@ public final class Ingestor {
             ON CONFLICT (item_id) DO UPDATE
             SET title = EXCLUDED.title, category = EXCLUDED.category, genres = EXCLUDED.genres, batch_id = EXCLUDED.batch_id
             """)
+    }
+}
+
+private struct AlreadyIngested: Error {}
+
+/// SHA-256 of the interaction file (and item file), computed on a background thread.
+private final class FileHashes: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var result: Result<(String, String?), Error> = .failure(IngestError("not hashed"))
+
+    init(file: String, itemsFile: String?) {
+        Thread.detachNewThread { [self] in
+            result = Result { (try Self.sha256(ofFile: file), try itemsFile.map(Self.sha256(ofFile:))) }
+            done.signal()
+        }
+    }
+
+    func wait() throws -> (String, String?) {
+        done.wait()
+        done.signal()  // later waits return at once
+        return try result.get()
     }
 
     static func sha256(ofFile path: String) throws -> String {

@@ -7,12 +7,12 @@ final class RejectSpool {
     private let file: URL
     private let handle: FileHandle
     private let writer: CopyInWriter
-    private let batch: Int64
+    private let batch: Int32
     private(set) var count = 0
     private(set) var byKind: [RowRejection.Kind: Int] = [:]
 
     init(batch: Int) throws {
-        self.batch = Int64(batch)
+        self.batch = Int32(batch)
         file = FileManager.default.temporaryDirectory.appendingPathComponent("pleat-rejects-\(UUID().uuidString)")
         FileManager.default.createFile(atPath: file.path, contents: nil)
         let handle = try FileHandle(forWritingTo: file)
@@ -30,7 +30,7 @@ final class RejectSpool {
         count += 1
         byKind[rejection.kind, default: 0] += 1
         try writer.beginRow(fields: 5)
-        writer.int64(batch)
+        writer.int32(batch)
         writer.text(source)
         writer.int64(Int64(line))
         writer.bytes(UnsafeRawBufferPointer(raw))
