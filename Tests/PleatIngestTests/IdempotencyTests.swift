@@ -100,3 +100,30 @@ final class StreamingOrderTests: IngestTestCase {
         XCTAssertEqual(try count("SELECT count(*) FROM interactions"), 0, "streamed rows were rolled back")
     }
 }
+
+/// Two ingests at the same time take turns (an advisory lock), so ids stay dense and unique.
+final class ConcurrentIngestTests: IngestTestCase {
+    func testConcurrentIngestsBothCommitWithDistinctDenseIds() throws {
+        var a = "user,item,time\n", b = "user,item,time\n"
+        for i in 0..<20_000 {
+            a += "a\(i % 500),x\(i % 300),\(i)\n"
+            b += "b\(i % 400),x\(i % 350),\(i)\n"
+        }
+        let files = [try write("a.csv", a), try write("b.csv", b)]
+        let url = self.url
+        final class Failures: @unchecked Sendable { let lock = NSLock(); var messages: [String] = [] }
+        let failures = Failures()
+        DispatchQueue.concurrentPerform(iterations: 2) { i in
+            do {
+                let report = try Ingestor(db: PostgresConnection(url: url)).ingest(file: files[i], options: IngestOptions(format: .csv))
+                if report.status != .committed { failures.lock.withLock { failures.messages.append("\(report.status)") } }
+            } catch { failures.lock.withLock { failures.messages.append("\(error)") } }
+        }
+        XCTAssertEqual(failures.messages, [])
+        XCTAssertEqual(try count("SELECT count(*) FROM users"), 900)
+        XCTAssertEqual(try count("SELECT max(id) FROM users"), 900)
+        XCTAssertEqual(try count("SELECT count(*) FROM items"), 350, "x0..x349, shared by both files")
+        XCTAssertEqual(try count("SELECT max(id) FROM items"), 350)
+        XCTAssertEqual(try count("SELECT count(*) FROM interactions"), 40_000)
+    }
+}
