@@ -26,6 +26,8 @@ let package = Package(
         .target(name: "PleatCore", swiftSettings: fastMath),
         .target(name: "PleatStorage", dependencies: ["PleatCore", "CLibPQ"], swiftSettings: fastMath),
         .target(name: "PleatIngest", dependencies: ["PleatCore", "PleatStorage"], swiftSettings: fastMath),
+        // Tensor kernels and layers with hand-written gradients; no database or CLI.
+        .target(name: "PleatTensor", dependencies: ["PleatCore", "CBLAS"], swiftSettings: fastMath),
         .executableTarget(
             name: "pleat",
             dependencies: [
@@ -37,6 +39,7 @@ let package = Package(
         // A real PostgreSQL for tests (a throwaway local cluster); used only by test targets.
         .target(name: "PleatTestSupport", dependencies: ["PleatStorage"]),
         .testTarget(name: "PleatCoreTests", dependencies: ["PleatCore"]),
+        .testTarget(name: "PleatTensorTests", dependencies: ["PleatTensor"]),
         .testTarget(name: "PleatStorageTests", dependencies: ["PleatStorage", "PleatTestSupport"]),
         .testTarget(name: "PleatIngestTests", dependencies: ["PleatIngest", "PleatStorage", "PleatTestSupport"]),
     ]

@@ -1,0 +1,46 @@
+import PleatCore
+
+/// Owns a model's parameters in registration order: creation, initialisation, gradient reset and norms.
+/// Optimisers and checkpoints walk it, so every parameter is saved and updated exactly once.
+public final class ParameterStore {
+    public private(set) var parameters: [Parameter] = []
+    private var byName: [String: Parameter] = [:]
+
+    public init() {}
+
+    /// Registers a new parameter; names are unique (they are the checkpoint keys).
+    public func make(_ name: String, shape: [Int], decays: Bool = true) -> Parameter {
+        precondition(byName[name] == nil, "parameter \(name) registered twice")
+        let parameter = Parameter(name, shape: shape, decays: decays)
+        parameters.append(parameter)
+        byName[name] = parameter
+        return parameter
+    }
+
+    public subscript(name: String) -> Parameter? { byName[name] }
+
+    public var scalarCount: Int { parameters.reduce(0) { $0 + $1.value.count } }
+
+    public func zeroGrad() { for p in parameters { p.grad.zero() } }
+
+    /// √(Σ g²) over every gradient, accumulated in Double.
+    public func gradientNorm() -> Double {
+        var sum = 0.0
+        for p in parameters {
+            let g = p.grad.pointer
+            for i in 0..<p.grad.count { sum += Double(g[i]) * Double(g[i]) }
+        }
+        return sum.squareRoot()
+    }
+
+    /// Scales all gradients so that their global norm is at most `maxNorm`; returns the norm before.
+    @discardableResult
+    public func clipGradients(maxNorm: Double) -> Double {
+        let norm = gradientNorm()
+        if norm > maxNorm {
+            let scale = Float(maxNorm / (norm + 1e-6))
+            for p in parameters { for i in 0..<p.grad.count { p.grad.pointer[i] *= scale } }
+        }
+        return norm
+    }
+}

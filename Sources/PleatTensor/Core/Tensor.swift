@@ -1,0 +1,53 @@
+/// Float32 values in contiguous row-major storage, with a shape.
+///
+/// A class, so that activations and gradients can be allocated once and then overwritten in place by
+/// every training step (no allocation per step in steady state).
+public final class Tensor {
+    public private(set) var shape: [Int]
+    public let count: Int
+    public let pointer: UnsafeMutablePointer<Float>
+
+    public init(_ shape: [Int]) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
+        self.shape = shape
+        count = shape.reduce(1, *)
+        pointer = .allocate(capacity: max(count, 1))
+        pointer.initialize(repeating: 0, count: max(count, 1))
+    }
+
+    public convenience init(_ shape: [Int], values: [Float]) {
+        self.init(shape)
+        precondition(values.count == count, "\(values.count) values for shape \(shape)")
+        values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: count) }
+    }
+
+    deinit { pointer.deallocate() }
+
+    public var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: pointer, count: count) }
+
+    public var array: [Float] { Array(buffer) }
+
+    /// Rows and columns when the tensor is viewed as a matrix (all leading dimensions are rows).
+    public var rows: Int { shape.count <= 1 ? 1 : count / shape.last! }
+    public var columns: Int { shape.last ?? 1 }
+
+    @inline(__always) public subscript(_ i: Int) -> Float {
+        get { pointer[i] }
+        set { pointer[i] = newValue }
+    }
+
+    /// Gives the same storage a new shape with the same number of elements.
+    public func reshape(_ newShape: [Int]) {
+        precondition(newShape.reduce(1, *) == count, "cannot view \(shape) as \(newShape)")
+        shape = newShape
+    }
+
+    public func fill(_ value: Float) { pointer.update(repeating: value, count: count) }
+
+    public func zero() { fill(0) }
+
+    public func copy(from other: Tensor) {
+        precondition(other.count == count, "copy of \(other.shape) into \(shape)")
+        pointer.update(from: other.pointer, count: count)
+    }
+}

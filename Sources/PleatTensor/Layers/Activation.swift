@@ -1,0 +1,51 @@
+import Foundation
+
+/// Element-wise non-linearities. Backward takes the forward input x and overwrites dx.
+public enum Activation: String, Sendable, Codable {
+    case relu, gelu, silu
+
+    public func forward(_ x: Tensor, into y: Tensor) {
+        let xp = x.pointer, yp = y.pointer
+        Parallel.forRows(x.count, minimumPerWorker: 16_384) { range in
+            switch self {
+            case .relu: for i in range { yp[i] = max(xp[i], 0) }
+            case .gelu: for i in range { yp[i] = Self.gelu(xp[i]) }
+            case .silu: for i in range { yp[i] = xp[i] * Self.sigmoid(xp[i]) }
+            }
+        }
+    }
+
+    /// dx = dy ⊙ f′(x).
+    public func backward(_ x: Tensor, _ dy: Tensor, dx: Tensor) {
+        let xp = x.pointer, dyp = dy.pointer, dxp = dx.pointer
+        Parallel.forRows(x.count, minimumPerWorker: 16_384) { range in
+            switch self {
+            case .relu: for i in range { dxp[i] = xp[i] > 0 ? dyp[i] : 0 }
+            case .gelu:
+                // Φ(x) + x·φ(x)
+                for i in range {
+                    let v = xp[i]
+                    let cdf = 0.5 * (1 + erff(v * 0.70710678))
+                    let pdf = expf(-0.5 * v * v) * 0.39894228
+                    dxp[i] = dyp[i] * (cdf + v * pdf)
+                }
+            case .silu:
+                // σ(x)(1 + x(1 − σ(x)))
+                for i in range {
+                    let s = Self.sigmoid(xp[i])
+                    dxp[i] = dyp[i] * s * (1 + xp[i] * (1 - s))
+                }
+            }
+        }
+    }
+
+    /// Exact GELU, x·Φ(x) (BERT4Rec).
+    @inline(__always) static func gelu(_ x: Float) -> Float { 0.5 * x * (1 + erff(x * 0.70710678)) }
+
+    /// Stable logistic function.
+    @inline(__always) public static func sigmoid(_ x: Float) -> Float {
+        if x >= 0 { return 1 / (1 + expf(-x)) }
+        let e = expf(x)
+        return e / (1 + e)
+    }
+}

@@ -1,0 +1,132 @@
+import XCTest
+import PleatCore
+@testable import PleatTensor
+
+final class LayerGradientTests: XCTestCase {
+    func testGemmMatchesNaiveProductForEveryTransposition() {
+        let m = 5, n = 7, k = 3
+        for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+            let a = GradientCheck.random(ta ? [k, m] : [m, k], seed: 1)
+            let b = GradientCheck.random(tb ? [n, k] : [k, n], seed: 2)
+            let c = Tensor([m, n])
+            Gemm.multiply(a.pointer, transposeA: ta, b.pointer, transposeB: tb, into: c.pointer, m: m, n: n, k: k)
+            for i in 0..<m {
+                for j in 0..<n {
+                    var s: Float = 0
+                    for p in 0..<k { s += (ta ? a[p * m + i] : a[i * k + p]) * (tb ? b[j * k + p] : b[p * n + j]) }
+                    XCTAssertEqual(c[i * n + j], s, accuracy: 1e-5)
+                }
+            }
+        }
+    }
+
+    func testLinear() {
+        let store = ParameterStore()
+        let layer = Linear(store, "fc", inputs: 6, outputs: 4)
+        var rng = RandomSource(seed: 3)
+        Initializer.normal(layer.weight.value, std: 0.5, rng: &rng)
+        Initializer.normal(layer.bias!.value, std: 0.5, rng: &rng)
+        let x = GradientCheck.random([5, 6], seed: 4), w = GradientCheck.random([5, 4], seed: 5)
+        let y = Tensor([5, 4]), dx = Tensor([5, 6])
+        func loss() -> Double { layer.forward(x, into: y); return GradientCheck.weightedSum(y, w) }
+        _ = loss()
+        layer.backward(x, w, dx: dx)
+        GradientCheck.assertClose(dx, GradientCheck.numeric(x, loss: loss), "dx")
+        GradientCheck.assertClose(layer.weight.grad, GradientCheck.numeric(layer.weight.value, loss: loss), "dW")
+        GradientCheck.assertClose(layer.bias!.grad, GradientCheck.numeric(layer.bias!.value, loss: loss), "db")
+    }
+
+    func testLayerNormWithAndWithoutAffineParameters() {
+        for affine in [true, false] {
+            let store = ParameterStore()
+            let norm = LayerNorm(store, "ln", features: 8, epsilon: 1e-6, affine: affine)
+            if affine {
+                var rng = RandomSource(seed: 6)
+                Initializer.normal(norm.gain!.value, std: 1, rng: &rng)
+                Initializer.normal(norm.shift!.value, std: 1, rng: &rng)
+            }
+            let x = GradientCheck.random([3, 8], seed: 7, scale: 2), w = GradientCheck.random([3, 8], seed: 8)
+            let y = Tensor([3, 8]), xhat = Tensor([3, 8]), rstd = Tensor([3]), dx = Tensor([3, 8])
+            func loss() -> Double { norm.forward(x, into: y, normalized: xhat, rstd: rstd); return GradientCheck.weightedSum(y, w) }
+            _ = loss()
+            norm.backward(w, normalized: xhat, rstd: rstd, dx: dx)
+            GradientCheck.assertClose(dx, GradientCheck.numeric(x, loss: loss), "LayerNorm dx (affine: \(affine))")
+            if affine {
+                GradientCheck.assertClose(norm.gain!.grad, GradientCheck.numeric(norm.gain!.value, loss: loss), "dγ")
+                GradientCheck.assertClose(norm.shift!.grad, GradientCheck.numeric(norm.shift!.value, loss: loss), "dβ")
+            } else {
+                // Each row of the output has mean 0 and variance 1.
+                let row = Array(y.array[0..<8])
+                XCTAssertEqual(row.reduce(0, +) / 8, 0, accuracy: 1e-5)
+                XCTAssertEqual(row.map { $0 * $0 }.reduce(0, +) / 8, 1, accuracy: 1e-3)
+            }
+        }
+    }
+
+    func testActivations() {
+        for activation in [Activation.relu, .gelu, .silu] {
+            // Keep ReLU's inputs away from its kink at 0.
+            let x = GradientCheck.random([4, 9], seed: 9, scale: 2)
+            for i in 0..<x.count where abs(x[i]) < 0.05 { x[i] += 0.1 }
+            let w = GradientCheck.random([4, 9], seed: 10)
+            let y = Tensor([4, 9]), dx = Tensor([4, 9])
+            func loss() -> Double { activation.forward(x, into: y); return GradientCheck.weightedSum(y, w) }
+            _ = loss()
+            activation.backward(x, w, dx: dx)
+            GradientCheck.assertClose(dx, GradientCheck.numeric(x, loss: loss), "\(activation)")
+        }
+        let x = Tensor([3], values: [-1, 0, 2]), y = Tensor([3])
+        Activation.gelu.forward(x, into: y)
+        XCTAssertEqual(y.array, [-0.15865525, 0, 1.9544997], "exact GELU values")
+    }
+
+    func testSoftmaxAndL2Normalize() {
+        let x = GradientCheck.random([3, 7], seed: 11, scale: 2), w = GradientCheck.random([3, 7], seed: 12)
+        let y = Tensor([3, 7]), dx = Tensor([3, 7]), norms = Tensor([3])
+        func softmaxLoss() -> Double { Softmax.forward(x, into: y); return GradientCheck.weightedSum(y, w) }
+        _ = softmaxLoss()
+        XCTAssertEqual(y.array[0..<7].reduce(0, +), 1, accuracy: 1e-6)
+        Softmax.backward(y, w, dx: dx)
+        GradientCheck.assertClose(dx, GradientCheck.numeric(x, loss: softmaxLoss), "softmax")
+
+        func l2Loss() -> Double { L2Normalize.forward(x, into: y, norms: norms); return GradientCheck.weightedSum(y, w) }
+        _ = l2Loss()
+        XCTAssertEqual(y.array[0..<7].map { $0 * $0 }.reduce(0, +), 1, accuracy: 1e-5)
+        L2Normalize.backward(y, norms: norms, w, dx: dx)
+        GradientCheck.assertClose(dx, GradientCheck.numeric(x, loss: l2Loss), "L2 normalise")
+    }
+
+    func testEmbeddingGatherAndScatterAddWithRepeatsAndPadding() {
+        let store = ParameterStore()
+        let table = Embedding(store, "items", rows: 5, dimension: 3, paddingId: 0)
+        var rng = RandomSource(seed: 13)
+        Initializer.normal(table.table.value, std: 1, rng: &rng)
+        let ids: [Int32] = [2, 0, 4, 2, 1]
+        let w = GradientCheck.random([5, 3], seed: 14), y = Tensor([5, 3])
+        ids.withUnsafeBufferPointer { ids in
+            func loss() -> Double { table.forward(ids, scale: 1.5, into: y); return GradientCheck.weightedSum(y, w) }
+            _ = loss()
+            XCTAssertEqual(Array(y.array[3..<6]), [0, 0, 0], "padding reads as zeros")
+            table.backward(ids, scale: 1.5, w)
+            GradientCheck.assertClose(table.table.grad, GradientCheck.numeric(table.table.value, loss: loss), "embedding")
+            XCTAssertEqual(Array(table.table.grad.array[0..<3]), [0, 0, 0], "no gradient for padding")
+            XCTAssertEqual(table.table.grad[6], 1.5 * (w[0] + w[9]), accuracy: 1e-6, "repeats accumulate")
+        }
+    }
+
+    func testDropoutScalesKeptValuesAndReusesTheMask() {
+        let dropout = Dropout(0.25)
+        let x = Tensor([10_000]); x.fill(1)
+        let y = Tensor([10_000]), mask = Tensor([10_000]), dx = Tensor([10_000])
+        var rng: RandomSource? = RandomSource(seed: 15)
+        dropout.forward(x, into: y, mask: mask, rng: &rng)
+        let kept = y.array.filter { $0 != 0 }
+        XCTAssertEqual(Double(kept.count) / 10_000, 0.75, accuracy: 0.02)
+        XCTAssertTrue(kept.allSatisfy { abs($0 - 4.0 / 3.0) < 1e-6 })
+        dropout.backward(x, mask: mask, dx: dx)
+        XCTAssertEqual(dx.array, y.array, "backward applies the same mask")
+        var evaluation: RandomSource? = nil
+        dropout.forward(x, into: y, mask: mask, rng: &evaluation)
+        XCTAssertEqual(y.array, x.array, "no dropout at evaluation")
+    }
+}
