@@ -1,0 +1,128 @@
+import Foundation
+import PleatCore
+
+/// Multi-head scaled dot-product attention (SASRec, BERT4Rec), one sequence and head at a time:
+///   S = s·Q Kᵀ + mask,  P = softmax(S),  P̃ = dropout(P),  O = P̃ V,  with s = 1/√d_h.
+/// Causal (each position sees itself and the past) or bidirectional, with an optional key padding mask.
+/// Rows that see no valid key output zeros.
+public struct SoftmaxAttention {
+    public let heads: Int
+    public let headDim: Int
+    public let causal: Bool
+    public let dropout: Float
+
+    public init(heads: Int, headDim: Int, causal: Bool, dropout: Float = 0) {
+        self.heads = heads
+        self.headDim = headDim
+        self.causal = causal
+        self.dropout = dropout
+    }
+
+    /// Buffers kept between forward and backward, sized for `batch` sequences of `length`.
+    public final class Cache {
+        public let batch: Int, length: Int
+        let probabilities: Tensor    // P, [B·H, N, N]
+        let dropMask: Tensor?        // 0 or 1/(1−p), [B·H, N, N]
+        let scratch: Tensor          // dP, [B·H, N, N]
+        /// Whether the last forward pass drew a dropout mask (training) or not (evaluation).
+        var usedDropout = false
+
+        public init(batch: Int, length: Int, heads: Int, dropout: Float) {
+            self.batch = batch
+            self.length = length
+            probabilities = Tensor([batch * heads, length, length])
+            dropMask = dropout > 0 ? Tensor([batch * heads, length, length]) : nil
+            scratch = Tensor([batch * heads, length, length])
+        }
+    }
+
+    /// `keyValid[b·N + j]` is 1 for real positions and 0 for padding (nil: all valid). `rng` nil means
+    /// evaluation (no dropout).
+    public func forward(q: StridedRows, k: StridedRows, v: StridedRows, keyValid: UnsafePointer<Float>?,
+                        out: StridedRows, cache: Cache, rng: inout RandomSource?) {
+        let n = cache.length, d = headDim, scale = 1 / Float(d).squareRoot()
+        let seed = rng?.next()
+        let useDropout = dropout > 0 && seed != nil
+        Parallel.forRows(cache.batch * heads, minimumPerWorker: 1) { range in
+            for bh in range {
+                let b = bh / heads, h = bh % heads
+                let qb = q.block(sequence: b, length: n, head: h, width: d)
+                let kb = k.block(sequence: b, length: n, head: h, width: d)
+                let vb = v.block(sequence: b, length: n, head: h, width: d)
+                let p = cache.probabilities.pointer + bh * n * n
+                Gemm.multiply(qb, kb, transposeB: true, into: p, m: n, n: n, k: d, alpha: scale, lda: q.stride, ldb: k.stride)
+                let valid = keyValid.map { $0 + b * n }
+                for i in 0..<n {
+                    let row = p + i * n
+                    let visible = causal ? i + 1 : n
+                    var m = -Float.infinity
+                    for j in 0..<visible where valid.map({ $0[j] > 0 }) ?? true { m = max(m, row[j]) }
+                    guard m > -Float.infinity else { row.update(repeating: 0, count: n); continue }
+                    var sum: Float = 0
+                    for j in 0..<n {
+                        let e: Float = j < visible && (valid.map { $0[j] > 0 } ?? true) ? expf(row[j] - m) : 0
+                        row[j] = e
+                        sum += e
+                    }
+                    let inv = 1 / sum
+                    for j in 0..<n { row[j] *= inv }
+                }
+                var source = p
+                if useDropout, let mask = cache.dropMask {
+                    var local = RandomSource(seed: seed!).split(UInt64(bh))
+                    let mb = mask.pointer + bh * n * n, dropped = cache.scratch.pointer + bh * n * n
+                    let keep = 1 - dropout, inv = 1 / keep
+                    for i in 0..<(n * n) {
+                        let m: Float = Float(local.uniform()) < keep ? inv : 0
+                        mb[i] = m
+                        dropped[i] = p[i] * m
+                    }
+                    source = dropped
+                }
+                Gemm.multiply(source, vb, into: out.block(sequence: b, length: n, head: h, width: d),
+                              m: n, n: d, k: n, ldb: v.stride, ldc: out.stride)
+            }
+        }
+        cache.usedDropout = useDropout
+    }
+
+    /// dV = P̃ᵀ dO;  dP = (dO Vᵀ) ⊙ mask;  dS = P ⊙ (dP − ⟨P, dP⟩_row);  dQ = s·dS K;  dK = s·dSᵀ Q.
+    /// Overwrites dq, dk, dv (which may be column blocks of one gradient matrix).
+    public func backward(q: StridedRows, k: StridedRows, v: StridedRows, dOut: StridedRows, cache: Cache,
+                         dq: StridedRows, dk: StridedRows, dv: StridedRows) {
+        let n = cache.length, d = headDim, scale = 1 / Float(d).squareRoot()
+        Parallel.forRows(cache.batch * heads, minimumPerWorker: 1) { range in
+            for bh in range {
+                let b = bh / heads, h = bh % heads
+                let qb = q.block(sequence: b, length: n, head: h, width: d)
+                let kb = k.block(sequence: b, length: n, head: h, width: d)
+                let vb = v.block(sequence: b, length: n, head: h, width: d)
+                let dob = dOut.block(sequence: b, length: n, head: h, width: d)
+                let p = cache.probabilities.pointer + bh * n * n
+                let dp = cache.scratch.pointer + bh * n * n
+                let mask = cache.usedDropout ? cache.dropMask.map { $0.pointer + bh * n * n } : nil
+                // dV = P̃ᵀ dO, with P̃ = P ⊙ mask rebuilt in dp for the product.
+                if let mask {
+                    for i in 0..<(n * n) { dp[i] = p[i] * mask[i] }
+                    Gemm.multiply(dp, transposeA: true, dob, into: dv.block(sequence: b, length: n, head: h, width: d),
+                                  m: n, n: d, k: n, lda: n, ldb: dOut.stride, ldc: dv.stride)
+                } else {
+                    Gemm.multiply(p, transposeA: true, dob, into: dv.block(sequence: b, length: n, head: h, width: d),
+                                  m: n, n: d, k: n, lda: n, ldb: dOut.stride, ldc: dv.stride)
+                }
+                Gemm.multiply(dob, vb, transposeB: true, into: dp, m: n, n: n, k: d, lda: dOut.stride, ldb: v.stride)
+                for i in 0..<n {
+                    let pr = p + i * n, dr = dp + i * n
+                    if let mask { for j in 0..<n { dr[j] *= mask[i * n + j] } }
+                    var dot: Float = 0
+                    for j in 0..<n { dot += pr[j] * dr[j] }
+                    for j in 0..<n { dr[j] = pr[j] * (dr[j] - dot) }
+                }
+                Gemm.multiply(dp, kb, into: dq.block(sequence: b, length: n, head: h, width: d),
+                              m: n, n: d, k: n, alpha: scale, ldb: k.stride, ldc: dq.stride)
+                Gemm.multiply(dp, transposeA: true, qb, into: dk.block(sequence: b, length: n, head: h, width: d),
+                              m: n, n: d, k: n, alpha: scale, lda: n, ldb: q.stride, ldc: dk.stride)
+            }
+        }
+    }
+}

@@ -1,0 +1,97 @@
+import XCTest
+import PleatCore
+@testable import PleatTensor
+
+/// Q, K and V are column blocks of one matrix, as they come out of a fused projection.
+final class AttentionGradientTests: XCTestCase {
+    let batch = 2, length = 5, heads = 2, dim = 3
+
+    func testSoftmaxAttentionCausalAndBidirectionalWithPadding() {
+        for causal in [true, false] {
+            let width = heads * dim
+            let qkv = GradientCheck.random([batch * length, 3 * width], seed: 21)
+            let out = Tensor([batch * length, width]), w = GradientCheck.random([batch * length, width], seed: 22)
+            // Sequence 1 has two padded key positions at the start (left padding, as SASRec).
+            var valid = [Float](repeating: 1, count: batch * length)
+            valid[length] = 0; valid[length + 1] = 0
+            let attention = SoftmaxAttention(heads: heads, headDim: dim, causal: causal)
+            let cache = SoftmaxAttention.Cache(batch: batch, length: length, heads: heads, dropout: 0)
+            let all = StridedRows(qkv)
+            let q = all, k = all.offset(columns: width), v = all.offset(columns: 2 * width)
+            func loss() -> Double {
+                var rng: RandomSource? = nil
+                valid.withUnsafeBufferPointer { attention.forward(q: q, k: k, v: v, keyValid: $0.baseAddress, out: StridedRows(out), cache: cache, rng: &rng) }
+                return GradientCheck.weightedSum(out, w)
+            }
+            _ = loss()
+            // A causal row whose only visible keys are padding outputs zeros.
+            if causal { XCTAssertEqual(Array(out.array[(length * width)..<(length * width + width)]), [Float](repeating: 0, count: width)) }
+            let grad = Tensor([batch * length, 3 * width])
+            let g = StridedRows(grad)
+            attention.backward(q: q, k: k, v: v, dOut: StridedRows(w), cache: cache,
+                               dq: g, dk: g.offset(columns: width), dv: g.offset(columns: 2 * width))
+            GradientCheck.assertClose(grad, GradientCheck.numeric(qkv, loss: loss), "softmax attention (causal: \(causal))")
+        }
+    }
+
+    func testSoftmaxAttentionDropoutBackwardUsesTheForwardMask() {
+        let width = heads * dim
+        let qkv = GradientCheck.random([batch * length, 3 * width], seed: 23)
+        let out = Tensor([batch * length, width]), w = GradientCheck.random([batch * length, width], seed: 24)
+        let attention = SoftmaxAttention(heads: heads, headDim: dim, causal: true, dropout: 0.3)
+        let cache = SoftmaxAttention.Cache(batch: batch, length: length, heads: heads, dropout: 0.3)
+        let all = StridedRows(qkv)
+        let q = all, k = all.offset(columns: width), v = all.offset(columns: 2 * width)
+        // The same seed draws the same mask on every call, so the loss is a smooth function of the inputs.
+        func loss() -> Double {
+            var rng: RandomSource? = RandomSource(seed: 99)
+            attention.forward(q: q, k: k, v: v, keyValid: nil, out: StridedRows(out), cache: cache, rng: &rng)
+            return GradientCheck.weightedSum(out, w)
+        }
+        _ = loss()
+        let grad = Tensor([batch * length, 3 * width]), g = StridedRows(grad)
+        attention.backward(q: q, k: k, v: v, dOut: StridedRows(w), cache: cache, dq: g, dk: g.offset(columns: width), dv: g.offset(columns: 2 * width))
+        GradientCheck.assertClose(grad, GradientCheck.numeric(qkv, loss: loss), "attention with dropout")
+    }
+
+    func testPointwiseAttentionWithRelativePositionAndTimeBias() {
+        let width = heads * dim, maxLength = 6
+        let store = ParameterStore()
+        let attention = PointwiseAttention(store, "hstu0", heads: heads, qkDim: dim, vDim: dim, maxLength: maxLength)
+        var rng = RandomSource(seed: 25)
+        Initializer.normal(attention.positionBias!.value, std: 0.5, rng: &rng)
+        Initializer.normal(attention.timeBias!.value, std: 0.5, rng: &rng)
+        let qkv = GradientCheck.random([batch * length, 3 * width], seed: 26)
+        let out = Tensor([batch * length, width]), w = GradientCheck.random([batch * length, width], seed: 27)
+        let lengths: [Int32] = [5, 3]
+        // Seconds; spans from 0 s to weeks so that many buckets are used. length + 1 per sequence.
+        let timestamps: [Int64] = [0, 30, 4_000, 90_000, 700_000, 2_000_000,
+                                   100, 100, 200, 5_000, 0, 0]
+        let cache = PointwiseAttention.Cache(batch: batch, length: length, heads: heads)
+        let all = StridedRows(qkv)
+        let q = all, k = all.offset(columns: width), v = all.offset(columns: 2 * width)
+        func loss() -> Double {
+            lengths.withUnsafeBufferPointer { l in
+                timestamps.withUnsafeBufferPointer { t in
+                    attention.forward(q: q, k: k, v: v, lengths: l, timestamps: t.baseAddress, out: StridedRows(out), cache: cache)
+                }
+            }
+            return GradientCheck.weightedSum(out, w)
+        }
+        _ = loss()
+        let grad = Tensor([batch * length, 3 * width]), g = StridedRows(grad)
+        attention.backward(q: q, k: k, v: v, dOut: StridedRows(w), cache: cache, dq: g, dk: g.offset(columns: width), dv: g.offset(columns: 2 * width))
+        GradientCheck.assertClose(grad, GradientCheck.numeric(qkv, loss: loss), "HSTU attention dq, dk, dv")
+        GradientCheck.assertClose(attention.positionBias!.grad, GradientCheck.numeric(attention.positionBias!.value, loss: loss), "pos_w")
+        let tsGrad = attention.timeBias!.grad, tsNumeric = GradientCheck.numeric(attention.timeBias!.value, loss: loss)
+        GradientCheck.assertClose(tsGrad, tsNumeric, "ts_w")
+        XCTAssertGreaterThan(tsNumeric.filter { abs($0) > 1e-6 }.count, 5, "several time buckets in use")
+    }
+
+    func testTimeBucketsMatchTheReference() {
+        // Examples from model-spec §1.5: 0–1 s → 0; 60 s → 13; 1 h → 27; 1 day → 37; 1 week → 44; 1 year → 57.
+        let cases: [(Int64, UInt8)] = [(0, 0), (1, 0), (60, 13), (3_600, 27), (86_400, 37), (604_800, 44), (31_536_000, 57), (-60, 13)]
+        for (delta, bucket) in cases { XCTAssertEqual(PointwiseAttention.bucket(delta), bucket, "\(delta) s") }
+        XCTAssertEqual(PointwiseAttention.bucket(Int64.max / 2), 128, "clamped")
+    }
+}
