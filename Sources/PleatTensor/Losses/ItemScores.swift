@@ -1,0 +1,45 @@
+/// Dot-product scores of hidden states against chosen item rows, s[r, c] = ⟨h_r, E[ids[r, c]]⟩,
+/// for losses with explicit positives and negatives (BCE, gBCE).
+public enum ItemScores {
+    /// `ids` is rows × columns; returns the scores in the same layout.
+    public static func forward(hidden: Tensor, table: Parameter, ids: [Int32], columns: Int) -> [Float] {
+        let rows = hidden.rows, d = hidden.columns, e = table.value.pointer
+        var scores = [Float](repeating: 0, count: rows * columns)
+        scores.withUnsafeMutableBufferPointer { out in
+            Parallel.forRows(rows) { range in
+                for r in range {
+                    let h = hidden.pointer + r * d
+                    for c in 0..<columns {
+                        let row = e + Int(ids[r * columns + c]) * d
+                        var s: Float = 0
+                        for i in 0..<d { s += h[i] * row[i] }
+                        out[r * columns + c] = s
+                    }
+                }
+            }
+        }
+        return scores
+    }
+
+    /// dh_r += Σ_c ds[r, c]·E[ids]  and  dE[ids[r, c]] += ds[r, c]·h_r (in row order).
+    public static func backward(hidden: Tensor, table: Parameter, ids: [Int32], columns: Int,
+                                dScores: [Float], dHidden: Tensor) {
+        let rows = hidden.rows, d = hidden.columns, e = table.value.pointer, g = table.grad.pointer
+        Parallel.forRows(rows) { range in
+            for r in range {
+                let dh = dHidden.pointer + r * d
+                for c in 0..<columns where dScores[r * columns + c] != 0 {
+                    let row = e + Int(ids[r * columns + c]) * d, ds = dScores[r * columns + c]
+                    for i in 0..<d { dh[i] += ds * row[i] }
+                }
+            }
+        }
+        for r in 0..<rows {
+            let h = hidden.pointer + r * d
+            for c in 0..<columns where dScores[r * columns + c] != 0 {
+                let row = g + Int(ids[r * columns + c]) * d, ds = dScores[r * columns + c]
+                for i in 0..<d { row[i] += ds * h[i] }
+            }
+        }
+    }
+}

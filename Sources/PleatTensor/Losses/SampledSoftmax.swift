@@ -1,0 +1,80 @@
+import Foundation
+
+/// Sampled softmax with temperature, L2-normalised item embeddings and shared uniform negatives
+/// (HSTU, GR-SASRec), model-spec §1.6 and §5.5(b). For each row r with normalised query q_r and label y_r:
+///   z_0 = ⟨q, n(E[y])⟩/τ,  z_k = ⟨q, n(E[neg_k])⟩/τ, or −5·10⁴ (a constant) where neg_k = y,
+///   ℓ = lse(z) − z_0,  mean over weighted rows.
+/// The negatives are shared by the whole batch, so their logits are one GEMM.
+public struct SampledSoftmax {
+    public let temperature: Float
+    static let collision: Float = -5e4
+
+    public init(temperature: Float = 0.05) { self.temperature = temperature }
+
+    /// Writes dQuery (overwritten) and scatter-adds into the table's gradient.
+    public func lossAndGradient(query: Tensor, table: Parameter, labels: [Int32], negatives: [Int32],
+                                weights: [Float]? = nil, dQuery: Tensor) -> Double {
+        let rows = query.rows, d = query.columns, k = negatives.count
+        var totalWeight = 0.0
+        for r in 0..<rows where labels[r] >= 0 { totalWeight += Double(weights?[r] ?? 1) }
+        dQuery.zero()
+        guard totalWeight > 0 else { return 0 }
+        let invT = 1 / temperature
+
+        // Normalised embeddings of the positives (per row) and the shared negatives.
+        let positive = Tensor([rows, d]), positiveNorms = Tensor([rows]), positiveRaw = Tensor([rows, d])
+        let negative = Tensor([k, d]), negativeNorms = Tensor([k]), negativeRaw = Tensor([k, d])
+        let e = table.value.pointer
+        for r in 0..<rows { (positiveRaw.pointer + r * d).update(from: e + Int(max(labels[r], 0)) * d, count: d) }
+        for j in 0..<k { (negativeRaw.pointer + j * d).update(from: e + Int(negatives[j]) * d, count: d) }
+        L2Normalize.forward(positiveRaw, into: positive, norms: positiveNorms)
+        L2Normalize.forward(negativeRaw, into: negative, norms: negativeNorms)
+
+        let logits = Tensor([rows, k])
+        Gemm.multiply(query.pointer, negative.pointer, transposeB: true, into: logits.pointer, m: rows, n: k, k: d, alpha: invT)
+        let dPositive = Tensor([rows, d])  // ∂ℓ/∂n(E[y]) per row
+        let rowLoss = UnsafeMutableBufferPointer<Double>.allocate(capacity: rows)
+        defer { rowLoss.deallocate() }
+        rowLoss.initialize(repeating: 0)
+        Parallel.forRows(rows) { range in
+            for r in range {
+                let z = logits.pointer + r * k, q = query.pointer + r * d, p = positive.pointer + r * d
+                guard labels[r] >= 0 else { z.update(repeating: 0, count: k); continue }
+                var z0: Float = 0
+                for i in 0..<d { z0 += q[i] * p[i] }
+                z0 *= invT
+                for j in 0..<k where negatives[j] == labels[r] { z[j] = Self.collision }
+                var m = z0
+                for j in 0..<k { m = max(m, z[j]) }
+                var sum = expf(z0 - m)
+                for j in 0..<k { sum += expf(z[j] - m) }
+                let w = Float(Double(weights?[r] ?? 1) / totalWeight)
+                rowLoss[r] = Double(w) * (Double(m) + log(Double(sum)) - Double(z0))
+                // dz_0 = p_0 − 1; dz_k = p_k, and 0 for collisions (their logit is a constant).
+                let dz0 = w * (expf(z0 - m) / sum - 1)
+                for j in 0..<k { z[j] = z[j] == Self.collision ? 0 : w * expf(z[j] - m) / sum }
+                let dq = dQuery.pointer + r * d, dp = dPositive.pointer + r * d
+                for i in 0..<d { dq[i] = invT * dz0 * p[i]; dp[i] = invT * dz0 * q[i] }
+            }
+        }
+        let loss = rowLoss.reduce(0, +)
+        // dq += (1/τ) dZ_neg · n(E_neg);  d n(E_neg) = (1/τ) dZ_negᵀ q.
+        Gemm.multiply(logits.pointer, negative.pointer, into: dQuery.pointer, m: rows, n: d, k: k, alpha: invT, beta: 1)
+        let dNegative = Tensor([k, d])
+        Gemm.multiply(logits.pointer, transposeA: true, query.pointer, into: dNegative.pointer, m: k, n: d, k: rows, alpha: invT)
+        // Back through the L2 normalisation, then scatter into the table rows.
+        let dPositiveRaw = Tensor([rows, d]), dNegativeRaw = Tensor([k, d])
+        L2Normalize.backward(positive, norms: positiveNorms, dPositive, dx: dPositiveRaw)
+        L2Normalize.backward(negative, norms: negativeNorms, dNegative, dx: dNegativeRaw)
+        let g = table.grad.pointer
+        for r in 0..<rows where labels[r] >= 0 {
+            let row = g + Int(labels[r]) * d, src = dPositiveRaw.pointer + r * d
+            for i in 0..<d { row[i] += src[i] }
+        }
+        for j in 0..<k {
+            let row = g + Int(negatives[j]) * d, src = dNegativeRaw.pointer + j * d
+            for i in 0..<d { row[i] += src[i] }
+        }
+        return loss
+    }
+}

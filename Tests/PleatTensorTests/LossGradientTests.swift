@@ -1,0 +1,97 @@
+import XCTest
+import PleatCore
+@testable import PleatTensor
+
+final class LossGradientTests: XCTestCase {
+    private func table(_ store: ParameterStore, rows: Int, d: Int, seed: UInt64) -> Parameter {
+        let p = store.make("items", shape: [rows, d])
+        var rng = RandomSource(seed: seed)
+        Initializer.normal(p.value, std: 1, rng: &rng)
+        return p
+    }
+
+    func testFullSoftmaxCrossEntropyMatchesNaiveAndGradients() {
+        let store = ParameterStore()
+        let items = table(store, rows: 11, d: 4, seed: 31)
+        let bias = store.make("bias", shape: [11])
+        var rng = RandomSource(seed: 32)
+        Initializer.normal(bias.value, std: 1, rng: &rng)
+        let hidden = GradientCheck.random([7, 4], seed: 33)
+        let labels: [Int32] = [3, 0, -1, 10, 5, 5, 2]   // row 2 is not supervised
+        let weights: [Float] = [1, 2, 1, 0.5, 1, 1, 3]
+        let dHidden = Tensor([7, 4])
+        let loss = SoftmaxCrossEntropy(rowBlock: 3)  // several blocks, over both workers
+        func value() -> Double {
+            let scratch = Tensor([7, 4])
+            let saved = items.grad.array, savedBias = bias.grad.array
+            defer {
+                items.grad.buffer.update(fromContentsOf: saved)
+                bias.grad.buffer.update(fromContentsOf: savedBias)
+            }
+            return loss.lossAndGradient(hidden: hidden, table: items, bias: bias, labels: labels, weights: weights, dHidden: scratch)
+        }
+        // Naive reference in Double.
+        var expected = 0.0, total = 0.0
+        for r in 0..<7 where labels[r] >= 0 {
+            var z = [Double](repeating: 0, count: 11)
+            for j in 0..<11 {
+                var dot = Double(bias.value[j])
+                for i in 0..<4 { dot += Double(hidden[r * 4 + i]) * Double(items.value[j * 4 + i]) }
+                z[j] = dot
+            }
+            let m = z.max()!
+            let lse = m + log(z.reduce(0.0) { $0 + exp($1 - m) })
+            expected += Double(weights[r]) * (lse - z[Int(labels[r])])
+            total += Double(weights[r])
+        }
+        XCTAssertEqual(value(), expected / total, accuracy: 1e-5)
+        _ = loss.lossAndGradient(hidden: hidden, table: items, bias: bias, labels: labels, weights: weights, dHidden: dHidden)
+        GradientCheck.assertClose(dHidden, GradientCheck.numeric(hidden, loss: value), "CE dT")
+        GradientCheck.assertClose(items.grad, GradientCheck.numeric(items.value, loss: value), "CE dE")
+        GradientCheck.assertClose(bias.grad, GradientCheck.numeric(bias.value, loss: value), "CE db")
+        XCTAssertEqual(Array(dHidden.array[8..<12]), [0, 0, 0, 0], "unsupervised rows get no gradient")
+    }
+
+    func testSampledSoftmaxWithCollisionMasking() {
+        let store = ParameterStore()
+        let items = table(store, rows: 9, d: 5, seed: 41)
+        let raw = GradientCheck.random([4, 5], seed: 42)
+        let query = Tensor([4, 5]), norms = Tensor([4])
+        L2Normalize.forward(raw, into: query, norms: norms)
+        let labels: [Int32] = [1, 4, -1, 6]
+        let negatives: [Int32] = [2, 4, 7, 8, 3]      // 4 collides with row 1's label
+        let loss = SampledSoftmax(temperature: 0.5)
+        let dQuery = Tensor([4, 5])
+        func value() -> Double {
+            let saved = items.grad.array
+            defer { items.grad.buffer.update(fromContentsOf: saved) }
+            return loss.lossAndGradient(query: query, table: items, labels: labels, negatives: negatives, dQuery: Tensor([4, 5]))
+        }
+        _ = loss.lossAndGradient(query: query, table: items, labels: labels, negatives: negatives, dQuery: dQuery)
+        GradientCheck.assertClose(dQuery, GradientCheck.numeric(query, loss: value), "sampled softmax dq")
+        GradientCheck.assertClose(items.grad, GradientCheck.numeric(items.value, loss: value), "sampled softmax dE")
+        XCTAssertEqual(Array(items.grad.array[0..<5]), [0, 0, 0, 0, 0], "untouched rows get no gradient")
+    }
+
+    func testBCEAndGBCEThroughItemScores() {
+        let store = ParameterStore()
+        let items = table(store, rows: 8, d: 3, seed: 51)
+        let hidden = GradientCheck.random([3, 3], seed: 52)
+        let ids: [Int32] = [1, 5, 6, 2, 7, 7, 3, 0, 4]   // per row: positive, then two negatives
+        let weights: [Float] = [1, 1, 0]
+        XCTAssertEqual(BinaryCrossEntropy.gbceBeta(negatives: 256, items: 3416, t: 0.75), 0.3062, accuracy: 1e-3)
+        for criterion in [BinaryCrossEntropy(), BinaryCrossEntropy(beta: 0.4, meanOverTerms: true)] {
+            items.grad.zero()
+            func value() -> Double {
+                let scores = ItemScores.forward(hidden: hidden, table: items, ids: ids, columns: 3)
+                return criterion.lossAndGradient(scores: scores, columns: 3, weights: weights).0
+            }
+            let scores = ItemScores.forward(hidden: hidden, table: items, ids: ids, columns: 3)
+            let (_, dScores) = criterion.lossAndGradient(scores: scores, columns: 3, weights: weights)
+            let dHidden = Tensor([3, 3])
+            ItemScores.backward(hidden: hidden, table: items, ids: ids, columns: 3, dScores: dScores, dHidden: dHidden)
+            GradientCheck.assertClose(dHidden, GradientCheck.numeric(hidden, loss: value), "BCE dh (β \(criterion.beta))")
+            GradientCheck.assertClose(items.grad, GradientCheck.numeric(items.value, loss: value), "BCE dE (β \(criterion.beta))")
+        }
+    }
+}
