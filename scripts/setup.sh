@@ -17,5 +17,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# Python's safetensors reads Pleat checkpoints in an interoperability test.
+python3 -c "import safetensors.numpy" 2>/dev/null ||
+  python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore safetensors numpy >/dev/null 2>&1 ||
+  echo "setup: could not install python safetensors; its interoperability test will be skipped"
+
 command -v swift >/dev/null || { echo "setup: the Swift toolchain (6.x) is not on PATH" >&2; exit 1; }
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { echo "setup: PostgreSQL server binaries missing" >&2; exit 1; }
