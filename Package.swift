@@ -28,18 +28,21 @@ let package = Package(
         .target(name: "PleatIngest", dependencies: ["PleatCore", "PleatStorage"], swiftSettings: fastMath),
         // Tensor kernels and layers with hand-written gradients; no database or CLI.
         .target(name: "PleatTensor", dependencies: ["PleatCore", "CBLAS"], swiftSettings: fastMath),
+        // Sequence encoders built from the engine's layers, and their training-step benchmark.
+        .target(name: "PleatModels", dependencies: ["PleatCore", "PleatTensor"], swiftSettings: fastMath),
         .executableTarget(
             name: "pleat",
             dependencies: [
-                "PleatCore", "PleatStorage", "PleatIngest",
+                "PleatCore", "PleatStorage", "PleatIngest", "PleatTensor", "PleatModels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: fastMath),
 
-        // A real PostgreSQL for tests (a throwaway local cluster); used only by test targets.
-        .target(name: "PleatTestSupport", dependencies: ["PleatStorage"]),
+        // Test helpers (a throwaway PostgreSQL, gradient checks); used only by test targets.
+        .target(name: "PleatTestSupport", dependencies: ["PleatStorage", "PleatTensor"]),
         .testTarget(name: "PleatCoreTests", dependencies: ["PleatCore"]),
-        .testTarget(name: "PleatTensorTests", dependencies: ["PleatTensor"]),
+        .testTarget(name: "PleatTensorTests", dependencies: ["PleatTensor", "PleatTestSupport"]),
+        .testTarget(name: "PleatModelsTests", dependencies: ["PleatModels", "PleatTensor", "PleatTestSupport"]),
         .testTarget(name: "PleatStorageTests", dependencies: ["PleatStorage", "PleatTestSupport"]),
         .testTarget(name: "PleatIngestTests", dependencies: ["PleatIngest", "PleatStorage", "PleatTestSupport"]),
     ]

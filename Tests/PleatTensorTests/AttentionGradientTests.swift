@@ -1,6 +1,7 @@
 import XCTest
 import PleatCore
 @testable import PleatTensor
+import PleatTestSupport
 
 /// Q, K and V are column blocks of one matrix, as they come out of a fused projection.
 final class AttentionGradientTests: XCTestCase {

@@ -1,6 +1,7 @@
 import XCTest
 import PleatCore
 @testable import PleatTensor
+import PleatTestSupport
 
 final class LayerGradientTests: XCTestCase {
     func testGemmMatchesNaiveProductForEveryTransposition() {

@@ -1,6 +1,7 @@
 import XCTest
 import PleatCore
 @testable import PleatTensor
+import PleatTestSupport
 
 final class LossGradientTests: XCTestCase {
     private func table(_ store: ParameterStore, rows: Int, d: Int, seed: UInt64) -> Parameter {

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import PleatCore
 @testable import PleatTensor
+import PleatTestSupport
 
 final class OptimizerAndCheckpointTests: XCTestCase {
     func testAdamWMatchesTheReferenceFormulas() {

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import PleatCore
 @testable import PleatTensor
+import PleatTestSupport
 
 /// A 2-layer pre-LN causal transformer over item ids, assembled from the engine's layers, with its
 /// backward pass written out in reverse order: the smallest model that exercises everything together.

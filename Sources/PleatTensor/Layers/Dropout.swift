@@ -17,14 +17,24 @@ public struct Dropout {
             return
         }
         let keep = 1 - probability, scale = 1 / keep
-        for i in 0..<x.count {
-            let m: Float = Float(rng!.uniform()) < keep ? scale : 0
-            mask[i] = m
-            y[i] = x[i] * m
+        // One draw from the caller's generator seeds a stream per chunk: deterministic for a given
+        // seed and core count.
+        let streams = RandomSource(seed: rng!.next())
+        let (xp, yp, mp) = (x.pointer, y.pointer, mask.pointer)
+        Parallel.forRows(x.count, minimumPerWorker: 16_384) { range in
+            var local = streams.split(UInt64(range.lowerBound))
+            for i in range {
+                let m: Float = Float(local.uniform()) < keep ? scale : 0
+                mp[i] = m
+                yp[i] = xp[i] * m
+            }
         }
     }
 
     public func backward(_ dy: Tensor, mask: Tensor, dx: Tensor) {
-        for i in 0..<dy.count { dx[i] = dy[i] * mask[i] }
+        let (dyp, mp, dxp) = (dy.pointer, mask.pointer, dx.pointer)
+        Parallel.forRows(dy.count, minimumPerWorker: 16_384) { range in
+            for i in range { dxp[i] = dyp[i] * mp[i] }
+        }
     }
 }

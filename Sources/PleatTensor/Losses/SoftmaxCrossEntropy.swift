@@ -38,15 +38,12 @@ public struct SoftmaxCrossEntropy {
                         let label = Int(labels[start + r])
                         guard label >= 0 else { row.update(repeating: 0, count: vocabulary); continue }
                         if let b { for j in 0..<vocabulary { row[j] += b[j] } }
-                        var m = -Float.infinity
-                        for j in 0..<vocabulary { m = max(m, row[j]) }
-                        var sum: Float = 0
-                        for j in 0..<vocabulary { let x = expf(row[j] - m); row[j] = x; sum += x }
+                        let m = VectorMath.maximum(row, count: vocabulary)
+                        let sum = VectorMath.expShiftAndSum(row, count: vocabulary, shift: m)
                         let w = (weights?[start + r] ?? 1) * norm
                         // ℓ = lse − z_y = −log p_y; p = exp(z − lse) reused for the gradient.
                         partial.loss += Double(w) * -log(Double(row[label] / sum))
-                        let scale = w / sum
-                        for j in 0..<vocabulary { row[j] *= scale }
+                        VectorMath.scale(row, count: vocabulary, by: w / sum)
                         row[label] -= w
                     }
                     Gemm.multiply(z, e, into: dHidden.pointer + start * d, m: count, n: d, k: vocabulary)

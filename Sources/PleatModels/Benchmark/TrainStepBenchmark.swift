@@ -1,0 +1,100 @@
+import Foundation
+import PleatCore
+import PleatTensor
+
+/// Times one training step (forward, backward, Adam) on random full-length batches, with the same
+/// presets, timing rule (median of `steps` after 3 warm-up steps, 4 rotating batches) and FLOP count
+/// as the PyTorch reference in shared/bench/torch_step.py, so the two JSON lines compare directly.
+public struct TrainStepBenchmark {
+    public enum Preset: String, CaseIterable, Sendable {
+        case sasrecFull = "sasrec-full"
+        case sasrecSampled = "sasrec-sampled"
+        case hstu
+    }
+
+    public struct Result: Codable, Sendable {
+        public var preset: String
+        public var medianMs: Double
+        public var minMs: Double
+        public var gflops: Double
+        public var threads: Int
+        public var finalLoss: Double
+        public var sequencesPerS: Double
+        /// sgemm GFLOP/s on this machine right before the run (2048³, rows split over the cores).
+        public var sgemmPeakGflops: Double
+    }
+
+    public struct NotBuilt: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public let preset: Preset
+    public let steps: Int
+    let batch = 128, warmup = 3
+
+    public init(preset: Preset, steps: Int = 10) {
+        self.preset = preset
+        self.steps = steps
+    }
+
+    public func run(progress: Bool = false) throws -> Result {
+        guard preset == .sasrecFull else {
+            throw NotBuilt(description: "preset \(preset.rawValue) is not built yet (only sasrec-full is)")
+        }
+        Gemm.useSingleThread()  // the layers split work over the cores themselves
+        let config = SASRecConfig()
+        let encoder = SASRecEncoder(config: config, batch: batch, seed: 0)
+        let adam = Adam(encoder.store)
+        let loss = SoftmaxCrossEntropy()
+        let (rows, items) = (batch * config.maxLength, config.items)
+        var data = RandomSource(seed: 1)
+        let batches = (0..<4).map { _ in (0..<rows).map { _ in Int32(1 + data.below(items)) } }
+        let targets = (0..<4).map { _ in (0..<rows).map { _ in Int32(1 + data.below(items)) } }
+        var dropoutRng: RandomSource? = RandomSource(seed: 2)
+        let line = ProgressLine("bench \(preset.rawValue)", unit: "steps", total: warmup + steps, enabled: progress)
+
+        var times: [Double] = []
+        var lastLoss = 0.0
+        for step in 0..<(warmup + steps) {
+            let j = step % 4
+            let start = Date()
+            encoder.store.zeroGrad()
+            encoder.forward(batches[j], rng: &dropoutRng)
+            lastLoss = loss.lossAndGradient(hidden: encoder.output, table: encoder.items.table, bias: nil,
+                                            labels: targets[j], dHidden: encoder.outputGradient)
+            encoder.backward()
+            adam.update(lr: 1e-3)
+            if step >= warmup { times.append(Date().timeIntervalSince(start)) }
+            line.update(done: step + 1)
+        }
+        line.finish()
+        let median = times.sorted()[times.count / 2]
+        return Result(preset: preset.rawValue, medianMs: median * 1e3, minMs: times.min()! * 1e3,
+                      gflops: Self.flops(config: config, batch: batch, outputColumns: items) / median / 1e9,
+                      threads: Parallel.workers, finalLoss: lastLoss, sequencesPerS: Double(batch) / median,
+                      sgemmPeakGflops: Self.sgemmPeak())
+    }
+
+    /// Best of 5 square 2048 products, split by rows over the cores as the layers do.
+    static func sgemmPeak() -> Double {
+        let n = 2048
+        let a = Tensor([n, n]), b = Tensor([n, n]), c = Tensor([n, n])
+        a.fill(0.5); b.fill(0.25)
+        var best = Double.infinity
+        for _ in 0..<5 {
+            let start = Date()
+            Parallel.forRows(n, minimumPerWorker: 256) { r in
+                Gemm.multiply(a.pointer + r.lowerBound * n, b.pointer, into: c.pointer + r.lowerBound * n, m: r.count, n: n, k: n)
+            }
+            best = min(best, Date().timeIntervalSince(start))
+        }
+        return 2 * Double(n * n * n) / best / 1e9
+    }
+
+    /// FLOPs of the dominant matrix products, forward + backward (3× forward), as the reference counts them.
+    static func flops(config c: SASRecConfig, batch: Int, outputColumns: Int) -> Double {
+        let (b, l, d, f) = (Double(batch), Double(c.maxLength), Double(c.dimension), Double(c.ffnMultiplier))
+        let perBlock = 2 * b * l * (4 * d * d + 2 * f * d * d) + 2 * 2 * b * l * l * d
+        return 3 * (Double(c.blocks) * perBlock + 2 * b * l * d * Double(outputColumns))
+    }
+}

@@ -1,0 +1,32 @@
+import ArgumentParser
+import PleatCore
+import PleatModels
+
+extension TrainStepBenchmark.Preset: ExpressibleByArgument {}
+
+/// `pleat bench …`: performance measurements to compare with the PyTorch reference.
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Benchmarks (run release builds).",
+        subcommands: [TrainStep.self])
+
+    struct TrainStep: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "train-step",
+            abstract: "Time training steps of a preset from shared/bench (forward + backward + Adam).")
+
+        @Option(help: "Configuration, as in shared/bench/torch_step.py.") var preset: TrainStepBenchmark.Preset
+        @Option(help: "Timed steps (after 3 warm-up steps).") var steps = 10
+        @Flag(help: "Print one JSON line: preset, median_ms, min_ms, gflops, threads.") var json = false
+
+        func run() throws {
+            let result = try TrainStepBenchmark(preset: preset, steps: steps).run(progress: !json)
+            if json { try printJSONLine(result); return }
+            var table = TextTable(["preset", "median ms", "min ms", "GFLOP/s", "sgemm peak", "sequences/s", "threads"])
+            table.add([result.preset, String(format: "%.1f", result.medianMs), String(format: "%.1f", result.minMs),
+                       String(format: "%.1f", result.gflops), String(format: "%.1f", result.sgemmPeakGflops),
+                       String(format: "%.1f", result.sequencesPerS), String(result.threads)])
+            print(table.render())
+        }
+    }
+}
