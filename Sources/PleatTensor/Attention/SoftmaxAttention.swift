@@ -45,10 +45,7 @@ public struct SoftmaxAttention {
         let useDropout = dropout > 0 && seed != nil
         Parallel.forRows(cache.batch * heads, minimumPerWorker: 1) { range in
             for bh in range {
-                let b = bh / heads, h = bh % heads
-                let qb = q.block(sequence: b, length: n, head: h, width: d)
-                let kb = k.block(sequence: b, length: n, head: h, width: d)
-                let vb = v.block(sequence: b, length: n, head: h, width: d)
+                let (b, h, qb, kb, vb) = head(bh, q, k, v, length: n)
                 let p = cache.probabilities.pointer + bh * n * n
                 Gemm.multiply(qb, kb, transposeB: true, into: p, m: n, n: n, k: d, alpha: scale, lda: q.stride, ldb: k.stride)
                 let valid = keyValid.map { $0 + b * n }
@@ -93,10 +90,7 @@ public struct SoftmaxAttention {
         let n = cache.length, d = headDim, scale = 1 / Float(d).squareRoot()
         Parallel.forRows(cache.batch * heads, minimumPerWorker: 1) { range in
             for bh in range {
-                let b = bh / heads, h = bh % heads
-                let qb = q.block(sequence: b, length: n, head: h, width: d)
-                let kb = k.block(sequence: b, length: n, head: h, width: d)
-                let vb = v.block(sequence: b, length: n, head: h, width: d)
+                let (b, h, qb, kb, vb) = head(bh, q, k, v, length: n)
                 let dob = dOut.block(sequence: b, length: n, head: h, width: d)
                 let p = cache.probabilities.pointer + bh * n * n
                 let dp = cache.scratch.pointer + bh * n * n
@@ -124,5 +118,14 @@ public struct SoftmaxAttention {
                               m: n, n: d, k: n, alpha: scale, lda: n, ldb: q.stride, ldc: dk.stride)
             }
         }
+    }
+
+    /// Sequence, head, and the head's Q, K, V rows for work item `bh` = b·heads + h.
+    @inline(__always)
+    private func head(_ bh: Int, _ q: StridedRows, _ k: StridedRows, _ v: StridedRows, length n: Int)
+        -> (Int, Int, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) {
+        let b = bh / heads, h = bh % heads
+        return (b, h, q.block(sequence: b, length: n, head: h, width: headDim),
+                k.block(sequence: b, length: n, head: h, width: headDim), v.block(sequence: b, length: n, head: h, width: headDim))
     }
 }
