@@ -53,25 +53,26 @@ final class LossGradientTests: XCTestCase {
         XCTAssertEqual(Array(dHidden.array[8..<12]), [0, 0, 0, 0], "unsupervised rows get no gradient")
     }
 
-    func testSampledSoftmaxWithCollisionMasking() {
-        let store = ParameterStore()
-        let items = table(store, rows: 9, d: 5, seed: 41)
-        let raw = GradientCheck.random([4, 5], seed: 42)
-        let query = Tensor([4, 5]), norms = Tensor([4])
-        L2Normalize.forward(raw, into: query, norms: norms)
-        let labels: [Int32] = [1, 4, -1, 6]
-        let negatives: [Int32] = [2, 4, 7, 8, 3]      // 4 collides with row 1's label
-        let loss = SampledSoftmax(temperature: 0.5)
-        let dQuery = Tensor([4, 5])
-        func value() -> Double {
-            let saved = items.grad.array
-            defer { items.grad.buffer.update(fromContentsOf: saved) }
-            return loss.lossAndGradient(query: query, table: items, labels: labels, negatives: negatives, dQuery: Tensor([4, 5]))
+    func testSampledSoftmaxNormalisedWithCollisionMaskingAndPlain() {
+        for loss in [SampledSoftmax(temperature: 0.5), SampledSoftmax(temperature: 1, normalize: false, maskCollisions: false)] {
+            let store = ParameterStore()
+            let items = table(store, rows: 9, d: 5, seed: 41)
+            let raw = GradientCheck.random([4, 5], seed: 42)
+            let query = Tensor([4, 5]), norms = Tensor([4])
+            L2Normalize.forward(raw, into: query, norms: norms)
+            let labels: [Int32] = [1, 4, -1, 6]
+            let negatives: [Int32] = [2, 4, 7, 8, 3]      // 4 collides with row 1's label
+            let dQuery = Tensor([4, 5])
+            func value() -> Double {
+                let saved = items.grad.array
+                defer { items.grad.buffer.update(fromContentsOf: saved) }
+                return loss.lossAndGradient(query: query, table: items, labels: labels, negatives: negatives, dQuery: Tensor([4, 5]))
+            }
+            _ = loss.lossAndGradient(query: query, table: items, labels: labels, negatives: negatives, dQuery: dQuery)
+            GradientCheck.assertClose(dQuery, GradientCheck.numeric(query, loss: value), "sampled softmax dq (normalize: \(loss.normalize))")
+            GradientCheck.assertClose(items.grad, GradientCheck.numeric(items.value, loss: value), "sampled softmax dE (normalize: \(loss.normalize))")
+            XCTAssertEqual(Array(items.grad.array[0..<5]), [0, 0, 0, 0, 0], "untouched rows get no gradient")
         }
-        _ = loss.lossAndGradient(query: query, table: items, labels: labels, negatives: negatives, dQuery: dQuery)
-        GradientCheck.assertClose(dQuery, GradientCheck.numeric(query, loss: value), "sampled softmax dq")
-        GradientCheck.assertClose(items.grad, GradientCheck.numeric(items.value, loss: value), "sampled softmax dE")
-        XCTAssertEqual(Array(items.grad.array[0..<5]), [0, 0, 0, 0, 0], "untouched rows get no gradient")
     }
 
     func testBCEAndGBCEThroughItemScores() {

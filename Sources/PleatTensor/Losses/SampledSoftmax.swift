@@ -1,15 +1,23 @@
 import Foundation
 
-/// Sampled softmax with temperature, L2-normalised item embeddings and shared uniform negatives
-/// (HSTU, GR-SASRec), model-spec §1.6 and §5.5(b). For each row r with normalised query q_r and label y_r:
+/// Sampled softmax with shared uniform negatives, model-spec §1.6 and §5.5(b). For each row r with
+/// query q_r and label y_r:
 ///   z_0 = ⟨q, n(E[y])⟩/τ,  z_k = ⟨q, n(E[neg_k])⟩/τ, or −5·10⁴ (a constant) where neg_k = y,
 ///   ℓ = lse(z) − z_0,  mean over weighted rows.
-/// The negatives are shared by the whole batch, so their logits are one GEMM.
+/// The defaults are HSTU's (n = L2 normalisation, τ = 0.05, collisions masked); with
+/// `normalize: false, temperature: 1, maskCollisions: false` it is the plain shared-negative softmax
+/// of the `sasrec-sampled` benchmark. The negatives are shared by the batch, so their logits are one GEMM.
 public struct SampledSoftmax {
     public let temperature: Float
+    public let normalize: Bool
+    public let maskCollisions: Bool
     static let collision: Float = -5e4
 
-    public init(temperature: Float = 0.05) { self.temperature = temperature }
+    public init(temperature: Float = 0.05, normalize: Bool = true, maskCollisions: Bool = true) {
+        self.temperature = temperature
+        self.normalize = normalize
+        self.maskCollisions = maskCollisions
+    }
 
     /// Writes dQuery (overwritten) and scatter-adds into the table's gradient.
     public func lossAndGradient(query: Tensor, table: Parameter, labels: [Int32], negatives: [Int32],
@@ -21,14 +29,17 @@ public struct SampledSoftmax {
         guard totalWeight > 0 else { return 0 }
         let invT = 1 / temperature
 
-        // Normalised embeddings of the positives (per row) and the shared negatives.
-        let positive = Tensor([rows, d]), positiveNorms = Tensor([rows]), positiveRaw = Tensor([rows, d])
-        let negative = Tensor([k, d]), negativeNorms = Tensor([k]), negativeRaw = Tensor([k, d])
+        // Embeddings (normalised, by default) of the positives (per row) and the shared negatives.
+        let positiveRaw = Tensor([rows, d]), negativeRaw = Tensor([k, d])
         let e = table.value.pointer
         for r in 0..<rows { (positiveRaw.pointer + r * d).update(from: e + Int(max(labels[r], 0)) * d, count: d) }
         for j in 0..<k { (negativeRaw.pointer + j * d).update(from: e + Int(negatives[j]) * d, count: d) }
-        L2Normalize.forward(positiveRaw, into: positive, norms: positiveNorms)
-        L2Normalize.forward(negativeRaw, into: negative, norms: negativeNorms)
+        let positive = normalize ? Tensor([rows, d]) : positiveRaw, positiveNorms = Tensor([rows])
+        let negative = normalize ? Tensor([k, d]) : negativeRaw, negativeNorms = Tensor([k])
+        if normalize {
+            L2Normalize.forward(positiveRaw, into: positive, norms: positiveNorms)
+            L2Normalize.forward(negativeRaw, into: negative, norms: negativeNorms)
+        }
 
         let logits = Tensor([rows, k])
         Gemm.multiply(query.pointer, negative.pointer, transposeB: true, into: logits.pointer, m: rows, n: k, k: d, alpha: invT)
@@ -43,7 +54,7 @@ public struct SampledSoftmax {
                 var z0: Float = 0
                 for i in 0..<d { z0 += q[i] * p[i] }
                 z0 *= invT
-                for j in 0..<k where negatives[j] == labels[r] { z[j] = Self.collision }
+                if maskCollisions { for j in 0..<k where negatives[j] == labels[r] { z[j] = Self.collision } }
                 var m = z0
                 for j in 0..<k { m = max(m, z[j]) }
                 var sum = expf(z0 - m)
@@ -63,9 +74,13 @@ public struct SampledSoftmax {
         let dNegative = Tensor([k, d])
         Gemm.multiply(logits.pointer, transposeA: true, query.pointer, into: dNegative.pointer, m: k, n: d, k: rows, alpha: invT)
         // Back through the L2 normalisation, then scatter into the table rows.
-        let dPositiveRaw = Tensor([rows, d]), dNegativeRaw = Tensor([k, d])
-        L2Normalize.backward(positive, norms: positiveNorms, dPositive, dx: dPositiveRaw)
-        L2Normalize.backward(negative, norms: negativeNorms, dNegative, dx: dNegativeRaw)
+        var dPositiveRaw = dPositive, dNegativeRaw = dNegative
+        if normalize {
+            dPositiveRaw = Tensor([rows, d])
+            dNegativeRaw = Tensor([k, d])
+            L2Normalize.backward(positive, norms: positiveNorms, dPositive, dx: dPositiveRaw)
+            L2Normalize.backward(negative, norms: negativeNorms, dNegative, dx: dNegativeRaw)
+        }
         let g = table.grad.pointer
         for r in 0..<rows where labels[r] >= 0 {
             let row = g + Int(labels[r]) * d, src = dPositiveRaw.pointer + r * d
