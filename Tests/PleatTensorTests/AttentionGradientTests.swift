@@ -55,38 +55,47 @@ final class AttentionGradientTests: XCTestCase {
         GradientCheck.assertClose(grad, GradientCheck.numeric(qkv, loss: loss), "attention with dropout")
     }
 
-    func testPointwiseAttentionWithRelativePositionAndTimeBias() {
-        let width = heads * dim, maxLength = 6
-        let store = ParameterStore()
-        let attention = PointwiseAttention(store, "hstu0", heads: heads, qkDim: dim, vDim: dim, maxLength: maxLength)
-        var rng = RandomSource(seed: 25)
-        Initializer.normal(attention.positionBias!.value, std: 0.5, rng: &rng)
-        Initializer.normal(attention.timeBias!.value, std: 0.5, rng: &rng)
-        let qkv = GradientCheck.random([batch * length, 3 * width], seed: 26)
-        let out = Tensor([batch * length, width]), w = GradientCheck.random([batch * length, width], seed: 27)
-        let lengths: [Int32] = [5, 3]
-        // Seconds; spans from 0 s to weeks so that many buckets are used. length + 1 per sequence.
-        let timestamps: [Int64] = [0, 30, 4_000, 90_000, 700_000, 2_000_000,
-                                   100, 100, 200, 5_000, 0, 0]
-        let cache = PointwiseAttention.Cache(batch: batch, length: length, heads: heads)
-        let all = StridedRows(qkv)
-        let q = all, k = all.offset(columns: width), v = all.offset(columns: 2 * width)
-        func loss() -> Double {
-            lengths.withUnsafeBufferPointer { l in
-                timestamps.withUnsafeBufferPointer { t in
-                    attention.forward(q: q, k: k, v: v, lengths: l, timestamps: t.baseAddress, out: StridedRows(out), cache: cache)
+    func testPointwiseAttentionResearchAndBenchmarkVariants() {
+        var benchmark = PointwiseAttention.Options()
+        (benchmark.scale, benchmark.positionBias, benchmark.timeBias, benchmark.dropout) = (1 / Float(3).squareRoot(), .perHead, false, 0.25)
+        for options in [PointwiseAttention.Options(), benchmark] {
+            let width = heads * dim, maxLength = 6
+            let store = ParameterStore()
+            let attention = PointwiseAttention(store, "hstu0", heads: heads, qkDim: dim, vDim: dim, maxLength: maxLength, options: options)
+            var rng = RandomSource(seed: 25)
+            Initializer.normal(attention.positionBias!.value, std: 0.5, rng: &rng)
+            if let ts = attention.timeBias { Initializer.normal(ts.value, std: 0.5, rng: &rng) }
+            let qkv = GradientCheck.random([batch * length, 3 * width], seed: 26)
+            let out = Tensor([batch * length, width]), w = GradientCheck.random([batch * length, width], seed: 27)
+            let lengths: [Int32] = [5, 3]
+            // Seconds; spans from 0 s to weeks so that many buckets are used. length + 1 per sequence.
+            let timestamps: [Int64] = [0, 30, 4_000, 90_000, 700_000, 2_000_000,
+                                       100, 100, 200, 5_000, 0, 0]
+            let cache = PointwiseAttention.Cache(batch: batch, length: length, heads: heads, dropout: options.dropout)
+            let all = StridedRows(qkv)
+            let q = all, k = all.offset(columns: width), v = all.offset(columns: 2 * width)
+            func loss() -> Double {
+                var dropoutRng: RandomSource? = RandomSource(seed: 5)  // the same masks on every evaluation
+                lengths.withUnsafeBufferPointer { l in
+                    timestamps.withUnsafeBufferPointer { t in
+                        attention.forward(q: q, k: k, v: v, lengths: l, timestamps: t.baseAddress, out: StridedRows(out),
+                                          cache: cache, rng: &dropoutRng)
+                    }
                 }
+                return GradientCheck.weightedSum(out, w)
             }
-            return GradientCheck.weightedSum(out, w)
+            _ = loss()
+            let grad = Tensor([batch * length, 3 * width]), g = StridedRows(grad)
+            attention.backward(q: q, k: k, v: v, dOut: StridedRows(w), cache: cache, dq: g, dk: g.offset(columns: width), dv: g.offset(columns: 2 * width))
+            let variant = options.timeBias ? "research" : "benchmark"
+            GradientCheck.assertClose(grad, GradientCheck.numeric(qkv, loss: loss), "HSTU attention dq, dk, dv (\(variant))")
+            GradientCheck.assertClose(attention.positionBias!.grad, GradientCheck.numeric(attention.positionBias!.value, loss: loss), "pos_w (\(variant))")
+            if let ts = attention.timeBias {
+                let numeric = GradientCheck.numeric(ts.value, loss: loss)
+                GradientCheck.assertClose(ts.grad, numeric, "ts_w")
+                XCTAssertGreaterThan(numeric.filter { abs($0) > 1e-6 }.count, 5, "several time buckets in use")
+            }
         }
-        _ = loss()
-        let grad = Tensor([batch * length, 3 * width]), g = StridedRows(grad)
-        attention.backward(q: q, k: k, v: v, dOut: StridedRows(w), cache: cache, dq: g, dk: g.offset(columns: width), dv: g.offset(columns: 2 * width))
-        GradientCheck.assertClose(grad, GradientCheck.numeric(qkv, loss: loss), "HSTU attention dq, dk, dv")
-        GradientCheck.assertClose(attention.positionBias!.grad, GradientCheck.numeric(attention.positionBias!.value, loss: loss), "pos_w")
-        let tsGrad = attention.timeBias!.grad, tsNumeric = GradientCheck.numeric(attention.timeBias!.value, loss: loss)
-        GradientCheck.assertClose(tsGrad, tsNumeric, "ts_w")
-        XCTAssertGreaterThan(tsNumeric.filter { abs($0) > 1e-6 }.count, 5, "several time buckets in use")
     }
 
     func testTimeBucketsMatchTheReference() {

@@ -1,15 +1,31 @@
 import Foundation
+import PleatCore
 
 /// HSTU's pointwise attention (model-spec §1.4–1.5, §5.3), per sequence b and head h:
-///   S = Q Kᵀ + RAB_b,   A = SiLU(S)/N ⊙ M,   O = A V
+///   S = α·Q Kᵀ + RAB,   A = SiLU(S)/N ⊙ M,   O = Drop(A) V
 /// N is the model's maximum length (a constant, not the sequence's length); M is causal and hides keys
-/// at or beyond the sequence's length. RAB_b[i, j] = pos_w[N − 1 + j − i] + ts_w[bucket(t_{i+1} − t_j)],
-/// shared by the heads, with log-spaced time buckets of the timestamp of the event after query i.
+/// at or beyond the sequence's length. RAB[i, j] = pos_w[N − 1 + j − i] + ts_w[bucket(t_{i+1} − t_j)]:
+/// a Toeplitz position term and log-spaced buckets of the time between the event after query i and key j.
+///
+/// The defaults are the research HSTU of the spec (α = 1, one position table shared by the heads, a time
+/// table, no attention dropout); `Options` also describes the simplified HSTU of the PyTorch benchmark
+/// (α = 1/√d, one position table per head, no time term, dropout on A).
 public struct PointwiseAttention {
+    public enum PositionBias: String, Sendable, Codable { case none, shared, perHead }
+
+    public struct Options: Sendable, Codable, Equatable {
+        public var scale: Float = 1
+        public var positionBias: PositionBias = .shared
+        public var timeBias = true
+        public var dropout: Float = 0
+        public init() {}
+    }
+
     public let heads: Int
     public let qkDim: Int
     public let vDim: Int
     public let maxLength: Int
+    public let options: Options
     public let positionBias: Parameter?
     public let timeBias: Parameter?
 
@@ -18,30 +34,36 @@ public struct PointwiseAttention {
     static let bucketWidth = 0.301
 
     public init(_ store: ParameterStore, _ name: String, heads: Int, qkDim: Int, vDim: Int, maxLength: Int,
-                relativeBias: Bool = true) {
+                options: Options = Options()) {
         self.heads = heads
         self.qkDim = qkDim
         self.vDim = vDim
         self.maxLength = maxLength
-        positionBias = relativeBias ? store.make("\(name).pos_w", shape: [2 * maxLength - 1], decays: false) : nil
-        timeBias = relativeBias ? store.make("\(name).ts_w", shape: [Self.timeBuckets + 1], decays: false) : nil
+        self.options = options
+        switch options.positionBias {
+        case .none: positionBias = nil
+        case .shared: positionBias = store.make("\(name).pos_w", shape: [2 * maxLength - 1], decays: false)
+        case .perHead: positionBias = store.make("\(name).pos_w", shape: [heads, 2 * maxLength - 1], decays: false)
+        }
+        timeBias = options.timeBias ? store.make("\(name).ts_w", shape: [Self.timeBuckets + 1], decays: false) : nil
     }
 
     public final class Cache {
         public let batch: Int, length: Int
-        let scores: Tensor          // S, [B·H, N, N]
-        let scratch: Tensor         // A in forward, dS in backward
-        let bias: Tensor            // RAB, [B, N, N]
-        var buckets: [UInt8]        // [B, N, N]
+        let scores: Tensor          // S with the bias, [B·H, N, N]
+        let scratch: Tensor         // Drop(A) in forward, dS in backward
+        let dropMask: Tensor?       // 0 or 1/(1−p), [B·H, N, N]
+        var buckets: [UInt8]        // [B, N, N], when timestamps were given
         var lengths: [Int32]
-        var hasBias = false
+        var hasTimes = false
+        var usedDropout = false
 
-        public init(batch: Int, length: Int, heads: Int) {
+        public init(batch: Int, length: Int, heads: Int, dropout: Float = 0) {
             self.batch = batch
             self.length = length
             scores = Tensor([batch * heads, length, length])
             scratch = Tensor([batch * heads, length, length])
-            bias = Tensor([batch, length, length])
+            dropMask = dropout > 0 ? Tensor([batch * heads, length, length]) : nil
             buckets = [UInt8](repeating: 0, count: batch * length * length)
             lengths = [Int32](repeating: 0, count: batch)
         }
@@ -54,13 +76,17 @@ public struct PointwiseAttention {
 
     /// `lengths[b]`: real events of sequence b (the first ones; the rest is padding). `timestamps`:
     /// Unix seconds, `length + 1` per sequence, the last being the time of the event after the last
-    /// position (the request time at inference).
+    /// position (the request time at inference); without them the reference adds no time term.
+    /// `rng` nil: evaluation (no dropout).
     public func forward(q: StridedRows, k: StridedRows, v: StridedRows, lengths: UnsafeBufferPointer<Int32>,
-                        timestamps: UnsafePointer<Int64>?, out: StridedRows, cache: Cache) {
+                        timestamps: UnsafePointer<Int64>?, out: StridedRows, cache: Cache, rng: inout RandomSource?) {
         let n = cache.length
         precondition(n <= maxLength, "sequence length \(n) exceeds the model's \(maxLength)")
         for b in 0..<cache.batch { cache.lengths[b] = lengths[b] }
-        buildBias(timestamps: timestamps, cache: cache)
+        cache.hasTimes = timeBias != nil && timestamps != nil
+        if cache.hasTimes { computeBuckets(timestamps!, cache: cache) }
+        let seed = rng?.next()
+        cache.usedDropout = options.dropout > 0 && seed != nil
         let inverseN = 1 / Float(maxLength)
         Parallel.forRows(cache.batch * heads, minimumPerWorker: 1) { range in
             for bh in range {
@@ -68,15 +94,22 @@ public struct PointwiseAttention {
                 let s = cache.scores.pointer + bh * n * n, a = cache.scratch.pointer + bh * n * n
                 Gemm.multiply(q.block(sequence: b, length: n, head: h, width: qkDim),
                               k.block(sequence: b, length: n, head: h, width: qkDim), transposeB: true,
-                              into: s, m: n, n: n, k: qkDim, lda: q.stride, ldb: k.stride)
-                let rab = cache.bias.pointer + b * n * n
+                              into: s, m: n, n: n, k: qkDim, alpha: options.scale, lda: q.stride, ldb: k.stride)
+                addBias(to: s, sequence: b, head: h, cache: cache)
                 let valid = Int(cache.lengths[b])
                 for i in 0..<n {
                     let visible = min(i + 1, valid)
                     for j in 0..<n {
-                        let x = s[i * n + j] + rab[i * n + j]
-                        s[i * n + j] = x
+                        let x = s[i * n + j]
                         a[i * n + j] = j < visible ? x * Activation.sigmoid(x) * inverseN : 0
+                    }
+                }
+                if cache.usedDropout, let mask = cache.dropMask {
+                    var local = RandomSource(seed: seed!).split(UInt64(bh))
+                    let m = mask.pointer + bh * n * n, keep = 1 - options.dropout, scale = 1 / keep
+                    for i in 0..<(n * n) {
+                        m[i] = Float(local.uniform()) < keep ? scale : 0
+                        a[i] *= m[i]
                     }
                 }
                 Gemm.multiply(a, v.block(sequence: b, length: n, head: h, width: vDim),
@@ -86,8 +119,8 @@ public struct PointwiseAttention {
         }
     }
 
-    /// dV = Aᵀ dO;  dS = (dO Vᵀ) ⊙ M ⊙ SiLU′(S)/N;  dQ = dS K;  dK = dSᵀ Q;  dRAB = Σ_h dS scattered
-    /// into pos_w and ts_w. Overwrites dq, dk, dv; accumulates the bias gradients.
+    /// dV = Drop(A)ᵀ dO;  dS = Drop′(dO Vᵀ) ⊙ M ⊙ SiLU′(S)/N;  dQ = α dS K;  dK = α dSᵀ Q;  the bias
+    /// tables get dS scattered back. Overwrites dq, dk, dv; accumulates the bias gradients.
     public func backward(q: StridedRows, k: StridedRows, v: StridedRows, dOut: StridedRows, cache: Cache,
                          dq: StridedRows, dk: StridedRows, dv: StridedRows) {
         let n = cache.length
@@ -96,13 +129,17 @@ public struct PointwiseAttention {
             for bh in range {
                 let b = bh / heads, h = bh % heads
                 let s = cache.scores.pointer + bh * n * n, g = cache.scratch.pointer + bh * n * n
+                let mask = cache.usedDropout ? cache.dropMask.map { $0.pointer + bh * n * n } : nil
                 let valid = Int(cache.lengths[b])
                 let vb = v.block(sequence: b, length: n, head: h, width: vDim)
                 let dob = dOut.block(sequence: b, length: n, head: h, width: vDim)
-                // A again from S (cheaper than keeping it), then dV = Aᵀ dO.
+                // Drop(A) again from S (cheaper than keeping it), then dV = Drop(A)ᵀ dO.
                 for i in 0..<n {
                     let visible = min(i + 1, valid)
-                    for j in 0..<n { let x = s[i * n + j]; g[i * n + j] = j < visible ? x * Activation.sigmoid(x) * inverseN : 0 }
+                    for j in 0..<n {
+                        let x = s[i * n + j]
+                        g[i * n + j] = j < visible ? x * Activation.sigmoid(x) * inverseN * (mask?[i * n + j] ?? 1) : 0
+                    }
                 }
                 Gemm.multiply(g, transposeA: true, dob, into: dv.block(sequence: b, length: n, head: h, width: vDim),
                               m: n, n: vDim, k: n, lda: n, ldb: dOut.stride, ldc: dv.stride)
@@ -112,15 +149,15 @@ public struct PointwiseAttention {
                     for j in 0..<n {
                         guard j < visible else { g[i * n + j] = 0; continue }
                         let x = s[i * n + j], sig = Activation.sigmoid(x)
-                        g[i * n + j] *= sig * (1 + x * (1 - sig)) * inverseN
+                        g[i * n + j] *= sig * (1 + x * (1 - sig)) * inverseN * (mask?[i * n + j] ?? 1)
                     }
                 }
                 Gemm.multiply(g, k.block(sequence: b, length: n, head: h, width: qkDim),
                               into: dq.block(sequence: b, length: n, head: h, width: qkDim),
-                              m: n, n: qkDim, k: n, ldb: k.stride, ldc: dq.stride)
+                              m: n, n: qkDim, k: n, alpha: options.scale, ldb: k.stride, ldc: dq.stride)
                 Gemm.multiply(g, transposeA: true, q.block(sequence: b, length: n, head: h, width: qkDim),
                               into: dk.block(sequence: b, length: n, head: h, width: qkDim),
-                              m: n, n: qkDim, k: n, lda: n, ldb: q.stride, ldc: dk.stride)
+                              m: n, n: qkDim, k: n, alpha: options.scale, lda: n, ldb: q.stride, ldc: dk.stride)
             }
         }
         scatterBiasGradients(cache: cache)
@@ -128,42 +165,50 @@ public struct PointwiseAttention {
 
     // MARK: Relative bias
 
-    private func buildBias(timestamps: UnsafePointer<Int64>?, cache: Cache) {
+    private func computeBuckets(_ timestamps: UnsafePointer<Int64>, cache: Cache) {
         let n = cache.length
-        // Without timestamps the reference adds no relative bias at all.
-        guard let pos = positionBias?.value.pointer, let ts = timeBias?.value.pointer, let timestamps else {
-            cache.bias.zero()
-            cache.hasBias = false
-            return
-        }
-        cache.hasBias = true
-        Parallel.forRows(cache.batch, minimumPerWorker: 1) { range in
-            for b in range {
-                let rab = cache.bias.pointer + b * n * n
-                let t = timestamps + b * (n + 1)
-                for i in 0..<n {
-                    for j in 0..<n {
-                        let bucket = Self.bucket(t[i + 1] - t[j])
-                        cache.buckets[(b * n + i) * n + j] = bucket
-                        rab[i * n + j] = pos[maxLength - 1 + j - i] + ts[Int(bucket)]
+        cache.buckets.withUnsafeMutableBufferPointer { buckets in
+            Parallel.forRows(cache.batch, minimumPerWorker: 1) { range in
+                for b in range {
+                    let t = timestamps + b * (n + 1)
+                    for i in 0..<n {
+                        for j in 0..<n { buckets[(b * n + i) * n + j] = Self.bucket(t[i + 1] - t[j]) }
                     }
                 }
             }
         }
     }
 
-    /// d pos_w[N−1+j−i] += Σ_{b,h} dS;  d ts_w[bucket_b[i,j]] += Σ_h dS (in a fixed order).
-    private func scatterBiasGradients(cache: Cache) {
-        guard cache.hasBias, let dPos = positionBias?.grad.pointer, let dTs = timeBias?.grad.pointer else { return }
+    /// S[i, j] += pos_w[N − 1 + j − i] (+ the head's offset) + ts_w[bucket[b, i, j]].
+    @inline(__always)
+    private func addBias(to s: UnsafeMutablePointer<Float>, sequence b: Int, head h: Int, cache: Cache) {
         let n = cache.length
+        if let pos = positionBias?.value.pointer {
+            let table = pos + (options.positionBias == .perHead ? h * (2 * maxLength - 1) : 0) + maxLength - 1
+            for i in 0..<n { for j in 0..<n { s[i * n + j] += table[j - i] } }
+        }
+        if cache.hasTimes, let ts = timeBias?.value.pointer {
+            cache.buckets.withUnsafeBufferPointer { buckets in
+                let row = buckets.baseAddress! + b * n * n
+                for i in 0..<(n * n) { s[i] += ts[Int(row[i])] }
+            }
+        }
+    }
+
+    /// d pos_w[N−1+j−i] += dS;  d ts_w[bucket_b[i,j]] += dS, summed over sequences and heads in a fixed order.
+    private func scatterBiasGradients(cache: Cache) {
+        let n = cache.length
+        let dPos = positionBias?.grad.pointer, dTs = cache.hasTimes ? timeBias?.grad.pointer : nil
+        guard dPos != nil || dTs != nil else { return }
         for b in 0..<cache.batch {
             for h in 0..<heads {
                 let ds = cache.scratch.pointer + (b * heads + h) * n * n
+                let table = dPos.map { $0 + (options.positionBias == .perHead ? h * (2 * maxLength - 1) : 0) + maxLength - 1 }
                 for i in 0..<n {
                     for j in 0...i where ds[i * n + j] != 0 {
                         let g = ds[i * n + j]
-                        dPos[maxLength - 1 + j - i] += g
-                        dTs[Int(cache.buckets[(b * n + i) * n + j])] += g
+                        table?[j - i] += g
+                        if let dTs { dTs[Int(cache.buckets[(b * n + i) * n + j])] += g }
                     }
                 }
             }
