@@ -1,0 +1,44 @@
+import PleatCore
+import PleatTensor
+
+/// The encoders' input stage: x = Drop(Norm(E[id]·c + P[position])), with c = √d or 1 and Norm a
+/// LayerNorm or nothing, depending on the model. Id 0 is padding and reads as zeros.
+final class InputEmbedding {
+    let items: Embedding
+    let positions: Embedding
+    let norm: LayerNorm?
+    let dropout: Dropout
+    let scale: Float
+    let summed: Tensor, xhat: Tensor, rstd: Tensor, mask: Tensor, scratch: Tensor
+    var ids: [Int32] = []
+    let positionIds: [Int32]
+
+    init(_ store: ParameterStore, items count: Int, dimension d: Int, maxLength: Int, rows: Int,
+         layerNormEpsilon: Float?, scaleBySqrtDimension: Bool, dropout: Float) {
+        items = Embedding(store, "item_emb", rows: count + 1, dimension: d, paddingId: 0)
+        positions = Embedding(store, "pos_emb", rows: maxLength, dimension: d)
+        norm = layerNormEpsilon.map { LayerNorm(store, "emb_ln", features: d, epsilon: $0) }
+        self.dropout = Dropout(dropout)
+        scale = scaleBySqrtDimension ? Float(d).squareRoot() : 1
+        (summed, xhat, mask, scratch) = (Tensor([rows, d]), Tensor([rows, d]), Tensor([rows, d]), Tensor([rows, d]))
+        rstd = Tensor([rows])
+        positionIds = (0..<rows).map { Int32($0 % maxLength) }
+    }
+
+    func forward(_ ids: [Int32], into x: Tensor, rng: inout RandomSource?) {
+        self.ids = ids
+        ids.withUnsafeBufferPointer { items.forward($0, scale: scale, into: summed) }
+        positionIds.withUnsafeBufferPointer { positions.forward($0, into: scratch) }
+        for i in 0..<summed.count { summed[i] += scratch[i] }
+        if let norm { norm.forward(summed, into: x, normalized: xhat, rstd: rstd) } else { x.copy(from: summed) }
+        dropout.forward(x, into: x, mask: mask, rng: &rng)
+    }
+
+    /// Consumes ∂L/∂x (overwritten on the way).
+    func backward(_ dx: Tensor) {
+        dropout.backward(dx, mask: mask, dx: dx)
+        if let norm { norm.backward(dx, normalized: xhat, rstd: rstd, dx: scratch) } else { scratch.copy(from: dx) }
+        ids.withUnsafeBufferPointer { items.backward($0, scale: scale, scratch) }
+        positionIds.withUnsafeBufferPointer { positions.backward($0, scratch) }
+    }
+}
