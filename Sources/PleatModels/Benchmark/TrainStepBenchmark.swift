@@ -24,10 +24,6 @@ public struct TrainStepBenchmark {
         public var sgemmPeakGflops: Double
     }
 
-    public struct NotBuilt: Error, CustomStringConvertible {
-        public let description: String
-    }
-
     public let preset: Preset
     public let steps: Int
     let batch = 128, warmup = 3
@@ -37,29 +33,51 @@ public struct TrainStepBenchmark {
         self.steps = steps
     }
 
-    public func run(progress: Bool = false) throws -> Result {
-        var config = SASRecConfig()
-        let negativeCount: Int?  // nil: full softmax over every item
+    /// What a preset trains: an encoder behind a common face, and its loss.
+    private struct Setup {
+        let store: ParameterStore
+        let table: Parameter
+        let output: Tensor
+        let outputGradient: Tensor
+        let forward: ([Int32], inout RandomSource?) -> Void
+        let backward: () -> Void
+        let dimension: Int, heads: Int, blocks: Int, ffnMultiplier: Int, maxLength: Int, items: Int
+        let negatives: Int?  // nil: full softmax over every item
+    }
+
+    private func setup() -> Setup {
         switch preset {
-        case .sasrecFull:
-            negativeCount = nil
-        case .sasrecSampled:
-            (config.dimension, config.heads, config.items) = (256, 4, 40_000)
-            negativeCount = 128
+        case .sasrecFull, .sasrecSampled:
+            var config = SASRecConfig()
+            if preset == .sasrecSampled { (config.dimension, config.heads, config.items) = (256, 4, 40_000) }
+            let encoder = SASRecEncoder(config: config, batch: batch, seed: 0)
+            return Setup(store: encoder.store, table: encoder.items.table, output: encoder.output, outputGradient: encoder.outputGradient,
+                         forward: { encoder.forward($0, rng: &$1) }, backward: encoder.backward,
+                         dimension: config.dimension, heads: config.heads, blocks: config.blocks, ffnMultiplier: config.ffnMultiplier,
+                         maxLength: config.maxLength, items: config.items, negatives: preset == .sasrecSampled ? 128 : nil)
         case .hstu:
-            throw NotBuilt(description: "preset hstu is not built yet (sasrec-full and sasrec-sampled are)")
+            let config = HSTUConfig.benchmark
+            let encoder = HSTUEncoder(config: config, batch: batch, seed: 0)
+            // The reference counts the HSTU block like a Transformer block with a 4× FFN.
+            return Setup(store: encoder.store, table: encoder.items.table, output: encoder.output, outputGradient: encoder.outputGradient,
+                         forward: { encoder.forward($0, rng: &$1) }, backward: encoder.backward,
+                         dimension: config.dimension, heads: config.heads, blocks: config.blocks, ffnMultiplier: 4,
+                         maxLength: config.maxLength, items: config.items, negatives: nil)
         }
+    }
+
+    public func run(progress: Bool = false) throws -> Result {
         Gemm.useSingleThread()  // the layers split work over the cores themselves
-        let encoder = SASRecEncoder(config: config, batch: batch, seed: 0)
-        let adam = Adam(encoder.store)
+        let model = setup()
+        let adam = Adam(model.store)
         let full = SoftmaxCrossEntropy()
         let sampled = SampledSoftmax(temperature: 1, normalize: false, maskCollisions: false)
-        let (rows, items) = (batch * config.maxLength, config.items)
+        let rows = batch * model.maxLength
         var data = RandomSource(seed: 1)
-        func randomItems(_ count: Int) -> [Int32] { (0..<count).map { _ in Int32(1 + data.below(items)) } }
+        func randomItems(_ count: Int) -> [Int32] { (0..<count).map { _ in Int32(1 + data.below(model.items)) } }
         let batches = (0..<4).map { _ in randomItems(rows) }
         let targets = (0..<4).map { _ in randomItems(rows) }
-        let negatives = (0..<4).map { _ in randomItems(negativeCount ?? 0) }
+        let negatives = (0..<4).map { _ in randomItems(model.negatives ?? 0) }
         var dropoutRng: RandomSource? = RandomSource(seed: 2)
         let line = ProgressLine("bench \(preset.rawValue)", unit: "steps", total: warmup + steps, enabled: progress)
 
@@ -68,23 +86,24 @@ public struct TrainStepBenchmark {
         for step in 0..<(warmup + steps) {
             let j = step % 4
             let start = Date()
-            encoder.store.zeroGrad()
-            encoder.forward(batches[j], rng: &dropoutRng)
-            if negativeCount == nil {
-                lastLoss = full.lossAndGradient(hidden: encoder.output, table: encoder.items.table, bias: nil,
-                                                labels: targets[j], dHidden: encoder.outputGradient)
+            model.store.zeroGrad()
+            model.forward(batches[j], &dropoutRng)
+            if model.negatives == nil {
+                lastLoss = full.lossAndGradient(hidden: model.output, table: model.table, bias: nil,
+                                                labels: targets[j], dHidden: model.outputGradient)
             } else {
-                lastLoss = sampled.lossAndGradient(query: encoder.output, table: encoder.items.table, labels: targets[j],
-                                                   negatives: negatives[j], dQuery: encoder.outputGradient)
+                lastLoss = sampled.lossAndGradient(query: model.output, table: model.table, labels: targets[j],
+                                                   negatives: negatives[j], dQuery: model.outputGradient)
             }
-            encoder.backward()
+            model.backward()
             adam.update(lr: 1e-3)
             if step >= warmup { times.append(Date().timeIntervalSince(start)) }
             line.update(done: step + 1)
         }
         line.finish()
         let median = times.sorted()[times.count / 2]
-        let flops = Self.flops(config: config, batch: batch, outputColumns: negativeCount.map { $0 + 1 } ?? items)
+        let flops = Self.flops(batch: batch, length: model.maxLength, dimension: model.dimension, blocks: model.blocks,
+                               ffnMultiplier: model.ffnMultiplier, outputColumns: model.negatives.map { $0 + 1 } ?? model.items)
         return Result(preset: preset.rawValue, medianMs: median * 1e3, minMs: times.min()! * 1e3,
                       gflops: flops / median / 1e9, threads: Parallel.workers, finalLoss: lastLoss,
                       sequencesPerS: Double(batch) / median, sgemmPeakGflops: Self.sgemmPeak())
@@ -107,9 +126,9 @@ public struct TrainStepBenchmark {
     }
 
     /// FLOPs of the dominant matrix products, forward + backward (3× forward), as the reference counts them.
-    static func flops(config c: SASRecConfig, batch: Int, outputColumns: Int) -> Double {
-        let (b, l, d, f) = (Double(batch), Double(c.maxLength), Double(c.dimension), Double(c.ffnMultiplier))
+    static func flops(batch: Int, length: Int, dimension: Int, blocks: Int, ffnMultiplier: Int, outputColumns: Int) -> Double {
+        let (b, l, d, f) = (Double(batch), Double(length), Double(dimension), Double(ffnMultiplier))
         let perBlock = 2 * b * l * (4 * d * d + 2 * f * d * d) + 2 * 2 * b * l * l * d
-        return 3 * (Double(c.blocks) * perBlock + 2 * b * l * d * Double(outputColumns))
+        return 3 * (Double(blocks) * perBlock + 2 * b * l * d * Double(outputColumns))
     }
 }
