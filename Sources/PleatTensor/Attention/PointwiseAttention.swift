@@ -98,11 +98,7 @@ public struct PointwiseAttention {
                 addBias(to: s, sequence: b, head: h, cache: cache)
                 let valid = Int(cache.lengths[b])
                 for i in 0..<n {
-                    let visible = min(i + 1, valid)
-                    for j in 0..<n {
-                        let x = s[i * n + j]
-                        a[i * n + j] = j < visible ? x * Activation.sigmoid(x) * inverseN : 0
-                    }
+                    VectorMath.siluRow(s + i * n, into: a + i * n, count: n, visible: min(i + 1, valid), scale: inverseN)
                 }
                 if cache.usedDropout, let mask = cache.dropMask {
                     var local = RandomSource(seed: seed!).split(UInt64(bh))
@@ -135,22 +131,15 @@ public struct PointwiseAttention {
                 let dob = dOut.block(sequence: b, length: n, head: h, width: vDim)
                 // Drop(A) again from S (cheaper than keeping it), then dV = Drop(A)ᵀ dO.
                 for i in 0..<n {
-                    let visible = min(i + 1, valid)
-                    for j in 0..<n {
-                        let x = s[i * n + j]
-                        g[i * n + j] = j < visible ? x * Activation.sigmoid(x) * inverseN * (mask?[i * n + j] ?? 1) : 0
-                    }
+                    VectorMath.siluRow(s + i * n, into: g + i * n, count: n, visible: min(i + 1, valid), scale: inverseN)
                 }
+                if let mask { for i in 0..<(n * n) { g[i] *= mask[i] } }
                 Gemm.multiply(g, transposeA: true, dob, into: dv.block(sequence: b, length: n, head: h, width: vDim),
                               m: n, n: vDim, k: n, lda: n, ldb: dOut.stride, ldc: dv.stride)
                 Gemm.multiply(dob, vb, transposeB: true, into: g, m: n, n: n, k: vDim, lda: dOut.stride, ldb: v.stride)
+                if let mask { for i in 0..<(n * n) { g[i] *= mask[i] } }
                 for i in 0..<n {
-                    let visible = min(i + 1, valid)
-                    for j in 0..<n {
-                        guard j < visible else { g[i * n + j] = 0; continue }
-                        let x = s[i * n + j], sig = Activation.sigmoid(x)
-                        g[i * n + j] *= sig * (1 + x * (1 - sig)) * inverseN * (mask?[i * n + j] ?? 1)
-                    }
+                    VectorMath.siluGradientRow(s + i * n, g + i * n, count: n, visible: min(i + 1, valid), scale: inverseN)
                 }
                 Gemm.multiply(g, k.block(sequence: b, length: n, head: h, width: qkDim),
                               into: dq.block(sequence: b, length: n, head: h, width: qkDim),

@@ -75,4 +75,42 @@ public enum VectorMath {
         }
         while j < count { row[j] *= a; j += 1 }
     }
+
+    /// σ(x) = 1/(1 + e⁻ˣ) per lane (e⁻ˣ saturates, so very negative x gives a tiny positive value).
+    @inline(__always)
+    public static func sigmoid(_ x: Lanes) -> Lanes { 1 / (1 + exp(-x)) }
+
+    /// out[j] = SiLU(x[j])·scale for j < visible, 0 after (HSTU's masked attention row).
+    @inline(__always)
+    public static func siluRow(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count n: Int,
+                               visible: Int, scale: Float) {
+        var j = 0
+        while j + 8 <= visible {
+            let v = UnsafeRawPointer(x + j).loadUnaligned(as: Lanes.self)
+            UnsafeMutableRawPointer(out + j).storeBytes(of: v * sigmoid(v) * scale, as: Lanes.self)
+            j += 8
+        }
+        while j < visible { let v = sigmoid(Lanes(repeating: x[j]))[0]; out[j] = x[j] * v * scale; j += 1 }
+        if visible < n { (out + visible).update(repeating: 0, count: n - visible) }
+    }
+
+    /// g[j] ← g[j]·SiLU′(x[j])·scale for j < visible, 0 after; SiLU′ = σ(1 + x(1 − σ)).
+    @inline(__always)
+    public static func siluGradientRow(_ x: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, count n: Int,
+                                       visible: Int, scale: Float) {
+        var j = 0
+        while j + 8 <= visible {
+            let v = UnsafeRawPointer(x + j).loadUnaligned(as: Lanes.self)
+            let s = sigmoid(v)
+            let d = UnsafeRawPointer(g + j).loadUnaligned(as: Lanes.self) * s * (1 + v * (1 - s)) * scale
+            UnsafeMutableRawPointer(g + j).storeBytes(of: d, as: Lanes.self)
+            j += 8
+        }
+        while j < visible {
+            let s = sigmoid(Lanes(repeating: x[j]))[0]
+            g[j] *= s * (1 + x[j] * (1 - s)) * scale
+            j += 1
+        }
+        if visible < n { (g + visible).update(repeating: 0, count: n - visible) }
+    }
 }

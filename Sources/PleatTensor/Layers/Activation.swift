@@ -10,7 +10,7 @@ public enum Activation: String, Sendable, Codable {
             switch self {
             case .relu: for i in range { yp[i] = max(xp[i], 0) }
             case .gelu: for i in range { yp[i] = Self.gelu(xp[i]) }
-            case .silu: for i in range { yp[i] = xp[i] * Self.sigmoid(xp[i]) }
+            case .silu: VectorMath.siluRow(xp + range.lowerBound, into: yp + range.lowerBound, count: range.count, visible: range.count, scale: 1)
             }
         }
     }
@@ -31,10 +31,8 @@ public enum Activation: String, Sendable, Codable {
                 }
             case .silu:
                 // σ(x)(1 + x(1 − σ(x)))
-                for i in range {
-                    let s = Self.sigmoid(xp[i])
-                    dxp[i] = dyp[i] * s * (1 + xp[i] * (1 - s))
-                }
+                (dxp + range.lowerBound).update(from: dyp + range.lowerBound, count: range.count)
+                VectorMath.siluGradientRow(xp + range.lowerBound, dxp + range.lowerBound, count: range.count, visible: range.count, scale: 1)
             }
         }
     }
