@@ -52,17 +52,14 @@ public struct SoftmaxAttention {
                 for i in 0..<n {
                     let row = p + i * n
                     let visible = causal ? i + 1 : n
-                    var m = -Float.infinity
-                    for j in 0..<visible where valid.map({ $0[j] > 0 }) ?? true { m = max(m, row[j]) }
+                    // Hidden keys (the future, padding) get −∞, i.e. probability 0.
+                    if visible < n { (row + visible).update(repeating: -.infinity, count: n - visible) }
+                    if let valid { for j in 0..<visible where valid[j] <= 0 { row[j] = -.infinity } }
+                    let m = VectorMath.maximum(row, count: visible)
                     guard m > -Float.infinity else { row.update(repeating: 0, count: n); continue }
-                    var sum: Float = 0
-                    for j in 0..<n {
-                        let e: Float = j < visible && (valid.map { $0[j] > 0 } ?? true) ? expf(row[j] - m) : 0
-                        row[j] = e
-                        sum += e
-                    }
-                    let inv = 1 / sum
-                    for j in 0..<n { row[j] *= inv }
+                    let sum = VectorMath.expShiftAndSum(row, count: visible, shift: m)
+                    VectorMath.scale(row, count: visible, by: 1 / sum)
+                    if visible < n { (row + visible).update(repeating: 0, count: n - visible) }
                 }
                 var source = p
                 if useDropout, let mask = cache.dropMask {

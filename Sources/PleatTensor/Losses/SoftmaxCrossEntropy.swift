@@ -7,6 +7,8 @@ import Foundation
 /// the cores, each with its own dE and db partial sums, added in a fixed order (deterministic).
 public struct SoftmaxCrossEntropy {
     public let rowBlock: Int
+    /// Per-core scratch, kept from one step to the next (no allocation per step in steady state).
+    private let workspace = Workspace()
 
     public init(rowBlock: Int = 256) { self.rowBlock = rowBlock }
 
@@ -23,7 +25,7 @@ public struct SoftmaxCrossEntropy {
         let norm = Float(1 / totalWeight)
         let blocks = (rows + rowBlock - 1) / rowBlock
         let workers = min(Parallel.workers, blocks)
-        let partials = (0..<workers).map { _ in Partial(vocabulary: vocabulary, dimension: d, block: rowBlock) }
+        let partials = workspace.partials(workers, vocabulary: vocabulary, dimension: d, block: rowBlock)
         let e = table.value.pointer, b = bias?.value.pointer
 
         Parallel.forRows(workers, minimumPerWorker: 1) { workerRange in
@@ -70,6 +72,27 @@ public struct SoftmaxCrossEntropy {
             logits = Tensor([block, vocabulary])
             dTable = Tensor([vocabulary, dimension])
             dBias = Tensor([vocabulary])
+        }
+
+        func reset() {
+            loss = 0
+            dTable.zero()
+            dBias.zero()
+        }
+    }
+
+    private final class Workspace: @unchecked Sendable {
+        private var cached: [Partial] = []
+        private var shape: [Int] = []
+
+        func partials(_ count: Int, vocabulary: Int, dimension: Int, block: Int) -> [Partial] {
+            if shape != [count, vocabulary, dimension, block] {
+                cached = (0..<count).map { _ in Partial(vocabulary: vocabulary, dimension: dimension, block: block) }
+                shape = [count, vocabulary, dimension, block]
+            } else {
+                for partial in cached { partial.reset() }
+            }
+            return cached
         }
     }
 }
