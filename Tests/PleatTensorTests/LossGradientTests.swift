@@ -84,12 +84,14 @@ final class LossGradientTests: XCTestCase {
         XCTAssertEqual(BinaryCrossEntropy.gbceBeta(negatives: 256, items: 3416, t: 0.75), 0.3062, accuracy: 1e-3)
         for criterion in [BinaryCrossEntropy(), BinaryCrossEntropy(beta: 0.4, meanOverTerms: true)] {
             items.grad.zero()
+            var scores: [Float] = [], dScores: [Float] = []
             func value() -> Double {
-                let scores = ItemScores.forward(hidden: hidden, table: items, ids: ids, columns: 3)
-                return criterion.lossAndGradient(scores: scores, columns: 3, weights: weights).0
+                var s: [Float] = [], g: [Float] = []
+                ItemScores.forward(hidden: hidden, table: items, ids: ids, columns: 3, into: &s)
+                return criterion.lossAndGradient(scores: s, columns: 3, weights: weights, gradient: &g)
             }
-            let scores = ItemScores.forward(hidden: hidden, table: items, ids: ids, columns: 3)
-            let (_, dScores) = criterion.lossAndGradient(scores: scores, columns: 3, weights: weights)
+            ItemScores.forward(hidden: hidden, table: items, ids: ids, columns: 3, into: &scores)
+            _ = criterion.lossAndGradient(scores: scores, columns: 3, weights: weights, gradient: &dScores)
             let dHidden = Tensor([3, 3])
             ItemScores.backward(hidden: hidden, table: items, ids: ids, columns: 3, dScores: dScores, dHidden: dHidden)
             GradientCheck.assertClose(dHidden, GradientCheck.numeric(hidden, loss: value), "BCE dh (β \(criterion.beta))")

@@ -21,12 +21,14 @@ public struct BinaryCrossEntropy {
         return Float(alpha * (t * (1 - 1 / alpha) + 1 / alpha))
     }
 
-    /// `scores` rows × (1 + k): the positive first. Returns the loss and ∂loss/∂scores.
-    public func lossAndGradient(scores: [Float], columns: Int, weights: [Float]) -> (Double, [Float]) {
+    /// `scores` rows × (1 + k): the positive first. Returns the loss and writes ∂loss/∂scores into
+    /// `gradient` (reused by the caller from step to step).
+    public func lossAndGradient(scores: [Float], columns: Int, weights: [Float], gradient: inout [Float]) -> Double {
         let rows = weights.count
         let total = weights.reduce(0) { $0 + Double($1) }
-        var gradient = [Float](repeating: 0, count: scores.count)
-        guard total > 0 else { return (0, gradient) }
+        if gradient.count != scores.count { gradient = [Float](repeating: 0, count: scores.count) }
+        for i in gradient.indices { gradient[i] = 0 }
+        guard total > 0 else { return 0 }
         let termScale = meanOverTerms ? 1 / Float(columns) : 1
         var loss = 0.0
         for r in 0..<rows where weights[r] > 0 {
@@ -41,7 +43,7 @@ public struct BinaryCrossEntropy {
             }
             loss += Double(w) * rowLoss
         }
-        return (loss, gradient)
+        return loss
     }
 
     /// log(1 + eˣ), stable for large |x|.

@@ -1,10 +1,11 @@
 /// Dot-product scores of hidden states against chosen item rows, s[r, c] = ⟨h_r, E[ids[r, c]]⟩,
 /// for losses with explicit positives and negatives (BCE, gBCE).
 public enum ItemScores {
-    /// `ids` is rows × columns; returns the scores in the same layout.
-    public static func forward(hidden: Tensor, table: Parameter, ids: [Int32], columns: Int) -> [Float] {
+    /// `ids` is rows × columns; writes the scores in the same layout into `scores` (reused by the
+    /// caller from step to step, so nothing is allocated once its size is right).
+    public static func forward(hidden: Tensor, table: Parameter, ids: [Int32], columns: Int, into scores: inout [Float]) {
         let rows = hidden.rows, d = hidden.columns, e = table.value.pointer
-        var scores = [Float](repeating: 0, count: rows * columns)
+        if scores.count != rows * columns { scores = [Float](repeating: 0, count: rows * columns) }
         scores.withUnsafeMutableBufferPointer { out in
             Parallel.forRows(rows) { range in
                 for r in range {
@@ -18,7 +19,6 @@ public enum ItemScores {
                 }
             }
         }
-        return scores
     }
 
     /// dh_r += Σ_c ds[r, c]·E[ids]  and  dE[ids[r, c]] += ds[r, c]·h_r (in row order).

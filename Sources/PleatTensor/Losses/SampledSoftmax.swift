@@ -12,6 +12,7 @@ public struct SampledSoftmax {
     public let normalize: Bool
     public let maskCollisions: Bool
     static let collision: Float = -5e4
+    private let scratch = Scratch()
 
     public init(temperature: Float = 0.05, normalize: Bool = true, maskCollisions: Bool = true) {
         self.temperature = temperature
@@ -30,23 +31,22 @@ public struct SampledSoftmax {
         let invT = 1 / temperature
 
         // Embeddings (normalised, by default) of the positives (per row) and the shared negatives.
-        let positiveRaw = Tensor([rows, d]), negativeRaw = Tensor([k, d])
+        let positiveRaw = scratch.tensor("positiveRaw", [rows, d]), negativeRaw = scratch.tensor("negativeRaw", [k, d])
         let e = table.value.pointer
         for r in 0..<rows { (positiveRaw.pointer + r * d).update(from: e + Int(max(labels[r], 0)) * d, count: d) }
         for j in 0..<k { (negativeRaw.pointer + j * d).update(from: e + Int(negatives[j]) * d, count: d) }
-        let positive = normalize ? Tensor([rows, d]) : positiveRaw, positiveNorms = Tensor([rows])
-        let negative = normalize ? Tensor([k, d]) : negativeRaw, negativeNorms = Tensor([k])
+        let positive = normalize ? scratch.tensor("positive", [rows, d]) : positiveRaw, positiveNorms = scratch.tensor("positiveNorms", [rows])
+        let negative = normalize ? scratch.tensor("negative", [k, d]) : negativeRaw, negativeNorms = scratch.tensor("negativeNorms", [k])
         if normalize {
             L2Normalize.forward(positiveRaw, into: positive, norms: positiveNorms)
             L2Normalize.forward(negativeRaw, into: negative, norms: negativeNorms)
         }
 
-        let logits = Tensor([rows, k])
+        let logits = scratch.tensor("logits", [rows, k])
         Gemm.multiply(query.pointer, negative.pointer, transposeB: true, into: logits.pointer, m: rows, n: k, k: d, alpha: invT)
-        let dPositive = Tensor([rows, d])  // ∂ℓ/∂n(E[y]) per row
-        let rowLoss = UnsafeMutableBufferPointer<Double>.allocate(capacity: rows)
-        defer { rowLoss.deallocate() }
-        rowLoss.initialize(repeating: 0)
+        let dPositive = scratch.tensor("dPositive", [rows, d])  // ∂ℓ/∂n(E[y]) per row
+        let rowLoss = scratch.tensor("rowLoss", [rows])
+        rowLoss.zero()
         Parallel.forRows(rows) { range in
             for r in range {
                 let z = logits.pointer + r * k, q = query.pointer + r * d, p = positive.pointer + r * d
@@ -60,7 +60,7 @@ public struct SampledSoftmax {
                 var sum = expf(z0 - m)
                 for j in 0..<k { sum += expf(z[j] - m) }
                 let w = Float(Double(weights?[r] ?? 1) / totalWeight)
-                rowLoss[r] = Double(w) * (Double(m) + log(Double(sum)) - Double(z0))
+                rowLoss[r] = Float(Double(w) * (Double(m) + log(Double(sum)) - Double(z0)))
                 // dz_0 = p_0 − 1; dz_k = p_k, and 0 for collisions (their logit is a constant).
                 let dz0 = w * (expf(z0 - m) / sum - 1)
                 for j in 0..<k { z[j] = z[j] == Self.collision ? 0 : w * expf(z[j] - m) / sum }
@@ -68,16 +68,17 @@ public struct SampledSoftmax {
                 for i in 0..<d { dq[i] = invT * dz0 * p[i]; dp[i] = invT * dz0 * q[i] }
             }
         }
-        let loss = rowLoss.reduce(0, +)
+        var loss = 0.0
+        for r in 0..<rows { loss += Double(rowLoss[r]) }
         // dq += (1/τ) dZ_neg · n(E_neg);  d n(E_neg) = (1/τ) dZ_negᵀ q.
         Gemm.multiply(logits.pointer, negative.pointer, into: dQuery.pointer, m: rows, n: d, k: k, alpha: invT, beta: 1)
-        let dNegative = Tensor([k, d])
+        let dNegative = scratch.tensor("dNegative", [k, d])
         Gemm.multiply(logits.pointer, transposeA: true, query.pointer, into: dNegative.pointer, m: k, n: d, k: rows, alpha: invT)
         // Back through the L2 normalisation, then scatter into the table rows.
         var dPositiveRaw = dPositive, dNegativeRaw = dNegative
         if normalize {
-            dPositiveRaw = Tensor([rows, d])
-            dNegativeRaw = Tensor([k, d])
+            dPositiveRaw = scratch.tensor("dPositiveRaw", [rows, d])
+            dNegativeRaw = scratch.tensor("dNegativeRaw", [k, d])
             L2Normalize.backward(positive, norms: positiveNorms, dPositive, dx: dPositiveRaw)
             L2Normalize.backward(negative, norms: negativeNorms, dNegative, dx: dNegativeRaw)
         }
