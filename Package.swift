@@ -28,8 +28,13 @@ let package = Package(
         .target(name: "PleatIngest", dependencies: ["PleatCore", "PleatStorage"], swiftSettings: fastMath),
         // Tensor kernels and layers with hand-written gradients; no database or CLI.
         .target(name: "PleatTensor", dependencies: ["PleatCore", "CBLAS"], swiftSettings: fastMath),
+        // Ranking metrics, shared by training (validation) and offline evaluation.
+        .target(name: "PleatMetrics", dependencies: ["PleatCore"], swiftSettings: fastMath),
         // Sequence encoders built from the engine's layers, and their training-step benchmark.
         .target(name: "PleatModels", dependencies: ["PleatCore", "PleatTensor"], swiftSettings: fastMath),
+        // Training data (histories from PostgreSQL, vocabulary, splits); the training job will live here.
+        .target(name: "PleatTraining", dependencies: ["PleatCore", "PleatStorage", "PleatMetrics", "PleatTensor", "PleatModels"],
+                swiftSettings: fastMath),
         .executableTarget(
             name: "pleat",
             dependencies: [
@@ -42,6 +47,8 @@ let package = Package(
         .target(name: "PleatTestSupport", dependencies: ["PleatStorage", "PleatTensor"]),
         .testTarget(name: "PleatCoreTests", dependencies: ["PleatCore"]),
         .testTarget(name: "PleatTensorTests", dependencies: ["PleatTensor", "PleatTestSupport"]),
+        .testTarget(name: "PleatMetricsTests", dependencies: ["PleatMetrics"]),
+        .testTarget(name: "PleatTrainingTests", dependencies: ["PleatTraining", "PleatIngest", "PleatStorage", "PleatTestSupport"]),
         .testTarget(name: "PleatModelsTests", dependencies: ["PleatModels", "PleatTensor", "PleatTestSupport"]),
         .testTarget(name: "PleatStorageTests", dependencies: ["PleatStorage", "PleatTestSupport"]),
         .testTarget(name: "PleatIngestTests", dependencies: ["PleatIngest", "PleatStorage", "PleatTestSupport"]),

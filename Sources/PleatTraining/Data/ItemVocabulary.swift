@@ -1,0 +1,22 @@
+/// The items a model knows: database item ids seen at least `minCount` times in the training events,
+/// numbered 1…V in order of database id (0 is padding). Rarer items are dropped from sequences.
+public struct ItemVocabulary: Sendable, Codable, Equatable {
+    /// Database id of model index i (index 0: padding, id 0).
+    public private(set) var databaseIds: [Int32] = [0]
+    private var index: [Int32: Int32] = [:]
+
+    public var count: Int { databaseIds.count - 1 }
+
+    /// Counts events in `events` (database ids) and keeps items seen at least `minCount` times.
+    public init<S: Sequence>(events: S, minCount: Int = 1) where S.Element == Int32 {
+        var counts: [Int32: Int] = [:]
+        for id in events { counts[id, default: 0] += 1 }
+        for id in counts.keys.sorted() where counts[id]! >= minCount {
+            index[id] = Int32(databaseIds.count)
+            databaseIds.append(id)
+        }
+    }
+
+    /// The model index of a database item id, or nil when the item is not in the vocabulary.
+    public func modelIndex(of databaseId: Int32) -> Int32? { index[databaseId] }
+}

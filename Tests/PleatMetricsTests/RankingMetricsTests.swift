@@ -1,0 +1,49 @@
+import XCTest
+import PleatCore
+@testable import PleatMetrics
+
+final class RankingMetricsTests: XCTestCase {
+    func testMetricsFromRanks() {
+        var m = RankingMetrics(cutoffs: [1, 5, 10])
+        for rank in [0, 3, 12] { m.add(rank: rank) }
+        XCTAssertEqual(m.count, 3)
+        XCTAssertEqual(m.hitRate(at: 1), 1.0 / 3, accuracy: 1e-12)
+        XCTAssertEqual(m.hitRate(at: 5), 2.0 / 3, accuracy: 1e-12)
+        XCTAssertEqual(m.ndcg(at: 10), (1 + 1 / log2(5.0)) / 3, accuracy: 1e-12)
+        XCTAssertEqual(m.mrr, (1 + 0.25 + 1.0 / 13) / 3, accuracy: 1e-12)
+        var other = RankingMetrics(cutoffs: [1, 5, 10])
+        other.add(rank: 0)
+        m.merge(other)
+        XCTAssertEqual(m.hitRate(at: 1), 0.5, accuracy: 1e-12)
+        XCTAssertEqual(m.summary["ndcg@5"]!, m.ndcg(at: 5))
+    }
+
+    func testFullRankFiltersSeenItemsAndPaddingAndIsPessimisticOnTies() {
+        let scores: [Float] = [9, 0.1, 0.5, 0.9, 0.5, 0.3]  // index 0 is padding
+        scores.withUnsafeBufferPointer { s in
+            XCTAssertEqual(RankingMetrics.fullRank(scores: s, target: 2, excluded: []), 2, "0.9 ahead, the 0.5 tie counts too")
+            XCTAssertEqual(RankingMetrics.fullRank(scores: s, target: 2, excluded: [3]), 1, "seen item 3 filtered")
+            XCTAssertEqual(RankingMetrics.fullRank(scores: s, target: 3, excluded: [3]), 0, "the target is never filtered")
+        }
+        let flat = [Float](repeating: 1, count: 6)
+        flat.withUnsafeBufferPointer { XCTAssertEqual(RankingMetrics.fullRank(scores: $0, target: 1), 4, "constant scores rank last") }
+    }
+
+    func testSamplersNeverReturnTheTargetOrSeenItemsAndFollowPopularity() {
+        var counts = [Int](repeating: 1, count: 101)
+        counts[0] = 0
+        counts[7] = 10_000
+        var rng = RandomSource(seed: 3)
+        for distribution in [NegativeSampler.Distribution.uniform, .popularity] {
+            let sampler = NegativeSampler(counts: counts, distribution: distribution)
+            let negatives = sampler.sample(50, target: 5, seen: [1, 2, 3], rng: &rng)
+            XCTAssertEqual(Set(negatives).count, 50)
+            XCTAssertTrue(negatives.allSatisfy { ![0, 1, 2, 3, 5].contains($0) })
+            if distribution == .popularity { XCTAssertTrue(negatives.contains(7), "the popular item is drawn") }
+        }
+        let scores = (0..<101).map { Float($0) }
+        scores.withUnsafeBufferPointer { s in
+            XCTAssertEqual(RankingMetrics.sampledRank(scores: s, target: 50, negatives: [10, 60, 70, 20]), 2)
+        }
+    }
+}

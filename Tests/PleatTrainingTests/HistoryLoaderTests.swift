@@ -1,0 +1,76 @@
+import Foundation
+import XCTest
+import PleatIngest
+import PleatStorage
+import PleatTestSupport
+@testable import PleatTraining
+
+final class HistoryLoaderTests: XCTestCase {
+    func testLoadsEveryHistoryInTimeOrderWithTheBatchSnapshot() throws {
+        let db = try PostgresConnection(url: try TestDatabase.fresh())
+        let dir = try TestDatabase.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("log.csv").path
+        try "user,item,time\nb,x,300\na,y,200\na,x,100\nb,z,100\na,z,2024-01-01T00:00:00Z\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let report = try Ingestor(db: db).ingest(file: file, options: IngestOptions(format: .csv))
+        let histories = try HistoryLoader.load(from: db)
+        XCTAssertEqual(histories.userCount, 2)
+        XCTAssertEqual(histories.eventCount, 5)
+        XCTAssertEqual(histories.snapshotBatch, report.batchId)
+        let names = try db.query("SELECT id, external_id FROM items")
+        var itemName: [Int32: String] = [:]
+        for r in 0..<names.rowCount { itemName[Int32(names.int(r, 0)!)] = names.string(r, 1)! }
+        let users = try db.query("SELECT id FROM users ORDER BY external_id")  // a, b
+        let a = histories.userIds.firstIndex(of: Int32(users.int(0, 0)!))!
+        XCTAssertEqual(histories.items[histories.range(a)].map { itemName[$0]! }, ["x", "y", "z"])
+        XCTAssertEqual(Array(histories.times[histories.range(a)]), [100, 200, 1_704_067_200])
+    }
+
+    func testLeaveOneOutSplitAndVocabulary() {
+        var h = InteractionHistories()
+        for (user, items) in [(Int32(1), [Int32](arrayLiteral: 10, 11, 12, 13)), (2, [11, 14]), (3, [10, 12, 99])] {
+            for (t, item) in items.enumerated() { h.append(user: user, item: item, time: Int64(t)) }
+        }
+        h.finish()
+        // min_count 2 over all events keeps 10, 11 and 12; 13, 14 and 99 leave before the split.
+        let split = LeaveOneOutSplit(h, minCount: 2)
+        XCTAssertEqual(split.vocabulary.databaseIds, [0, 10, 11, 12])
+        XCTAssertEqual(split.sequences[0], [1, 2, 3])
+        XCTAssertEqual(split.test(0)!.target, 3, "the last remaining event, item 12")
+        XCTAssertEqual(split.validation(0)!.target, 2)
+        XCTAssertEqual(Array(split.trainSequence(1)), [2], "short histories only train")
+        XCTAssertNil(split.test(1))
+        var long = InteractionHistories()
+        for (t, item) in [Int32](arrayLiteral: 5, 6, 7, 8, 5).enumerated() { long.append(user: 9, item: item, time: Int64(100 + t)) }
+        long.finish()
+        let s = LeaveOneOutSplit(long)
+        XCTAssertEqual(Array(s.trainSequence(0)), [1, 2, 3])
+        XCTAssertEqual(s.vocabulary.databaseIds, [0, 5, 6, 7, 8])
+        XCTAssertEqual(s.validation(0)!.target, 4)
+        XCTAssertEqual(Array(s.validation(0)!.history), [1, 2, 3])
+        XCTAssertEqual(s.test(0)!.target, 1, "the last event, a repeat of item 5")
+        XCTAssertEqual(Array(s.test(0)!.history), [1, 2, 3, 4])
+        XCTAssertEqual(s.test(0)!.targetTime, 104)
+    }
+
+    func testMovieLens100KLoadsInFullQuickly() throws {
+        let base = TestDatabase.sharedDirectory.appendingPathComponent("data/ml-100k")
+        guard FileManager.default.fileExists(atPath: base.appendingPathComponent("ml-100k.inter").path) else {
+            throw XCTSkip("../shared/data/ml-100k is not beside this checkout")
+        }
+        let db = try PostgresConnection(url: try TestDatabase.fresh())
+        _ = try Ingestor(db: db).ingest(file: base.appendingPathComponent("ml-100k.inter").path, options: IngestOptions(format: .recbole))
+        let start = Date()
+        let histories = try HistoryLoader.load(from: db)
+        let seconds = Date().timeIntervalSince(start)
+        XCTAssertEqual(histories.eventCount, 100_000)
+        XCTAssertEqual(histories.userCount, 943)
+        XCTAssertLessThan(seconds, 5, "loaded in \(seconds) s")
+        let split = LeaveOneOutSplit(histories)
+        XCTAssertEqual((0..<943).compactMap { split.test($0) }.count, 943, "every MovieLens user has at least 20 ratings")
+        for u in 0..<histories.userCount {
+            let times = histories.times[histories.range(u)]
+            XCTAssertEqual(Array(times), times.sorted(), "user slot \(u) in time order")
+        }
+    }
+}
