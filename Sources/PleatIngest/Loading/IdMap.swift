@@ -82,14 +82,10 @@ struct IdMap {
     private mutating func grow() {
         slots = [Int32](repeating: -1, count: slots.count * 2)
         mask = slots.count - 1
-        arena.withUnsafeBufferPointer { a in
-            for entry in 0..<ids.count {
-                let key = UnsafeBufferPointer(rebasing: a[keyStart[entry]..<(keyStart[entry] + Int(keyLength[entry]))])
-                var slot = Int(truncatingIfNeeded: Self.hash(key)) & mask
-                while slots[slot] >= 0 { slot = (slot + 1) & mask }
-                slots[slot] = Int32(entry)
-            }
+        let hashes = arena.withUnsafeBufferPointer { a in
+            (0..<ids.count).map { Self.hash(UnsafeBufferPointer(rebasing: a[keyStart[$0]..<(keyStart[$0] + Int(keyLength[$0]))])) }
         }
+        for (entry, hash) in hashes.enumerated() { place(entry: entry, hash: hash) }
     }
 
     /// FNV-1a with a final avalanche, fine for short id strings.

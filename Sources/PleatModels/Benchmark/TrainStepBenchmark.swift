@@ -33,43 +33,31 @@ public struct TrainStepBenchmark {
         self.steps = steps
     }
 
-    /// What a preset trains: an encoder behind a common face, and its loss.
+    /// What a preset trains, with the sizes the reference's FLOP count uses.
     private struct Setup {
-        let store: ParameterStore
-        let table: Parameter
-        let output: Tensor
-        let outputGradient: Tensor
-        let forward: ([Int32], inout RandomSource?) -> Void
-        let backward: () -> Void
-        let dimension: Int, heads: Int, blocks: Int, ffnMultiplier: Int, maxLength: Int, items: Int
+        let encoder: any SequenceEncoder
+        let dimension: Int, blocks: Int, maxLength: Int, items: Int
         let negatives: Int?  // nil: full softmax over every item
     }
 
     private func setup() -> Setup {
         switch preset {
         case .sasrecFull, .sasrecSampled:
-            var config = SASRecConfig()
-            if preset == .sasrecSampled { (config.dimension, config.heads, config.items) = (256, 4, 40_000) }
-            let encoder = SASRecEncoder(config: config, batch: batch, seed: 0)
-            return Setup(store: encoder.store, table: encoder.items.table, output: encoder.output, outputGradient: encoder.outputGradient,
-                         forward: { encoder.forward($0, rng: &$1) }, backward: encoder.backward,
-                         dimension: config.dimension, heads: config.heads, blocks: config.blocks, ffnMultiplier: config.ffnMultiplier,
-                         maxLength: config.maxLength, items: config.items, negatives: preset == .sasrecSampled ? 128 : nil)
+            var c = SASRecConfig()
+            if preset == .sasrecSampled { (c.dimension, c.heads, c.items) = (256, 4, 40_000) }
+            return Setup(encoder: SASRecEncoder(config: c, batch: batch, seed: 0), dimension: c.dimension, blocks: c.blocks,
+                         maxLength: c.maxLength, items: c.items, negatives: preset == .sasrecSampled ? 128 : nil)
         case .hstu:
-            let config = HSTUConfig.benchmark
-            let encoder = HSTUEncoder(config: config, batch: batch, seed: 0)
-            // The reference counts the HSTU block like a Transformer block with a 4× FFN.
-            return Setup(store: encoder.store, table: encoder.items.table, output: encoder.output, outputGradient: encoder.outputGradient,
-                         forward: { encoder.forward($0, rng: &$1) }, backward: encoder.backward,
-                         dimension: config.dimension, heads: config.heads, blocks: config.blocks, ffnMultiplier: 4,
-                         maxLength: config.maxLength, items: config.items, negatives: nil)
+            let c = HSTUConfig.benchmark
+            return Setup(encoder: HSTUEncoder(config: c, batch: batch, seed: 0), dimension: c.dimension, blocks: c.blocks,
+                         maxLength: c.maxLength, items: c.items, negatives: nil)
         }
     }
 
     public func run(progress: Bool = false) throws -> Result {
         Gemm.useSingleThread()  // the layers split work over the cores themselves
-        let model = setup()
-        let adam = Adam(model.store)
+        let model = setup(), encoder = model.encoder
+        let adam = Adam(encoder.store)
         let full = SoftmaxCrossEntropy()
         let sampled = SampledSoftmax(temperature: 1, normalize: false, maskCollisions: false)
         let rows = batch * model.maxLength
@@ -86,24 +74,25 @@ public struct TrainStepBenchmark {
         for step in 0..<(warmup + steps) {
             let j = step % 4
             let start = Date()
-            model.store.zeroGrad()
-            model.forward(batches[j], &dropoutRng)
+            encoder.store.zeroGrad()
+            encoder.forward(batches[j], rng: &dropoutRng)
             if model.negatives == nil {
-                lastLoss = full.lossAndGradient(hidden: model.output, table: model.table, bias: nil,
-                                                labels: targets[j], dHidden: model.outputGradient)
+                lastLoss = full.lossAndGradient(hidden: encoder.output, table: encoder.items.table, bias: nil,
+                                                labels: targets[j], dHidden: encoder.outputGradient)
             } else {
-                lastLoss = sampled.lossAndGradient(query: model.output, table: model.table, labels: targets[j],
-                                                   negatives: negatives[j], dQuery: model.outputGradient)
+                lastLoss = sampled.lossAndGradient(query: encoder.output, table: encoder.items.table, labels: targets[j],
+                                                   negatives: negatives[j], dQuery: encoder.outputGradient)
             }
-            model.backward()
+            encoder.backward()
             adam.update(lr: 1e-3)
             if step >= warmup { times.append(Date().timeIntervalSince(start)) }
             line.update(done: step + 1)
         }
         line.finish()
         let median = times.sorted()[times.count / 2]
+        // The reference counts every block (HSTU's too) like a Transformer block with a 4× FFN.
         let flops = Self.flops(batch: batch, length: model.maxLength, dimension: model.dimension, blocks: model.blocks,
-                               ffnMultiplier: model.ffnMultiplier, outputColumns: model.negatives.map { $0 + 1 } ?? model.items)
+                               ffnMultiplier: 4, outputColumns: model.negatives.map { $0 + 1 } ?? model.items)
         return Result(preset: preset.rawValue, medianMs: median * 1e3, minMs: times.min()! * 1e3,
                       gflops: flops / median / 1e9, threads: Parallel.workers, finalLoss: lastLoss,
                       sequencesPerS: Double(batch) / median, sgemmPeakGflops: Self.sgemmPeak())

@@ -59,7 +59,7 @@ final class HSTUBlock {
             output.forward(gated, into: projected)
             dropout.forward(projected, into: projected, mask: dropMask, rng: &rng)
         }
-        for i in 0..<x.count { x[i] = input[i] + projected[i] }
+        Tensor.add(input, projected, into: x)
     }
 
     /// dx holds ∂L/∂Y on entry and ∂L/∂X on return.
@@ -92,6 +92,6 @@ final class HSTUBlock {
         Activation.silu.backward(pre, dZ, dx: dPre)
         uvqk.backward(xNormed, dPre, dx: dNarrow)
         inputNorm.backward(dNarrow, normalized: xhat, rstd: rstdIn, dx: dNarrow2)
-        for i in 0..<dx.count { dx[i] += dNarrow2[i] }
+        Tensor.add(dx, dNarrow2, into: dx)
     }
 }

@@ -4,7 +4,7 @@ import PleatTensor
 /// HSTU: input embedding → HSTU layers → L2 normalisation (research) or a final LayerNorm (benchmark).
 /// Sequences are right-padded (real events first, id 0 after), as in the reference's jagged layout.
 /// Sized for one batch shape, whose activations it allocates once.
-public final class HSTUEncoder {
+public final class HSTUEncoder: SequenceEncoder {
     public let config: HSTUConfig
     public let batch: Int
     public let store: ParameterStore
@@ -12,9 +12,7 @@ public final class HSTUEncoder {
     let blocks: [HSTUBlock]
     let finalNorm: LayerNorm?
     public var items: Embedding { input.items }
-    /// The encoder's output, rows = batch × maxLength.
     public let output: Tensor
-    /// ∂loss/∂output, filled by the caller before `backward`.
     public let outputGradient: Tensor
     let hidden: Tensor, xhat: Tensor, rstd: Tensor, norms: Tensor
     var lengths: [Int32]
@@ -40,7 +38,9 @@ public final class HSTUEncoder {
 
     /// Encodes right-padded `ids` (batch × maxLength) into `output`. `timestamps` (Unix seconds,
     /// maxLength + 1 per sequence) feed the time bias when the config has one. `rng` nil: evaluation.
-    public func forward(_ ids: [Int32], timestamps: [Int64]? = nil, rng: inout RandomSource?) {
+    public func forward(_ ids: [Int32], rng: inout RandomSource?) { forward(ids, timestamps: nil, rng: &rng) }
+
+    public func forward(_ ids: [Int32], timestamps: [Int64]?, rng: inout RandomSource?) {
         let n = config.maxLength
         for b in 0..<batch { lengths[b] = Int32(ids[(b * n)..<((b + 1) * n)].prefix { $0 != 0 }.count) }
         input.forward(ids, into: hidden, rng: &rng)
@@ -56,7 +56,6 @@ public final class HSTUEncoder {
         if let finalNorm { finalNorm.forward(hidden, into: output, normalized: xhat, rstd: rstd) } else { L2Normalize.forward(hidden, into: output, norms: norms) }
     }
 
-    /// Back-propagates `outputGradient` into every parameter's gradient.
     public func backward() {
         if let finalNorm { finalNorm.backward(outputGradient, normalized: xhat, rstd: rstd, dx: hidden) } else {
             L2Normalize.backward(output, norms: norms, outputGradient, dx: hidden)

@@ -47,14 +47,14 @@ final class PostNormBlock {
                           out: StridedRows(attended), cache: cache, rng: &rng)
         out.forward(attended, into: projected)
         dropout.forward(projected, into: projected, mask: mask1, rng: &rng)
-        add(input, projected, into: dSum)
+        Tensor.add(input, projected, into: dSum)
         ln1.forward(dSum, into: x1, normalized: xhat1, rstd: rstd1)
         up.forward(x1, into: hidden)
         Activation.gelu.forward(hidden, into: activated)
         dropout.forward(activated, into: dropped, mask: mask2, rng: &rng)
         down.forward(dropped, into: down2)
         dropout.forward(down2, into: down2, mask: mask3, rng: &rng)
-        add(x1, down2, into: dSum)
+        Tensor.add(x1, down2, into: dSum)
         ln2.forward(dSum, into: x, normalized: xhat2, rstd: rstd2)
     }
 
@@ -67,7 +67,7 @@ final class PostNormBlock {
         dropout.backward(dWide, mask: mask2, dx: dWide2)
         Activation.gelu.backward(hidden, dWide2, dx: dWide)
         up.backward(x1, dWide, dx: dNarrow)
-        add(dSum, dNarrow, into: dx)
+        Tensor.add(dSum, dNarrow, into: dx)
         // First sub-layer, the same way around the attention.
         ln1.backward(dx, normalized: xhat1, rstd: rstd1, dx: dSum)
         dropout.backward(dSum, mask: mask1, dx: dNarrow)
@@ -76,13 +76,6 @@ final class PostNormBlock {
         attention.backward(q: all, k: all.offset(columns: d), v: all.offset(columns: 2 * d), dOut: StridedRows(projected),
                            cache: cache, dq: grads, dk: grads.offset(columns: d), dv: grads.offset(columns: 2 * d))
         qkv.backward(input, dQKV, dx: dNarrow)
-        add(dSum, dNarrow, into: dx)
-    }
-
-    private func add(_ a: Tensor, _ b: Tensor, into c: Tensor) {
-        let (ap, bp, cp) = (a.pointer, b.pointer, c.pointer)
-        Parallel.forRows(a.count, minimumPerWorker: 16_384) { range in
-            for i in range { cp[i] = ap[i] + bp[i] }
-        }
+        Tensor.add(dSum, dNarrow, into: dx)
     }
 }

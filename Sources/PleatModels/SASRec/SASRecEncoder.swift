@@ -5,17 +5,14 @@ import PleatTensor
 /// The item table is tied: the same rows score next items in the loss.
 ///
 /// Sized for one batch shape (`batch` × `maxLength`), whose activations it allocates once.
-public final class SASRecEncoder {
+public final class SASRecEncoder: SequenceEncoder {
     public let config: SASRecConfig
     public let batch: Int
     public let store: ParameterStore
     let input: InputEmbedding
     let blocks: [PostNormBlock]
-    /// The item table, tied: the loss scores next items against the same rows.
     public var items: Embedding { input.items }
-    /// The encoder's output, rows = batch × maxLength.
     public let output: Tensor
-    /// ∂loss/∂output, filled by the caller before `backward`.
     public let outputGradient: Tensor
 
     public init(config: SASRecConfig, batch: Int, seed: UInt64) {
@@ -31,14 +28,12 @@ public final class SASRecEncoder {
         for p in store.parameters where p.shape.count == 2 { Initializer.normal(p.value, std: 0.02, rng: &rng) }
     }
 
-    /// Encodes `ids` (batch × maxLength, 0 = padding) into `output`. `rng` nil: evaluation.
     public func forward(_ ids: [Int32], rng: inout RandomSource?) {
         precondition(ids.count == output.rows, "expected \(output.rows) ids")
         input.forward(ids, into: output, rng: &rng)
         for block in blocks { block.forward(output, rng: &rng) }
     }
 
-    /// Back-propagates `outputGradient` into every parameter's gradient.
     public func backward() {
         let dx = outputGradient
         for block in blocks.reversed() { block.backward(dx) }

@@ -29,7 +29,7 @@ final class InputEmbedding {
         self.ids = ids
         ids.withUnsafeBufferPointer { items.forward($0, scale: scale, into: summed) }
         positionIds.withUnsafeBufferPointer { positions.forward($0, into: scratch) }
-        for i in 0..<summed.count { summed[i] += scratch[i] }
+        Tensor.add(summed, scratch, into: summed)
         if let norm { norm.forward(summed, into: x, normalized: xhat, rstd: rstd) } else { x.copy(from: summed) }
         dropout.forward(x, into: x, mask: mask, rng: &rng)
     }
