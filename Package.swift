@@ -38,7 +38,7 @@ let package = Package(
         .executableTarget(
             name: "pleat",
             dependencies: [
-                "PleatCore", "PleatStorage", "PleatIngest", "PleatTensor", "PleatModels",
+                "PleatCore", "PleatStorage", "PleatIngest", "PleatTensor", "PleatModels", "PleatTraining",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: fastMath),

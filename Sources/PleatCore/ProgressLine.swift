@@ -13,6 +13,8 @@ public final class ProgressLine: @unchecked Sendable {
     private let interactive = isatty(STDERR_FILENO) != 0
     private let enabled: Bool
     public private(set) var done = 0
+    /// Free text shown after the counts (e.g. the current loss).
+    public var detail = ""
 
     public init(_ label: String, unit: String, total: Int? = nil, enabled: Bool = true) {
         self.label = label; self.unit = unit; self.total = total; self.enabled = enabled
@@ -51,6 +53,7 @@ public final class ProgressLine: @unchecked Sendable {
             if !final { text += ", ETA \(Format.duration(elapsed * (1 - min(1, f)) / f))" }
         }
         text += ", \(Format.count(Int(rate))) \(unit)/s, \(Format.duration(elapsed))"
+        if !detail.isEmpty { text += ", " + detail }
         let line = interactive ? "\r\u{1B}[2K" + text + (final ? "\n" : "") : text + "\n"
         FileHandle.standardError.write(Data(line.utf8))
     }

@@ -1,3 +1,4 @@
+import Foundation
 /// Incremental SHA-256 (FIPS 180-4).
 ///
 /// Pleat identifies ingested files and migration files by their SHA-256. A small local implementation
@@ -71,6 +72,17 @@ public struct SHA256: Sendable {
 
     public static func hex<C: Collection>(of bytes: C) -> String where C.Element == UInt8 {
         var hasher = SHA256(); hasher.update(bytes); return hasher.finalizeHex()
+    }
+
+    /// The hex digest of a file, read in 4 MiB chunks.
+    public static func hex(ofFile url: URL) throws -> String {
+        let handle = try FileHandle(forReadingFrom: url)
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        while let chunk = try handle.read(upToCount: 4 << 20), !chunk.isEmpty {
+            chunk.withUnsafeBytes { hasher.update(buffer: $0.bindMemory(to: UInt8.self)) }
+        }
+        return hasher.finalizeHex()
     }
 
     private mutating func compress(_ block: UnsafePointer<UInt8>) {

@@ -5,8 +5,8 @@ import PleatTestSupport
 @testable import PleatModels
 
 final class SASRecEncoderTests: XCTestCase {
-    private func smallConfig(dropout: Float) -> SASRecConfig {
-        var c = SASRecConfig()
+    private func smallConfig(dropout: Float) -> TransformerConfig {
+        var c = TransformerConfig()
         c.items = 9; c.dimension = 8; c.heads = 2; c.blocks = 2; c.maxLength = 5; c.dropout = dropout
         c.layerNormEpsilon = 1e-5
         return c

@@ -26,14 +26,14 @@ final class HistoryLoaderTests: XCTestCase {
         XCTAssertEqual(Array(histories.times[histories.range(a)]), [100, 200, 1_704_067_200])
     }
 
-    func testLeaveOneOutSplitAndVocabulary() {
+    func testSequenceSplitAndVocabulary() {
         var h = InteractionHistories()
         for (user, items) in [(Int32(1), [Int32](arrayLiteral: 10, 11, 12, 13)), (2, [11, 14]), (3, [10, 12, 99])] {
             for (t, item) in items.enumerated() { h.append(user: user, item: item, time: Int64(t)) }
         }
         h.finish()
         // min_count 2 over all events keeps 10, 11 and 12; 13, 14 and 99 leave before the split.
-        let split = LeaveOneOutSplit(h, minCount: 2)
+        let split = SequenceSplit(h, minCount: 2)
         XCTAssertEqual(split.vocabulary.databaseIds, [0, 10, 11, 12])
         XCTAssertEqual(split.sequences[0], [1, 2, 3])
         XCTAssertEqual(split.test(0)!.target, 3, "the last remaining event, item 12")
@@ -43,7 +43,7 @@ final class HistoryLoaderTests: XCTestCase {
         var long = InteractionHistories()
         for (t, item) in [Int32](arrayLiteral: 5, 6, 7, 8, 5).enumerated() { long.append(user: 9, item: item, time: Int64(100 + t)) }
         long.finish()
-        let s = LeaveOneOutSplit(long)
+        let s = SequenceSplit(long)
         XCTAssertEqual(Array(s.trainSequence(0)), [1, 2, 3])
         XCTAssertEqual(s.vocabulary.databaseIds, [0, 5, 6, 7, 8])
         XCTAssertEqual(s.validation(0)!.target, 4)
@@ -66,7 +66,7 @@ final class HistoryLoaderTests: XCTestCase {
         XCTAssertEqual(histories.eventCount, 100_000)
         XCTAssertEqual(histories.userCount, 943)
         XCTAssertLessThan(seconds, 5, "loaded in \(seconds) s")
-        let split = LeaveOneOutSplit(histories)
+        let split = SequenceSplit(histories)
         XCTAssertEqual((0..<943).compactMap { split.test($0) }.count, 943, "every MovieLens user has at least 20 ratings")
         for u in 0..<histories.userCount {
             let times = histories.times[histories.range(u)]

@@ -303,12 +303,6 @@ private final class FileHashes: @unchecked Sendable {
     }
 
     static func sha256(ofFile path: String) throws -> String {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw IngestError("cannot read \(path)") }
-        defer { try? handle.close() }
-        var hasher = SHA256()
-        while let chunk = try handle.read(upToCount: 4 << 20), !chunk.isEmpty {
-            chunk.withUnsafeBytes { hasher.update(buffer: $0.bindMemory(to: UInt8.self)) }
-        }
-        return hasher.finalizeHex()
+        do { return try SHA256.hex(ofFile: URL(fileURLWithPath: path)) } catch { throw IngestError("cannot read \(path)") }
     }
 }

@@ -43,7 +43,7 @@ public struct TrainStepBenchmark {
     private func setup() -> Setup {
         switch preset {
         case .sasrecFull, .sasrecSampled:
-            var c = SASRecConfig()
+            var c = TransformerConfig()
             if preset == .sasrecSampled { (c.dimension, c.heads, c.items) = (256, 4, 40_000) }
             return Setup(encoder: SASRecEncoder(config: c, batch: batch, seed: 0), dimension: c.dimension, blocks: c.blocks,
                          maxLength: c.maxLength, items: c.items, negatives: preset == .sasrecSampled ? 128 : nil)

@@ -6,7 +6,7 @@ import PleatTensor
 ///
 /// Sized for one batch shape (`batch` × `maxLength`), whose activations it allocates once.
 public final class SASRecEncoder: SequenceEncoder {
-    public let config: SASRecConfig
+    public let config: TransformerConfig
     public let batch: Int
     public let store: ParameterStore
     let input: InputEmbedding
@@ -15,7 +15,7 @@ public final class SASRecEncoder: SequenceEncoder {
     public let output: Tensor
     public let outputGradient: Tensor
 
-    public init(config: SASRecConfig, batch: Int, seed: UInt64) {
+    public init(config: TransformerConfig, batch: Int, seed: UInt64) {
         self.config = config
         self.batch = batch
         let rows = batch * config.maxLength, d = config.dimension, store = ParameterStore()

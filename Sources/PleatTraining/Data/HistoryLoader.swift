@@ -3,16 +3,20 @@ import PleatStorage
 /// Reads every user's history from PostgreSQL with one streaming query in primary-key order (user,
 /// then time), inside a repeatable-read snapshot so the data and its batch snapshot agree.
 public enum HistoryLoader {
-    public static func load(from db: PostgresConnection) throws -> InteractionHistories {
+    /// `upToBatch` limits the data to ingest batches up to that id (a resumed run sees exactly the data
+    /// it started with); nil reads everything committed.
+    public static func load(from db: PostgresConnection, upToBatch: Int? = nil) throws -> InteractionHistories {
         var histories = InteractionHistories()
         try db.transaction {
             try db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            histories.snapshotBatch = try db.query("SELECT coalesce(max(id), 0) FROM ingest_batches WHERE status = 'committed'").int(0, 0) ?? 0
+            let newest = try db.query("SELECT coalesce(max(id), 0) FROM ingest_batches WHERE status = 'committed'").int(0, 0) ?? 0
+            histories.snapshotBatch = min(newest, upToBatch ?? newest)
+            let filter = upToBatch.map { "WHERE batch_id <= \($0)" } ?? ""
             let estimate = try db.query("SELECT reltuples::bigint FROM pg_class WHERE relname = 'interactions'").int(0, 0) ?? 0
             histories.items.reserveCapacity(max(estimate, 0))
             histories.times.reserveCapacity(max(estimate, 0))
             try db.copyOutBinary("""
-                COPY (SELECT user_id, item_id, occurred_at FROM interactions
+                COPY (SELECT user_id, item_id, occurred_at FROM interactions \(filter)
                       ORDER BY user_id, occurred_at, item_id, event_type) TO STDOUT (FORMAT binary)
                 """) { fields in
                 let micros = fields[2]!.loadBigEndian(Int64.self) + postgresEpochOffsetMicros

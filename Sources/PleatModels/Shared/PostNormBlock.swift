@@ -1,7 +1,7 @@
 import PleatCore
 import PleatTensor
 
-/// One post-LN Transformer block (RecBole's SASRec):
+/// One post-LN Transformer block (RecBole's SASRec; BERT4Rec when bidirectional):
 ///   x₁ = LN₁(x + Drop(Out(Attn(QKV x))))
 ///   x₂ = LN₂(x₁ + Drop(W₂ Drop(GELU(W₁ x₁))))
 /// Activations for one batch shape are allocated once and reused by every step.
@@ -18,7 +18,7 @@ final class PostNormBlock {
     // Gradient scratch.
     let dSum: Tensor, dWide: Tensor, dWide2: Tensor, dNarrow: Tensor, dQKV: Tensor
 
-    init(_ store: ParameterStore, _ name: String, config c: SASRecConfig, batch: Int) {
+    init(_ store: ParameterStore, _ name: String, config c: TransformerConfig, batch: Int, causal: Bool = true) {
         let d = c.dimension, rows = batch * c.maxLength, wide = c.ffnMultiplier * d
         qkv = Linear(store, "\(name).qkv", inputs: d, outputs: 3 * d)
         out = Linear(store, "\(name).out", inputs: d, outputs: d)
@@ -26,7 +26,7 @@ final class PostNormBlock {
         up = Linear(store, "\(name).ff1", inputs: d, outputs: wide)
         down = Linear(store, "\(name).ff2", inputs: wide, outputs: d)
         ln2 = LayerNorm(store, "\(name).ln2", features: d, epsilon: c.layerNormEpsilon)
-        attention = SoftmaxAttention(heads: c.heads, headDim: d / c.heads, causal: true, dropout: c.dropout)
+        attention = SoftmaxAttention(heads: c.heads, headDim: d / c.heads, causal: causal, dropout: c.dropout)
         dropout = Dropout(c.dropout)
         cache = .init(batch: batch, length: c.maxLength, heads: c.heads, dropout: c.dropout)
         func narrow() -> Tensor { Tensor([rows, d]) }
@@ -38,12 +38,13 @@ final class PostNormBlock {
         (rstd1, rstd2) = (Tensor([rows]), Tensor([rows]))
     }
 
-    /// Replaces x by the block's output. `rng` nil: evaluation (no dropout).
-    func forward(_ x: Tensor, rng: inout RandomSource?) {
+    /// Replaces x by the block's output. `keyValid` (batch × length, 1 = real event) hides padding keys;
+    /// causal blocks over left-aligned sequences never see padding and pass nil. `rng` nil: evaluation.
+    func forward(_ x: Tensor, keyValid: UnsafePointer<Float>? = nil, rng: inout RandomSource?) {
         input.copy(from: x)
         qkv.forward(x, into: qkvOut)
         let all = StridedRows(qkvOut), d = out.inputs
-        attention.forward(q: all, k: all.offset(columns: d), v: all.offset(columns: 2 * d), keyValid: nil,
+        attention.forward(q: all, k: all.offset(columns: d), v: all.offset(columns: 2 * d), keyValid: keyValid,
                           out: StridedRows(attended), cache: cache, rng: &rng)
         out.forward(attended, into: projected)
         dropout.forward(projected, into: projected, mask: mask1, rng: &rng)

@@ -1,0 +1,4 @@
+/// The sequence models Pleat trains.
+public enum ModelKind: String, Sendable, Codable, CaseIterable {
+    case sasrec, bert4rec, hstu
+}

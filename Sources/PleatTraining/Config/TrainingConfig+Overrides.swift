@@ -1,0 +1,145 @@
+import Foundation
+
+/// A config file or `--set` that names an unknown key or gives a value of the wrong type.
+public struct ConfigError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+extension TrainingConfig {
+    /// The defaults for `model`, overlaid by `file` (JSON, or `key = value` lines) and then by each
+    /// `key=value` in `overrides`. Fails before any work with the key and the reason.
+    public static func resolve(model: ModelKind?, file: URL?, overrides: [String]) throws -> TrainingConfig {
+        var tree = try TrainingConfig().jsonObject()
+        if let file {
+            let text: String
+            do { text = try String(contentsOf: file, encoding: .utf8) } catch {
+                throw ConfigError(description: "\(file.path): cannot read (\(error.localizedDescription))")
+            }
+            if text.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("{") {
+                guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+                    throw ConfigError(description: "\(file.path): not a JSON object")
+                }
+                try merge(object, into: &tree, path: "", source: file.path)
+            } else {
+                for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                    let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+                    guard !content.trimmingCharacters(in: .whitespaces).isEmpty else { continue }
+                    try set(String(content), in: &tree, source: "\(file.path):\(n + 1)")
+                }
+            }
+        }
+        if let model { tree["model"] = model.rawValue }
+        for assignment in overrides { try set(assignment, in: &tree, source: "--set") }
+        do {
+            let decoder = JSONDecoder()
+            decoder.keyDecodingStrategy = .convertFromSnakeCase
+            return try decoder.decode(TrainingConfig.self, from: JSONSerialization.data(withJSONObject: tree))
+        } catch let DecodingError.dataCorrupted(context), let DecodingError.typeMismatch(_, context) {
+            let key = context.codingPath.map { $0.stringValue.snakeCased }.joined(separator: ".")
+            throw ConfigError(description: "config key \(key): invalid value (\(context.debugDescription))")
+        }
+    }
+
+    /// The config as a JSON object with snake_case keys: what the registry stores and files contain.
+    public func jsonObject() throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: jsonData()) as! [String: Any]
+    }
+
+    public func jsonData(pretty: Bool = false) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted] : [.sortedKeys]
+        return try encoder.encode(self)
+    }
+
+    /// Applies `key=value` (or `key = value`). Values parse as JSON (numbers, booleans, quoted strings)
+    /// and otherwise stand for themselves as strings.
+    private static func set(_ assignment: String, in tree: inout [String: Any], source: String) throws {
+        guard let eq = assignment.firstIndex(of: "=") else {
+            throw ConfigError(description: "\(source): expected key=value, got '\(assignment)'")
+        }
+        let key = assignment[..<eq].trimmingCharacters(in: .whitespaces)
+        let raw = assignment[assignment.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+        let value = (try? JSONSerialization.jsonObject(with: Data(raw.utf8), options: .fragmentsAllowed)) ?? raw
+        try setPath(key.split(separator: ".").map(String.init), value, in: &tree, fullKey: key, source: source)
+    }
+
+    private static func setPath(_ path: [String], _ value: Any, in tree: inout [String: Any], fullKey: String, source: String) throws {
+        let head = path[0]
+        guard tree.keys.contains(head) || (path.count == 1 && optionalKeys.contains(head)) else {
+            let known = tree.keys.sorted().joined(separator: ", ")
+            throw ConfigError(description: "\(source): unknown config key '\(fullKey)' (known here: \(known))")
+        }
+        if path.count == 1 {
+            if tree[head] is [String: Any] { throw ConfigError(description: "\(source): '\(fullKey)' is a section, not a value") }
+            tree[head] = value
+            return
+        }
+        guard var child = tree[head] as? [String: Any] else {
+            throw ConfigError(description: "\(source): '\(head)' in '\(fullKey)' is a value, not a section")
+        }
+        try setPath(Array(path.dropFirst()), value, in: &child, fullKey: fullKey, source: source)
+        tree[head] = child
+    }
+
+    private static func merge(_ object: [String: Any], into tree: inout [String: Any], path: String, source: String) throws {
+        for (key, value) in object {
+            let full = path.isEmpty ? key : "\(path).\(key)"
+            if let section = value as? [String: Any], var child = tree[key] as? [String: Any] {
+                try merge(section, into: &child, path: full, source: source)
+                tree[key] = child
+            } else {
+                try setPath([key], value, in: &tree, fullKey: full, source: source)
+            }
+        }
+    }
+
+    /// Keys whose default is nil, so the encoded defaults do not list them.
+    private static let optionalKeys: Set<String> = ["cutoff"]
+}
+
+extension String {
+    var snakeCased: String {
+        var out = ""
+        for c in self {
+            if c.isUppercase { out += "_" + c.lowercased() } else { out.append(c) }
+        }
+        return out
+    }
+}
+
+extension TrainingConfig {
+    /// Checks what decoding cannot: ranges and the time split's cutoff.
+    public func validate() throws {
+        func require(_ ok: Bool, _ key: String, _ reason: String) throws {
+            if !ok { throw ConfigError(description: "config key \(key): \(reason)") }
+        }
+        try require(epochs >= 1, "epochs", "must be at least 1")
+        try require(patience >= 1, "patience", "must be at least 1")
+        try require(batchSize >= 1, "batch_size", "must be at least 1")
+        try require(maxLength >= 2, "max_length", "must be at least 2")
+        try require(minCount >= 1, "min_count", "must be at least 1")
+        try require(learningRate > 0, "learning_rate", "must be positive")
+        try require(split == .leaveOneOut || cutoff != nil, "cutoff", "required with split = time")
+        for (key, encoder) in [("sasrec", sasrec.encoder), ("bert4rec", bert4rec.encoder)] {
+            try require(encoder.dimension % encoder.heads == 0, "\(key).encoder.heads", "must divide dimension \(encoder.dimension)")
+            try require((0..<1).contains(encoder.dropout), "\(key).encoder.dropout", "must be in [0, 1)")
+        }
+        try require(hstu.encoder.dimension % hstu.encoder.heads == 0, "hstu.encoder.heads", "must divide dimension")
+        try require(hstu.negatives >= 1 && sasrec.negatives >= 1, "negatives", "must be at least 1")
+        try require((0..<1).contains(bert4rec.maskProbability), "bert4rec.mask_probability", "must be in [0, 1)")
+        _ = try cutoffSeconds()
+    }
+
+    /// The time split's cutoff in Unix seconds (nil for leave-one-out).
+    public func cutoffSeconds() throws -> Int64? {
+        guard split == .time, let cutoff else { return nil }
+        if let seconds = Int64(cutoff) { return seconds }
+        let iso = ISO8601DateFormatter()
+        for options: ISO8601DateFormatter.Options in [[.withInternetDateTime], [.withFullDate]] {
+            iso.formatOptions = options
+            if let date = iso.date(from: cutoff) { return Int64(date.timeIntervalSince1970) }
+        }
+        throw ConfigError(description: "config key cutoff: '\(cutoff)' is neither Unix seconds nor an ISO-8601 date")
+    }
+}

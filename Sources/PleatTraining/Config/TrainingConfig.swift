@@ -1,0 +1,87 @@
+import PleatModels
+import PleatTensor
+
+/// Everything a training run is decided by. Every field has a documented default; a run's config is
+/// the defaults overlaid by a config file and then by `--set key=value` (see `TrainingConfig+Overrides`),
+/// and the full result is stored with the model. Keys are the snake_case field paths, e.g.
+/// `epochs`, `sasrec.loss`, `hstu.encoder.dropout`.
+public struct TrainingConfig: Sendable, Codable, Equatable {
+    public enum Split: String, Sendable, Codable { case leaveOneOut = "leave-one-out", time }
+
+    public var model = ModelKind.sasrec
+    /// Seeds initialisation, shuffling, dropout and negative sampling: equal seeds, equal runs.
+    public var seed: UInt64 = 42
+    /// Upper bound on epochs (one epoch = every training user once).
+    public var epochs = 200
+    /// Stop after this many epochs without a better validation NDCG@10.
+    public var patience = 20
+    public var batchSize = 128
+    /// Adam (β1 0.9, β2 `adam_beta2`, ε 1e-8), constant rate after `warmup_steps` of linear warm-up.
+    public var learningRate: Float = 1e-3
+    public var adamBeta2: Float = 0.98
+    public var warmupSteps = 0
+    /// Decoupled (AdamW) decay; biases and LayerNorm parameters are never decayed.
+    public var weightDecay: Float = 0
+    /// Global gradient-norm clip; 0 turns it off.
+    public var gradientClip: Double = 0
+    /// Longest history an encoder sees: the most recent `max_length` events are kept.
+    public var maxLength = 200
+    /// Items with fewer events leave the vocabulary (and the sequences).
+    public var minCount = 1
+    public var split = Split.leaveOneOut
+    /// For `split = time`: ISO-8601 date/time or Unix seconds; events from then on are held out.
+    public var cutoff: String?
+    public var sasrec = SASRecSettings()
+    public var bert4rec = BERT4RecSettings()
+    public var hstu = HSTUSettings()
+
+    public init() {}
+
+    public init(model: ModelKind) {
+        self.init()
+        self.model = model
+    }
+}
+
+/// SASRec (model-spec §2): a causal post-LN Transformer; the loss is selectable.
+public struct SASRecSettings: Sendable, Codable, Equatable {
+    public enum Loss: String, Sendable, Codable {
+        /// Softmax cross-entropy over every item at every position (SASRec+; the strongest).
+        case ce
+        /// The original: BCE with one uniformly sampled negative per position.
+        case bce
+        /// gBCE (gSASRec, §2.6) with `negatives` uniform negatives and calibration `gbce_t`.
+        case gbce
+    }
+
+    public var encoder = TransformerConfig()
+    public var loss = Loss.ce
+    public var negatives = 256
+    public var gbceT = 0.75
+
+    public init() {}
+}
+
+/// BERT4Rec (model-spec §3): a bidirectional Transformer trained on the Cloze task.
+public struct BERT4RecSettings: Sendable, Codable, Equatable {
+    public var encoder = TransformerConfig()
+    /// Share of a sequence's items replaced by [MASK] (at least one).
+    public var maskProbability = 0.2
+    /// At most this many masked items per sequence.
+    public var maxPredictions = 40
+    /// Each user also gives a second instance with only the last item masked (next-item practice).
+    public var maskLastInstance = true
+
+    public init() {}
+}
+
+/// HSTU (model-spec §1), the research variant, trained with sampled softmax.
+public struct HSTUSettings: Sendable, Codable, Equatable {
+    public var encoder = HSTUConfig()
+    /// Uniform negatives per step, shared by every position of the batch (the reference draws them per
+    /// position; sharing turns the loss into one matrix product).
+    public var negatives = 128
+    public var temperature: Float = 0.05
+
+    public init() {}
+}

@@ -1,0 +1,112 @@
+import Foundation
+import PleatCore
+import PleatMetrics
+import PleatTensor
+
+/// What a finished run reports (and the registry stores).
+public struct TrainingOutcome: Sendable {
+    public let modelId: String
+    public let kind: ModelKind
+    public let state: TrainingState
+    public let valid: RankingMetrics
+    public let test: RankingMetrics
+    public let run: RunDirectory
+}
+
+/// The training loop: shuffled mini-batches, Adam, validation (full-ranking NDCG@10) after every
+/// epoch, the best epoch's weights kept, a checkpoint per epoch, early stopping, and resumption from
+/// the last checkpoint that repeats the uninterrupted run exactly (every epoch's randomness derives from
+/// the seed and the epoch number alone).
+public final class Trainer {
+    public let config: TrainingConfig
+    public let split: SequenceSplit
+    public let model: any NextItemModel
+    let adam: Adam
+    let run: RunDirectory
+    let showProgress: Bool
+    let log: (String) -> Void
+
+    public init(config: TrainingConfig, split: SequenceSplit, run: RunDirectory, showProgress: Bool = true,
+                log: @escaping (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) {
+        self.config = config
+        self.split = split
+        self.run = run
+        self.showProgress = showProgress
+        self.log = log
+        Gemm.useSingleThread()  // the layers split work over the cores themselves
+        model = config.model.makeModel(config: config, items: split.vocabulary.count)
+        adam = Adam(model.store)
+        adam.beta2 = config.adamBeta2
+        adam.weightDecay = config.weightDecay
+    }
+
+    /// Trains from scratch, or from the run's last checkpoint when it has one.
+    public func train(modelId: String) throws -> TrainingOutcome {
+        var state = TrainingState(modelId: modelId)
+        if let checkpoint = run.resumableCheckpoint {
+            state = try run.readState(in: checkpoint)
+            try Checkpoint.load(model.store, optimizer: adam, from: checkpoint)
+            log("resuming \(modelId) after epoch \(state.epochsDone) (best so far: epoch \(state.bestEpoch))")
+        }
+        let users = split.sequences.indices.filter { split.trainSequence($0).count >= 2 }
+        let validation = split.validationExamples
+        let stepsPerEpoch = (users.count + config.batchSize - 1) / config.batchSize
+        let schedule: LearningRateSchedule = config.warmupSteps > 0
+            ? .warmup(peak: config.learningRate, warmup: config.warmupSteps) : .constant(config.learningRate)
+
+        while state.epochsDone < config.epochs && !state.stoppedEarly {
+            let epoch = state.epochsDone + 1, started = Date()
+            let epochRandom = RandomSource(seed: config.seed).split(UInt64(epoch))
+            var shuffler = epochRandom.split(0)
+            var order = users
+            for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, shuffler.below(i + 1)) }
+
+            let progress = ProgressLine("epoch \(epoch)", unit: "seq", total: users.count, enabled: showProgress)
+            var lossSum = 0.0
+            for step in 0..<stepsPerEpoch {
+                let batch = order[(step * config.batchSize)..<min((step + 1) * config.batchSize, order.count)]
+                let sequences = batch.map { EventSequence(items: split.trainSequence($0), times: split.trainTimes($0)) }
+                model.store.zeroGrad()
+                var stepRandom = epochRandom.split(UInt64(step + 1))
+                let loss = model.trainStep(sequences, rng: &stepRandom)
+                if config.gradientClip > 0 { model.store.clipGradients(maxNorm: config.gradientClip) }
+                adam.update(lr: schedule.rate(step: adam.step + 1))
+                lossSum += loss
+                progress.detail = "step \(step + 1)/\(stepsPerEpoch), loss \(String(format: "%.4f", loss))"
+                progress.update(done: min((step + 1) * config.batchSize, users.count))
+            }
+            progress.finish()
+            let trainSeconds = Date().timeIntervalSince(started)
+            let valid = Evaluator.evaluate(model, validation)
+            let record = EpochRecord(epoch: epoch, loss: lossSum / Double(max(stepsPerEpoch, 1)), valid: valid.summary,
+                                     seconds: Date().timeIntervalSince(started),
+                                     sequencesPerSecond: Double(users.count) / max(trainSeconds, 1e-9))
+            state.history.append(record)
+            state.epochsDone = epoch
+            state.trainSeconds += record.seconds
+            let improved = valid.ndcg(at: 10) > state.bestValidNDCG
+            if improved {
+                state.bestValidNDCG = valid.ndcg(at: 10)
+                state.bestEpoch = epoch
+                try run.replace(run.best) { try Checkpoint.save(model.store, optimizer: nil, to: $0, metadata: ["epoch": String(epoch)]) }
+            }
+            state.stoppedEarly = epoch - state.bestEpoch >= config.patience
+            let snapshot = state
+            try run.replace(run.checkpoint) { directory in
+                try Checkpoint.save(model.store, optimizer: adam, to: directory)
+                try JSONEncoder().encode(snapshot).write(to: directory.appendingPathComponent("state.json"))
+            }
+            log(String(format: "epoch %d: loss %.4f, valid ndcg@10 %.4f hr@10 %.4f%@, %.1f s, %.0f seq/s", epoch, record.loss,
+                       valid.ndcg(at: 10), valid.hitRate(at: 10), improved ? " (best)" : "", record.seconds, record.sequencesPerSecond))
+        }
+        if state.stoppedEarly { log("early stop: no better validation NDCG@10 in \(config.patience) epochs") }
+
+        // The finished model is the best epoch's weights.
+        try Checkpoint.load(model.store, optimizer: nil, from: run.best)
+        let valid = Evaluator.evaluate(model, validation)
+        let test = Evaluator.evaluate(model, split.testExamples)
+        try? FileManager.default.removeItem(at: run.modelFile)
+        try FileManager.default.copyItem(at: run.best.appendingPathComponent("model.safetensors"), to: run.modelFile)
+        return TrainingOutcome(modelId: modelId, kind: config.model, state: state, valid: valid, test: test, run: run)
+    }
+}

@@ -1,0 +1,88 @@
+import PleatCore
+import PleatModels
+import PleatTensor
+
+/// BERT4Rec: Cloze training (random items replaced by [MASK] and predicted from both sides, plus an
+/// instance with only the last item masked); scoring appends [MASK] to the history and reads its logits.
+///
+/// Departures from the spec (§3.2): the validation item is not appended to the training sequences (it
+/// would leak the model-selection target), and masks are redrawn every epoch instead of duplicating the
+/// data `dupe_factor` times up front (the same distribution, without the copies). [MASK] is always used
+/// (mask_prob 1.0, the ML-1M setting).
+final class BERT4RecModel: NextItemModel {
+    let kind = ModelKind.bert4rec
+    let settings: BERT4RecSettings
+    let encoder: BERT4RecEncoder
+    let batch: SequenceBatch
+    let items: Int
+    let batchSize: Int
+    var store: ParameterStore { encoder.store }
+    private let crossEntropy = SoftmaxCrossEntropy()
+    private let users: Tensor
+    private var positions: [Int] = []
+
+    init(config: TrainingConfig, items: Int) {
+        settings = config.bert4rec
+        var c = config.bert4rec.encoder
+        (c.items, c.maxLength) = (items, config.maxLength)
+        self.items = items
+        batchSize = config.batchSize
+        let rows = settings.maskLastInstance ? 2 * config.batchSize : config.batchSize
+        encoder = BERT4RecEncoder(config: c, batch: rows, seed: config.seed)
+        batch = SequenceBatch(batch: rows, length: config.maxLength)
+        users = Tensor([rows, c.dimension])
+    }
+
+    func trainStep(_ sequences: [EventSequence], rng: inout RandomSource) -> Double {
+        batch.clear()
+        var sampler = rng.split(2)
+        let n = batch.length, mask = encoder.maskToken
+        for (b, s) in sequences.enumerated() {
+            let rows = settings.maskLastInstance ? [2 * b, 2 * b + 1] : [b]
+            for row in rows { batch.place(s.items, times: s.times, row: row) }
+            let length = batch.lengths[rows[0]]
+            guard length > 0 else { continue }
+            // Cloze: a random subset of positions.
+            positions.removeAll(keepingCapacity: true)
+            positions.append(contentsOf: 0..<length)
+            let count = min(settings.maxPredictions, max(1, Int((Double(length) * settings.maskProbability).rounded())))
+            for i in 0..<count {
+                positions.swapAt(i, i + sampler.below(length - i))
+                let p = rows[0] * n + positions[i]
+                batch.labels[p] = batch.ids[p]
+                batch.ids[p] = mask
+            }
+            if settings.maskLastInstance {
+                let p = rows[1] * n + length - 1
+                batch.labels[p] = batch.ids[p]
+                batch.ids[p] = mask
+            }
+        }
+        var dropoutRng: RandomSource? = rng.split(1)
+        encoder.forward(batch.ids, rng: &dropoutRng)
+        let (hidden, labels) = batch.gatherLabelled(encoder.output)
+        let dHidden = batch.gatheredGradient(columns: hidden.columns)
+        let loss = crossEntropy.lossAndGradient(hidden: hidden, table: encoder.items.table, bias: encoder.outputBias,
+                                                labels: labels, dHidden: dHidden)
+        batch.scatterLabelled(dHidden, into: encoder.outputGradient)
+        encoder.backward()
+        return loss
+    }
+
+    /// History (the most recent max_length − 1 events) followed by [MASK]; the mask position's logits
+    /// over the items (not over [MASK] itself).
+    func scores(_ queries: [ScoringQuery], into scores: Tensor) {
+        batch.clear()
+        let n = batch.length
+        for (b, q) in queries.enumerated() {
+            batch.place(q.history.items.suffix(n - 1), times: q.history.times.suffix(n - 1), row: b)
+            batch.ids[b * n + batch.lengths[b]] = encoder.maskToken
+            batch.lengths[b] += 1
+        }
+        var noDropout: RandomSource? = nil
+        encoder.forward(batch.ids, rng: &noDropout)
+        batch.gatherPositions(encoder.output, count: queries.count, into: users) { self.batch.lengths[$0] - 1 }
+        ItemScoring.score(users: users, count: queries.count, table: encoder.items.table.value.pointer,
+                          bias: encoder.outputBias.value.pointer, into: scores)
+    }
+}

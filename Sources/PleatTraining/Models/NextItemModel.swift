@@ -1,0 +1,58 @@
+import PleatCore
+import PleatModels
+import PleatTensor
+
+/// A user's events as a model reads them (model indices and Unix seconds, oldest first).
+public struct EventSequence: Sendable {
+    public let items: ArraySlice<Int32>
+    public let times: ArraySlice<Int64>
+
+    public init(items: ArraySlice<Int32>, times: ArraySlice<Int64>) {
+        self.items = items
+        self.times = times
+    }
+}
+
+/// A history to recommend for, and when the recommendation is asked for (HSTU's time bias reads the gap
+/// between that moment and each past event).
+public struct ScoringQuery: Sendable {
+    public let history: EventSequence
+    public let time: Int64
+
+    public init(history: EventSequence, time: Int64) {
+        self.history = history
+        self.time = time
+    }
+}
+
+/// Anything that scores every item for a history: trained models and baselines alike, so that one
+/// evaluation routine ranks them all.
+public protocol ItemRanker: AnyObject {
+    /// Queries per `scores` call.
+    var batchSize: Int { get }
+    /// Items in the vocabulary; scores have `items + 1` columns (column 0 is padding).
+    var items: Int { get }
+    /// Every item's score for each query (rows = queries.count ≤ batchSize, columns = items + 1).
+    func scores(_ queries: [ScoringQuery], into scores: Tensor)
+}
+
+/// An encoder together with its training objective and its scoring rule: what the trainer fits and what
+/// evaluation and scoring rank with.
+public protocol NextItemModel: ItemRanker {
+    var kind: ModelKind { get }
+    var store: ParameterStore { get }
+    /// Forward, loss and backward over up to `batchSize` training sequences; gradients are added to the
+    /// parameters' (zeroed) gradients. Returns the batch's mean loss.
+    func trainStep(_ sequences: [EventSequence], rng: inout RandomSource) -> Double
+}
+
+extension ModelKind {
+    /// A freshly initialised model of this kind, sized for `items` and the config's batch and max length.
+    public func makeModel(config: TrainingConfig, items: Int) -> any NextItemModel {
+        switch self {
+        case .sasrec: return SASRecModel(config: config, items: items)
+        case .bert4rec: return BERT4RecModel(config: config, items: items)
+        case .hstu: return HSTUModel(config: config, items: items)
+        }
+    }
+}

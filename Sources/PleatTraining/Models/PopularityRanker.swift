@@ -1,0 +1,19 @@
+import PleatTensor
+
+/// The most-popular baseline: every user gets the items ranked by their count in the training events.
+public final class PopularityRanker: ItemRanker {
+    public let items: Int
+    public let batchSize = 256
+    private let counts: [Float]
+
+    public init(split: SequenceSplit) {
+        items = split.vocabulary.count
+        var counts = [Float](repeating: 0, count: items + 1)
+        for u in split.sequences.indices { for item in split.trainSequence(u) { counts[Int(item)] += 1 } }
+        self.counts = counts
+    }
+
+    public func scores(_ queries: [ScoringQuery], into scores: Tensor) {
+        for r in queries.indices { (scores.pointer + r * scores.columns).update(from: counts, count: items + 1) }
+    }
+}

@@ -1,0 +1,77 @@
+import PleatCore
+import PleatModels
+import PleatTensor
+
+/// SASRec: the causal encoder predicts the next item at every position, scored against the tied item
+/// table. Loss per `SASRecSettings.Loss`. Departure from the spec: sequences are left-aligned (padding at
+/// the end), so causal attention never reaches padding and no key mask is needed; positions count from
+/// the oldest kept event.
+final class SASRecModel: NextItemModel {
+    let kind = ModelKind.sasrec
+    let settings: SASRecSettings
+    let encoder: SASRecEncoder
+    let batch: SequenceBatch
+    let items: Int
+    var store: ParameterStore { encoder.store }
+    var batchSize: Int { encoder.batch }
+    private let crossEntropy = SoftmaxCrossEntropy()
+    private let users: Tensor
+    private var negativeIds: [Int32] = [], sampledScores: [Float] = [], sampledGradient: [Float] = []
+
+    init(config: TrainingConfig, items: Int) {
+        settings = config.sasrec
+        var c = config.sasrec.encoder
+        (c.items, c.maxLength) = (items, config.maxLength)
+        self.items = items
+        encoder = SASRecEncoder(config: c, batch: config.batchSize, seed: config.seed)
+        batch = SequenceBatch(batch: config.batchSize, length: config.maxLength)
+        users = Tensor([config.batchSize, c.dimension])
+    }
+
+    func trainStep(_ sequences: [EventSequence], rng: inout RandomSource) -> Double {
+        batch.clear()
+        for (b, s) in sequences.enumerated() { batch.placeShifted(s, row: b) }
+        var dropoutRng: RandomSource? = rng.split(1)
+        encoder.forward(batch.ids, rng: &dropoutRng)
+        let (hidden, labels) = batch.gatherLabelled(encoder.output)
+        let dHidden = batch.gatheredGradient(columns: hidden.columns)
+        let loss: Double
+        switch settings.loss {
+        case .ce:
+            loss = crossEntropy.lossAndGradient(hidden: hidden, table: encoder.items.table, bias: nil, labels: labels, dHidden: dHidden)
+        case .bce, .gbce:
+            let k = settings.loss == .bce ? 1 : settings.negatives
+            var sampler = rng.split(2)
+            negativeIds.removeAll(keepingCapacity: true)
+            for label in labels {
+                negativeIds.append(label)
+                for _ in 0..<k {
+                    var id: Int32
+                    repeat { id = Int32(1 + sampler.below(items)) } while id == label && items > 1
+                    negativeIds.append(id)
+                }
+            }
+            let bce = BinaryCrossEntropy(
+                beta: settings.loss == .gbce ? BinaryCrossEntropy.gbceBeta(negatives: k, items: items, t: settings.gbceT) : 1,
+                meanOverTerms: settings.loss == .gbce)
+            ItemScores.forward(hidden: hidden, table: encoder.items.table, ids: negativeIds, columns: k + 1, into: &sampledScores)
+            loss = bce.lossAndGradient(scores: sampledScores, columns: k + 1, weights: [Float](repeating: 1, count: labels.count),
+                                       gradient: &sampledGradient)
+            dHidden.zero()
+            ItemScores.backward(hidden: hidden, table: encoder.items.table, ids: negativeIds, columns: k + 1,
+                                dScores: sampledGradient, dHidden: dHidden)
+        }
+        batch.scatterLabelled(dHidden, into: encoder.outputGradient)
+        encoder.backward()
+        return loss
+    }
+
+    func scores(_ queries: [ScoringQuery], into scores: Tensor) {
+        batch.clear()
+        for (b, q) in queries.enumerated() { batch.place(q.history.items, times: q.history.times, row: b) }
+        var noDropout: RandomSource? = nil
+        encoder.forward(batch.ids, rng: &noDropout)
+        batch.gatherPositions(encoder.output, count: queries.count, into: users) { max(self.batch.lengths[$0] - 1, 0) }
+        ItemScoring.score(users: users, count: queries.count, table: encoder.items.table.value.pointer, into: scores)
+    }
+}

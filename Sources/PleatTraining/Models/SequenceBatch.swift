@@ -1,0 +1,82 @@
+import PleatCore
+import PleatTensor
+
+/// The batch layout every model shares: sequences left-aligned (oldest kept event at position 0) and
+/// right-padded with 0, truncated to the most recent events; one row of `length` ids per sequence.
+/// Also the per-position labels (−1: no loss) and the compact gather of labelled rows for the loss, so
+/// that padding never costs a row of the output layer.
+final class SequenceBatch {
+    let batch: Int, length: Int
+    var ids: [Int32]
+    var labels: [Int32]
+    /// Unix seconds, `length + 1` per sequence: event times, then the time of what follows (HSTU).
+    var times: [Int64]
+    /// Real events per row.
+    var lengths: [Int]
+    /// Rows (b·length + i) whose label is set, in order.
+    private(set) var labelled: [Int] = []
+    private let scratch = Scratch()
+
+    init(batch: Int, length: Int) {
+        self.batch = batch
+        self.length = length
+        ids = [Int32](repeating: 0, count: batch * length)
+        labels = [Int32](repeating: -1, count: batch * length)
+        times = [Int64](repeating: 0, count: batch * (length + 1))
+        lengths = [Int](repeating: 0, count: batch)
+    }
+
+    func clear() {
+        for i in ids.indices { ids[i] = 0; labels[i] = -1 }
+        for b in 0..<batch { lengths[b] = 0 }
+        labelled.removeAll(keepingCapacity: true)
+    }
+
+    /// Writes the last `length` items (and times) of `items` into row b; `next` is the time after them.
+    func place(_ items: ArraySlice<Int32>, times eventTimes: ArraySlice<Int64>, next: Int64? = nil, row b: Int) {
+        let kept = items.suffix(length), keptTimes = eventTimes.suffix(length)
+        for (i, id) in kept.enumerated() { ids[b * length + i] = id }
+        let t = b * (length + 1)
+        for (i, time) in keptTimes.enumerated() { times[t + i] = time }
+        let last = next ?? keptTimes.last ?? 0
+        for i in kept.count...length { times[t + i] = last }
+        lengths[b] = kept.count
+    }
+
+    /// Next-item training pairs: row b reads `items[..<n−1]` and predicts `items[1...]` (most recent
+    /// `length` + 1 events). Positions past the row's length keep label −1.
+    func placeShifted(_ sequence: EventSequence, row b: Int) {
+        let window = sequence.items.suffix(length + 1), windowTimes = sequence.times.suffix(length + 1)
+        guard window.count >= 2 else { return }
+        place(window.dropLast(), times: windowTimes.dropLast(), next: windowTimes.last, row: b)
+        for (i, label) in window.dropFirst().enumerated() { labels[b * length + i] = label }
+    }
+
+    /// Gathers the rows of `x` that have a label into a compact tensor (shared storage between steps)
+    /// and returns it with the labels in the same order.
+    func gatherLabelled(_ x: Tensor) -> (rows: Tensor, labels: [Int32]) {
+        labelled.removeAll(keepingCapacity: true)
+        for (r, label) in labels.enumerated() where label >= 0 { labelled.append(r) }
+        let d = x.columns, out = scratch.tensor("gathered", [labelled.count, d])
+        for (i, r) in labelled.enumerated() { (out.pointer + i * d).update(from: x.pointer + r * d, count: d) }
+        return (out, labelled.map { labels[$0] })
+    }
+
+    /// A compact gradient tensor matching the last gather.
+    func gatheredGradient(columns: Int) -> Tensor { scratch.tensor("gatheredGradient", [labelled.count, columns]) }
+
+    /// Scatters the compact gradient back to the full layout (other rows get 0).
+    func scatterLabelled(_ compact: Tensor, into full: Tensor) {
+        full.zero()
+        let d = full.columns
+        for (i, r) in labelled.enumerated() { (full.pointer + r * d).update(from: compact.pointer + i * d, count: d) }
+    }
+
+    /// Copies the row at each sequence's position `position(b)` into `users` (one row per sequence).
+    func gatherPositions(_ x: Tensor, count: Int, into users: Tensor, position: (Int) -> Int) {
+        let d = x.columns
+        for b in 0..<count {
+            (users.pointer + b * d).update(from: x.pointer + (b * length + position(b)) * d, count: d)
+        }
+    }
+}

@@ -1,0 +1,34 @@
+import ArgumentParser
+import Foundation
+import PleatCore
+import PleatTraining
+
+/// `pleat models`: the model registry.
+struct Models: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "The model registry.", subcommands: [List.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Registered models, newest first.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Only this model kind.") var model: ModelKind?
+        @Flag(help: "Print one JSON array of the records.") var json = false
+
+        func run() throws {
+            let records = try ModelRegistry(try global.database.connect()).list(kind: model)
+            if json {
+                let encoder = JSONEncoder()
+                encoder.keyEncodingStrategy = .convertToSnakeCase
+                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                print(String(decoding: try encoder.encode(records), as: UTF8.self))
+                return
+            }
+            var table = TextTable(["id", "model", "created", "epochs", "best", "valid NDCG@10", "test HR@10", "test NDCG@10", "test MRR", "train"])
+            for r in records {
+                table.add([r.id, r.kind.rawValue, r.createdAt ?? "", String(r.epochs), String(r.bestEpoch),
+                           String(format: "%.4f", r.valid["ndcg@10"] ?? 0), String(format: "%.4f", r.test["hr@10"] ?? 0),
+                           String(format: "%.4f", r.test["ndcg@10"] ?? 0), String(format: "%.4f", r.test["mrr"] ?? 0), Format.duration(r.trainSeconds)])
+            }
+            print(records.isEmpty ? "no models registered yet: run `pleat train --model sasrec`" : table.render())
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import PleatCore
+import PleatMetrics
+import PleatStorage
+import PleatTraining
+
+/// `pleat train`: trains one model from the interactions in PostgreSQL and registers it.
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train SASRec, BERT4Rec or HSTU on the stored interactions and register the model.",
+        discussion: """
+            Settings come from the documented defaults (TrainingConfig), then --config FILE (JSON, or \
+            key = value lines), then each --set key=value, e.g. --set epochs=50 --set sasrec.loss=bce \
+            --set hstu.encoder.dropout=0.3. --print-config shows every key with its resolved value.
+            """)
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Model: \(ModelKind.allCases.map(\.rawValue).joined(separator: ", ")).") var model: ModelKind?
+    @Option(help: "Config file (JSON object, or key = value lines).") var config: String?
+    @Option(name: .customLong("set"), help: "Override one config key: key=value (repeatable).") var overrides: [String] = []
+    @Option(help: "Split: leave-one-out (default) or time (with --cutoff).") var split: TrainingConfig.Split?
+    @Option(help: "Time split cutoff: Unix seconds or ISO-8601 date.") var cutoff: String?
+    @Option(help: "Artifacts directory (default: <home>/models).") var artifacts: String?
+    @Flag(help: "Continue the newest unfinished run of this model.") var resume = false
+    @Flag(help: "Print the resolved config as JSON and exit.") var printConfig = false
+    @Flag(help: "Print one JSON line with the results last.") var json = false
+
+    func run() throws {
+        var assignments = overrides
+        if let split { assignments.append("split=\(split.rawValue)") }
+        if let cutoff { assignments.append("cutoff=\"\(cutoff)\"") }
+        let resolved = try TrainingConfig.resolve(model: model, file: config.map { URL(fileURLWithPath: $0) }, overrides: assignments)
+        if printConfig {
+            print(String(decoding: try resolved.jsonData(pretty: true), as: UTF8.self))
+            return
+        }
+        let db = try global.database.connect()
+        let migrator = Migrator(migrations: try Migration.load(from: try Migration.locateDirectory()))
+        if let missing = try migrator.pending(db).first {
+            throw ValidationError("the database lacks migration \(missing.version) \(missing.name): run `pleat db migrate`")
+        }
+        var job = TrainingJob(config: resolved, artifacts: artifacts.map { URL(fileURLWithPath: $0) }
+                              ?? global.pleatHome.url.appendingPathComponent("models"))
+        job.resume = resume
+        let result = try job.run(db: db)
+        let record = result.record
+        var table = TextTable(["split", "HR@10", "NDCG@10", "MRR"])
+        for (name, m) in [("valid", record.valid), ("test", record.test)] {
+            table.add([name, String(format: "%.4f", m["hr@10"] ?? 0), String(format: "%.4f", m["ndcg@10"] ?? 0), String(format: "%.4f", m["mrr"] ?? 0)])
+        }
+        note("\(record.id): best epoch \(record.bestEpoch) of \(record.epochs), \(Format.duration(record.totalSeconds))\n" + table.render())
+        if json {
+            try printJSONLine(TrainSummary(modelId: record.id, model: record.kind.rawValue, bestEpoch: record.bestEpoch,
+                                           epochs: record.epochs, seconds: record.totalSeconds, trainSeconds: record.trainSeconds,
+                                           valid: record.valid, test: record.test, artifactPath: record.artifactPath,
+                                           artifactSha256: record.artifactSHA256))
+        } else {
+            print(record.id)
+        }
+    }
+}
+
+/// The JSON line of `pleat train --json` (keys snake_case; metric keys as in RankingMetrics.summary).
+struct TrainSummary: Encodable {
+    var modelId: String, model: String, bestEpoch: Int, epochs: Int, seconds: Double, trainSeconds: Double
+    var valid: [String: Double], test: [String: Double], artifactPath: String, artifactSha256: String
+}
+
+extension ModelKind: ExpressibleByArgument {}
+extension TrainingConfig.Split: ExpressibleByArgument {}
