@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(name: "PleatCoreTests", dependencies: ["PleatCore"]),
         .testTarget(name: "PleatTensorTests", dependencies: ["PleatTensor", "PleatTestSupport"]),
         .testTarget(name: "PleatMetricsTests", dependencies: ["PleatMetrics"]),
-        .testTarget(name: "PleatTrainingTests", dependencies: ["PleatTraining", "PleatIngest", "PleatStorage", "PleatTestSupport"]),
+        .testTarget(name: "PleatTrainingTests", dependencies: ["PleatTraining", "PleatIngest", "PleatStorage", "PleatCore", "PleatTestSupport"]),
         .testTarget(name: "PleatModelsTests", dependencies: ["PleatModels", "PleatTensor", "PleatTestSupport"]),
         .testTarget(name: "PleatStorageTests", dependencies: ["PleatStorage", "PleatTestSupport"]),
         .testTarget(name: "PleatIngestTests", dependencies: ["PleatIngest", "PleatStorage", "PleatTestSupport"]),

@@ -52,6 +52,7 @@ struct Train: ParsableCommand {
         if json {
             try printJSONLine(TrainSummary(modelId: record.id, model: record.kind.rawValue, bestEpoch: record.bestEpoch,
                                            epochs: record.epochs, seconds: record.totalSeconds, trainSeconds: record.trainSeconds,
+                                           secondsToBest: result.outcome.state.secondsToBestEpoch,
                                            valid: record.valid, test: record.test, artifactPath: record.artifactPath,
                                            artifactSha256: record.artifactSHA256))
         } else {
@@ -62,7 +63,7 @@ struct Train: ParsableCommand {
 
 /// The JSON line of `pleat train --json` (keys snake_case; metric keys as in RankingMetrics.summary).
 struct TrainSummary: Encodable {
-    var modelId: String, model: String, bestEpoch: Int, epochs: Int, seconds: Double, trainSeconds: Double
+    var modelId: String, model: String, bestEpoch: Int, epochs: Int, seconds: Double, trainSeconds: Double, secondsToBest: Double
     var valid: [String: Double], test: [String: Double], artifactPath: String, artifactSha256: String
 }
 

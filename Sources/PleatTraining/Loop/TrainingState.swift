@@ -20,4 +20,7 @@ public struct TrainingState: Sendable, Codable, Equatable {
     public var stoppedEarly = false
 
     public init(modelId: String) { self.modelId = modelId }
+
+    /// Training and validation seconds up to and including the best epoch.
+    public var secondsToBestEpoch: Double { history.prefix { $0.epoch <= bestEpoch }.reduce(0) { $0 + $1.seconds } }
 }

@@ -1,0 +1,145 @@
+import Foundation
+import XCTest
+import PleatCore
+import PleatIngest
+import PleatStorage
+import PleatTestSupport
+@testable import PleatTraining
+
+/// End to end: a synthetic log with planted sequential structure is ingested into the test PostgreSQL,
+/// each model trains for a few epochs, beats the popularity baseline on validation NDCG@10 and is found
+/// in the registry; a run killed with SIGKILL resumes to exactly the model of an uninterrupted run.
+final class TrainingJobTests: XCTestCase {
+    /// One ingested database shared by the tests of this class (read-only for them apart from `models`).
+    static let data: (url: String, popularity: Double) = {
+        let url = try! TestDatabase.fresh()
+        let dir = try! TestDatabase.scratchDirectory()
+        var settings = SyntheticLog.Settings()
+        (settings.users, settings.items, settings.categories, settings.medianEvents, settings.maxEvents) = (400, 120, 8, 40, 120)
+        let csv = dir.appendingPathComponent("log.csv").path, items = dir.appendingPathComponent("log.items.csv").path
+        _ = try! SyntheticLog(settings: settings).write(interactions: csv, items: items)
+        let db = try! PostgresConnection(url: url)
+        _ = try! Ingestor(db: db).ingest(file: csv, options: IngestOptions(format: .csv, itemsFile: items))
+        let split = SequenceSplit(try! HistoryLoader.load(from: db))
+        let popularity = Evaluator.evaluate(PopularityRanker(split: split), split.validationExamples).ndcg(at: 10)
+        return (url, popularity)
+    }()
+
+    /// Small models that train in seconds in a debug build.
+    static func config(_ kind: ModelKind, epochs: Int = 6) -> TrainingConfig {
+        var c = TrainingConfig(model: kind)
+        (c.epochs, c.patience, c.batchSize, c.maxLength, c.seed) = (epochs, epochs, 64, 24, 7)
+        for encoder in [\TrainingConfig.sasrec.encoder, \TrainingConfig.bert4rec.encoder] {
+            (c[keyPath: encoder].dimension, c[keyPath: encoder].heads, c[keyPath: encoder].blocks, c[keyPath: encoder].dropout) = (32, 2, 1, 0.1)
+        }
+        (c.hstu.encoder.dimension, c.hstu.encoder.heads, c.hstu.encoder.blocks, c.hstu.negatives) = (32, 2, 1, 64)
+        c.bert4rec.maskProbability = 0.3
+        c.learningRate = 3e-3
+        return c
+    }
+
+    func testEachModelBeatsPopularityAndIsRegistered() throws {
+        let db = try PostgresConnection(url: Self.data.url)
+        let artifacts = try TestDatabase.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: artifacts) }
+        for kind in ModelKind.allCases {
+            var job = TrainingJob(config: Self.config(kind, epochs: kind == .bert4rec ? 10 : 6), artifacts: artifacts)
+            (job.showProgress, job.log) = (false, { _ in })
+            let result = try job.run(db: db)
+            let valid = result.record.valid["ndcg@10"]!
+            print("\(kind.rawValue): valid NDCG@10 \(valid) vs popularity \(Self.data.popularity), best epoch \(result.record.bestEpoch)")
+            XCTAssertGreaterThan(valid, Self.data.popularity * 1.5, "\(kind) should clearly beat popularity on planted structure")
+            let stored = try XCTUnwrap(try ModelRegistry(db).find(result.record.id))
+            XCTAssertEqual(stored.kind, kind)
+            XCTAssertEqual(stored.valid, result.record.valid)
+            XCTAssertEqual(stored.artifactSHA256, try SHA256.hex(ofFile: result.outcome.run.modelFile))
+            let storedConfig = try JSONSerialization.jsonObject(with: Data(stored.config.utf8)) as? [String: Any]
+            XCTAssertEqual(storedConfig?["model"] as? String, kind.rawValue)
+            XCTAssertGreaterThan(stored.snapshotBatch, 0)
+        }
+    }
+
+    func testKilledRunResumesToTheModelOfAnUninterruptedRun() throws {
+        let db = try PostgresConnection(url: Self.data.url)
+        let artifacts = try TestDatabase.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: artifacts) }
+        let config = try Self.config(.sasrec, epochs: 5).jsonData()
+        let configFile = artifacts.appendingPathComponent("config.json")
+        try config.write(to: configFile)
+
+        func train(_ extra: [String], killWhen: ((URL) -> Bool)? = nil) throws -> [String: Any]? {
+            let process = Process(), out = Pipe()
+            process.executableURL = TestDatabase.pleatExecutable
+            process.arguments = ["train", "--config", configFile.path, "--artifacts", artifacts.appendingPathComponent("runs").path, "--json"] + extra
+            process.environment = ProcessInfo.processInfo.environment.merging(["PLEAT_DATABASE_URL": Self.data.url]) { $1 }
+            process.standardOutput = out
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            if let killWhen {
+                let deadline = Date().addingTimeInterval(120)
+                while process.isRunning && Date() < deadline {
+                    if let run = try? FileManager.default.contentsOfDirectory(atPath: artifacts.appendingPathComponent("runs").path).first,
+                       killWhen(artifacts.appendingPathComponent("runs").appendingPathComponent(run)) { break }
+                    Thread.sleep(forTimeInterval: 0.02)
+                }
+                XCTAssertTrue(process.isRunning, "the run finished before it could be killed")
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+                return nil
+            }
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            XCTAssertEqual(process.terminationStatus, 0)
+            let last = String(decoding: data, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
+            return try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any]
+        }
+
+        // Kill -9 during epoch 3, after two checkpoints.
+        _ = try train([]) { run in
+            let state = run.appendingPathComponent("checkpoint/state.json")
+            guard let s = try? JSONDecoder().decode(TrainingState.self, from: Data(contentsOf: state)) else { return false }
+            return s.epochsDone >= 2
+        }
+        XCTAssertEqual(try ModelRegistry(db).list().filter { $0.epochs == 5 && $0.kind == .sasrec }.count, 0,
+                       "a killed run registers nothing")
+        let resumed = try XCTUnwrap(try train(["--resume"]))
+        let fresh = try XCTUnwrap(try train([]))
+        XCTAssertEqual(resumed["epochs"] as? Int, 5)
+        XCTAssertNotEqual(resumed["model_id"] as? String, fresh["model_id"] as? String)
+        let resumedTest = try XCTUnwrap(resumed["test"] as? [String: Double]), freshTest = try XCTUnwrap(fresh["test"] as? [String: Double])
+        XCTAssertEqual(resumedTest["ndcg@10"], freshTest["ndcg@10"], "resuming repeats the uninterrupted run")
+        XCTAssertEqual(resumed["artifact_sha256"] as? String, fresh["artifact_sha256"] as? String, "bit-identical weights")
+        XCTAssertNotNil(try ModelRegistry(db).find(resumed["model_id"] as! String))
+    }
+
+    func testConfigLayersAndClearErrors() throws {
+        let dir = try TestDatabase.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("train.conf")
+        try "epochs = 7   # a comment\nsasrec.loss = gbce\nhstu.encoder.dropout = 0.3\n".write(to: file, atomically: true, encoding: .utf8)
+        let c = try TrainingConfig.resolve(model: .hstu, file: file, overrides: ["epochs=9", "sasrec.encoder.dimension=48"])
+        XCTAssertEqual(c.model, .hstu)
+        XCTAssertEqual(c.epochs, 9, "--set wins over the file")
+        XCTAssertEqual(c.sasrec.loss, .gbce)
+        XCTAssertEqual(c.hstu.encoder.dropout, 0.3)
+        XCTAssertEqual(c.sasrec.encoder.dimension, 48)
+        XCTAssertEqual(c.patience, TrainingConfig().patience, "untouched keys keep their defaults")
+
+        func message(_ overrides: [String], file: URL? = nil) -> String {
+            do { _ = try TrainingConfig.resolve(model: nil, file: file, overrides: overrides); return "" } catch { return "\(error)" }
+        }
+        XCTAssertTrue(message(["epoch=3"]).contains("unknown config key 'epoch'"))
+        XCTAssertTrue(message(["sasrec.loss=hinge"]).contains("sasrec.loss"))
+        XCTAssertTrue(message(["epochs=many"]).contains("epochs"))
+        XCTAssertTrue(message(["sasrec=3"]).contains("is a section"))
+        try "epochs = 3\nbogus = 1\n".write(to: file, atomically: true, encoding: .utf8)
+        XCTAssertTrue(message([], file: file).contains("train.conf:2"))
+        var bad = TrainingConfig()
+        bad.split = .time
+        XCTAssertThrowsError(try bad.validate())
+        bad.cutoff = "next tuesday"
+        XCTAssertThrowsError(try bad.validate())
+        bad.cutoff = "2024-02-01"
+        XCTAssertEqual(try bad.cutoffSeconds(), 1_706_745_600)
+    }
+}
