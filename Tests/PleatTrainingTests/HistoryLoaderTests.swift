@@ -53,6 +53,34 @@ final class HistoryLoaderTests: XCTestCase {
         XCTAssertEqual(s.test(0)!.targetTime, 104)
     }
 
+    /// Global time split: before the cutoff is the past (train + validation); the first later event is
+    /// the test target; events after it are unused; users without a past or a future lose that example.
+    func testTimeSplitAtACutoff() {
+        var h = InteractionHistories()
+        let events: [(Int32, [(Int32, Int64)])] = [
+            (1, [(10, 1), (11, 2), (12, 3), (13, 10), (14, 11)]),  // past 10, 11, 12; test 13; 14 unused
+            (2, [(10, 1), (11, 12)]),                              // one past event: test only, no validation
+            (3, [(10, 1), (12, 2), (11, 3)]),                      // no future: train and validation only
+            (4, [(12, 20)]),                                       // no past: nothing
+        ]
+        for (user, list) in events { for (item, time) in list { h.append(user: user, item: item, time: time) } }
+        h.finish()
+        let s = SequenceSplit(h, cutoff: 10)
+        XCTAssertEqual(s.test(0)?.target, s.vocabulary.modelIndex(of: 13))
+        XCTAssertEqual(s.test(0)?.history.count, 3)
+        XCTAssertEqual(s.validation(0)?.target, s.vocabulary.modelIndex(of: 12))
+        XCTAssertEqual(Array(s.trainSequence(0)), [10, 11].map { s.vocabulary.modelIndex(of: $0)! })
+        XCTAssertEqual(s.test(1)?.target, s.vocabulary.modelIndex(of: 11))
+        XCTAssertNil(s.validation(1))
+        XCTAssertEqual(s.trainSequence(1).count, 1)
+        XCTAssertNil(s.test(2))
+        XCTAssertEqual(s.validation(2)?.target, s.vocabulary.modelIndex(of: 11))
+        XCTAssertNil(s.test(3))
+        XCTAssertNil(s.validation(3))
+        XCTAssertEqual(s.trainSequence(3).count, 0)
+        XCTAssertTrue(s.testExamples.allSatisfy { $0.historyTimes.allSatisfy { $0 < 10 } && $0.targetTime >= 10 }, "no future leaks")
+    }
+
     func testMovieLens100KLoadsInFullQuickly() throws {
         let base = TestDatabase.sharedDirectory.appendingPathComponent("data/ml-100k")
         guard FileManager.default.fileExists(atPath: base.appendingPathComponent("ml-100k.inter").path) else {

@@ -69,8 +69,17 @@ public struct BERT4RecSettings: Sendable, Codable, Equatable {
     public var maskProbability = 0.2
     /// At most this many masked items per sequence.
     public var maxPredictions = 40
-    /// Each user also gives a second instance with only the last item masked (next-item practice).
-    public var maskLastInstance = true
+    /// How the last item, the one next-item prediction is about, is trained.
+    public var lastItem = LastItem.separateInstance
+
+    public enum LastItem: String, Sendable, Codable {
+        /// Each user also gives a second instance with only the last item masked (the reference).
+        case separateInstance = "separate-instance"
+        /// The last item is always among the Cloze instance's masked items (one instance per user).
+        case alwaysMasked = "always-masked"
+        /// Masked only when the random draw picks it.
+        case random
+    }
 
     public init() {}
 }
@@ -78,9 +87,10 @@ public struct BERT4RecSettings: Sendable, Codable, Equatable {
 /// HSTU (model-spec §1), the research variant, trained with sampled softmax.
 public struct HSTUSettings: Sendable, Codable, Equatable {
     public var encoder = HSTUConfig()
-    /// Uniform negatives per step, shared by every position of the batch (the reference draws them per
-    /// position; sharing turns the loss into one matrix product).
-    public var negatives = 128
+    /// Uniform negatives per step, shared by every position of the batch. Departure from the spec (128
+    /// drawn per position): sharing turns the loss into one matrix product, and a shared set needs to be
+    /// larger to contrast as much (on ML-100K, 128 shared reached valid NDCG@10 0.07, 1,024 reached 0.11).
+    public var negatives = 1_024
     public var temperature: Float = 0.05
 
     public init() {}

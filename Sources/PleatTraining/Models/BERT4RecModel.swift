@@ -27,7 +27,7 @@ final class BERT4RecModel: NextItemModel {
         (c.items, c.maxLength) = (items, config.maxLength)
         self.items = items
         batchSize = config.batchSize
-        let rows = settings.maskLastInstance ? 2 * config.batchSize : config.batchSize
+        let rows = settings.lastItem == .separateInstance ? 2 * config.batchSize : config.batchSize
         encoder = BERT4RecEncoder(config: c, batch: rows, seed: config.seed)
         batch = SequenceBatch(batch: rows, length: config.maxLength)
         users = Tensor([rows, c.dimension])
@@ -38,7 +38,7 @@ final class BERT4RecModel: NextItemModel {
         var sampler = rng.split(2)
         let n = batch.length, mask = encoder.maskToken
         for (b, s) in sequences.enumerated() {
-            let rows = settings.maskLastInstance ? [2 * b, 2 * b + 1] : [b]
+            let rows = settings.lastItem == .separateInstance ? [2 * b, 2 * b + 1] : [b]
             for row in rows { batch.place(s.items, times: s.times, row: row) }
             let length = batch.lengths[rows[0]]
             guard length > 0 else { continue }
@@ -46,13 +46,14 @@ final class BERT4RecModel: NextItemModel {
             positions.removeAll(keepingCapacity: true)
             positions.append(contentsOf: 0..<length)
             let count = min(settings.maxPredictions, max(1, Int((Double(length) * settings.maskProbability).rounded())))
+            if settings.lastItem == .alwaysMasked { positions.swapAt(0, length - 1) }
             for i in 0..<count {
-                positions.swapAt(i, i + sampler.below(length - i))
+                if !(i == 0 && settings.lastItem == .alwaysMasked) { positions.swapAt(i, i + sampler.below(length - i)) }
                 let p = rows[0] * n + positions[i]
                 batch.labels[p] = batch.ids[p]
                 batch.ids[p] = mask
             }
-            if settings.maskLastInstance {
+            if settings.lastItem == .separateInstance {
                 let p = rows[1] * n + length - 1
                 batch.labels[p] = batch.ids[p]
                 batch.ids[p] = mask
@@ -62,8 +63,11 @@ final class BERT4RecModel: NextItemModel {
         encoder.forward(batch.ids, rng: &dropoutRng)
         let (hidden, labels) = batch.gatherLabelled(encoder.output)
         let dHidden = batch.gatheredGradient(columns: hidden.columns)
+        var perRow = [Int](repeating: 0, count: batch.batch)
+        for r in batch.labelledRows { perRow[r / n] += 1 }
+        let weights = batch.labelledRows.map { Float(1) / Float(perRow[$0 / n]) }
         let loss = crossEntropy.lossAndGradient(hidden: hidden, table: encoder.items.table, bias: encoder.outputBias,
-                                                labels: labels, dHidden: dHidden)
+                                                labels: labels, weights: weights, dHidden: dHidden)
         batch.scatterLabelled(dHidden, into: encoder.outputGradient)
         encoder.backward()
         return loss

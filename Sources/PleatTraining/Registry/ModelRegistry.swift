@@ -23,12 +23,18 @@ public struct ModelRegistry {
 
     /// Registered models, newest first (optionally of one kind).
     public func list(kind: ModelKind? = nil, limit: Int = 1_000) throws -> [ModelRecord] {
+        try select(where: "$1::text IS NULL OR kind = $1", [kind?.rawValue], limit: limit)
+    }
+
+    public func find(_ id: String) throws -> ModelRecord? { try select(where: "id = $1", [id], limit: 1).first }
+
+    private func select(where condition: String, _ parameters: [String?], limit: Int) throws -> [ModelRecord] {
         let result = try db.query("""
             SELECT id, kind, config::text, snapshot_batch, users, items, events, best_epoch, epochs,
                    valid_metrics::text, test_metrics::text, history::text, artifact_path, artifact_sha256,
                    load_seconds, train_seconds, total_seconds, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
-            FROM models WHERE $1::text IS NULL OR kind = $1 ORDER BY created_at DESC, id DESC LIMIT \(limit)
-            """, [kind?.rawValue])
+            FROM models WHERE \(condition) ORDER BY created_at DESC, id DESC LIMIT \(limit)
+            """, parameters)
         return try (0..<result.rowCount).map { i in
             ModelRecord(id: result.string(i, 0)!, kind: ModelKind(rawValue: result.string(i, 1)!)!, config: result.string(i, 2)!,
                         snapshotBatch: result.int(i, 3)!, users: result.int(i, 4)!, items: result.int(i, 5)!, events: result.int(i, 6)!,
@@ -39,8 +45,6 @@ public struct ModelRegistry {
                         createdAt: result.string(i, 17))
         }
     }
-
-    public func find(_ id: String) throws -> ModelRecord? { try list().first { $0.id == id } }
 
     static func json(_ metrics: [String: Double]) throws -> String {
         let encoder = JSONEncoder()
