@@ -11,6 +11,7 @@ CREATE TABLE models (
     epochs          integer NOT NULL,
     valid_metrics   jsonb NOT NULL,                   -- {"hr@10": ..., "ndcg@10": ..., "mrr": ...}
     test_metrics    jsonb NOT NULL,
+    test_sampled    jsonb NOT NULL,                   -- test against 100 sampled negatives: {"uniform": {...}, "popularity": {...}}
     history         jsonb NOT NULL,                   -- per-epoch loss, validation metrics, seconds
     artifact_path   text NOT NULL,
     artifact_sha256 text NOT NULL,                    -- of model.safetensors

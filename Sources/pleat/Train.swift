@@ -53,7 +53,8 @@ struct Train: ParsableCommand {
             try printJSONLine(TrainSummary(modelId: record.id, model: record.kind.rawValue, bestEpoch: record.bestEpoch,
                                            epochs: record.epochs, seconds: record.totalSeconds, trainSeconds: record.trainSeconds,
                                            secondsToBest: result.outcome.state.secondsToBestEpoch,
-                                           valid: record.valid, test: record.test, artifactPath: record.artifactPath,
+                                           valid: record.valid, test: record.test, testSampled: record.testSampled,
+                                           artifactPath: record.artifactPath,
                                            artifactSha256: record.artifactSHA256))
         } else {
             print(record.id)
@@ -64,7 +65,8 @@ struct Train: ParsableCommand {
 /// The JSON line of `pleat train --json` (keys snake_case; metric keys as in RankingMetrics.summary).
 struct TrainSummary: Encodable {
     var modelId: String, model: String, bestEpoch: Int, epochs: Int, seconds: Double, trainSeconds: Double, secondsToBest: Double
-    var valid: [String: Double], test: [String: Double], artifactPath: String, artifactSha256: String
+    var valid: [String: Double], test: [String: Double], testSampled: [String: [String: Double]]
+    var artifactPath: String, artifactSha256: String
 }
 
 extension ModelKind: ExpressibleByArgument {}

@@ -63,6 +63,12 @@ final class TrainingJobTests: XCTestCase {
             let storedConfig = try JSONSerialization.jsonObject(with: Data(stored.config.utf8)) as? [String: Any]
             XCTAssertEqual(storedConfig?["model"] as? String, kind.rawValue)
             XCTAssertGreaterThan(stored.snapshotBatch, 0)
+            // 100 sampled negatives are a subset of the full ranking's candidates: never a worse rank.
+            for distribution in ["uniform", "popularity"] {
+                let sampled = try XCTUnwrap(stored.testSampled[distribution])
+                XCTAssertGreaterThanOrEqual(sampled["hr@10"]!, stored.test["hr@10"]!, distribution)
+                XCTAssertGreaterThanOrEqual(sampled["mrr"]!, stored.test["mrr"]!, distribution)
+            }
         }
     }
 

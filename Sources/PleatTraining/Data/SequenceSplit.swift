@@ -86,6 +86,13 @@ public struct SequenceSplit: Sendable {
         return Example(user: user, history: s[..<i], historyTimes: t[..<i], target: s[i], targetTime: t[i])
     }
 
+    /// Each model index's number of training events (index 0, padding, is 0).
+    public var trainCounts: [Int] {
+        var counts = [Int](repeating: 0, count: vocabulary.count + 1)
+        for u in sequences.indices { for item in trainSequence(u) { counts[Int(item)] += 1 } }
+        return counts
+    }
+
     public var validationExamples: [Example] { sequences.indices.compactMap(validation) }
     public var testExamples: [Example] { sequences.indices.compactMap(test) }
 }

@@ -62,7 +62,7 @@ public struct TrainingJob {
             id: modelId, kind: config.model, config: String(decoding: try config.jsonData(), as: UTF8.self),
             snapshotBatch: histories.snapshotBatch, users: histories.userCount, items: split.vocabulary.count,
             events: histories.eventCount, bestEpoch: outcome.state.bestEpoch, epochs: outcome.state.epochsDone,
-            valid: outcome.valid.summary, test: outcome.test.summary,
+            valid: outcome.valid.summary, test: outcome.test.summary, testSampled: outcome.testSampled.mapValues(\.summary),
             history: String(decoding: try JSONEncoder.snakeCase.encode(outcome.state.history), as: UTF8.self),
             artifactPath: run.url.standardizedFileURL.path, artifactSHA256: sha, loadSeconds: loadSeconds,
             trainSeconds: outcome.state.trainSeconds, totalSeconds: Date().timeIntervalSince(started))

@@ -10,6 +10,8 @@ public struct TrainingOutcome: Sendable {
     public let state: TrainingState
     public let valid: RankingMetrics
     public let test: RankingMetrics
+    /// Test metrics against 100 sampled negatives, by distribution (`uniform`, `popularity`).
+    public let testSampled: [String: RankingMetrics]
     public let run: RunDirectory
 }
 
@@ -105,8 +107,14 @@ public final class Trainer {
         try Checkpoint.load(model.store, optimizer: nil, from: run.best)
         let valid = Evaluator.evaluate(model, validation)
         let test = Evaluator.evaluate(model, split.testExamples)
+        var testSampled: [String: RankingMetrics] = [:]
+        for distribution in [NegativeSampler.Distribution.uniform, .popularity] {
+            let sampler = NegativeSampler(counts: split.trainCounts, distribution: distribution)
+            testSampled[distribution.rawValue] = Evaluator.evaluateSampled(model, split.testExamples, sampler: sampler, seed: config.seed)
+        }
         try? FileManager.default.removeItem(at: run.modelFile)
         try FileManager.default.copyItem(at: run.best.appendingPathComponent("model.safetensors"), to: run.modelFile)
-        return TrainingOutcome(modelId: modelId, kind: config.model, state: state, valid: valid, test: test, run: run)
+        return TrainingOutcome(modelId: modelId, kind: config.model, state: state, valid: valid, test: test,
+                               testSampled: testSampled, run: run)
     }
 }

@@ -8,9 +8,7 @@ public final class PopularityRanker: ItemRanker {
 
     public init(split: SequenceSplit) {
         items = split.vocabulary.count
-        var counts = [Float](repeating: 0, count: items + 1)
-        for u in split.sequences.indices { for item in split.trainSequence(u) { counts[Int(item)] += 1 } }
-        self.counts = counts
+        counts = split.trainCounts.map(Float.init)
     }
 
     public func scores(_ queries: [ScoringQuery], into scores: Tensor) {

@@ -12,6 +12,8 @@ public struct ModelRecord: Sendable, Codable, Equatable {
     public var epochs: Int
     public var valid: [String: Double]
     public var test: [String: Double]
+    /// Test metrics against 100 sampled negatives: "uniform" and "popularity".
+    public var testSampled: [String: [String: Double]]
     /// Per-epoch records as JSON.
     public var history: String
     public var artifactPath: String
