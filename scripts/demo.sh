@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job end to end on embedded demo data: setup, build, a private PostgreSQL under .pleat/,
-# schema migrations, a synthetic interaction log with known structure, ingestion, and a summary.
+# schema migrations, a synthetic interaction log with known structure, ingestion, a summary, and a
+# trained, registered SASRec model.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,5 +17,9 @@ $pleat synth --output "$PLEAT_HOME/demo/interactions.csv" --users 2000 --items 2
 $pleat ingest "$PLEAT_HOME/demo/interactions.csv" --format csv --items "$PLEAT_HOME/demo/interactions.items.csv" \
   || [ $? -eq 3 ]   # 3: loaded with some rejected rows
 $pleat stats
+echo
+# Train a sequence model on it (10 epochs of SASRec keep the demo around a minute) and list the registry.
+$pleat train --model sasrec --set epochs=10
+$pleat models list
 echo
 echo "Demo data is in PostgreSQL ($PLEAT_HOME/postgres). Stop the server with: $pleat db stop"

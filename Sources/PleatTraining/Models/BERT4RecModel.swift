@@ -63,11 +63,8 @@ final class BERT4RecModel: NextItemModel {
         encoder.forward(batch.ids, rng: &dropoutRng)
         let (hidden, labels) = batch.gatherLabelled(encoder.output)
         let dHidden = batch.gatheredGradient(columns: hidden.columns)
-        var perRow = [Int](repeating: 0, count: batch.batch)
-        for r in batch.labelledRows { perRow[r / n] += 1 }
-        let weights = batch.labelledRows.map { Float(1) / Float(perRow[$0 / n]) }
         let loss = crossEntropy.lossAndGradient(hidden: hidden, table: encoder.items.table, bias: encoder.outputBias,
-                                                labels: labels, weights: weights, dHidden: dHidden)
+                                                labels: labels, dHidden: dHidden)
         batch.scatterLabelled(dHidden, into: encoder.outputGradient)
         encoder.backward()
         return loss

@@ -15,7 +15,6 @@ final class SequenceBatch {
     var lengths: [Int]
     /// Rows (b·length + i) whose label is set, in order.
     private(set) var labelled: [Int] = []
-    var labelledRows: [Int] { labelled }
     private let scratch = Scratch()
 
     init(batch: Int, length: Int) {
