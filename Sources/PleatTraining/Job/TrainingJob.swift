@@ -30,6 +30,7 @@ public struct TrainingJob {
             run = previous
             modelId = previous.url.lastPathComponent
             config = try JSONDecoder.snakeCase.decode(TrainingConfig.self, from: Data(contentsOf: previous.configFile))
+            if config != self.config { log("resuming \(modelId) with its stored config; the settings given now are not used") }
             snapshot = try JSONDecoder.snakeCase.decode(VocabularyFile.self, from: Data(contentsOf: previous.vocabularyFile)).snapshotBatch
         } else {
             if resume { log("nothing to resume for \(config.model.rawValue): starting a new run") }
