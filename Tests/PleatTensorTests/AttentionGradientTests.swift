@@ -58,7 +58,9 @@ final class AttentionGradientTests: XCTestCase {
     func testPointwiseAttentionResearchAndBenchmarkVariants() {
         var benchmark = PointwiseAttention.Options()
         (benchmark.scale, benchmark.positionBias, benchmark.timeBias, benchmark.dropout) = (1 / Float(3).squareRoot(), .perHead, false, 0.25)
-        for options in [PointwiseAttention.Options(), benchmark] {
+        // The research variant also with context prefixes (fold tokens): 2 and 1 leading tokens that see
+        // each other in both directions.
+        for (options, prefixes) in [(PointwiseAttention.Options(), nil), (benchmark, nil), (PointwiseAttention.Options(), [Int32(2), 1])] {
             let width = heads * dim, maxLength = 6
             let store = ParameterStore()
             let attention = PointwiseAttention(store, "hstu0", heads: heads, qkDim: dim, vDim: dim, maxLength: maxLength, options: options)
@@ -78,8 +80,10 @@ final class AttentionGradientTests: XCTestCase {
                 var dropoutRng: RandomSource? = RandomSource(seed: 5)  // the same masks on every evaluation
                 lengths.withUnsafeBufferPointer { l in
                     timestamps.withUnsafeBufferPointer { t in
-                        attention.forward(q: q, k: k, v: v, lengths: l, timestamps: t.baseAddress, out: StridedRows(out),
-                                          cache: cache, rng: &dropoutRng)
+                        (prefixes ?? [0, 0]).withUnsafeBufferPointer { p in
+                            attention.forward(q: q, k: k, v: v, lengths: l, prefixes: prefixes == nil ? nil : p, timestamps: t.baseAddress,
+                                              out: StridedRows(out), cache: cache, rng: &dropoutRng)
+                        }
                     }
                 }
                 return GradientCheck.weightedSum(out, w)
@@ -87,13 +91,22 @@ final class AttentionGradientTests: XCTestCase {
             _ = loss()
             let grad = Tensor([batch * length, 3 * width]), g = StridedRows(grad)
             attention.backward(q: q, k: k, v: v, dOut: StridedRows(w), cache: cache, dq: g, dk: g.offset(columns: width), dv: g.offset(columns: 2 * width))
-            let variant = options.timeBias ? "research" : "benchmark"
+            let variant = (options.timeBias ? "research" : "benchmark") + (prefixes == nil ? "" : " with prefixes")
             GradientCheck.assertClose(grad, GradientCheck.numeric(qkv, loss: loss), "HSTU attention dq, dk, dv (\(variant))")
             GradientCheck.assertClose(attention.positionBias!.grad, GradientCheck.numeric(attention.positionBias!.value, loss: loss), "pos_w (\(variant))")
             if let ts = attention.timeBias {
                 let numeric = GradientCheck.numeric(ts.value, loss: loss)
                 GradientCheck.assertClose(ts.grad, numeric, "ts_w")
                 XCTAssertGreaterThan(numeric.filter { abs($0) > 1e-6 }.count, 5, "several time buckets in use")
+            }
+            if prefixes != nil {
+                // Query 0 of sequence 0 sees key 1 (both are context tokens): its output depends on v[1].
+                let before = out.array
+                qkv[1 * 3 * width + 2 * width] += 1
+                _ = loss()
+                XCTAssertNotEqual(out[0], before[0], "context tokens see later context tokens")
+                XCTAssertEqual(Array(out.array[(length * width)..<(length * width + width)]), Array(before[(length * width)..<(length * width + width)]),
+                               "other sequences are untouched")
             }
         }
     }

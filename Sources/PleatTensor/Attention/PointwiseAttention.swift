@@ -55,6 +55,7 @@ public struct PointwiseAttention {
         let dropMask: Tensor?       // 0 or 1/(1−p), [B·H, N, N]
         var buckets: [UInt8]        // [B, N, N], when timestamps were given
         var lengths: [Int32]
+        var prefixes: [Int32]
         var hasTimes = false
         var usedDropout = false
 
@@ -66,6 +67,14 @@ public struct PointwiseAttention {
             dropMask = dropout > 0 ? Tensor([batch * heads, length, length]) : nil
             buckets = [UInt8](repeating: 0, count: batch * length * length)
             lengths = [Int32](repeating: 0, count: batch)
+            prefixes = [Int32](repeating: 0, count: batch)
+        }
+
+        /// Keys visible to query i of sequence b: a prefix [0, visible). The first `prefixes[b]` positions
+        /// (context tokens, e.g. folds of older history) see one another; later positions see every
+        /// context token and causally the rest; nothing at or beyond `lengths[b]` is seen.
+        @inline(__always) func visible(_ i: Int, sequence b: Int) -> Int {
+            min(max(i + 1, Int(prefixes[b])), Int(lengths[b]))
         }
     }
 
@@ -77,12 +86,14 @@ public struct PointwiseAttention {
     /// `lengths[b]`: real events of sequence b (the first ones; the rest is padding). `timestamps`:
     /// Unix seconds, `length + 1` per sequence, the last being the time of the event after the last
     /// position (the request time at inference); without them the reference adds no time term.
-    /// `rng` nil: evaluation (no dropout).
+    /// `prefixes[b]` (optional): leading context tokens that attend to each other bidirectionally (see
+    /// `Cache.visible`). `rng` nil: evaluation (no dropout).
     public func forward(q: StridedRows, k: StridedRows, v: StridedRows, lengths: UnsafeBufferPointer<Int32>,
+                        prefixes: UnsafeBufferPointer<Int32>? = nil,
                         timestamps: UnsafePointer<Int64>?, out: StridedRows, cache: Cache, rng: inout RandomSource?) {
         let n = cache.length
         precondition(n <= maxLength, "sequence length \(n) exceeds the model's \(maxLength)")
-        for b in 0..<cache.batch { cache.lengths[b] = lengths[b] }
+        for b in 0..<cache.batch { cache.lengths[b] = lengths[b]; cache.prefixes[b] = prefixes?[b] ?? 0 }
         cache.hasTimes = timeBias != nil && timestamps != nil
         if cache.hasTimes { computeBuckets(timestamps!, cache: cache) }
         let seed = rng?.next()
@@ -96,9 +107,8 @@ public struct PointwiseAttention {
                               k.block(sequence: b, length: n, head: h, width: qkDim), transposeB: true,
                               into: s, m: n, n: n, k: qkDim, alpha: options.scale, lda: q.stride, ldb: k.stride)
                 addBias(to: s, sequence: b, head: h, cache: cache)
-                let valid = Int(cache.lengths[b])
                 for i in 0..<n {
-                    VectorMath.siluRow(s + i * n, into: a + i * n, count: n, visible: min(i + 1, valid), scale: inverseN)
+                    VectorMath.siluRow(s + i * n, into: a + i * n, count: n, visible: cache.visible(i, sequence: b), scale: inverseN)
                 }
                 if cache.usedDropout, let mask = cache.dropMask {
                     var local = RandomSource(seed: seed!).split(UInt64(bh))
@@ -126,12 +136,11 @@ public struct PointwiseAttention {
                 let b = bh / heads, h = bh % heads
                 let s = cache.scores.pointer + bh * n * n, g = cache.scratch.pointer + bh * n * n
                 let mask = cache.usedDropout ? cache.dropMask.map { $0.pointer + bh * n * n } : nil
-                let valid = Int(cache.lengths[b])
                 let vb = v.block(sequence: b, length: n, head: h, width: vDim)
                 let dob = dOut.block(sequence: b, length: n, head: h, width: vDim)
                 // Drop(A) again from S (cheaper than keeping it), then dV = Drop(A)ᵀ dO.
                 for i in 0..<n {
-                    VectorMath.siluRow(s + i * n, into: g + i * n, count: n, visible: min(i + 1, valid), scale: inverseN)
+                    VectorMath.siluRow(s + i * n, into: g + i * n, count: n, visible: cache.visible(i, sequence: b), scale: inverseN)
                 }
                 if let mask { for i in 0..<(n * n) { g[i] *= mask[i] } }
                 Gemm.multiply(g, transposeA: true, dob, into: dv.block(sequence: b, length: n, head: h, width: vDim),
@@ -139,7 +148,7 @@ public struct PointwiseAttention {
                 Gemm.multiply(dob, vb, transposeB: true, into: g, m: n, n: n, k: vDim, lda: dOut.stride, ldb: v.stride)
                 if let mask { for i in 0..<(n * n) { g[i] *= mask[i] } }
                 for i in 0..<n {
-                    VectorMath.siluGradientRow(s + i * n, g + i * n, count: n, visible: min(i + 1, valid), scale: inverseN)
+                    VectorMath.siluGradientRow(s + i * n, g + i * n, count: n, visible: cache.visible(i, sequence: b), scale: inverseN)
                 }
                 Gemm.multiply(g, k.block(sequence: b, length: n, head: h, width: qkDim),
                               into: dq.block(sequence: b, length: n, head: h, width: qkDim),
@@ -194,7 +203,7 @@ public struct PointwiseAttention {
                 let ds = cache.scratch.pointer + (b * heads + h) * n * n
                 let table = dPos.map { $0 + (options.positionBias == .perHead ? h * (2 * maxLength - 1) : 0) + maxLength - 1 }
                 for i in 0..<n {
-                    for j in 0...i where ds[i * n + j] != 0 {
+                    for j in 0..<cache.visible(i, sequence: b) where ds[i * n + j] != 0 {
                         let g = ds[i * n + j]
                         table?[j - i] += g
                         if let dTs { dTs[Int(cache.buckets[(b * n + i) * n + j])] += g }
