@@ -39,14 +39,15 @@ final class HSTUBlock {
         return (all, all.offset(columns: d), all.offset(columns: 2 * d), all.offset(columns: 3 * d))
     }
 
-    func forward(_ x: Tensor, lengths: UnsafeBufferPointer<Int32>, timestamps: UnsafePointer<Int64>?, rng: inout RandomSource?) {
+    func forward(_ x: Tensor, lengths: UnsafeBufferPointer<Int32>, prefixes: UnsafeBufferPointer<Int32>? = nil,
+                 timestamps: UnsafePointer<Int64>?, rng: inout RandomSource?) {
         let d = config.dimension, rows = x.rows
         input.copy(from: x)
         inputNorm.forward(x, into: xNormed, normalized: xhat, rstd: rstdIn)
         uvqk.forward(xNormed, into: pre)
         Activation.silu.forward(pre, into: z)
         let (u, v, q, k) = blocks(z)
-        attention.forward(q: q, k: k, v: v, lengths: lengths, timestamps: timestamps, out: StridedRows(attended), cache: cache, rng: &rng)
+        attention.forward(q: q, k: k, v: v, lengths: lengths, prefixes: prefixes, timestamps: timestamps, out: StridedRows(attended), cache: cache, rng: &rng)
         attentionNorm.forward(attended, into: oNormed, normalized: oHat, rstd: rstdOut)
         Parallel.forRows(rows) { range in
             for r in range { for i in 0..<d { self.gated[r * d + i] = u.base[r * u.stride + i] * self.oNormed[r * d + i] } }

@@ -4,6 +4,10 @@ import PleatTensor
 /// HSTU: input embedding → HSTU layers → L2 normalisation (research) or a final LayerNorm (benchmark).
 /// Sequences are right-padded (real events first, id 0 after), as in the reference's jagged layout.
 /// Sized for one batch shape, whose activations it allocates once.
+///
+/// With `contextTokens` > 0 a sequence may start with up to that many context vectors (fold tokens of
+/// older history) instead of items: the caller writes them into `context` and says how many each
+/// sequence has; they see one another, and every later position sees them (PointwiseAttention prefixes).
 public final class HSTUEncoder: SequenceEncoder {
     public let config: HSTUConfig
     public let batch: Int
@@ -14,24 +18,35 @@ public final class HSTUEncoder: SequenceEncoder {
     public var items: Embedding { input.items }
     public let output: Tensor
     public let outputGradient: Tensor
+    /// Context vectors, `contextTokens` rows per sequence, and ∂loss/∂context after `backward`.
+    public let context: Tensor, contextGradient: Tensor
+    public let contextTokens: Int
     let hidden: Tensor, xhat: Tensor, rstd: Tensor, norms: Tensor
-    var lengths: [Int32]
+    var lengths: [Int32], prefixes: [Int32]
 
-    public init(config: HSTUConfig, batch: Int, seed: UInt64) {
+    /// `store`, `namePrefix` and `sharedItems` let a second encoder (a fold encoder) live in the same
+    /// model and read the same item table.
+    public init(config: HSTUConfig, batch: Int, seed: UInt64, contextTokens: Int = 0,
+                store: ParameterStore = ParameterStore(), namePrefix: String = "", sharedItems: Embedding? = nil) {
         self.config = config
         self.batch = batch
-        let rows = batch * config.maxLength, d = config.dimension, store = ParameterStore()
+        self.contextTokens = contextTokens
+        let rows = batch * config.maxLength, d = config.dimension
         self.store = store
+        let before = store.parameters.count
         input = InputEmbedding(store, items: config.items, dimension: d, maxLength: config.maxLength, rows: rows,
                                layerNormEpsilon: config.inputLayerNorm ? config.layerNormEpsilon : nil,
-                               scaleBySqrtDimension: !config.inputLayerNorm, dropout: config.dropout)
-        blocks = (0..<config.blocks).map { HSTUBlock(store, "blocks.\($0)", config: config, batch: batch) }
-        finalNorm = config.outputNorm == .layerNorm ? LayerNorm(store, "ln_out", features: d, epsilon: config.layerNormEpsilon) : nil
+                               scaleBySqrtDimension: !config.inputLayerNorm, dropout: config.dropout,
+                               sharedItems: sharedItems, namePrefix: namePrefix)
+        blocks = (0..<config.blocks).map { HSTUBlock(store, "\(namePrefix)blocks.\($0)", config: config, batch: batch) }
+        finalNorm = config.outputNorm == .layerNorm ? LayerNorm(store, namePrefix + "ln_out", features: d, epsilon: config.layerNormEpsilon) : nil
         (output, outputGradient, hidden, xhat) = (Tensor([rows, d]), Tensor([rows, d]), Tensor([rows, d]), Tensor([rows, d]))
+        (context, contextGradient) = (Tensor([batch * contextTokens, d]), Tensor([batch * contextTokens, d]))
         (rstd, norms) = (Tensor([rows]), Tensor([rows]))
         lengths = [Int32](repeating: 0, count: batch)
+        prefixes = [Int32](repeating: 0, count: batch)
         var rng = RandomSource(seed: seed)
-        for p in store.parameters where p.shape.count == 2 && !p.name.hasSuffix("pos_w") {
+        for p in store.parameters[before...] where p.shape.count == 2 && !p.name.hasSuffix("pos_w") {
             Initializer.normal(p.value, std: 0.02, rng: &rng)
         }
     }
@@ -43,14 +58,32 @@ public final class HSTUEncoder: SequenceEncoder {
     public func forward(_ ids: [Int32], timestamps: [Int64]?, rng: inout RandomSource?) {
         let n = config.maxLength
         for b in 0..<batch { lengths[b] = Int32(ids[(b * n)..<((b + 1) * n)].prefix { $0 != 0 }.count) }
+        forward(ids, lengths: lengths, contextCounts: nil, timestamps: timestamps, rng: &rng)
+    }
+
+    /// The general form: `lengths[b]` positions are real (context tokens included); the first
+    /// `contextCounts[b]` of them are context vectors from `context` (their ids are 0).
+    public func forward(_ ids: [Int32], lengths: [Int32], contextCounts: [Int32]?, timestamps: [Int64]?, rng: inout RandomSource?) {
+        let n = config.maxLength, d = config.dimension
+        self.lengths = lengths
+        for b in 0..<batch { prefixes[b] = contextCounts?[b] ?? 0 }
         input.forward(ids, into: hidden, rng: &rng)
+        for b in 0..<batch {
+            for i in 0..<Int(prefixes[b]) {
+                let h = hidden.pointer + (b * n + i) * d, c = context.pointer + (b * contextTokens + i) * d
+                for j in 0..<d { h[j] += c[j] }
+            }
+        }
         lengths.withUnsafeBufferPointer { l in
-            if let timestamps {
-                timestamps.withUnsafeBufferPointer { t in
-                    for block in blocks { block.forward(hidden, lengths: l, timestamps: t.baseAddress, rng: &rng) }
+            prefixes.withUnsafeBufferPointer { p in
+                let withPrefixes = contextCounts == nil ? nil : p
+                if let timestamps {
+                    timestamps.withUnsafeBufferPointer { t in
+                        for block in blocks { block.forward(hidden, lengths: l, prefixes: withPrefixes, timestamps: t.baseAddress, rng: &rng) }
+                    }
+                } else {
+                    for block in blocks { block.forward(hidden, lengths: l, prefixes: withPrefixes, timestamps: nil, rng: &rng) }
                 }
-            } else {
-                for block in blocks { block.forward(hidden, lengths: l, timestamps: nil, rng: &rng) }
             }
         }
         if let finalNorm { finalNorm.forward(hidden, into: output, normalized: xhat, rstd: rstd) } else { L2Normalize.forward(hidden, into: output, norms: norms) }
@@ -61,6 +94,13 @@ public final class HSTUEncoder: SequenceEncoder {
             L2Normalize.backward(output, norms: norms, outputGradient, dx: hidden)
         }
         for block in blocks.reversed() { block.backward(hidden) }
+        let n = config.maxLength, d = config.dimension
+        contextGradient.zero()
+        for b in 0..<batch {
+            for i in 0..<Int(prefixes[b]) {
+                (contextGradient.pointer + (b * contextTokens + i) * d).update(from: hidden.pointer + (b * n + i) * d, count: d)
+            }
+        }
         input.backward(hidden)
     }
 }

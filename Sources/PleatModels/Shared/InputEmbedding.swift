@@ -13,11 +13,13 @@ final class InputEmbedding {
     var ids: [Int32] = []
     let positionIds: [Int32]
 
+    /// `sharedItems`: an item table owned by another encoder of the same model (fold encoders read the
+    /// main encoder's table); `namePrefix` keeps the parameter names of several encoders apart.
     init(_ store: ParameterStore, items count: Int, dimension d: Int, maxLength: Int, rows: Int,
-         layerNormEpsilon: Float?, scaleBySqrtDimension: Bool, dropout: Float) {
-        items = Embedding(store, "item_emb", rows: count + 1, dimension: d, paddingId: 0)
-        positions = Embedding(store, "pos_emb", rows: maxLength, dimension: d)
-        norm = layerNormEpsilon.map { LayerNorm(store, "emb_ln", features: d, epsilon: $0) }
+         layerNormEpsilon: Float?, scaleBySqrtDimension: Bool, dropout: Float, sharedItems: Embedding? = nil, namePrefix: String = "") {
+        items = sharedItems ?? Embedding(store, namePrefix + "item_emb", rows: count + 1, dimension: d, paddingId: 0)
+        positions = Embedding(store, namePrefix + "pos_emb", rows: maxLength, dimension: d)
+        norm = layerNormEpsilon.map { LayerNorm(store, namePrefix + "emb_ln", features: d, epsilon: $0) }
         self.dropout = Dropout(dropout)
         scale = scaleBySqrtDimension ? Float(d).squareRoot() : 1
         (summed, xhat, mask, scratch) = (Tensor([rows, d]), Tensor([rows, d]), Tensor([rows, d]), Tensor([rows, d]))

@@ -4,7 +4,8 @@ import PleatCore
 /// HSTU's pointwise attention (model-spec §1.4–1.5, §5.3), per sequence b and head h:
 ///   S = α·Q Kᵀ + RAB,   A = SiLU(S)/N ⊙ M,   O = Drop(A) V
 /// N is the model's maximum length (a constant, not the sequence's length); M is causal and hides keys
-/// at or beyond the sequence's length. RAB[i, j] = pos_w[N − 1 + j − i] + ts_w[bucket(t_{i+1} − t_j)]:
+/// at or beyond the sequence's length, except that optional leading context tokens (a prefix, e.g. the
+/// fold tokens of older history) also see one another. RAB[i, j] = pos_w[N − 1 + j − i] + ts_w[bucket(t_{i+1} − t_j)]:
 /// a Toeplitz position term and log-spaced buckets of the time between the event after query i and key j.
 ///
 /// The defaults are the research HSTU of the spec (α = 1, one position table shared by the heads, a time

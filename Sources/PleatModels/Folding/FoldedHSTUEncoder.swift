@@ -1,0 +1,116 @@
+import PleatCore
+import PleatTensor
+
+/// HSTU over a long history, folded (model-spec §4.3): the events older than the recent window are
+/// grouped by a key (category, cluster, time window) into up to G folds of up to C events. One shared
+/// HSTU (`folds`, same item table) encodes all folds of the batch at once; each fold's last state,
+/// plus its key embedding and statistics, becomes a fold token:
+///   f_g = LN(H_g[ℓ_g − 1] + E_key[key_g] + W_s · stats_g)
+/// The fold tokens are a prefix to the recent-window HSTU (`main`): they see one another, and every
+/// window position sees all of them and causally the window (Option A of §4.3). Cost: B·G·C² for the
+/// folds plus B·(G + W)² for the window, against B·L² for attention over the whole history.
+public final class FoldedHSTUEncoder {
+    public struct Shape: Sendable, Codable, Equatable {
+        /// Fold tokens per sequence (G) and events per fold (C).
+        public var groups = 64
+        public var groupLength = 128
+        /// Layers of the shared fold encoder.
+        public var foldBlocks = 1
+        /// Distinct fold keys (key ids are 1…keys; 0 is unused).
+        public var keys = 1
+        public init() {}
+    }
+
+    /// Per-fold statistics fed to W_s: log(1 + events in the fold), log(1 + days since its last event).
+    public static let statisticCount = 2
+
+    public let shape: Shape
+    public let batch: Int
+    public let main: HSTUEncoder
+    public let folds: HSTUEncoder
+    let keyEmbedding: Embedding
+    let statistics: Linear
+    let norm: LayerNorm
+    let summed: Tensor, xhat: Tensor, rstd: Tensor, keyed: Tensor, projected: Tensor, statisticsInput: Tensor
+    var foldLengths: [Int32] = [], foldKeys: [Int32] = []
+    public var store: ParameterStore { main.store }
+    public var items: Embedding { main.items }
+
+    /// `config.maxLength` is the recent window W; the main encoder is sized for G + W positions.
+    public init(config: HSTUConfig, shape: Shape, batch: Int, seed: UInt64) {
+        self.shape = shape
+        self.batch = batch
+        var mainConfig = config
+        mainConfig.maxLength = shape.groups + config.maxLength
+        main = HSTUEncoder(config: mainConfig, batch: batch, seed: seed, contextTokens: shape.groups)
+        var foldConfig = config
+        (foldConfig.maxLength, foldConfig.blocks) = (shape.groupLength, shape.foldBlocks)
+        folds = HSTUEncoder(config: foldConfig, batch: batch * shape.groups, seed: seed &+ 1, store: main.store,
+                            namePrefix: "fold.", sharedItems: main.items)
+        let d = config.dimension, rows = batch * shape.groups
+        keyEmbedding = Embedding(main.store, "fold.key_emb", rows: shape.keys + 1, dimension: d, paddingId: 0)
+        statistics = Linear(main.store, "fold.stats", inputs: Self.statisticCount, outputs: d)
+        norm = LayerNorm(main.store, "fold.ln", features: d, epsilon: config.layerNormEpsilon, affine: config.layerNormAffine)
+        (summed, xhat, keyed, projected) = (Tensor([rows, d]), Tensor([rows, d]), Tensor([rows, d]), Tensor([rows, d]))
+        rstd = Tensor([rows])
+        statisticsInput = Tensor([rows, Self.statisticCount])
+        var rng = RandomSource(seed: seed &+ 2)
+        Initializer.normal(keyEmbedding.table.value, std: 0.02, rng: &rng)
+        Initializer.normal(statistics.weight.value, std: 0.02, rng: &rng)
+    }
+
+    /// The inputs of one batch. Window: `ids` (batch × (G + W), the first `foldCounts[b]` positions of a
+    /// row are fold tokens with id 0, then the window's items), `lengths` (fold tokens + window events)
+    /// and `timestamps` ((G + W) + 1 per row). Folds: `foldIds` (batch·G × C, right-padded),
+    /// `foldLengths`, `foldTimes` (C + 1 per fold), `foldKeys` and `foldStatistics` (batch·G × 2).
+    public struct Inputs {
+        public var ids: [Int32], lengths: [Int32], foldCounts: [Int32], timestamps: [Int64]
+        public var foldIds: [Int32], foldLengths: [Int32], foldTimes: [Int64], foldKeys: [Int32], foldStatistics: [Float]
+
+        public init(batch: Int, shape: Shape, window: Int) {
+            let n = shape.groups + window, folds = batch * shape.groups
+            (ids, lengths, foldCounts) = ([Int32](repeating: 0, count: batch * n), [Int32](repeating: 0, count: batch), [Int32](repeating: 0, count: batch))
+            timestamps = [Int64](repeating: 0, count: batch * (n + 1))
+            foldIds = [Int32](repeating: 0, count: folds * shape.groupLength)
+            foldLengths = [Int32](repeating: 0, count: folds)
+            foldTimes = [Int64](repeating: 0, count: folds * (shape.groupLength + 1))
+            foldKeys = [Int32](repeating: 0, count: folds)
+            foldStatistics = [Float](repeating: 0, count: folds * FoldedHSTUEncoder.statisticCount)
+        }
+    }
+
+    public var output: Tensor { main.output }
+    public var outputGradient: Tensor { main.outputGradient }
+
+    public func forward(_ x: Inputs, rng: inout RandomSource?) {
+        let c = shape.groupLength, d = main.config.dimension
+        (foldLengths, foldKeys) = (x.foldLengths, x.foldKeys)
+        folds.forward(x.foldIds, lengths: x.foldLengths, contextCounts: nil, timestamps: x.foldTimes, rng: &rng)
+        // Pool: each fold's last state.
+        for g in 0..<foldLengths.count {
+            let row = summed.pointer + g * d, length = Int(foldLengths[g])
+            if length > 0 { row.update(from: folds.output.pointer + (g * c + length - 1) * d, count: d) } else { row.update(repeating: 0, count: d) }
+        }
+        foldKeys.withUnsafeBufferPointer { keyEmbedding.forward($0, into: keyed) }
+        x.foldStatistics.withUnsafeBufferPointer { statisticsInput.pointer.update(from: $0.baseAddress!, count: $0.count) }
+        statistics.forward(statisticsInput, into: projected)
+        Tensor.add(summed, keyed, into: summed)
+        Tensor.add(summed, projected, into: summed)
+        norm.forward(summed, into: main.context, normalized: xhat, rstd: rstd)
+        main.forward(x.ids, lengths: x.lengths, contextCounts: x.foldCounts, timestamps: x.timestamps, rng: &rng)
+    }
+
+    /// Back-propagates `outputGradient` through the window encoder, the fold tokens and the fold encoder.
+    public func backward() {
+        let c = shape.groupLength, d = main.config.dimension
+        main.backward()
+        norm.backward(main.contextGradient, normalized: xhat, rstd: rstd, dx: summed)
+        foldKeys.withUnsafeBufferPointer { keyEmbedding.backward($0, summed) }
+        statistics.backward(statisticsInput, summed, dx: nil)
+        folds.outputGradient.zero()
+        for g in 0..<foldLengths.count where foldLengths[g] > 0 {
+            (folds.outputGradient.pointer + (g * c + Int(foldLengths[g]) - 1) * d).update(from: summed.pointer + g * d, count: d)
+        }
+        folds.backward()
+    }
+}
