@@ -20,6 +20,7 @@ struct Train: ParsableCommand {
     @Option(name: .customLong("set"), help: "Override one config key: key=value (repeatable).") var overrides: [String] = []
     @Option(help: "Split: leave-one-out (default) or time (with --cutoff).") var split: TrainingConfig.Split?
     @Option(help: "Time split cutoff: Unix seconds or ISO-8601 date.") var cutoff: String?
+    @Option(help: "Fold the history older than max_length by: category, cluster, time (HSTU).") var foldKey: FoldSettings.Key?
     @Option(help: "Artifacts directory (default: <home>/models).") var artifacts: String?
     @Flag(help: "Continue the newest unfinished run of this model.") var resume = false
     @Flag(help: "Print the resolved config as JSON and exit.") var printConfig = false
@@ -29,6 +30,7 @@ struct Train: ParsableCommand {
         var assignments = overrides
         if let split { assignments.append("split=\(split.rawValue)") }
         if let cutoff { assignments.append("cutoff=\"\(cutoff)\"") }
+        if let foldKey { assignments.append("fold.key=\(foldKey.rawValue)") }
         let resolved = try TrainingConfig.resolve(model: model, file: config.map { URL(fileURLWithPath: $0) }, overrides: assignments)
         if printConfig {
             print(String(decoding: try resolved.jsonData(pretty: true), as: UTF8.self))
@@ -71,3 +73,4 @@ struct TrainSummary: Encodable {
 
 extension ModelKind: ExpressibleByArgument {}
 extension TrainingConfig.Split: ExpressibleByArgument {}
+extension FoldSettings.Key: ExpressibleByArgument {}

@@ -48,6 +48,11 @@ public struct TrainingJob {
         guard split.vocabulary.count > 0, split.sequences.indices.contains(where: { split.trainSequence($0).count >= 2 }) else {
             throw ConfigError(description: "no training data: ingest interactions first (every user needs at least 2 events)")
         }
+        let foldKeys = try FoldKeys.load(config.fold, vocabulary: split.vocabulary, db: db, seed: config.seed)
+        if let foldKeys {
+            log("folding history older than the last \(config.maxLength) events by \(config.fold.key.rawValue) "
+                + "(\(foldKeys.count) keys, \(config.fold.groups) folds × \(config.fold.groupLength) events)")
+        }
         if snapshot == nil {
             try FileManager.default.createDirectory(at: run.url, withIntermediateDirectories: true)
             try config.jsonData(pretty: true).write(to: run.configFile)
@@ -56,7 +61,7 @@ public struct TrainingJob {
         log("\(modelId): \(config.model.rawValue), \(Format.count(split.vocabulary.count)) items, "
             + "\(Format.count(split.validationExamples.count)) validation users, run directory \(run.url.path)")
 
-        let trainer = Trainer(config: config, split: split, run: run, showProgress: showProgress, log: log)
+        let trainer = Trainer(config: config, split: split, run: run, foldKeys: foldKeys, showProgress: showProgress, log: log)
         let outcome = try trainer.train(modelId: modelId)
         let sha = try SHA256.hex(ofFile: run.modelFile)
         let record = ModelRecord(

@@ -28,7 +28,7 @@ public final class Trainer {
     let showProgress: Bool
     let log: (String) -> Void
 
-    public init(config: TrainingConfig, split: SequenceSplit, run: RunDirectory, showProgress: Bool = true,
+    public init(config: TrainingConfig, split: SequenceSplit, run: RunDirectory, foldKeys: FoldKeys? = nil, showProgress: Bool = true,
                 log: @escaping (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) {
         self.config = config
         self.split = split
@@ -36,7 +36,7 @@ public final class Trainer {
         self.showProgress = showProgress
         self.log = log
         Gemm.useSingleThread()  // the layers split work over the cores themselves
-        model = config.model.makeModel(config: config, items: split.vocabulary.count)
+        model = config.model.makeModel(config: config, items: split.vocabulary.count, foldKeys: foldKeys)
         adam = Adam(model.store)
         adam.beta2 = config.adamBeta2
         adam.weightDecay = config.weightDecay
@@ -50,7 +50,8 @@ public final class Trainer {
             try Checkpoint.load(model.store, optimizer: adam, from: checkpoint)
             log("resuming \(modelId) after epoch \(state.epochsDone) (best so far: epoch \(state.bestEpoch))")
         }
-        let users = split.sequences.indices.filter { split.trainSequence($0).count >= 2 }
+        let trainable = split.sequences.indices.filter { split.trainSequence($0).count >= 2 }
+        let users = config.fold.key == .none ? trainable : Array(repeating: trainable, count: config.fold.windowsPerUser).flatMap { $0 }
         let validation = split.validationExamples
         let stepsPerEpoch = (users.count + config.batchSize - 1) / config.batchSize
         let schedule: LearningRateSchedule = config.warmupSteps > 0

@@ -1,3 +1,4 @@
+import Foundation
 import PleatCore
 import PleatModels
 import PleatTensor
@@ -6,25 +7,49 @@ import PleatTensor
 /// item embeddings at temperature τ; scoring is cosine similarity with every item. Timestamps come from
 /// the data: each position's time bias reads the gap to the event it predicts (at scoring time, to the
 /// moment of the query).
+///
+/// With `fold.key` set, the history before the window is folded (`FoldedHSTUEncoder`): training ends
+/// each user's window at a random event among the last `window_end_spread` of the history, so that the
+/// folds' contents vary; scoring ends it at the last event.
 final class HSTUModel: NextItemModel {
+    enum Backbone {
+        case plain(HSTUEncoder)
+        case folded(FoldedHSTUEncoder, FoldBuilder)
+    }
+
     let kind = ModelKind.hstu
     let settings: HSTUSettings
-    let encoder: HSTUEncoder
+    let backbone: Backbone
     let batch: SequenceBatch
     let items: Int
-    var store: ParameterStore { encoder.store }
-    var batchSize: Int { encoder.batch }
+    let window: Int, windowEndSpread: Double
+    let store: ParameterStore
+    let table: Parameter
+    let output: Tensor, outputGradient: Tensor
+    var batchSize: Int { batch.batch }
     private let loss: SampledSoftmax
     private let users: Tensor, normalizedItems: Tensor, itemNorms: Tensor
     private var negatives: [Int32]
 
-    init(config: TrainingConfig, items: Int) {
+    init(config: TrainingConfig, items: Int, foldKeys: FoldKeys? = nil) {
         settings = config.hstu
         var c = config.hstu.encoder
         (c.items, c.maxLength) = (items, config.maxLength)
         self.items = items
-        encoder = HSTUEncoder(config: c, batch: config.batchSize, seed: config.seed)
-        batch = SequenceBatch(batch: config.batchSize, length: config.maxLength)
+        (window, windowEndSpread) = (config.maxLength, config.fold.windowEndSpread)
+        if let foldKeys, config.fold.key != .none {
+            var shape = FoldedHSTUEncoder.Shape()
+            (shape.groups, shape.groupLength, shape.foldBlocks, shape.keys) = (config.fold.groups, config.fold.groupLength, config.fold.foldBlocks, foldKeys.count)
+            let encoder = FoldedHSTUEncoder(config: c, shape: shape, batch: config.batchSize, seed: config.seed)
+            backbone = .folded(encoder, FoldBuilder(keys: foldKeys, shape: shape, batch: config.batchSize, window: config.maxLength))
+            batch = SequenceBatch(batch: config.batchSize, length: shape.groups + config.maxLength)
+            (store, table, output, outputGradient) = (encoder.store, encoder.items.table, encoder.output, encoder.outputGradient)
+        } else {
+            let encoder = HSTUEncoder(config: c, batch: config.batchSize, seed: config.seed)
+            backbone = .plain(encoder)
+            batch = SequenceBatch(batch: config.batchSize, length: config.maxLength)
+            (store, table, output, outputGradient) = (encoder.store, encoder.items.table, encoder.output, encoder.outputGradient)
+        }
         loss = SampledSoftmax(temperature: settings.temperature, normalize: true, maskCollisions: true)
         users = Tensor([config.batchSize, c.dimension])
         normalizedItems = Tensor([items + 1, c.dimension])
@@ -34,26 +59,70 @@ final class HSTUModel: NextItemModel {
 
     func trainStep(_ sequences: [EventSequence], rng: inout RandomSource) -> Double {
         batch.clear()
-        for (b, s) in sequences.enumerated() { batch.placeShifted(s, row: b) }
+        var windows = rng.split(3)
+        switch backbone {
+        case .plain:
+            for (b, s) in sequences.enumerated() { batch.placeShifted(s, row: b) }
+        case .folded(_, let folder):
+            folder.clear()
+            for (b, s) in sequences.enumerated() {
+                let n = s.items.count, start = s.items.startIndex
+                var end = n
+                if n > window + 1 {
+                    let lowest = max(window + 1, Int((Double(n) * (1 - windowEndSpread)).rounded(.up)))
+                    end = lowest + windows.below(n - lowest + 1)
+                }
+                let first = max(0, end - window - 1)
+                let folds = folder.fold(s.items[start..<(start + first)], s.times[start..<(start + first)],
+                                        windowStart: s.times[start + first], row: b, batch: batch)
+                batch.placeShifted(EventSequence(items: s.items[(start + first)..<(start + end)], times: s.times[(start + first)..<(start + end)]),
+                                   row: b, offset: folds)
+            }
+        }
         var dropoutRng: RandomSource? = rng.split(1)
-        encoder.forward(batch.ids, timestamps: batch.times, rng: &dropoutRng)
+        forward(rng: &dropoutRng)
         var sampler = rng.split(2)
         for j in negatives.indices { negatives[j] = Int32(1 + sampler.below(items)) }
-        let (query, labels) = batch.gatherLabelled(encoder.output)
+        let (query, labels) = batch.gatherLabelled(output)
         let dQuery = batch.gatheredGradient(columns: query.columns)
-        let value = loss.lossAndGradient(query: query, table: encoder.items.table, labels: labels, negatives: negatives, dQuery: dQuery)
-        batch.scatterLabelled(dQuery, into: encoder.outputGradient)
-        encoder.backward()
+        let value = loss.lossAndGradient(query: query, table: table, labels: labels, negatives: negatives, dQuery: dQuery)
+        batch.scatterLabelled(dQuery, into: outputGradient)
+        switch backbone {
+        case .plain(let encoder): encoder.backward()
+        case .folded(let encoder, _): encoder.backward()
+        }
         return value
     }
 
     func scores(_ queries: [ScoringQuery], into scores: Tensor) {
         batch.clear()
-        for (b, q) in queries.enumerated() { batch.place(q.history.items, times: q.history.times, next: q.time, row: b) }
+        switch backbone {
+        case .plain:
+            for (b, q) in queries.enumerated() { batch.place(q.history.items, times: q.history.times, next: q.time, row: b) }
+        case .folded(_, let folder):
+            folder.clear()
+            for (b, q) in queries.enumerated() {
+                let h = q.history, start = h.items.startIndex, first = max(0, h.items.count - window)
+                let windowStart = first < h.items.count ? h.times[start + first] : q.time
+                let folds = folder.fold(h.items[start..<(start + first)], h.times[start..<(start + first)],
+                                        windowStart: windowStart, row: b, batch: batch)
+                batch.place(h.items[(start + first)...], times: h.times[(start + first)...], next: q.time, row: b, offset: folds)
+            }
+        }
         var noDropout: RandomSource? = nil
-        encoder.forward(batch.ids, timestamps: batch.times, rng: &noDropout)
-        batch.gatherPositions(encoder.output, count: queries.count, into: users) { max(self.batch.lengths[$0] - 1, 0) }
-        L2Normalize.forward(encoder.items.table.value, into: normalizedItems, norms: itemNorms)
+        forward(rng: &noDropout)
+        batch.gatherPositions(output, count: queries.count, into: users) { max(self.batch.lengths[$0] - 1, 0) }
+        L2Normalize.forward(table.value, into: normalizedItems, norms: itemNorms)
         ItemScoring.score(users: users, count: queries.count, table: normalizedItems.pointer, into: scores)
+    }
+
+    private func forward(rng: inout RandomSource?) {
+        switch backbone {
+        case .plain(let encoder):
+            encoder.forward(batch.ids, timestamps: batch.times, rng: &rng)
+        case .folded(let encoder, let folder):
+            folder.finish(batch)
+            encoder.forward(folder.inputs, rng: &rng)
+        }
     }
 }

@@ -47,12 +47,13 @@ public protocol NextItemModel: ItemRanker {
 }
 
 extension ModelKind {
-    /// A freshly initialised model of this kind, sized for `items` and the config's batch and max length.
-    public func makeModel(config: TrainingConfig, items: Int) -> any NextItemModel {
+    /// A freshly initialised model of this kind, sized for `items` and the config's batch and max length
+    /// (`foldKeys`: the keys of a folded model, when `fold.key` is set).
+    public func makeModel(config: TrainingConfig, items: Int, foldKeys: FoldKeys? = nil) -> any NextItemModel {
         switch self {
         case .sasrec: return SASRecModel(config: config, items: items)
         case .bert4rec: return BERT4RecModel(config: config, items: items)
-        case .hstu: return HSTUModel(config: config, items: items)
+        case .hstu: return HSTUModel(config: config, items: items, foldKeys: foldKeys)
         }
     }
 }

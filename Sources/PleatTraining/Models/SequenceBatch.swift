@@ -32,24 +32,26 @@ final class SequenceBatch {
         labelled.removeAll(keepingCapacity: true)
     }
 
-    /// Writes the last `length` items (and times) of `items` into row b; `next` is the time after them.
-    func place(_ items: ArraySlice<Int32>, times eventTimes: ArraySlice<Int64>, next: Int64? = nil, row b: Int) {
-        let kept = items.suffix(length), keptTimes = eventTimes.suffix(length)
-        for (i, id) in kept.enumerated() { ids[b * length + i] = id }
-        let t = b * (length + 1)
+    /// Writes the last `length − offset` items (and times) of `items` into row b from position `offset`
+    /// (positions before it are left to context tokens); `next` is the time after them.
+    func place(_ items: ArraySlice<Int32>, times eventTimes: ArraySlice<Int64>, next: Int64? = nil, row b: Int, offset: Int = 0) {
+        let kept = items.suffix(length - offset), keptTimes = eventTimes.suffix(length - offset)
+        for (i, id) in kept.enumerated() { ids[b * length + offset + i] = id }
+        let t = b * (length + 1) + offset
         for (i, time) in keptTimes.enumerated() { times[t + i] = time }
         let last = next ?? keptTimes.last ?? 0
-        for i in kept.count...length { times[t + i] = last }
-        lengths[b] = kept.count
+        for i in kept.count...(length - offset) { times[t + i] = last }
+        lengths[b] = offset + kept.count
     }
 
     /// Next-item training pairs: row b reads `items[..<n−1]` and predicts `items[1...]` (most recent
-    /// `length` + 1 events). Positions past the row's length keep label −1.
-    func placeShifted(_ sequence: EventSequence, row b: Int) {
-        let window = sequence.items.suffix(length + 1), windowTimes = sequence.times.suffix(length + 1)
+    /// events that fit after `offset`). Positions past the row's length keep label −1.
+    func placeShifted(_ sequence: EventSequence, row b: Int, offset: Int = 0) {
+        let room = length - offset
+        let window = sequence.items.suffix(room + 1), windowTimes = sequence.times.suffix(room + 1)
         guard window.count >= 2 else { return }
-        place(window.dropLast(), times: windowTimes.dropLast(), next: windowTimes.last, row: b)
-        for (i, label) in window.dropFirst().enumerated() { labels[b * length + i] = label }
+        place(window.dropLast(), times: windowTimes.dropLast(), next: windowTimes.last, row: b, offset: offset)
+        for (i, label) in window.dropFirst().enumerated() { labels[b * length + offset + i] = label }
     }
 
     /// Gathers the rows of `x` that have a label into a compact tensor (shared storage between steps)

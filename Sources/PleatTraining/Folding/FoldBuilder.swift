@@ -1,0 +1,79 @@
+import Foundation
+import PleatModels
+
+/// Builds the fold part of a folded batch (model-spec §4.3, step 2) from the events strictly older than
+/// the window: per key, the most recent `groupLength` events in time order, the total event count and
+/// the time of the last event; the `groups` most recently active keys are kept. Folds go into the prefix
+/// oldest-active first, so the most recent fold sits next to the window.
+final class FoldBuilder {
+    let keys: FoldKeys
+    let shape: FoldedHSTUEncoder.Shape
+    var inputs: FoldedHSTUEncoder.Inputs
+    private var slotOfKey: [Int32]
+    private var collected: [[Int]]
+    private var chosen: [Int32] = [], counts: [Int] = [], lastTimes: [Int64] = []
+
+    init(keys: FoldKeys, shape: FoldedHSTUEncoder.Shape, batch: Int, window: Int) {
+        self.keys = keys
+        self.shape = shape
+        inputs = .init(batch: batch, shape: shape, window: window)
+        slotOfKey = [Int32](repeating: 0, count: keys.count + 1)
+        collected = (0..<shape.groups).map { _ in
+            var a = [Int](); a.reserveCapacity(shape.groupLength); return a
+        }
+    }
+
+    func clear() {
+        for i in inputs.foldLengths.indices { inputs.foldLengths[i] = 0; inputs.foldKeys[i] = 0 }
+        for i in inputs.foldCounts.indices { inputs.foldCounts[i] = 0 }
+    }
+
+    /// Folds `items`/`times` (all older than the window, which starts at `windowStart`) into row b and
+    /// writes the fold tokens' times into `batch`'s row. Returns the number of folds.
+    func fold(_ items: ArraySlice<Int32>, _ times: ArraySlice<Int64>, windowStart: Int64, row b: Int, batch: SequenceBatch) -> Int {
+        let g = shape.groups, c = shape.groupLength
+        chosen.removeAll(keepingCapacity: true); counts.removeAll(keepingCapacity: true); lastTimes.removeAll(keepingCapacity: true)
+        var index = items.endIndex
+        while index > items.startIndex {
+            index -= 1
+            let key = keys.key(item: items[index], time: times[index], windowStart: windowStart)
+            guard key > 0 else { continue }
+            var slot = Int(slotOfKey[Int(key)]) - 1
+            if slot < 0 {
+                guard chosen.count < g else { continue }
+                slot = chosen.count
+                chosen.append(key); counts.append(0); lastTimes.append(times[index])
+                slotOfKey[Int(key)] = Int32(slot + 1)
+                collected[slot].removeAll(keepingCapacity: true)
+            }
+            counts[slot] += 1
+            if collected[slot].count < c { collected[slot].append(index) }
+        }
+        for key in chosen { slotOfKey[Int(key)] = 0 }
+
+        let folds = chosen.count, t = b * (batch.length + 1)
+        for slot in 0..<folds {
+            let position = folds - 1 - slot, f = b * g + position, events = collected[slot]
+            inputs.foldLengths[f] = Int32(events.count)
+            inputs.foldKeys[f] = chosen[slot]
+            for (j, e) in events.reversed().enumerated() {
+                inputs.foldIds[f * c + j] = items[e]
+                inputs.foldTimes[f * (c + 1) + j] = times[e]
+            }
+            for j in events.count..<c { inputs.foldIds[f * c + j] = 0 }
+            for j in events.count...c { inputs.foldTimes[f * (c + 1) + j] = windowStart }
+            inputs.foldStatistics[f * 2] = Float(log1p(Double(counts[slot])))
+            inputs.foldStatistics[f * 2 + 1] = Float(log1p(Double(max(0, windowStart - lastTimes[slot])) / 86_400))
+            batch.times[t + position] = lastTimes[slot]
+        }
+        inputs.foldCounts[b] = Int32(folds)
+        return folds
+    }
+
+    /// Copies the window part (ids, lengths, times) from `batch` into the encoder inputs.
+    func finish(_ batch: SequenceBatch) {
+        inputs.ids = batch.ids
+        for b in 0..<batch.batch { inputs.lengths[b] = Int32(batch.lengths[b]) }
+        inputs.timestamps = batch.times
+    }
+}

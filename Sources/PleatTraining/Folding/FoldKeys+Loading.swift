@@ -1,0 +1,55 @@
+import Foundation
+import PleatStorage
+import PleatTensor
+
+extension FoldKeys {
+    /// The keys `settings` asks for, for the items of `vocabulary`: categories from item metadata, clusters
+    /// of a registered model's item embeddings, or time windows. nil when folding is off.
+    public static func load(_ settings: FoldSettings, vocabulary: ItemVocabulary, db: PostgresConnection, seed: UInt64) throws -> FoldKeys? {
+        switch settings.key {
+        case .none:
+            return nil
+        case .time:
+            return .timeWindow(seconds: Int64(settings.timeWindowDays * 86_400), count: 1_024)
+        case .category:
+            let result = try db.query("SELECT item_id, coalesce(nullif(category, ''), genres[1]) FROM item_metadata")
+            var categoryOf: [Int32: String] = [:]
+            for r in 0..<result.rowCount { if let c = result.string(r, 1) { categoryOf[Int32(result.int(r, 0)!)] = c } }
+            let names = Set(categoryOf.values).sorted()
+            guard !names.isEmpty else {
+                throw ConfigError(description: "fold.key = category: no item has a category or genre; ingest item metadata (--items) or use fold.key = time")
+            }
+            let id = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, Int32($0 + 1)) })
+            return .perItem(vocabulary.databaseIds.map { categoryOf[$0].flatMap { id[$0] } ?? 0 }, count: names.count)
+        case .cluster:
+            return try clusters(settings, vocabulary: vocabulary, db: db, seed: seed)
+        }
+    }
+
+    /// Balanced k-means over the item embeddings of `settings.clusterModel`; items that model does not
+    /// know share one extra key.
+    static func clusters(_ settings: FoldSettings, vocabulary: ItemVocabulary, db: PostgresConnection, seed: UInt64) throws -> FoldKeys {
+        guard !settings.clusterModel.isEmpty, let source = try ModelRegistry(db).find(settings.clusterModel) else {
+            throw ConfigError(description: "fold.key = cluster needs fold.cluster_model = the id of a registered model (see `pleat models list`)")
+        }
+        let run = RunDirectory(URL(fileURLWithPath: source.artifactPath))
+        let sourceConfig = try JSONDecoder.snakeCase.decode(TrainingConfig.self, from: Data(contentsOf: run.configFile))
+        let sourceItems = try JSONDecoder.snakeCase.decode(VocabularyFile.self, from: Data(contentsOf: run.vocabularyFile)).databaseIds
+        let d: Int
+        switch sourceConfig.model {
+        case .sasrec: d = sourceConfig.sasrec.encoder.dimension
+        case .bert4rec: d = sourceConfig.bert4rec.encoder.dimension
+        case .hstu: d = sourceConfig.hstu.encoder.dimension
+        }
+        let rows = sourceConfig.model == .bert4rec ? sourceItems.count + 1 : sourceItems.count  // BERT4Rec adds [MASK]
+        let table = Tensor([rows, d])
+        try SafeTensors.read(run.modelFile, into: [("item_emb.weight", table)])
+        let embeddings = Array(table.buffer[d..<(sourceItems.count * d)])  // without padding (and [MASK])
+        let k = settings.clusters
+        let assignment = BalancedKMeans.cluster(embeddings, count: sourceItems.count - 1, dimension: d, clusters: k, seed: seed)
+        var clusterOf: [Int32: Int32] = [:]
+        for (i, id) in sourceItems.dropFirst().enumerated() { clusterOf[id] = assignment[i] + 1 }
+        let unknown = Int32(k + 1)
+        return .perItem(vocabulary.databaseIds.enumerated().map { i, id in i == 0 ? 0 : clusterOf[id] ?? unknown }, count: k + 1)
+    }
+}
