@@ -1,14 +1,16 @@
 import ArgumentParser
 import PleatCore
 import PleatModels
+import PleatTraining
 
 extension TrainStepBenchmark.Preset: ExpressibleByArgument {}
+extension FoldStepBenchmark.Mode: ExpressibleByArgument {}
 
 /// `pleat bench …`: performance measurements to compare with the PyTorch reference.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks (run release builds).",
-        subcommands: [TrainStep.self])
+        subcommands: [TrainStep.self, Fold.self])
 
     struct TrainStep: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -27,6 +29,23 @@ struct Bench: ParsableCommand {
                        String(format: "%.1f", result.gflops), String(format: "%.1f", result.sgemmPeakGflops),
                        String(format: "%.1f", result.sequencesPerS), String(result.threads)])
             print(table.render())
+        }
+    }
+
+    struct Fold: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Time HSTU training steps on long histories: folded, or brute-force attention over all of it.")
+
+        @Option(help: "Events per user history.") var events: Int
+        @Option(help: "folded or full.") var mode: FoldStepBenchmark.Mode
+        @Option(help: "Users per batch.") var batch = 2
+        @Option(help: "Timed steps (after one warm-up step).") var steps = 5
+        @Flag(help: "Print one JSON line: mode, events, batch, median_ms, peak_rss_mb.") var json = false
+
+        func run() throws {
+            let result = FoldStepBenchmark(events: events, mode: mode, batch: batch, steps: steps).run()
+            if json { try printJSONLine(result); return }
+            print("\(result.mode) \(result.events) events: \(String(format: "%.1f", result.medianMs)) ms/step, peak RSS \(Int(result.peakRssMb)) MB")
         }
     }
 }
