@@ -10,7 +10,7 @@ extension FoldStepBenchmark.Mode: ExpressibleByArgument {}
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks (run release builds).",
-        subcommands: [TrainStep.self, Fold.self])
+        subcommands: [TrainStep.self, Fold.self, FoldQuality.self])
 
     struct TrainStep: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -46,6 +46,22 @@ struct Bench: ParsableCommand {
             let result = FoldStepBenchmark(events: events, mode: mode, batch: batch, steps: steps).run()
             if json { try printJSONLine(result); return }
             print("\(result.mode) \(result.events) events: \(String(format: "%.1f", result.medianMs)) ms/step, peak RSS \(Int(result.peakRssMb)) MB")
+        }
+    }
+
+    struct FoldQuality: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "fold-quality",
+            abstract: "Folded HSTU against HSTU on the last 200 events, on synthetic returns after more than 1,000 events.")
+
+        @Option(help: "Epochs for each model.") var epochs = 100
+        @Flag(help: "Print one JSON line.") var json = false
+
+        func run() throws {
+            let result = try FoldQualityBenchmark(epochs: epochs).run(log: json ? { _ in } : { note($0) })
+            if json { try printJSONLine(result); return }
+            print(String(format: "validation NDCG@10: folded %.4f, last 200 events only %.4f (%.0f s)",
+                         result.foldedValidNdcg10, result.windowOnlyValidNdcg10, result.seconds))
         }
     }
 }
