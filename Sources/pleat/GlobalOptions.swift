@@ -16,10 +16,7 @@ struct GlobalOptions: ParsableArguments {
 
 /// Prints one JSON object on one line (the machine-readable last line of a command).
 func printJSONLine<T: Encodable>(_ value: T) throws {
-    let encoder = JSONEncoder()
-    encoder.keyEncodingStrategy = .convertToSnakeCase
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    print(String(decoding: try JSONEncoder.snakeCase().encode(value), as: UTF8.self))
 }
 
 /// Writes a line to stderr (messages that must not mix with JSON on stdout).

@@ -16,10 +16,7 @@ struct Models: ParsableCommand {
         func run() throws {
             let records = try ModelRegistry(try global.database.connect()).list(kind: model)
             if json {
-                let encoder = JSONEncoder()
-                encoder.keyEncodingStrategy = .convertToSnakeCase
-                encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-                print(String(decoding: try encoder.encode(records), as: UTF8.self))
+                print(String(decoding: try JSONEncoder.snakeCase().encode(records), as: UTF8.self))
                 return
             }
             var table = TextTable(["id", "model", "created", "epochs", "best", "valid NDCG@10", "test HR@10", "test NDCG@10", "test MRR", "train"])

@@ -1,4 +1,5 @@
 import Foundation
+import PleatCore
 
 /// A config file or `--set` that names an unknown key or gives a value of the wrong type.
 public struct ConfigError: Error, CustomStringConvertible {
@@ -31,9 +32,7 @@ extension TrainingConfig {
         if let model { tree["model"] = model.rawValue }
         for assignment in overrides { try set(assignment, in: &tree, source: "--set") }
         do {
-            let decoder = JSONDecoder()
-            decoder.keyDecodingStrategy = .convertFromSnakeCase
-            return try decoder.decode(TrainingConfig.self, from: JSONSerialization.data(withJSONObject: tree))
+            return try JSONDecoder.snakeCase.decode(TrainingConfig.self, from: JSONSerialization.data(withJSONObject: tree))
         } catch let DecodingError.dataCorrupted(context), let DecodingError.typeMismatch(_, context) {
             let key = context.codingPath.map { $0.stringValue.snakeCased }.joined(separator: ".")
             throw ConfigError(description: "config key \(key): invalid value (\(context.debugDescription))")
@@ -46,10 +45,7 @@ extension TrainingConfig {
     }
 
     public func jsonData(pretty: Bool = false) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted] : [.sortedKeys]
-        return try encoder.encode(self)
+        try JSONEncoder.snakeCase(pretty: pretty).encode(self)
     }
 
     /// Applies `key=value` (or `key = value`). Values parse as JSON (numbers, booleans, quoted strings)

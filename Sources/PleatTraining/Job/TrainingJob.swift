@@ -69,10 +69,10 @@ public struct TrainingJob {
             snapshotBatch: histories.snapshotBatch, users: histories.userCount, items: split.vocabulary.count,
             events: histories.eventCount, bestEpoch: outcome.state.bestEpoch, epochs: outcome.state.epochsDone,
             valid: outcome.valid.summary, test: outcome.test.summary, testSampled: outcome.testSampled.mapValues(\.summary),
-            history: String(decoding: try JSONEncoder.snakeCase.encode(outcome.state.history), as: UTF8.self),
+            history: String(decoding: try JSONEncoder.snakeCase().encode(outcome.state.history), as: UTF8.self),
             artifactPath: run.url.standardizedFileURL.path, artifactSHA256: sha, loadSeconds: loadSeconds,
             trainSeconds: outcome.state.trainSeconds, totalSeconds: Date().timeIntervalSince(started))
-        try JSONEncoder.snakeCase.encode(record).write(to: run.metricsFile)
+        try JSONEncoder.snakeCase().encode(record).write(to: run.metricsFile)
         try ModelRegistry(db).register(record)
         return Result(outcome: outcome, record: record)
     }
@@ -104,22 +104,5 @@ public struct VocabularyFile: Sendable, Codable {
         externalIds = databaseIds.map { $0 == 0 ? "" : external[$0] ?? "" }
     }
 
-    func write(to url: URL) throws { try JSONEncoder.snakeCase.encode(self).write(to: url) }
-}
-
-extension JSONEncoder {
-    static var snakeCase: JSONEncoder {
-        let e = JSONEncoder()
-        e.keyEncodingStrategy = .convertToSnakeCase
-        e.outputFormatting = .sortedKeys
-        return e
-    }
-}
-
-extension JSONDecoder {
-    static var snakeCase: JSONDecoder {
-        let d = JSONDecoder()
-        d.keyDecodingStrategy = .convertFromSnakeCase
-        return d
-    }
+    func write(to url: URL) throws { try JSONEncoder.snakeCase().encode(self).write(to: url) }
 }

@@ -109,8 +109,9 @@ public final class Trainer {
         let valid = Evaluator.evaluate(model, validation)
         let test = Evaluator.evaluate(model, split.testExamples)
         var testSampled: [String: RankingMetrics] = [:]
+        let counts = split.trainCounts
         for distribution in [NegativeSampler.Distribution.uniform, .popularity] {
-            let sampler = NegativeSampler(counts: split.trainCounts, distribution: distribution)
+            let sampler = NegativeSampler(counts: counts, distribution: distribution)
             testSampled[distribution.rawValue] = Evaluator.evaluateSampled(model, split.testExamples, sampler: sampler, seed: config.seed)
         }
         try? FileManager.default.removeItem(at: run.modelFile)

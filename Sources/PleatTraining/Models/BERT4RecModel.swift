@@ -61,11 +61,9 @@ final class BERT4RecModel: NextItemModel {
         }
         var dropoutRng: RandomSource? = rng.split(1)
         encoder.forward(batch.ids, rng: &dropoutRng)
-        let (hidden, labels) = batch.gatherLabelled(encoder.output)
-        let dHidden = batch.gatheredGradient(columns: hidden.columns)
-        let loss = crossEntropy.lossAndGradient(hidden: hidden, table: encoder.items.table, bias: encoder.outputBias,
-                                                labels: labels, dHidden: dHidden)
-        batch.scatterLabelled(dHidden, into: encoder.outputGradient)
+        let loss = batch.labelledLoss(output: encoder.output, outputGradient: encoder.outputGradient) { hidden, labels, dHidden in
+            crossEntropy.lossAndGradient(hidden: hidden, table: encoder.items.table, bias: encoder.outputBias, labels: labels, dHidden: dHidden)
+        }
         encoder.backward()
         return loss
     }
@@ -82,7 +80,7 @@ final class BERT4RecModel: NextItemModel {
         }
         var noDropout: RandomSource? = nil
         encoder.forward(batch.ids, rng: &noDropout)
-        batch.gatherPositions(encoder.output, count: queries.count, into: users) { self.batch.lengths[$0] - 1 }
+        batch.gatherLastPositions(encoder.output, count: queries.count, into: users)
         ItemScoring.score(users: users, count: queries.count, table: encoder.items.table.value.pointer,
                           bias: encoder.outputBias.value.pointer, into: scores)
     }

@@ -83,10 +83,9 @@ final class HSTUModel: NextItemModel {
         forward(rng: &dropoutRng)
         var sampler = rng.split(2)
         for j in negatives.indices { negatives[j] = Int32(1 + sampler.below(items)) }
-        let (query, labels) = batch.gatherLabelled(output)
-        let dQuery = batch.gatheredGradient(columns: query.columns)
-        let value = loss.lossAndGradient(query: query, table: table, labels: labels, negatives: negatives, dQuery: dQuery)
-        batch.scatterLabelled(dQuery, into: outputGradient)
+        let value = batch.labelledLoss(output: output, outputGradient: outputGradient) { query, labels, dQuery in
+            loss.lossAndGradient(query: query, table: table, labels: labels, negatives: negatives, dQuery: dQuery)
+        }
         switch backbone {
         case .plain(let encoder): encoder.backward()
         case .folded(let encoder, _): encoder.backward()
@@ -111,7 +110,7 @@ final class HSTUModel: NextItemModel {
         }
         var noDropout: RandomSource? = nil
         forward(rng: &noDropout)
-        batch.gatherPositions(output, count: queries.count, into: users) { max(self.batch.lengths[$0] - 1, 0) }
+        batch.gatherLastPositions(output, count: queries.count, into: users)
         L2Normalize.forward(table.value, into: normalizedItems, norms: itemNorms)
         ItemScoring.score(users: users, count: queries.count, table: normalizedItems.pointer, into: scores)
     }

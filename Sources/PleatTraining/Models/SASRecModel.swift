@@ -16,7 +16,7 @@ final class SASRecModel: NextItemModel {
     var batchSize: Int { encoder.batch }
     private let crossEntropy = SoftmaxCrossEntropy()
     private let users: Tensor
-    private var negativeIds: [Int32] = [], sampledScores: [Float] = [], sampledGradient: [Float] = []
+    private var negativeIds: [Int32] = [], sampledScores: [Float] = [], sampledGradient: [Float] = [], ones: [Float] = []
 
     init(config: TrainingConfig, items: Int) {
         settings = config.sasrec
@@ -33,36 +33,37 @@ final class SASRecModel: NextItemModel {
         for (b, s) in sequences.enumerated() { batch.placeShifted(s, row: b) }
         var dropoutRng: RandomSource? = rng.split(1)
         encoder.forward(batch.ids, rng: &dropoutRng)
-        let (hidden, labels) = batch.gatherLabelled(encoder.output)
-        let dHidden = batch.gatheredGradient(columns: hidden.columns)
-        let loss: Double
-        switch settings.loss {
-        case .ce:
-            loss = crossEntropy.lossAndGradient(hidden: hidden, table: encoder.items.table, bias: nil, labels: labels, dHidden: dHidden)
-        case .bce, .gbce:
-            let k = settings.loss == .bce ? 1 : settings.negatives
-            var sampler = rng.split(2)
-            negativeIds.removeAll(keepingCapacity: true)
-            for label in labels {
-                negativeIds.append(label)
-                for _ in 0..<k {
-                    var id: Int32
-                    repeat { id = Int32(1 + sampler.below(items)) } while id == label && items > 1
-                    negativeIds.append(id)
-                }
-            }
-            let bce = BinaryCrossEntropy(
-                beta: settings.loss == .gbce ? BinaryCrossEntropy.gbceBeta(negatives: k, items: items, t: settings.gbceT) : 1,
-                meanOverTerms: settings.loss == .gbce)
-            ItemScores.forward(hidden: hidden, table: encoder.items.table, ids: negativeIds, columns: k + 1, into: &sampledScores)
-            loss = bce.lossAndGradient(scores: sampledScores, columns: k + 1, weights: [Float](repeating: 1, count: labels.count),
-                                       gradient: &sampledGradient)
-            dHidden.zero()
-            ItemScores.backward(hidden: hidden, table: encoder.items.table, ids: negativeIds, columns: k + 1,
-                                dScores: sampledGradient, dHidden: dHidden)
+        let loss = batch.labelledLoss(output: encoder.output, outputGradient: encoder.outputGradient) { hidden, labels, dHidden in
+            settings.loss == .ce
+                ? crossEntropy.lossAndGradient(hidden: hidden, table: encoder.items.table, bias: nil, labels: labels, dHidden: dHidden)
+                : sampledLoss(hidden, labels, dHidden, rng: rng)
         }
-        batch.scatterLabelled(dHidden, into: encoder.outputGradient)
         encoder.backward()
+        return loss
+    }
+
+    /// BCE (one negative) or gBCE (`negatives`), negatives drawn uniformly, never the positive.
+    private func sampledLoss(_ hidden: Tensor, _ labels: [Int32], _ dHidden: Tensor, rng: RandomSource) -> Double {
+        let k = settings.loss == .bce ? 1 : settings.negatives
+        var sampler = rng.split(2)
+        negativeIds.removeAll(keepingCapacity: true)
+        for label in labels {
+            negativeIds.append(label)
+            for _ in 0..<k {
+                var id: Int32
+                repeat { id = Int32(1 + sampler.below(items)) } while id == label && items > 1
+                negativeIds.append(id)
+            }
+        }
+        let bce = BinaryCrossEntropy(
+            beta: settings.loss == .gbce ? BinaryCrossEntropy.gbceBeta(negatives: k, items: items, t: settings.gbceT) : 1,
+            meanOverTerms: settings.loss == .gbce)
+        if ones.count != labels.count { ones = [Float](repeating: 1, count: labels.count) }
+        ItemScores.forward(hidden: hidden, table: encoder.items.table, ids: negativeIds, columns: k + 1, into: &sampledScores)
+        let loss = bce.lossAndGradient(scores: sampledScores, columns: k + 1, weights: ones, gradient: &sampledGradient)
+        dHidden.zero()
+        ItemScores.backward(hidden: hidden, table: encoder.items.table, ids: negativeIds, columns: k + 1,
+                            dScores: sampledGradient, dHidden: dHidden)
         return loss
     }
 
@@ -71,7 +72,7 @@ final class SASRecModel: NextItemModel {
         for (b, q) in queries.enumerated() { batch.place(q.history.items, times: q.history.times, row: b) }
         var noDropout: RandomSource? = nil
         encoder.forward(batch.ids, rng: &noDropout)
-        batch.gatherPositions(encoder.output, count: queries.count, into: users) { max(self.batch.lengths[$0] - 1, 0) }
+        batch.gatherLastPositions(encoder.output, count: queries.count, into: users)
         ItemScoring.score(users: users, count: queries.count, table: encoder.items.table.value.pointer, into: scores)
     }
 }

@@ -3,8 +3,7 @@ import PleatTensor
 
 /// The batch layout every model shares: sequences left-aligned (oldest kept event at position 0) and
 /// right-padded with 0, truncated to the most recent events; one row of `length` ids per sequence.
-/// Also the per-position labels (−1: no loss) and the compact gather of labelled rows for the loss, so
-/// that padding never costs a row of the output layer.
+/// Also the per-position labels (−1: no loss), and the loss over the labelled rows only.
 final class SequenceBatch {
     let batch: Int, length: Int
     var ids: [Int32]
@@ -14,7 +13,7 @@ final class SequenceBatch {
     /// Real events per row.
     var lengths: [Int]
     /// Rows (b·length + i) whose label is set, in order.
-    private(set) var labelled: [Int] = []
+    private var labelled: [Int] = []
     private let scratch = Scratch()
 
     init(batch: Int, length: Int) {
@@ -54,31 +53,29 @@ final class SequenceBatch {
         for (i, label) in window.dropFirst().enumerated() { labels[b * length + offset + i] = label }
     }
 
-    /// Gathers the rows of `x` that have a label into a compact tensor (shared storage between steps)
-    /// and returns it with the labels in the same order.
-    func gatherLabelled(_ x: Tensor) -> (rows: Tensor, labels: [Int32]) {
+    /// The loss over the labelled positions only, so that padding never costs a row of the output
+    /// layer: their rows of `output` are gathered into a compact tensor (reused between steps), `loss`
+    /// fills the compact gradient from them and their labels, and the gradient is scattered back into
+    /// `outputGradient` (0 elsewhere).
+    func labelledLoss(output: Tensor, outputGradient: Tensor,
+                      _ loss: (_ rows: Tensor, _ labels: [Int32], _ dRows: Tensor) -> Double) -> Double {
         labelled.removeAll(keepingCapacity: true)
         for (r, label) in labels.enumerated() where label >= 0 { labelled.append(r) }
-        let d = x.columns, out = scratch.tensor("gathered", [labelled.count, d])
-        for (i, r) in labelled.enumerated() { (out.pointer + i * d).update(from: x.pointer + r * d, count: d) }
-        return (out, labelled.map { labels[$0] })
+        let d = output.columns
+        let rows = scratch.tensor("gathered", [labelled.count, d]), dRows = scratch.tensor("gatheredGradient", [labelled.count, d])
+        for (i, r) in labelled.enumerated() { (rows.pointer + i * d).update(from: output.pointer + r * d, count: d) }
+        let value = loss(rows, labelled.map { labels[$0] }, dRows)
+        outputGradient.zero()
+        for (i, r) in labelled.enumerated() { (outputGradient.pointer + r * d).update(from: dRows.pointer + i * d, count: d) }
+        return value
     }
 
-    /// A compact gradient tensor matching the last gather.
-    func gatheredGradient(columns: Int) -> Tensor { scratch.tensor("gatheredGradient", [labelled.count, columns]) }
-
-    /// Scatters the compact gradient back to the full layout (other rows get 0).
-    func scatterLabelled(_ compact: Tensor, into full: Tensor) {
-        full.zero()
-        let d = full.columns
-        for (i, r) in labelled.enumerated() { (full.pointer + r * d).update(from: compact.pointer + i * d, count: d) }
-    }
-
-    /// Copies the row at each sequence's position `position(b)` into `users` (one row per sequence).
-    func gatherPositions(_ x: Tensor, count: Int, into users: Tensor, position: (Int) -> Int) {
+    /// Copies each of the first `count` rows' last real position of `x` into `users` (one row per
+    /// sequence): the state that scores the next item.
+    func gatherLastPositions(_ x: Tensor, count: Int, into users: Tensor) {
         let d = x.columns
         for b in 0..<count {
-            (users.pointer + b * d).update(from: x.pointer + (b * length + position(b)) * d, count: d)
+            (users.pointer + b * d).update(from: x.pointer + (b * length + max(lengths[b] - 1, 0)) * d, count: d)
         }
     }
 }

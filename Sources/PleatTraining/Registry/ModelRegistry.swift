@@ -1,4 +1,5 @@
 import Foundation
+import PleatCore
 import PleatStorage
 
 /// The `models` table: trained models, their configs, data snapshot, metrics and artifacts.
@@ -50,9 +51,7 @@ public struct ModelRegistry {
     }
 
     static func json<T: Encodable>(_ metrics: T) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        return String(decoding: try encoder.encode(metrics), as: UTF8.self)
+        String(decoding: try JSONEncoder.snakeCase().encode(metrics), as: UTF8.self)
     }
 
     static func metrics(_ text: String) throws -> [String: Double] {
