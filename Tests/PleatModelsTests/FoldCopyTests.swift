@@ -9,10 +9,10 @@ final class FoldCopyTests: XCTestCase {
     func testFoldedEncoderLearnsToReadItsFolds() throws {
         var c = HSTUConfig()
         (c.items, c.dimension, c.heads, c.blocks, c.maxLength, c.dropout) = (30, 32, 2, 2, 4, 0.0)
-        var shape = FoldedHSTUEncoder.Shape()
+        var shape = FoldedEncoder.Shape()
         (shape.groups, shape.groupLength, shape.keys) = (2, 3, 2)
         let batch = 32
-        let enc = FoldedHSTUEncoder(config: c, shape: shape, batch: batch, seed: 1)
+        let enc = FoldedEncoder(hstu: c, shape: shape, batch: batch, seed: 1)
         let adam = Adam(enc.store)
         adam.beta2 = 0.98
         let loss = SampledSoftmax(temperature: 0.05, normalize: true, maskCollisions: true)
@@ -22,7 +22,7 @@ final class FoldCopyTests: XCTestCase {
         let rows = Tensor([batch, c.dimension]), dRows = Tensor([batch, c.dimension])
         var first = 0.0, last = 0.0
         for step in 0..<80 {
-            var x = FoldedHSTUEncoder.Inputs(batch: batch, shape: shape, window: c.maxLength)
+            var x = FoldedEncoder.Inputs(batch: batch, shape: shape, window: c.maxLength)
             var labels = [Int32](repeating: 0, count: batch)
             for b in 0..<batch {
                 let home = Int32(1 + rng.below(10))

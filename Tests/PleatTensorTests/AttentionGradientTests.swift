@@ -33,6 +33,46 @@ final class AttentionGradientTests: XCTestCase {
                                dq: g, dk: g.offset(columns: width), dv: g.offset(columns: 2 * width))
             GradientCheck.assertClose(grad, GradientCheck.numeric(qkv, loss: loss), "softmax attention (causal: \(causal))")
         }
+
+    }
+
+    /// Causal attention after context tokens (SASRec fold tokens): sequence 0 starts with 3 of them,
+    /// sequence 1 with 1. Context tokens see one another; later positions see them and their own past.
+    func testSoftmaxAttentionWithContextPrefixes() {
+        let width = heads * dim, prefixes: [Int32] = [3, 1]
+        let qkv = GradientCheck.random([batch * length, 3 * width], seed: 31)
+        let out = Tensor([batch * length, width]), w = GradientCheck.random([batch * length, width], seed: 32)
+        let attention = SoftmaxAttention(heads: heads, headDim: dim, causal: true, dropout: 0.3)
+        let cache = SoftmaxAttention.Cache(batch: batch, length: length, heads: heads, dropout: 0.3)
+        let all = StridedRows(qkv)
+        let q = all, k = all.offset(columns: width), v = all.offset(columns: 2 * width)
+        func loss() -> Double {
+            var rng: RandomSource? = RandomSource(seed: 33)
+            prefixes.withUnsafeBufferPointer {
+                attention.forward(q: q, k: k, v: v, keyValid: nil, prefixes: $0.baseAddress, out: StridedRows(out), cache: cache, rng: &rng)
+            }
+            return GradientCheck.weightedSum(out, w)
+        }
+        _ = loss()
+        let grad = Tensor([batch * length, 3 * width]), g = StridedRows(grad)
+        attention.backward(q: q, k: k, v: v, dOut: StridedRows(w), cache: cache, dq: g, dk: g.offset(columns: width), dv: g.offset(columns: 2 * width))
+        GradientCheck.assertClose(grad, GradientCheck.numeric(qkv, loss: loss), "attention with context prefixes")
+
+        // Query 0 of sequence 0 sees context key 2; query 3 does not see key 4; sequence 1 is untouched.
+        var noDropout: RandomSource? = nil
+        func run() -> [Float] {
+            prefixes.withUnsafeBufferPointer {
+                attention.forward(q: q, k: k, v: v, keyValid: nil, prefixes: $0.baseAddress, out: StridedRows(out), cache: cache, rng: &noDropout)
+            }
+            return out.array
+        }
+        let before = run()
+        qkv[2 * 3 * width + 2 * width] += 1
+        let after = run()
+        XCTAssertNotEqual(after[0], before[0], "a context token sees later context tokens")
+        XCTAssertEqual(Array(after[(length * width)...]), Array(before[(length * width)...]), "other sequences are untouched")
+        qkv[4 * 3 * width + 2 * width] += 1
+        XCTAssertEqual(Array(run()[(3 * width)..<(4 * width)]), Array(after[(3 * width)..<(4 * width)]), "a window position does not see its future")
     }
 
     func testSoftmaxAttentionDropoutBackwardUsesTheForwardMask() {

@@ -6,9 +6,8 @@ import PleatTensor
 /// Sized for one batch shape, whose activations it allocates once.
 ///
 /// With `contextTokens` > 0 a sequence may start with up to that many context vectors (fold tokens of
-/// older history) instead of items: the caller writes them into `context` and says how many each
-/// sequence has; they see one another, and every later position sees them (PointwiseAttention prefixes).
-public final class HSTUEncoder: SequenceEncoder {
+/// older history) instead of items (`ContextEncoder`; PointwiseAttention prefixes).
+public final class HSTUEncoder: ContextEncoder {
     public let config: HSTUConfig
     public let batch: Int
     public let store: ParameterStore
@@ -21,6 +20,7 @@ public final class HSTUEncoder: SequenceEncoder {
     /// Context vectors, `contextTokens` rows per sequence, and ∂loss/∂context after `backward`.
     public let context: Tensor, contextGradient: Tensor
     public let contextTokens: Int
+    public var maxLength: Int { config.maxLength }
     let hidden: Tensor, xhat: Tensor, rstd: Tensor, norms: Tensor
     var lengths: [Int32], prefixes: [Int32]
 
@@ -64,16 +64,10 @@ public final class HSTUEncoder: SequenceEncoder {
     /// The general form: `lengths[b]` positions are real (context tokens included); the first
     /// `contextCounts[b]` of them are context vectors from `context` (their ids are 0).
     public func forward(_ ids: [Int32], lengths: [Int32], contextCounts: [Int32]?, timestamps: [Int64]?, rng: inout RandomSource?) {
-        let n = config.maxLength, d = config.dimension
         self.lengths = lengths
         for b in 0..<batch { prefixes[b] = contextCounts?[b] ?? 0 }
         input.forward(ids, into: hidden, rng: &rng)
-        for b in 0..<batch {
-            for i in 0..<Int(prefixes[b]) {
-                let h = hidden.pointer + (b * n + i) * d, c = context.pointer + (b * contextTokens + i) * d
-                for j in 0..<d { h[j] += c[j] }
-            }
-        }
+        InputEmbedding.addContext(context, tokens: contextTokens, counts: prefixes, into: hidden, length: config.maxLength)
         lengths.withUnsafeBufferPointer { l in
             prefixes.withUnsafeBufferPointer { p in
                 let withPrefixes = contextCounts == nil ? nil : p
@@ -94,13 +88,7 @@ public final class HSTUEncoder: SequenceEncoder {
             L2Normalize.backward(output, norms: norms, outputGradient, dx: hidden)
         }
         for block in blocks.reversed() { block.backward(hidden) }
-        let n = config.maxLength, d = config.dimension
-        contextGradient.zero()
-        for b in 0..<batch {
-            for i in 0..<Int(prefixes[b]) {
-                (contextGradient.pointer + (b * contextTokens + i) * d).update(from: hidden.pointer + (b * n + i) * d, count: d)
-            }
-        }
+        InputEmbedding.gatherContextGradient(hidden, tokens: contextTokens, counts: prefixes, into: contextGradient, length: config.maxLength)
         input.backward(hidden)
     }
 }

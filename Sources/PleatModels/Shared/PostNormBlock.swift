@@ -39,13 +39,14 @@ final class PostNormBlock {
     }
 
     /// Replaces x by the block's output. `keyValid` (batch × length, 1 = real event) hides padding keys;
-    /// causal blocks over left-aligned sequences never see padding and pass nil. `rng` nil: evaluation.
-    func forward(_ x: Tensor, keyValid: UnsafePointer<Float>? = nil, rng: inout RandomSource?) {
+    /// causal blocks over left-aligned sequences never see padding and pass nil. `prefixes[b]`: leading
+    /// context tokens of sequence b (see SoftmaxAttention). `rng` nil: evaluation.
+    func forward(_ x: Tensor, keyValid: UnsafePointer<Float>? = nil, prefixes: UnsafePointer<Int32>? = nil, rng: inout RandomSource?) {
         input.copy(from: x)
         qkv.forward(x, into: qkvOut)
         let all = StridedRows(qkvOut), d = out.inputs
         attention.forward(q: all, k: all.offset(columns: d), v: all.offset(columns: 2 * d), keyValid: keyValid,
-                          out: StridedRows(attended), cache: cache, rng: &rng)
+                          prefixes: prefixes, out: StridedRows(attended), cache: cache, rng: &rng)
         out.forward(attended, into: projected)
         dropout.forward(projected, into: projected, mask: mask1, rng: &rng)
         Tensor.add(input, projected, into: dSum)

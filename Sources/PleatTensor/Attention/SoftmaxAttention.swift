@@ -4,7 +4,9 @@ import PleatCore
 /// Multi-head scaled dot-product attention (SASRec, BERT4Rec), one sequence and head at a time:
 ///   S = s·Q Kᵀ + mask,  P = softmax(S),  P̃ = dropout(P),  O = P̃ V,  with s = 1/√d_h.
 /// Causal (each position sees itself and the past) or bidirectional, with an optional key padding mask.
-/// Rows that see no valid key output zeros.
+/// A causal sequence may start with context tokens (fold tokens of older history): its first
+/// `prefixes[b]` positions see one another, and every later position sees them. Rows that see no valid
+/// key output zeros.
 public struct SoftmaxAttention {
     public let heads: Int
     public let headDim: Int
@@ -36,10 +38,11 @@ public struct SoftmaxAttention {
         }
     }
 
-    /// `keyValid[b·N + j]` is 1 for real positions and 0 for padding (nil: all valid). `rng` nil means
-    /// evaluation (no dropout).
+    /// `keyValid[b·N + j]` is 1 for real positions and 0 for padding (nil: all valid); `prefixes[b]`
+    /// (causal only, nil: none) counts sequence b's leading context tokens. `rng` nil means evaluation
+    /// (no dropout). Backward needs neither: hidden keys have probability 0.
     public func forward(q: StridedRows, k: StridedRows, v: StridedRows, keyValid: UnsafePointer<Float>?,
-                        out: StridedRows, cache: Cache, rng: inout RandomSource?) {
+                        prefixes: UnsafePointer<Int32>? = nil, out: StridedRows, cache: Cache, rng: inout RandomSource?) {
         let n = cache.length, d = headDim, scale = 1 / Float(d).squareRoot()
         let seed = rng?.next()
         let useDropout = dropout > 0 && seed != nil
@@ -48,10 +51,10 @@ public struct SoftmaxAttention {
                 let (b, h, qb, kb, vb) = head(bh, q, k, v, length: n)
                 let p = cache.probabilities.pointer + bh * n * n
                 Gemm.multiply(qb, kb, transposeB: true, into: p, m: n, n: n, k: d, alpha: scale, lda: q.stride, ldb: k.stride)
-                let valid = keyValid.map { $0 + b * n }
+                let valid = keyValid.map { $0 + b * n }, prefix = Int(prefixes?[b] ?? 0)
                 for i in 0..<n {
                     let row = p + i * n
-                    let visible = causal ? i + 1 : n
+                    let visible = causal ? min(max(i + 1, prefix), n) : n
                     // Hidden keys (the future, padding) get −∞, i.e. probability 0.
                     if visible < n { (row + visible).update(repeating: -.infinity, count: n - visible) }
                     if let valid { for j in 0..<visible where valid[j] <= 0 { row[j] = -.infinity } }

@@ -125,7 +125,7 @@ extension TrainingConfig {
         try require(hstu.negatives >= 1 && sasrec.negatives >= 1, "negatives", "must be at least 1")
         try require((0..<1).contains(bert4rec.maskProbability), "bert4rec.mask_probability", "must be in [0, 1)")
         if fold.key != .none {
-            try require(model == .hstu, "fold.key", "folding is built for HSTU only so far (SASRec folding is not built yet)")
+            try require(model != .bert4rec, "fold.key", "folding needs a causal model (sasrec or hstu); bert4rec is bidirectional")
             try require(fold.groups >= 1 && fold.groupLength >= 1 && fold.foldBlocks >= 1, "fold", "groups, group_length and fold_blocks must be at least 1")
             try require((0...1).contains(fold.windowEndSpread), "fold.window_end_spread", "must be in [0, 1]")
             try require(fold.windowsPerUser >= 1, "fold.windows_per_user", "must be at least 1")

@@ -34,7 +34,7 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     public var sasrec = SASRecSettings()
     public var bert4rec = BERT4RecSettings()
     public var hstu = HSTUSettings()
-    /// Folding of the history older than the window (HSTU); off unless `fold.key` is set.
+    /// Folding of the history older than the window (SASRec, HSTU); off unless `fold.key` is set.
     public var fold = FoldSettings()
 
     public init() {}

@@ -7,13 +7,13 @@ import PleatModels
 /// oldest-active first, so the most recent fold sits next to the window.
 final class FoldBuilder {
     let keys: FoldKeys
-    let shape: FoldedHSTUEncoder.Shape
-    var inputs: FoldedHSTUEncoder.Inputs
+    let shape: FoldedEncoder.Shape
+    var inputs: FoldedEncoder.Inputs
     private var slotOfKey: [Int32]
     private var collected: [[Int]]
     private var chosen: [Int32] = [], counts: [Int] = [], lastTimes: [Int64] = []
 
-    init(keys: FoldKeys, shape: FoldedHSTUEncoder.Shape, batch: Int, window: Int) {
+    init(keys: FoldKeys, shape: FoldedEncoder.Shape, batch: Int, window: Int) {
         self.keys = keys
         self.shape = shape
         inputs = .init(batch: batch, shape: shape, window: window)
@@ -73,7 +73,7 @@ final class FoldBuilder {
     /// Copies the window part (ids, lengths, times) from `batch` into the encoder inputs.
     func finish(_ batch: SequenceBatch) {
         inputs.ids = batch.ids
-        for b in 0..<batch.batch { inputs.lengths[b] = Int32(batch.lengths[b]) }
+        inputs.lengths = batch.lengths
         inputs.timestamps = batch.times
     }
 }

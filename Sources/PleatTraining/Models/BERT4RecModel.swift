@@ -40,7 +40,7 @@ final class BERT4RecModel: NextItemModel {
         for (b, s) in sequences.enumerated() {
             let rows = settings.lastItem == .separateInstance ? [2 * b, 2 * b + 1] : [b]
             for row in rows { batch.place(s.items, times: s.times, row: row) }
-            let length = batch.lengths[rows[0]]
+            let length = Int(batch.lengths[rows[0]])
             guard length > 0 else { continue }
             // Cloze: a random subset of positions.
             positions.removeAll(keepingCapacity: true)
@@ -75,7 +75,7 @@ final class BERT4RecModel: NextItemModel {
         let n = batch.length
         for (b, q) in queries.enumerated() {
             batch.place(q.history.items.suffix(n - 1), times: q.history.times.suffix(n - 1), row: b)
-            batch.ids[b * n + batch.lengths[b]] = encoder.maskToken
+            batch.ids[b * n + Int(batch.lengths[b])] = encoder.maskToken
             batch.lengths[b] += 1
         }
         var noDropout: RandomSource? = nil

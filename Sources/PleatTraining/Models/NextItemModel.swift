@@ -51,7 +51,7 @@ extension ModelKind {
     /// (`foldKeys`: the keys of a folded model, when `fold.key` is set).
     public func makeModel(config: TrainingConfig, items: Int, foldKeys: FoldKeys? = nil) -> any NextItemModel {
         switch self {
-        case .sasrec: return SASRecModel(config: config, items: items)
+        case .sasrec: return SASRecModel(config: config, items: items, foldKeys: foldKeys)
         case .bert4rec: return BERT4RecModel(config: config, items: items)
         case .hstu: return HSTUModel(config: config, items: items, foldKeys: foldKeys)
         }

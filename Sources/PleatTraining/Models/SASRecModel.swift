@@ -5,40 +5,40 @@ import PleatTensor
 /// SASRec: the causal encoder predicts the next item at every position, scored against the tied item
 /// table. Loss per `SASRecSettings.Loss`. Departure from the spec: sequences are left-aligned (padding at
 /// the end), so causal attention never reaches padding and no key mask is needed; positions count from
-/// the oldest kept event.
+/// the oldest kept event. With `fold.key` set, the history before the window is folded (`Backbone`).
 final class SASRecModel: NextItemModel {
     let kind = ModelKind.sasrec
     let settings: SASRecSettings
-    let encoder: SASRecEncoder
-    let batch: SequenceBatch
+    let backbone: Backbone
     let items: Int
-    var store: ParameterStore { encoder.store }
-    var batchSize: Int { encoder.batch }
+    var store: ParameterStore { backbone.store }
+    var batchSize: Int { backbone.batch.batch }
+    private var table: Parameter { backbone.items.table }
     private let crossEntropy = SoftmaxCrossEntropy()
     private let users: Tensor
     private var negativeIds: [Int32] = [], sampledScores: [Float] = [], sampledGradient: [Float] = [], ones: [Float] = []
 
-    init(config: TrainingConfig, items: Int) {
+    init(config: TrainingConfig, items: Int, foldKeys: FoldKeys? = nil) {
         settings = config.sasrec
         var c = config.sasrec.encoder
         (c.items, c.maxLength) = (items, config.maxLength)
         self.items = items
-        encoder = SASRecEncoder(config: c, batch: config.batchSize, seed: config.seed)
-        batch = SequenceBatch(batch: config.batchSize, length: config.maxLength)
+        backbone = Backbone(config: config, foldKeys: foldKeys,
+                            plain: { SASRecEncoder(config: c, batch: config.batchSize, seed: config.seed) },
+                            folded: { FoldedEncoder(sasrec: c, shape: $0, batch: config.batchSize, seed: config.seed) })
         users = Tensor([config.batchSize, c.dimension])
     }
 
     func trainStep(_ sequences: [EventSequence], rng: inout RandomSource) -> Double {
-        batch.clear()
-        for (b, s) in sequences.enumerated() { batch.placeShifted(s, row: b) }
+        backbone.placeTraining(sequences, rng: &rng)
         var dropoutRng: RandomSource? = rng.split(1)
-        encoder.forward(batch.ids, rng: &dropoutRng)
-        let loss = batch.labelledLoss(output: encoder.output, outputGradient: encoder.outputGradient) { hidden, labels, dHidden in
+        backbone.forward(rng: &dropoutRng)
+        let loss = backbone.batch.labelledLoss(output: backbone.output, outputGradient: backbone.outputGradient) { hidden, labels, dHidden in
             settings.loss == .ce
-                ? crossEntropy.lossAndGradient(hidden: hidden, table: encoder.items.table, bias: nil, labels: labels, dHidden: dHidden)
+                ? crossEntropy.lossAndGradient(hidden: hidden, table: table, bias: nil, labels: labels, dHidden: dHidden)
                 : sampledLoss(hidden, labels, dHidden, rng: rng)
         }
-        encoder.backward()
+        backbone.backward()
         return loss
     }
 
@@ -59,20 +59,19 @@ final class SASRecModel: NextItemModel {
             beta: settings.loss == .gbce ? BinaryCrossEntropy.gbceBeta(negatives: k, items: items, t: settings.gbceT) : 1,
             meanOverTerms: settings.loss == .gbce)
         if ones.count != labels.count { ones = [Float](repeating: 1, count: labels.count) }
-        ItemScores.forward(hidden: hidden, table: encoder.items.table, ids: negativeIds, columns: k + 1, into: &sampledScores)
+        ItemScores.forward(hidden: hidden, table: table, ids: negativeIds, columns: k + 1, into: &sampledScores)
         let loss = bce.lossAndGradient(scores: sampledScores, columns: k + 1, weights: ones, gradient: &sampledGradient)
         dHidden.zero()
-        ItemScores.backward(hidden: hidden, table: encoder.items.table, ids: negativeIds, columns: k + 1,
+        ItemScores.backward(hidden: hidden, table: table, ids: negativeIds, columns: k + 1,
                             dScores: sampledGradient, dHidden: dHidden)
         return loss
     }
 
     func scores(_ queries: [ScoringQuery], into scores: Tensor) {
-        batch.clear()
-        for (b, q) in queries.enumerated() { batch.place(q.history.items, times: q.history.times, row: b) }
+        backbone.placeQueries(queries)
         var noDropout: RandomSource? = nil
-        encoder.forward(batch.ids, rng: &noDropout)
-        batch.gatherLastPositions(encoder.output, count: queries.count, into: users)
-        ItemScoring.score(users: users, count: queries.count, table: encoder.items.table.value.pointer, into: scores)
+        backbone.forward(rng: &noDropout)
+        backbone.batch.gatherLastPositions(backbone.output, count: queries.count, into: users)
+        ItemScoring.score(users: users, count: queries.count, table: table.value.pointer, into: scores)
     }
 }

@@ -10,8 +10,8 @@ final class SequenceBatch {
     var labels: [Int32]
     /// Unix seconds, `length + 1` per sequence: event times, then the time of what follows (HSTU).
     var times: [Int64]
-    /// Real events per row.
-    var lengths: [Int]
+    /// Real positions per row (context tokens included).
+    var lengths: [Int32]
     /// Rows (b·length + i) whose label is set, in order.
     private var labelled: [Int] = []
     private let scratch = Scratch()
@@ -22,7 +22,7 @@ final class SequenceBatch {
         ids = [Int32](repeating: 0, count: batch * length)
         labels = [Int32](repeating: -1, count: batch * length)
         times = [Int64](repeating: 0, count: batch * (length + 1))
-        lengths = [Int](repeating: 0, count: batch)
+        lengths = [Int32](repeating: 0, count: batch)
     }
 
     func clear() {
@@ -40,7 +40,7 @@ final class SequenceBatch {
         for (i, time) in keptTimes.enumerated() { times[t + i] = time }
         let last = next ?? keptTimes.last ?? 0
         for i in kept.count...(length - offset) { times[t + i] = last }
-        lengths[b] = offset + kept.count
+        lengths[b] = Int32(offset + kept.count)
     }
 
     /// Next-item training pairs: row b reads `items[..<n−1]` and predicts `items[1...]` (most recent
@@ -75,7 +75,7 @@ final class SequenceBatch {
     func gatherLastPositions(_ x: Tensor, count: Int, into users: Tensor) {
         let d = x.columns
         for b in 0..<count {
-            (users.pointer + b * d).update(from: x.pointer + (b * length + max(lengths[b] - 1, 0)) * d, count: d)
+            (users.pointer + b * d).update(from: x.pointer + (b * length + max(Int(lengths[b]) - 1, 0)) * d, count: d)
         }
     }
 }

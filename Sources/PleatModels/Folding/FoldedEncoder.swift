@@ -1,15 +1,15 @@
 import PleatCore
 import PleatTensor
 
-/// HSTU over a long history, folded (model-spec §4.3): the events older than the recent window are
-/// grouped by a key (category, cluster, time window) into up to G folds of up to C events. One shared
-/// HSTU (`folds`, same item table) encodes all folds of the batch at once; each fold's last state,
-/// plus its key embedding and statistics, becomes a fold token:
+/// An encoder over a long history, folded (model-spec §4.3): the events older than the recent window
+/// are grouped by a key (category, cluster, time window) into up to G folds of up to C events. One
+/// shared encoder (`folds`: HSTU or SASRec, same item table) encodes all folds of the batch at once;
+/// each fold's last state, plus its key embedding and statistics, becomes a fold token:
 ///   f_g = LN(H_g[ℓ_g − 1] + E_key[key_g] + W_s · stats_g)
-/// The fold tokens are a prefix to the recent-window HSTU (`main`): they see one another, and every
-/// window position sees all of them and causally the window (Option A of §4.3). Cost: B·G·C² for the
-/// folds plus B·(G + W)² for the window, against B·L² for attention over the whole history.
-public final class FoldedHSTUEncoder {
+/// The fold tokens are a prefix to the recent-window encoder (`main`, the same kind): they see one
+/// another, and every window position sees all of them and causally the window (Option A of §4.3).
+/// Cost: B·G·C² for the folds plus B·(G + W)² for the window, against B·L² over the whole history.
+public final class FoldedEncoder {
     public struct Shape: Sendable, Codable, Equatable {
         /// Fold tokens per sequence (G) and events per fold (C).
         public var groups = 64
@@ -26,8 +26,8 @@ public final class FoldedHSTUEncoder {
 
     public let shape: Shape
     public let batch: Int
-    public let main: HSTUEncoder
-    public let folds: HSTUEncoder
+    public let main: any ContextEncoder
+    public let folds: any ContextEncoder
     let keyEmbedding: Embedding
     let statistics: Linear
     let norm: LayerNorm
@@ -36,21 +36,39 @@ public final class FoldedHSTUEncoder {
     public var store: ParameterStore { main.store }
     public var items: Embedding { main.items }
 
-    /// `config.maxLength` is the recent window W; the main encoder is sized for G + W positions.
-    public init(config: HSTUConfig, shape: Shape, batch: Int, seed: UInt64) {
-        self.shape = shape
-        self.batch = batch
-        var mainConfig = config
+    /// Folded HSTU. `config.maxLength` is the recent window W; the main encoder is sized for G + W.
+    public convenience init(hstu config: HSTUConfig, shape: Shape, batch: Int, seed: UInt64) {
+        var mainConfig = config, foldConfig = config
         mainConfig.maxLength = shape.groups + config.maxLength
-        main = HSTUEncoder(config: mainConfig, batch: batch, seed: seed, contextTokens: shape.groups)
-        var foldConfig = config
         (foldConfig.maxLength, foldConfig.blocks) = (shape.groupLength, shape.foldBlocks)
-        folds = HSTUEncoder(config: foldConfig, batch: batch * shape.groups, seed: seed &+ 1, store: main.store,
-                            namePrefix: "fold.", sharedItems: main.items)
-        let d = config.dimension, rows = batch * shape.groups
+        let main = HSTUEncoder(config: mainConfig, batch: batch, seed: seed, contextTokens: shape.groups)
+        let folds = HSTUEncoder(config: foldConfig, batch: batch * shape.groups, seed: seed &+ 1, store: main.store,
+                                namePrefix: "fold.", sharedItems: main.items)
+        self.init(main: main, folds: folds, shape: shape, batch: batch, seed: seed,
+                  layerNormEpsilon: config.layerNormEpsilon, layerNormAffine: config.layerNormAffine)
+    }
+
+    /// Folded SASRec. `config.maxLength` is the recent window W; the main encoder is sized for G + W.
+    public convenience init(sasrec config: TransformerConfig, shape: Shape, batch: Int, seed: UInt64) {
+        var mainConfig = config, foldConfig = config
+        mainConfig.maxLength = shape.groups + config.maxLength
+        (foldConfig.maxLength, foldConfig.blocks) = (shape.groupLength, shape.foldBlocks)
+        let main = SASRecEncoder(config: mainConfig, batch: batch, seed: seed, contextTokens: shape.groups)
+        let folds = SASRecEncoder(config: foldConfig, batch: batch * shape.groups, seed: seed &+ 1, store: main.store,
+                                  namePrefix: "fold.", sharedItems: main.items)
+        self.init(main: main, folds: folds, shape: shape, batch: batch, seed: seed,
+                  layerNormEpsilon: config.layerNormEpsilon, layerNormAffine: true)
+    }
+
+    /// `main` has `shape.groups` context tokens; `folds` runs batch·G sequences of C events in the same store.
+    init(main: any ContextEncoder, folds: any ContextEncoder, shape: Shape, batch: Int, seed: UInt64,
+         layerNormEpsilon: Float, layerNormAffine: Bool) {
+        precondition(main.contextTokens == shape.groups && folds.maxLength == shape.groupLength, "encoders do not match the fold shape")
+        (self.main, self.folds, self.shape, self.batch) = (main, folds, shape, batch)
+        let d = main.context.columns, rows = batch * shape.groups
         keyEmbedding = Embedding(main.store, "fold.key_emb", rows: shape.keys + 1, dimension: d, paddingId: 0)
         statistics = Linear(main.store, "fold.stats", inputs: Self.statisticCount, outputs: d)
-        norm = LayerNorm(main.store, "fold.ln", features: d, epsilon: config.layerNormEpsilon, affine: config.layerNormAffine)
+        norm = LayerNorm(main.store, "fold.ln", features: d, epsilon: layerNormEpsilon, affine: layerNormAffine)
         (summed, xhat, keyed, projected) = (Tensor([rows, d]), Tensor([rows, d]), Tensor([rows, d]), Tensor([rows, d]))
         rstd = Tensor([rows])
         statisticsInput = Tensor([rows, Self.statisticCount])
@@ -75,7 +93,7 @@ public final class FoldedHSTUEncoder {
             foldLengths = [Int32](repeating: 0, count: folds)
             foldTimes = [Int64](repeating: 0, count: folds * (shape.groupLength + 1))
             foldKeys = [Int32](repeating: 0, count: folds)
-            foldStatistics = [Float](repeating: 0, count: folds * FoldedHSTUEncoder.statisticCount)
+            foldStatistics = [Float](repeating: 0, count: folds * FoldedEncoder.statisticCount)
         }
     }
 
@@ -83,7 +101,7 @@ public final class FoldedHSTUEncoder {
     public var outputGradient: Tensor { main.outputGradient }
 
     public func forward(_ x: Inputs, rng: inout RandomSource?) {
-        let c = shape.groupLength, d = main.config.dimension
+        let c = shape.groupLength, d = main.context.columns
         (foldLengths, foldKeys) = (x.foldLengths, x.foldKeys)
         folds.forward(x.foldIds, lengths: x.foldLengths, contextCounts: nil, timestamps: x.foldTimes, rng: &rng)
         // Pool: each fold's last state.
@@ -102,7 +120,7 @@ public final class FoldedHSTUEncoder {
 
     /// Back-propagates `outputGradient` through the window encoder, the fold tokens and the fold encoder.
     public func backward() {
-        let c = shape.groupLength, d = main.config.dimension
+        let c = shape.groupLength, d = main.context.columns
         main.backward()
         norm.backward(main.contextGradient, normalized: xhat, rstd: rstd, dx: summed)
         foldKeys.withUnsafeBufferPointer { keyEmbedding.backward($0, summed) }

@@ -4,19 +4,29 @@ import PleatTensor
 import PleatTestSupport
 @testable import PleatModels
 
-final class FoldedHSTUEncoderTests: XCTestCase {
-    static func tiny() -> (HSTUConfig, FoldedHSTUEncoder.Shape) {
+final class FoldedEncoderTests: XCTestCase {
+    static var shape: FoldedEncoder.Shape {
+        var shape = FoldedEncoder.Shape()
+        (shape.groups, shape.groupLength, shape.keys) = (2, 3, 3)
+        return shape
+    }
+
+    static func hstu() -> FoldedEncoder {
         var c = HSTUConfig()
         (c.items, c.dimension, c.heads, c.blocks, c.maxLength, c.dropout) = (9, 8, 2, 1, 3, 0.2)
-        var shape = FoldedHSTUEncoder.Shape()
-        (shape.groups, shape.groupLength, shape.keys) = (2, 3, 3)
-        return (c, shape)
+        return FoldedEncoder(hstu: c, shape: shape, batch: 2, seed: 7)
+    }
+
+    static func sasrec() -> FoldedEncoder {
+        var c = TransformerConfig()
+        (c.items, c.dimension, c.heads, c.blocks, c.maxLength, c.dropout, c.ffnMultiplier) = (9, 8, 2, 1, 3, 0.2, 2)
+        return FoldedEncoder(sasrec: c, shape: shape, batch: 2, seed: 7)
     }
 
     /// Two sequences: the first with 2 folds (3 and 2 events) and a full window of 3, the second with one
     /// fold of 1 event and a window of 2. Window layout: fold tokens first, then the window's items.
-    static func inputs(_ shape: FoldedHSTUEncoder.Shape) -> FoldedHSTUEncoder.Inputs {
-        var x = FoldedHSTUEncoder.Inputs(batch: 2, shape: shape, window: 3)
+    static func inputs(_ shape: FoldedEncoder.Shape) -> FoldedEncoder.Inputs {
+        var x = FoldedEncoder.Inputs(batch: 2, shape: shape, window: 3)
         x.ids = [0, 0, 4, 2, 7, 0, 5, 6, 0, 0]
         x.lengths = [5, 3]
         x.foldCounts = [2, 1]
@@ -34,11 +44,24 @@ final class FoldedHSTUEncoderTests: XCTestCase {
     /// through two L2/LayerNorm stages and small gradients, where Float32 rounding dominates below that
     /// (at h = 10⁻³ the fold parameters show 1.5·10⁻³, at 2·10⁻³ 7·10⁻⁴, at 4·10⁻³ all pass; errors that
     /// shrink as h grows are rounding, not a wrong gradient).
-    func testFoldedEncoderGradients() {
-        let (config, shape) = Self.tiny()
-        let encoder = FoldedHSTUEncoder(config: config, shape: shape, batch: 2, seed: 7)
+    func testFoldedHSTUGradients() {
+        checkGradients(Self.hstu(), mustCheck: ["item_emb.weight", "fold.pos_emb.weight", "fold.blocks.0.uvqk.weight", "fold.key_emb.weight",
+                                                "fold.stats.weight", "blocks.0.uvqk.weight", "blocks.0.attn.pos_w", "blocks.0.attn.ts_w"])
+    }
+
+    /// The same for folded SASRec (softmax attention with a context prefix, post-LN blocks). LayerNorm
+    /// gains stay at 1 and biases at 0: with random gains near 0 the fold path's gradients (through three
+    /// LayerNorms) shrink to where Float32 rounding dominates the central differences.
+    func testFoldedSASRecGradients() {
+        checkGradients(Self.sasrec(), mustCheck: ["item_emb.weight", "fold.pos_emb.weight", "fold.blocks.0.qkv.weight", "fold.key_emb.weight",
+                                                  "fold.stats.weight", "fold.ln.weight", "blocks.0.qkv.weight", "blocks.0.ff1.weight"],
+                       randomizeVectors: false)
+    }
+
+    func checkGradients(_ encoder: FoldedEncoder, mustCheck: [String], randomizeVectors: Bool = true, file: StaticString = #filePath, line: UInt = #line) {
+        let shape = Self.shape
         var rng = RandomSource(seed: 8)
-        for p in encoder.store.parameters { Initializer.normal(p.value, std: 0.3, rng: &rng) }
+        for p in encoder.store.parameters where p.shape.count == 2 || randomizeVectors { Initializer.normal(p.value, std: 0.3, rng: &rng) }
         let x = Self.inputs(shape)
         let w = GradientCheck.random([10, 8], seed: 9)
         for row in [0, 1, 5, 8, 9] { for j in 0..<8 { w[row * 8 + j] = 0 } }  // loss on window positions only
@@ -57,17 +80,19 @@ final class FoldedHSTUEncoderTests: XCTestCase {
             GradientCheck.assertClose(p.grad, numeric, p.name)
             checked.append(p.name)
         }
-        for name in ["item_emb.weight", "fold.pos_emb.weight", "fold.blocks.0.uvqk.weight", "fold.key_emb.weight", "fold.stats.weight",
-                     "blocks.0.uvqk.weight", "blocks.0.attn.pos_w", "blocks.0.attn.ts_w"] {
-            XCTAssertTrue(checked.contains(name), "\(name) has a gradient that was checked (checked: \(checked))")
+        for name in mustCheck {
+            XCTAssertTrue(checked.contains(name), "\(name) has a gradient that was checked (checked: \(checked))", file: file, line: line)
         }
     }
 
     /// The fold tokens reach the window: changing an item inside a fold changes the window's outputs, and
     /// changing the second sequence's folds leaves the first sequence alone.
     func testFoldsReachTheWindow() {
-        let (config, shape) = Self.tiny()
-        let encoder = FoldedHSTUEncoder(config: config, shape: shape, batch: 2, seed: 7)
+        for encoder in [Self.hstu(), Self.sasrec()] { checkFoldsReachTheWindow(encoder) }
+    }
+
+    func checkFoldsReachTheWindow(_ encoder: FoldedEncoder) {
+        let shape = Self.shape
         var x = Self.inputs(shape), noDropout: RandomSource? = nil
         encoder.forward(x, rng: &noDropout)
         let before = encoder.output.array

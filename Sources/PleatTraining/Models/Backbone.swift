@@ -1,0 +1,102 @@
+import PleatCore
+import PleatModels
+import PleatTensor
+
+/// The encoder a causal next-item model (SASRec, HSTU) runs, and how its batches are laid out: the last
+/// `window` events, or, with `fold.key` set, fold tokens of the older history followed by the window
+/// (`FoldedEncoder`). Folded training ends each user's window at a random event among the last
+/// `window_end_spread` of the history, so that the folds' contents vary; scoring ends it at the last event.
+final class Backbone {
+    enum Encoder {
+        case plain(any ContextEncoder)
+        case folded(FoldedEncoder, FoldBuilder)
+    }
+
+    let encoder: Encoder
+    let batch: SequenceBatch
+    let window: Int, windowEndSpread: Double
+    let store: ParameterStore
+    let items: Embedding
+    let output: Tensor, outputGradient: Tensor
+
+    /// `makePlain()` builds the encoder over the last `config.maxLength` events; `makeFolded(shape)` the
+    /// folded one, used when `foldKeys` is given and `fold.key` is set.
+    init(config: TrainingConfig, foldKeys: FoldKeys?, plain makePlain: () -> any ContextEncoder,
+         folded makeFolded: (FoldedEncoder.Shape) -> FoldedEncoder) {
+        (window, windowEndSpread) = (config.maxLength, config.fold.windowEndSpread)
+        if let foldKeys, config.fold.key != .none {
+            var shape = FoldedEncoder.Shape()
+            (shape.groups, shape.groupLength, shape.foldBlocks, shape.keys) = (config.fold.groups, config.fold.groupLength, config.fold.foldBlocks, foldKeys.count)
+            let folded = makeFolded(shape)
+            encoder = .folded(folded, FoldBuilder(keys: foldKeys, shape: shape, batch: config.batchSize, window: config.maxLength))
+            batch = SequenceBatch(batch: config.batchSize, length: shape.groups + config.maxLength)
+            (store, items, output, outputGradient) = (folded.store, folded.items, folded.output, folded.outputGradient)
+        } else {
+            let plain = makePlain()
+            encoder = .plain(plain)
+            batch = SequenceBatch(batch: config.batchSize, length: config.maxLength)
+            (store, items, output, outputGradient) = (plain.store, plain.items, plain.output, plain.outputGradient)
+        }
+    }
+
+    /// Lays out next-item training pairs for `sequences` (labels at every window position).
+    func placeTraining(_ sequences: [EventSequence], rng: inout RandomSource) {
+        batch.clear()
+        switch encoder {
+        case .plain:
+            for (b, s) in sequences.enumerated() { batch.placeShifted(s, row: b) }
+        case .folded(_, let folder):
+            var windows = rng.split(3)
+            folder.clear()
+            for (b, s) in sequences.enumerated() {
+                let n = s.items.count, start = s.items.startIndex
+                var end = n
+                if n > window + 1 {
+                    let lowest = max(window + 1, Int((Double(n) * (1 - windowEndSpread)).rounded(.up)))
+                    end = lowest + windows.below(n - lowest + 1)
+                }
+                let first = max(0, end - window - 1)
+                let folds = folder.fold(s.items[start..<(start + first)], s.times[start..<(start + first)],
+                                        windowStart: s.times[start + first], row: b, batch: batch)
+                batch.placeShifted(EventSequence(items: s.items[(start + first)..<(start + end)], times: s.times[(start + first)..<(start + end)]),
+                                   row: b, offset: folds)
+            }
+        }
+    }
+
+    /// Lays out scoring queries: each history's last events, the query time after them.
+    func placeQueries(_ queries: [ScoringQuery]) {
+        batch.clear()
+        switch encoder {
+        case .plain:
+            for (b, q) in queries.enumerated() { batch.place(q.history.items, times: q.history.times, next: q.time, row: b) }
+        case .folded(_, let folder):
+            folder.clear()
+            for (b, q) in queries.enumerated() {
+                let h = q.history, start = h.items.startIndex, first = max(0, h.items.count - window)
+                let windowStart = first < h.items.count ? h.times[start + first] : q.time
+                let folds = folder.fold(h.items[start..<(start + first)], h.times[start..<(start + first)],
+                                        windowStart: windowStart, row: b, batch: batch)
+                batch.place(h.items[(start + first)...], times: h.times[(start + first)...], next: q.time, row: b, offset: folds)
+            }
+        }
+    }
+
+    /// Encodes the placed batch into `output`. `rng` nil: evaluation.
+    func forward(rng: inout RandomSource?) {
+        switch encoder {
+        case .plain(let encoder):
+            encoder.forward(batch.ids, lengths: batch.lengths, contextCounts: nil, timestamps: batch.times, rng: &rng)
+        case .folded(let encoder, let folder):
+            folder.finish(batch)
+            encoder.forward(folder.inputs, rng: &rng)
+        }
+    }
+
+    func backward() {
+        switch encoder {
+        case .plain(let encoder): encoder.backward()
+        case .folded(let encoder, _): encoder.backward()
+        }
+    }
+}
