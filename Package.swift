@@ -3,6 +3,9 @@ import PackageDescription
 
 /// Release builds need AVX2/FMA for SIMD kernels (see shared stack notes); safe on every target machine here.
 let fastMath: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-march=x86-64-v3"])]
+/// The numeric stages are optimised in debug builds too: unoptimised, their kernels run about 60× slower,
+/// too slow for the tests that train small models.
+let numeric: [SwiftSetting] = fastMath + [.unsafeFlags(["-O"], .when(configuration: .debug))]
 
 let package = Package(
     name: "Pleat",
@@ -23,18 +26,18 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
 
         // Stages, lowest first: each depends only on the ones above it in this list.
-        .target(name: "PleatCore", swiftSettings: fastMath),
+        .target(name: "PleatCore", swiftSettings: numeric),
         .target(name: "PleatStorage", dependencies: ["PleatCore", "CLibPQ"], swiftSettings: fastMath),
         .target(name: "PleatIngest", dependencies: ["PleatCore", "PleatStorage"], swiftSettings: fastMath),
         // Tensor kernels and layers with hand-written gradients; no database or CLI.
-        .target(name: "PleatTensor", dependencies: ["PleatCore", "CBLAS"], swiftSettings: fastMath),
+        .target(name: "PleatTensor", dependencies: ["PleatCore", "CBLAS"], swiftSettings: numeric),
         // Ranking metrics, shared by training (validation) and offline evaluation.
-        .target(name: "PleatMetrics", dependencies: ["PleatCore"], swiftSettings: fastMath),
+        .target(name: "PleatMetrics", dependencies: ["PleatCore"], swiftSettings: numeric),
         // Sequence encoders built from the engine's layers, and their training-step benchmark.
-        .target(name: "PleatModels", dependencies: ["PleatCore", "PleatTensor"], swiftSettings: fastMath),
+        .target(name: "PleatModels", dependencies: ["PleatCore", "PleatTensor"], swiftSettings: numeric),
         // Training data (histories from PostgreSQL, vocabulary, splits); the training job will live here.
         .target(name: "PleatTraining", dependencies: ["PleatCore", "PleatStorage", "PleatMetrics", "PleatTensor", "PleatModels"],
-                swiftSettings: fastMath),
+                swiftSettings: numeric),
         .executableTarget(
             name: "pleat",
             dependencies: [
