@@ -15,6 +15,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0", traits: []),
     ],
     targets: [
         // System libraries from Debian, found through pkg-config.
@@ -27,7 +28,7 @@ let package = Package(
 
         // Stages, lowest first: each depends only on the ones above it in this list.
         .target(name: "PleatCore", swiftSettings: numeric),
-        .target(name: "PleatStorage", dependencies: ["PleatCore", "CLibPQ"], swiftSettings: fastMath),
+        .target(name: "PleatStorage", dependencies: ["PleatCore", "CLibPQ", "CSQLite"], swiftSettings: fastMath),
         .target(name: "PleatIngest", dependencies: ["PleatCore", "PleatStorage"], swiftSettings: fastMath),
         // Tensor kernels and layers with hand-written gradients; no database or CLI.
         .target(name: "PleatTensor", dependencies: ["PleatCore", "CBLAS"], swiftSettings: numeric),
@@ -38,10 +39,16 @@ let package = Package(
         // Training data (histories from PostgreSQL, vocabulary, splits); the training job will live here.
         .target(name: "PleatTraining", dependencies: ["PleatCore", "PleatStorage", "PleatMetrics", "PleatTensor", "PleatModels"],
                 swiftSettings: numeric),
+        // The scoring stage: batch top-K into the SQLite cache, and answers from it (live when stale).
+        .target(name: "PleatScoring", dependencies: ["PleatCore", "PleatStorage", "PleatTensor", "PleatModels", "PleatTraining"],
+                swiftSettings: numeric),
+        // The HTTP face of the scoring stage.
+        .target(name: "PleatServer", dependencies: ["PleatCore", "PleatScoring", .product(name: "Hummingbird", package: "hummingbird")],
+                swiftSettings: fastMath),
         .executableTarget(
             name: "pleat",
             dependencies: [
-                "PleatCore", "PleatStorage", "PleatIngest", "PleatTensor", "PleatModels", "PleatTraining",
+                "PleatCore", "PleatStorage", "PleatIngest", "PleatTensor", "PleatModels", "PleatTraining", "PleatScoring", "PleatServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: fastMath),
@@ -54,6 +61,8 @@ let package = Package(
         .testTarget(name: "PleatTrainingTests", dependencies: ["PleatTraining", "PleatIngest", "PleatStorage", "PleatCore", "PleatTestSupport"]),
         .testTarget(name: "PleatModelsTests", dependencies: ["PleatModels", "PleatTensor", "PleatTestSupport"]),
         .testTarget(name: "PleatStorageTests", dependencies: ["PleatStorage", "PleatTestSupport"]),
+        .testTarget(name: "PleatScoringTests", dependencies: ["PleatScoring", "PleatServer", "PleatTraining", "PleatIngest", "PleatStorage",
+                                                          "PleatCore", "PleatTestSupport"]),
         .testTarget(name: "PleatIngestTests", dependencies: ["PleatIngest", "PleatStorage", "PleatTestSupport"]),
     ]
 )

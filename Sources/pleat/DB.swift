@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import PleatStorage
 
@@ -67,15 +68,22 @@ struct DB: ParsableCommand {
     }
 
     struct Migrate: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Apply pending migrations from migrations/ in order.")
+        static let configuration = CommandConfiguration(
+            abstract: "Apply pending migrations in order: migrations/ to PostgreSQL, migrations/sqlite/ to the recommendation cache.")
         @OptionGroup var global: GlobalOptions
+        @OptionGroup var cacheOptions: CacheOptions
 
         func run() throws {
             let directory = try Migration.locateDirectory()
-            let migrator = Migrator(migrations: try Migration.load(from: directory))
-            let outcome = try migrator.migrate(try global.database.connect())
-            for migration in outcome.applied { print("applied \(migration.version)_\(migration.name)") }
-            print(outcome.applied.isEmpty ? "schema up to date (\(outcome.alreadyApplied) applied)" : "\(outcome.applied.count) migration(s) applied")
+            let targets: [(String, Foundation.URL, any MigrationTarget)] = [
+                ("PostgreSQL", directory, try global.database.connect()),
+                ("cache", directory.appendingPathComponent("sqlite"), try SQLiteConnection(path: cacheOptions.path(global))),
+            ]
+            for (name, migrations, target) in targets {
+                let outcome = try Migrator(migrations: try Migration.load(from: migrations)).migrate(target)
+                for migration in outcome.applied { print("\(name): applied \(migration.version)_\(migration.name)") }
+                print("\(name): " + (outcome.applied.isEmpty ? "schema up to date (\(outcome.alreadyApplied) applied)" : "\(outcome.applied.count) migration(s) applied"))
+            }
         }
     }
 }

@@ -17,6 +17,12 @@ public struct ItemVocabulary: Sendable, Codable, Equatable {
         }
     }
 
+    /// A stored vocabulary (a trained model's `vocabulary.json`): `databaseIds[i]` is model index i.
+    public init(databaseIds: [Int32]) {
+        self.databaseIds = databaseIds
+        for (i, id) in databaseIds.enumerated() where i > 0 { index[id] = Int32(i) }
+    }
+
     /// The model index of a database item id, or nil when the item is not in the vocabulary.
     public func modelIndex(of databaseId: Int32) -> Int32? { index[databaseId] }
 }

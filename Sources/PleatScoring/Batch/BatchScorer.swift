@@ -1,0 +1,81 @@
+import Foundation
+import PleatCore
+import PleatStorage
+import PleatTraining
+
+/// `pleat score` as a library call: every user's (or only the changed users') top-K from their full
+/// history in PostgreSQL, written to the recommendation cache under the model's id in large
+/// transactions, then made visible in one switch.
+public struct BatchScorer {
+    public enum Users: String, Sendable, CaseIterable {
+        /// Every user with at least one event the model knows.
+        case all
+        /// Users without a list under this model, or with events newer than their list.
+        case changed
+    }
+
+    public var topK = 100
+    public var includeSeen = false
+    public var users = Users.all
+    /// Users per cache transaction.
+    public var transactionSize = 5_000
+    public var showProgress = true
+
+    public init() {}
+
+    public struct Report: Sendable, Codable {
+        public var modelId: String
+        public var users: Int
+        /// Users left out because none of their events is in the model's vocabulary.
+        public var skippedUsers: Int
+        /// Users whose lists were already current (`--users changed`).
+        public var unchangedUsers: Int
+        public var topK: Int
+        public var seconds: Double
+        public var usersPerS: Double
+        public var cache: String
+    }
+
+    public func run(model: ScoringModel, db: PostgresConnection, cache: RecommendationCache) throws -> Report {
+        let start = Date()
+        let histories = try HistoryLoader.load(from: db)
+        let directory = try UserDirectory(db: db)
+        let marks = users == .changed ? try cache.historyMarks(modelId: model.id) : [:]
+        try cache.beginSet(modelId: model.id, topK: topK, includeSeen: includeSeen)
+
+        var pending: [(user: String, items: [Int32], times: [Int64], until: Int64)] = []
+        var unchanged = 0
+        for slot in 0..<histories.userCount {
+            let range = histories.range(slot)
+            let user = directory.externalIds[histories.userIds[slot]] ?? String(histories.userIds[slot])
+            let until = histories.times[range.upperBound - 1]
+            if let mark = marks[user], mark >= until { unchanged += 1; continue }
+            let h = model.modelHistory(items: histories.items[range], times: histories.times[range])
+            pending.append((user, h.items, h.times, until))
+        }
+        let scorable = pending.filter { !$0.items.isEmpty }
+        let progress = ProgressLine("scoring \(model.id)", unit: "users", total: scorable.count, enabled: showProgress)
+        var lists: [RankedList] = []
+        lists.reserveCapacity(transactionSize)
+        var written = 0
+        for chunkStart in stride(from: 0, to: scorable.count, by: model.batchSize) {
+            let chunk = scorable[chunkStart..<min(chunkStart + model.batchSize, scorable.count)]
+            let ranked = model.topK(chunk.map { ($0.items, $0.times) }, k: topK, includeSeen: includeSeen)
+            let now = Date().timeIntervalSince1970
+            for (user, top) in zip(chunk, ranked) {
+                lists.append(RankedList(user: user.user, items: model.externalIds(top.items), scores: top.scores, historyUntil: user.until, computedAt: now))
+            }
+            if lists.count >= transactionSize || chunkStart + model.batchSize >= scorable.count {
+                try cache.write(lists, modelId: model.id)
+                written += lists.count
+                lists.removeAll(keepingCapacity: true)
+            }
+            progress.update(done: chunkStart + chunk.count)
+        }
+        progress.finish()
+        try cache.activate(modelId: model.id)
+        let seconds = Date().timeIntervalSince(start)
+        return Report(modelId: model.id, users: written, skippedUsers: pending.count - scorable.count, unchangedUsers: unchanged,
+                      topK: topK, seconds: seconds, usersPerS: Double(written) / max(seconds, 1e-9), cache: cache.path)
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import PleatCore
+import PleatStorage
+
+/// The SQLite recommendation cache (`.pleat/cache.sqlite` by default; schema in `migrations/sqlite/`,
+/// applied on open). Writers add a model's lists under its id, then `activate` switches the pointer in
+/// one transaction and prunes older sets; readers follow the pointer in the same statement that reads
+/// the list, so each read sees one model's set. One instance per thread (it holds one connection).
+public final class RecommendationCache {
+    public let path: String
+    let db: SQLiteConnection
+    private let lookupStatement: SQLiteStatement
+    private let activeStatement: SQLiteStatement
+
+    /// The default location under a Pleat home.
+    public static func defaultPath(home: PleatHome) -> String { home.url.appendingPathComponent("cache.sqlite").path }
+
+    public init(path: String, migrations: URL? = nil) throws {
+        self.path = path
+        db = try SQLiteConnection(path: path)
+        let directory = try migrations ?? Migration.locateDirectory().appendingPathComponent("sqlite")
+        _ = try Migrator(migrations: Migration.load(from: directory)).migrate(db)
+        lookupStatement = try db.prepare("""
+            SELECT r.model_id, r.items, r.scores, r.history_until, r.computed_at
+            FROM active_model a JOIN recommendations r ON r.model_id = a.model_id AND r.user_id = ?
+            """)
+        activeStatement = try db.prepare("""
+            SELECT a.model_id, s.top_k, s.include_seen FROM active_model a JOIN recommendation_sets s ON s.model_id = a.model_id
+            """)
+    }
+
+    /// The model whose lists readers see, and how its set was scored; nil before the first `activate`.
+    public func activeSet() throws -> (modelId: String, topK: Int, includeSeen: Bool)? {
+        activeStatement.bind()
+        return try activeStatement.step() ? (activeStatement.text(0), Int(activeStatement.int(1)), activeStatement.int(2) != 0) : nil
+    }
+
+    /// The active model's list for `user`, with that model's id; nil when there is none.
+    public func lookup(user: String) throws -> (modelId: String, list: RankedList)? {
+        lookupStatement.bind(.text(user))
+        guard try lookupStatement.step() else { return nil }
+        let items = try JSONDecoder().decode([String].self, from: Data(lookupStatement.text(1).utf8))
+        let raw = lookupStatement.blob(2)
+        let scores = (0..<(raw.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
+        let list = RankedList(user: user, items: items, scores: scores, historyUntil: lookupStatement.int(3), computedAt: lookupStatement.double(4))
+        return (lookupStatement.text(0), list)
+    }
+
+    /// Starts (or continues) the set of `modelId`.
+    public func beginSet(modelId: String, topK: Int, includeSeen: Bool) throws {
+        try db.prepare("""
+            INSERT INTO recommendation_sets (model_id, top_k, include_seen, started_at) VALUES (?, ?, ?, ?)
+            ON CONFLICT (model_id) DO NOTHING
+            """).bind(.text(modelId), .integer(Int64(topK)), .integer(includeSeen ? 1 : 0), .real(Date().timeIntervalSince1970)).run()
+    }
+
+    /// Writes (or replaces) lists under `modelId` in one transaction.
+    public func write(_ lists: [RankedList], modelId: String) throws {
+        let insert = try db.prepare("""
+            INSERT OR REPLACE INTO recommendations (model_id, user_id, items, scores, history_until, computed_at)
+            VALUES (?, ?, ?, ?, ?, ?)
+            """)
+        let encoder = JSONEncoder()
+        try db.transaction {
+            for list in lists {
+                var bytes = [UInt8]()
+                bytes.reserveCapacity(list.scores.count * 4)
+                for s in list.scores { withUnsafeBytes(of: s.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
+                try insert.bind(.text(modelId), .text(list.user), .text(String(decoding: try encoder.encode(list.items), as: UTF8.self)),
+                                .blob(bytes), .integer(list.historyUntil), .real(list.computedAt)).run()
+            }
+        }
+    }
+
+    /// When each user's list under `modelId` was computed from (`historyUntil`).
+    public func historyMarks(modelId: String) throws -> [String: Int64] {
+        let rows = try db.prepare("SELECT user_id, history_until FROM recommendations WHERE model_id = ?").bind(.text(modelId))
+        var marks: [String: Int64] = [:]
+        while try rows.step() { marks[rows.text(0)] = rows.int(1) }
+        return marks
+    }
+
+    /// Makes `modelId`'s set the one readers see (one transaction), then deletes the other complete sets
+    /// (and abandoned ones, started more than a day ago); a set another writer is still filling stays.
+    public func activate(modelId: String) throws {
+        try db.transaction {
+            try db.prepare("""
+                UPDATE recommendation_sets SET finished_at = ?,
+                    users = (SELECT count(*) FROM recommendations WHERE model_id = ?) WHERE model_id = ?
+                """).bind(.real(Date().timeIntervalSince1970), .text(modelId), .text(modelId)).run()
+            try db.prepare("""
+                INSERT INTO active_model (id, model_id, switched_at) VALUES (1, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET model_id = excluded.model_id, switched_at = excluded.switched_at
+                """).bind(.text(modelId), .real(Date().timeIntervalSince1970)).run()
+        }
+        let stale = "model_id <> ? AND (finished_at IS NOT NULL OR started_at < ?)"
+        let dayAgo = Date().timeIntervalSince1970 - 86_400
+        try db.transaction {
+            try db.prepare("DELETE FROM recommendations WHERE model_id IN (SELECT model_id FROM recommendation_sets WHERE \(stale))")
+                .bind(.text(modelId), .real(dayAgo)).run()
+            try db.prepare("DELETE FROM recommendation_sets WHERE \(stale)").bind(.text(modelId), .real(dayAgo)).run()
+        }
+    }
+}

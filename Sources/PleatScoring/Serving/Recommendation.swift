@@ -1,0 +1,47 @@
+import Foundation
+
+/// The answer to "what next for this user": `pleat recommend --json` and the HTTP endpoint print it.
+public struct Recommendation: Sendable, Codable, Equatable {
+    public enum Source: String, Sendable, Codable {
+        /// The active model's cached list, current with the user's history.
+        case cache
+        /// Scored now with the active model (a miss or a stale entry), and written through to the cache.
+        case live
+        /// The model cannot score this user (unknown, or no event it knows): its most popular items.
+        case fallback
+    }
+
+    public struct Item: Sendable, Codable, Equatable {
+        public var item: String
+        public var score: Float
+    }
+
+    public var user: String
+    public var items: [Item]
+    public var modelId: String
+    public var source: Source
+    /// ISO 8601, UTC.
+    public var computedAt: String
+    /// Why the answer is a fallback.
+    public var message: String?
+
+    init(user: String, list: RankedList, k: Int, modelId: String, source: Source, message: String? = nil) {
+        self.user = user
+        items = zip(list.items, list.scores).prefix(k).map { Item(item: $0, score: $1) }
+        self.modelId = modelId
+        self.source = source
+        computedAt = Self.timestamp(list.computedAt)
+        self.message = message
+    }
+
+    nonisolated(unsafe) private static let formatter: ISO8601DateFormatter = {  // used under formatterLock
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f
+    }()
+    private static let formatterLock = NSLock()
+
+    static func timestamp(_ seconds: Double) -> String {
+        formatterLock.withLock { formatter.string(from: Date(timeIntervalSince1970: seconds)) }
+    }
+}

@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import PleatCore
+import PleatScoring
+import PleatStorage
+import PleatTraining
+
+extension BatchScorer.Users: ExpressibleByArgument {}
+
+/// Options of the commands that read or write the recommendation cache.
+struct CacheOptions: ParsableArguments {
+    @Option(help: "The SQLite recommendation cache (default: <home>/cache.sqlite).") var cache: String?
+    func path(_ global: GlobalOptions) -> String { cache ?? RecommendationCache.defaultPath(home: global.pleatHome) }
+}
+
+/// `pleat score`: batch top-K for every (or every changed) user into the SQLite cache.
+struct Score: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Score users with a registered model and make its lists the ones the cache serves.",
+        discussion: "Lists are written under the model's id and switched in atomically: readers see the old model's complete set or the new one's.")
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var cacheOptions: CacheOptions
+    @Option(help: "A registered model id, or 'latest'.") var model = "latest"
+    @Option(help: "all, or changed (users with events newer than their list).") var users = BatchScorer.Users.all
+    @Option(name: .customLong("top-k"), help: "Items kept per user.") var topK = 100
+    @Flag(name: .customLong("include-seen"), help: "Keep items the user already interacted with.") var includeSeen = false
+    @Option(help: "Users per scoring batch.") var batch = 256
+    @Flag(help: "End with one JSON line (model_id, users, seconds, users_per_s, ...).") var json = false
+
+    func validate() throws {
+        guard topK >= 1 else { throw ValidationError("--top-k must be at least 1") }
+        guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+    }
+
+    func run() throws {
+        let db = try global.database.connect()
+        let registry = ModelRegistry(db)
+        guard let record = try model == "latest" ? registry.list(limit: 1).first : registry.find(model) else {
+            throw ValidationError(model == "latest" ? "no trained model: run `pleat train` first" : "no model \(model) in the registry (see `pleat models list`)")
+        }
+        let scoring = try ScoringModel.load(record, db: db, batchSize: batch)
+        let cache = try RecommendationCache(path: cacheOptions.path(global))
+        var scorer = BatchScorer()
+        (scorer.topK, scorer.includeSeen, scorer.users, scorer.showProgress) = (topK, includeSeen, users, !json)
+        let report = try scorer.run(model: scoring, db: db, cache: cache)
+        note(String(format: "scored %@ users with %@ in %.2f s (%@ users/s); %@ without known items, %@ unchanged; cache %@",
+                    Format.count(report.users), report.modelId, report.seconds, Format.count(Int(report.usersPerS)),
+                    Format.count(report.skippedUsers), Format.count(report.unchangedUsers), report.cache))
+        if json { try printJSONLine(report) }
+    }
+}
+
+/// `pleat recommend`: one user's next items, from the cache or scored live.
+struct Recommend: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "A user's top next items: cached, or scored live when the entry is missing or stale.")
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var cacheOptions: CacheOptions
+    @Option(help: "The user's external id.") var user: String
+    @Option(name: .short, help: "How many items.") var k = 10
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func validate() throws {
+        guard (1...1_000).contains(k) else { throw ValidationError("-k must be from 1 to 1000") }
+    }
+
+    func run() throws {
+        let recommender = try Recommender(databaseURL: global.database.url, cachePath: cacheOptions.path(global))
+        let answer = try recommender.recommend(user: user, k: k)
+        if json { return try printJSONLine(answer) }
+        if let message = answer.message { note(message) }
+        var table = TextTable(["rank", "item", "score"])
+        for (i, item) in answer.items.enumerated() { table.add([String(i + 1), item.item, String(format: "%.4f", item.score)]) }
+        print("user \(answer.user), model \(answer.modelId), source \(answer.source.rawValue), computed \(answer.computedAt)")
+        print(table.render())
+    }
+}
