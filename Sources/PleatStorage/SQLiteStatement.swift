@@ -47,6 +47,10 @@ public final class SQLiteStatement {
         }
     }
 
+    /// Ends the statement's current run. A statement left on a row keeps its read transaction (and
+    /// so its snapshot) open: readers that stop early must reset.
+    public func reset() { sqlite3_reset(handle) }
+
     /// Runs a statement that returns no rows.
     public func run() throws { while try step() {} }
 

@@ -32,12 +32,14 @@ public final class RecommendationCache {
     /// The model whose lists readers see, and how its set was scored; nil before the first `activate`.
     public func activeSet() throws -> (modelId: String, topK: Int, includeSeen: Bool)? {
         activeStatement.bind()
+        defer { activeStatement.reset() }
         return try activeStatement.step() ? (activeStatement.text(0), Int(activeStatement.int(1)), activeStatement.int(2) != 0) : nil
     }
 
     /// The active model's list for `user`, with that model's id; nil when there is none.
     public func lookup(user: String) throws -> (modelId: String, list: RankedList)? {
         lookupStatement.bind(.text(user))
+        defer { lookupStatement.reset() }
         guard try lookupStatement.step() else { return nil }
         let items = try JSONDecoder().decode([String].self, from: Data(lookupStatement.text(1).utf8))
         let raw = lookupStatement.blob(2)

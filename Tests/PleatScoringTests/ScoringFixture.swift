@@ -1,0 +1,63 @@
+import Foundation
+import PleatCore
+import PleatIngest
+import PleatScoring
+import PleatStorage
+import PleatTestSupport
+import PleatTraining
+
+/// A database of forward walks (as in TrainingJobTests) with two trained models, one per test that
+/// needs it (tests change the data). Users u0…u199 walk a catalogue of 100 items i0…i99.
+struct ScoringFixture {
+    let url: String
+    let db: PostgresConnection
+    let directory: URL
+    let sasrec: ModelRecord
+    let hstu: ModelRecord
+    var cachePath: String { directory.appendingPathComponent("cache.sqlite").path }
+
+    init() throws {
+        url = try TestDatabase.fresh()
+        db = try PostgresConnection(url: url)
+        directory = try TestDatabase.scratchDirectory()
+        var rng = RandomSource(seed: 5)
+        var csv = "user_id,item_id,timestamp\n"
+        for user in 0..<200 {
+            let start = rng.below(100)
+            for t in 0..<20 { csv += "u\(user),i\(rng.uniform() < 0.1 ? rng.below(100) : (start + t) % 100),\(1_000 + 10 * t)\n" }
+        }
+        try Self.ingest(csv, name: "walks.csv", db: db, directory: directory)
+        let (db, directory) = (db, directory)
+        func train(_ kind: ModelKind) throws -> ModelRecord {
+            var c = TrainingConfig(model: kind)
+            (c.epochs, c.patience, c.batchSize, c.maxLength, c.seed, c.learningRate) = (3, 3, 32, 24, 7, 3e-3)
+            (c.sasrec.encoder.dimension, c.sasrec.encoder.blocks) = (32, 1)
+            (c.hstu.encoder.dimension, c.hstu.encoder.blocks, c.hstu.negatives) = (32, 1, 64)
+            var job = TrainingJob(config: c, artifacts: directory.appendingPathComponent("models"))
+            (job.showProgress, job.log) = (false, { _ in })
+            return try job.run(db: db).record
+        }
+        sasrec = try train(.sasrec)
+        hstu = try train(.hstu)
+    }
+
+    func ingest(_ csv: String, name: String) throws { try Self.ingest(csv, name: name, db: db, directory: directory) }
+
+    static func ingest(_ csv: String, name: String, db: PostgresConnection, directory: URL) throws {
+        let file = directory.appendingPathComponent(name).path
+        try csv.write(toFile: file, atomically: true, encoding: .utf8)
+        _ = try Ingestor(db: db).ingest(file: file, options: IngestOptions(format: .csv))
+    }
+
+    func cache() throws -> RecommendationCache {
+        try RecommendationCache(path: cachePath, migrations: TestDatabase.migrationsDirectory.appendingPathComponent("sqlite"))
+    }
+
+    func score(_ record: ModelRecord, users: BatchScorer.Users = .all, includeSeen: Bool = false, topK: Int = 20) throws -> BatchScorer.Report {
+        var scorer = BatchScorer()
+        (scorer.topK, scorer.includeSeen, scorer.users, scorer.showProgress, scorer.transactionSize) = (topK, includeSeen, users, false, 64)
+        return try scorer.run(model: try ScoringModel.load(record, db: db, batchSize: 32), db: db, cache: try cache())
+    }
+
+    func remove() { try? FileManager.default.removeItem(at: directory) }
+}

@@ -1,0 +1,74 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import XCTest
+import PleatScoring
+import PleatServer
+
+/// `pleat serve` over real HTTP on a free loopback port.
+final class ServerTests: XCTestCase {
+    func testEndpointsAndErrors() async throws {
+        let f = try ScoringFixture()
+        defer { f.remove() }
+        _ = try f.score(f.sasrec)
+        let server = RecommendationServer(recommender: try Recommender(databaseURL: f.url, cachePath: f.cachePath))
+        let bound = PortBox()
+        let task = Task { try await server.run(port: 0) { port in bound.set(port) } }
+        defer { task.cancel() }
+        let port = try await bound.wait()
+
+        func get(_ path: String) async throws -> (Int, [String: Any], String) {
+            let (data, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+            let text = String(decoding: data, as: UTF8.self)
+            return ((response as! HTTPURLResponse).statusCode, (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:], text)
+        }
+
+        var (status, body, _) = try await get("/v1/users/u5/recommendations?k=7")
+        XCTAssertEqual(status, 200)
+        XCTAssertEqual((body["items"] as? [[String: Any]])?.count, 7)
+        XCTAssertNotNil((body["items"] as? [[String: Any]])?.first?["score"] as? Double)
+        XCTAssertEqual(body["source"] as? String, "cache")
+        XCTAssertEqual(body["model_id"] as? String, f.sasrec.id)
+        XCTAssertNotNil(body["computed_at"] as? String)
+
+        (status, body, _) = try await get("/v1/users/u5/recommendations")
+        XCTAssertEqual((body["items"] as? [[String: Any]])?.count, 10, "k defaults to 10")
+
+        (status, body, _) = try await get("/v1/users/stranger/recommendations?k=2")
+        XCTAssertEqual(status, 200)
+        XCTAssertEqual(body["source"] as? String, "fallback")
+
+        for bad in ["abc", "0", "-3", "100000"] {
+            (status, body, _) = try await get("/v1/users/u5/recommendations?k=\(bad)")
+            XCTAssertEqual(status, 400, "k=\(bad)")
+            XCTAssertTrue((body["error"] as? String)?.contains("k must be") ?? false, "k=\(bad): \(body)")
+        }
+
+        (status, body, _) = try await get("/healthz")
+        XCTAssertEqual(status, 200)
+        XCTAssertEqual(body["status"] as? String, "ok")
+
+        let (metricsStatus, _, metrics) = try await get("/metrics")
+        XCTAssertEqual(metricsStatus, 200)
+        XCTAssertTrue(metrics.contains(#"pleat_http_requests_total{route="recommendations",status="200"} 3"#), metrics)
+        XCTAssertTrue(metrics.contains(#"pleat_http_requests_total{route="recommendations",status="400"} 4"#), metrics)
+        XCTAssertTrue(metrics.contains(#"pleat_recommendations_total{source="cache"} 2"#), metrics)
+        XCTAssertTrue(metrics.contains("pleat_cache_hit_ratio 1.0"), metrics)
+        XCTAssertTrue(metrics.contains(#"pleat_http_request_duration_seconds_bucket{le="+Inf"} 7"#), metrics)
+    }
+}
+
+/// The port the server bound, handed from its start-up callback to the test.
+final class PortBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var port: Int?
+    func set(_ value: Int) { lock.withLock { port = value } }
+    func wait() async throws -> Int {
+        for _ in 0..<500 {
+            if let port = lock.withLock({ port }) { return port }
+            try await Task.sleep(nanoseconds: 10_000_000)
+        }
+        throw URLError(.timedOut)
+    }
+}
