@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job end to end on embedded demo data: setup, build, a private PostgreSQL under .pleat/,
 # schema migrations, a synthetic interaction log with known structure, ingestion, a summary, and a
-# trained, registered SASRec model.
+# trained, registered SASRec model whose top-100 lists are scored into the SQLite cache and served.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,4 +22,10 @@ echo
 $pleat train --model sasrec --set epochs=10
 $pleat models list
 echo
-echo "Demo data is in PostgreSQL ($PLEAT_HOME/postgres). Stop the server with: $pleat db stop"
+# Score every user into the recommendation cache and ask for one user's next items.
+$pleat score
+$pleat recommend --user u1 -k 5
+echo
+echo "Demo data is in PostgreSQL ($PLEAT_HOME/postgres), recommendations in $PLEAT_HOME/cache.sqlite."
+echo "Serve them over HTTP with: $pleat serve --port 8080   (then GET /v1/users/u1/recommendations?k=10)"
+echo "Stop the database with: $pleat db stop"

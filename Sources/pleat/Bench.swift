@@ -2,6 +2,7 @@ import ArgumentParser
 import PleatCore
 import PleatModels
 import PleatTraining
+import PleatScoring
 
 extension TrainStepBenchmark.Preset: ExpressibleByArgument {}
 extension FoldStepBenchmark.Mode: ExpressibleByArgument {}
@@ -10,7 +11,7 @@ extension FoldStepBenchmark.Mode: ExpressibleByArgument {}
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks (run release builds).",
-        subcommands: [TrainStep.self, Fold.self, FoldQuality.self])
+        subcommands: [TrainStep.self, Fold.self, FoldQuality.self, Recommend.self])
 
     struct TrainStep: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -62,6 +63,28 @@ struct Bench: ParsableCommand {
             if json { try printJSONLine(result); return }
             print(String(format: "validation NDCG@10: folded %.4f, last 200 events only %.4f (%.0f s)",
                          result.foldedValidNdcg10, result.windowOnlyValidNdcg10, result.seconds))
+        }
+    }
+
+    struct Recommend: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "In-process latency of recommend: cache hits, and live scoring after the user's entry is deleted.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var cacheOptions: CacheOptions
+        @Option(name: .customLong("cache-requests")) var cacheRequests = 20_000
+        @Option(name: .customLong("live-requests")) var liveRequests = 300
+        @Flag(help: "Print one JSON line.") var json = false
+
+        func run() throws {
+            var benchmark = RecommendBenchmark()
+            (benchmark.cacheRequests, benchmark.liveRequests) = (cacheRequests, liveRequests)
+            let r = try benchmark.run(databaseURL: global.database.url, cachePath: cacheOptions.path(global))
+            if json { try printJSONLine(r); return }
+            var table = TextTable(["path", "requests", "p50 ms", "p99 ms"])
+            table.add(["cache hit", String(r.cacheRequests), String(format: "%.3f", r.cacheP50Ms), String(format: "%.3f", r.cacheP99Ms)])
+            table.add([String(format: "live (%.0f events)", r.liveMeanHistory), String(r.liveRequests),
+                       String(format: "%.3f", r.liveP50Ms), String(format: "%.3f", r.liveP99Ms)])
+            print(table.render())
         }
     }
 }

@@ -1,0 +1,58 @@
+import Foundation
+import PleatCore
+import PleatStorage
+
+/// In-process latency of `Recommender.recommend`: cache hits for random scored users, and live scoring
+/// (each user's cache entry deleted just before the timed call). Needs a scored cache.
+public struct RecommendBenchmark {
+    public var cacheRequests = 20_000
+    public var liveRequests = 300
+    public var k = 10
+
+    public init() {}
+
+    public struct Result: Sendable, Codable {
+        public var cacheRequests: Int, cacheP50Ms: Double, cacheP99Ms: Double
+        public var liveRequests: Int, liveP50Ms: Double, liveP99Ms: Double
+        public var liveMeanHistory: Double
+    }
+
+    public func run(databaseURL: String, cachePath: String) throws -> Result {
+        let recommender = try Recommender(databaseURL: databaseURL, cachePath: cachePath)
+        let db = try PostgresConnection(url: databaseURL)
+        let rows = try db.query("SELECT u.external_id, count(*) FROM users u JOIN interactions i ON i.user_id = u.id GROUP BY u.external_id")
+        let users = (0..<rows.rowCount).map { (rows.string($0, 0)!, rows.int($0, 1)!) }
+        guard !users.isEmpty else { throw ScoringError("no users to ask for") }
+        var rng = RandomSource(seed: 11)
+        func timed(_ body: () throws -> Recommendation) throws -> (Double, Recommendation) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            let answer = try body()
+            return (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6, answer)
+        }
+        var cache: [Double] = []
+        for _ in 0..<cacheRequests {
+            let user = users[rng.below(users.count)].0
+            let (ms, answer) = try timed { try recommender.recommend(user: user, k: k) }
+            guard answer.source == .cache else { throw ScoringError("user \(user) was not a cache hit (\(answer.source)): score all users first") }
+            cache.append(ms)
+        }
+        let writer = try SQLiteConnection(path: cachePath)
+        let delete = try writer.prepare("DELETE FROM recommendations WHERE user_id = ?")
+        var live: [Double] = [], history = 0
+        for _ in 0..<liveRequests {
+            let (user, events) = users[rng.below(users.count)]
+            try delete.bind(.text(user)).run()
+            let (ms, answer) = try timed { try recommender.recommend(user: user, k: k) }
+            guard answer.source == .live else { throw ScoringError("user \(user) was not scored live (\(answer.source))") }
+            live.append(ms)
+            history += events
+        }
+        func percentile(_ values: [Double], _ p: Double) -> Double {
+            let sorted = values.sorted()
+            return sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int((Double(sorted.count) * p).rounded(.up)) - 1)]
+        }
+        return Result(cacheRequests: cache.count, cacheP50Ms: percentile(cache, 0.5), cacheP99Ms: percentile(cache, 0.99),
+                      liveRequests: live.count, liveP50Ms: percentile(live, 0.5), liveP99Ms: percentile(live, 0.99),
+                      liveMeanHistory: Double(history) / Double(max(live.count, 1)))
+    }
+}
