@@ -45,15 +45,7 @@ public final class PostgresConnection {
 
     /// Runs `body` inside BEGIN/COMMIT, rolling back if it throws.
     public func transaction<T>(_ body: () throws -> T) throws -> T {
-        try execute("BEGIN")
-        do {
-            let value = try body()
-            try execute("COMMIT")
-            return value
-        } catch {
-            _ = try? execute("ROLLBACK")
-            throw error
-        }
+        try Transaction.run(begin: "BEGIN", execute: { try execute($0) }, body)
     }
 
     // MARK: COPY

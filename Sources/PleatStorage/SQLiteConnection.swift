@@ -46,15 +46,7 @@ public final class SQLiteConnection {
     /// Runs `body` inside BEGIN IMMEDIATE/COMMIT (the write lock is taken up front, so a concurrent
     /// writer waits instead of failing mid-transaction), rolling back if it throws.
     public func transaction<T>(_ body: () throws -> T) throws -> T {
-        try execute("BEGIN IMMEDIATE")
-        do {
-            let value = try body()
-            try execute("COMMIT")
-            return value
-        } catch {
-            _ = try? execute("ROLLBACK")
-            throw error
-        }
+        try Transaction.run(begin: "BEGIN IMMEDIATE", execute: { try execute($0) }, body)
     }
 
     var lastErrorMessage: String { String(cString: sqlite3_errmsg(handle)) }

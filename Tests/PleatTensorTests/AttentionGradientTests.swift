@@ -156,5 +156,21 @@ final class AttentionGradientTests: XCTestCase {
         let cases: [(Int64, UInt8)] = [(0, 0), (1, 0), (60, 13), (3_600, 27), (86_400, 37), (604_800, 44), (31_536_000, 57), (-60, 13)]
         for (delta, bucket) in cases { XCTAssertEqual(PointwiseAttention.bucket(delta), bucket, "\(delta) s") }
         XCTAssertEqual(PointwiseAttention.bucket(Int64.max / 2), 128, "clamped")
+        // The log-free walk used in the attention gives the same buckets, boundaries included, on ordered
+        // and unordered times.
+        var rng = RandomSource(seed: 4)
+        var deltas: [Int64] = [0, 1, 2, -1, Int64.max, Int64.min + 1]
+        for start in PointwiseAttention.bucketStarts { deltas += [start - 1, start, start + 1, -start] }
+        for _ in 0..<20_000 { deltas.append(Int64(exp(rng.uniform() * 40)) * (rng.below(2) == 0 ? 1 : -1)) }
+        let sorted = deltas.sorted()
+        for times in [deltas, sorted] {
+            var row = [UInt8](repeating: 0, count: times.count)
+            PointwiseAttention.bucketStarts.withUnsafeBufferPointer { starts in
+                PointwiseAttention.fillBuckets(&row, next: 0, times: times, count: times.count, starts: starts)
+            }
+            for (j, time) in times.enumerated() where row[j] != PointwiseAttention.bucket(0 &- time) {
+                XCTFail("time \(time): \(row[j]) instead of \(PointwiseAttention.bucket(0 &- time))"); break
+            }
+        }
     }
 }

@@ -31,8 +31,11 @@ public struct BatchScorer {
         /// Users whose lists were already current (`--users changed`).
         public var unchangedUsers: Int
         public var topK: Int
+        /// Wall time of the whole run (histories read, scoring, cache writes), and users per second of it.
         public var seconds: Double
         public var usersPerS: Double
+        /// Time inside the model (forward pass and top-K), comparable with a bare inference benchmark.
+        public var modelSeconds: Double
         public var cache: String
     }
 
@@ -57,10 +60,12 @@ public struct BatchScorer {
         let progress = ProgressLine("scoring \(model.id)", unit: "users", total: scorable.count, enabled: showProgress)
         var lists: [RankedList] = []
         lists.reserveCapacity(transactionSize)
-        var written = 0
+        var written = 0, modelSeconds = 0.0
         for chunkStart in stride(from: 0, to: scorable.count, by: model.batchSize) {
             let chunk = scorable[chunkStart..<min(chunkStart + model.batchSize, scorable.count)]
+            let modelStart = Date()
             let ranked = model.topK(chunk.map { ($0.items, $0.times) }, k: topK, includeSeen: includeSeen)
+            modelSeconds += Date().timeIntervalSince(modelStart)
             let now = Date().timeIntervalSince1970
             for (user, top) in zip(chunk, ranked) {
                 lists.append(RankedList(user: user.user, items: model.externalIds(top.items), scores: top.scores, historyUntil: user.until, computedAt: now))
@@ -76,6 +81,7 @@ public struct BatchScorer {
         try cache.activate(modelId: model.id)
         let seconds = Date().timeIntervalSince(start)
         return Report(modelId: model.id, users: written, skippedUsers: pending.count - scorable.count, unchangedUsers: unchanged,
-                      topK: topK, seconds: seconds, usersPerS: Double(written) / max(seconds, 1e-9), cache: cache.path)
+                      topK: topK, seconds: seconds, usersPerS: Double(written) / max(seconds, 1e-9), modelSeconds: modelSeconds,
+                      cache: cache.path)
     }
 }

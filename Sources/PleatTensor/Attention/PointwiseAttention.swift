@@ -84,6 +84,30 @@ public struct PointwiseAttention {
         return UInt8(min(max(Int((log(magnitude) / bucketWidth).rounded(.down)), 0), timeBuckets))
     }
 
+    /// `bucketStarts[k]`: the smallest |Δ| whose bucket is at least k, found with `bucket` itself, so that
+    /// `fillBuckets` gives exactly the same buckets without a logarithm.
+    static let bucketStarts: [Int64] = (0...timeBuckets).map { k in
+        var c = Int64(min(exp(Double(k) * bucketWidth), 9e18))
+        while c > 1 && Int(bucket(c - 1)) >= k { c -= 1 }
+        while Int(bucket(c)) < k { c += 1 }
+        return c
+    }
+
+    /// row[j] = bucket(next − times[j]) for j < count. Along a row the gaps change gradually (times are
+    /// ordered), so each bucket is found by walking from the previous one over the exact boundaries in
+    /// `starts` (`bucketStarts`): no logarithm per pair, where one would cost more than the attention.
+    @inline(__always)
+    static func fillBuckets(_ row: UnsafeMutablePointer<UInt8>, next: Int64, times: UnsafePointer<Int64>, count: Int,
+                            starts: UnsafeBufferPointer<Int64>) {
+        var k = 0
+        for j in 0..<count {
+            let delta = next &- times[j], magnitude = delta == .min ? .max : abs(delta)
+            while k > 0 && starts[k] > magnitude { k -= 1 }
+            while k < timeBuckets && starts[k + 1] <= magnitude { k += 1 }
+            row[j] = UInt8(k)
+        }
+    }
+
     /// `lengths[b]`: real events of sequence b (the first ones; the rest is padding). `timestamps`:
     /// Unix seconds, `length + 1` per sequence, the last being the time of the event after the last
     /// position (the request time at inference); without them the reference adds no time term.
@@ -166,12 +190,16 @@ public struct PointwiseAttention {
 
     private func computeBuckets(_ timestamps: UnsafePointer<Int64>, cache: Cache) {
         let n = cache.length
-        cache.buckets.withUnsafeMutableBufferPointer { buckets in
-            Parallel.forRows(cache.batch, minimumPerWorker: 1) { range in
-                for b in range {
-                    let t = timestamps + b * (n + 1)
-                    for i in 0..<n {
-                        for j in 0..<n { buckets[(b * n + i) * n + j] = Self.bucket(t[i + 1] - t[j]) }
+        Self.bucketStarts.withUnsafeBufferPointer { starts in
+            cache.buckets.withUnsafeMutableBufferPointer { buckets in
+                Parallel.forRows(cache.batch, minimumPerWorker: 1) { range in
+                    for b in range {
+                        let t = timestamps + b * (n + 1)
+                        for i in 0..<n {
+                            // Only keys the query sees: the others' bias is masked in forward and never read backward.
+                            Self.fillBuckets(buckets.baseAddress! + (b * n + i) * n, next: t[i + 1], times: t,
+                                             count: cache.visible(i, sequence: b), starts: starts)
+                        }
                     }
                 }
             }
