@@ -8,7 +8,7 @@ import PleatTraining
 
 /// A database of forward walks (as in TrainingJobTests) with two trained models, one per test that
 /// needs it (tests change the data). Users u0…u199 walk a catalogue of 100 items i0…i99.
-struct ScoringFixture {
+struct ScoringFixture: @unchecked Sendable {  // one task at a time uses its connection
     let url: String
     let db: PostgresConnection
     let directory: URL

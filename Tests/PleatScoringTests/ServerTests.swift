@@ -5,6 +5,7 @@ import FoundationNetworking
 import XCTest
 import PleatScoring
 import PleatServer
+import PleatTraining
 
 /// `pleat serve` over real HTTP on a free loopback port.
 final class ServerTests: XCTestCase {
@@ -56,13 +57,34 @@ final class ServerTests: XCTestCase {
         XCTAssertTrue(metrics.contains(#"pleat_recommendations_total{source="cache"} 2"#), metrics)
         XCTAssertTrue(metrics.contains("pleat_cache_hit_ratio 1.0"), metrics)
         XCTAssertTrue(metrics.contains(#"pleat_http_request_duration_seconds_bucket{le="+Inf"} 7"#), metrics)
+
+        // The server keeps answering from the cache while `pleat score` writes a new model; once it is
+        // switched in, answers come from the new model.
+        let done = PortBox()
+        let scoring = Task.detached { defer { done.set(1) }; return try f.score(f.hstu) }
+        var models: Set<String> = [], requests = 0
+        while true {
+            let finished = done.value != nil
+            (status, body, _) = try await get("/v1/users/u\(requests % 200)/recommendations?k=5")
+            requests += 1
+            XCTAssertEqual(status, 200)
+            XCTAssertEqual(body["source"] as? String, "cache")
+            models.insert(body["model_id"] as? String ?? "?")
+            if finished { break }
+        }
+        _ = try await scoring.value
+        (status, body, _) = try await get("/v1/users/u1/recommendations?k=5")
+        XCTAssertEqual(body["model_id"] as? String, f.hstu.id)
+        XCTAssertTrue(models.isSubset(of: [f.sasrec.id, f.hstu.id]), "\(models)")
     }
+
 }
 
-/// The port the server bound, handed from its start-up callback to the test.
+/// A value handed from another task to the test (the port the server bound; a done flag).
 final class PortBox: @unchecked Sendable {
     private let lock = NSLock()
     private var port: Int?
+    var value: Int? { lock.withLock { port } }
     func set(_ value: Int) { lock.withLock { port = value } }
     func wait() async throws -> Int {
         for _ in 0..<500 {
