@@ -15,7 +15,8 @@ final class HSTUBlock {
     // Gradient scratch.
     let dZ: Tensor, dPre: Tensor, dNarrow: Tensor, dNarrow2: Tensor
 
-    init(_ store: ParameterStore, _ name: String, config c: HSTUConfig, batch: Int) {
+    /// `sharingBucketsWith`: the block below, which computes the time buckets all blocks of the stack use.
+    init(_ store: ParameterStore, _ name: String, config c: HSTUConfig, batch: Int, sharingBucketsWith below: HSTUBlock? = nil) {
         let d = c.dimension, rows = batch * c.maxLength
         config = c
         inputNorm = LayerNorm(store, "\(name).ln_in", features: d, epsilon: c.layerNormEpsilon, affine: c.layerNormAffine)
@@ -24,7 +25,7 @@ final class HSTUBlock {
         output = Linear(store, "\(name).out", inputs: d, outputs: d)
         attention = PointwiseAttention(store, "\(name).attn", heads: c.heads, qkDim: d / c.heads, vDim: d / c.heads,
                                        maxLength: c.maxLength, options: c.attention)
-        cache = .init(batch: batch, length: c.maxLength, heads: c.heads, dropout: c.attention.dropout)
+        cache = .init(batch: batch, length: c.maxLength, heads: c.heads, dropout: c.attention.dropout, sharingBucketsWith: below?.cache)
         dropout = Dropout(c.dropout)
         func narrow() -> Tensor { Tensor([rows, d]) }
         (input, xhat, xNormed, attended, oHat, oNormed) = (narrow(), narrow(), narrow(), narrow(), narrow(), narrow())

@@ -17,12 +17,13 @@ public final class HSTUEncoder: ContextEncoder {
     public var items: Embedding { input.items }
     public let output: Tensor
     public let outputGradient: Tensor
-    /// Context vectors, `contextTokens` rows per sequence, and ∂loss/∂context after `backward`.
-    public let context: Tensor, contextGradient: Tensor
-    public let contextTokens: Int
+    let prefix: ContextPrefix
+    public var context: Tensor { prefix.values }
+    public var contextGradient: Tensor { prefix.gradient }
+    public var contextTokens: Int { prefix.tokens }
     public var maxLength: Int { config.maxLength }
     let hidden: Tensor, xhat: Tensor, rstd: Tensor, norms: Tensor
-    var lengths: [Int32], prefixes: [Int32]
+    var lengths: [Int32]
 
     /// `store`, `namePrefix` and `sharedItems` let a second encoder (a fold encoder) live in the same
     /// model and read the same item table.
@@ -30,7 +31,6 @@ public final class HSTUEncoder: ContextEncoder {
                 store: ParameterStore = ParameterStore(), namePrefix: String = "", sharedItems: Embedding? = nil) {
         self.config = config
         self.batch = batch
-        self.contextTokens = contextTokens
         let rows = batch * config.maxLength, d = config.dimension
         self.store = store
         let before = store.parameters.count
@@ -38,13 +38,16 @@ public final class HSTUEncoder: ContextEncoder {
                                layerNormEpsilon: config.inputLayerNorm ? config.layerNormEpsilon : nil,
                                scaleBySqrtDimension: !config.inputLayerNorm, dropout: config.dropout,
                                sharedItems: sharedItems, namePrefix: namePrefix)
-        blocks = (0..<config.blocks).map { HSTUBlock(store, "\(namePrefix)blocks.\($0)", config: config, batch: batch) }
+        var stack: [HSTUBlock] = []
+        for i in 0..<config.blocks {
+            stack.append(HSTUBlock(store, "\(namePrefix)blocks.\(i)", config: config, batch: batch, sharingBucketsWith: stack.first))
+        }
+        blocks = stack
         finalNorm = config.outputNorm == .layerNorm ? LayerNorm(store, namePrefix + "ln_out", features: d, epsilon: config.layerNormEpsilon) : nil
         (output, outputGradient, hidden, xhat) = (Tensor([rows, d]), Tensor([rows, d]), Tensor([rows, d]), Tensor([rows, d]))
-        (context, contextGradient) = (Tensor([batch * contextTokens, d]), Tensor([batch * contextTokens, d]))
+        prefix = ContextPrefix(tokens: contextTokens, batch: batch, dimension: d)
         (rstd, norms) = (Tensor([rows]), Tensor([rows]))
         lengths = [Int32](repeating: 0, count: batch)
-        prefixes = [Int32](repeating: 0, count: batch)
         var rng = RandomSource(seed: seed)
         for p in store.parameters[before...] where p.shape.count == 2 && !p.name.hasSuffix("pos_w") {
             Initializer.normal(p.value, std: 0.02, rng: &rng)
@@ -65,11 +68,11 @@ public final class HSTUEncoder: ContextEncoder {
     /// `contextCounts[b]` of them are context vectors from `context` (their ids are 0).
     public func forward(_ ids: [Int32], lengths: [Int32], contextCounts: [Int32]?, timestamps: [Int64]?, rng: inout RandomSource?) {
         self.lengths = lengths
-        for b in 0..<batch { prefixes[b] = contextCounts?[b] ?? 0 }
+        prefix.use(contextCounts)
         input.forward(ids, into: hidden, rng: &rng)
-        InputEmbedding.addContext(context, tokens: contextTokens, counts: prefixes, into: hidden, length: config.maxLength)
+        prefix.add(into: hidden, length: config.maxLength)
         lengths.withUnsafeBufferPointer { l in
-            prefixes.withUnsafeBufferPointer { p in
+            prefix.counts.withUnsafeBufferPointer { p in
                 let withPrefixes = contextCounts == nil ? nil : p
                 if let timestamps {
                     timestamps.withUnsafeBufferPointer { t in
@@ -88,7 +91,7 @@ public final class HSTUEncoder: ContextEncoder {
             L2Normalize.backward(output, norms: norms, outputGradient, dx: hidden)
         }
         for block in blocks.reversed() { block.backward(hidden) }
-        InputEmbedding.gatherContextGradient(hidden, tokens: contextTokens, counts: prefixes, into: contextGradient, length: config.maxLength)
+        prefix.gatherGradient(from: hidden, length: config.maxLength)
         input.backward(hidden)
     }
 }

@@ -16,10 +16,11 @@ public final class SASRecEncoder: ContextEncoder {
     public var items: Embedding { input.items }
     public let output: Tensor
     public let outputGradient: Tensor
-    public let context: Tensor, contextGradient: Tensor
-    public let contextTokens: Int
+    let prefix: ContextPrefix
+    public var context: Tensor { prefix.values }
+    public var contextGradient: Tensor { prefix.gradient }
+    public var contextTokens: Int { prefix.tokens }
     public var maxLength: Int { config.maxLength }
-    var prefixes: [Int32]
 
     /// `store`, `namePrefix` and `sharedItems` let a second encoder (a fold encoder) live in the same
     /// model and read the same item table.
@@ -27,7 +28,6 @@ public final class SASRecEncoder: ContextEncoder {
                 store: ParameterStore = ParameterStore(), namePrefix: String = "", sharedItems: Embedding? = nil) {
         self.config = config
         self.batch = batch
-        self.contextTokens = contextTokens
         let rows = batch * config.maxLength, d = config.dimension
         self.store = store
         let before = store.parameters.count
@@ -36,15 +36,14 @@ public final class SASRecEncoder: ContextEncoder {
                                sharedItems: sharedItems, namePrefix: namePrefix)
         blocks = (0..<config.blocks).map { PostNormBlock(store, "\(namePrefix)blocks.\($0)", config: config, batch: batch) }
         (output, outputGradient) = (Tensor([rows, d]), Tensor([rows, d]))
-        (context, contextGradient) = (Tensor([batch * contextTokens, d]), Tensor([batch * contextTokens, d]))
-        prefixes = [Int32](repeating: 0, count: batch)
+        prefix = ContextPrefix(tokens: contextTokens, batch: batch, dimension: d)
         var rng = RandomSource(seed: seed)
         for p in store.parameters[before...] where p.shape.count == 2 { Initializer.normal(p.value, std: 0.02, rng: &rng) }
     }
 
     public func forward(_ ids: [Int32], rng: inout RandomSource?) {
         precondition(ids.count == output.rows, "expected \(output.rows) ids")
-        for b in prefixes.indices { prefixes[b] = 0 }
+        prefix.use(nil)
         input.forward(ids, into: output, rng: &rng)
         for block in blocks { block.forward(output, rng: &rng) }
     }
@@ -53,10 +52,10 @@ public final class SASRecEncoder: ContextEncoder {
     public func forward(_ ids: [Int32], lengths: [Int32], contextCounts: [Int32]?, timestamps: [Int64]?, rng: inout RandomSource?) {
         guard let contextCounts else { return forward(ids, rng: &rng) }
         precondition(ids.count == output.rows, "expected \(output.rows) ids")
-        prefixes = contextCounts
+        prefix.use(contextCounts)
         input.forward(ids, into: output, rng: &rng)
-        InputEmbedding.addContext(context, tokens: contextTokens, counts: prefixes, into: output, length: config.maxLength)
-        prefixes.withUnsafeBufferPointer { p in
+        prefix.add(into: output, length: config.maxLength)
+        prefix.counts.withUnsafeBufferPointer { p in
             for block in blocks { block.forward(output, prefixes: p.baseAddress, rng: &rng) }
         }
     }
@@ -64,7 +63,7 @@ public final class SASRecEncoder: ContextEncoder {
     public func backward() {
         let dx = outputGradient
         for block in blocks.reversed() { block.backward(dx) }
-        InputEmbedding.gatherContextGradient(dx, tokens: contextTokens, counts: prefixes, into: contextGradient, length: config.maxLength)
+        prefix.gatherGradient(from: dx, length: config.maxLength)
         input.backward(dx)
     }
 }

@@ -11,6 +11,7 @@ public final class RecommendationCache {
     let db: SQLiteConnection
     private let lookupStatement: SQLiteStatement
     private let activeStatement: SQLiteStatement
+    private let insertStatement: SQLiteStatement
 
     /// The default location under a Pleat home.
     public static func defaultPath(home: PleatHome) -> String { home.url.appendingPathComponent("cache.sqlite").path }
@@ -26,6 +27,10 @@ public final class RecommendationCache {
             """)
         activeStatement = try db.prepare("""
             SELECT a.model_id, s.top_k, s.include_seen FROM active_model a JOIN recommendation_sets s ON s.model_id = a.model_id
+            """)
+        insertStatement = try db.prepare("""
+            INSERT OR REPLACE INTO recommendations (model_id, user_id, items, scores, history_until, computed_at)
+            VALUES (?, ?, ?, ?, ?, ?)
             """)
     }
 
@@ -58,11 +63,7 @@ public final class RecommendationCache {
 
     /// Writes (or replaces) lists under `modelId` in one transaction.
     public func write(_ lists: [RankedList], modelId: String) throws {
-        let insert = try db.prepare("""
-            INSERT OR REPLACE INTO recommendations (model_id, user_id, items, scores, history_until, computed_at)
-            VALUES (?, ?, ?, ?, ?, ?)
-            """)
-        let encoder = JSONEncoder()
+        let insert = insertStatement, encoder = JSONEncoder()
         try db.transaction {
             for list in lists {
                 var bytes = [UInt8]()

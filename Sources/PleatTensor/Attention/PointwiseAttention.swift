@@ -54,19 +54,25 @@ public struct PointwiseAttention {
         let scores: Tensor          // S with the bias, [B·H, N, N]
         let scratch: Tensor         // Drop(A) in forward, dS in backward
         let dropMask: Tensor?       // 0 or 1/(1−p), [B·H, N, N]
-        var buckets: [UInt8]        // [B, N, N], when timestamps were given
+        let timeBuckets: TimeBuckets
+        /// False when the buckets are borrowed from another layer's cache, which fills them.
+        let fillsBuckets: Bool
         var lengths: [Int32]
         var prefixes: [Int32]
         var hasTimes = false
         var usedDropout = false
 
-        public init(batch: Int, length: Int, heads: Int, dropout: Float = 0) {
+        /// `sharingBucketsWith`: the cache of an earlier layer over the same sequences (same timestamps,
+        /// lengths and prefixes). Its forward, run first in each pass, fills the time buckets this cache
+        /// reads, so a stack of layers computes them once.
+        public init(batch: Int, length: Int, heads: Int, dropout: Float = 0, sharingBucketsWith owner: Cache? = nil) {
             self.batch = batch
             self.length = length
             scores = Tensor([batch * heads, length, length])
             scratch = Tensor([batch * heads, length, length])
             dropMask = dropout > 0 ? Tensor([batch * heads, length, length]) : nil
-            buckets = [UInt8](repeating: 0, count: batch * length * length)
+            timeBuckets = owner?.timeBuckets ?? TimeBuckets(count: batch * length * length)
+            fillsBuckets = owner == nil
             lengths = [Int32](repeating: 0, count: batch)
             prefixes = [Int32](repeating: 0, count: batch)
         }
@@ -77,6 +83,12 @@ public struct PointwiseAttention {
         @inline(__always) func visible(_ i: Int, sequence b: Int) -> Int {
             min(max(i + 1, Int(prefixes[b])), Int(lengths[b]))
         }
+    }
+
+    /// Time bucket of every (query, key) pair, [B, N, N], when timestamps were given.
+    public final class TimeBuckets {
+        var values: [UInt8]
+        init(count: Int) { values = [UInt8](repeating: 0, count: count) }
     }
 
     public static func bucket(_ delta: Int64) -> UInt8 {
@@ -120,7 +132,7 @@ public struct PointwiseAttention {
         precondition(n <= maxLength, "sequence length \(n) exceeds the model's \(maxLength)")
         for b in 0..<cache.batch { cache.lengths[b] = lengths[b]; cache.prefixes[b] = prefixes?[b] ?? 0 }
         cache.hasTimes = timeBias != nil && timestamps != nil
-        if cache.hasTimes { computeBuckets(timestamps!, cache: cache) }
+        if cache.hasTimes && cache.fillsBuckets { computeBuckets(timestamps!, cache: cache) }
         let seed = rng?.next()
         cache.usedDropout = options.dropout > 0 && seed != nil
         let inverseN = 1 / Float(maxLength)
@@ -191,7 +203,7 @@ public struct PointwiseAttention {
     private func computeBuckets(_ timestamps: UnsafePointer<Int64>, cache: Cache) {
         let n = cache.length
         Self.bucketStarts.withUnsafeBufferPointer { starts in
-            cache.buckets.withUnsafeMutableBufferPointer { buckets in
+            cache.timeBuckets.values.withUnsafeMutableBufferPointer { buckets in
                 Parallel.forRows(cache.batch, minimumPerWorker: 1) { range in
                     for b in range {
                         let t = timestamps + b * (n + 1)
@@ -215,7 +227,7 @@ public struct PointwiseAttention {
             for i in 0..<n { for j in 0..<n { s[i * n + j] += table[j - i] } }
         }
         if cache.hasTimes, let ts = timeBias?.value.pointer {
-            cache.buckets.withUnsafeBufferPointer { buckets in
+            cache.timeBuckets.values.withUnsafeBufferPointer { buckets in
                 let row = buckets.baseAddress! + b * n * n
                 for i in 0..<(n * n) { s[i] += ts[Int(row[i])] }
             }
@@ -235,7 +247,7 @@ public struct PointwiseAttention {
                     for j in 0..<cache.visible(i, sequence: b) where ds[i * n + j] != 0 {
                         let g = ds[i * n + j]
                         table?[j - i] += g
-                        if let dTs { dTs[Int(cache.buckets[(b * n + i) * n + j])] += g }
+                        if let dTs { dTs[Int(cache.timeBuckets.values[(b * n + i) * n + j])] += g }
                     }
                 }
             }
