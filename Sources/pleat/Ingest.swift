@@ -33,6 +33,8 @@ struct Ingest: ParsableCommand {
     @Option(help: "Column of the time: Unix s or ms, or ISO-8601.") var timeCol: String?
     @Option(help: "Column of the event type (optional).") var eventCol: String?
     @Option(help: "Column of a numeric value such as a rating (optional).") var valueCol: String?
+    @Option(help: "Column (or JSON key) of the item file that is the item's category, the default fold key (default: category, genre, genres, ...).")
+    var categoryCol: String?
 
     @Option(help: "Abort, storing nothing, when more than this share of rows is rejected.")
     var maxRejectRate: Double = 0.01
@@ -48,7 +50,7 @@ struct Ingest: ParsableCommand {
         let db = try global.database.connect()
         let options = IngestOptions(
             format: format,
-            mapping: ColumnMapping(user: userCol, item: itemCol, time: timeCol, event: eventCol, value: valueCol),
+            mapping: ColumnMapping(user: userCol, item: itemCol, time: timeCol, event: eventCol, value: valueCol, category: categoryCol),
             itemsFile: items, itemsFormat: itemsFormat, maxRejectRate: maxRejectRate,
             showProgress: true)
         let report = try Ingestor(db: db).ingest(file: file, options: options)

@@ -112,6 +112,21 @@ final class FormatIngestTests: IngestTestCase {
         XCTAssertEqual(genres.string(0, 1), "Animation")
     }
 
+    /// A chosen metadata column becomes the category (the fold key); a chosen column that is missing
+    /// stops with the file and the column's name.
+    func testChosenCategoryColumn() throws {
+        let inter = try write("c.csv", "user_id,item_id,timestamp\nu,a,1\nu,b,2\n")
+        let items = try write("c.items.csv", "item_id,brand,genre\na,Acme,Drama\nb,Zeta,Comedy|Drama\n")
+        _ = try ingest(inter, .csv, mapping: ColumnMapping(category: "Brand"), items: items)
+        XCTAssertEqual(try db.query("SELECT m.category FROM item_metadata m JOIN items i ON i.id = m.item_id WHERE i.external_id = 'b'").string(0, 0), "Zeta")
+        let jsonl = try write("c.items.jsonl", #"{"item_id": "a", "brand": "Omega", "genre": "Drama"}"# + "\n")
+        _ = try ingest(inter, .csv, mapping: ColumnMapping(category: "brand"), items: jsonl, itemsFormat: .jsonl)
+        XCTAssertEqual(try db.query("SELECT m.category FROM item_metadata m JOIN items i ON i.id = m.item_id WHERE i.external_id = 'a'").string(0, 0), "Omega")
+        XCTAssertThrowsError(try ingest(inter, .csv, mapping: ColumnMapping(category: "shelf"), items: items)) {
+            XCTAssertTrue("\($0)".contains("no category column 'shelf'") && "\($0)".contains("c.items.csv"), "\($0)")
+        }
+    }
+
     func testPairsUseFileOrderAsTime() throws {
         let path = try write("seq.txt", "u1 i3\nu2 i1\nu1 i1\nu1 i3\n")
         let report = try ingest(path, .pairs)

@@ -9,9 +9,13 @@ public struct ColumnMapping: Sendable, Codable, Equatable {
     public var time: String?
     public var event: String?
     public var value: String?
+    /// The item metadata column (or JSON key) whose value is the item's category, the default fold key
+    /// (e.g. `brand`); nil: the first of `category`, `genre`, `genres`, ….
+    public var category: String?
 
-    public init(user: String? = nil, item: String? = nil, time: String? = nil, event: String? = nil, value: String? = nil) {
-        self.user = user; self.item = item; self.time = time; self.event = event; self.value = value
+    public init(user: String? = nil, item: String? = nil, time: String? = nil, event: String? = nil, value: String? = nil,
+                category: String? = nil) {
+        self.user = user; self.item = item; self.time = time; self.event = event; self.value = value; self.category = category
     }
 
     static let userNames = ["user_id", "user", "userid", "uid", "visitor_id", "visitorid", "customer_id", "session_id"]

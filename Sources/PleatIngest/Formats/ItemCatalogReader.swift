@@ -12,6 +12,8 @@ struct ItemCatalogReader {
     let path: String
     let format: InteractionFormat
     let itemColumn: String?
+    /// The column chosen as the category (nil: the first of `categoryNames`).
+    var categoryColumn: String? = nil
 
     static let categoryNames = ["category", "categories", "genre", "genres", "class", "cat", "category_id"]
     static let titleNames = ["title", "movie_title", "name"]
@@ -30,7 +32,8 @@ struct ItemCatalogReader {
             let text = String(decoding: record, as: UTF8.self)
             if header {
                 header = false
-                layout = try Layout(header: fields(text, separator: separator(for: text)), itemColumn: itemColumn, file: path)
+                layout = try Layout(header: fields(text, separator: separator(for: text)), itemColumn: itemColumn,
+                                    categoryColumn: categoryColumn, file: path)
                 return
             }
             do {
@@ -50,7 +53,7 @@ struct ItemCatalogReader {
         var splitOnSpaces: Bool
         var count: Int
 
-        init(header: [String], itemColumn: String?, file: String) throws {
+        init(header: [String], itemColumn: String?, categoryColumn: String?, file: String) throws {
             let names = header.map { $0.split(separator: ":").first.map(String.init)?.lowercased() ?? "" }
             let wanted = itemColumn.map { [$0.lowercased()] } ?? ColumnMapping.itemNames
             guard let item = wanted.lazy.compactMap({ names.firstIndex(of: $0) }).first else {
@@ -58,7 +61,14 @@ struct ItemCatalogReader {
             }
             self.item = item
             title = ItemCatalogReader.titleNames.lazy.compactMap { names.firstIndex(of: $0) }.first
-            category = ItemCatalogReader.categoryNames.lazy.compactMap { names.firstIndex(of: $0) }.first
+            if let chosen = categoryColumn {
+                guard let index = names.firstIndex(of: chosen.lowercased()) else {
+                    throw IngestError("\(file): no category column '\(chosen)' (columns: \(header.joined(separator: ", ")))")
+                }
+                category = index
+            } else {
+                category = ItemCatalogReader.categoryNames.lazy.compactMap { names.firstIndex(of: $0) }.first
+            }
             splitOnSpaces = category.map { header[$0].hasSuffix(":token_seq") } ?? false
             count = header.count
         }
@@ -107,7 +117,8 @@ struct ItemCatalogReader {
             guard let idKey, let rawId = lowered[idKey] else { throw fail(.missingField, "item id") }
             let title = Self.titleNames.lazy.compactMap { lowered[$0] as? String }.first
             var genres: [String] = []
-            if let category = Self.categoryNames.lazy.compactMap({ lowered[$0] }).first {
+            let categoryKeys = categoryColumn.map { [$0.lowercased()] } ?? Self.categoryNames
+            if let category = categoryKeys.lazy.compactMap({ lowered[$0] }).first {
                 if let list = category as? [Any] { genres = list.map { "\($0)" } } else { genres = splitGenres("\(category)", onSpaces: false) }
             }
             return try record("\(rawId)", title, genres, fail)

@@ -185,7 +185,7 @@ public final class Ingestor {
     private func readItemMetadata(_ file: String, format: InteractionFormat, mapping: ColumnMapping, catalogue: inout Catalogue,
                                   rejects: RejectSpool) throws -> [(Int32, ItemCatalogReader.ItemRecord)] {
         guard format != .pairs else { throw IngestError("\(file): give the item file's format with --items-format") }
-        let reader = ItemCatalogReader(path: file, format: format, itemColumn: mapping.item)
+        let reader = ItemCatalogReader(path: file, format: format, itemColumn: mapping.item, categoryColumn: mapping.category)
         var latest: [Int32: ItemCatalogReader.ItemRecord] = [:]
         var order: [Int32] = []
         try reader.read(item: { record in
