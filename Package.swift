@@ -42,19 +42,22 @@ let package = Package(
         // The scoring stage: batch top-K into the SQLite cache, and answers from it (live when stale).
         .target(name: "PleatScoring", dependencies: ["PleatCore", "PleatStorage", "PleatTensor", "PleatModels", "PleatTraining"],
                 swiftSettings: numeric),
+        // Offline evaluation: models and baselines on one split, reports (HTML, Markdown, JSON), evaluation_runs.
+        .target(name: "PleatEvaluation", dependencies: ["PleatCore", "PleatStorage", "PleatMetrics", "PleatTraining", "PleatScoring"],
+                swiftSettings: numeric),
         // The HTTP face of the scoring stage.
         .target(name: "PleatServer", dependencies: ["PleatCore", "PleatScoring", .product(name: "Hummingbird", package: "hummingbird")],
                 swiftSettings: fastMath),
         .executableTarget(
             name: "pleat",
             dependencies: [
-                "PleatCore", "PleatStorage", "PleatIngest", "PleatTensor", "PleatModels", "PleatTraining", "PleatScoring", "PleatServer",
+                "PleatCore", "PleatStorage", "PleatIngest", "PleatTensor", "PleatModels", "PleatTraining", "PleatScoring", "PleatServer", "PleatEvaluation",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: fastMath),
 
-        // Test helpers (a throwaway PostgreSQL, gradient checks); used only by test targets.
-        .target(name: "PleatTestSupport", dependencies: ["PleatStorage", "PleatTensor"]),
+        // Test helpers (a throwaway PostgreSQL, gradient checks, a small trained fixture); used only by test targets.
+        .target(name: "PleatTestSupport", dependencies: ["PleatCore", "PleatStorage", "PleatTensor", "PleatIngest", "PleatTraining", "PleatScoring"]),
         .testTarget(name: "PleatCoreTests", dependencies: ["PleatCore"]),
         .testTarget(name: "PleatTensorTests", dependencies: ["PleatTensor", "PleatTestSupport"]),
         .testTarget(name: "PleatMetricsTests", dependencies: ["PleatMetrics"]),
@@ -63,6 +66,8 @@ let package = Package(
         .testTarget(name: "PleatStorageTests", dependencies: ["PleatStorage", "PleatTestSupport"]),
         .testTarget(name: "PleatScoringTests", dependencies: ["PleatScoring", "PleatServer", "PleatTraining", "PleatIngest", "PleatStorage",
                                                           "PleatCore", "PleatTestSupport"]),
+        .testTarget(name: "PleatEvaluationTests", dependencies: ["PleatEvaluation", "PleatScoring", "PleatTraining", "PleatIngest",
+                                                             "PleatStorage", "PleatCore", "PleatTestSupport"]),
         .testTarget(name: "PleatIngestTests", dependencies: ["PleatIngest", "PleatStorage", "PleatTestSupport"]),
     ]
 )

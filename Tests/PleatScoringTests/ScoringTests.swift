@@ -11,7 +11,7 @@ final class ScoringTests: XCTestCase {
     /// Every user gets a list of top_k unseen items in score order, equal to what the model scores
     /// directly; `--include-seen` lets seen items in; `--users changed` rescores nobody when nothing changed.
     func testBatchScoringFillsTheCache() throws {
-        let f = try ScoringFixture()
+        let f = try WalkFixture()
         defer { f.remove() }
         let report = try f.score(f.sasrec)
         XCTAssertEqual(report.users, 200)
@@ -50,7 +50,7 @@ final class ScoringTests: XCTestCase {
     /// While a new model's lists are written and switched in, a reader that reads every user in one
     /// statement always sees one model's complete set; afterwards only the new set is left.
     func testModelSwitchIsAtomicForAConcurrentReader() throws {
-        let f = try ScoringFixture()
+        let f = try WalkFixture()
         defer { f.remove() }
         _ = try f.score(f.sasrec)
         let reader = try SQLiteConnection(path: f.cachePath)
@@ -79,7 +79,7 @@ final class ScoringTests: XCTestCase {
     /// without a list is scored live exactly as the batch would; unknown users get popular items,
     /// flagged; an item newer than the model is never recommended.
     func testRecommendFromCacheLiveAndFallback() throws {
-        let f = try ScoringFixture()
+        let f = try WalkFixture()
         defer { f.remove() }
         _ = try f.score(f.sasrec)
         let recommender = try Recommender(databaseURL: f.url, cachePath: f.cachePath)

@@ -5,12 +5,13 @@ import FoundationNetworking
 import XCTest
 import PleatScoring
 import PleatServer
+import PleatTestSupport
 import PleatTraining
 
 /// `pleat serve` over real HTTP on a free loopback port.
 final class ServerTests: XCTestCase {
     func testEndpointsAndErrors() async throws {
-        let f = try ScoringFixture()
+        let f = try WalkFixture()
         defer { f.remove() }
         _ = try f.score(f.sasrec)
         let server = RecommendationServer(recommender: try Recommender(databaseURL: f.url, cachePath: f.cachePath))

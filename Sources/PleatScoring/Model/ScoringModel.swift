@@ -19,6 +19,8 @@ public final class ScoringModel {
     public var id: String { record.id }
     public var batchSize: Int { model.batchSize }
     public var items: Int { model.items }
+    /// The network as a ranker over its own item indices (for offline evaluation).
+    public var ranker: any ItemRanker { model }
 
     public static func load(_ record: ModelRecord, db: PostgresConnection, batchSize: Int) throws -> ScoringModel {
         let run = RunDirectory(URL(fileURLWithPath: record.artifactPath))

@@ -2,39 +2,58 @@ import PleatCore
 import PleatMetrics
 import PleatTensor
 
-/// Full-ranking evaluation shared by training (validation every epoch), the final test and baselines:
-/// each example's target is ranked among all items, the user's already-seen items filtered out. The
-/// sampled variant ranks the target among `negatives` sampled items instead (the protocol of papers that
-/// used 100 uniform or popularity-sampled negatives, never seen items), for comparison with their numbers.
+/// Full-ranking evaluation shared by training (validation every epoch), the final test, baselines and
+/// offline reports: each example's target is ranked among all items, the user's already-seen items
+/// filtered out. The sampled variant ranks the target among `negatives` sampled items instead (the
+/// protocol of papers that used 100 uniform or popularity-sampled negatives, never seen items), for
+/// comparison with their numbers.
 public enum Evaluator {
     public static func evaluate(_ ranker: any ItemRanker, _ examples: [SequenceSplit.Example],
                                 cutoffs: [Int] = RankingMetrics.defaultCutoffs) -> RankingMetrics {
-        rank(ranker, examples, cutoffs: cutoffs) { scores, example, _ in
-            RankingMetrics.fullRank(scores: scores, target: Int(example.target), excluded: Set(example.history))
-        }
+        metrics(ranks: ranked(ranker, examples).ranks, cutoffs: cutoffs)
     }
 
     public static func evaluateSampled(_ ranker: any ItemRanker, _ examples: [SequenceSplit.Example], sampler: NegativeSampler,
                                        negatives: Int = 100, seed: UInt64 = 1,
                                        cutoffs: [Int] = RankingMetrics.defaultCutoffs) -> RankingMetrics {
         let base = RandomSource(seed: seed), items = ranker.items
-        return rank(ranker, examples, cutoffs: cutoffs) { scores, example, index in
+        let ranks = rank(ranker, examples, listLength: 0) { scores, example, index in
             var rng = base.split(UInt64(index))
             var seen = Set(example.history)
             seen.remove(example.target)
             // A small catalogue may not hold `negatives` unseen items: then all of them are used.
             let count = min(negatives, items - 1 - seen.count)
             let drawn = sampler.sample(count, target: example.target, seen: seen, rng: &rng)
-            return RankingMetrics.sampledRank(scores: scores, target: Int(example.target), negatives: drawn)
+            return RankingMetrics.sampledRank(scores: UnsafeBufferPointer(scores), target: Int(example.target), negatives: drawn)
+        }.ranks
+        return metrics(ranks: ranks, cutoffs: cutoffs)
+    }
+
+    /// Each example's full-ranking rank (0 = first) and, when `listLength` > 0, the top `listLength`
+    /// items it would be recommended (seen items excluded, best first): what reports break down.
+    public static func ranked(_ ranker: any ItemRanker, _ examples: [SequenceSplit.Example],
+                              listLength: Int = 0) -> (ranks: [Int], lists: [[Int32]]) {
+        rank(ranker, examples, listLength: listLength) { scores, example, _ in
+            RankingMetrics.fullRank(scores: UnsafeBufferPointer(scores), target: Int(example.target), excluded: Set(example.history))
         }
     }
 
-    /// Scores the examples batch by batch and ranks each row (rows over the cores).
-    private static func rank(_ ranker: any ItemRanker, _ examples: [SequenceSplit.Example], cutoffs: [Int],
-                             _ rankOf: @Sendable (UnsafeBufferPointer<Float>, SequenceSplit.Example, Int) -> Int) -> RankingMetrics {
+    public static func metrics(ranks: [Int], cutoffs: [Int] = RankingMetrics.defaultCutoffs) -> RankingMetrics {
         var metrics = RankingMetrics(cutoffs: cutoffs)
+        for r in ranks { metrics.add(rank: r) }
+        return metrics
+    }
+
+    /// Scores the examples batch by batch and ranks each row (rows over the cores); with `listLength`
+    /// > 0 also selects each row's top items after ranking (the row is then overwritten).
+    private static func rank(_ ranker: any ItemRanker, _ examples: [SequenceSplit.Example], listLength: Int,
+                             _ rankOf: @Sendable (UnsafeMutableBufferPointer<Float>, SequenceSplit.Example, Int) -> Int)
+        -> (ranks: [Int], lists: [[Int32]]) {
         let scores = Tensor([ranker.batchSize, ranker.items + 1])
-        var ranks = [Int](repeating: 0, count: ranker.batchSize)
+        let k = min(listLength, ranker.items)
+        var ranks = [Int](repeating: 0, count: examples.count)
+        var listItems = [Int32](repeating: 0, count: examples.count * k), listCounts = [Int](repeating: 0, count: examples.count)
+        var selected = [Float](repeating: 0, count: ranker.batchSize * k)
         for start in stride(from: 0, to: examples.count, by: ranker.batchSize) {
             let chunk = examples[start..<min(start + ranker.batchSize, examples.count)]
             let queries = chunk.map {
@@ -42,15 +61,28 @@ public enum Evaluator {
             }
             ranker.scores(queries, into: scores)
             ranks.withUnsafeMutableBufferPointer { ranks in
-                Parallel.forRows(chunk.count, minimumPerWorker: 8) { rows in
-                    for r in rows {
-                        let row = UnsafeBufferPointer(start: scores.pointer + r * scores.columns, count: scores.columns)
-                        ranks[r] = rankOf(row, chunk[start + r], start + r)
+                listItems.withUnsafeMutableBufferPointer { items in
+                    listCounts.withUnsafeMutableBufferPointer { counts in
+                        selected.withUnsafeMutableBufferPointer { selected in
+                            Parallel.forRows(chunk.count, minimumPerWorker: 8) { rows in
+                                for r in rows {
+                                    let row = UnsafeMutableBufferPointer(start: scores.pointer + r * scores.columns, count: scores.columns)
+                                    let example = chunk[start + r]
+                                    ranks[start + r] = rankOf(row, example, start + r)
+                                    guard k > 0 else { continue }
+                                    row[0] = -.infinity
+                                    for item in example.history { row[Int(item)] = -.infinity }
+                                    counts[start + r] = TopK.select(row.baseAddress!, count: row.count, k: k,
+                                                                    indices: items.baseAddress! + (start + r) * k,
+                                                                    scores: selected.baseAddress! + r * k)
+                                }
+                            }
+                        }
                     }
                 }
             }
-            for r in 0..<chunk.count { metrics.add(rank: ranks[r]) }
         }
-        return metrics
+        let lists = k > 0 ? examples.indices.map { Array(listItems[($0 * k)..<($0 * k + listCounts[$0])]) } : []
+        return (ranks, lists)
     }
 }

@@ -3,20 +3,19 @@ import PleatCore
 import PleatIngest
 import PleatScoring
 import PleatStorage
-import PleatTestSupport
 import PleatTraining
 
-/// A database of forward walks (as in TrainingJobTests) with two trained models, one per test that
-/// needs it (tests change the data). Users u0…u199 walk a catalogue of 100 items i0…i99.
-struct ScoringFixture: @unchecked Sendable {  // one task at a time uses its connection
-    let url: String
-    let db: PostgresConnection
-    let directory: URL
-    let sasrec: ModelRecord
-    let hstu: ModelRecord
-    var cachePath: String { directory.appendingPathComponent("cache.sqlite").path }
+/// A database of forward walks (as in TrainingJobTests) with two small trained models, one per test
+/// that needs it (tests change the data). Users u0…u199 walk a catalogue of 100 items i0…i99.
+public struct WalkFixture: @unchecked Sendable {  // one task at a time uses its connection
+    public let url: String
+    public let db: PostgresConnection
+    public let directory: URL
+    public let sasrec: ModelRecord
+    public let hstu: ModelRecord
+    public var cachePath: String { directory.appendingPathComponent("cache.sqlite").path }
 
-    init() throws {
+    public init() throws {
         url = try TestDatabase.fresh()
         db = try PostgresConnection(url: url)
         directory = try TestDatabase.scratchDirectory()
@@ -41,23 +40,23 @@ struct ScoringFixture: @unchecked Sendable {  // one task at a time uses its con
         hstu = try train(.hstu)
     }
 
-    func ingest(_ csv: String, name: String) throws { try Self.ingest(csv, name: name, db: db, directory: directory) }
+    public func ingest(_ csv: String, name: String) throws { try Self.ingest(csv, name: name, db: db, directory: directory) }
 
-    static func ingest(_ csv: String, name: String, db: PostgresConnection, directory: URL) throws {
+    public static func ingest(_ csv: String, name: String, db: PostgresConnection, directory: URL) throws {
         let file = directory.appendingPathComponent(name).path
         try csv.write(toFile: file, atomically: true, encoding: .utf8)
         _ = try Ingestor(db: db).ingest(file: file, options: IngestOptions(format: .csv))
     }
 
-    func cache() throws -> RecommendationCache {
+    public func cache() throws -> RecommendationCache {
         try RecommendationCache(path: cachePath, migrations: TestDatabase.migrationsDirectory.appendingPathComponent("sqlite"))
     }
 
-    func score(_ record: ModelRecord, users: BatchScorer.Users = .all, includeSeen: Bool = false, topK: Int = 20) throws -> BatchScorer.Report {
+    public func score(_ record: ModelRecord, users: BatchScorer.Users = .all, includeSeen: Bool = false, topK: Int = 20) throws -> BatchScorer.Report {
         var scorer = BatchScorer()
         (scorer.topK, scorer.includeSeen, scorer.users, scorer.showProgress, scorer.transactionSize) = (topK, includeSeen, users, false, 64)
         return try scorer.run(model: try ScoringModel.load(record, db: db, batchSize: 32), db: db, cache: try cache())
     }
 
-    func remove() { try? FileManager.default.removeItem(at: directory) }
+    public func remove() { try? FileManager.default.removeItem(at: directory) }
 }

@@ -1,0 +1,132 @@
+import Foundation
+import PleatCore
+import PleatMetrics
+import PleatScoring
+import PleatStorage
+import PleatTraining
+
+/// `pleat evaluate` as a library call: registered models and baselines ranked on one split of one data
+/// snapshot, with full-ranking metrics, list coverage and popularity, breakdowns, and each model's
+/// paired significance test against the best baseline.
+public struct OfflineEvaluation {
+    public enum Examples: String, Sendable, Codable, CaseIterable {
+        /// Each user's held-out last event (as in the registry's test metrics).
+        case test
+        /// The event before it (what training selected the best epoch on).
+        case valid
+    }
+
+    public var modelIds: [String]
+    public var baselines: [Baseline] = Baseline.allCases
+    public var examples = Examples.test
+    /// Length of the lists that coverage and popularity describe.
+    public var listLength = 10
+    /// Sampled-negative metrics to add, e.g. [.uniform]; none by default (full ranking is the measure).
+    public var sampled: [NegativeSampler.Distribution] = []
+    public var negatives = 100
+    public var seed: UInt64 = 1
+    /// Examples per model call.
+    public var batchSize = 256
+    public var log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+
+    public init(modelIds: [String]) { self.modelIds = modelIds }
+
+    public func run(db: PostgresConnection) throws -> EvaluationReport {
+        let started = Date()
+        let registry = ModelRegistry(db)
+        let records = try modelIds.map { id in
+            guard let record = try registry.find(id) else { throw EvaluationError("no model \(id) in the registry (see `pleat models list`)") }
+            return record
+        }
+        guard !records.isEmpty || !baselines.isEmpty else { throw EvaluationError("nothing to evaluate: name models or baselines") }
+        let (split, snapshot) = try Self.sharedSplit(records, db: db)
+        let chosen = examples == .test ? split.testExamples : split.validationExamples
+        guard !chosen.isEmpty else { throw EvaluationError("no \(examples.rawValue) examples: users need at least 3 events") }
+        let counts = split.trainCounts
+        log("evaluating on \(Format.count(chosen.count)) \(examples.rawValue) users, \(Format.count(split.vocabulary.count)) items (data up to ingest batch \(snapshot))")
+
+        var results: [EvaluationReport.RankerResult] = [], ranksByName: [String: [Int]] = [:]
+        let entries: [(name: String, kind: String, title: String, record: ModelRecord?)] =
+            baselines.map { ($0.rawValue, "baseline", $0.title, nil) } + records.map { ($0.id, $0.kind.rawValue, $0.kind.rawValue, $0) }
+        for entry in entries {
+            let start = Date()
+            let ranker = try entry.record.map { try Self.ranker($0, on: split, db: db, batchSize: batchSize) }
+                ?? Baseline(rawValue: entry.name)!.ranker(split)
+            let (ranks, lists) = Evaluator.ranked(ranker, chosen, listLength: listLength)
+            ranksByName[entry.name] = ranks
+            var sampledMetrics: [String: [String: Double]] = [:]
+            for distribution in sampled {
+                let sampler = NegativeSampler(counts: counts, distribution: distribution)
+                sampledMetrics[distribution.rawValue] = Evaluator.evaluateSampled(ranker, chosen, sampler: sampler, negatives: negatives, seed: seed).summary
+            }
+            let listed = lists.joined()
+            let catalogueMean = Double(counts.dropFirst().reduce(0, +)) / Double(max(split.vocabulary.count, 1))
+            let meanPopularity = listed.isEmpty ? 0 : Double(listed.reduce(0) { $0 + counts[Int($1)] }) / Double(listed.count)
+            let curve = try entry.record.map { try JSONDecoder.snakeCase.decode([EpochRecord].self, from: Data($0.history.utf8)) } ?? []
+            let result = EvaluationReport.RankerResult(
+                name: entry.name, kind: entry.kind, title: entry.title, metrics: Evaluator.metrics(ranks: ranks).summary,
+                coverage: Double(Set(listed).count) / Double(max(split.vocabulary.count, 1)),
+                meanPopularity: meanPopularity, relativePopularity: meanPopularity / max(catalogueMean, 1e-9),
+                sampled: sampledMetrics,
+                byHistoryLength: Breakdown.byHistoryLength(chosen, ranks),
+                byItemPopularity: Breakdown.byItemPopularity(chosen, ranks, trainCounts: counts),
+                versusBestBaseline: nil, trainingCurve: curve)
+            results.append(result)
+            log(String(format: "  %@: NDCG@10 %.4f, HR@10 %.4f, MRR %.4f, coverage@%d %.3f (%.1f s)", entry.name,
+                       result.metrics["ndcg@10"] ?? 0, result.metrics["hr@10"] ?? 0, result.metrics["mrr"] ?? 0, listLength,
+                       result.coverage, Date().timeIntervalSince(start)))
+        }
+
+        let best = results.filter { $0.kind == "baseline" }.max { ($0.metrics["ndcg@10"] ?? 0) < ($1.metrics["ndcg@10"] ?? 0) }
+        if let best, let baselineRanks = ranksByName[best.name] {
+            for i in results.indices where results[i].kind != "baseline" {
+                results[i].versusBestBaseline = PairedComparison(Breakdown.ndcg10(ranksByName[results[i].name]!),
+                                                                 Breakdown.ndcg10(baselineRanks), seed: seed)
+            }
+        }
+        return EvaluationReport(createdAt: ISO8601DateFormatter().string(from: started), split: examples.rawValue, snapshotBatch: snapshot,
+                                users: chosen.count, items: split.vocabulary.count, cutoffs: RankingMetrics.defaultCutoffs,
+                                listLength: listLength, bestBaseline: best?.name, rankers: results,
+                                seconds: Date().timeIntervalSince(started))
+    }
+
+    /// Validation NDCG@10 of each model on one split, which may hold newer data than the models saw:
+    /// how a scheduled job compares a new model with the one it would replace.
+    public static func validationNDCG(of records: [ModelRecord], on split: SequenceSplit, db: PostgresConnection,
+                                      batchSize: Int = 256) throws -> (ndcg: [Double], users: Int) {
+        let examples = split.validationExamples
+        let ndcg = try records.map { Evaluator.evaluate(try ranker($0, on: split, db: db, batchSize: batchSize), examples).ndcg(at: 10) }
+        return (ndcg, examples.count)
+    }
+
+    /// A registered model as a ranker over the split's items (translated when its vocabulary differs).
+    static func ranker(_ record: ModelRecord, on split: SequenceSplit, db: PostgresConnection, batchSize: Int) throws -> any ItemRanker {
+        let model = try ScoringModel.load(record, db: db, batchSize: batchSize)
+        guard model.vocabulary.databaseIds != split.vocabulary.databaseIds else { return model.ranker }
+        return TranslatedRanker(model: model.ranker, modelDatabaseIds: model.vocabulary.databaseIds, splitVocabulary: split.vocabulary)
+    }
+
+    /// The split every ranker is measured on: the models' own data snapshot, item filter and split
+    /// rule (which must agree), or all committed data with the default settings for baselines alone.
+    static func sharedSplit(_ records: [ModelRecord], db: PostgresConnection) throws -> (SequenceSplit, Int) {
+        let configs = try records.map { try JSONDecoder.snakeCase.decode(TrainingConfig.self, from: Data($0.config.utf8)) }
+        let config = configs.first ?? TrainingConfig()
+        for (record, other) in zip(records, configs).dropFirst() {
+            guard record.snapshotBatch == records[0].snapshotBatch else {
+                throw EvaluationError("\(record.id) was trained on data up to ingest batch \(record.snapshotBatch), \(records[0].id) up to batch "
+                                      + "\(records[0].snapshotBatch): models compared in one report must share their data")
+            }
+            guard other.minCount == config.minCount, other.split == config.split, other.cutoff == config.cutoff else {
+                throw EvaluationError("\(record.id) and \(records[0].id) use different splits (split, cutoff or min_count): evaluate them separately")
+            }
+        }
+        let histories = try HistoryLoader.load(from: db, upToBatch: records.first?.snapshotBatch)
+        return (SequenceSplit(histories, minCount: config.minCount, cutoff: try config.cutoffSeconds()), histories.snapshotBatch)
+    }
+}
+
+/// An evaluation that cannot run as asked, with the reason.
+public struct EvaluationError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

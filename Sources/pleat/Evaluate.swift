@@ -1,0 +1,79 @@
+import ArgumentParser
+import Foundation
+import PleatCore
+import PleatEvaluation
+import PleatMetrics
+import PleatStorage
+import PleatTraining
+
+extension OfflineEvaluation.Examples: ExpressibleByArgument {}
+
+/// `pleat evaluate`: offline report of registered models against baselines on one split.
+struct Evaluate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Evaluate registered models and baselines on the same split and write a report.",
+        discussion: """
+            Full-ranking HR@K and NDCG@K (K = 1, 5, 10, 20, 50), MRR, coverage and popularity of the top-10 lists, \
+            breakdowns by history length and item popularity, and each model's paired test against the best \
+            baseline. DIR gets report.html, summary.md and metrics.json; the run is recorded in evaluation_runs.
+            """)
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Registered model ids, comma-separated ('latest' for the newest).") var models = ""
+    @Option(help: "Baselines, comma-separated: \(Baseline.allCases.map(\.rawValue).joined(separator: ", ")); or none.") var baselines = "pop,markov"
+    @Option(help: "Report directory (default: <home>/reports/<time>).") var report: String?
+    @Option(help: "Which held-out events: test or valid.") var split = OfflineEvaluation.Examples.test
+    @Option(help: "Also rank against 100 sampled negatives: uniform, popularity (comma-separated).") var sampled = ""
+    @Flag(help: "Print the metrics JSON as the last stdout line.") var json = false
+
+    func run() throws {
+        let db = try global.database.connect()
+        let evaluation = try Self.evaluation(models: models, baselines: baselines, sampled: sampled, db: db)
+        var chosen = evaluation
+        chosen.examples = split
+        let directory = URL(fileURLWithPath: report ?? global.pleatHome.url.appendingPathComponent("reports/\(Self.timestamp())").path)
+        let result = try Self.run(chosen, db: db, directory: directory)
+        if json { try printJSONLine(result) } else { print(directory.appendingPathComponent("report.html").path) }
+    }
+
+    /// Parses the comma-separated lists into an evaluation.
+    static func evaluation(models: String, baselines: String, sampled: String, db: PostgresConnection) throws -> OfflineEvaluation {
+        func list(_ s: String) -> [String] { s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+        let ids = try list(models).map { id in
+            guard id == "latest" else { return id }
+            guard let newest = try ModelRegistry(db).list(limit: 1).first else { throw ValidationError("no trained model: run `pleat train` first") }
+            return newest.id
+        }
+        var evaluation = OfflineEvaluation(modelIds: ids)
+        evaluation.baselines = try list(baselines).filter { $0 != "none" }.map {
+            guard let b = Baseline(rawValue: $0) else { throw ValidationError("unknown baseline '\($0)': use \(Baseline.allCases.map(\.rawValue).joined(separator: ", ")) or none") }
+            return b
+        }
+        evaluation.sampled = try list(sampled).map {
+            guard let d = NegativeSampler.Distribution(rawValue: $0) else { throw ValidationError("unknown --sampled '\($0)': use uniform or popularity") }
+            return d
+        }
+        return evaluation
+    }
+
+    /// Evaluates, writes the report files, records the run and prints the overview table (stderr).
+    static func run(_ evaluation: OfflineEvaluation, db: PostgresConnection, directory: URL) throws -> EvaluationReport {
+        let report = try evaluation.run(db: db)
+        try ReportWriter(report).write(to: directory)
+        let id = try EvaluationRunLog(db).record(report, reportDirectory: directory.standardizedFileURL.path)
+        var table = TextTable(["ranker", "HR@10", "NDCG@10", "MRR", "coverage@\(report.listLength)", "vs best baseline (p)"])
+        for r in report.rankers {
+            let versus = r.versusBestBaseline.map { String(format: "%+.4f (%.3g)", $0.meanDifference, $0.pValue) } ?? ""
+            table.add([r.name, String(format: "%.4f", r.metrics["hr@10"] ?? 0), String(format: "%.4f", r.metrics["ndcg@10"] ?? 0),
+                       String(format: "%.4f", r.metrics["mrr"] ?? 0), String(format: "%.3f", r.coverage), versus])
+        }
+        note(table.render() + "\nevaluation run \(id): report in \(directory.path)/report.html, summary.md, metrics.json")
+        return report
+    }
+
+    static func timestamp() -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        return formatter.string(from: Date())
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+import XCTest
+import PleatCore
+import PleatEvaluation
+import PleatMetrics
+import PleatScoring
+import PleatStorage
+import PleatTestSupport
+import PleatTraining
+
+final class OfflineEvaluationTests: XCTestCase {
+    /// The report's numbers are the metrics module's: the registry's test metrics for the trained model
+    /// (computed during training), Evaluator on the baseline, sampled metrics with the same seed, coverage
+    /// from the model's own top-10 lists, and breakdowns that average back to the overall figure.
+    func testReportNumbersMatchTheMetricsModule() throws {
+        let fixture = try WalkFixture()
+        defer { fixture.remove() }
+        let config = try JSONDecoder.snakeCase.decode(TrainingConfig.self, from: Data(fixture.sasrec.config.utf8))
+        var evaluation = OfflineEvaluation(modelIds: [fixture.sasrec.id, fixture.hstu.id])
+        (evaluation.sampled, evaluation.seed, evaluation.log) = ([.uniform], config.seed, { _ in })
+        let report = try evaluation.run(db: fixture.db)
+
+        XCTAssertEqual(report.rankers.map(\.name), ["pop", "markov", fixture.sasrec.id, fixture.hstu.id])
+        XCTAssertEqual(report.users, 200)
+        for record in [fixture.sasrec, fixture.hstu] {
+            let result = try XCTUnwrap(report.ranker(record.id))
+            for (key, value) in record.test { XCTAssertEqual(result.metrics[key]!, value, accuracy: 1e-6, "\(record.id) \(key)") }
+            for (key, value) in record.testSampled["uniform"]! {
+                XCTAssertEqual(result.sampled["uniform"]![key]!, value, accuracy: 1e-6, "\(record.id) sampled \(key)")
+            }
+            XCTAssertEqual(result.trainingCurve.count, record.epochs)
+        }
+
+        let histories = try HistoryLoader.load(from: fixture.db)
+        let split = SequenceSplit(histories, minCount: config.minCount)
+        let pop = Evaluator.evaluate(PopularityRanker(split: split), split.testExamples).summary
+        XCTAssertEqual(report.ranker("pop")!.metrics, pop)
+        // The walks are first-order: transitions beat popularity by far.
+        XCTAssertGreaterThan(report.ranker("markov")!.metrics["ndcg@10"]!, 3 * pop["ndcg@10"]!)
+        XCTAssertEqual(report.bestBaseline, "markov")
+
+        // Coverage from the model's own top-10 lists, scored through the scoring path.
+        let model = try ScoringModel.load(fixture.sasrec, db: fixture.db, batchSize: 50)
+        var listed = Set<Int32>()
+        let tests = split.testExamples
+        for start in stride(from: 0, to: tests.count, by: 50) {
+            let chunk = tests[start..<min(start + 50, tests.count)].map { (Array($0.history), Array($0.historyTimes)) }
+            for top in model.topK(chunk, k: 10, includeSeen: false) { listed.formUnion(top.items) }
+        }
+        let sasrec = report.ranker(fixture.sasrec.id)!
+        XCTAssertEqual(sasrec.coverage, Double(listed.count) / Double(split.vocabulary.count), accuracy: 1e-12)
+
+        for buckets in [sasrec.byHistoryLength, sasrec.byItemPopularity] {
+            XCTAssertEqual(buckets.reduce(0) { $0 + $1.users }, report.users)
+            let weighted = buckets.reduce(0.0) { $0 + $1.ndcg10 * Double($1.users) } / Double(report.users)
+            XCTAssertEqual(weighted, sasrec.metrics["ndcg@10"]!, accuracy: 1e-9)
+        }
+        let versus = try XCTUnwrap(sasrec.versusBestBaseline)
+        XCTAssertEqual(versus.meanDifference, sasrec.metrics["ndcg@10"]! - report.ranker("markov")!.metrics["ndcg@10"]!, accuracy: 1e-9)
+        XCTAssertLessThanOrEqual(versus.ciLow, versus.meanDifference)
+        XCTAssertGreaterThanOrEqual(versus.ciHigh, versus.meanDifference)
+    }
+
+    /// The three files hold the report's numbers; the run is recorded in evaluation_runs.
+    func testReportFilesAndRunRecord() throws {
+        let fixture = try WalkFixture()
+        defer { fixture.remove() }
+        var evaluation = OfflineEvaluation(modelIds: [fixture.sasrec.id])
+        evaluation.log = { _ in }
+        let report = try evaluation.run(db: fixture.db)
+        let directory = fixture.directory.appendingPathComponent("report")
+        try ReportWriter(report).write(to: directory)
+        let id = try EvaluationRunLog(fixture.db).record(report, reportDirectory: directory.path)
+
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("metrics.json"))) as! [String: Any]
+        let rankers = json["rankers"] as! [[String: Any]]
+        let stored = rankers.first { $0["name"] as? String == fixture.sasrec.id }!["metrics"] as! [String: Double]
+        let metrics = report.ranker(fixture.sasrec.id)!.metrics
+        XCTAssertEqual(Set(stored.keys), Set(metrics.keys))
+        for (key, value) in metrics { XCTAssertEqual(stored[key]!, value, accuracy: 1e-12, key) }
+
+        let html = try String(contentsOf: directory.appendingPathComponent("report.html"), encoding: .utf8)
+        XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, 3, "quality, history length and training-curve charts")
+        XCTAssertFalse(html.contains("src=\"http"), "self-contained")
+        let ndcg = String(format: "%.4f", report.ranker(fixture.sasrec.id)!.metrics["ndcg@10"]!)
+        XCTAssertTrue(html.contains("<td>\(ndcg)</td>") || html.contains("<td class=\"best\">\(ndcg)</td>"))
+        let summary = try String(contentsOf: directory.appendingPathComponent("summary.md"), encoding: .utf8)
+        XCTAssertTrue(summary.contains("| \(fixture.sasrec.id) | sasrec |"))
+        XCTAssertTrue(summary.contains(ndcg))
+
+        let row = try fixture.db.query("SELECT models, baselines, users, (metrics->>'users')::int FROM evaluation_runs WHERE id = $1", [String(id)])
+        XCTAssertEqual(row.string(0, 0), "{\(fixture.sasrec.id)}")
+        XCTAssertEqual(row.string(0, 1), "{pop,markov}")
+        XCTAssertEqual(row.int(0, 2), report.users)
+        XCTAssertEqual(row.int(0, 3), report.users)
+    }
+
+    /// An older model evaluated on newer data (its vocabulary lacks the new items) gives the same ranks
+    /// as on its own data for targets it knows; unknown items never rank ahead of the target.
+    func testModelOnDataWithNewItems() throws {
+        let fixture = try WalkFixture()
+        defer { fixture.remove() }
+        var csv = "user_id,item_id,timestamp\n"
+        for user in 0..<50 {
+            csv += "new\(user),i\(user),5000\nnew\(user),i\(user + 1),5010\nnew\(user),fresh\(user % 5),5020\nnew\(user),i\(user + 2),5030\n"
+        }
+        try fixture.ingest(csv, name: "newer.csv")
+        let histories = try HistoryLoader.load(from: fixture.db)
+        let split = SequenceSplit(histories)
+        let newer = try OfflineEvaluation.validationNDCG(of: [fixture.sasrec], on: split, db: fixture.db)
+        XCTAssertEqual(newer.users, split.validationExamples.count)
+        XCTAssertGreaterThan(split.vocabulary.count, fixture.sasrec.items)
+        // Validation targets of the new users are fresh items the model cannot know: they score 0.
+        let own = try OfflineEvaluation.validationNDCG(of: [fixture.sasrec], on: SequenceSplit(try HistoryLoader.load(from: fixture.db, upToBatch: 1)),
+                                                       db: fixture.db)
+        XCTAssertEqual(own.ndcg[0], fixture.sasrec.valid["ndcg@10"]!, accuracy: 1e-6)
+        XCTAssertEqual(newer.ndcg[0] * Double(newer.users), own.ndcg[0] * Double(own.users), accuracy: 1e-6)
+    }
+
+    func testPairedComparisonAgainstKnownValues() {
+        // d = [1, 0, 2, 0, 2]: mean 1, sd 1, t = √5, df 4; p from integrating the t density numerically.
+        let c = PairedComparison([1, 2, 3, 4, 5], [0, 2, 1, 4, 3], resamples: 2_000, seed: 3)
+        XCTAssertEqual(c.meanDifference, 1, accuracy: 1e-12)
+        XCTAssertEqual(c.t, 5.0.squareRoot(), accuracy: 1e-12)
+        XCTAssertEqual(c.pValue, 0.0890093425, accuracy: 1e-7)
+        XCTAssertGreaterThanOrEqual(c.ciLow, 0)  // the bootstrap mean of a non-negative sample
+        XCTAssertLessThanOrEqual(c.ciHigh, 2)
+        let same = PairedComparison([0.5, 0.1], [0.5, 0.1])
+        XCTAssertEqual(same.pValue, 1)
+    }
+}
