@@ -16,6 +16,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0", traits: []),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
     ],
     targets: [
         // System libraries from Debian, found through pkg-config.
@@ -45,13 +46,17 @@ let package = Package(
         // Offline evaluation: models and baselines on one split, reports (HTML, Markdown, JSON), evaluation_runs.
         .target(name: "PleatEvaluation", dependencies: ["PleatCore", "PleatStorage", "PleatMetrics", "PleatTraining", "PleatScoring"],
                 swiftSettings: numeric),
+        // Pipelines (pipelines/*.yaml: ingest -> train -> score -> evaluate) and scheduled jobs (jobs/*.yaml).
+        .target(name: "PleatPipeline", dependencies: ["PleatCore", "PleatStorage", "PleatIngest", "PleatMetrics", "PleatTraining", "PleatScoring",
+                                                      "PleatEvaluation", .product(name: "Yams", package: "Yams")],
+                swiftSettings: fastMath),
         // The HTTP face of the scoring stage.
         .target(name: "PleatServer", dependencies: ["PleatCore", "PleatScoring", .product(name: "Hummingbird", package: "hummingbird")],
                 swiftSettings: fastMath),
         .executableTarget(
             name: "pleat",
             dependencies: [
-                "PleatCore", "PleatStorage", "PleatIngest", "PleatTensor", "PleatModels", "PleatTraining", "PleatScoring", "PleatServer", "PleatEvaluation",
+                "PleatCore", "PleatStorage", "PleatIngest", "PleatTensor", "PleatModels", "PleatTraining", "PleatScoring", "PleatServer", "PleatEvaluation", "PleatPipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: fastMath),
@@ -68,6 +73,8 @@ let package = Package(
                                                           "PleatCore", "PleatTestSupport"]),
         .testTarget(name: "PleatEvaluationTests", dependencies: ["PleatEvaluation", "PleatScoring", "PleatTraining", "PleatIngest",
                                                              "PleatStorage", "PleatCore", "PleatTestSupport"]),
+        .testTarget(name: "PleatPipelineTests", dependencies: ["PleatPipeline", "PleatEvaluation", "PleatScoring", "PleatTraining", "PleatIngest",
+                                                           "PleatStorage", "PleatCore", "PleatTestSupport"]),
         .testTarget(name: "PleatIngestTests", dependencies: ["PleatIngest", "PleatStorage", "PleatTestSupport"]),
     ]
 )

@@ -108,7 +108,7 @@ public struct OfflineEvaluation {
 
     /// The split every ranker is measured on: the models' own data snapshot, item filter and split
     /// rule (which must agree), or all committed data with the default settings for baselines alone.
-    static func sharedSplit(_ records: [ModelRecord], db: PostgresConnection) throws -> (SequenceSplit, Int) {
+    public static func sharedSplit(_ records: [ModelRecord], db: PostgresConnection) throws -> (SequenceSplit, Int) {
         let configs = try records.map { try JSONDecoder.snakeCase.decode(TrainingConfig.self, from: Data($0.config.utf8)) }
         let config = configs.first ?? TrainingConfig()
         for (record, other) in zip(records, configs).dropFirst() {

@@ -3,7 +3,7 @@ import PleatCore
 /// Draws negatives for sampled-metric evaluation (the protocol of papers that rank the target against
 /// 100 sampled items): uniformly, or in proportion to item popularity, never the target or a seen item.
 public struct NegativeSampler: Sendable {
-    public enum Distribution: String, Sendable, Codable { case uniform, popularity }
+    public enum Distribution: String, Sendable, Codable, CaseIterable { case uniform, popularity }
 
     let cumulative: [Double]  // popularity: running sums over item ids 1..V
     let items: Int

@@ -23,3 +23,18 @@ func printJSONLine<T: Encodable>(_ value: T) throws {
 func note(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }
+
+extension GlobalOptions {
+    /// A connection for unattended runs (pipelines, jobs): the local cluster is started when it is not
+    /// running, and pending migrations are applied.
+    func readyDatabase() throws -> PostgresConnection {
+        if case .local(let cluster) = database, !cluster.isRunning() {
+            _ = try cluster.start()
+            note("started PostgreSQL at \(cluster.socketDirectory.path)")
+        }
+        let db = try database.connect()
+        let outcome = try Migrator(migrations: try Migration.load(from: try Migration.locateDirectory())).migrate(db)
+        for migration in outcome.applied { note("PostgreSQL: applied migration \(migration.version)_\(migration.name)") }
+        return db
+    }
+}

@@ -1,0 +1,46 @@
+import Foundation
+import PleatEvaluation
+import PleatIngest
+import PleatMetrics
+import PleatScoring
+import PleatTraining
+
+/// A pipeline file (`pipelines/*.yaml`) as typed values: where the interactions come from, which models
+/// to train with which settings, how to score and how to evaluate. `load` checks everything (keys,
+/// values, files, training settings) before any work starts.
+public struct PipelineDefinition: Sendable {
+    public var file: String
+    public var name: String
+    public var sources: [Source]
+    public var models: [ModelSpec]
+    public var scoring: Scoring
+    public var evaluation: Evaluation
+
+    public enum Source: Sendable {
+        /// An interaction file (and optional item file) as `pleat ingest` takes them.
+        case file(path: String, options: IngestOptions)
+        /// Generated demo data with planted structure (`pleat synth`), written under the Pleat home.
+        case synthetic(SyntheticLog.Settings)
+    }
+
+    public struct ModelSpec: Sendable {
+        public var config: TrainingConfig
+    }
+
+    public struct Scoring: Sendable {
+        /// Which trained model's lists become the active ones: the best by validation NDCG@10 (`best`),
+        /// the one of a kind (`sasrec`, …), or `none` to skip scoring.
+        public var model = "best"
+        public var topK = 100
+        public var includeSeen = false
+    }
+
+    public struct Evaluation: Sendable {
+        public var enabled = true
+        public var baselines: [Baseline] = Baseline.allCases
+        public var examples = OfflineEvaluation.Examples.test
+        public var sampled: [NegativeSampler.Distribution] = []
+        /// Report directory; nil: `<home>/reports/<pipeline name>`.
+        public var report: String?
+    }
+}

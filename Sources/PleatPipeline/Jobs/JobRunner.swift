@@ -1,0 +1,110 @@
+import Foundation
+import PleatCore
+import PleatEvaluation
+import PleatScoring
+import PleatStorage
+import PleatTraining
+
+/// `pleat jobs run NAME`: one run of a scheduled job. It holds the job's advisory lock throughout (a
+/// second run exits, or waits with `wait`), records each attempt in `job_runs`, ingests the pipeline's
+/// sources, trains only when there is data newer than the last model, evaluates, and promotes the new
+/// model only when it is not worse than the serving one by more than the job's margin.
+public struct JobRunner {
+    public let job: JobDefinition
+    public var pipeline: PipelineRunner
+    /// Wait for a run in progress instead of exiting.
+    public var wait = false
+    public var log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+
+    public init(_ job: JobDefinition, home: PleatHome) {
+        self.job = job
+        pipeline = PipelineRunner(job.pipeline, home: home)
+    }
+
+    public struct Outcome: Sendable, Codable {
+        public var job: String
+        public var runId: Int
+        public var status: JobRunLog.Status
+        public var attempts: Int
+        public var models: [String]
+        public var promoted: String?
+        public var message: String
+    }
+
+    /// `db` does the work; `lockSession` is a second connection that only holds the lock.
+    public func run(db: PostgresConnection, lockSession: PostgresConnection) throws -> Outcome {
+        let runs = JobRunLog(db), lock = AdvisoryLock(lockSession, name: "pleat.job.\(job.name)")
+        if try !lock.tryAcquire() {
+            let holder = try runs.recent(job: job.name, limit: 1).first.map { "run \($0.id), pid \($0.pid)" } ?? "another process"
+            guard wait else {
+                let message = "another run of \(job.name) is in progress (\(holder)): not starting a second one"
+                let id = try runs.start(job: job.name, attempt: 1)
+                try runs.finish(id, status: .skipped, message: message)
+                log(message)
+                return Outcome(job: job.name, runId: id, status: .skipped, attempts: 0, models: [], promoted: nil, message: message)
+            }
+            log("waiting for the run in progress (\(holder)) to finish")
+            try lock.acquire()
+        }
+        defer { try? lock.release() }
+        for id in try runs.failInterrupted(job: job.name) { log("run \(id) of \(job.name) was interrupted: recorded as failed") }
+
+        for attempt in 1...job.retry.attempts {
+            let id = try runs.start(job: job.name, attempt: attempt)
+            log("job \(job.name): run \(id), attempt \(attempt) of \(job.retry.attempts) (pipeline \(job.pipeline.file))")
+            do {
+                var outcome = try once(db: db)
+                (outcome.runId, outcome.attempts) = (id, attempt)
+                try runs.finish(id, status: outcome.status, models: outcome.models, promoted: outcome.promoted, message: outcome.message)
+                log("job \(job.name): \(outcome.status.rawValue): \(outcome.message)")
+                return outcome
+            } catch {
+                try runs.finish(id, status: .failed, error: "\(error)")
+                guard attempt < job.retry.attempts else { throw error }
+                log("job \(job.name): attempt \(attempt) failed (\(error)); retrying in \(Format.duration(job.retry.delaySeconds))")
+                Thread.sleep(forTimeInterval: job.retry.delaySeconds)
+            }
+        }
+        preconditionFailure("unreachable: the last attempt returns or throws")
+    }
+
+    private func once(db: PostgresConnection) throws -> Outcome {
+        let definition = job.pipeline
+        let stages = StageLog(total: definition.sources.count + definition.models.count + 2, write: log)
+        _ = try pipeline.ingest(db: db, stages: stages)
+        let newest = try db.query("SELECT coalesce(max(id), 0) FROM ingest_batches WHERE status = 'committed'").int(0, 0)!
+        let kinds = Set(definition.models.map(\.config.model))
+        if let last = try ModelRegistry(db).list().first(where: { kinds.contains($0.kind) }), last.snapshotBatch >= newest {
+            return outcome(.skipped, [], nil, "no new data since \(last.id) (trained on data up to ingest batch \(last.snapshotBatch)): nothing trained")
+        }
+        let records = try pipeline.train(db: db, stages: stages)
+        if definition.evaluation.enabled {
+            stages.begin("evaluate")
+            _ = try pipeline.evaluate(records, db: db)
+        }
+        stages.begin("promote")
+        defer { log(stages.summary) }
+        let ids = records.map(\.id)
+        guard definition.scoring.model != "none" else { return outcome(.succeeded, ids, nil, "trained \(ids.joined(separator: ", ")); the pipeline does not score") }
+        let candidate = definition.scoring.model == "best" ? PipelineRunner.best(records) : records.first { $0.kind.rawValue == definition.scoring.model }!
+        let cache = try RecommendationCache(path: pipeline.cachePath)
+        if let activeId = try cache.activeSet()?.modelId, let active = try ModelRegistry(db).find(activeId) {
+            let (split, _) = try OfflineEvaluation.sharedSplit([candidate], db: db)
+            let (ndcg, users) = try OfflineEvaluation.validationNDCG(of: [candidate, active], on: split, db: db)
+            let comparison = String(format: "validation NDCG@10 on the new data (%d users): %@ %.4f, active %@ %.4f", users,
+                                    candidate.id, ndcg[0], active.id, ndcg[1])
+            if ndcg[1] - ndcg[0] > job.promotion.maxDrop {
+                return outcome(.succeeded, ids, nil, "kept \(active.id): the new model is worse by "
+                               + String(format: "%.4f, more than max_drop %.4f; ", ndcg[1] - ndcg[0], job.promotion.maxDrop) + comparison)
+            }
+            _ = try pipeline.score(candidate, db: db)
+            return outcome(.succeeded, ids, candidate.id, "promoted \(candidate.id); " + comparison)
+        }
+        _ = try pipeline.score(candidate, db: db)
+        return outcome(.succeeded, ids, candidate.id, "promoted \(candidate.id): no model was serving")
+    }
+
+    private func outcome(_ status: JobRunLog.Status, _ models: [String], _ promoted: String?, _ message: String) -> Outcome {
+        Outcome(job: job.name, runId: 0, status: status, attempts: 0, models: models, promoted: promoted, message: message)
+    }
+}

@@ -1,0 +1,35 @@
+import ArgumentParser
+import Foundation
+import PleatPipeline
+
+/// `pleat run PIPELINE.yaml`: ingest -> train -> score -> evaluate, as the file says.
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a pipeline file end to end: ingest its sources, train its models, score, evaluate.",
+        discussion: """
+            The whole file is checked first (unknown keys, invalid values, missing files, training settings); \
+            problems are listed with file, line, key and reason, and nothing runs (exit code 2). See pipelines/README.md.
+            """)
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The pipeline file (YAML).") var pipeline: String
+    @Flag(help: "Only check the file.") var check = false
+    @Flag(help: "End with one JSON line: what each stage did.") var json = false
+
+    func run() throws {
+        let definition = try Self.load(pipeline)
+        if check { return print("\(pipeline): ok (\(definition.sources.count) source(s), \(definition.models.count) model(s))") }
+        let db = try global.readyDatabase()
+        var runner = PipelineRunner(definition, home: global.pleatHome)
+        runner.log = note
+        let result = try runner.run(db: db)
+        if json { try printJSONLine(result) } else if let report = result.reportDirectory { print(report + "/summary.md") }
+    }
+
+    /// Loads a pipeline file; its problems are printed and end the command with exit code 2.
+    static func load(_ path: String) throws -> PipelineDefinition {
+        do { return try PipelineDefinition.load(path) } catch let error as DefinitionError {
+            note("error: " + error.description)
+            throw ExitCode(2)
+        }
+    }
+}

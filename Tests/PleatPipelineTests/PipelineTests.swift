@@ -1,0 +1,93 @@
+import Foundation
+import XCTest
+import PleatCore
+import PleatPipeline
+import PleatScoring
+import PleatStorage
+import PleatTestSupport
+import PleatTraining
+
+final class PipelineTests: XCTestCase {
+    /// Every mistake is listed with file, line, key and reason, and nothing runs.
+    func testPipelineWithErrorsIsRejectedBeforeAnyWork() throws {
+        let fixture = try PipelineFixture()
+        defer { fixture.remove() }
+        let file = try fixture.write("bad.yaml", """
+            name: bad
+            sources:
+              - path: walks.csv
+                format: csv
+                columns: {user: user_id, itme: item_id}
+              - path: nowhere.csv
+                format: parquet
+            models:
+              - model: sasrec
+                settings:
+                  epochs: ten
+                  sasrec.encoder.dimenson: 32
+              - model: gru4rec
+            scoring: {top_k: 0}
+            evaluation: {baselines: [pop, knn]}
+            schedule: daily
+
+            """)
+        XCTAssertThrowsError(try PipelineDefinition.load(file)) { error in
+            let problems = (error as! DefinitionError).problems.map { "\($0.line ?? 0) \($0.key): \($0.reason)" }
+            let expected = [
+                "5 sources[0].columns.itme: unknown key",
+                "6 sources[1].path: file not found",
+                "7 sources[1].format: 'parquet' is not one of: csv, tsv, jsonl",
+                "11 models[0].settings.epochs: invalid value",
+                "12 models[0].settings.sasrec.encoder.dimenson: unknown config key",
+                "13 models[1].model: 'gru4rec' is not one of: sasrec, bert4rec, hstu",
+                "14 scoring.top_k: expected a whole number from 1",
+                "15 evaluation.baselines[1]: 'knn' is not one of: pop, markov",
+                "16 schedule: unknown key",
+            ]
+            XCTAssertEqual(problems.count, expected.count, problems.joined(separator: "\n"))
+            for (problem, prefix) in zip(problems, expected) { XCTAssertTrue(problem.hasPrefix(prefix), "\(problem) does not start with \(prefix)") }
+            XCTAssertTrue("\(error)".contains("\(file):5: sources[0].columns.itme"))
+        }
+        // The command exits 2 with the same list, and the database is untouched.
+        let (process, output) = try fixture.launch(["run", file])
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 2)
+        XCTAssertTrue(try String(contentsOf: output, encoding: .utf8).contains("bad.yaml:16: schedule: unknown key"))
+        XCTAssertEqual(try fixture.db.query("SELECT count(*) FROM ingest_batches").int(0, 0), 0)
+    }
+
+    /// ingest -> train -> score -> evaluate from one file.
+    func testPipelineRunsEndToEnd() throws {
+        let fixture = try PipelineFixture()
+        defer { fixture.remove() }
+        let file = try fixture.write("walks.yaml", """
+            name: walks
+            sources:
+              - path: walks.csv
+                format: csv
+            \(PipelineFixture.models(["sasrec", "hstu"], epochs: 3))
+            scoring: {model: best, top_k: 20}
+            evaluation: {baselines: [pop, markov], report: reports/walks}
+
+            """)
+        var runner = PipelineRunner(try PipelineDefinition.load(file), home: fixture.home)
+        (runner.showProgress, runner.log) = (false, { _ in })
+        let result = try runner.run(db: fixture.db)
+
+        XCTAssertEqual(result.ingested.map(\.rowsLoaded), [4_000])
+        XCTAssertEqual(result.models.map(\.kind), ["sasrec", "hstu"])
+        let best = result.models.max { ($0.valid["ndcg@10"] ?? 0) < ($1.valid["ndcg@10"] ?? 0) }!
+        XCTAssertEqual(result.scored?.modelId, best.id)
+        XCTAssertEqual(result.scored?.users, 200)
+        XCTAssertEqual(try RecommendationCache(path: runner.cachePath).activeSet()?.modelId, best.id)
+        let report = try XCTUnwrap(result.evaluation)
+        XCTAssertEqual(report.rankers.map(\.name), ["pop", "markov"] + result.models.map(\.id))
+        for model in result.models { XCTAssertEqual(report.ranker(model.id)!.metrics["ndcg@10"]!, model.test["ndcg@10"]!, accuracy: 1e-6) }
+        let reportDirectory = fixture.directory.appendingPathComponent("reports/walks")
+        XCTAssertEqual(result.reportDirectory, reportDirectory.path)
+        for name in ["report.html", "summary.md", "metrics.json"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: reportDirectory.appendingPathComponent(name).path), name)
+        }
+        XCTAssertEqual(try fixture.db.query("SELECT count(*) FROM evaluation_runs").int(0, 0), 1)
+    }
+}
