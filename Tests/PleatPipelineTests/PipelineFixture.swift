@@ -28,8 +28,8 @@ struct PipelineFixture {
         return csv
     }
 
-    /// Small, fast model settings as pipeline YAML (`extra` lines are added to each model's settings).
-    static func models(_ kinds: [String], epochs: Int, extra: String = "") -> String {
+    /// Small, fast model settings as pipeline YAML.
+    static func models(_ kinds: [String], epochs: Int, learningRate: Double = 0.003) -> String {
         "models:\n" + kinds.map { kind in
             """
               - model: \(kind)
@@ -39,9 +39,9 @@ struct PipelineFixture {
                   batch_size: 32
                   max_length: 24
                   seed: 7
-                  learning_rate: 0.003
+                  learning_rate: \(learningRate)
                   \(kind).encoder: {dimension: 32, blocks: 1}
-            \(extra.isEmpty ? "" : "      " + extra + "\n")
+
             """
         }.joined()
     }

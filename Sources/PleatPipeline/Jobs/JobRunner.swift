@@ -35,7 +35,7 @@ public struct JobRunner {
     public func run(db: PostgresConnection, lockSession: PostgresConnection) throws -> Outcome {
         let runs = JobRunLog(db), lock = AdvisoryLock(lockSession, name: "pleat.job.\(job.name)")
         if try !lock.tryAcquire() {
-            let holder = try runs.recent(job: job.name, limit: 1).first.map { "run \($0.id), pid \($0.pid)" } ?? "another process"
+            let holder = try runs.recent(job: job.name, limit: 5).first { $0.status == .running }.map { "run \($0.id), pid \($0.pid)" } ?? "another process"
             guard wait else {
                 let message = "another run of \(job.name) is in progress (\(holder)): not starting a second one"
                 let id = try runs.start(job: job.name, attempt: 1)

@@ -1,0 +1,153 @@
+import Foundation
+import XCTest
+import PleatCore
+import PleatIngest
+import PleatPipeline
+import PleatScoring
+import PleatStorage
+import PleatTestSupport
+import PleatTraining
+
+final class JobTests: XCTestCase {
+    /// A job over walks.csv training one small SASRec.
+    private func writeJob(_ fixture: PipelineFixture, epochs: Int = 3, learningRate: Double = 0.003, maxDrop: Double = 0.01) throws -> String {
+        try fixture.write("walks.yaml", """
+            name: walks
+            sources:
+              - path: walks.csv
+                format: csv
+            \(PipelineFixture.models(["sasrec"], epochs: epochs, learningRate: learningRate))
+            scoring: {top_k: 20}
+            evaluation: {enabled: false}
+
+            """)
+        return try fixture.write("nightly.yaml", """
+            pipeline: walks.yaml
+            schedule: "0 3 * * *"
+            retry: {attempts: 1, delay_seconds: 0}
+            promotion: {max_drop: \(maxDrop)}
+
+            """)
+    }
+
+    private func run(_ file: String, _ fixture: PipelineFixture) throws -> JobRunner.Outcome {
+        var runner = JobRunner(try JobDefinition.load(file), home: fixture.home)
+        (runner.log, runner.pipeline.log, runner.pipeline.showProgress) = ({ _ in }, { _ in }, false)
+        return try runner.run(db: fixture.db, lockSession: try PostgresConnection(url: fixture.url))
+    }
+
+    private func statuses(_ fixture: PipelineFixture) throws -> [JobRunLog.Run] {
+        try JobRunLog(fixture.db).recent(job: "nightly").reversed()
+    }
+
+    /// First run promotes; with no new data the next trains nothing; after new data a worse model is
+    /// trained but the serving one is kept, with the reason.
+    func testWorseModelIsNotPromoted() throws {
+        let fixture = try PipelineFixture()
+        defer { fixture.remove() }
+        let job = try writeJob(fixture)
+        let first = try run(job, fixture)
+        XCTAssertEqual(first.status, .succeeded)
+        let served = try XCTUnwrap(first.promoted)
+        XCTAssertTrue(first.message.contains("no model was serving"), first.message)
+
+        let idle = try run(job, fixture)
+        XCTAssertEqual(idle.status, .skipped)
+        XCTAssertTrue(idle.message.contains("no new data since \(served)"), idle.message)
+        XCTAssertEqual(idle.models, [])
+
+        // New users arrive; the job now trains a model that cannot learn (learning rate 1e-7).
+        let newer = fixture.directory.appendingPathComponent("newer.csv").path
+        try PipelineFixture.walks(users: 200..<260, start: 9_000, seed: 9).write(toFile: newer, atomically: true, encoding: .utf8)
+        _ = try Ingestor(db: fixture.db).ingest(file: newer, options: IngestOptions(format: .csv))
+        let worse = try writeJob(fixture, epochs: 1, learningRate: 1e-7)
+        let third = try run(worse, fixture)
+        XCTAssertEqual(third.status, .succeeded)
+        XCTAssertEqual(third.models.count, 1)
+        XCTAssertNil(third.promoted)
+        XCTAssertTrue(third.message.hasPrefix("kept \(served): the new model is worse by"), third.message)
+        let cache = try RecommendationCache(path: RecommendationCache.defaultPath(home: fixture.home))
+        XCTAssertEqual(try cache.activeSet()?.modelId, served, "the serving model did not change")
+
+        // A model as good as the serving one (the same settings on the new data) is promoted.
+        let fourthData = fixture.directory.appendingPathComponent("newest.csv").path
+        try PipelineFixture.walks(users: 260..<270, start: 19_000, seed: 11).write(toFile: fourthData, atomically: true, encoding: .utf8)
+        _ = try Ingestor(db: fixture.db).ingest(file: fourthData, options: IngestOptions(format: .csv))
+        let fourth = try run(try writeJob(fixture, maxDrop: 0.05), fixture)
+        XCTAssertEqual(fourth.promoted, fourth.models.first, fourth.message)
+        XCTAssertEqual(try cache.activeSet()?.modelId, fourth.promoted)
+        XCTAssertEqual(try statuses(fixture).map(\.status), [.succeeded, .skipped, .succeeded, .succeeded])
+        XCTAssertEqual(try statuses(fixture).map(\.promoted), [served, nil, nil, fourth.promoted])
+    }
+
+    /// Two `pleat jobs run` at once: one runs, the other records itself as skipped and exits 0.
+    func testConcurrentRunsDoNotOverlap() throws {
+        let fixture = try PipelineFixture()
+        defer { fixture.remove() }
+        let job = try writeJob(fixture, epochs: 60)
+        let a = try fixture.launch(["jobs", "run", job, "--json"])
+        // The second starts once the first is under way (its run is recorded), so they surely overlap.
+        let deadline = Date().addingTimeInterval(60)
+        while try a.process.isRunning && Date() < deadline && statuses(fixture).isEmpty { Thread.sleep(forTimeInterval: 0.01) }
+        let b = try fixture.launch(["jobs", "run", job, "--json"])
+        a.process.waitUntilExit()
+        b.process.waitUntilExit()
+        let logs = try String(contentsOf: a.output, encoding: .utf8) + String(contentsOf: b.output, encoding: .utf8)
+        XCTAssertEqual([a.process.terminationStatus, b.process.terminationStatus], [0, 0], logs)
+        let runs = try statuses(fixture)
+        XCTAssertEqual(runs.map(\.status).sorted { $0.rawValue < $1.rawValue }, [.skipped, .succeeded])
+        let skipped = runs.first { $0.status == .skipped }!, succeeded = runs.first { $0.status == .succeeded }!
+        XCTAssertTrue(skipped.message!.hasPrefix("another run of nightly is in progress (run \(succeeded.id), pid"), skipped.message!)
+        XCTAssertEqual(succeeded.models.count, 1)
+        // Only one of them trained.
+        XCTAssertEqual(try fixture.db.query("SELECT count(*) FROM models").int(0, 0), 1)
+    }
+
+    /// A run killed mid-training is recorded as failed by the next run, which succeeds.
+    func testKilledRunIsRecordedFailedAndTheNextSucceeds() throws {
+        let fixture = try PipelineFixture()
+        defer { fixture.remove() }
+        let job = try writeJob(fixture, epochs: 400)
+        let (process, output) = try fixture.launch(["jobs", "run", job])
+        let checkpoints = fixture.home.url.appendingPathComponent("models")
+        let deadline = Date().addingTimeInterval(120)
+        func training() -> Bool {
+            guard let run = try? FileManager.default.contentsOfDirectory(atPath: checkpoints.path).first else { return false }
+            return FileManager.default.fileExists(atPath: checkpoints.appendingPathComponent(run).appendingPathComponent("checkpoint/state.json").path)
+        }
+        while process.isRunning && Date() < deadline && !training() { Thread.sleep(forTimeInterval: 0.02) }
+        XCTAssertTrue(process.isRunning, "the run ended before it could be killed: " + ((try? String(contentsOf: output, encoding: .utf8)) ?? ""))
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        XCTAssertEqual(try statuses(fixture).map(\.status), [.running], "a killed process cannot record its end")
+
+        let next = try run(try writeJob(fixture, epochs: 2), fixture)
+        XCTAssertEqual(next.status, .succeeded)
+        let runs = try statuses(fixture)
+        XCTAssertEqual(runs.map(\.status), [.failed, .succeeded])
+        XCTAssertTrue(runs[0].error!.hasPrefix("interrupted: process \(process.processIdentifier) ended before the run finished"), runs[0].error!)
+        XCTAssertEqual(runs[0].models, [])
+        XCTAssertEqual(runs[1].promoted, next.promoted)
+        XCTAssertNotNil(next.promoted)
+    }
+
+    func testJobFileErrors() throws {
+        let fixture = try PipelineFixture()
+        defer { fixture.remove() }
+        _ = try writeJob(fixture)
+        let file = try fixture.write("broken.yaml", """
+            pipeline: missing.yaml
+            schedule: "every night"
+            retry: {attempts: 0}
+            promote: {max_drop: 0.1}
+
+            """)
+        XCTAssertThrowsError(try JobDefinition.load(file)) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("broken.yaml:1: pipeline: file not found"), text)
+            XCTAssertTrue(text.contains("broken.yaml:2: schedule: 'every night' is not a cron schedule"), text)
+            XCTAssertTrue(text.contains("broken.yaml:3: retry.attempts: expected a whole number from 1 to 20"), text)
+            XCTAssertTrue(text.contains("broken.yaml:4: promote: unknown key"), text)
+        }
+    }
+}
