@@ -90,6 +90,13 @@ public struct OfflineEvaluation {
                                 seconds: Date().timeIntervalSince(started))
     }
 
+    /// Runs the evaluation, writes its report files into `directory` and records it in `evaluation_runs`.
+    public func run(db: PostgresConnection, reportingTo directory: URL) throws -> (report: EvaluationReport, runId: Int) {
+        let report = try run(db: db)
+        try ReportWriter(report).write(to: directory)
+        return (report, try EvaluationRunLog(db).record(report, reportDirectory: directory.standardizedFileURL.path))
+    }
+
     /// Validation NDCG@10 of each model on one split, which may hold newer data than the models saw:
     /// how a scheduled job compares a new model with the one it would replace.
     public static func validationNDCG(of records: [ModelRecord], on split: SequenceSplit, db: PostgresConnection,

@@ -57,9 +57,7 @@ struct Evaluate: ParsableCommand {
 
     /// Evaluates, writes the report files, records the run and prints the overview table (stderr).
     static func run(_ evaluation: OfflineEvaluation, db: PostgresConnection, directory: URL) throws -> EvaluationReport {
-        let report = try evaluation.run(db: db)
-        try ReportWriter(report).write(to: directory)
-        let id = try EvaluationRunLog(db).record(report, reportDirectory: directory.standardizedFileURL.path)
+        let (report, id) = try evaluation.run(db: db, reportingTo: directory)
         var table = TextTable(["ranker", "HR@10", "NDCG@10", "MRR", "coverage@\(report.listLength)", "vs best baseline (p)"])
         for r in report.rankers {
             let versus = r.versusBestBaseline.map { String(format: "%+.4f (%.3g)", $0.meanDifference, $0.pValue) } ?? ""

@@ -85,8 +85,9 @@ public struct JobRunner {
         stages.begin("promote")
         defer { log(stages.summary) }
         let ids = records.map(\.id)
-        guard definition.scoring.model != "none" else { return outcome(.succeeded, ids, nil, "trained \(ids.joined(separator: ", ")); the pipeline does not score") }
-        let candidate = definition.scoring.model == "best" ? PipelineRunner.best(records) : records.first { $0.kind.rawValue == definition.scoring.model }!
+        guard let candidate = pipeline.scoringCandidate(records) else {
+            return outcome(.succeeded, ids, nil, "trained \(ids.joined(separator: ", ")); the pipeline does not score")
+        }
         let cache = try RecommendationCache(path: pipeline.cachePath)
         if let activeId = try cache.activeSet()?.modelId, let active = try ModelRegistry(db).find(activeId) {
             let (split, _) = try OfflineEvaluation.sharedSplit([candidate], db: db)

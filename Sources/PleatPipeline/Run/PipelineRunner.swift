@@ -50,8 +50,7 @@ public struct PipelineRunner {
         let records = try train(db: db, stages: stages)
         var result = Result(pipeline: definition.name, ingested: ingested, models: records.map(TrainedModel.init), scored: nil,
                             reportDirectory: nil, evaluation: nil, seconds: 0)
-        if score {
-            let chosen = definition.scoring.model == "best" ? Self.best(records) : records.first { $0.kind.rawValue == definition.scoring.model }!
+        if score, let chosen = scoringCandidate(records) {
             stages.begin("score: every user with \(chosen.id) into \(cachePath)")
             result.scored = try self.score(chosen, db: db)
         }
@@ -132,17 +131,20 @@ public struct PipelineRunner {
         let settings = definition.evaluation
         var evaluation = OfflineEvaluation(modelIds: records.map(\.id))
         (evaluation.baselines, evaluation.examples, evaluation.sampled, evaluation.log) = (settings.baselines, settings.examples, settings.sampled, log)
-        let report = try evaluation.run(db: db)
         let directory = URL(fileURLWithPath: settings.report ?? home.url.appendingPathComponent("reports/\(definition.name)").path)
-        try ReportWriter(report).write(to: directory)
-        try EvaluationRunLog(db).record(report, reportDirectory: directory.path)
+        let (report, _) = try evaluation.run(db: db, reportingTo: directory)
         log("  report: \(directory.path)/report.html (summary.md, metrics.json)")
         return (report, directory)
     }
 
-    /// The model with the best validation NDCG@10 (the first on ties).
-    static func best(_ records: [ModelRecord]) -> ModelRecord {
-        records.reduce(records[0]) { ($1.valid["ndcg@10"] ?? 0) > ($0.valid["ndcg@10"] ?? 0) ? $1 : $0 }
+    /// The trained model the pipeline scores with: the best validation NDCG@10 (the first on ties), or
+    /// the one of the kind `scoring.model` names; nil with `scoring.model: none`.
+    func scoringCandidate(_ records: [ModelRecord]) -> ModelRecord? {
+        switch definition.scoring.model {
+        case "none": return nil
+        case "best": return records.reduce(records[0]) { ($1.valid["ndcg@10"] ?? 0) > ($0.valid["ndcg@10"] ?? 0) ? $1 : $0 }
+        case let kind: return records.first { $0.kind.rawValue == kind }
+        }
     }
 }
 
