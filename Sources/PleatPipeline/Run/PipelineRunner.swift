@@ -69,8 +69,11 @@ public struct PipelineRunner {
     /// Ingests each source as one batch (a file already ingested is a no-op); stops on an aborted batch.
     func ingest(db: PostgresConnection, stages: StageLog? = nil) throws -> [IngestReport] {
         try definition.sources.map { source in
+            switch source {
+            case .file(let path, _): stages?.begin("ingest: \(path)")
+            case .synthetic(let s): stages?.begin("ingest: synthetic data, \(Format.count(s.users)) users (seed \(s.seed))")
+            }
             var (path, options) = try prepare(source)
-            stages?.begin("ingest: \(path)")
             options.showProgress = showProgress
             let report = try Ingestor(db: db).ingest(file: path, options: options)
             switch report.status {
