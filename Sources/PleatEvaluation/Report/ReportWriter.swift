@@ -121,14 +121,14 @@ public struct ReportWriter {
         charts.append(SVGChart(title: "NDCG@10 by history length", yLabel: "NDCG@10", categories: labels,
                                series: report.rankers.map { r in
                                    (chartLabel(r), labels.map { l in r.byHistoryLength.first { $0.bucket == l }?.ndcg10 })
-                               }, style: .lines))
+                               }, style: .lines, colors: Array(report.rankers.indices)))
         let curves = report.rankers.filter { !$0.trainingCurve.isEmpty }
         if let epochs = curves.map({ $0.trainingCurve.map(\.epoch).max() ?? 0 }).max(), epochs > 0 {
             charts.append(SVGChart(title: "Training curves: validation NDCG@10 per epoch", yLabel: "valid NDCG@10",
                                    categories: (1...epochs).map { $0 % max(1, epochs / 10) == 0 || $0 == 1 ? String($0) : "" },
                                    series: curves.map { r in
                                        (chartLabel(r), (1...epochs).map { e in r.trainingCurve.first { $0.epoch == e }?.valid["ndcg@10"] })
-                                   }, style: .lines))
+                                   }, style: .lines, colors: report.rankers.indices.filter { !report.rankers[$0].trainingCurve.isEmpty }))
         }
         return charts
     }

@@ -10,6 +10,8 @@ struct SVGChart {
     var categories: [String]
     var series: [(name: String, values: [Double?])]
     var style: Style
+    /// Palette slot of each series (default: its position), so one ranker keeps its colour across charts.
+    var colors: [Int]? = nil
     var width = 600.0, height = 300.0
 
     static let palette = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f"]
@@ -36,7 +38,7 @@ struct SVGChart {
             out += "<text x=\"\(f(left + slot * (Double(i) + 0.5)))\" y=\"\(f(top + plotH + 16))\" text-anchor=\"middle\" fill=\"#333\">\(escape(label))</text>\n"
         }
         for (s, entry) in series.enumerated() {
-            let color = Self.palette[s % Self.palette.count]
+            let color = Self.palette[(colors?[s] ?? s) % Self.palette.count]
             switch style {
             case .bars:
                 let barW = slot * 0.8 / Double(series.count)
