@@ -12,6 +12,15 @@ public enum Format {
         return n < 0 ? "-" + out : out
     }
 
+    /// `yyyyMMdd-HHmmss` in UTC: sortable, and safe in file names and ids.
+    public static func compactTimestamp(_ date: Date = Date()) -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        return formatter.string(from: date)
+    }
+
     public static func duration(_ seconds: Double) -> String {
         guard seconds.isFinite else { return "?" }
         if seconds < 60 { return String(format: "%.1fs", seconds) }

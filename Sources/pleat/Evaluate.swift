@@ -30,7 +30,7 @@ struct Evaluate: ParsableCommand {
         let evaluation = try Self.evaluation(models: models, baselines: baselines, sampled: sampled, db: db)
         var chosen = evaluation
         chosen.examples = split
-        let directory = URL(fileURLWithPath: report ?? global.pleatHome.url.appendingPathComponent("reports/\(Self.timestamp())").path)
+        let directory = URL(fileURLWithPath: report ?? global.pleatHome.url.appendingPathComponent("reports/\(Format.compactTimestamp())").path)
         let result = try Self.run(chosen, db: db, directory: directory)
         if json { try printJSONLine(result) } else { print(directory.appendingPathComponent("report.html").path) }
     }
@@ -66,12 +66,5 @@ struct Evaluate: ParsableCommand {
         }
         note(table.render() + "\nevaluation run \(id): report in \(directory.path)/report.html, summary.md, metrics.json")
         return report
-    }
-
-    static func timestamp() -> String {
-        let formatter = DateFormatter()
-        formatter.dateFormat = "yyyyMMdd-HHmmss"
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: Date())
     }
 }

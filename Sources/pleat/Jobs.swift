@@ -27,11 +27,7 @@ struct Jobs: ParsableCommand {
         func run() throws {
             let file = name.hasSuffix(".yaml") || name.hasSuffix(".yml") ? name : "\(jobsDir)/\(name).yaml"
             guard FileManager.default.fileExists(atPath: file) else { throw ValidationError("no job file \(file)") }
-            let job: JobDefinition
-            do { job = try JobDefinition.load(file) } catch let error as DefinitionError {
-                note("error: " + error.description)
-                throw ExitCode(2)
-            }
+            let job = try loadDefinition { try JobDefinition.load(file) }
             let db = try global.readyDatabase()
             var runner = JobRunner(job, home: global.pleatHome)
             (runner.wait, runner.log, runner.pipeline.log, runner.pipeline.cachePath) = (wait, note, note, cacheOptions.path(global))

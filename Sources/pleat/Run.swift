@@ -16,7 +16,7 @@ struct Run: ParsableCommand {
     @Flag(help: "End with one JSON line: what each stage did.") var json = false
 
     func run() throws {
-        let definition = try Self.load(pipeline)
+        let definition = try loadDefinition { try PipelineDefinition.load(pipeline) }
         if check { return print("\(pipeline): ok (\(definition.sources.count) source(s), \(definition.models.count) model(s))") }
         let db = try global.readyDatabase()
         var runner = PipelineRunner(definition, home: global.pleatHome)
@@ -24,12 +24,12 @@ struct Run: ParsableCommand {
         let result = try runner.run(db: db)
         if json { try printJSONLine(result) } else if let report = result.reportDirectory { print(report + "/summary.md") }
     }
+}
 
-    /// Loads a pipeline file; its problems are printed and end the command with exit code 2.
-    static func load(_ path: String) throws -> PipelineDefinition {
-        do { return try PipelineDefinition.load(path) } catch let error as DefinitionError {
-            note("error: " + error.description)
-            throw ExitCode(2)
-        }
+/// Loads a pipeline or job file; its problems are printed and end the command with exit code 2.
+func loadDefinition<T>(_ load: () throws -> T) throws -> T {
+    do { return try load() } catch let error as DefinitionError {
+        note("error: " + error.description)
+        throw ExitCode(2)
     }
 }

@@ -15,14 +15,8 @@ public struct EvaluationRunLog {
         let result = try db.query("""
             INSERT INTO evaluation_runs (models, baselines, split, snapshot_batch, users, metrics, report_dir, seconds)
             VALUES ($1::text[], $2::text[], $3, $4, $5, $6::jsonb, $7, $8) RETURNING id
-            """, [Self.array(models), Self.array(baselines), report.split, String(report.snapshotBatch), String(report.users),
+            """, [PostgresArray.text(models), PostgresArray.text(baselines), report.split, String(report.snapshotBatch), String(report.users),
                   String(decoding: try JSONEncoder.snakeCase().encode(report), as: UTF8.self), reportDirectory, String(report.seconds)])
         return result.int(0, 0)!
-    }
-
-    /// A PostgreSQL text-array literal.
-    static func array(_ values: [String]) -> String {
-        "{" + values.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
-            .joined(separator: ",") + "}"
     }
 }

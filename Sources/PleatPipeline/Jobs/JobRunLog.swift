@@ -23,7 +23,7 @@ public struct JobRunLog {
     func finish(_ id: Int, status: Status, models: [String] = [], promoted: String? = nil, message: String? = nil, error: String? = nil) throws {
         _ = try db.query("""
             UPDATE job_runs SET status = $2, finished_at = now(), models = $3::text[], promoted = $4, message = $5, error = $6 WHERE id = $1
-            """, [String(id), status.rawValue, "{" + models.joined(separator: ",") + "}", promoted, message, error])
+            """, [String(id), status.rawValue, PostgresArray.text(models), promoted, message, error])
     }
 
     /// Runs of `job` still marked running when no run can be (the caller holds the job's lock): their

@@ -72,7 +72,7 @@ public struct JobRunner {
         let definition = job.pipeline
         let stages = StageLog(total: definition.sources.count + definition.models.count + 2, write: log)
         _ = try pipeline.ingest(db: db, stages: stages)
-        let newest = try db.query("SELECT coalesce(max(id), 0) FROM ingest_batches WHERE status = 'committed'").int(0, 0)!
+        let newest = try IngestBatches.newestCommitted(db)
         let kinds = Set(definition.models.map(\.config.model))
         if let last = try ModelRegistry(db).list().first(where: { kinds.contains($0.kind) }), last.snapshotBatch >= newest {
             return outcome(.skipped, [], nil, "no new data since \(last.id) (trained on data up to ingest batch \(last.snapshotBatch)): nothing trained")

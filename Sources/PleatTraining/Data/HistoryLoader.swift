@@ -9,7 +9,7 @@ public enum HistoryLoader {
         var histories = InteractionHistories()
         try db.transaction {
             try db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            let newest = try db.query("SELECT coalesce(max(id), 0) FROM ingest_batches WHERE status = 'committed'").int(0, 0) ?? 0
+            let newest = try IngestBatches.newestCommitted(db)
             histories.snapshotBatch = min(newest, upToBatch ?? newest)
             let filter = upToBatch.map { "WHERE batch_id <= \($0)" } ?? ""
             let estimate = try db.query("SELECT reltuples::bigint FROM pg_class WHERE relname = 'interactions'").int(0, 0) ?? 0

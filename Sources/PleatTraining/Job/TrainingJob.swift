@@ -79,11 +79,7 @@ public struct TrainingJob {
 
     /// '<kind>-<yyyymmdd-hhmmss>-<4 hex>': sortable by time within a kind, unique across concurrent runs.
     static func newModelId(_ kind: ModelKind) -> String {
-        let formatter = DateFormatter()
-        formatter.dateFormat = "yyyyMMdd-HHmmss"
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        return "\(kind.rawValue)-\(formatter.string(from: Date()))-\(String(format: "%04x", UInt16.random(in: 0...UInt16.max)))"
+        "\(kind.rawValue)-\(Format.compactTimestamp())-\(String(format: "%04x", UInt16.random(in: 0...UInt16.max)))"
     }
 }
 
