@@ -24,15 +24,17 @@ let package = Package(
                        providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
-        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
-                       providers: [.apt(["libopenblas-dev"])]),
+        // CPU identification, and the check that stops Pleat on a CPU without x86-64-v3 before any code
+        // built for it runs: compiled for baseline x86-64 (no -march). OpenBLAS is not linked but loaded at
+        // run time (PleatTensor's BLASLibrary), so its kernel can be chosen first.
+        .target(name: "CPleatCPU"),
 
         // Stages, lowest first: each depends only on the ones above it in this list.
-        .target(name: "PleatCore", swiftSettings: numeric),
+        .target(name: "PleatCore", dependencies: ["CPleatCPU"], swiftSettings: numeric),
         .target(name: "PleatStorage", dependencies: ["PleatCore", "CLibPQ", "CSQLite"], swiftSettings: fastMath),
         .target(name: "PleatIngest", dependencies: ["PleatCore", "PleatStorage"], swiftSettings: fastMath),
         // Tensor kernels and layers with hand-written gradients; no database or CLI.
-        .target(name: "PleatTensor", dependencies: ["PleatCore", "CBLAS"], swiftSettings: numeric),
+        .target(name: "PleatTensor", dependencies: ["PleatCore"], swiftSettings: numeric),
         // Ranking metrics, shared by training (validation) and offline evaluation.
         .target(name: "PleatMetrics", dependencies: ["PleatCore"], swiftSettings: numeric),
         // Sequence encoders built from the engine's layers, and their training-step benchmark.

@@ -2,7 +2,9 @@
 # Installs the Debian packages Pleat needs; does nothing when they are all present.
 set -euo pipefail
 
-packages=(libpq-dev libsqlite3-dev libopenblas-dev postgresql postgresql-client pkg-config)
+# libopenblas0-pthread: Pleat loads OpenBLAS at run time (no headers needed); qemu-user: the test that an
+# older CPU gets a message instead of SIGILL.
+packages=(libpq-dev libsqlite3-dev libopenblas0-pthread postgresql postgresql-client pkg-config qemu-user)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -9,23 +9,49 @@ public enum Subprocess {
         public let description: String
     }
 
-    /// Runs `executable` with `arguments`; stdin is /dev/null, stdout and stderr go to a temporary file
-    /// whose text is returned. Throws with that text when the exit status is not 0.
+    /// How a program ended, and what it printed (stdout and stderr together).
+    public struct Outcome: Sendable {
+        /// The exit code, or nil when a signal ended it.
+        public var exitCode: Int32?
+        public var signal: Int32?
+        public var output: String
+
+        public var succeeded: Bool { exitCode == 0 }
+        public var how: String { exitCode.map { "exit \($0)" } ?? "signal \(signal ?? 0)" }
+    }
+
+    /// Runs `executable` with `arguments`; throws with its output when the exit status is not 0.
     @discardableResult
-    public static func run(_ executable: String, _ arguments: [String]) throws -> String {
+    public static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> String {
+        let outcome = try capture(executable, arguments, environment: environment)
+        guard outcome.succeeded else {
+            throw Failure(description: "\((executable as NSString).lastPathComponent) failed (\(outcome.how)): "
+                          + outcome.output.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        return outcome.output
+    }
+
+    /// Runs `executable` with `arguments` and returns how it ended. stdin is /dev/null; stdout and stderr
+    /// go to a temporary file whose text is returned. `environment` adds to (or replaces variables of) this
+    /// process's environment. Throws only when the program cannot be started.
+    public static func capture(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Outcome {
         let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("pleat-sub-\(UUID().uuidString).log").path
         defer { unlink(outputPath) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
 
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
+        var variables = ProcessInfo.processInfo.environment
+        variables.merge(environment) { _, new in new }
+        let envp = variables.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { envp.forEach { free($0) } }
         var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, environ)
+        let spawned = posix_spawn(&pid, executable, &actions, nil, argv, envp)
         guard spawned == 0 else {
             throw Failure(description: "cannot run \(executable): \(String(cString: strerror(spawned)))")
         }
@@ -33,11 +59,6 @@ public enum Subprocess {
         while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
         let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
         let exited = status & 0x7f == 0
-        let code = (status >> 8) & 0xff
-        guard exited && code == 0 else {
-            let how = exited ? "exit \(code)" : "signal \(status & 0x7f)"
-            throw Failure(description: "\((executable as NSString).lastPathComponent) failed (\(how)): \(output.trimmingCharacters(in: .whitespacesAndNewlines))")
-        }
-        return output
+        return Outcome(exitCode: exited ? (status >> 8) & 0xff : nil, signal: exited ? nil : status & 0x7f, output: output)
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import PleatCore
+import PleatTensor
 import PleatModels
 import PleatTraining
 import PleatScoring
@@ -23,6 +24,7 @@ struct Bench: ParsableCommand {
         @Flag(help: "Print one JSON line: preset, median_ms, min_ms, gflops, threads.") var json = false
 
         func run() throws {
+            try BLASLibrary.load()  // a clear error now rather than a stop at the first product
             let result = try TrainStepBenchmark(preset: preset, steps: steps).run(progress: !json)
             if json { try printJSONLine(result); return }
             var table = TextTable(["preset", "median ms", "min ms", "GFLOP/s", "sgemm peak", "sequences/s", "threads"])
@@ -44,6 +46,7 @@ struct Bench: ParsableCommand {
         @Flag(help: "Print one JSON line: mode, events, batch, median_ms, peak_rss_mb.") var json = false
 
         func run() throws {
+            try BLASLibrary.load()  // a clear error now rather than a stop at the first product
             let result = FoldStepBenchmark(events: events, mode: mode, batch: batch, steps: steps).run()
             if json { try printJSONLine(result); return }
             print("\(result.mode) \(result.events) events: \(String(format: "%.1f", result.medianMs)) ms/step, peak RSS \(Int(result.peakRssMb)) MB")
@@ -56,10 +59,12 @@ struct Bench: ParsableCommand {
             abstract: "Folded HSTU against HSTU on the last 200 events, on synthetic returns after more than 1,000 events.")
 
         @Option(help: "Epochs for each model.") var epochs = 100
+        @Option(help: "Training seed.") var seed: UInt64 = 7
         @Flag(help: "Print one JSON line.") var json = false
 
         func run() throws {
-            let result = try FoldQualityBenchmark(epochs: epochs).run(log: json ? { _ in } : { note($0) })
+            try BLASLibrary.load()  // a clear error now rather than a stop at the first product
+            let result = try FoldQualityBenchmark(epochs: epochs, seed: seed).run(log: json ? { _ in } : { note($0) })
             if json { try printJSONLine(result); return }
             print(String(format: "validation NDCG@10: folded %.4f, last 200 events only %.4f (%.0f s)",
                          result.foldedValidNdcg10, result.windowOnlyValidNdcg10, result.seconds))
@@ -76,6 +81,7 @@ struct Bench: ParsableCommand {
         @Flag(help: "Print one JSON line.") var json = false
 
         func run() throws {
+            try BLASLibrary.load()  // a clear error now rather than a stop at the first product
             var benchmark = RecommendBenchmark()
             (benchmark.cacheRequests, benchmark.liveRequests) = (cacheRequests, liveRequests)
             let r = try benchmark.run(databaseURL: global.database.url, cachePath: cacheOptions.path(global))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PleatCore
+import PleatTensor
 import PleatEvaluation
 import PleatMetrics
 import PleatStorage
@@ -26,6 +27,7 @@ struct Evaluate: ParsableCommand {
     @Flag(help: "Print the metrics JSON as the last stdout line.") var json = false
 
     func run() throws {
+        try BLASLibrary.load()  // a clear error now rather than a stop at the first product
         let db = try global.database.connect()
         let evaluation = try Self.evaluation(models: models, baselines: baselines, sampled: sampled, db: db)
         var chosen = evaluation

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PleatCore
+import PleatTensor
 import PleatPipeline
 import PleatStorage
 
@@ -25,6 +26,7 @@ struct Jobs: ParsableCommand {
         @Flag(help: "End with one JSON line: the run's outcome.") var json = false
 
         func run() throws {
+            try BLASLibrary.load()  // a clear error now rather than a stop at the first product
             let file = name.hasSuffix(".yaml") || name.hasSuffix(".yml") ? name : "\(jobsDir)/\(name).yaml"
             guard FileManager.default.fileExists(atPath: file) else { throw ValidationError("no job file \(file)") }
             let job = try loadDefinition { try JobDefinition.load(file) }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PleatPipeline
+import PleatTensor
 
 /// `pleat run PIPELINE.yaml`: ingest -> train -> score -> evaluate, as the file says.
 struct Run: ParsableCommand {
@@ -16,6 +17,7 @@ struct Run: ParsableCommand {
     @Flag(help: "End with one JSON line: what each stage did.") var json = false
 
     func run() throws {
+        try BLASLibrary.load()  // a clear error now rather than a stop at the first product
         let definition = try loadDefinition { try PipelineDefinition.load(pipeline) }
         if check { return print("\(pipeline): ok (\(definition.sources.count) source(s), \(definition.models.count) model(s))") }
         let db = try global.readyDatabase()

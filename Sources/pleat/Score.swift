@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PleatCore
+import PleatTensor
 import PleatScoring
 import PleatStorage
 import PleatTraining
@@ -33,6 +34,7 @@ struct Score: ParsableCommand {
     }
 
     func run() throws {
+        try BLASLibrary.load()  // a clear error now rather than a stop at the first product
         let db = try global.database.connect()
         let registry = ModelRegistry(db)
         guard let record = try model == "latest" ? registry.list(limit: 1).first : registry.find(model) else {
@@ -65,6 +67,7 @@ struct Recommend: ParsableCommand {
     }
 
     func run() throws {
+        try BLASLibrary.load()  // a clear error now rather than a stop at the first product
         let recommender = try Recommender(databaseURL: global.database.url, cachePath: cacheOptions.path(global))
         let answer = try recommender.recommend(user: user, k: k)
         if json { return try printJSONLine(answer) }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PleatScoring
 import PleatServer
+import PleatTensor
 
 /// `pleat serve`: the HTTP endpoint.
 struct Serve: AsyncParsableCommand {
@@ -13,6 +14,7 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port to listen on (0: any free port).") var port = 8080
 
     func run() async throws {
+        try BLASLibrary.load()  // a clear error now rather than a stop at the first product
         let recommender = try Recommender(databaseURL: global.database.url, cachePath: cacheOptions.path(global))
         let server = RecommendationServer(recommender: recommender)
         try await server.run(host: host, port: port) { bound in note("serving on http://\(host):\(bound)") }

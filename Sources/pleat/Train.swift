@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PleatCore
+import PleatTensor
 import PleatMetrics
 import PleatStorage
 import PleatTraining
@@ -27,6 +28,7 @@ struct Train: ParsableCommand {
     @Flag(help: "Print one JSON line with the results last.") var json = false
 
     func run() throws {
+        try BLASLibrary.load()  // a clear error now rather than a stop at the first product
         var assignments = overrides
         if let split { assignments.append("split=\(split.rawValue)") }
         if let cutoff { assignments.append("cutoff=\"\(cutoff)\"") }

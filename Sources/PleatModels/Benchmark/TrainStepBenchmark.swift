@@ -22,6 +22,8 @@ public struct TrainStepBenchmark {
         public var sequencesPerS: Double
         /// sgemm GFLOP/s on this machine right before the run (2048³, rows split over the cores).
         public var sgemmPeakGflops: Double
+        /// The BLAS kernel the products ran on.
+        public var blasKernel: String
     }
 
     public let preset: Preset
@@ -55,7 +57,6 @@ public struct TrainStepBenchmark {
     }
 
     public func run(progress: Bool = false) throws -> Result {
-        Gemm.useSingleThread()  // the layers split work over the cores themselves
         let model = setup(), encoder = model.encoder
         let adam = Adam(encoder.store)
         let full = SoftmaxCrossEntropy()
@@ -95,7 +96,7 @@ public struct TrainStepBenchmark {
                                ffnMultiplier: 4, outputColumns: model.negatives.map { $0 + 1 } ?? model.items)
         return Result(preset: preset.rawValue, medianMs: median * 1e3, minMs: times.min()! * 1e3,
                       gflops: flops / median / 1e9, threads: Parallel.workers, finalLoss: lastLoss,
-                      sequencesPerS: Double(batch) / median, sgemmPeakGflops: Self.sgemmPeak())
+                      sequencesPerS: Double(batch) / median, sgemmPeakGflops: Self.sgemmPeak(), blasKernel: BLASLibrary.shared.kernel)
     }
 
     /// Best of 5 square 2048 products, split by rows over the cores as the layers do.

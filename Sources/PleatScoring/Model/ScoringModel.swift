@@ -39,7 +39,6 @@ public final class ScoringModel {
 
     init(record: ModelRecord, config: TrainingConfig, vocabulary: VocabularyFile, model: any NextItemModel, itemIndex: ItemVocabulary) {
         (self.record, self.config, self.vocabulary, self.model, self.itemIndex) = (record, config, vocabulary, model, itemIndex)
-        Gemm.useSingleThread()  // the layers split work over the cores themselves; BLAS threads on top oversubscribe
         scores = Tensor([model.batchSize, model.items + 1])
         (indices, selected) = ([], [])
     }

@@ -32,7 +32,6 @@ public struct FoldStepBenchmark {
     }
 
     public func run() -> Result {
-        Gemm.useSingleThread()
         var config = TrainingConfig(model: .hstu)
         config.batchSize = batch
         config.maxLength = mode == .folded ? Self.window : events - 1

@@ -35,7 +35,6 @@ public final class Trainer {
         self.run = run
         self.showProgress = showProgress
         self.log = log
-        Gemm.useSingleThread()  // the layers split work over the cores themselves
         model = config.model.makeModel(config: config, items: split.vocabulary.count, foldKeys: foldKeys)
         adam = Adam(model.store)
         adam.beta2 = config.adamBeta2
