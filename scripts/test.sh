@@ -1,9 +1,28 @@
 #!/usr/bin/env bash
 # Sets up and runs every test. The suite starts its own throwaway PostgreSQL (a private cluster on a
 # Unix socket under /tmp) and removes it when it exits; it never touches a user's database.
+#
+# The numeric tests run twice: with the BLAS kernel Pleat picks for this CPU (or the one forced with
+# PLEAT_BLAS_KERNEL), and again with another kernel forced, so that a test that holds on one kernel's
+# summation order only fails here rather than on a user's machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/setup.sh
 swift build --build-tests
+
+kernel_line() {
+  .build/debug/pleat doctor --json | python3 -c 'import json, sys
+r = json.load(sys.stdin)
+print(f"CPU: {r[\"cpu\"][\"model_name\"]} (family {r[\"cpu\"][\"family\"]} model {r[\"cpu\"][\"model\"]}, {r[\"cpu\"][\"vector_level\"]}); "
+      f"BLAS kernel: {r[\"blas\"][\"kernel\"]} (OpenBLAS picked {r[\"blas\"][\"picked_kernel\"]}); "
+      f"sgemm {r[\"sgemm\"][\"gflops\"]:.0f} GFLOP/s per core")'
+}
+echo "== tests, $(kernel_line)"
 swift test --disable-swift-testing
+
+other=generic
+case "$(echo "${PLEAT_BLAS_KERNEL:-auto}" | tr '[:upper:]' '[:lower:]')" in generic|prescott) other=Haswell ;; esac
+export PLEAT_BLAS_KERNEL=$other
+echo "== numeric tests again, $(kernel_line)"
+swift test --disable-swift-testing --skip-build --filter 'PleatTensorTests|PleatModelsTests|PleatTrainingTests'

@@ -40,10 +40,10 @@ final class FoldedEncoderTests: XCTestCase {
     }
 
     /// Every parameter (window encoder, fold encoder, the shared item table, key embedding, statistics
-    /// projection) against central differences, dropout on (fixed masks). h = 4·10⁻³: the fold path runs
-    /// through two L2/LayerNorm stages and small gradients, where Float32 rounding dominates below that
-    /// (at h = 10⁻³ the fold parameters show 1.5·10⁻³, at 2·10⁻³ 7·10⁻⁴, at 4·10⁻³ all pass; errors that
-    /// shrink as h grows are rounding, not a wrong gradient).
+    /// projection) against central differences, dropout on (fixed masks). The fold path runs
+    /// through two L2/LayerNorm stages to small gradients, where Float32 rounding is largest: the fold
+    /// block's pos_w and ts_w measured 5·10⁻⁴ to 9·10⁻⁴ at h = 4·10⁻³ depending on the BLAS kernel, and
+    /// 2·10⁻⁵ to 1.3·10⁻⁴ at 1.6·10⁻² on every kernel (errors that shrink as h grows are rounding).
     func testFoldedHSTUGradients() {
         checkGradients(Self.hstu(), mustCheck: ["item_emb.weight", "fold.pos_emb.weight", "fold.blocks.0.uvqk.weight", "fold.key_emb.weight",
                                                 "fold.stats.weight", "blocks.0.uvqk.weight", "blocks.0.attn.pos_w", "blocks.0.attn.ts_w"])
@@ -75,10 +75,7 @@ final class FoldedEncoderTests: XCTestCase {
         encoder.backward()
         var checked: [String] = []
         for p in encoder.store.parameters {
-            let numeric = GradientCheck.numeric(p.value, h: 4e-3, loss: loss)
-            guard numeric.map(abs).max()! > 1e-4 else { continue }
-            GradientCheck.assertClose(p.grad, numeric, p.name)
-            checked.append(p.name)
+            if GradientCheck.check(p.value, gradient: p.grad, p.name, skipIfZero: true, loss: loss) != nil { checked.append(p.name) }
         }
         for name in mustCheck {
             XCTAssertTrue(checked.contains(name), "\(name) has a gradient that was checked (checked: \(checked))", file: file, line: line)

@@ -32,9 +32,9 @@ final class LayerGradientTests: XCTestCase {
         func loss() -> Double { layer.forward(x, into: y); return GradientCheck.weightedSum(y, w) }
         _ = loss()
         layer.backward(x, w, dx: dx)
-        GradientCheck.assertClose(dx, GradientCheck.numeric(x, loss: loss), "dx")
-        GradientCheck.assertClose(layer.weight.grad, GradientCheck.numeric(layer.weight.value, loss: loss), "dW")
-        GradientCheck.assertClose(layer.bias!.grad, GradientCheck.numeric(layer.bias!.value, loss: loss), "db")
+        GradientCheck.check(x, gradient: dx, "dx", loss: loss)
+        GradientCheck.check(layer.weight.value, gradient: layer.weight.grad, "dW", loss: loss)
+        GradientCheck.check(layer.bias!.value, gradient: layer.bias!.grad, "db", loss: loss)
     }
 
     func testLayerNormWithAndWithoutAffineParameters() {
@@ -51,10 +51,10 @@ final class LayerGradientTests: XCTestCase {
             func loss() -> Double { norm.forward(x, into: y, normalized: xhat, rstd: rstd); return GradientCheck.weightedSum(y, w) }
             _ = loss()
             norm.backward(w, normalized: xhat, rstd: rstd, dx: dx)
-            GradientCheck.assertClose(dx, GradientCheck.numeric(x, loss: loss), "LayerNorm dx (affine: \(affine))")
+            GradientCheck.check(x, gradient: dx, "LayerNorm dx (affine: \(affine))", loss: loss)
             if affine {
-                GradientCheck.assertClose(norm.gain!.grad, GradientCheck.numeric(norm.gain!.value, loss: loss), "dγ")
-                GradientCheck.assertClose(norm.shift!.grad, GradientCheck.numeric(norm.shift!.value, loss: loss), "dβ")
+                GradientCheck.check(norm.gain!.value, gradient: norm.gain!.grad, "dγ", loss: loss)
+                GradientCheck.check(norm.shift!.value, gradient: norm.shift!.grad, "dβ", loss: loss)
             } else {
                 // Each row of the output has mean 0 and variance 1.
                 let row = Array(y.array[0..<8])
@@ -74,7 +74,7 @@ final class LayerGradientTests: XCTestCase {
             func loss() -> Double { activation.forward(x, into: y); return GradientCheck.weightedSum(y, w) }
             _ = loss()
             activation.backward(x, w, dx: dx)
-            GradientCheck.assertClose(dx, GradientCheck.numeric(x, loss: loss), "\(activation)")
+            GradientCheck.check(x, gradient: dx, "\(activation)", loss: loss)
         }
         let x = Tensor([3], values: [-1, 0, 2]), y = Tensor([3])
         Activation.gelu.forward(x, into: y)
@@ -88,13 +88,13 @@ final class LayerGradientTests: XCTestCase {
         _ = softmaxLoss()
         XCTAssertEqual(y.array[0..<7].reduce(0, +), 1, accuracy: 1e-6)
         Softmax.backward(y, w, dx: dx)
-        GradientCheck.assertClose(dx, GradientCheck.numeric(x, loss: softmaxLoss), "softmax")
+        GradientCheck.check(x, gradient: dx, "softmax", loss: softmaxLoss)
 
         func l2Loss() -> Double { L2Normalize.forward(x, into: y, norms: norms); return GradientCheck.weightedSum(y, w) }
         _ = l2Loss()
         XCTAssertEqual(y.array[0..<7].map { $0 * $0 }.reduce(0, +), 1, accuracy: 1e-5)
         L2Normalize.backward(y, norms: norms, w, dx: dx)
-        GradientCheck.assertClose(dx, GradientCheck.numeric(x, loss: l2Loss), "L2 normalise")
+        GradientCheck.check(x, gradient: dx, "L2 normalise", loss: l2Loss)
     }
 
     func testEmbeddingGatherAndScatterAddWithRepeatsAndPadding() {
@@ -109,7 +109,7 @@ final class LayerGradientTests: XCTestCase {
             _ = loss()
             XCTAssertEqual(Array(y.array[3..<6]), [0, 0, 0], "padding reads as zeros")
             table.backward(ids, scale: 1.5, w)
-            GradientCheck.assertClose(table.table.grad, GradientCheck.numeric(table.table.value, loss: loss), "embedding")
+            GradientCheck.check(table.table.value, gradient: table.table.grad, "embedding", loss: loss)
             XCTAssertEqual(Array(table.table.grad.array[0..<3]), [0, 0, 0], "no gradient for padding")
             XCTAssertEqual(table.table.grad[6], 1.5 * (w[0] + w[9]), accuracy: 1e-6, "repeats accumulate")
         }

@@ -47,9 +47,9 @@ final class LossGradientTests: XCTestCase {
         }
         XCTAssertEqual(value(), expected / total, accuracy: 1e-5)
         _ = loss.lossAndGradient(hidden: hidden, table: items, bias: bias, labels: labels, weights: weights, dHidden: dHidden)
-        GradientCheck.assertClose(dHidden, GradientCheck.numeric(hidden, loss: value), "CE dT")
-        GradientCheck.assertClose(items.grad, GradientCheck.numeric(items.value, loss: value), "CE dE")
-        GradientCheck.assertClose(bias.grad, GradientCheck.numeric(bias.value, loss: value), "CE db")
+        GradientCheck.check(hidden, gradient: dHidden, "CE dT", loss: value)
+        GradientCheck.check(items.value, gradient: items.grad, "CE dE", loss: value)
+        GradientCheck.check(bias.value, gradient: bias.grad, "CE db", loss: value)
         XCTAssertEqual(Array(dHidden.array[8..<12]), [0, 0, 0, 0], "unsupervised rows get no gradient")
     }
 
@@ -69,8 +69,8 @@ final class LossGradientTests: XCTestCase {
                 return loss.lossAndGradient(query: query, table: items, labels: labels, negatives: negatives, dQuery: Tensor([4, 5]))
             }
             _ = loss.lossAndGradient(query: query, table: items, labels: labels, negatives: negatives, dQuery: dQuery)
-            GradientCheck.assertClose(dQuery, GradientCheck.numeric(query, loss: value), "sampled softmax dq (normalize: \(loss.normalize))")
-            GradientCheck.assertClose(items.grad, GradientCheck.numeric(items.value, loss: value), "sampled softmax dE (normalize: \(loss.normalize))")
+            GradientCheck.check(query, gradient: dQuery, "sampled softmax dq (normalize: \(loss.normalize))", loss: value)
+            GradientCheck.check(items.value, gradient: items.grad, "sampled softmax dE (normalize: \(loss.normalize))", loss: value)
             XCTAssertEqual(Array(items.grad.array[0..<5]), [0, 0, 0, 0, 0], "untouched rows get no gradient")
         }
     }
@@ -94,8 +94,8 @@ final class LossGradientTests: XCTestCase {
             _ = criterion.lossAndGradient(scores: scores, columns: 3, weights: weights, gradient: &dScores)
             let dHidden = Tensor([3, 3])
             ItemScores.backward(hidden: hidden, table: items, ids: ids, columns: 3, dScores: dScores, dHidden: dHidden)
-            GradientCheck.assertClose(dHidden, GradientCheck.numeric(hidden, loss: value), "BCE dh (β \(criterion.beta))")
-            GradientCheck.assertClose(items.grad, GradientCheck.numeric(items.value, loss: value), "BCE dE (β \(criterion.beta))")
+            GradientCheck.check(hidden, gradient: dHidden, "BCE dh (β \(criterion.beta))", loss: value)
+            GradientCheck.check(items.value, gradient: items.grad, "BCE dE (β \(criterion.beta))", loss: value)
         }
     }
 }

@@ -130,30 +130,7 @@ final class TrainingJobTests: XCTestCase {
         try config.write(to: configFile)
 
         func train(_ extra: [String], killWhen: ((URL) -> Bool)? = nil) throws -> [String: Any]? {
-            let process = Process(), out = Pipe()
-            process.executableURL = TestDatabase.pleatExecutable
-            process.arguments = ["train", "--config", configFile.path, "--artifacts", artifacts.appendingPathComponent("runs").path, "--json"] + extra
-            process.environment = ProcessInfo.processInfo.environment.merging(["PLEAT_DATABASE_URL": Self.data.url]) { $1 }
-            process.standardOutput = out
-            process.standardError = FileHandle.nullDevice
-            try process.run()
-            if let killWhen {
-                let deadline = Date().addingTimeInterval(120)
-                while process.isRunning && Date() < deadline {
-                    if let run = try? FileManager.default.contentsOfDirectory(atPath: artifacts.appendingPathComponent("runs").path).first,
-                       killWhen(artifacts.appendingPathComponent("runs").appendingPathComponent(run)) { break }
-                    Thread.sleep(forTimeInterval: 0.02)
-                }
-                XCTAssertTrue(process.isRunning, "the run finished before it could be killed")
-                kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
-                return nil
-            }
-            let data = out.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            XCTAssertEqual(process.terminationStatus, 0)
-            let last = String(decoding: data, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
-            return try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any]
+            try runPleatTrain(["--config", configFile.path] + extra, databaseURL: Self.data.url, artifacts: artifacts, killWhen: killWhen)
         }
 
         // Kill -9 during epoch 3, after two checkpoints.

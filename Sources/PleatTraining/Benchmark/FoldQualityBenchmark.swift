@@ -19,10 +19,12 @@ public struct FoldQualityBenchmark {
     }
 
     public let epochs: Int, users: Int
+    /// The training seed (initial weights, batch order); the synthetic histories are always the same.
+    public let seed: UInt64
     static let categories = 30, perCategory = 20, before = 600, gap = 1_050
 
-    public init(epochs: Int = 100, users: Int = 200) {
-        (self.epochs, self.users) = (epochs, users)
+    public init(epochs: Int = 100, users: Int = 200, seed: UInt64 = 7) {
+        (self.epochs, self.users, self.seed) = (epochs, users, seed)
     }
 
     public func run(log: @escaping (String) -> Void = { _ in }) throws -> Result {
@@ -49,7 +51,7 @@ public struct FoldQualityBenchmark {
 
         func train(folded: Bool) throws -> Double {
             var config = TrainingConfig(model: .hstu)
-            (config.batchSize, config.epochs, config.patience, config.learningRate, config.seed) = (32, epochs, epochs, 3e-3, 7)
+            (config.batchSize, config.epochs, config.patience, config.learningRate, config.seed) = (32, epochs, epochs, 3e-3, seed)
             (config.hstu.encoder.dimension, config.hstu.encoder.dropout, config.hstu.negatives) = (32, 0, 128)
             if folded {
                 config.maxLength = 4
