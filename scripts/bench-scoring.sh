@@ -23,13 +23,19 @@ if [ "$($pleat models list --model hstu --json | python3 -c 'import json,sys; pr
   $pleat train --model hstu --set epochs=1 --set max_length=200 --json >/dev/null
 fi
 
-score=$($pleat score --model latest --batch 64 --json | tail -1)
+# Batch scoring against PyTorch's inference, in alternating pairs (PAIRS, default 5): the machine's
+# drift hits both alike, and the ratio is taken pair by pair.
 torch_python=${TORCH_PYTHON:-/tmp/torch-ref/bin/python}
-torch="{}"
-if [ -x "$torch_python" ]; then
-  tcmalloc=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4; [ -e "$tcmalloc" ] || tcmalloc=""
-  torch=$(LD_PRELOAD=$tcmalloc "$torch_python" ../shared/bench/torch_step.py --preset hstu --infer-users 10000 --json | tail -1)
-fi
+tcmalloc=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4; [ -e "$tcmalloc" ] || tcmalloc=""
+: > "$work/score.jsonl"; : > "$work/torch.jsonl"
+for i in $(seq "${PAIRS:-5}"); do
+  echo "scoring pair $i/${PAIRS:-5}" >&2
+  $pleat score --model latest --batch 64 --json | tail -1 >> "$work/score.jsonl"
+  if [ -x "$torch_python" ]; then
+    LD_PRELOAD=$tcmalloc "$torch_python" ../shared/bench/torch_step.py --preset hstu --infer-users 10000 --json | tail -1 >> "$work/torch.jsonl"
+  fi
+done
+$pleat doctor --json > "$work/doctor.json"
 inproc=$($pleat bench recommend --json | tail -1)
 
 port=18080
@@ -45,10 +51,16 @@ LUA
 wrk -t2 -c12 -d30s --latency -s "$work/wrk.lua" "http://127.0.0.1:$port" > "$work/wrk.txt"
 curl -s "http://127.0.0.1:$port/metrics" > "$work/metrics.txt"
 
-python3 - "$score" "$torch" "$inproc" "$work/wrk.txt" "$work/metrics.txt" <<'PY'
-import json, re, sys
-score, torch, inproc = (json.loads(a) for a in sys.argv[1:4])
-wrk = open(sys.argv[4]).read()
+python3 - "$work" "$inproc" "$work/wrk.txt" "$work/metrics.txt" <<'PY'
+import json, re, statistics, sys
+work = sys.argv[1]
+inproc = json.loads(sys.argv[2])
+scores = [json.loads(l) for l in open(f"{work}/score.jsonl")]
+torches = [json.loads(l) for l in open(f"{work}/torch.jsonl")]
+doctor = json.load(open(f"{work}/doctor.json"))
+print(f"CPU: {doctor['cpu']['model_name']} ({doctor['cpu']['vendor']} family {doctor['cpu']['family']} model {doctor['cpu']['model']}); "
+      f"BLAS kernel {doctor['blas']['kernel']}; {len(scores)} alternating pairs")
+wrk = open(sys.argv[3]).read()
 def ms(text):
     value, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
     return float(value) * {"us": 1e-3, "ms": 1, "s": 1e3}[unit]
@@ -57,12 +69,14 @@ rps = float(re.search(r"Requests/sec:\s+([\d.]+)", wrk).group(1))
 errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)", wrk)
 print("| measurement | Pleat | reference | ratio / target |")
 print("|---|---|---|---|")
-ref = torch.get("infer_users_per_s")
-model_rate = score['users'] / score['model_seconds']
-for label, rate in (("end to end: histories from PostgreSQL, top-100, cache writes", score['users_per_s']),
-                    ("model only: forward pass and top-K", model_rate)):
-    print(f"| batch scoring users/s, {label} (10,000 users, 3,500 items, HSTU d=64, max_len 200) | {rate:.0f} | "
-          + (f"{ref:.0f} (PyTorch forward + top-10) | {rate / ref:.2f}× |" if ref else "not run | |"))
+def spread(values):
+    return f"{statistics.median(values):.2f}× ({min(values):.2f}-{max(values):.2f})"
+refs = [t["infer_users_per_s"] for t in torches]
+for label, rates in (("end to end: histories from PostgreSQL, top-100, cache writes", [s['users_per_s'] for s in scores]),
+                     ("model only: forward pass and top-K", [s['users'] / s['model_seconds'] for s in scores])):
+    print(f"| batch scoring users/s, {label} (10,000 users, 3,500 items, HSTU d=64, max_len 200) | {statistics.median(rates):.0f} | "
+          + (f"{statistics.median(refs):.0f} (PyTorch forward + top-10) | median ratio {spread([a / b for a, b in zip(rates, refs)])} |"
+             if refs else "not run | |"))
 print(f"| recommend in process, cache hit p50 / p99 ms | {inproc['cache_p50_ms']:.3f} / {inproc['cache_p99_ms']:.3f} | | |")
 print(f"| recommend in process, live p50 / p99 ms ({inproc['live_mean_history']:.0f}-event histories) | "
       f"{inproc['live_p50_ms']:.2f} / {inproc['live_p99_ms']:.2f} | | target p99 < 10 |")
