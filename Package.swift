@@ -24,6 +24,8 @@ let package = Package(
                        providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         // CPU identification, and the check that stops Pleat on a CPU without x86-64-v3 before any code
         // built for it runs: compiled for baseline x86-64 (no -march). OpenBLAS is not linked but loaded at
         // run time (PleatTensor's BLASLibrary), so its kernel can be chosen first.
@@ -32,7 +34,7 @@ let package = Package(
         // Stages, lowest first: each depends only on the ones above it in this list.
         .target(name: "PleatCore", dependencies: ["CPleatCPU"], swiftSettings: numeric),
         .target(name: "PleatStorage", dependencies: ["PleatCore", "CLibPQ", "CSQLite"], swiftSettings: fastMath),
-        .target(name: "PleatIngest", dependencies: ["PleatCore", "PleatStorage"], swiftSettings: fastMath),
+        .target(name: "PleatIngest", dependencies: ["PleatCore", "PleatStorage", "CZlib", "CZstd"], swiftSettings: fastMath),
         // Tensor kernels and layers with hand-written gradients; no database or CLI.
         .target(name: "PleatTensor", dependencies: ["PleatCore"], swiftSettings: numeric),
         // Ranking metrics, shared by training (validation) and offline evaluation.
@@ -62,6 +64,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: fastMath),
+
+        // The parsers' fuzz driver (scripts/fuzz.sh builds it with -sanitize=fuzzer); a corpus replay tool otherwise.
+        .executableTarget(name: "pleat-fuzz", dependencies: ["PleatIngest"], path: "Sources/pleat-fuzz", swiftSettings: fastMath),
 
         // Test helpers (a throwaway PostgreSQL, gradient checks, a small trained fixture); used only by test targets.
         .target(name: "PleatTestSupport", dependencies: ["PleatCore", "PleatStorage", "PleatTensor", "PleatIngest", "PleatTraining", "PleatScoring"]),

@@ -2,9 +2,11 @@
 # Installs the Debian packages Pleat needs; does nothing when they are all present.
 set -euo pipefail
 
-# libopenblas0-pthread: Pleat loads OpenBLAS at run time (no headers needed); qemu-user: the test that an
-# older CPU gets a message instead of SIGILL.
-packages=(libpq-dev libsqlite3-dev libopenblas0-pthread postgresql postgresql-client pkg-config qemu-user)
+# libopenblas0-pthread: Pleat loads OpenBLAS at run time (no headers needed); zlib1g-dev, libzstd-dev:
+# ingest reads .gz and .zst. For the tests: qemu-user (an older CPU gets a message instead of SIGILL),
+# zstd (compressed inputs), time (peak memory of a child process).
+packages=(libpq-dev libsqlite3-dev libopenblas0-pthread zlib1g-dev libzstd-dev postgresql postgresql-client pkg-config
+          qemu-user zstd time)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -16,7 +16,7 @@ struct Ingest: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: "Interaction file.")
+    @Argument(help: "Interaction file; - reads standard input (a pipe works); gzip and zstd data are read directly.")
     var file: String
 
     @Option(help: "File format.")

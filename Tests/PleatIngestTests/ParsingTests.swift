@@ -3,10 +3,13 @@ import XCTest
 
 /// The byte-level parsers on the ingest hot path.
 final class ParsingTests: XCTestCase {
-    private func time(_ text: String) -> Int64? {
+    /// The parsed time; nil when unparsable, `.some(nil)` when out of range.
+    private func parsedTime(_ text: String) -> Int64?? {
         var copy = Array(text.utf8)
         return copy.withUnsafeMutableBufferPointer { ByteParsing.timestamp(UnsafeBufferPointer($0)) }
     }
+
+    private func time(_ text: String) -> Int64? { parsedTime(text) ?? nil }
 
     private func float(_ text: String) -> Float? {
         var copy = Array(text.utf8)
@@ -25,8 +28,21 @@ final class ParsingTests: XCTestCase {
         XCTAssertEqual(time("2024-05-01 10:00:00.5"), 1_714_557_600_500_000)
         XCTAssertEqual(time("1969-12-31T23:59:59Z"), -1_000_000)
         XCTAssertEqual(time(" 100 "), 100_000_000, "surrounding spaces are ignored")
-        for bad in ["", "yesterday", "12abc", "2024-13-01", "2024-05-01T25:00", "2024-05-01X", "1.2.3"] {
-            XCTAssertNil(time(bad), bad)
+        for bad in ["", "yesterday", "12abc", "2024-13-01", "2024-05-01T25:00", "2024-05-01X", "1.2.3", "123456789012345678"] {
+            XCTAssertNil(parsedTime(bad), bad)
+        }
+    }
+
+    /// Times past the documented range are told apart from garbage, and never overflow (the 17-digit
+    /// value used to trap in `whole * 1_000`).
+    func testTimesOutOfRangeAreNamedNotTrapped() {
+        XCTAssertEqual(time("0001-01-01T00:00:00Z"), IngestLimits.earliestMicros)
+        XCTAssertEqual(time("9999-12-31T23:59:59.999999Z"), IngestLimits.latestMicros)
+        XCTAssertEqual(time("253402300799999"), 253_402_300_799_999_000, "the last millisecond of 9999")
+        for outside in ["99999999999999999", "-99999999999999999", "253402300800000", "-99999999999", "0000-12-31T23:59:59Z",
+                        "9999-12-31T23:59:59-01:00"] {
+            XCTAssertNotNil(parsedTime(outside), outside)
+            XCTAssertNil(parsedTime(outside)!, "\(outside) is out of range")
         }
     }
 
@@ -63,7 +79,7 @@ final class ParsingTests: XCTestCase {
 
     func testIdMapAssignsDenseIdsAndFindsExistingOnes() {
         var map = IdMap(capacity: 4)
-        func id(_ s: String) -> Int32 { var copy = Array(s.utf8); return copy.withUnsafeMutableBufferPointer { map.id(for: UnsafeBufferPointer($0)) } }
+        func id(_ s: String) -> Int32? { var copy = Array(s.utf8); return copy.withUnsafeMutableBufferPointer { map.id(for: UnsafeBufferPointer($0)) } }
         var preload = Array("old".utf8)
         preload.withUnsafeMutableBufferPointer { map.preload(UnsafeBufferPointer($0), id: 7) }
         XCTAssertEqual(id("old"), 7)
@@ -76,5 +92,14 @@ final class ParsingTests: XCTestCase {
         var seen: [String] = []
         map.forEachNew { key, _ in if seen.count < 2 { seen.append(String(decoding: key, as: UTF8.self)) } }
         XCTAssertEqual(seen, ["new", "k0"], "new ids in order of first appearance")
+
+        var small = IdMap(capacity: 4, limit: 3)
+        func smallId(_ s: String) -> Int32? { var copy = Array(s.utf8); return copy.withUnsafeMutableBufferPointer { small.id(for: UnsafeBufferPointer($0)) } }
+        XCTAssertEqual([smallId("a"), smallId("b"), smallId("c"), smallId("d"), smallId("a")], [1, 2, 3, nil, 1], "no id past the limit")
+        var full = IdMap(capacity: 4)
+        var last = Array("last".utf8)
+        last.withUnsafeMutableBufferPointer { full.preload(UnsafeBufferPointer($0), id: Int32.max) }
+        var next = Array("next".utf8)
+        XCTAssertNil(next.withUnsafeMutableBufferPointer { full.id(for: UnsafeBufferPointer($0)) }, "no trap after Int32.max")
     }
 }

@@ -87,7 +87,7 @@ final class RejectedRowTests: IngestTestCase {
         let rows = try db.query("SELECT line_number, reason FROM rejected_rows WHERE source = $1 ORDER BY line_number", [items])
         XCTAssertEqual(rows.rowCount, 2)
         XCTAssertEqual(rows.int(0, 0), 3)
-        XCTAssertEqual(rows.string(0, 1), "empty id: item id")
+        XCTAssertEqual(rows.string(0, 1), "empty id: item id in column item_id")
         XCTAssertTrue(rows.string(1, 1)!.hasPrefix("wrong column count"))
     }
 }

@@ -8,7 +8,9 @@ final class EventParser {
     private var splitter: FieldSplitter
     private var columns: ColumnMapping.Resolved?
     private var separatorChosen: Bool
+    /// The keys resolved for an earlier line: lines of one file usually share their keys.
     private var jsonKeys: JSONKeys?
+    private var jsonDefaultEventSet = false
 
     /// The event type of rows without an event column.
     private(set) var defaultEvent = "interaction"
@@ -48,8 +50,12 @@ final class EventParser {
         columns = resolved
     }
 
-    /// Parses one data record, calling `body` with its fields when it is valid.
-    func parse(line: Int, record: UnsafeBufferPointer<UInt8>, _ body: (EventFields) throws -> Void) throws -> RowRejection? {
+    /// Parses one data record, calling `body` with its fields when it is valid; the rejection of the
+    /// record (the parser's, or the one `body` returns), or nil when it became an event.
+    func parse(line: Int, record: UnsafeBufferPointer<UInt8>, _ body: (EventFields) throws -> RowRejection?) throws -> RowRejection? {
+        if let nul = memchr(record.baseAddress!, 0, record.count) {
+            return RowRejection(.nulByte, "at byte \(record.baseAddress!.distance(to: nul.assumingMemoryBound(to: UInt8.self)) + 1)")
+        }
         guard ByteParsing.isValidUTF8(record) else { return RowRejection(.invalidUTF8) }
         if format == .jsonl { return try parseJSON(line: line, record: record, body) }
         if !separatorChosen {
@@ -67,17 +73,19 @@ final class EventParser {
     }
 
     private func build(fields: [UnsafeBufferPointer<UInt8>], columns c: ColumnMapping.Resolved, line: Int,
-                       _ body: (EventFields) throws -> Void) throws -> RowRejection? {
+                       _ body: (EventFields) throws -> RowRejection?) throws -> RowRejection? {
         let user = ByteParsing.trimmed(fields[c.user])
-        guard !user.isEmpty else { return RowRejection(.emptyId, "user id in column \(c.names[c.user])") }
+        if let problem = RowRejection.forId(user, "user id", column: c.names[c.user]) { return problem }
         let item = ByteParsing.trimmed(fields[c.item])
-        guard !item.isEmpty else { return RowRejection(.emptyId, "item id in column \(c.names[c.item])") }
+        if let problem = RowRejection.forId(item, "item id", column: c.names[c.item]) { return problem }
         let micros: Int64
         if let t = c.time {
-            guard let parsed = ByteParsing.timestamp(fields[t]) else {
-                return RowRejection(.badTime, "'\(String(decoding: fields[t].prefix(40), as: UTF8.self))' in column \(c.names[t])")
+            let shown = "'\(String(decoding: fields[t].prefix(40), as: UTF8.self))' in column \(c.names[t])"
+            switch ByteParsing.timestamp(fields[t]) {
+            case .some(.some(let parsed)): micros = parsed
+            case .some(.none): return RowRejection(.timeOutOfRange, shown + " (valid: years 0001 to 9999)")
+            case .none: return RowRejection(.badTime, shown)
             }
-            micros = parsed
         } else {
             micros = Int64(line) * 1_000_000  // ordinal time: second N of 1970 is line N
         }
@@ -92,17 +100,17 @@ final class EventParser {
         if let e = c.event {
             let name = ByteParsing.trimmed(fields[e])
             guard !name.isEmpty else { return RowRejection(.missingField, "event type in column \(c.names[e])") }
+            if let problem = RowRejection.forId(name, "event type", column: c.names[e]) { return problem }
             event = name
         }
-        try body(EventFields(user: user, item: item, unixMicros: micros, event: event, value: value))
-        return nil
+        return try body(EventFields(user: user, item: item, unixMicros: micros, event: event, value: value))
     }
 
     // MARK: JSON Lines
 
     private struct JSONKeys { var user: String; var item: String; var time: String; var event: String?; var value: String? }
 
-    private func parseJSON(line: Int, record: UnsafeBufferPointer<UInt8>, _ body: (EventFields) throws -> Void) throws -> RowRejection? {
+    private func parseJSON(line: Int, record: UnsafeBufferPointer<UInt8>, _ body: (EventFields) throws -> RowRejection?) throws -> RowRejection? {
         let object: [String: Any]
         do {
             guard let parsed = try JSONSerialization.jsonObject(with: Data(buffer: record)) as? [String: Any] else {
@@ -112,12 +120,24 @@ final class EventParser {
         } catch {
             return RowRejection(.badJSON, "\((error as NSError).userInfo[NSDebugDescriptionErrorKey] ?? "syntax error")")
         }
-        if jsonKeys == nil {
-            let keys = Array(object.keys).sorted()
-            let resolved = try mapping.resolve(header: keys, needsTime: true, file: file)
-            jsonKeys = JSONKeys(user: keys[resolved.user], item: keys[resolved.item], time: keys[resolved.time!],
-                                event: resolved.event.map { keys[$0] }, value: resolved.value.map { keys[$0] })
-            if let name = resolved.eventNameFromValueColumn, resolved.event == nil { defaultEvent = name }
+        // Each line names its own keys. The keys found on earlier lines serve while they are all there;
+        // otherwise this line's keys are resolved, and a line without a user, item or time key is a
+        // rejected row, not a broken file.
+        let required = jsonKeys.map { [$0.user, $0.item, $0.time] } ?? []
+        if jsonKeys == nil || required.contains(where: { object[$0] == nil }) {
+            let present = Array(object.keys).sorted()
+            let resolved: ColumnMapping.Resolved
+            do { resolved = try mapping.resolve(header: present, needsTime: true, file: file) } catch {
+                if let missing = required.first(where: { object[$0] == nil }) { return RowRejection(.missingField, "key '\(missing)'") }
+                return RowRejection(.missingField, "\(error)".replacingOccurrences(of: "\(file): ", with: "")
+                                    .replacingOccurrences(of: "column", with: "key"))
+            }
+            jsonKeys = JSONKeys(user: present[resolved.user], item: present[resolved.item], time: present[resolved.time!],
+                                event: resolved.event.map { present[$0] }, value: resolved.value.map { present[$0] })
+            if !jsonDefaultEventSet {
+                jsonDefaultEventSet = true
+                if let name = resolved.eventNameFromValueColumn, resolved.event == nil { defaultEvent = name }
+            }
         }
         let keys = jsonKeys!
         var texts: [String] = []
@@ -134,18 +154,22 @@ final class EventParser {
             default: return RowRejection(.missingField, "key '\(name)' is not a string or number")
             }
         }
-        // Reuse the delimited path: the texts become fields in mapping order.
-        let joined = texts.joined(separator: "\u{1F}")
-        var storage = Array(joined.utf8)
-        return try storage.withUnsafeMutableBufferPointer { buffer -> RowRejection? in
-            let splitter = FieldSplitter(.byte(0x1F, quoted: false))
-            _ = splitter.split(UnsafeBufferPointer(buffer))
+        // The texts become fields in mapping order, back to back in one buffer: no separator, so no
+        // character inside a value can move a field.
+        var storage = [UInt8](), ranges: [Range<Int>] = []
+        for text in texts {
+            let start = storage.count
+            storage.append(contentsOf: text.utf8)
+            ranges.append(start..<storage.count)
+        }
+        return try storage.withUnsafeBufferPointer { buffer -> RowRejection? in
+            let fields = ranges.map { UnsafeBufferPointer(rebasing: buffer[$0]) }
             var c = ColumnMapping.Resolved(user: 0, item: 1, time: 2, event: nil, value: nil, fieldCount: names.count,
                                            names: names, eventNameFromValueColumn: nil)
             var next = 3
             if keys.event != nil { c.event = next; next += 1 }
             if keys.value != nil { c.value = next }
-            return try build(fields: splitter.fields, columns: c, line: line, body)
+            return try build(fields: fields, columns: c, line: line, body)
         }
     }
 

@@ -9,13 +9,18 @@ struct IdMap {
     private var ids: [Int32] = []
     private var slots: [Int32]  // entry index, or -1
     private var mask: Int
-    private(set) var nextId: Int32 = 1
+    /// The id the next new key gets (64-bit, so that the one past `Int32.max` can be represented).
+    private(set) var nextId = 1
     /// Ids from here on were assigned by this ingest.
     private(set) var firstNewId: Int32 = 1
     /// Entries from here on were added by this ingest.
     private var firstNew = 0
 
-    init(capacity: Int = 1024) {
+    /// The largest id this map may assign (the column's range).
+    let limit: Int32
+
+    init(capacity: Int = 1024, limit: Int = IngestLimits.maxIds) {
+        self.limit = Int32(limit)
         var size = 1024
         while size < capacity * 2 { size <<= 1 }
         slots = [Int32](repeating: -1, count: size)
@@ -28,14 +33,14 @@ struct IdMap {
     /// Adds an existing (external id, internal id) pair from the database.
     mutating func preload(_ key: UnsafeBufferPointer<UInt8>, id: Int32) {
         _ = insert(key, hash: Self.hash(key), id: id)
-        nextId = max(nextId, id + 1)
-        firstNewId = nextId
+        nextId = max(nextId, Int(id) + 1)
+        firstNewId = Int32(clamping: nextId)
         firstNew = ids.count
     }
 
-    /// The internal id for `key`, assigning the next one if it is new.
+    /// The internal id for `key`, assigning the next one if it is new; nil when a new one would pass `limit`.
     @inline(__always)
-    mutating func id(for key: UnsafeBufferPointer<UInt8>) -> Int32 {
+    mutating func id(for key: UnsafeBufferPointer<UInt8>) -> Int32? {
         let h = Self.hash(key)
         var slot = Int(truncatingIfNeeded: h) & mask
         while true {
@@ -44,7 +49,8 @@ struct IdMap {
             if Int(keyLength[entry]) == key.count, equal(entry, key) { return ids[entry] }
             slot = (slot + 1) & mask
         }
-        let id = nextId
+        guard nextId <= Int(limit) else { return nil }
+        let id = Int32(nextId)
         nextId += 1
         return insert(key, hash: h, id: id)
     }

@@ -19,15 +19,12 @@ public final class Ingestor {
 
     public init(db: PostgresConnection) { self.db = db }
 
+    /// Ingests `file` (`-` is standard input; gzip and zstd are read directly) with its item file, if any.
     public func ingest(file: String, options: IngestOptions) throws -> IngestReport {
         let started = Date()
-        guard FileManager.default.isReadableFile(atPath: file) else { throw IngestError("cannot read \(file)") }
-        if let items = options.itemsFile, !FileManager.default.isReadableFile(atPath: items) {
-            throw IngestError("cannot read \(items)")
-        }
-        // Hashing runs beside the parse (the client's core has room while the server works); the
-        // batch is checked against earlier ones before anything is stored.
-        let hashes = FileHashes(file: file, itemsFile: options.itemsFile)
+        // Both inputs are opened first, so that a missing one stops the run before anything happens.
+        let input = try InputFile(path: file)
+        let itemsInput = try options.itemsFile.map { try InputFile(path: $0) }
         var report = IngestReport(status: .committed, source: file, sha256: "")
         var phaseStart = started
         func endPhase(_ name: String) {
@@ -44,13 +41,16 @@ public final class Ingestor {
                 """, [file, options.format.rawValue, options.itemsFile]).int(0, 0)!
             report.batchId = batch
 
-            var catalogue = Catalogue(users: try loadIdMap("users"), items: try loadIdMap("items"), events: try loadIdMap("event_types"))
+            var catalogue = Catalogue(users: try loadIdMap("users"), items: try loadIdMap("items"),
+                                      events: try loadIdMap("event_types", limit: IngestLimits.maxEventTypes))
             let rejects = try RejectSpool(batch: batch)
             let spool = SortedEventSpool()
             var descriptions: [(Int32, ItemCatalogReader.ItemRecord)] = []
-            if let itemsFile = options.itemsFile {
-                descriptions = try readItemMetadata(itemsFile, format: options.itemsFormat ?? options.format,
+            var itemsSHA: String? = nil
+            if let itemsInput {
+                descriptions = try readItemMetadata(itemsInput, format: options.itemsFormat ?? options.format,
                                                     mapping: options.mapping, catalogue: &catalogue, rejects: rejects)
+                itemsSHA = try itemsInput.finish()
                 report.itemRowsRejected = rejects.count
             }
 
@@ -59,7 +59,7 @@ public final class Ingestor {
             var stream = InOrderStream(firstNewUser: catalogue.users.firstNewId)
             try db.copyIn("COPY interactions \(Self.columns) FROM STDIN (FORMAT binary)") { writer in
                 writer.binaryHeader()
-                report.rowsRead = try readInteractions(file, options: options, catalogue: &catalogue, rejects: rejects) { event in
+                report.rowsRead = try readInteractions(input, options: options, catalogue: &catalogue, rejects: rejects) { event in
                     switch stream.route(event) {
                     case .stream: try Self.send(event, batch: batch, to: writer)
                     case .spool: try spool.append(event)
@@ -68,10 +68,10 @@ public final class Ingestor {
                 }
                 writer.binaryTrailer()
             }
-            endPhase("read")
-            let (sha, itemsSHA) = try hashes.wait()
+            // The hash of what was parsed; a regular file that changed meanwhile stops the batch here.
+            let sha = try input.finish()
             report.sha256 = sha
-            endPhase("hash")
+            endPhase("read")
             let previous = try db.query("""
                 SELECT id FROM ingest_batches
                 WHERE status = 'committed' AND sha256 = $1 AND items_sha256 IS NOT DISTINCT FROM $2
@@ -130,10 +130,10 @@ public final class Ingestor {
 
     // MARK: Reading
 
-    private func loadIdMap(_ table: String) throws -> IdMap {
+    private func loadIdMap(_ table: String, limit: Int = IngestLimits.maxIds) throws -> IdMap {
         let nameColumn = table == "event_types" ? "name" : "external_id"
         let count = try db.query("SELECT count(*) FROM \(table)").int(0, 0) ?? 0
-        var map = IdMap(capacity: count + 1024)
+        var map = IdMap(capacity: count + 1024, limit: limit)
         try db.copyOutBinary("COPY \(table) (id, \(nameColumn)) TO STDOUT (FORMAT binary)") { fields in
             let id: Int32 = fields[0]!.count == 2 ? Int32(fields[0]!.loadBigEndian(Int16.self)) : fields[0]!.loadBigEndian(Int32.self)
             map.preload(fields[1]!, id: id)
@@ -141,59 +141,61 @@ public final class Ingestor {
         return map
     }
 
-    /// Parses the interaction file, handing valid events to `accept` and bad rows to the reject spool;
+    /// Parses the interaction input, handing valid events to `accept` and bad rows to the reject spool;
     /// returns the number of rows read.
-    private func readInteractions(_ file: String, options: IngestOptions, catalogue: inout Catalogue, rejects: RejectSpool,
+    private func readInteractions(_ input: InputFile, options: IngestOptions, catalogue: inout Catalogue, rejects: RejectSpool,
                                   accept: (PendingEvent) throws -> Void) throws -> Int {
-        let parser = EventParser(format: options.format, mapping: options.mapping, file: file)
-        let reader = RecordReader(path: file, quoteAware: options.format == .csv)
-        let fileSize = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
-        let progress = ProgressLine("ingest \((file as NSString).lastPathComponent)", unit: "rows", enabled: options.showProgress)
-        var pendingHeader = parser.needsHeader
-        var rowsRead = 0
+        let reader = InteractionReader(input: input, format: options.format, mapping: options.mapping)
+        let progress = ProgressLine("ingest \((input.name as NSString).lastPathComponent)", unit: "rows", enabled: options.showProgress)
         var defaultEventId: Int16? = nil
-
-        try reader.forEachRecord(chunk: { bytes in
-            progress.update(done: rowsRead, fraction: fileSize > 0 ? Double(bytes) / Double(fileSize) : nil)
-        }) { line, record in
-            if pendingHeader {
-                pendingHeader = false
-                try parser.readHeader(record)
-                return
-            }
-            rowsRead += 1
-            let rejection = try parser.parse(line: line, record: record) { event in
-                let eventId: Int16
-                if let name = event.event { eventId = Int16(catalogue.events.id(for: name)) } else {
-                    if defaultEventId == nil {
-                        var name = parser.defaultEvent
-                        defaultEventId = name.withUTF8 { Int16(catalogue.events.id(for: $0)) }
-                    }
-                    eventId = defaultEventId!
+        try reader.read(progress: { bytes in
+            progress.update(done: reader.rowsRead, fraction: input.size.map { $0 > 0 ? Double(bytes) / Double($0) : 1 })
+        }, event: { line, event in
+            let eventId: Int16
+            if let name = event.event {
+                guard let id = catalogue.events.id(for: name) else {
+                    return RowRejection(.tooManyEventTypes, "a new event type past the limit of \(IngestLimits.maxEventTypes)")
                 }
-                try accept(PendingEvent(micros: event.unixMicros, line: Int64(line), user: catalogue.users.id(for: event.user),
-                                              item: catalogue.items.id(for: event.item), value: event.value ?? .nan, event: eventId))
+                eventId = Int16(id)
+            } else {
+                if defaultEventId == nil {
+                    var name = reader.defaultEvent
+                    defaultEventId = name.withUTF8 { catalogue.events.id(for: $0) }.map(Int16.init)
+                }
+                guard let id = defaultEventId else {
+                    return RowRejection(.tooManyEventTypes, "the default event type is past the limit of \(IngestLimits.maxEventTypes)")
+                }
+                eventId = id
             }
-            if let rejection { try rejects.add(source: file, line: line, raw: record, rejection: rejection) }
-        }
+            guard let user = catalogue.users.id(for: event.user), let item = catalogue.items.id(for: event.item) else {
+                return RowRejection(.tooManyIds, "a new user or item past the limit of \(IngestLimits.maxIds)")
+            }
+            try accept(PendingEvent(micros: event.unixMicros, line: Int64(line), user: user, item: item, value: event.value ?? .nan,
+                                    event: eventId))
+            return nil
+        }, reject: { line, raw, rejection in
+            try rejects.add(source: input.name, line: line, raw: raw, rejection: rejection)
+        })
         progress.finish()
-        if pendingHeader { throw IngestError("\(file) is empty: no header line") }
-        return rowsRead
+        return reader.rowsRead
     }
 
     /// Reads item descriptions (the last one of an item wins), adding unseen items to the catalogue.
-    private func readItemMetadata(_ file: String, format: InteractionFormat, mapping: ColumnMapping, catalogue: inout Catalogue,
+    private func readItemMetadata(_ input: InputFile, format: InteractionFormat, mapping: ColumnMapping, catalogue: inout Catalogue,
                                   rejects: RejectSpool) throws -> [(Int32, ItemCatalogReader.ItemRecord)] {
-        guard format != .pairs else { throw IngestError("\(file): give the item file's format with --items-format") }
-        let reader = ItemCatalogReader(path: file, format: format, itemColumn: mapping.item, categoryColumn: mapping.category)
+        guard format != .pairs else { throw IngestError("\(input.name): give the item file's format with --items-format") }
+        let reader = ItemCatalogReader(input: input, format: format, itemColumn: mapping.item, categoryColumn: mapping.category)
         var latest: [Int32: ItemCatalogReader.ItemRecord] = [:]
         var order: [Int32] = []
         try reader.read(item: { record in
             var key = record.externalId
-            let id = key.withUTF8 { catalogue.items.id(for: $0) }
+            guard let id = key.withUTF8({ catalogue.items.id(for: $0) }) else {
+                return RowRejection(.tooManyIds, "a new item past the limit of \(IngestLimits.maxIds)")
+            }
             if latest.updateValue(record, forKey: id) == nil { order.append(id) }
+            return nil
         }, reject: { line, raw, rejection in
-            try rejects.add(source: file, line: line, raw: raw, rejection: rejection)
+            try rejects.add(source: input.name, line: line, raw: raw, rejection: rejection)
         })
         return order.map { ($0, latest[$0]!) }
     }
@@ -214,8 +216,15 @@ public final class Ingestor {
                 writer.binaryTrailer()
             }
         }
-        try catalogue.events.forEachNew { name, id in
-            _ = try db.query("INSERT INTO event_types (id, name) VALUES ($1, $2)", [String(id), String(decoding: name, as: UTF8.self)])
+        guard catalogue.events.newCount > 0 else { return }
+        try db.copyIn("COPY event_types (id, name) FROM STDIN (FORMAT binary)") { writer in
+            writer.binaryHeader()
+            try catalogue.events.forEachNew { name, id in
+                try writer.beginRow(fields: 2)
+                writer.int16(Int16(id))
+                writer.bytes(UnsafeRawBufferPointer(name))
+            }
+            writer.binaryTrailer()
         }
     }
 
@@ -283,26 +292,3 @@ public final class Ingestor {
 }
 
 private struct AlreadyIngested: Error {}
-
-/// SHA-256 of the interaction file (and item file), computed on a background thread.
-private final class FileHashes: @unchecked Sendable {
-    private let done = DispatchSemaphore(value: 0)
-    private var result: Result<(String, String?), Error> = .failure(IngestError("not hashed"))
-
-    init(file: String, itemsFile: String?) {
-        Thread.detachNewThread { [self] in
-            result = Result { (try Self.sha256(ofFile: file), try itemsFile.map(Self.sha256(ofFile:))) }
-            done.signal()
-        }
-    }
-
-    func wait() throws -> (String, String?) {
-        done.wait()
-        done.signal()  // later waits return at once
-        return try result.get()
-    }
-
-    static func sha256(ofFile path: String) throws -> String {
-        do { return try SHA256.hex(ofFile: URL(fileURLWithPath: path)) } catch { throw IngestError("cannot read \(path)") }
-    }
-}

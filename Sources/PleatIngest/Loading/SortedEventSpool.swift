@@ -9,7 +9,9 @@ final class SortedEventSpool {
     private let runCapacity: Int
     private let directory: URL
     private var current: [PendingEvent] = []
-    private var runFiles: [URL] = []
+    private(set) var runFiles: [URL] = []
+    /// Events written to each run: what reading it back must give.
+    private var runCounts: [Int] = []
     private(set) var count = 0
 
     /// `runCapacity` events (32 bytes each) are held in memory at most: 128 MiB by default.
@@ -59,13 +61,14 @@ final class SortedEventSpool {
         let file = directory.appendingPathComponent("run-\(runFiles.count)")
         try current.withUnsafeBytes { try Data($0).write(to: file) }
         runFiles.append(file)
+        runCounts.append(current.count)
         current.removeAll(keepingCapacity: true)
     }
 
     /// k-way merge of the sorted runs, reading each in chunks.
     private func merge(_ visit: (PendingEvent) throws -> Void) throws {
-        let readers = try runFiles.map { try RunReader(file: $0) }
-        var heads = readers.map { $0.next() }
+        let readers = try zip(runFiles, runCounts).map { try RunReader(file: $0, events: $1) }
+        var heads = try readers.map { try $0.next() }
         while true {
             var best = -1
             for (i, head) in heads.enumerated() {
@@ -74,7 +77,7 @@ final class SortedEventSpool {
             }
             guard best >= 0 else { break }
             try visit(heads[best]!)
-            heads[best] = readers[best].next()
+            heads[best] = try readers[best].next()
         }
     }
 
@@ -84,13 +87,34 @@ final class SortedEventSpool {
         private var index = 0
         private let chunkEvents = 1 << 15
 
-        init(file: URL) throws { handle = try FileHandle(forReadingFrom: file) }
+        private let file: URL
+        private let expected: Int
+        private var read = 0
+
+        init(file: URL, events: Int) throws {
+            self.file = file
+            handle = try FileHandle(forReadingFrom: file)
+            expected = events
+        }
         deinit { try? handle.close() }
 
-        func next() -> PendingEvent? {
+        /// The next event of the run, nil at its end; a read error, or a run shorter than it was when
+        /// written, throws: a batch must never commit short.
+        func next() throws -> PendingEvent? {
             if index == chunk.count {
-                guard let data = try? handle.read(upToCount: chunkEvents * MemoryLayout<PendingEvent>.stride), !data.isEmpty else { return nil }
+                let data: Data
+                do { data = try handle.read(upToCount: chunkEvents * MemoryLayout<PendingEvent>.stride) ?? Data() } catch {
+                    throw IngestError("cannot read the sort spool \(file.path): \(error)")
+                }
+                guard !data.isEmpty else {
+                    guard read == expected else { throw IngestError("the sort spool \(file.path) ended after \(read) of \(expected) events") }
+                    return nil
+                }
+                guard data.count % MemoryLayout<PendingEvent>.stride == 0, read + data.count / MemoryLayout<PendingEvent>.stride <= expected else {
+                    throw IngestError("the sort spool \(file.path) does not hold the events written to it")
+                }
                 chunk = data.withUnsafeBytes { Array($0.bindMemory(to: PendingEvent.self)) }
+                read += chunk.count
                 index = 0
             }
             defer { index += 1 }

@@ -5,14 +5,17 @@ enum ByteParsing {
 
     /// A timestamp as microseconds since the Unix epoch: Unix seconds or milliseconds (integer or
     /// decimal), or ISO-8601 (`2024-05-01`, `2024-05-01T12:30:00Z`, `2024-05-01 12:30:00.25+02:00`).
-    /// Times without a zone are UTC. Nil when the text is none of these.
-    static func timestamp(_ field: UnsafeBufferPointer<UInt8>) -> Int64? {
+    /// Times without a zone are UTC. Nil when the text is none of these; `.some(nil)` when it is a time
+    /// outside `IngestLimits.earliestMicros...latestMicros`.
+    static func timestamp(_ field: UnsafeBufferPointer<UInt8>) -> Int64?? {
         let f = trimmed(field)
         guard !f.isEmpty else { return nil }
-        if f.count >= 10, f[4] == UInt8(ascii: "-"), f[7] == UInt8(ascii: "-") { return isoTimestamp(f) }
-        return unixTimestamp(f)
+        let parsed = f.count >= 10 && f[4] == UInt8(ascii: "-") && f[7] == UInt8(ascii: "-") ? isoTimestamp(f) : unixTimestamp(f)
+        return parsed.map { (IngestLimits.earliestMicros...IngestLimits.latestMicros).contains($0) ? $0 : nil }
     }
 
+    /// Unix seconds (below 10¹¹) or milliseconds, at most 17 digits; a value beyond the time limits comes
+    /// back as one just past them (never an overflow).
     private static func unixTimestamp(_ f: UnsafeBufferPointer<UInt8>) -> Int64? {
         var i = 0
         var negative = false
@@ -31,7 +34,8 @@ enum ByteParsing {
             while i < f.count, let d = digit(f[i]) { fractionMicros += d * scale; scale /= 10; i += 1 }
         }
         guard i == f.count else { return nil }
-        let micros = whole >= millisecondThreshold ? whole * 1_000 + fractionMicros / 1_000 : whole * 1_000_000 + fractionMicros
+        let limit = max(-IngestLimits.earliestMicros, IngestLimits.latestMicros) / 1_000 + 1
+        let micros = whole >= millisecondThreshold ? min(whole, limit) * 1_000 + fractionMicros / 1_000 : whole * 1_000_000 + fractionMicros
         return negative ? -micros : micros
     }
 

@@ -1,95 +1,126 @@
 import Foundation
 
-/// Streams a file as records (lines, or CSV records whose quoted fields may span lines) without
-/// holding more than one chunk in memory.
+/// Streams an input as records (lines, or CSV records whose quoted fields may span lines) in bounded
+/// memory: one chunk-sized buffer, whatever the line lengths.
 ///
 /// Records are handed out as buffers into the reader's chunk: valid only during the callback.
-final class RecordReader {
-    let path: String
-    private let quoteAware: Bool
-    private let chunkSize: Int
-    private(set) var bytesRead = 0
-    /// A quoted CSV field may span lines, but not more than this many bytes.
-    static let maxQuotedSpan = 1 << 20
-
-    init(path: String, quoteAware: Bool, chunkSize: Int = 4 << 20) {
-        self.path = path
-        self.quoteAware = quoteAware
-        self.chunkSize = chunkSize
+public final class RecordReader {
+    /// One record as read: where it starts, how many physical lines it spans, and its bytes (without the
+    /// final newline and a trailing `\r`); for a record longer than `IngestLimits.maxRecordBytes`, only its
+    /// first `IngestLimits.keptBytesOfLongRecord` bytes, with `overlongBytes` giving its length.
+    public struct Record {
+        public let line: Int
+        public let lineCount: Int
+        public let bytes: UnsafeBufferPointer<UInt8>
+        public let overlongBytes: Int?
     }
 
-    /// Calls `body(lineNumber, record)` for every non-blank record; `lineNumber` is 1-based and names
-    /// the physical line where the record starts. Trailing `\r` is removed. Every `chunk` callback
-    /// reports progress in bytes.
-    func forEachRecord(chunk: (Int) -> Void = { _ in },
-                       _ body: (Int, UnsafeBufferPointer<UInt8>) throws -> Void) throws {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw IngestError("cannot open \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
+    let input: InputFile
+    private let quoteAware: Bool
+    private let chunkSize: Int
+    let maxRecord: Int
 
-        var buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: chunkSize)
-        defer { buffer.deallocate() }
+    init(input: InputFile, quoteAware: Bool, chunkSize: Int = 4 << 20, maxRecord: Int = IngestLimits.maxRecordBytes) {
+        precondition(chunkSize > maxRecord, "a whole record must fit in one chunk")
+        self.input = input
+        self.quoteAware = quoteAware
+        self.chunkSize = chunkSize
+        self.maxRecord = maxRecord
+    }
+
+    /// Calls `body` for every non-blank record (blank: only spaces and tabs). After each chunk, `chunk`
+    /// gets the raw bytes read so far (progress).
+    func forEachRecord(chunk: (Int) -> Void = { _ in }, _ body: (Record) throws -> Void) throws {
+        let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: chunkSize)
+        let kept = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: min(IngestLimits.keptBytesOfLongRecord, maxRecord))
+        defer { buffer.deallocate(); kept.deallocate() }
+        let base = UnsafePointer(buffer.baseAddress!)
         var filled = 0          // valid bytes in buffer
         var line = 1            // line number of the next record's first line
         var atEOF = false
+        // Inside a record longer than the limit: its line, its length so far and the bytes of its head kept.
+        var overlong: (line: Int, length: Int, kept: Int)? = nil
+
+        func newline(from: Int, within: Int) -> Int? {
+            memchr(base + from, 0x0A, within).map { UnsafePointer<UInt8>($0.assumingMemoryBound(to: UInt8.self)) - base }
+        }
+        func endOverlong(length: Int) throws {
+            let o = overlong!
+            overlong = nil
+            try body(Record(line: o.line, lineCount: 1, bytes: UnsafeBufferPointer(rebasing: kept[0..<o.kept]), overlongBytes: length))
+            line = o.line + 1
+        }
 
         while !atEOF {
-            if filled == buffer.count {  // one record longer than the buffer: grow it
-                let bigger = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: buffer.count * 2)
-                _ = bigger.initialize(from: buffer)
-                buffer.deallocate()
-                buffer = bigger
-            }
-            let n = read(fd, buffer.baseAddress! + filled, buffer.count - filled)
-            guard n >= 0 else { throw IngestError("read error in \(path): \(String(cString: strerror(errno)))") }
-            if n == 0 { atEOF = true } else {
-                bytesRead += n
-                filled += n
-            }
-            let base = UnsafePointer(buffer.baseAddress!)
+            let n = try input.read(into: UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buffer)[filled...]))
+            if n == 0 { atEOF = true } else { filled += n }
             var start = 0
             while start < filled {
-                var end: Int
-                var newlines = 1
-                if quoteAware, let found = Self.recordEnd(base, from: start, to: filled, newlines: &newlines) {
-                    end = found
-                } else if quoteAware, filled - start < Self.maxQuotedSpan, !atEOF {
-                    break  // wait for the rest of a quoted record
-                } else {
-                    // Plain lines; also where a stray quote would swallow the rest of the file: the line
-                    // alone becomes the record, and the field splitter rejects its unterminated quote.
-                    newlines = 1
-                    guard let hit = memchr(base + start, 0x0A, filled - start) else { break }
-                    end = UnsafePointer<UInt8>(hit.assumingMemoryBound(to: UInt8.self)) - base
+                if let o = overlong {
+                    guard let end = newline(from: start, within: filled - start) else {
+                        overlong!.length += filled - start
+                        start = filled
+                        break
+                    }
+                    try endOverlong(length: o.length + end - start)
+                    start = end + 1
+                    continue
                 }
-                try emit(base, start, end, line, body)
-                line += newlines
-                start = end + 1
+                var end: Int?
+                var newlines = 1
+                if quoteAware {
+                    end = Self.recordEnd(base, from: start, to: min(filled, start + maxRecord + 1), newlines: &newlines)
+                    // Wait for the rest of a quoted record, unless it could not fit: then the line alone is the
+                    // record (a stray quote must not swallow the file), and its unterminated quote is rejected.
+                    if end == nil, filled - start <= maxRecord, !atEOF { break }
+                }
+                if end == nil {
+                    newlines = 1
+                    end = newline(from: start, within: min(filled - start, maxRecord + 1))
+                }
+                if let end {
+                    try emit(base, start, end, line, newlines, body)
+                    line += newlines
+                    start = end + 1
+                } else if filled - start > maxRecord {
+                    // Longer than any record may be: keep its head for the rejection, drop the rest as it comes.
+                    let head = min(maxRecord, kept.count)
+                    _ = UnsafeMutableBufferPointer(rebasing: kept[0..<head]).initialize(from: UnsafeBufferPointer(start: base + start, count: head))
+                    overlong = (line, 0, head)
+                } else {
+                    break  // an incomplete record: read on
+                }
             }
-            if atEOF, start < filled {  // last record without a final newline
-                try emit(base, start, filled, line, body)
-                start = filled
+            if atEOF {
+                if overlong != nil { try endOverlong(length: overlong!.length) } else if start < filled {
+                    try emit(base, start, filled, line, 1, body)  // the last record, without a final newline
+                }
+                break
             }
             // Keep the incomplete tail for the next read.
             let tail = filled - start
             if tail > 0, start > 0 { memmove(buffer.baseAddress!, buffer.baseAddress! + start, tail) }
             filled = tail
-            chunk(bytesRead)
+            chunk(input.rawBytesRead)
         }
+        chunk(input.rawBytesRead)
     }
 
     @inline(__always)
-    private func emit(_ base: UnsafePointer<UInt8>, _ start: Int, _ end: Int, _ line: Int,
-                      _ body: (Int, UnsafeBufferPointer<UInt8>) throws -> Void) throws {
+    private func emit(_ base: UnsafePointer<UInt8>, _ start: Int, _ end: Int, _ line: Int, _ lineCount: Int,
+                      _ body: (Record) throws -> Void) throws {
         var stop = end
         if stop > start, base[stop - 1] == 0x0D { stop -= 1 }
         var blank = true
         for i in start..<stop where base[i] != 0x20 && base[i] != 0x09 { blank = false; break }
-        if !blank { try body(line, UnsafeBufferPointer(start: base + start, count: stop - start)) }
+        if !blank {
+            try body(Record(line: line, lineCount: lineCount, bytes: UnsafeBufferPointer(start: base + start, count: stop - start),
+                            overlongBytes: nil))
+        }
     }
 
     /// The index of the newline ending a CSV record that starts at `from`, skipping newlines inside
-    /// quotes; nil when the record is not complete in the buffer yet.
+    /// quotes; nil when the record is not complete before `to`.
     private static func recordEnd(_ base: UnsafePointer<UInt8>, from: Int, to: Int, newlines: inout Int) -> Int? {
         var inQuotes = false
         newlines = 1

@@ -1,0 +1,114 @@
+import Foundation
+import PleatIngest
+
+/// What every parser must do with any input: each non-blank record after the header gives exactly one
+/// event or one rejection, carrying the record's first line; records cover every non-blank line; every
+/// event it lets through is within the ingest limits; and it never traps. A violation is described in
+/// the thrown error; the fuzz driver aborts on it, the replay driver reports it.
+enum ParserCheck {
+    enum Target: String, CaseIterable {
+        case csv, tsv, jsonl, movielens, recbole, pairs
+        /// Item catalogues; the first input byte picks the format (csv, tsv, jsonl, movielens, recbole).
+        case items
+    }
+
+    struct Violation: Error, CustomStringConvertible { let description: String }
+
+    /// A small buffer and record limit: the same code paths as the ingest's 4 MiB and 1 MiB, reachable
+    /// by inputs of a few kilobytes (records longer than the limit, records across chunk boundaries).
+    static let chunk = 4_096, maxRecord = 1_000
+
+    static func run(_ target: Target, _ data: [UInt8]) throws {
+        var records: [Span] = []
+        var outcomes: [Int] = []  // line of each event or rejection, in order
+        var input = data
+        let format: InteractionFormat
+        var threw: Error?
+        if target == .items {
+            guard let first = data.first else { return }
+            let formats: [InteractionFormat] = [.csv, .tsv, .jsonl, .movielens, .recbole]
+            format = formats[Int(first) % formats.count]
+            input = Array(data.dropFirst())
+            let reader = ItemCatalogReader(input: InputFile(bytes: input, name: "fuzz"), format: format, chunkSize: chunk, maxRecord: maxRecord)
+            do {
+                try reader.read(observe: { records.append(Span(line: $0.line, lineCount: $0.lineCount)) }, item: { item in
+                    try checkId(item.externalId, "item id")
+                    outcomes.append(records.last!.line)
+                    return nil
+                }, reject: { line, _, _ in outcomes.append(line) })
+            } catch let violation as Violation { throw violation } catch { threw = error }
+        } else {
+            format = InteractionFormat(rawValue: target.rawValue)!
+            let reader = InteractionReader(input: InputFile(bytes: input, name: "fuzz"), format: format, chunkSize: chunk, maxRecord: maxRecord)
+            do {
+                try reader.read(observe: { records.append(Span(line: $0.line, lineCount: $0.lineCount)) }, event: { line, event in
+                    try checkEvent(event)
+                    outcomes.append(line)
+                    return nil
+                }, reject: { line, _, _ in outcomes.append(line) })
+            } catch let violation as Violation { throw violation } catch { threw = error }
+        }
+        let compressed = input.starts(with: [0x1F, 0x8B]) || input.starts(with: [0x28, 0xB5, 0x2F, 0xFD])
+        let hasHeader = [.csv, .tsv, .recbole].contains(format)
+        let data = hasHeader ? Array(records.dropFirst()) : records
+        if let threw {
+            // Only the input as a whole may stop the read: a bad header, or corrupt compressed data.
+            guard data.isEmpty || compressed else {
+                throw Violation(description: "\(target) threw after \(data.count) data records: \(threw)")
+            }
+            if data.isEmpty { return }
+        }
+        guard outcomes.count == data.count else {
+            throw Violation(description: "\(target): \(data.count) data records gave \(outcomes.count) events and rejections")
+        }
+        for (record, line) in zip(data, outcomes) where record.line != line {
+            throw Violation(description: "\(target): the record at line \(record.line) was reported at line \(line)")
+        }
+        if !compressed { try checkCoverage(records, of: input, target: target) }
+    }
+
+    /// Records start in increasing order, do not overlap, and cover every non-blank physical line.
+    private static func checkCoverage(_ records: [Span], of input: [UInt8], target: Target) throws {
+        var covered = Set<Int>(), previousEnd = 1
+        for record in records {
+            guard record.line >= previousEnd, record.lineCount >= 1 else {
+                throw Violation(description: "\(target): record at line \(record.line) overlaps the one before (ends at \(previousEnd))")
+            }
+            previousEnd = record.line + record.lineCount
+            for line in record.line..<previousEnd { covered.insert(line) }
+        }
+        var line = 1
+        for physical in input.split(separator: 0x0A, omittingEmptySubsequences: false) {
+            let blank = physical.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
+            // A lone "\r" before the newline is removed; other content makes the line a record.
+            if !blank && !covered.contains(line) {
+                throw Violation(description: "\(target): non-blank line \(line) belongs to no record")
+            }
+            line += 1
+        }
+    }
+
+    private static func checkEvent(_ event: EventFields) throws {
+        try checkId(event.user, "user id")
+        try checkId(event.item, "item id")
+        if let name = event.event { try checkId(name, "event type") }
+        guard (IngestLimits.earliestMicros...IngestLimits.latestMicros).contains(event.unixMicros) else {
+            throw Violation(description: "an event at \(event.unixMicros) µs passed the time limits")
+        }
+        if let value = event.value, !value.isFinite { throw Violation(description: "an event with value \(value) passed") }
+    }
+
+    private static func checkId(_ id: UnsafeBufferPointer<UInt8>, _ role: String) throws {
+        if let problem = RowRejection.forId(id, role, column: "?") {
+            throw Violation(description: "a \(role) that breaks the rules passed: \(problem.reason)")
+        }
+    }
+
+    private static func checkId(_ id: String, _ role: String) throws {
+        var copy = id
+        try copy.withUTF8 { try checkId($0, role) }
+    }
+
+    /// Where a record is (records point into the reader's buffer; only their place is kept).
+    struct Span { let line: Int, lineCount: Int }
+}
