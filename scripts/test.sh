@@ -26,3 +26,8 @@ case "$(echo "${PLEAT_BLAS_KERNEL:-auto}" | tr '[:upper:]' '[:lower:]')" in gene
 export PLEAT_BLAS_KERNEL=$other
 echo "== numeric tests again, $(kernel_line)"
 swift test --disable-swift-testing --skip-build --filter 'PleatTensorTests|PleatModelsTests|PleatTrainingTests'
+unset PLEAT_BLAS_KERNEL
+
+# Every ingest parser under libFuzzer for 10 s (scripts/fuzz.sh SECONDS runs them longer).
+echo "== fuzzing the ingest parsers, 10 s each"
+scripts/fuzz.sh 10

@@ -34,14 +34,20 @@ public enum Subprocess {
     /// Runs `executable` with `arguments` and returns how it ended. stdin is /dev/null; stdout and stderr
     /// go to a temporary file whose text is returned. `environment` adds to (or replaces variables of) this
     /// process's environment. Throws only when the program cannot be started.
-    public static func capture(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Outcome {
+    /// `outputDescriptor`, when given, receives stdout and stderr instead (and `output` is empty).
+    public static func capture(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
+                               outputDescriptor: Int32? = nil) throws -> Outcome {
         let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("pleat-sub-\(UUID().uuidString).log").path
         defer { unlink(outputPath) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        if let outputDescriptor {
+            posix_spawn_file_actions_adddup2(&actions, outputDescriptor, 1)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        }
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
 
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]

@@ -1,47 +1,45 @@
 import Foundation
 import PleatCore
 
-/// A private PostgreSQL cluster under `$PLEAT_HOME/postgres`, reachable only through a Unix socket.
+/// A private PostgreSQL cluster for one `PLEAT_HOME`, reachable only by its owner through a Unix socket.
 ///
-/// It lets a newcomer (and the test suite) run Pleat without a database administrator: no TCP port, no
-/// root. PostgreSQL refuses to run as root, so when we are root the server runs as the `postgres` user.
+/// It lets a newcomer (and the test suite) run Pleat without a database administrator, safely on a
+/// shared machine: no TCP listener; a socket directory of mode 0700; `peer` authentication, so only the
+/// OS user who started it (and, when that is root, the `postgres` user the server runs as) may connect.
+/// No command line goes through a shell: paths with spaces, quotes or `$(…)` are only paths.
 public struct LocalCluster: Sendable {
     public static let databaseName = "pleat"
     static let port = 5432
 
+    /// `$PLEAT_HOME/postgres`: where the cluster's layout is recorded (and, for a non-root user, its data).
     public let directory: URL
-    public var dataDirectory: URL { directory.appendingPathComponent("data") }
-    public var logFile: URL { directory.appendingPathComponent("server.log") }
 
     public init(directory: URL) { self.directory = directory }
 
     public init(home: PleatHome) { self.init(directory: home.postgresDirectory) }
 
-    /// Unix sockets have a ~107-byte path limit; deep checkouts fall back to a short, stable /tmp path.
-    public var socketDirectory: URL {
-        let preferred = directory.appendingPathComponent("run")
-        if preferred.path.utf8.count + 16 < 100 { return preferred }
-        let tag = SHA256.hex(of: Array(directory.path.utf8)).prefix(12)
-        return URL(fileURLWithPath: "/tmp/pleat-pg-\(tag)")
-    }
-
     /// The superuser role: the OS user that owns the server process.
     var role: String { Self.runsAsPostgresUser ? "postgres" : ProcessInfo.processInfo.userName }
 
+    /// The URL of the `pleat` database (empty socket host before the cluster exists).
     public var url: String { url(database: Self.databaseName) }
 
     public func url(database: String) -> String {
-        let host = socketDirectory.path.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "/-_."))) ?? socketDirectory.path
+        let socket = recordedLayout()?.socketDirectory ?? directory.appendingPathComponent("run").path
+        let host = socket.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "/-_."))) ?? socket
         return "postgresql:///\(database)?host=\(host)&port=\(Self.port)&user=\(role)"
     }
 
+    public var socketDirectory: URL? { recordedLayout().map { URL(fileURLWithPath: $0.socketDirectory) } }
+
     public var isInitialized: Bool {
-        FileManager.default.fileExists(atPath: dataDirectory.appendingPathComponent("PG_VERSION").path)
+        guard let layout = recordedLayout() else { return false }
+        return FileManager.default.fileExists(atPath: layout.dataDirectory + "/PG_VERSION")
     }
 
     public func isRunning() -> Bool {
-        guard isInitialized else { return false }
-        return (try? run(Self.tool("pg_ctl"), ["status", "-D", dataDirectory.path])) != nil
+        guard isInitialized, let layout = recordedLayout() else { return false }
+        return (try? serverTool("pg_ctl", ["status", "-D", layout.dataDirectory])) != nil
     }
 
     public enum StartOutcome: Sendable { case started, alreadyRunning }
@@ -50,58 +48,122 @@ public struct LocalCluster: Sendable {
     @discardableResult
     public func start() throws -> StartOutcome {
         if isRunning() { try createDatabaseIfMissing(); return .alreadyRunning }
-        try prepareDirectories()
-        if !isInitialized { try initialize() }
-        try run(Self.tool("pg_ctl"), ["start", "-w", "-t", "60", "-D", dataDirectory.path, "-l", logFile.path,
-                                     "-o", "-k \(socketDirectory.path) -p \(Self.port)"])
+        var layout = try recordedLayout() ?? Layout.planned(directory: directory, serverHome: Self.serverAccount?.home)
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try prepareServerDirectories(&layout)
+        try record(layout)
+        if !FileManager.default.fileExists(atPath: layout.dataDirectory + "/PG_VERSION") {
+            try serverTool("initdb", ["-D", layout.dataDirectory, "-U", role, "--auth-local=peer", "--auth-host=reject",
+                                      "--encoding=UTF8", "--locale=C", "--no-instructions"])
+            try append("\n# Added by pleat db start: Pleat's settings, rewritten on every start\ninclude 'pleat.conf'\n",
+                       to: layout.dataDirectory + "/postgresql.conf")
+        }
+        try writeServerConfiguration(layout)
+        try launchServer(layout)
         try createDatabaseIfMissing()
         return .started
     }
 
     public func stop() throws {
-        guard isRunning() else { return }
-        try run(Self.tool("pg_ctl"), ["stop", "-w", "-m", "fast", "-D", dataDirectory.path])
+        guard isRunning(), let layout = recordedLayout() else { return }
+        try serverTool("pg_ctl", ["stop", "-w", "-m", "fast", "-D", layout.dataDirectory])
     }
 
     /// Stops the server and deletes the cluster (used by the test suite for its throwaway clusters).
     public func destroy() throws {
         try? stop()
+        if let layout = recordedLayout() {
+            for path in [layout.dataDirectory, layout.socketDirectory, layout.logFile] { try? FileManager.default.removeItem(atPath: path) }
+            if Self.runsAsPostgresUser { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: layout.dataDirectory).deletingLastPathComponent().path) }
+        }
         try? FileManager.default.removeItem(at: directory)
-        if !socketDirectory.path.hasPrefix(directory.path) { try? FileManager.default.removeItem(at: socketDirectory) }
     }
 
     // MARK: Internals
 
-    private func initialize() throws {
-        try run(Self.tool("initdb"), ["-D", dataDirectory.path, "-U", role, "--auth=trust", "--encoding=UTF8",
-                                     "--locale=C", "--no-instructions"])
-        // Tuned for one machine doing bulk loads: no TCP, large WAL between checkpoints, minimal WAL.
-        let settings = """
-
-        # Added by pleat db start
-        listen_addresses = ''
-        unix_socket_directories = '\(socketDirectory.path)'
-        shared_buffers = 256MB
-        max_wal_size = 4GB
-        wal_level = minimal
-        max_wal_senders = 0
-        maintenance_work_mem = 256MB
-        """
-        let conf = dataDirectory.appendingPathComponent("postgresql.conf")
-        let handle = try FileHandle(forWritingTo: conf)
-        try handle.seekToEnd()
-        try handle.write(contentsOf: Data(settings.utf8))
-        try handle.close()
+    /// The data directory's parent and the socket directory exist, belong to the server's user and are
+    /// private (0700).
+    private func prepareServerDirectories(_ layout: inout Layout) throws {
+        let fm = FileManager.default
+        let dataParent = URL(fileURLWithPath: layout.dataDirectory).deletingLastPathComponent().path
+        // A socket directory under /tmp may be gone after a reboot: make a new one rather than recreate a
+        // name someone else could have taken meanwhile.
+        if !fm.fileExists(atPath: layout.socketDirectory), layout.socketDirectory.hasPrefix("/tmp/pleat-pg-") {
+            layout.socketDirectory = try Layout.socketDirectory(preferred: "")
+        }
+        var privateDirectories = [layout.socketDirectory]
+        if Self.runsAsPostgresUser { privateDirectories.insert(contentsOf: [URL(fileURLWithPath: dataParent).deletingLastPathComponent().path, dataParent], at: 0) }
+        for path in privateDirectories {
+            try fm.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            guard chmod(path, 0o700) == 0 else { throw PostgresError("cannot make \(path) private: \(String(cString: strerror(errno)))") }
+            if let account = Self.serverAccount, Self.runsAsPostgresUser, chown(path, account.uid, account.gid) != 0 {
+                throw PostgresError("cannot give \(path) to the postgres user: \(String(cString: strerror(errno)))")
+            }
+        }
     }
 
-    private func prepareDirectories() throws {
-        let fm = FileManager.default
-        for dir in [directory, socketDirectory] {
-            try fm.createDirectory(at: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+    /// Pleat's settings (`pleat.conf`), who may connect (`pg_hba.conf`, `pg_ident.conf`): rewritten on
+    /// every start, so a cluster made by an older Pleat (`trust` for every local user) is locked down too.
+    private func writeServerConfiguration(_ layout: Layout) throws {
+        // Socket directories are plain paths (Layout.isPlainPath) or mkdtemp names: no quoting needed,
+        // but quotes are still escaped the way the configuration file wants them.
+        let socket = layout.socketDirectory.replacingOccurrences(of: "'", with: "''")
+        try writeOwnedByServer(layout.dataDirectory + "/pleat.conf", """
+            # Written by pleat db start on every start: no TCP, a private socket, tuned for bulk loads on one machine.
+            listen_addresses = ''
+            port = \(Self.port)
+            unix_socket_directories = '\(socket)'
+            unix_socket_permissions = 0700
+            shared_buffers = 256MB
+            max_wal_size = 4GB
+            wal_level = minimal
+            max_wal_senders = 0
+            maintenance_work_mem = 256MB
+
+            """)
+        try writeOwnedByServer(layout.dataDirectory + "/pg_hba.conf", """
+            # Written by pleat db start: only the cluster's owner, over its Unix socket (peer: the OS user is checked).
+            local all all peer map=pleat
+
+            """)
+        let me = ProcessInfo.processInfo.userName
+        let users = Self.runsAsPostgresUser ? [me, "postgres"] : [me]
+        try writeOwnedByServer(layout.dataDirectory + "/pg_ident.conf",
+                               "# Written by pleat db start: OS users who may connect as the cluster's superuser.\n"
+                               + users.map { "pleat \($0) \(role)\n" }.joined())
+    }
+
+    /// Starts `postgres -D DATA` detached, without a shell (pg_ctl start would run one), and waits until
+    /// it accepts connections.
+    private func launchServer(_ layout: Layout) throws {
+        let postgres = try Self.tool("postgres")
+        var command = ["/usr/bin/setsid", "--fork"]
+        if Self.runsAsPostgresUser { command += ["/usr/bin/setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--"] }
+        command += [postgres, "-D", layout.dataDirectory]
+        let log = open(layout.logFile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        guard log >= 0 else { throw PostgresError("cannot open \(layout.logFile): \(String(cString: strerror(errno)))") }
+        if let account = Self.serverAccount, Self.runsAsPostgresUser { fchown(log, account.uid, account.gid) }
+        defer { close(log) }
+        let launcher = try Subprocess.capture(command[0], Array(command.dropFirst()), outputDescriptor: log)
+        guard launcher.succeeded else { throw PostgresError("cannot start PostgreSQL (\(launcher.how)): \(logTail(layout))") }
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            if serverReady(layout) { return }
+            Thread.sleep(forTimeInterval: 0.05)
         }
-        if Self.runsAsPostgresUser {
-            try run("/bin/chown", ["-R", "postgres:postgres", directory.path, socketDirectory.path], asServerUser: false)
-        }
+        throw PostgresError("PostgreSQL did not become ready within 60 s: \(logTail(layout))")
+    }
+
+    /// postmaster.pid's status line says "ready" once the server accepts connections.
+    private func serverReady(_ layout: Layout) -> Bool {
+        guard let text = try? String(contentsOfFile: layout.dataDirectory + "/postmaster.pid", encoding: .utf8) else { return false }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        return lines.count > 7 && lines[7].trimmingCharacters(in: .whitespaces) == "ready"
+    }
+
+    private func logTail(_ layout: Layout) -> String {
+        let text = (try? String(contentsOfFile: layout.logFile, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").suffix(5).joined(separator: "\n")
     }
 
     private func createDatabaseIfMissing() throws {
@@ -110,7 +172,29 @@ public struct LocalCluster: Sendable {
         if !exists { try admin.execute("CREATE DATABASE \(Self.databaseName)") }
     }
 
+    private func writeOwnedByServer(_ path: String, _ text: String) throws {
+        let temporary = path + ".pleat-tmp"
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw PostgresError("cannot write \(path)")
+        }
+        if let account = Self.serverAccount, Self.runsAsPostgresUser { chown(temporary, account.uid, account.gid) }
+        guard rename(temporary, path) == 0 else { throw PostgresError("cannot write \(path): \(String(cString: strerror(errno)))") }
+    }
+
+    private func append(_ text: String, to path: String) throws {
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        defer { try? handle.close() }
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(text.utf8))
+    }
+
     static var runsAsPostgresUser: Bool { geteuid() == 0 }
+
+    /// The `postgres` account's ids and home (Debian's postgresql package creates it).
+    static var serverAccount: (uid: uid_t, gid: gid_t, home: String)? {
+        guard let entry = getpwnam("postgres") else { return nil }
+        return (entry.pointee.pw_uid, entry.pointee.pw_gid, String(cString: entry.pointee.pw_dir))
+    }
 
     /// The newest installed PostgreSQL server binaries (Debian keeps them off PATH).
     static func tool(_ name: String) throws -> String {
@@ -123,11 +207,13 @@ public struct LocalCluster: Sendable {
         throw PostgresError("PostgreSQL server tools not found under \(root): run scripts/setup.sh (installs the postgresql package)")
     }
 
-    /// Runs a server tool, as the `postgres` user when we are root; throws with its output on failure.
+    /// Runs a server tool (as the `postgres` user when we are root), its arguments passed as they are;
+    /// throws with its output on failure.
     @discardableResult
-    private func run(_ executable: String, _ arguments: [String], asServerUser: Bool = true) throws -> String {
-        if asServerUser && Self.runsAsPostgresUser {
-            return try Subprocess.run("/usr/sbin/runuser", ["-u", "postgres", "--", executable] + arguments)
+    private func serverTool(_ name: String, _ arguments: [String]) throws -> String {
+        let executable = try Self.tool(name)
+        if Self.runsAsPostgresUser {
+            return try Subprocess.run("/usr/bin/setpriv", ["--reuid=postgres", "--regid=postgres", "--init-groups", "--", executable] + arguments)
         }
         return try Subprocess.run(executable, arguments)
     }

@@ -14,7 +14,7 @@ public final class PostgresConnection {
         guard PQstatus(conn) == CONNECTION_OK else {
             let message = String(cString: PQerrorMessage(conn))
             PQfinish(conn)
-            throw PostgresError("cannot connect to PostgreSQL (\(Self.redacted(url))): \(message)")
+            throw PostgresError("cannot connect to PostgreSQL (\(ConnectionString.redacted(url))): \(ConnectionString.redacted(message))")
         }
         handle = conn
         // Room for several COPY chunks in flight, so parsing and the server's work overlap.
@@ -94,11 +94,6 @@ public final class PostgresConnection {
 
     func lastError(_ context: String) -> PostgresError {
         PostgresError("\(context): \(String(cString: PQerrorMessage(handle)))")
-    }
-
-    /// The URL with any password replaced, for error messages.
-    static func redacted(_ url: String) -> String {
-        url.replacingOccurrences(of: #":[^:@/]+@"#, with: ":***@", options: .regularExpression)
     }
 }
 

@@ -17,10 +17,10 @@ struct DB: ParsableCommand {
         func run() throws {
             switch global.database {
             case .external(let url):
-                print("DATABASE_URL is set: using that server (\(url.split(separator: "@").last ?? "")); no local cluster started")
+                print("DATABASE_URL is set: using that server (\(ConnectionString.redacted(url))); no local cluster started")
             case .local(let cluster):
                 let outcome = try cluster.start()
-                print(outcome == .alreadyRunning ? "already running" : "started", "PostgreSQL at", cluster.socketDirectory.path)
+                print(outcome == .alreadyRunning ? "already running" : "started", "PostgreSQL at", cluster.socketDirectory?.path ?? "?")
                 print("url:", cluster.url)
             }
         }

@@ -30,7 +30,7 @@ extension GlobalOptions {
     func readyDatabase() throws -> PostgresConnection {
         if case .local(let cluster) = database, !cluster.isRunning() {
             _ = try cluster.start()
-            note("started PostgreSQL at \(cluster.socketDirectory.path)")
+            note("started PostgreSQL at \(cluster.socketDirectory?.path ?? "?")")
         }
         let db = try database.connect()
         let outcome = try Migrator(migrations: try Migration.load(from: try Migration.locateDirectory())).migrate(db)

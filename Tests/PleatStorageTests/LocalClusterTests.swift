@@ -15,11 +15,51 @@ final class LocalClusterTests: XCTestCase {
         XCTAssertEqual(try db.query("SELECT inet_server_addr() IS NULL").bool(0, 0), true, "connected over a Unix socket")
     }
 
-    func testLongDirectoriesFallBackToAShortSocketPath() {
-        let deep = URL(fileURLWithPath: "/tmp/" + String(repeating: "d", count: 120))
-        let cluster = LocalCluster(directory: deep)
-        XCTAssertLessThan(cluster.socketDirectory.path.utf8.count + 15, 107)
-        XCTAssertEqual(cluster.socketDirectory, LocalCluster(directory: deep).socketDirectory, "stable across calls")
+    func testSocketDirectoriesThatWouldNeedQuotingOrAreTooLongAreFreshPrivateDirectories() throws {
+        XCTAssertEqual(try LocalCluster.Layout.socketDirectory(preferred: "/tmp/short/run"), "/tmp/short/run")
+        for awkward in ["/tmp/" + String(repeating: "d", count: 120) + "/run", "/tmp/with space/run", "/tmp/it's/run", "/tmp/$(x)/run"] {
+            let chosen = try LocalCluster.Layout.socketDirectory(preferred: awkward)
+            defer { try? FileManager.default.removeItem(atPath: chosen) }
+            XCTAssertTrue(chosen.hasPrefix("/tmp/pleat-pg-"), chosen)
+            XCTAssertNotEqual(chosen, try LocalCluster.Layout.socketDirectory(preferred: awkward), "never a predictable name")
+            let mode = try FileManager.default.attributesOfItem(atPath: chosen)[.posixPermissions] as? Int
+            XCTAssertEqual(mode, 0o700, "\(chosen) is private")
+        }
+    }
+
+    /// A `PLEAT_HOME` with spaces, quotes and `$(…)`, inside a directory only its owner may enter (root's
+    /// home in a container): the cluster starts (the server's files go where its user can reach them),
+    /// nothing in the path is executed, the socket directory is private, and only peer authentication
+    /// is configured.
+    func testAClusterStartsForItsOwnerAnywhereAndOnlyItsOwnerMayConnect() throws {
+        let marker = "/tmp/pleat-pwned-\(getpid())"
+        let locked = URL(fileURLWithPath: "/tmp/pleat-locked-\(getpid())")
+        try FileManager.default.createDirectory(at: locked, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        defer { try? FileManager.default.removeItem(at: locked) }
+        let home = PleatHome(path: locked.path + "/a home with 'single' and \"double\" quotes $(touch \(marker))", environment: [:])
+        let cluster = LocalCluster(home: home)
+        defer { try? cluster.destroy() }
+        XCTAssertEqual(try cluster.start(), .started)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: marker), "a path is never run through a shell")
+        XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: locked.path)[.posixPermissions] as? Int, 0o700,
+                       "the user's directory keeps its permissions")
+        let db = try PostgresConnection(url: cluster.url)
+        XCTAssertEqual(try db.query("SELECT count(*) FROM pg_hba_file_rules WHERE auth_method <> 'peer'").int(0, 0), 0, "peer only")
+        XCTAssertEqual(try db.query("SHOW listen_addresses").string(0, 0), "")
+        let layout = try XCTUnwrap(cluster.recordedLayout())
+        XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: layout.socketDirectory)[.posixPermissions] as? Int, 0o700)
+        XCTAssertEqual(try cluster.start(), .alreadyRunning)
+        try cluster.stop()
+        XCTAssertFalse(cluster.isRunning())
+        XCTAssertEqual(try cluster.start(), .started, "starts again from its recorded layout")
+
+        // Another OS user: the socket directory is closed to it, and peer authentication would refuse it.
+        guard geteuid() == 0 else { throw XCTSkip("run as root to check that another OS user is refused (a throwaway user is created)") }
+        let other = "pleat-other"
+        if getpwnam(other) == nil { _ = try Subprocess.run("/usr/sbin/useradd", ["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", other]) }
+        let psql = try Subprocess.capture("/usr/sbin/runuser", ["-u", other, "--", "/usr/bin/psql", cluster.url, "-c", "SELECT 1"])
+        XCTAssertNotEqual(psql.exitCode, 0, "another user connected: \(psql.output)")
+        XCTAssertTrue(psql.output.contains("Permission denied") || psql.output.contains("authentication failed"), psql.output)
     }
 
     func testExternalURLWinsOverLocalCluster() {
