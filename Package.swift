@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.0", traits: []),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // Already a dependency of Hummingbird; named for the server's own header names.
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         // System libraries from Debian, found through pkg-config.
@@ -55,7 +57,9 @@ let package = Package(
                                                       "PleatEvaluation", .product(name: "Yams", package: "Yams")],
                 swiftSettings: fastMath),
         // The HTTP face of the scoring stage.
-        .target(name: "PleatServer", dependencies: ["PleatCore", "PleatScoring", .product(name: "Hummingbird", package: "hummingbird")],
+        .target(name: "PleatServer", dependencies: ["PleatCore", "PleatStorage", "PleatScoring", .product(name: "Hummingbird", package: "hummingbird"),
+                                                    .product(name: "HummingbirdCore", package: "hummingbird"),
+                                                    .product(name: "HTTPTypes", package: "swift-http-types")],
                 swiftSettings: fastMath),
         .executableTarget(
             name: "pleat",

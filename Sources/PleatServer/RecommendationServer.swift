@@ -1,61 +1,113 @@
 import Foundation
 import Hummingbird
+import HTTPTypes
+import HummingbirdCore
 import PleatCore
 import PleatScoring
+import PleatStorage
 
 /// `pleat serve`: the recommendation endpoint over HTTP.
 ///   GET /v1/users/{id}/recommendations?k=10  → Recommendation JSON (400 with a JSON error on bad input)
-///   GET /healthz                             → {"status":"ok"}
+///   GET /healthz                             → {"status":"ok","database":"reachable"|"unreachable"}
 ///   GET /metrics                             → Prometheus text
+///
+/// Cache lookups and live scoring run on executors of their own (`BlockingExecutor`), so `/healthz`
+/// never waits for them and a cache hit never waits behind live scoring. Live scoring has a bounded
+/// queue: when it is full the answer is 503 with `Retry-After`, as it is while PostgreSQL is unreachable
+/// for a user without a cached list (users with one get it, `"freshness": "unchecked"`). An unexpected
+/// error answers 500 with a generic message and a request id that the server log has next to the error.
+/// SIGTERM and SIGINT stop accepting connections, finish the requests in flight and exit 0.
 public struct RecommendationServer: Sendable {
     public let recommender: Recommender
     public let metrics: ServerMetrics
     /// The largest k a request may ask for.
     public static let maximumK = 1_000
+    /// The longest user id a request may carry: what ingest accepts (IngestLimits.maxIdBytes).
+    public static let maximumUserIdBytes = 1_024
+    /// Seconds a client is told to wait (Retry-After) when the server cannot answer now.
+    public static let retryAfterSeconds = 1
 
-    public init(recommender: Recommender, metrics: ServerMetrics = ServerMetrics()) {
-        self.recommender = recommender
-        self.metrics = metrics
+    /// Threads and queue bounds of the two executors.
+    public struct Capacity: Sendable {
+        public var lookupThreads = 4, lookupQueue = 1_024
+        public var liveThreads = 2, liveQueue = 32
+        public init() {}
     }
 
-    /// Serves until the task is cancelled or the process is signalled. `onRunning` gets the bound port
-    /// (useful with port 0).
+    let lookups: BlockingExecutor
+    let scoring: BlockingExecutor
+    /// Where errors go, each with its request id (stderr by default).
+    let log: @Sendable (String) -> Void
+    private let requestIds = RequestIds()
+
+    public init(recommender: Recommender, metrics: ServerMetrics = ServerMetrics(), capacity: Capacity = Capacity(),
+                log: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data(("pleat serve: " + $0 + "\n").utf8)) }) {
+        self.recommender = recommender
+        self.metrics = metrics
+        self.log = log
+        lookups = BlockingExecutor(name: "pleat-lookup", threads: capacity.lookupThreads, queueLimit: capacity.lookupQueue)
+        scoring = BlockingExecutor(name: "pleat-live", threads: capacity.liveThreads, queueLimit: capacity.liveQueue)
+    }
+
+    /// Serves until the task is cancelled or the process gets SIGTERM or SIGINT (requests in flight
+    /// finish first). `onRunning` gets the bound port (useful with port 0).
     public func run(host: String = "127.0.0.1", port: Int, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        // Small requests only: this API takes no bodies and short headers.
+        let limits = HTTP1Channel.Configuration(idleTimeout: .seconds(60), httpDecoderConfiguration: .init(
+            maxHeaderFieldSize: 8 << 10, maxHeaderListSize: 32 << 10, maxHeaderFieldCount: 100))
         let app = Application(
             router: router(),
+            server: .http1(configuration: limits),
             configuration: .init(address: .hostname(host, port: port), serverName: "pleat"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) })
+        defer { lookups.shutdown(); scoring.shutdown() }
         try await app.runService()
     }
 
     func router() -> Router<BasicRequestContext> {
         let router = Router()
-        let recommender = recommender, metrics = metrics
+        let recommender = recommender, metrics = metrics, lookups = lookups, scoring = scoring, log = log, requestIds = requestIds
         router.get("/v1/users/:id/recommendations") { request, context -> Response in
             let start = DispatchTime.now().uptimeNanoseconds
-            func finish(_ status: HTTPResponse.Status, _ body: Data, source: Recommendation.Source? = nil) -> Response {
+            let requestId = requestIds.next()
+            func finish(_ status: HTTPResponse.Status, _ body: Data, source: Recommendation.Source? = nil, retry: Bool = false) -> Response {
                 metrics.record(route: "recommendations", status: status.code, seconds: Self.seconds(since: start), source: source)
-                return Self.json(status, body)
+                var headers: HTTPFields = [.contentType: "application/json", Self.requestIdHeader: requestId]
+                if retry { headers[.retryAfter] = String(Self.retryAfterSeconds) }
+                return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
             }
             guard let user = context.parameters.get("id"), !user.isEmpty else {
                 return finish(.badRequest, Self.error("missing user id"))
             }
+            guard user.utf8.count <= Self.maximumUserIdBytes else {
+                return finish(.badRequest, Self.error("user id longer than \(Self.maximumUserIdBytes) bytes"))
+            }
             var k = 10
             if let raw = request.uri.queryParameters["k"] {
                 guard let value = Int(raw), (1...Self.maximumK).contains(value) else {
-                    return finish(.badRequest, Self.error("k must be an integer from 1 to \(Self.maximumK), got '\(raw)'"))
+                    return finish(.badRequest, Self.error("k must be an integer from 1 to \(Self.maximumK), got '\(String(raw.prefix(40)))'"))
                 }
                 k = value
             }
+            let count = k
             do {
-                let answer = try recommender.recommend(user: user, k: k)
+                let answer: Recommendation
+                switch try await lookups.run({ try recommender.fromCache(user: user, k: count) }) {
+                case .answer(let cached): answer = cached
+                case .live(let work): answer = try await scoring.run { try recommender.live(work) }
+                }
                 return finish(.ok, try JSONEncoder.snakeCase().encode(answer), source: answer.source)
+            } catch is BlockingExecutor.Busy {
+                return finish(.serviceUnavailable, Self.error("busy: too many requests need live scoring; retry shortly"), retry: true)
+            } catch let unavailable as RecommenderUnavailable {
+                return finish(.serviceUnavailable, Self.error(unavailable.description), retry: true)
             } catch {
-                return finish(.internalServerError, Self.error("\(error)"))
+                log("request \(requestId) failed: \(ConnectionString.redacted("\(error)"))")
+                return finish(.internalServerError, Self.error("internal error (request id \(requestId); the server log has the details)"))
             }
         }
         router.get("/healthz") { _, _ -> Response in
-            Self.json(.ok, Data(#"{"status":"ok"}"#.utf8))
+            Self.json(.ok, Data(#"{"status":"ok","database":"\#(recommender.databaseReachable ? "reachable" : "unreachable")"}"#.utf8))
         }
         router.get("/metrics") { _, _ -> Response in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
@@ -72,5 +124,16 @@ public struct RecommendationServer: Sendable {
         (try? JSONEncoder.snakeCase().encode(["error": message])) ?? Data(#"{"error":"unknown"}"#.utf8)
     }
 
+    static let requestIdHeader = HTTPField.Name("X-Request-Id")!
+
     static func seconds(since start: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
+}
+
+/// Short unique ids for requests: the process start time and a counter.
+final class RequestIds: @unchecked Sendable {
+    private let lock = NSLock()
+    private var counter = 0
+    private let prefix = String(UInt32(truncatingIfNeeded: Int(Date().timeIntervalSince1970)), radix: 36)
+
+    func next() -> String { lock.withLock { counter += 1; return "\(prefix)-\(counter)" } }
 }

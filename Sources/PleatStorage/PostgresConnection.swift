@@ -8,9 +8,27 @@ import Foundation
 public final class PostgresConnection {
     private let handle: OpaquePointer
 
-    /// Connects with a libpq connection string or a `postgresql://` URL.
-    public init(url: String) throws {
-        guard let conn = PQconnectdb(url) else { throw PostgresError("out of memory creating connection") }
+    /// Limits for a connection that serves requests: how long to wait for the server, and for a statement.
+    public struct Timeouts: Sendable {
+        public var connectSeconds: Int
+        public var statementMilliseconds: Int
+        public init(connectSeconds: Int, statementMilliseconds: Int) {
+            (self.connectSeconds, self.statementMilliseconds) = (connectSeconds, statementMilliseconds)
+        }
+    }
+
+    /// Connects with a libpq connection string or a `postgresql://` URL; `timeouts` bound the connection
+    /// attempt (libpq's connect_timeout) and every statement (the session's statement_timeout).
+    public init(url: String, timeouts: Timeouts? = nil) throws {
+        var keywords = ["dbname"], values = [url]
+        if let timeouts {
+            keywords += ["connect_timeout", "options"]
+            values += [String(max(1, timeouts.connectSeconds)), "-c statement_timeout=\(timeouts.statementMilliseconds)"]
+        }
+        let conn: OpaquePointer? = keywords.withCStrings { k in
+            values.withCStrings { v in PQconnectdbParams(k, v, 1) }
+        }
+        guard let conn else { throw PostgresError("out of memory creating connection") }
         guard PQstatus(conn) == CONNECTION_OK else {
             let message = String(cString: PQerrorMessage(conn))
             PQfinish(conn)
@@ -24,6 +42,10 @@ public final class PostgresConnection {
     }
 
     deinit { PQfinish(handle) }
+
+    /// False once the connection to the server is lost (the server restarted, or the network dropped):
+    /// such a connection is not usable again and must be replaced.
+    public var isConnected: Bool { PQstatus(handle) == CONNECTION_OK }
 
     /// Runs one or more statements that return no rows we need.
     @discardableResult
@@ -147,5 +169,14 @@ extension PostgresConnection {
                 try chunk.withUnsafeBytes { try writer.write($0) }
             }
         }
+    }
+}
+
+extension Array where Element == String {
+    /// The strings as a NULL-terminated array of C strings, for libpq's keyword/value calls.
+    func withCStrings<T>(_ body: (UnsafePointer<UnsafePointer<CChar>?>) -> T) -> T {
+        let copies = map { strdup($0) } + [nil]
+        defer { copies.forEach { free($0) } }
+        return copies.map { $0.map { UnsafePointer($0) } }.withUnsafeBufferPointer { body($0.baseAddress!) }
     }
 }

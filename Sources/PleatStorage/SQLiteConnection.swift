@@ -11,7 +11,7 @@ public final class SQLiteConnection {
     public let path: String
 
     /// Opens (creating it and its directory if needed) the database at `path`.
-    public init(path: String, readOnly: Bool = false) throws {
+    public init(path: String, readOnly: Bool = false, busyTimeoutMilliseconds: Int32 = 5_000) throws {
         self.path = path
         if !readOnly {
             try FileManager.default.createDirectory(at: URL(fileURLWithPath: path).deletingLastPathComponent(), withIntermediateDirectories: true)
@@ -25,7 +25,7 @@ public final class SQLiteConnection {
             throw SQLiteError("cannot open \(path): \(message)")
         }
         handle = db
-        sqlite3_busy_timeout(db, 5_000)
+        sqlite3_busy_timeout(db, busyTimeoutMilliseconds)
         if !readOnly { try execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL") }
     }
 
@@ -50,6 +50,9 @@ public final class SQLiteConnection {
     }
 
     var lastErrorMessage: String { String(cString: sqlite3_errmsg(handle)) }
+
+    /// Rows the last INSERT, UPDATE or DELETE changed.
+    public var changes: Int { Int(sqlite3_changes(handle)) }
 }
 
 /// An error reported by SQLite.

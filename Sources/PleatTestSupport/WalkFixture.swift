@@ -15,9 +15,10 @@ public struct WalkFixture: @unchecked Sendable {  // one task at a time uses its
     public let hstu: ModelRecord
     public var cachePath: String { directory.appendingPathComponent("cache.sqlite").path }
 
-    public init() throws {
-        url = try TestDatabase.fresh()
-        db = try PostgresConnection(url: url)
+    /// On a fresh database of the suite's server, or on the (migrated, empty) database at `url`.
+    public init(url: String? = nil) throws {
+        self.url = try url ?? TestDatabase.fresh()
+        db = try PostgresConnection(url: self.url)
         directory = try TestDatabase.scratchDirectory()
         var rng = RandomSource(seed: 5)
         var csv = "user_id,item_id,timestamp\n"

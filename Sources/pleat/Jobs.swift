@@ -33,7 +33,7 @@ struct Jobs: ParsableCommand {
             let db = try global.readyDatabase()
             var runner = JobRunner(job, home: global.pleatHome)
             (runner.wait, runner.log, runner.pipeline.log, runner.pipeline.cachePath) = (wait, note, note, cacheOptions.path(global))
-            let outcome = try runner.run(db: db, lockSession: try global.database.connect())
+            let outcome = try runner.run(db: db, databaseURL: global.database.url)
             if json { try printJSONLine(outcome) } else { print("\(outcome.status.rawValue): \(outcome.message)") }
         }
     }

@@ -33,7 +33,7 @@ final class JobTests: XCTestCase {
     private func run(_ file: String, _ fixture: PipelineFixture) throws -> JobRunner.Outcome {
         var runner = JobRunner(try JobDefinition.load(file), home: fixture.home)
         (runner.log, runner.pipeline.log, runner.pipeline.showProgress) = ({ _ in }, { _ in }, false)
-        return try runner.run(db: fixture.db, lockSession: try PostgresConnection(url: fixture.url))
+        return try runner.run(db: fixture.db, databaseURL: fixture.url)
     }
 
     private func statuses(_ fixture: PipelineFixture) throws -> [JobRunLog.Run] {

@@ -31,9 +31,10 @@ public struct JobRunner {
         public var message: String
     }
 
-    /// `db` does the work; `lockSession` is a second connection that only holds the lock.
-    public func run(db: PostgresConnection, lockSession: PostgresConnection) throws -> Outcome {
-        let runs = JobRunLog(db), lock = AdvisoryLock(lockSession, name: "pleat.job.\(job.name)")
+    /// `db` does the work; the job's lock is held on a second connection to `databaseURL` (kept across a
+    /// dropped connection; the run stops at its next stage if another run took the lock meanwhile).
+    public func run(db: PostgresConnection, databaseURL: String) throws -> Outcome {
+        let runs = JobRunLog(db), lock = try AdvisoryLock(url: databaseURL, name: "pleat.job.\(job.name)")
         if try !lock.tryAcquire() {
             let holder = try runs.recent(job: job.name, limit: 5).first { $0.status == .running }.map { "run \($0.id), pid \($0.pid)" } ?? "another process"
             guard wait else {
@@ -46,14 +47,14 @@ public struct JobRunner {
             log("waiting for the run in progress (\(holder)) to finish")
             try lock.acquire()
         }
-        defer { try? lock.release() }
+        defer { lock.release() }
         for id in try runs.failInterrupted(job: job.name) { log("run \(id) of \(job.name) was interrupted: recorded as failed") }
 
         for attempt in 1...job.retry.attempts {
             let id = try runs.start(job: job.name, attempt: attempt)
             log("job \(job.name): run \(id), attempt \(attempt) of \(job.retry.attempts) (pipeline \(job.pipeline.file))")
             do {
-                var outcome = try once(db: db)
+                var outcome = try once(db: db, lock: lock)
                 (outcome.runId, outcome.attempts) = (id, attempt)
                 try runs.finish(id, status: outcome.status, models: outcome.models, promoted: outcome.promoted, message: outcome.message)
                 log("job \(job.name): \(outcome.status.rawValue): \(outcome.message)")
@@ -68,22 +69,25 @@ public struct JobRunner {
         preconditionFailure("unreachable: the last attempt returns or throws")
     }
 
-    private func once(db: PostgresConnection) throws -> Outcome {
+    private func once(db: PostgresConnection, lock: AdvisoryLock) throws -> Outcome {
         let definition = job.pipeline
         let stages = StageLog(total: definition.sources.count + definition.models.count + 2, write: log)
         _ = try pipeline.ingest(db: db, stages: stages)
+        try lock.check()
         let newest = try IngestBatches.newestCommitted(db)
         let kinds = Set(definition.models.map(\.config.model))
         if let last = try ModelRegistry(db).list().first(where: { kinds.contains($0.kind) }), last.snapshotBatch >= newest {
             return outcome(.skipped, [], nil, "no new data since \(last.id) (trained on data up to ingest batch \(last.snapshotBatch)): nothing trained")
         }
         let records = try pipeline.train(db: db, stages: stages)
+        try lock.check()
         if definition.evaluation.enabled {
             stages.begin("evaluate")
             _ = try pipeline.evaluate(records, db: db)
         }
         stages.begin("promote")
         defer { log(stages.summary) }
+        try lock.check()  // never promote beside another run
         let ids = records.map(\.id)
         guard let candidate = pipeline.scoringCandidate(records) else {
             return outcome(.succeeded, ids, nil, "trained \(ids.joined(separator: ", ")); the pipeline does not score")

@@ -16,9 +16,11 @@ public final class RecommendationCache {
     /// The default location under a Pleat home.
     public static func defaultPath(home: PleatHome) -> String { home.url.appendingPathComponent("cache.sqlite").path }
 
-    public init(path: String, migrations: URL? = nil) throws {
+    /// `busyTimeoutMilliseconds`: how long a write waits for another writer's transaction.
+    public init(path: String, migrations: URL? = nil, busyTimeoutMilliseconds: Int32 = 5_000, pruneChunk: Int = 2_000) throws {
         self.path = path
-        db = try SQLiteConnection(path: path)
+        self.pruneChunk = pruneChunk
+        db = try SQLiteConnection(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
         let directory = try migrations ?? Migration.locateDirectory().appendingPathComponent("sqlite")
         _ = try Migrator(migrations: Migration.load(from: directory)).migrate(db)
         lookupStatement = try db.prepare("""
@@ -63,16 +65,29 @@ public final class RecommendationCache {
 
     /// Writes (or replaces) lists under `modelId` in one transaction.
     public func write(_ lists: [RankedList], modelId: String) throws {
-        let insert = insertStatement, encoder = JSONEncoder()
+        try db.transaction { for list in lists { try insert(list, modelId: modelId) } }
+    }
+
+    /// Writes one list computed live, but only while `modelId` is the active model, checked inside the
+    /// write transaction (which activation's switch also takes): false when it is not, and nothing was
+    /// written. So a live list can never be left under a model that was switched away and pruned.
+    @discardableResult
+    public func writeThrough(_ list: RankedList, modelId: String) throws -> Bool {
         try db.transaction {
-            for list in lists {
-                var bytes = [UInt8]()
-                bytes.reserveCapacity(list.scores.count * 4)
-                for s in list.scores { withUnsafeBytes(of: s.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
-                try insert.bind(.text(modelId), .text(list.user), .text(String(decoding: try encoder.encode(list.items), as: UTF8.self)),
-                                .blob(bytes), .integer(list.historyUntil), .real(list.computedAt)).run()
-            }
+            activeStatement.bind()
+            defer { activeStatement.reset() }
+            guard try activeStatement.step(), activeStatement.text(0) == modelId else { return false }
+            try insert(list, modelId: modelId)
+            return true
         }
+    }
+
+    private func insert(_ list: RankedList, modelId: String) throws {
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(list.scores.count * 4)
+        for s in list.scores { withUnsafeBytes(of: s.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
+        try insertStatement.bind(.text(modelId), .text(list.user), .text(String(decoding: try JSONEncoder().encode(list.items), as: UTF8.self)),
+                                 .blob(bytes), .integer(list.historyUntil), .real(list.computedAt)).run()
     }
 
     /// When each user's list under `modelId` was computed from (`historyUntil`).
@@ -83,8 +98,14 @@ public final class RecommendationCache {
         return marks
     }
 
-    /// Makes `modelId`'s set the one readers see (one transaction), then deletes the other complete sets
-    /// (and abandoned ones, started more than a day ago); a set another writer is still filling stays.
+    /// Rows deleted per transaction when old sets are pruned (default 2,000): each transaction holds the
+    /// write lock for a few milliseconds, so a live write-through waiting on it stays far inside the busy
+    /// timeout.
+    public let pruneChunk: Int
+
+    /// Makes `modelId`'s set the one readers see (one short transaction), then deletes the other complete
+    /// sets (and abandoned ones, started more than a day ago) in chunks of `pruneChunk` rows; a set
+    /// another writer is still filling stays.
     public func activate(modelId: String) throws {
         try db.transaction {
             try db.prepare("""
@@ -98,9 +119,20 @@ public final class RecommendationCache {
         }
         let stale = "model_id <> ? AND (finished_at IS NOT NULL OR started_at < ?)"
         let dayAgo = Date().timeIntervalSince1970 - 86_400
+        let chunk = try db.prepare("""
+            DELETE FROM recommendations WHERE (model_id, user_id) IN (
+                SELECT model_id, user_id FROM recommendations
+                WHERE model_id IN (SELECT model_id FROM recommendation_sets WHERE \(stale)) LIMIT \(pruneChunk))
+            """)
+        // Between chunks the lock is left free for as long as the chunk held it, so writers waiting on it
+        // (the server's write-throughs) get in: pruning takes at most half of the lock's time.
+        while true {
+            let start = DispatchTime.now().uptimeNanoseconds
+            guard try db.transaction({ try chunk.bind(.text(modelId), .real(dayAgo)).run(); return db.changes }) > 0 else { break }
+            usleep(UInt32(max(1_000, min(100_000, (DispatchTime.now().uptimeNanoseconds - start) / 1_000))))
+        }
         try db.transaction {
-            try db.prepare("DELETE FROM recommendations WHERE model_id IN (SELECT model_id FROM recommendation_sets WHERE \(stale))")
-                .bind(.text(modelId), .real(dayAgo)).run()
+            // Their rows are gone: write-throughs only ever add to the active set.
             try db.prepare("DELETE FROM recommendation_sets WHERE \(stale)").bind(.text(modelId), .real(dayAgo)).run()
         }
     }

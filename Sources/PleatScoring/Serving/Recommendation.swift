@@ -11,6 +11,13 @@ public struct Recommendation: Sendable, Codable, Equatable {
         case fallback
     }
 
+    /// Whether the list was checked against the user's newest event in PostgreSQL.
+    public enum Freshness: String, Sendable, Codable {
+        case checked
+        /// PostgreSQL could not be reached: the active model's cached list, which may miss the newest events.
+        case unchecked
+    }
+
     public struct Item: Sendable, Codable, Equatable {
         public var item: String
         public var score: Float
@@ -20,16 +27,18 @@ public struct Recommendation: Sendable, Codable, Equatable {
     public var items: [Item]
     public var modelId: String
     public var source: Source
+    public var freshness: Freshness
     /// ISO 8601, UTC.
     public var computedAt: String
     /// Why the answer is a fallback.
     public var message: String?
 
-    init(user: String, list: RankedList, k: Int, modelId: String, source: Source, message: String? = nil) {
+    init(user: String, list: RankedList, k: Int, modelId: String, source: Source, freshness: Freshness = .checked, message: String? = nil) {
         self.user = user
         items = zip(list.items, list.scores).prefix(k).map { Item(item: $0, score: $1) }
         self.modelId = modelId
         self.source = source
+        self.freshness = freshness
         computedAt = Self.timestamp(list.computedAt)
         self.message = message
     }

@@ -6,46 +6,127 @@ import PleatTraining
 /// Answers "what next for this user" from the cache, checking the answer is still current: the entry
 /// must belong to the active model and cover the user's newest event in PostgreSQL. Otherwise it scores
 /// the user live with the active model (writing the list through to the cache); a user the model cannot
-/// score gets its most popular items, flagged as a fallback. Safe to call from many threads: each call
-/// borrows its own connections, and live scoring takes turns on one batch-of-1 model.
+/// score gets its most popular items, flagged as a fallback.
+///
+/// The two halves are separate calls so a server can run them on separate threads: `fromCache` is a
+/// primary-key read in SQLite and one in PostgreSQL, `live` runs the model. While PostgreSQL is
+/// unreachable, a cached list is still given (`freshness: unchecked`); anything else throws
+/// `RecommenderUnavailable`. Safe to call from many threads: each call borrows its own connections,
+/// and live scoring takes turns on one batch-of-1 model.
 public final class Recommender: @unchecked Sendable {
     /// One caller's connections: PostgreSQL for freshness and history, SQLite for the cache.
     final class Session {
         let db: PostgresConnection
         let cache: RecommendationCache
-        init(databaseURL: String, cachePath: String) throws {
-            db = try PostgresConnection(url: databaseURL)
+        init(databaseURL: String, cachePath: String, timeouts: PostgresConnection.Timeouts) throws {
+            db = try PostgresConnection(url: databaseURL, timeouts: timeouts)
             cache = try RecommendationCache(path: cachePath)
         }
     }
 
+    /// What the cache half decided.
+    public enum CacheAnswer: Sendable {
+        /// The answer (from the cache; or the cache unchecked, while PostgreSQL is unreachable).
+        case answer(Recommendation)
+        /// Scoring is needed (a miss, a stale entry, a changed model, an unknown user).
+        case live(LiveRequest)
+    }
+
+    /// Work for the live half.
+    public struct LiveRequest: Sendable {
+        public let user: String
+        public let k: Int
+        let userId: Int?
+    }
+
     /// Items scored live (and written through) at least, so a live list serves later requests as a full one.
     public var liveTopK = 100
+    /// After PostgreSQL failed, requests do not try it again for this long (answers come from the cache,
+    /// unchecked), so a server that is down costs no connection attempt per request.
+    public var retryAfterFailure: TimeInterval = 0.25
+    private let databaseURL: String, cachePath: String
+    private let timeouts: PostgresConnection.Timeouts
     private let sessions: Pool<Session>
+    /// The cache alone, for answers while PostgreSQL is unreachable (SQLite stays reachable).
+    private let caches: Pool<RecommendationCache>
     private let modelLock = NSLock()
     private var live: ScoringModel?
     private var popular: (modelId: String, items: [Int32], scores: [Float])?
+    private let healthLock = NSLock()
+    private var databaseDownUntil = Date.distantPast
 
-    public init(databaseURL: String, cachePath: String) throws {
-        sessions = Pool { try Session(databaseURL: databaseURL, cachePath: cachePath) }
+    /// `timeouts` bound each connection attempt and statement, so a slow or absent database costs a
+    /// request at most that long.
+    public init(databaseURL: String, cachePath: String,
+                timeouts: PostgresConnection.Timeouts = .init(connectSeconds: 2, statementMilliseconds: 5_000)) throws {
+        (self.databaseURL, self.cachePath, self.timeouts) = (databaseURL, cachePath, timeouts)
+        sessions = Pool(make: { try Session(databaseURL: databaseURL, cachePath: cachePath, timeouts: timeouts) },
+                        isUsable: { $0.db.isConnected })
+        caches = Pool(make: { try RecommendationCache(path: cachePath) })
         try sessions.with { _ in }  // fail now, not on the first request, when a database is unreachable
     }
 
+    /// Whether the last contact with PostgreSQL failed recently (for /healthz).
+    public var databaseReachable: Bool { healthLock.withLock { Date() >= databaseDownUntil } }
+
+    /// Both halves, one after the other (`pleat recommend`).
     public func recommend(user: String, k: Int) throws -> Recommendation {
-        try sessions.with { session in
-            let cached = try session.cache.lookup(user: user)
-            let state = try session.db.query("""
-                SELECT u.id, (SELECT floor(extract(epoch FROM max(i.occurred_at)))::bigint FROM interactions i WHERE i.user_id = u.id)
-                FROM users u WHERE u.external_id = $1
-                """, [user])
-            guard state.rowCount == 1, let userId = state.int(0, 0), let newest = state.int(0, 1) else {
-                return try fallback(user: user, k: k, session: session, reason: "unknown user \(user): no interactions recorded")
-            }
-            if let cached, cached.list.historyUntil >= Int64(newest), cached.list.items.count >= k {
-                return Recommendation(user: user, list: cached.list, k: k, modelId: cached.modelId, source: .cache)
-            }
-            return try scoreLive(user: user, userId: userId, k: k, session: session)
+        switch try fromCache(user: user, k: k) {
+        case .answer(let answer): return answer
+        case .live(let request): return try live(request)
         }
+    }
+
+    /// The cached list when it is current (or when PostgreSQL cannot say whether it is).
+    public func fromCache(user: String, k: Int) throws -> CacheAnswer {
+        if !databaseReachable { return try unchecked(user: user, k: k, reason: "PostgreSQL was unreachable moments ago") }
+        do {
+            return try sessions.with { session in
+                let cached = try session.cache.lookup(user: user)
+                let state = try session.db.query("""
+                    SELECT u.id, (SELECT floor(extract(epoch FROM max(i.occurred_at)))::bigint FROM interactions i WHERE i.user_id = u.id)
+                    FROM users u WHERE u.external_id = $1
+                    """, [user])
+                guard state.rowCount == 1, let userId = state.int(0, 0), let newest = state.int(0, 1) else {
+                    return .live(LiveRequest(user: user, k: k, userId: nil))
+                }
+                if let cached, cached.list.historyUntil >= Int64(newest), cached.list.items.count >= k {
+                    return .answer(Recommendation(user: user, list: cached.list, k: k, modelId: cached.modelId, source: .cache))
+                }
+                return .live(LiveRequest(user: user, k: k, userId: userId))
+            }
+        } catch let error as PostgresError {
+            noteDatabaseFailure()
+            return try unchecked(user: user, k: k, reason: "PostgreSQL: \(ConnectionString.redacted(error.description))")
+        }
+    }
+
+    /// Scores the user with the active model and writes the list through to the cache.
+    public func live(_ request: LiveRequest) throws -> Recommendation {
+        if !databaseReachable { throw RecommenderUnavailable(reason: "PostgreSQL was unreachable moments ago") }
+        do {
+            return try sessions.with { session in
+                guard let userId = request.userId else {
+                    return try fallback(user: request.user, k: request.k, session: session, reason: "unknown user \(request.user): no interactions recorded")
+                }
+                return try scoreLive(user: request.user, userId: userId, k: request.k, session: session)
+            }
+        } catch let error as PostgresError {
+            noteDatabaseFailure()
+            throw RecommenderUnavailable(reason: "PostgreSQL: \(ConnectionString.redacted(error.description))")
+        }
+    }
+
+    /// While PostgreSQL cannot be asked: the active model's cached list, marked unchecked, or unavailable.
+    private func unchecked(user: String, k: Int, reason: String) throws -> CacheAnswer {
+        let cached = try caches.with { try $0.lookup(user: user) }
+        guard let cached, cached.list.items.count >= k else { throw RecommenderUnavailable(reason: reason) }
+        return .answer(Recommendation(user: user, list: cached.list, k: k, modelId: cached.modelId, source: .cache, freshness: .unchecked))
+    }
+
+    private func noteDatabaseFailure() {
+        healthLock.withLock { databaseDownUntil = Date().addingTimeInterval(retryAfterFailure) }
+        sessions.drain()  // their connections went with the server
     }
 
     private func scoreLive(user: String, userId: Int, k: Int, session: Session) throws -> Recommendation {
@@ -64,7 +145,9 @@ public final class Recommender: @unchecked Sendable {
             let top = model.topK([history], k: max(k, active?.topK ?? liveTopK), includeSeen: active?.includeSeen ?? false)[0]
             let list = RankedList(user: user, items: model.externalIds(top.items), scores: top.scores, historyUntil: times.last ?? 0,
                                   computedAt: Date().timeIntervalSince1970)
-            if model.id == active?.modelId { try session.cache.write([list], modelId: model.id) }
+            // Only under the model that is active when the write commits (the cache checks it in the
+            // same transaction), so a list never lands under a model that was switched away meanwhile.
+            try session.cache.writeThrough(list, modelId: model.id)
             return Recommendation(user: user, list: list, k: k, modelId: model.id, source: .live)
         }
     }
@@ -99,4 +182,11 @@ public final class Recommender: @unchecked Sendable {
         live = model
         return model
     }
+}
+
+/// PostgreSQL cannot be reached (or did not answer in time) and the cache cannot answer alone: the
+/// server says 503 with Retry-After.
+public struct RecommenderUnavailable: Error, CustomStringConvertible, Sendable {
+    public let reason: String
+    public var description: String { "recommendations are unavailable: \(reason)" }
 }
