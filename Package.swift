@@ -42,15 +42,22 @@ let package = Package(
         // Ranking metrics, shared by training (validation) and offline evaluation.
         .target(name: "PleatMetrics", dependencies: ["PleatCore"], swiftSettings: numeric),
         // Sequence encoders built from the engine's layers, and their training-step benchmark.
-        .target(name: "PleatModels", dependencies: ["PleatCore", "PleatTensor"], swiftSettings: numeric),
-        // Training data (histories from PostgreSQL, vocabulary, splits); the training job will live here.
-        .target(name: "PleatTraining", dependencies: ["PleatCore", "PleatStorage", "PleatMetrics", "PleatTensor", "PleatModels"],
+        .target(name: "PleatEncoders", dependencies: ["PleatCore", "PleatTensor"], swiftSettings: numeric),
+        // Interaction histories: read from PostgreSQL in one streaming query, the item vocabulary, splits.
+        .target(name: "PleatHistories", dependencies: ["PleatCore", "PleatStorage"], swiftSettings: numeric),
+        // What a trained model is: its spec, objectives and batch layout, fold keys, rankers and their
+        // evaluation, the artifact on disk and the registry. Training, scoring and evaluation build on it.
+        .target(name: "PleatModel", dependencies: ["PleatCore", "PleatStorage", "PleatTensor", "PleatMetrics", "PleatEncoders", "PleatHistories"],
+                swiftSettings: numeric),
+        // The training job: config, the loop with checkpoints and resume, fold keys from the data, registration.
+        .target(name: "PleatTraining", dependencies: ["PleatCore", "PleatStorage", "PleatMetrics", "PleatTensor", "PleatEncoders",
+                                                      "PleatHistories", "PleatModel"],
                 swiftSettings: numeric),
         // The scoring stage: batch top-K into the SQLite cache, and answers from it (live when stale).
-        .target(name: "PleatScoring", dependencies: ["PleatCore", "PleatStorage", "PleatTensor", "PleatModels", "PleatTraining"],
+        .target(name: "PleatScoring", dependencies: ["PleatCore", "PleatStorage", "PleatTensor", "PleatHistories", "PleatModel"],
                 swiftSettings: numeric),
         // Offline evaluation: models and baselines on one split, reports (HTML, Markdown, JSON), evaluation_runs.
-        .target(name: "PleatEvaluation", dependencies: ["PleatCore", "PleatStorage", "PleatMetrics", "PleatTraining", "PleatScoring"],
+        .target(name: "PleatEvaluation", dependencies: ["PleatCore", "PleatStorage", "PleatMetrics", "PleatHistories", "PleatModel", "PleatScoring"],
                 swiftSettings: numeric),
         // Pipelines (pipelines/*.yaml: ingest -> train -> score -> evaluate) and scheduled jobs (jobs/*.yaml).
         .target(name: "PleatPipeline", dependencies: ["PleatCore", "PleatStorage", "PleatIngest", "PleatMetrics", "PleatTraining", "PleatScoring",
@@ -64,7 +71,7 @@ let package = Package(
         .executableTarget(
             name: "pleat",
             dependencies: [
-                "PleatCore", "PleatStorage", "PleatIngest", "PleatTensor", "PleatModels", "PleatTraining", "PleatScoring", "PleatServer", "PleatEvaluation", "PleatPipeline",
+                "PleatCore", "PleatStorage", "PleatIngest", "PleatTensor", "PleatEncoders", "PleatTraining", "PleatScoring", "PleatServer", "PleatEvaluation", "PleatPipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: fastMath),
@@ -78,7 +85,7 @@ let package = Package(
         .testTarget(name: "PleatTensorTests", dependencies: ["PleatTensor", "PleatTestSupport"]),
         .testTarget(name: "PleatMetricsTests", dependencies: ["PleatMetrics"]),
         .testTarget(name: "PleatTrainingTests", dependencies: ["PleatTraining", "PleatIngest", "PleatStorage", "PleatCore", "PleatTestSupport"]),
-        .testTarget(name: "PleatModelsTests", dependencies: ["PleatModels", "PleatTensor", "PleatTestSupport"]),
+        .testTarget(name: "PleatEncodersTests", dependencies: ["PleatEncoders", "PleatTensor", "PleatTestSupport"]),
         .testTarget(name: "PleatStorageTests", dependencies: ["PleatStorage", "PleatTestSupport"]),
         .testTarget(name: "PleatScoringTests", dependencies: ["PleatScoring", "PleatServer", "PleatTraining", "PleatIngest", "PleatStorage",
                                                           "PleatCore", "PleatTestSupport"]),

@@ -3,7 +3,8 @@ import PleatCore
 import PleatMetrics
 import PleatScoring
 import PleatStorage
-import PleatTraining
+import PleatModel
+import PleatHistories
 
 /// `pleat evaluate` as a library call: registered models and baselines ranked on one split of one data
 /// snapshot, with full-ranking metrics, list coverage and popularity, breakdowns, and each model's
@@ -54,7 +55,7 @@ public struct OfflineEvaluation {
                 ?? Baseline(rawValue: entry.name)!.ranker(split)
             let (ranks, lists) = Evaluator.ranked(ranker, chosen, listLength: listLength)
             ranksByName[entry.name] = ranks
-            var sampledMetrics: [String: [String: Double]] = [:]
+            var sampledMetrics: [String: MetricSummary] = [:]
             for distribution in sampled {
                 let sampler = NegativeSampler(counts: counts, distribution: distribution)
                 sampledMetrics[distribution.rawValue] = Evaluator.evaluateSampled(ranker, chosen, sampler: sampler, negatives: negatives, seed: seed).summary
@@ -62,7 +63,7 @@ public struct OfflineEvaluation {
             let listed = lists.joined()
             let catalogueMean = Double(counts.dropFirst().reduce(0, +)) / Double(max(split.vocabulary.count, 1))
             let meanPopularity = listed.isEmpty ? 0 : Double(listed.reduce(0) { $0 + counts[Int($1)] }) / Double(listed.count)
-            let curve = try entry.record.map { try JSONDecoder.snakeCase.decode([EpochRecord].self, from: Data($0.history.utf8)) } ?? []
+            let curve = entry.record?.history ?? []
             let result = EvaluationReport.RankerResult(
                 name: entry.name, kind: entry.kind, title: entry.title, metrics: Evaluator.metrics(ranks: ranks).summary,
                 coverage: Double(Set(listed).count) / Double(max(split.vocabulary.count, 1)),
@@ -73,11 +74,11 @@ public struct OfflineEvaluation {
                 versusBestBaseline: nil, trainingCurve: curve)
             results.append(result)
             log(String(format: "  %@: NDCG@10 %.4f, HR@10 %.4f, MRR %.4f, coverage@%d %.3f (%.1f s)", entry.name,
-                       result.metrics["ndcg@10"] ?? 0, result.metrics["hr@10"] ?? 0, result.metrics["mrr"] ?? 0, listLength,
+                       result.metrics.ndcg(at: 10) ?? 0, result.metrics.hitRate(at: 10) ?? 0, result.metrics.mrr, listLength,
                        result.coverage, Date().timeIntervalSince(start)))
         }
 
-        let best = results.filter { $0.kind == "baseline" }.max { ($0.metrics["ndcg@10"] ?? 0) < ($1.metrics["ndcg@10"] ?? 0) }
+        let best = results.filter { $0.kind == "baseline" }.max { ($0.metrics.ndcg(at: 10) ?? 0) < ($1.metrics.ndcg(at: 10) ?? 0) }
         if let best, let baselineRanks = ranksByName[best.name] {
             for i in results.indices where results[i].kind != "baseline" {
                 results[i].versusBestBaseline = PairedComparison(Breakdown.ndcg10(ranksByName[results[i].name]!),
@@ -109,26 +110,27 @@ public struct OfflineEvaluation {
     /// A registered model as a ranker over the split's items (translated when its vocabulary differs).
     static func ranker(_ record: ModelRecord, on split: SequenceSplit, db: PostgresConnection, batchSize: Int) throws -> any ItemRanker {
         let model = try ScoringModel.load(record, db: db, batchSize: batchSize)
-        guard model.vocabulary.databaseIds != split.vocabulary.databaseIds else { return model.ranker }
-        return TranslatedRanker(model: model.ranker, modelDatabaseIds: model.vocabulary.databaseIds, splitVocabulary: split.vocabulary)
+        guard model.databaseIds != split.vocabulary.databaseIds else { return model.ranker }
+        return TranslatedRanker(model: model.ranker, modelDatabaseIds: model.databaseIds, splitVocabulary: split.vocabulary)
     }
 
     /// The split every ranker is measured on: the models' own data snapshot, item filter and split
     /// rule (which must agree), or all committed data with the default settings for baselines alone.
     public static func sharedSplit(_ records: [ModelRecord], db: PostgresConnection) throws -> (SequenceSplit, Int) {
-        let configs = try records.map { try JSONDecoder.snakeCase.decode(TrainingConfig.self, from: Data($0.config.utf8)) }
-        let config = configs.first ?? TrainingConfig()
-        for (record, other) in zip(records, configs).dropFirst() {
+        // The split settings of each model's training config (the rest of the config does not matter here).
+        let rules = try records.map { try JSONDecoder.snakeCase.decode(SplitRule.self, from: Data($0.config.utf8)) }
+        let rule = rules.first ?? SplitRule()
+        for (record, other) in zip(records, rules).dropFirst() {
             guard record.snapshotBatch == records[0].snapshotBatch else {
                 throw EvaluationError("\(record.id) was trained on data up to ingest batch \(record.snapshotBatch), \(records[0].id) up to batch "
                                       + "\(records[0].snapshotBatch): models compared in one report must share their data")
             }
-            guard other.minCount == config.minCount, other.split == config.split, other.cutoff == config.cutoff else {
+            guard other == rule else {
                 throw EvaluationError("\(record.id) and \(records[0].id) use different splits (split, cutoff or min_count): evaluate them separately")
             }
         }
         let histories = try HistoryLoader.load(from: db, upToBatch: records.first?.snapshotBatch)
-        return (SequenceSplit(histories, minCount: config.minCount, cutoff: try config.cutoffSeconds()), histories.snapshotBatch)
+        return (try SequenceSplit(histories, rule: rule), histories.snapshotBatch)
     }
 }
 

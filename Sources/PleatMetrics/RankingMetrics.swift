@@ -46,11 +46,10 @@ public struct RankingMetrics: Sendable, Codable, Equatable {
         return count > 0 ? values[i] / Double(count) : 0
     }
 
-    /// `hr@K`, `ndcg@K` for every cutoff, and `mrr`: the shape reports and JSON lines use.
-    public var summary: [String: Double] {
-        var out = ["mrr": mrr]
-        for k in cutoffs { out["hr@\(k)"] = hitRate(at: k); out["ndcg@\(k)"] = ndcg(at: k) }
-        return out
+    /// HR@K and NDCG@K at every cutoff, and MRR: what registries, reports and JSON lines keep.
+    public var summary: MetricSummary {
+        MetricSummary(hitRate: Dictionary(uniqueKeysWithValues: cutoffs.map { ($0, hitRate(at: $0)) }),
+                      ndcg: Dictionary(uniqueKeysWithValues: cutoffs.map { ($0, ndcg(at: $0)) }), mrr: mrr)
     }
 
     // MARK: Ranks

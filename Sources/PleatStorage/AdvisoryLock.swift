@@ -10,7 +10,8 @@ import Foundation
 /// and `check()` throws: the run must stop rather than go on beside another one.
 public final class AdvisoryLock: @unchecked Sendable {
     public let name: String
-    private let url: String
+    /// Nil: the lock lives on a connection given to it and is not taken again if that drops.
+    private let url: String?
     private let checkInterval: TimeInterval
     private let lock = NSLock()
     private var connection: PostgresConnection?
@@ -21,6 +22,12 @@ public final class AdvisoryLock: @unchecked Sendable {
     public init(url: String, name: String, checkInterval: TimeInterval = 2) throws {
         (self.url, self.name, self.checkInterval) = (url, name, checkInterval)
         connection = try PostgresConnection(url: url)
+    }
+
+    /// A lock held by `connection`, which its caller also uses: checked, but not kept across a drop.
+    public init(connection: PostgresConnection, name: String) {
+        (self.url, self.name, self.checkInterval) = (nil, name, 0)
+        self.connection = connection
     }
 
     deinit { release() }
@@ -40,6 +47,7 @@ public final class AdvisoryLock: @unchecked Sendable {
 
     /// Throws when the lock was lost (its connection dropped and another process took it meanwhile).
     public func check() throws {
+        if url == nil, lock.withLock({ connection?.isConnected == false }) { throw PostgresError("lost the lock \(name): its connection dropped") }
         if let reason = lock.withLock({ lost }) { throw PostgresError("lost the lock \(name): \(reason)") }
     }
 
@@ -63,7 +71,7 @@ public final class AdvisoryLock: @unchecked Sendable {
 
     private func startKeeping() {
         lock.withLock { held = true; lost = nil }
-        guard keeper == nil else { return }
+        guard keeper == nil, url != nil else { return }
         let thread = Thread { [weak self] in
             while let self, self.keepOnce() { Thread.sleep(forTimeInterval: self.checkInterval) }
         }
@@ -78,7 +86,7 @@ public final class AdvisoryLock: @unchecked Sendable {
             guard held, lost == nil else { return false }
             if let connection, connection.isConnected, (try? connection.query("SELECT 1")) != nil, connection.isConnected { return true }
             // The session is gone, and the lock with it: take it again on a new one if nobody else has.
-            guard let fresh = try? PostgresConnection(url: url) else { return true }  // the server is still away: try again
+            guard let url, let fresh = try? PostgresConnection(url: url) else { return true }  // the server is still away: try again
             connection = fresh
             do {
                 if try !Self.take(fresh, name: name, wait: false) { lost = "another process took it while the connection was down" }

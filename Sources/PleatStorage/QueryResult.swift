@@ -1,4 +1,6 @@
 import CLibPQ
+import Foundation
+import PleatCore
 
 /// The rows of one statement's result, read as text.
 public final class QueryResult {
@@ -34,4 +36,56 @@ public final class QueryResult {
     public func double(_ row: Int, _ column: Int) -> Double? { string(row, column).flatMap { Double($0) } }
 
     public func bool(_ row: Int, _ column: Int) -> Bool? { string(row, column).map { $0 == "t" } }
+}
+
+extension QueryResult {
+    /// One row, read by column name into typed values: a NULL or malformed value where one is required is
+    /// an error naming the column, never a crash.
+    public struct Row {
+        let result: QueryResult
+        public let index: Int
+
+        /// The column's text, nil for SQL NULL; a column the statement does not have is an error.
+        public func optionalString(_ column: String) throws -> String? {
+            guard let position = result.columnIndex(column) else { throw PostgresError("the result has no column \(column)") }
+            return result.string(index, position)
+        }
+
+        public func string(_ column: String) throws -> String {
+            guard let value = try optionalString(column) else { throw PostgresError("column \(column) is NULL in row \(index + 1)") }
+            return value
+        }
+
+        public func int(_ column: String) throws -> Int { try parse(column, Int.init) }
+        public func double(_ column: String) throws -> Double { try parse(column, Double.init) }
+
+        /// A json/jsonb column decoded into `type` (snake_case keys).
+        public func json<T: Decodable>(_ type: T.Type, _ column: String) throws -> T {
+            let text = try string(column)
+            do { return try JSONDecoder.snakeCase.decode(T.self, from: Data(text.utf8)) } catch {
+                throw PostgresError("column \(column) does not hold a \(T.self): \(error)")
+            }
+        }
+
+        /// A text column decoded through `init(rawValue:)`.
+        public func value<T: RawRepresentable>(_ type: T.Type, _ column: String) throws -> T where T.RawValue == String {
+            let text = try string(column)
+            guard let value = T(rawValue: text) else { throw PostgresError("column \(column): '\(text)' is not a \(T.self)") }
+            return value
+        }
+
+        private func parse<T>(_ column: String, _ make: (String) -> T?) throws -> T {
+            let text = try string(column)
+            guard let value = make(text) else { throw PostgresError("column \(column): '\(text)' is not a \(T.self)") }
+            return value
+        }
+    }
+
+    public var rows: [Row] { (0..<rowCount).map { Row(result: self, index: $0) } }
+
+    /// The position of a column of the result by its name.
+    public func columnIndex(_ name: String) -> Int? {
+        let position = Int(PQfnumber(result, name))
+        return position >= 0 ? position : nil
+    }
 }

@@ -4,6 +4,7 @@ import PleatIngest
 import PleatScoring
 import PleatStorage
 import PleatTraining
+import PleatModel
 
 /// A database of forward walks (as in TrainingJobTests) with two small trained models, one per test
 /// that needs it (tests change the data). Users u0…u199 walk a catalogue of 100 items i0…i99.

@@ -1,7 +1,7 @@
 import ArgumentParser
 import PleatCore
 import PleatTensor
-import PleatModels
+import PleatEncoders
 import PleatTraining
 import PleatScoring
 

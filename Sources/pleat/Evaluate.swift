@@ -6,6 +6,7 @@ import PleatEvaluation
 import PleatMetrics
 import PleatStorage
 import PleatTraining
+import PleatModel
 
 extension OfflineEvaluation.Examples: ExpressibleByArgument {}
 
@@ -63,8 +64,8 @@ struct Evaluate: ParsableCommand {
         var table = TextTable(["ranker", "HR@10", "NDCG@10", "MRR", "coverage@\(report.listLength)", "vs best baseline (p)"])
         for r in report.rankers {
             let versus = r.versusBestBaseline.map { String(format: "%+.4f (%.3g)", $0.meanDifference, $0.pValue) } ?? ""
-            table.add([r.name, String(format: "%.4f", r.metrics["hr@10"] ?? 0), String(format: "%.4f", r.metrics["ndcg@10"] ?? 0),
-                       String(format: "%.4f", r.metrics["mrr"] ?? 0), String(format: "%.3f", r.coverage), versus])
+            table.add([r.name, String(format: "%.4f", r.metrics.hitRate(at: 10) ?? 0), String(format: "%.4f", r.metrics.ndcg(at: 10) ?? 0),
+                       String(format: "%.4f", r.metrics.mrr), String(format: "%.3f", r.coverage), versus])
         }
         note(table.render() + "\nevaluation run \(id): report in \(directory.path)/report.html, summary.md, metrics.json")
         return report

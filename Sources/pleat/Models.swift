@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PleatCore
 import PleatTraining
+import PleatModel
 
 /// `pleat models`: the model registry.
 struct Models: ParsableCommand {
@@ -22,8 +23,8 @@ struct Models: ParsableCommand {
             var table = TextTable(["id", "model", "created", "epochs", "best", "valid NDCG@10", "test HR@10", "test NDCG@10", "test MRR", "train"])
             for r in records {
                 table.add([r.id, r.kind.rawValue, r.createdAt ?? "", String(r.epochs), String(r.bestEpoch),
-                           String(format: "%.4f", r.valid["ndcg@10"] ?? 0), String(format: "%.4f", r.test["hr@10"] ?? 0),
-                           String(format: "%.4f", r.test["ndcg@10"] ?? 0), String(format: "%.4f", r.test["mrr"] ?? 0), Format.duration(r.trainSeconds)])
+                           String(format: "%.4f", r.valid.ndcg(at: 10) ?? 0), String(format: "%.4f", r.test.hitRate(at: 10) ?? 0),
+                           String(format: "%.4f", r.test.ndcg(at: 10) ?? 0), String(format: "%.4f", r.test.mrr), Format.duration(r.trainSeconds)])
             }
             print(records.isEmpty ? "no models registered yet: run `pleat train --model sasrec`" : table.render())
         }

@@ -5,6 +5,7 @@ import PleatTensor
 import PleatScoring
 import PleatStorage
 import PleatTraining
+import PleatModel
 
 extension BatchScorer.Users: ExpressibleByArgument {}
 

@@ -5,6 +5,7 @@ import PleatTensor
 import PleatMetrics
 import PleatStorage
 import PleatTraining
+import PleatModel
 
 /// `pleat train`: trains one model from the interactions in PostgreSQL and registers it.
 struct Train: ParsableCommand {
@@ -23,7 +24,7 @@ struct Train: ParsableCommand {
     @Option(help: "Time split cutoff: Unix seconds or ISO-8601 date.") var cutoff: String?
     @Option(help: "Fold the history older than max_length by: category, cluster, time (HSTU).") var foldKey: FoldSettings.Key?
     @Option(help: "Artifacts directory (default: <home>/models).") var artifacts: String?
-    @Flag(help: "Continue the newest unfinished run of this model.") var resume = false
+    @Flag(help: "Continue the newest unregistered run of this model (from its last checkpoint; or register it, if only that was missing).") var resume = false
     @Flag(help: "Print the resolved config as JSON and exit.") var printConfig = false
     @Flag(help: "Print one JSON line with the results last.") var json = false
 
@@ -46,17 +47,18 @@ struct Train: ParsableCommand {
         var job = TrainingJob(config: resolved, artifacts: artifacts.map { URL(fileURLWithPath: $0) }
                               ?? global.pleatHome.url.appendingPathComponent("models"))
         job.resume = resume
+        job.databaseURL = global.database.url
         let result = try job.run(db: db)
         let record = result.record
         var table = TextTable(["split", "HR@10", "NDCG@10", "MRR"])
         for (name, m) in [("valid", record.valid), ("test", record.test)] {
-            table.add([name, String(format: "%.4f", m["hr@10"] ?? 0), String(format: "%.4f", m["ndcg@10"] ?? 0), String(format: "%.4f", m["mrr"] ?? 0)])
+            table.add([name, String(format: "%.4f", m.hitRate(at: 10) ?? 0), String(format: "%.4f", m.ndcg(at: 10) ?? 0), String(format: "%.4f", m.mrr)])
         }
         note("\(record.id): best epoch \(record.bestEpoch) of \(record.epochs), \(Format.duration(record.totalSeconds))\n" + table.render())
         if json {
             try printJSONLine(TrainSummary(modelId: record.id, model: record.kind.rawValue, bestEpoch: record.bestEpoch,
                                            epochs: record.epochs, seconds: record.totalSeconds, trainSeconds: record.trainSeconds,
-                                           secondsToBest: result.outcome.state.secondsToBestEpoch,
+                                           secondsToBest: record.history.seconds(through: record.bestEpoch),
                                            valid: record.valid, test: record.test, testSampled: record.testSampled,
                                            artifactPath: record.artifactPath,
                                            artifactSha256: record.artifactSHA256))
@@ -69,7 +71,7 @@ struct Train: ParsableCommand {
 /// The JSON line of `pleat train --json` (keys snake_case; metric keys as in RankingMetrics.summary).
 struct TrainSummary: Encodable {
     var modelId: String, model: String, bestEpoch: Int, epochs: Int, seconds: Double, trainSeconds: Double, secondsToBest: Double
-    var valid: [String: Double], test: [String: Double], testSampled: [String: [String: Double]]
+    var valid: MetricSummary, test: MetricSummary, testSampled: [String: MetricSummary]
     var artifactPath: String, artifactSha256: String
 }
 

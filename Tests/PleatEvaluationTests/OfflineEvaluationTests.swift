@@ -7,6 +7,8 @@ import PleatScoring
 import PleatStorage
 import PleatTestSupport
 import PleatTraining
+import PleatModel
+import PleatHistories
 
 final class OfflineEvaluationTests: XCTestCase {
     /// The report's numbers are the metrics module's: the registry's test metrics for the trained model
@@ -24,9 +26,10 @@ final class OfflineEvaluationTests: XCTestCase {
         XCTAssertEqual(report.users, 200)
         for record in [fixture.sasrec, fixture.hstu] {
             let result = try XCTUnwrap(report.ranker(record.id))
-            for (key, value) in record.test { XCTAssertEqual(result.metrics[key]!, value, accuracy: 1e-6, "\(record.id) \(key)") }
-            for (key, value) in record.testSampled["uniform"]! {
-                XCTAssertEqual(result.sampled["uniform"]![key]!, value, accuracy: 1e-6, "\(record.id) sampled \(key)")
+            for key in record.test.names { XCTAssertEqual(result.metrics[key]!, record.test[key]!, accuracy: 1e-6, "\(record.id) \(key)") }
+            let sampled = try XCTUnwrap(record.testSampled["uniform"])
+            for key in sampled.names {
+                XCTAssertEqual(result.sampled["uniform"]![key]!, sampled[key]!, accuracy: 1e-6, "\(record.id) sampled \(key)")
             }
             XCTAssertEqual(result.trainingCurve.count, record.epochs)
         }
@@ -36,7 +39,7 @@ final class OfflineEvaluationTests: XCTestCase {
         let pop = Evaluator.evaluate(PopularityRanker(split: split), split.testExamples).summary
         XCTAssertEqual(report.ranker("pop")!.metrics, pop)
         // The walks are first-order: transitions beat popularity by far.
-        XCTAssertGreaterThan(report.ranker("markov")!.metrics["ndcg@10"]!, 3 * pop["ndcg@10"]!)
+        XCTAssertGreaterThan(report.ranker("markov")!.metrics.ndcg(at: 10)!, 3 * pop.ndcg(at: 10)!)
         XCTAssertEqual(report.bestBaseline, "markov")
 
         // Coverage from the model's own top-10 lists, scored through the scoring path.
@@ -53,10 +56,10 @@ final class OfflineEvaluationTests: XCTestCase {
         for buckets in [sasrec.byHistoryLength, sasrec.byItemPopularity] {
             XCTAssertEqual(buckets.reduce(0) { $0 + $1.users }, report.users)
             let weighted = buckets.reduce(0.0) { $0 + $1.ndcg10 * Double($1.users) } / Double(report.users)
-            XCTAssertEqual(weighted, sasrec.metrics["ndcg@10"]!, accuracy: 1e-9)
+            XCTAssertEqual(weighted, sasrec.metrics.ndcg(at: 10)!, accuracy: 1e-9)
         }
         let versus = try XCTUnwrap(sasrec.versusBestBaseline)
-        XCTAssertEqual(versus.meanDifference, sasrec.metrics["ndcg@10"]! - report.ranker("markov")!.metrics["ndcg@10"]!, accuracy: 1e-9)
+        XCTAssertEqual(versus.meanDifference, sasrec.metrics.ndcg(at: 10)! - report.ranker("markov")!.metrics.ndcg(at: 10)!, accuracy: 1e-9)
         XCTAssertLessThanOrEqual(versus.ciLow, versus.meanDifference)
         XCTAssertGreaterThanOrEqual(versus.ciHigh, versus.meanDifference)
     }
@@ -76,13 +79,13 @@ final class OfflineEvaluationTests: XCTestCase {
         let rankers = json["rankers"] as! [[String: Any]]
         let stored = rankers.first { $0["name"] as? String == fixture.sasrec.id }!["metrics"] as! [String: Double]
         let metrics = report.ranker(fixture.sasrec.id)!.metrics
-        XCTAssertEqual(Set(stored.keys), Set(metrics.keys))
-        for (key, value) in metrics { XCTAssertEqual(stored[key]!, value, accuracy: 1e-12, key) }
+        XCTAssertEqual(Set(stored.keys), Set(metrics.names))
+        for key in metrics.names { XCTAssertEqual(stored[key]!, metrics[key]!, accuracy: 1e-12, key) }
 
         let html = try String(contentsOf: directory.appendingPathComponent("report.html"), encoding: .utf8)
         XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, 3, "quality, history length and training-curve charts")
         XCTAssertFalse(html.contains("src=\"http"), "self-contained")
-        let ndcg = String(format: "%.4f", report.ranker(fixture.sasrec.id)!.metrics["ndcg@10"]!)
+        let ndcg = String(format: "%.4f", report.ranker(fixture.sasrec.id)!.metrics.ndcg(at: 10)!)
         XCTAssertTrue(html.contains("<td>\(ndcg)</td>") || html.contains("<td class=\"best\">\(ndcg)</td>"))
         let summary = try String(contentsOf: directory.appendingPathComponent("summary.md"), encoding: .utf8)
         XCTAssertTrue(summary.contains("| \(fixture.sasrec.id) | sasrec |"))
@@ -113,7 +116,7 @@ final class OfflineEvaluationTests: XCTestCase {
         // Validation targets of the new users are fresh items the model cannot know: they score 0.
         let own = try OfflineEvaluation.validationNDCG(of: [fixture.sasrec], on: SequenceSplit(try HistoryLoader.load(from: fixture.db, upToBatch: 1)),
                                                        db: fixture.db)
-        XCTAssertEqual(own.ndcg[0], fixture.sasrec.valid["ndcg@10"]!, accuracy: 1e-6)
+        XCTAssertEqual(own.ndcg[0], fixture.sasrec.valid.ndcg(at: 10)!, accuracy: 1e-6)
         XCTAssertEqual(newer.ndcg[0] * Double(newer.users), own.ndcg[0] * Double(own.users), accuracy: 1e-6)
     }
 

@@ -15,7 +15,7 @@ final class RankingMetricsTests: XCTestCase {
         other.add(rank: 0)
         m.merge(other)
         XCTAssertEqual(m.hitRate(at: 1), 0.5, accuracy: 1e-12)
-        XCTAssertEqual(m.summary["ndcg@5"]!, m.ndcg(at: 5))
+        XCTAssertEqual(m.summary.ndcg(at: 5)!, m.ndcg(at: 5))
     }
 
     func testFullRankFiltersSeenItemsAndPaddingAndIsPessimisticOnTies() {

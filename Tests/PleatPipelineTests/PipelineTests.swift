@@ -76,13 +76,13 @@ final class PipelineTests: XCTestCase {
 
         XCTAssertEqual(result.ingested.map(\.rowsLoaded), [4_000])
         XCTAssertEqual(result.models.map(\.kind), ["sasrec", "hstu"])
-        let best = result.models.max { ($0.valid["ndcg@10"] ?? 0) < ($1.valid["ndcg@10"] ?? 0) }!
+        let best = result.models.max { ($0.valid.ndcg(at: 10) ?? 0) < ($1.valid.ndcg(at: 10) ?? 0) }!
         XCTAssertEqual(result.scored?.modelId, best.id)
         XCTAssertEqual(result.scored?.users, 200)
         XCTAssertEqual(try RecommendationCache(path: runner.cachePath).activeSet()?.modelId, best.id)
         let report = try XCTUnwrap(result.evaluation)
         XCTAssertEqual(report.rankers.map(\.name), ["pop", "markov"] + result.models.map(\.id))
-        for model in result.models { XCTAssertEqual(report.ranker(model.id)!.metrics["ndcg@10"]!, model.test["ndcg@10"]!, accuracy: 1e-6) }
+        for model in result.models { XCTAssertEqual(report.ranker(model.id)!.metrics.ndcg(at: 10)!, model.test.ndcg(at: 10)!, accuracy: 1e-6) }
         let reportDirectory = fixture.directory.appendingPathComponent("reports/walks")
         XCTAssertEqual(result.reportDirectory, reportDirectory.path)
         for name in ["report.html", "summary.md", "metrics.json"] {

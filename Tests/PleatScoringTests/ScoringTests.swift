@@ -5,6 +5,7 @@ import PleatScoring
 import PleatStorage
 import PleatTestSupport
 import PleatTraining
+import PleatHistories
 
 /// The scoring stage against a real PostgreSQL and a real SQLite file.
 final class ScoringTests: XCTestCase {

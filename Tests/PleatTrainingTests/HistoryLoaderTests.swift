@@ -4,6 +4,7 @@ import PleatIngest
 import PleatStorage
 import PleatTestSupport
 @testable import PleatTraining
+import PleatHistories
 
 final class HistoryLoaderTests: XCTestCase {
     func testLoadsEveryHistoryInTimeOrderWithTheBatchSnapshot() throws {

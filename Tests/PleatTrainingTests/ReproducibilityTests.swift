@@ -5,6 +5,8 @@ import PleatStorage
 import PleatTensor
 import PleatTestSupport
 @testable import PleatTraining
+import PleatModel
+import PleatHistories
 
 /// What a run depends on, stated exactly: the same BLAS kernel and thread count give bit-identical
 /// weights; another kernel sums products in another order, so weights differ in the last bits and the

@@ -5,6 +5,8 @@ import PleatIngest
 import PleatStorage
 import PleatTestSupport
 @testable import PleatTraining
+import PleatModel
+import PleatHistories
 
 /// End to end: a synthetic log with planted sequential structure is ingested into the test PostgreSQL,
 /// each model trains for a few epochs, beats the popularity baseline on validation NDCG@10 and is found
@@ -53,21 +55,21 @@ final class TrainingJobTests: XCTestCase {
             var job = TrainingJob(config: Self.config(kind, epochs: kind == .bert4rec ? 10 : 4), artifacts: artifacts)
             (job.showProgress, job.log) = (false, { _ in })
             let result = try job.run(db: db)
-            let valid = result.record.valid["ndcg@10"]!
+            let valid = result.record.valid.ndcg(at: 10)!
             print("\(kind.rawValue): valid NDCG@10 \(valid) vs popularity \(Self.data.popularity), best epoch \(result.record.bestEpoch)")
             XCTAssertGreaterThan(valid, Self.data.popularity * 2, "\(kind) should clearly beat popularity on planted structure")
             let stored = try XCTUnwrap(try ModelRegistry(db).find(result.record.id))
             XCTAssertEqual(stored.kind, kind)
             XCTAssertEqual(stored.valid, result.record.valid)
-            XCTAssertEqual(stored.artifactSHA256, try SHA256.hex(ofFile: result.outcome.run.modelFile))
+            XCTAssertEqual(stored.artifactSHA256, try SHA256.hex(ofFile: URL(fileURLWithPath: stored.artifactPath).appendingPathComponent("model.safetensors")))
             let storedConfig = try JSONSerialization.jsonObject(with: Data(stored.config.utf8)) as? [String: Any]
             XCTAssertEqual(storedConfig?["model"] as? String, kind.rawValue)
             XCTAssertGreaterThan(stored.snapshotBatch, 0)
             // 100 sampled negatives are a subset of the full ranking's candidates: never a worse rank.
             for distribution in ["uniform", "popularity"] {
                 let sampled = try XCTUnwrap(stored.testSampled[distribution])
-                XCTAssertGreaterThanOrEqual(sampled["hr@10"]!, stored.test["hr@10"]!, distribution)
-                XCTAssertGreaterThanOrEqual(sampled["mrr"]!, stored.test["mrr"]!, distribution)
+                XCTAssertGreaterThanOrEqual(sampled.hitRate(at: 10)!, stored.test.hitRate(at: 10)!, distribution)
+                XCTAssertGreaterThanOrEqual(sampled.mrr, stored.test.mrr, distribution)
             }
         }
     }
@@ -108,8 +110,8 @@ final class TrainingJobTests: XCTestCase {
             let fold = (try JSONSerialization.jsonObject(with: Data(stored.config.utf8)) as? [String: Any])?["fold"] as? [String: Any]
             XCTAssertEqual(fold?["key"] as? String, "time")
             XCTAssertEqual(fold?["groups"] as? Int, 4)
-            print("folded \(model): valid NDCG@10 \(stored.valid["ndcg@10"]!), popularity \(Self.data.popularity)")
-            XCTAssertGreaterThan(stored.valid["ndcg@10"]!, Self.data.popularity, "folded \(model) still learns the walk")
+            print("folded \(model): valid NDCG@10 \(stored.valid.ndcg(at: 10)!), popularity \(Self.data.popularity)")
+            XCTAssertGreaterThan(stored.valid.ndcg(at: 10)!, Self.data.popularity, "folded \(model) still learns the walk")
 
             job.config.fold.key = .category
             XCTAssertThrowsError(try job.run(db: db)) { XCTAssertTrue("\($0)".contains("no item has a category"), "\($0)") }

@@ -1,4 +1,5 @@
-import PleatTraining
+import PleatModel
+import PleatHistories
 
 /// The built-in reference rankers every report compares models against, fitted on the split's
 /// training events only.

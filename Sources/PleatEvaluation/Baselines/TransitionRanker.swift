@@ -1,5 +1,6 @@
 import PleatTensor
-import PleatTraining
+import PleatModel
+import PleatHistories
 
 /// The first-order Markov baseline: score(j | last item a) = count(a → j) in the training sequences,
 /// plus a popularity term below one count, so unseen transitions fall back to the most popular items.

@@ -1,5 +1,6 @@
 import PleatTensor
-import PleatTraining
+import PleatModel
+import PleatHistories
 
 /// A trained model evaluated on a split whose vocabulary differs from its own (e.g. an older model on
 /// newer data): histories are mapped into the model's indices (unknown items dropped) and its scores

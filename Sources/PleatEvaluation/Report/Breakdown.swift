@@ -1,5 +1,5 @@
 import Foundation
-import PleatTraining
+import PleatHistories
 
 /// Per-user results grouped into buckets: by how long the user's history is, and by how popular the
 /// item to predict is (its rank among items by training events).

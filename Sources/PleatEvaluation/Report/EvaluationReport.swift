@@ -1,4 +1,5 @@
-import PleatTraining
+import PleatMetrics
+import PleatModel
 
 /// Everything one offline evaluation measured: `metrics.json`, and what the HTML and Markdown reports
 /// render. Metric keys follow `RankingMetrics.summary` (`hr@10`, `ndcg@10`, `mrr`).
@@ -23,14 +24,14 @@ public struct EvaluationReport: Sendable, Codable {
         /// "sasrec", "bert4rec", "hstu", or "baseline".
         public var kind: String
         public var title: String
-        public var metrics: [String: Double]
+        public var metrics: MetricSummary
         /// Share of the catalogue that appears in at least one user's list.
         public var coverage: Double
         /// Mean training-event count of the listed items, and that relative to the catalogue's mean.
         public var meanPopularity: Double
         public var relativePopularity: Double
         /// Against sampled negatives, by distribution ("uniform", "popularity"), when asked for.
-        public var sampled: [String: [String: Double]]
+        public var sampled: [String: MetricSummary]
         public var byHistoryLength: [BucketResult]
         public var byItemPopularity: [BucketResult]
         /// NDCG@10 per user compared with the best baseline's (nil for baselines).

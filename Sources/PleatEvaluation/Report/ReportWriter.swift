@@ -1,5 +1,7 @@
 import Foundation
 import PleatCore
+import PleatMetrics
+import PleatModel
 
 /// Writes an evaluation's three files into a directory: `report.html` (self-contained, inline SVG
 /// charts), `summary.md` (the same tables for a README or a pull request) and `metrics.json`. The
@@ -68,7 +70,7 @@ public struct ReportWriter {
             rows: models.map { m in
                 let c = m.versusBestBaseline!
                 let verdict = c.pValue < 0.05 ? (c.meanDifference > 0 ? "better" : "worse") : "no significant difference"
-                return [m.name, number(m.metrics["ndcg@10"]), number(report.ranker(baseline)?.metrics["ndcg@10"]),
+                return [m.name, number(m.metrics.ndcg(at: 10)), number(report.ranker(baseline)?.metrics.ndcg(at: 10)),
                         String(format: "%+.4f", c.meanDifference), String(format: "[%+.4f, %+.4f]", c.ciLow, c.ciHigh),
                         String(format: "%.2f", c.t), c.pValue < 1e-4 ? "<0.0001" : String(format: "%.4f", c.pValue), verdict]
             })
@@ -94,7 +96,7 @@ public struct ReportWriter {
                      note: "Sampled metrics overstate quality and can reorder models; the full-ranking table is the measure.",
                      header: ["ranker"] + distributions.flatMap { ["HR@10 (\($0))", "NDCG@10 (\($0))"] },
                      rows: report.rankers.map { r in
-                         [r.name] + distributions.flatMap { [number(r.sampled[$0]?["hr@10"]), number(r.sampled[$0]?["ndcg@10"])] }
+                         [r.name] + distributions.flatMap { [number(r.sampled[$0]?.hitRate(at: 10)), number(r.sampled[$0]?.ndcg(at: 10))] }
                      })
     }
 
@@ -127,7 +129,7 @@ public struct ReportWriter {
             charts.append(SVGChart(title: "Training curves: validation NDCG@10 per epoch", yLabel: "valid NDCG@10",
                                    categories: (1...epochs).map { $0 % max(1, epochs / 10) == 0 || $0 == 1 ? String($0) : "" },
                                    series: curves.map { r in
-                                       (chartLabel(r), (1...epochs).map { e in r.trainingCurve.first { $0.epoch == e }?.valid["ndcg@10"] })
+                                       (chartLabel(r), (1...epochs).map { e in r.trainingCurve.first { $0.epoch == e }?.valid.ndcg(at: 10) })
                                    }, style: .lines, colors: report.rankers.indices.filter { !report.rankers[$0].trainingCurve.isEmpty }))
         }
         return charts

@@ -3,6 +3,7 @@ import PleatEvaluation
 import PleatIngest
 import PleatMetrics
 import PleatTraining
+import PleatModel
 
 extension PipelineDefinition {
     static let keys = ["name", "sources", "models", "scoring", "evaluation"]

@@ -4,6 +4,7 @@ import PleatIngest
 import PleatMetrics
 import PleatScoring
 import PleatTraining
+import PleatModel
 
 /// A pipeline file (`pipelines/*.yaml`) as typed values: where the interactions come from, which models
 /// to train with which settings, how to score and how to evaluate. `load` checks everything (keys,

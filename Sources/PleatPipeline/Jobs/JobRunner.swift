@@ -4,6 +4,7 @@ import PleatEvaluation
 import PleatScoring
 import PleatStorage
 import PleatTraining
+import PleatModel
 
 /// `pleat jobs run NAME`: one run of a scheduled job. It holds the job's advisory lock throughout (a
 /// second run exits, or waits with `wait`), records each attempt in `job_runs`, ingests the pipeline's

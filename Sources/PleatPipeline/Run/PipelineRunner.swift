@@ -5,6 +5,8 @@ import PleatIngest
 import PleatScoring
 import PleatStorage
 import PleatTraining
+import PleatMetrics
+import PleatModel
 
 /// Runs a pipeline definition: ingest every source, train every model, score with the chosen one into
 /// the recommendation cache, and evaluate them all against the baselines. Each stage is also callable
@@ -36,7 +38,7 @@ public struct PipelineRunner {
 
     public struct TrainedModel: Sendable, Codable {
         public var id: String, kind: String, epochs: Int, bestEpoch: Int, seconds: Double
-        public var valid: [String: Double], test: [String: Double]
+        public var valid: MetricSummary, test: MetricSummary
         init(_ r: ModelRecord) {
             (id, kind, epochs, bestEpoch, seconds, valid, test) = (r.id, r.kind.rawValue, r.epochs, r.bestEpoch, r.totalSeconds, r.valid, r.test)
         }
@@ -114,7 +116,7 @@ public struct PipelineRunner {
             (job.showProgress, job.log) = (showProgress, log)
             let record = try job.run(db: db).record
             log(String(format: "  %@: validation NDCG@10 %.4f, test NDCG@10 %.4f (best epoch %d of %d)", record.id,
-                       record.valid["ndcg@10"] ?? 0, record.test["ndcg@10"] ?? 0, record.bestEpoch, record.epochs))
+                       record.valid.ndcg(at: 10) ?? 0, record.test.ndcg(at: 10) ?? 0, record.bestEpoch, record.epochs))
             return record
         }
     }
@@ -145,7 +147,7 @@ public struct PipelineRunner {
     func scoringCandidate(_ records: [ModelRecord]) -> ModelRecord? {
         switch definition.scoring.model {
         case "none": return nil
-        case "best": return records.reduce(records[0]) { ($1.valid["ndcg@10"] ?? 0) > ($0.valid["ndcg@10"] ?? 0) ? $1 : $0 }
+        case "best": return records.reduce(records[0]) { ($1.valid.ndcg(at: 10) ?? 0) > ($0.valid.ndcg(at: 10) ?? 0) ? $1 : $0 }
         case let kind: return records.first { $0.kind.rawValue == kind }
         }
     }

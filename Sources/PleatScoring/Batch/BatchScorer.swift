@@ -1,7 +1,7 @@
 import Foundation
 import PleatCore
 import PleatStorage
-import PleatTraining
+import PleatHistories
 
 /// `pleat score` as a library call: every user's (or only the changed users') top-K from their full
 /// history in PostgreSQL, written to the recommendation cache under the model's id in large

@@ -1,17 +1,20 @@
 import Foundation
 import PleatCore
+import PleatHistories
+import PleatModel
 import PleatStorage
 import PleatTensor
-import PleatTraining
 
-/// A registered model loaded for inference: its network with the trained weights, sized for `batchSize`
-/// queries per call (1 for live scoring, where a bigger batch would cost its full width), and the map
-/// between its item indices and the catalogue's ids. Not thread-safe: the network reuses its buffers.
+/// A registered model loaded for inference from its artifact (verified against the registry's SHA-256):
+/// the network with the trained weights, sized for `batchSize` queries per call (1 for live scoring,
+/// where a bigger batch would cost its full width), and the map between its item indices and this
+/// database's item ids, made through external ids, so an artifact trained against another database
+/// (`pleat models import`) scores the same. Not thread-safe: the network reuses its buffers.
 public final class ScoringModel {
     public let record: ModelRecord
-    public let config: TrainingConfig
-    public let vocabulary: VocabularyFile
+    public let artifact: ModelArtifact
     let model: any NextItemModel
+    /// This database's item ids → model indices.
     let itemIndex: ItemVocabulary
     private let scores: Tensor
     private var indices: [Int32], selected: [Float]
@@ -21,24 +24,25 @@ public final class ScoringModel {
     public var items: Int { model.items }
     /// The network as a ranker over its own item indices (for offline evaluation).
     public var ranker: any ItemRanker { model }
+    /// This database's id of each model index (0: padding, or an item this database does not have).
+    public var databaseIds: [Int32] { itemIndex.databaseIds }
 
     public static func load(_ record: ModelRecord, db: PostgresConnection, batchSize: Int) throws -> ScoringModel {
-        let run = RunDirectory(URL(fileURLWithPath: record.artifactPath))
-        guard FileManager.default.fileExists(atPath: run.modelFile.path) else {
-            throw ScoringError("model \(record.id): no weights at \(run.modelFile.path) (artifacts moved or deleted?)")
+        let artifact: ModelArtifact
+        do { artifact = try ModelArtifact.load(from: URL(fileURLWithPath: record.artifactPath), expectedWeightsSHA256: record.artifactSHA256) } catch {
+            throw ScoringError("model \(record.id): \(error)")
         }
-        var config = try JSONDecoder.snakeCase.decode(TrainingConfig.self, from: Data(record.config.utf8))
-        config.batchSize = batchSize
-        let vocabulary = try JSONDecoder.snakeCase.decode(VocabularyFile.self, from: Data(contentsOf: run.vocabularyFile))
-        let itemIndex = ItemVocabulary(databaseIds: vocabulary.databaseIds)
-        let foldKeys = try FoldKeys.load(config.fold, vocabulary: itemIndex, db: db, seed: config.seed)
-        let model = config.model.makeModel(config: config, items: itemIndex.count, foldKeys: foldKeys)
-        try Checkpoint.load(model.store, optimizer: nil, from: run.url)
-        return ScoringModel(record: record, config: config, vocabulary: vocabulary, model: model, itemIndex: itemIndex)
+        let rows = try db.query("SELECT id, external_id FROM items WHERE external_id = ANY($1::text[])",
+                                [PostgresArray.text(Array(artifact.vocabulary.externalIds.dropFirst()))])
+        var databaseId: [String: Int32] = [:]
+        for row in rows.rows { databaseId[try row.string("external_id")] = Int32(try row.int("id")) }
+        let ids = artifact.vocabulary.externalIds.enumerated().map { i, external in i == 0 ? 0 : databaseId[external] ?? 0 }
+        return ScoringModel(record: record, artifact: artifact, model: try artifact.makeModel(batchSize: batchSize), databaseIds: ids)
     }
 
-    init(record: ModelRecord, config: TrainingConfig, vocabulary: VocabularyFile, model: any NextItemModel, itemIndex: ItemVocabulary) {
-        (self.record, self.config, self.vocabulary, self.model, self.itemIndex) = (record, config, vocabulary, model, itemIndex)
+    init(record: ModelRecord, artifact: ModelArtifact, model: any NextItemModel, databaseIds: [Int32]) {
+        (self.record, self.artifact, self.model) = (record, artifact, model)
+        itemIndex = ItemVocabulary(databaseIds: databaseIds)
         scores = Tensor([model.batchSize, model.items + 1])
         (indices, selected) = ([], [])
     }
@@ -84,20 +88,12 @@ public final class ScoringModel {
     }
 
     /// External ids of model indices.
-    public func externalIds(_ items: [Int32]) -> [String] { items.map { vocabulary.externalIds[Int($0)] } }
+    public func externalIds(_ items: [Int32]) -> [String] { items.map { artifact.vocabulary.externalIds[Int($0)] } }
 
-    /// The model's items by how often they occur in the data up to its snapshot, most frequent first:
-    /// the fallback for users the model cannot score.
-    public func popularItems(db: PostgresConnection, k: Int) throws -> (items: [Int32], scores: [Float]) {
-        let rows = try db.query("""
-            SELECT item_id, count(*) FROM interactions WHERE batch_id <= $1 GROUP BY item_id ORDER BY count(*) DESC, item_id LIMIT $2
-            """, [String(record.snapshotBatch), String(k + 1_000)])
-        var items: [Int32] = [], scores: [Float] = []
-        for r in 0..<rows.rowCount where items.count < k {
-            guard let index = itemIndex.modelIndex(of: Int32(rows.int(r, 0)!)) else { continue }
-            items.append(index)
-            scores.append(Float(rows.int(r, 1)!))
-        }
-        return (items, scores)
+    /// The model's items by how often they occur in its training data, most frequent first: the fallback
+    /// for users the model cannot score. From the artifact: no database needed.
+    public func popularItems(k: Int) -> (items: [Int32], scores: [Float]) {
+        let items = artifact.vocabulary.popular(limit: k)
+        return (items, items.map { Float(artifact.vocabulary.counts?[Int($0)] ?? 0) })
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import PleatCore
 import PleatStorage
-import PleatTraining
+import PleatModel
 
 /// Answers "what next for this user" from the cache, checking the answer is still current: the entry
 /// must belong to the active model and cover the user's newest event in PostgreSQL. Otherwise it scores
@@ -162,7 +162,7 @@ public final class Recommender: @unchecked Sendable {
     /// The model's most popular items (never an item outside its vocabulary).
     private func fallbackLocked(user: String, k: Int, model: ScoringModel, db: PostgresConnection, reason: String) throws -> Recommendation {
         if popular?.modelId != model.id || popular!.items.count < k {
-            let top = try model.popularItems(db: db, k: max(k, liveTopK))
+            let top = model.popularItems(k: max(k, liveTopK))
             popular = (model.id, top.items, top.scores)
         }
         let list = RankedList(user: user, items: model.externalIds(popular!.items), scores: popular!.scores, historyUntil: 0,

@@ -1,5 +1,6 @@
 import Foundation
 import PleatCore
+import PleatHistories
 
 /// Does folding recover a dependency older than the window? Synthetic users each have a favourite item
 /// in each of 30 categories and consume a category's favourite whenever they visit it. After 600 visits

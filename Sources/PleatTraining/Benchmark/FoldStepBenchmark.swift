@@ -1,6 +1,7 @@
 import Foundation
 import PleatCore
 import PleatTensor
+import PleatModel
 
 /// Training-step time and peak memory of HSTU on users with `events`-long histories: folded (window 200,
 /// 64 folds × 128 events, keys = 64 item categories) against brute force (the same model without
@@ -38,7 +39,7 @@ public struct FoldStepBenchmark {
         if mode == .folded { (config.fold.key, config.fold.windowEndSpread) = (.category, 0) }
         let items = Self.categories * Self.itemsPerCategory
         let keys = FoldKeys.perItem([0] + (0..<items).map { Int32($0 / Self.itemsPerCategory + 1) }, count: Self.categories)
-        let model = HSTUModel(config: config, items: items, foldKeys: mode == .folded ? keys : nil)
+        let model = config.spec.makeModel(batchSize: batch, seed: config.seed, items: items, foldKeys: mode == .folded ? keys : nil)
         let adam = Adam(model.store)
         var data = RandomSource(seed: 1)
         let sequences = (0..<batch).map { _ -> EventSequence in

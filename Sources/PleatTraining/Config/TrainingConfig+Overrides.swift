@@ -1,5 +1,6 @@
 import Foundation
 import PleatCore
+import PleatModel
 
 /// A config file or `--set` that names an unknown key or gives a value of the wrong type.
 public struct ConfigError: Error, CustomStringConvertible {
@@ -136,13 +137,6 @@ extension TrainingConfig {
 
     /// The time split's cutoff in Unix seconds (nil for leave-one-out).
     public func cutoffSeconds() throws -> Int64? {
-        guard split == .time, let cutoff else { return nil }
-        if let seconds = Int64(cutoff) { return seconds }
-        let iso = ISO8601DateFormatter()
-        for options: ISO8601DateFormatter.Options in [[.withInternetDateTime], [.withFullDate]] {
-            iso.formatOptions = options
-            if let date = iso.date(from: cutoff) { return Int64(date.timeIntervalSince1970) }
-        }
-        throw ConfigError(description: "config key cutoff: '\(cutoff)' is neither Unix seconds nor an ISO-8601 date")
+        do { return try splitRule.cutoffSeconds() } catch { throw ConfigError(description: "\(error)") }
     }
 }

@@ -1,6 +1,8 @@
 import Foundation
 import PleatStorage
 import PleatTensor
+import PleatModel
+import PleatHistories
 
 extension FoldKeys {
     /// The keys `settings` asks for, for the items of `vocabulary`: categories from item metadata, clusters
@@ -20,7 +22,7 @@ extension FoldKeys {
                 throw ConfigError(description: "fold.key = category: no item has a category or genre; ingest item metadata (--items) or use fold.key = time")
             }
             let id = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, Int32($0 + 1)) })
-            return .perItem(vocabulary.databaseIds.map { categoryOf[$0].flatMap { id[$0] } ?? 0 }, count: names.count)
+            return .perItem(vocabulary.databaseIds.map { categoryOf[$0].flatMap { id[$0] } ?? 0 }, count: names.count, names: names)
         case .cluster:
             return try clusters(settings, vocabulary: vocabulary, db: db, seed: seed)
         }
@@ -32,18 +34,11 @@ extension FoldKeys {
         guard !settings.clusterModel.isEmpty, let source = try ModelRegistry(db).find(settings.clusterModel) else {
             throw ConfigError(description: "fold.key = cluster needs fold.cluster_model = the id of a registered model (see `pleat models list`)")
         }
-        let run = RunDirectory(URL(fileURLWithPath: source.artifactPath))
-        let sourceConfig = try JSONDecoder.snakeCase.decode(TrainingConfig.self, from: Data(contentsOf: run.configFile))
-        let sourceItems = try JSONDecoder.snakeCase.decode(VocabularyFile.self, from: Data(contentsOf: run.vocabularyFile)).databaseIds
-        let d: Int
-        switch sourceConfig.model {
-        case .sasrec: d = sourceConfig.sasrec.encoder.dimension
-        case .bert4rec: d = sourceConfig.bert4rec.encoder.dimension
-        case .hstu: d = sourceConfig.hstu.encoder.dimension
-        }
-        let rows = sourceConfig.model == .bert4rec ? sourceItems.count + 1 : sourceItems.count  // BERT4Rec adds [MASK]
+        let artifact = try ModelArtifact.load(from: URL(fileURLWithPath: source.artifactPath), expectedWeightsSHA256: source.artifactSHA256)
+        let sourceItems = artifact.vocabulary.databaseIds, d = artifact.spec.dimension
+        let rows = artifact.spec.kind == .bert4rec ? sourceItems.count + 1 : sourceItems.count  // BERT4Rec adds [MASK]
         let table = Tensor([rows, d])
-        try SafeTensors.read(run.modelFile, into: [("item_emb.weight", table)])
+        try SafeTensors.read(artifact.directory.appendingPathComponent(ModelArtifact.weightsFile), into: [("item_emb.weight", table)])
         let embeddings = Array(table.buffer[d..<(sourceItems.count * d)])  // without padding (and [MASK])
         let k = settings.clusters
         let assignment = BalancedKMeans.cluster(embeddings, count: sourceItems.count - 1, dimension: d, clusters: k, seed: seed)

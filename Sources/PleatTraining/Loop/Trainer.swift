@@ -2,6 +2,8 @@ import Foundation
 import PleatCore
 import PleatMetrics
 import PleatTensor
+import PleatModel
+import PleatHistories
 
 /// What a finished run reports (and the registry stores).
 public struct TrainingOutcome: Sendable {
@@ -35,7 +37,7 @@ public final class Trainer {
         self.run = run
         self.showProgress = showProgress
         self.log = log
-        model = config.model.makeModel(config: config, items: split.vocabulary.count, foldKeys: foldKeys)
+        model = config.spec.makeModel(batchSize: config.batchSize, seed: config.seed, items: split.vocabulary.count, foldKeys: foldKeys)
         adam = Adam(model.store)
         adam.beta2 = config.adamBeta2
         adam.weightDecay = config.weightDecay
@@ -91,6 +93,7 @@ public final class Trainer {
                 state.bestValidNDCG = valid.ndcg(at: 10)
                 state.bestEpoch = epoch
                 try run.replace(run.best) { try Checkpoint.save(model.store, optimizer: nil, to: $0, metadata: ["epoch": String(epoch)]) }
+                CrashPoint.reach("best")
             }
             state.stoppedEarly = epoch - state.bestEpoch >= config.patience
             let snapshot = state
@@ -98,6 +101,7 @@ public final class Trainer {
                 try Checkpoint.save(model.store, optimizer: adam, to: directory)
                 try JSONEncoder().encode(snapshot).write(to: directory.appendingPathComponent("state.json"))
             }
+            CrashPoint.reach("checkpoint")
             log(String(format: "epoch %d: loss %.4f, valid ndcg@10 %.4f hr@10 %.4f%@, %.1f s, %.0f seq/s", epoch, record.loss,
                        valid.ndcg(at: 10), valid.hitRate(at: 10), improved ? " (best)" : "", record.seconds, record.sequencesPerSecond))
         }
@@ -113,8 +117,8 @@ public final class Trainer {
             let sampler = NegativeSampler(counts: counts, distribution: distribution)
             testSampled[distribution.rawValue] = Evaluator.evaluateSampled(model, split.testExamples, sampler: sampler, seed: config.seed)
         }
-        try? FileManager.default.removeItem(at: run.modelFile)
-        try FileManager.default.copyItem(at: run.best.appendingPathComponent("model.safetensors"), to: run.modelFile)
+        try DurableFile.write(try Data(contentsOf: run.best.appendingPathComponent(ModelArtifact.weightsFile)), to: run.modelFile)
+        CrashPoint.reach("weights")
         return TrainingOutcome(modelId: modelId, kind: config.model, state: state, valid: valid, test: test,
                                testSampled: testSampled, run: run)
     }

@@ -1,11 +1,4 @@
-/// One epoch's outcome, kept in the run's state and in the model registry (training curves).
-public struct EpochRecord: Sendable, Codable, Equatable {
-    public var epoch: Int
-    public var loss: Double
-    public var valid: [String: Double]
-    public var seconds: Double
-    public var sequencesPerSecond: Double
-}
+import PleatModel
 
 /// Where a run stands after its last completed epoch; saved inside each checkpoint, so weights,
 /// optimiser and progress always agree.
@@ -22,5 +15,5 @@ public struct TrainingState: Sendable, Codable, Equatable {
     public init(modelId: String) { self.modelId = modelId }
 
     /// Training and validation seconds up to and including the best epoch.
-    public var secondsToBestEpoch: Double { history.prefix { $0.epoch <= bestEpoch }.reduce(0) { $0 + $1.seconds } }
+    public var secondsToBestEpoch: Double { history.seconds(through: bestEpoch) }
 }

@@ -1,6 +1,7 @@
 import PleatCore
 import PleatMetrics
 import PleatTensor
+import PleatHistories
 
 /// Full-ranking evaluation shared by training (validation every epoch), the final test, baselines and
 /// offline reports: each example's target is ranked among all items, the user's already-seen items

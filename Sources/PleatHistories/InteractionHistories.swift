@@ -18,7 +18,7 @@ public struct InteractionHistories: Sendable {
 
     public func range(_ slot: Int) -> Range<Int> { offsets[slot]..<offsets[slot + 1] }
 
-    mutating func append(user: Int32, item: Int32, time: Int64) {
+    public mutating func append(user: Int32, item: Int32, time: Int64) {
         if userIds.last != user {
             if !userIds.isEmpty { offsets.append(items.count) }
             userIds.append(user)
@@ -27,7 +27,7 @@ public struct InteractionHistories: Sendable {
         times.append(time)
     }
 
-    mutating func finish() {
+    public mutating func finish() {
         if !userIds.isEmpty { offsets.append(items.count) }
     }
 }

@@ -2,7 +2,7 @@ import XCTest
 import PleatCore
 import PleatTensor
 import PleatTestSupport
-@testable import PleatModels
+@testable import PleatEncoders
 
 final class BERT4RecEncoderTests: XCTestCase {
     /// The whole bidirectional encoder with its output transform, dropout and padding keys, against

@@ -2,7 +2,7 @@ import XCTest
 import PleatCore
 import PleatTensor
 import PleatTestSupport
-@testable import PleatModels
+@testable import PleatEncoders
 
 final class HSTUEncoderTests: XCTestCase {
     /// The whole encoder's backward pass against central differences, for the research variant (with

@@ -1,4 +1,5 @@
 import PleatTensor
+import PleatHistories
 
 /// The most-popular baseline: every user gets the items ranked by their count in the training events.
 public final class PopularityRanker: ItemRanker {

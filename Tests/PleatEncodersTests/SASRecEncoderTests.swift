@@ -2,7 +2,7 @@ import XCTest
 import PleatCore
 import PleatTensor
 import PleatTestSupport
-@testable import PleatModels
+@testable import PleatEncoders
 
 final class SASRecEncoderTests: XCTestCase {
     private func smallConfig(dropout: Float) -> TransformerConfig {

@@ -1,5 +1,5 @@
 import PleatCore
-import PleatModels
+import PleatEncoders
 import PleatTensor
 
 /// The encoder a causal next-item model (SASRec, HSTU) runs, and how its batches are laid out: the last
@@ -19,22 +19,22 @@ final class Backbone {
     let items: Embedding
     let output: Tensor, outputGradient: Tensor
 
-    /// `makePlain()` builds the encoder over the last `config.maxLength` events; `makeFolded(shape)` the
+    /// `makePlain()` builds the encoder over the last `spec.maxLength` events; `makeFolded(shape)` the
     /// folded one, used when `foldKeys` is given and `fold.key` is set.
-    init(config: TrainingConfig, foldKeys: FoldKeys?, plain makePlain: () -> any ContextEncoder,
+    init(spec: ModelSpec, batchSize: Int, foldKeys: FoldKeys?, plain makePlain: () -> any ContextEncoder,
          folded makeFolded: (FoldedEncoder.Shape) -> FoldedEncoder) {
-        (window, windowEndSpread) = (config.maxLength, config.fold.windowEndSpread)
-        if let foldKeys, config.fold.key != .none {
+        (window, windowEndSpread) = (spec.maxLength, spec.fold.windowEndSpread)
+        if let foldKeys, spec.fold.key != .none {
             var shape = FoldedEncoder.Shape()
-            (shape.groups, shape.groupLength, shape.foldBlocks, shape.keys) = (config.fold.groups, config.fold.groupLength, config.fold.foldBlocks, foldKeys.count)
+            (shape.groups, shape.groupLength, shape.foldBlocks, shape.keys) = (spec.fold.groups, spec.fold.groupLength, spec.fold.foldBlocks, foldKeys.count)
             let folded = makeFolded(shape)
-            encoder = .folded(folded, FoldBuilder(keys: foldKeys, shape: shape, batch: config.batchSize, window: config.maxLength))
-            batch = SequenceBatch(batch: config.batchSize, length: shape.groups + config.maxLength)
+            encoder = .folded(folded, FoldBuilder(keys: foldKeys, shape: shape, batch: batchSize, window: spec.maxLength))
+            batch = SequenceBatch(batch: batchSize, length: shape.groups + spec.maxLength)
             (store, items, output, outputGradient) = (folded.store, folded.items, folded.output, folded.outputGradient)
         } else {
             let plain = makePlain()
             encoder = .plain(plain)
-            batch = SequenceBatch(batch: config.batchSize, length: config.maxLength)
+            batch = SequenceBatch(batch: batchSize, length: spec.maxLength)
             (store, items, output, outputGradient) = (plain.store, plain.items, plain.output, plain.outputGradient)
         }
     }

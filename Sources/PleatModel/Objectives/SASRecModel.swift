@@ -1,5 +1,6 @@
 import PleatCore
-import PleatModels
+import PleatEncoders
+import PleatHistories
 import PleatTensor
 
 /// SASRec: the causal encoder predicts the next item at every position, scored against the tied item
@@ -18,15 +19,15 @@ final class SASRecModel: NextItemModel {
     private let users: Tensor
     private var negativeIds: [Int32] = [], sampledScores: [Float] = [], sampledGradient: [Float] = [], ones: [Float] = []
 
-    init(config: TrainingConfig, items: Int, foldKeys: FoldKeys? = nil) {
-        settings = config.sasrec
-        var c = config.sasrec.encoder
-        (c.items, c.maxLength) = (items, config.maxLength)
+    init(spec: ModelSpec, batchSize: Int, seed: UInt64, items: Int, foldKeys: FoldKeys? = nil) {
+        settings = spec.sasrec
+        var c = spec.sasrec.encoder
+        (c.items, c.maxLength) = (items, spec.maxLength)
         self.items = items
-        backbone = Backbone(config: config, foldKeys: foldKeys,
-                            plain: { SASRecEncoder(config: c, batch: config.batchSize, seed: config.seed) },
-                            folded: { FoldedEncoder(sasrec: c, shape: $0, batch: config.batchSize, seed: config.seed) })
-        users = Tensor([config.batchSize, c.dimension])
+        backbone = Backbone(spec: spec, batchSize: batchSize, foldKeys: foldKeys,
+                            plain: { SASRecEncoder(config: c, batch: batchSize, seed: seed) },
+                            folded: { FoldedEncoder(sasrec: c, shape: $0, batch: batchSize, seed: seed) })
+        users = Tensor([batchSize, c.dimension])
     }
 
     func trainStep(_ sequences: [EventSequence], rng: inout RandomSource) -> Double {

@@ -1,5 +1,5 @@
 import PleatCore
-import PleatModels
+import PleatEncoders
 import PleatTensor
 
 /// A user's events as a model reads them (model indices and Unix seconds, oldest first).
@@ -46,14 +46,14 @@ public protocol NextItemModel: ItemRanker {
     func trainStep(_ sequences: [EventSequence], rng: inout RandomSource) -> Double
 }
 
-extension ModelKind {
-    /// A freshly initialised model of this kind, sized for `items` and the config's batch and max length
-    /// (`foldKeys`: the keys of a folded model, when `fold.key` is set).
-    public func makeModel(config: TrainingConfig, items: Int, foldKeys: FoldKeys? = nil) -> any NextItemModel {
-        switch self {
-        case .sasrec: return SASRecModel(config: config, items: items, foldKeys: foldKeys)
-        case .bert4rec: return BERT4RecModel(config: config, items: items)
-        case .hstu: return HSTUModel(config: config, items: items, foldKeys: foldKeys)
+extension ModelSpec {
+    /// A freshly initialised model of this spec for `items` items, taking `batchSize` sequences per call,
+    /// its weights drawn from `seed` (`foldKeys`: the keys of a folded model, when `fold.key` is set).
+    public func makeModel(batchSize: Int, seed: UInt64, items: Int, foldKeys: FoldKeys? = nil) -> any NextItemModel {
+        switch kind {
+        case .sasrec: return SASRecModel(spec: self, batchSize: batchSize, seed: seed, items: items, foldKeys: foldKeys)
+        case .bert4rec: return BERT4RecModel(spec: self, batchSize: batchSize, seed: seed, items: items)
+        case .hstu: return HSTUModel(spec: self, batchSize: batchSize, seed: seed, items: items, foldKeys: foldKeys)
         }
     }
 }

@@ -1,5 +1,5 @@
 import Foundation
-import PleatModels
+import PleatEncoders
 
 /// Builds the fold part of a folded batch (model-spec §4.3, step 2) from the events strictly older than
 /// the window: per key, the most recent `groupLength` events in time order, the total event count and

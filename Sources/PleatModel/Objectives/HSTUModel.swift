@@ -1,6 +1,7 @@
 import Foundation
 import PleatCore
-import PleatModels
+import PleatEncoders
+import PleatHistories
 import PleatTensor
 
 /// HSTU (research variant): L2-normalised outputs trained with sampled softmax against L2-normalised
@@ -20,16 +21,16 @@ final class HSTUModel: NextItemModel {
     private let users: Tensor, normalizedItems: Tensor, itemNorms: Tensor
     private var negatives: [Int32]
 
-    init(config: TrainingConfig, items: Int, foldKeys: FoldKeys? = nil) {
-        settings = config.hstu
-        var c = config.hstu.encoder
-        (c.items, c.maxLength) = (items, config.maxLength)
+    init(spec: ModelSpec, batchSize: Int, seed: UInt64, items: Int, foldKeys: FoldKeys? = nil) {
+        settings = spec.hstu
+        var c = spec.hstu.encoder
+        (c.items, c.maxLength) = (items, spec.maxLength)
         self.items = items
-        backbone = Backbone(config: config, foldKeys: foldKeys,
-                            plain: { HSTUEncoder(config: c, batch: config.batchSize, seed: config.seed) },
-                            folded: { FoldedEncoder(hstu: c, shape: $0, batch: config.batchSize, seed: config.seed) })
+        backbone = Backbone(spec: spec, batchSize: batchSize, foldKeys: foldKeys,
+                            plain: { HSTUEncoder(config: c, batch: batchSize, seed: seed) },
+                            folded: { FoldedEncoder(hstu: c, shape: $0, batch: batchSize, seed: seed) })
         loss = SampledSoftmax(temperature: settings.temperature, normalize: true, maskCollisions: true)
-        users = Tensor([config.batchSize, c.dimension])
+        users = Tensor([batchSize, c.dimension])
         normalizedItems = Tensor([items + 1, c.dimension])
         itemNorms = Tensor([items + 1])
         negatives = [Int32](repeating: 1, count: settings.negatives)

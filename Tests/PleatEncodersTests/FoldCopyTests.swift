@@ -1,7 +1,7 @@
 import XCTest
 import PleatCore
 import PleatTensor
-@testable import PleatModels
+@testable import PleatEncoders
 
 /// The folded encoder can learn to use a fold: the window is noise, and the target is the item held in
 /// the fold keyed 1 (the other fold is noise too). Only the fold path can carry the answer.

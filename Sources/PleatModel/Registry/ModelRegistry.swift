@@ -1,5 +1,6 @@
 import Foundation
 import PleatCore
+import PleatMetrics
 import PleatStorage
 
 /// The `models` table: trained models, their configs, data snapshot, metrics and artifacts.
@@ -18,7 +19,7 @@ public struct ModelRegistry {
             VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb, $12::jsonb, $13, $14, $15, $16, $17, $18::jsonb)
             ON CONFLICT (id) DO NOTHING
             """, [r.id, r.kind.rawValue, r.config, String(r.snapshotBatch), String(r.users), String(r.items), String(r.events),
-                  String(r.bestEpoch), String(r.epochs), try Self.json(r.valid), try Self.json(r.test), r.history,
+                  String(r.bestEpoch), String(r.epochs), try Self.json(r.valid), try Self.json(r.test), try Self.json(r.history),
                   r.artifactPath, r.artifactSHA256, String(r.loadSeconds), String(r.trainSeconds), String(r.totalSeconds),
                   try Self.json(r.testSampled)])
     }
@@ -32,29 +33,25 @@ public struct ModelRegistry {
 
     private func select(where condition: String, _ parameters: [String?], limit: Int) throws -> [ModelRecord] {
         let result = try db.query("""
-            SELECT id, kind, config::text, snapshot_batch, users, items, events, best_epoch, epochs,
-                   valid_metrics::text, test_metrics::text, history::text, artifact_path, artifact_sha256,
-                   load_seconds, train_seconds, total_seconds, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-                   test_sampled::text
+            SELECT id, kind, config::text AS config, snapshot_batch, users, items, events, best_epoch, epochs,
+                   valid_metrics::text AS valid_metrics, test_metrics::text AS test_metrics, history::text AS history,
+                   artifact_path, artifact_sha256, load_seconds, train_seconds, total_seconds,
+                   to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at, test_sampled::text AS test_sampled
             FROM models WHERE \(condition) ORDER BY created_at DESC, id DESC LIMIT \(limit)
             """, parameters)
-        return try (0..<result.rowCount).map { i in
-            ModelRecord(id: result.string(i, 0)!, kind: ModelKind(rawValue: result.string(i, 1)!)!, config: result.string(i, 2)!,
-                        snapshotBatch: result.int(i, 3)!, users: result.int(i, 4)!, items: result.int(i, 5)!, events: result.int(i, 6)!,
-                        bestEpoch: result.int(i, 7)!, epochs: result.int(i, 8)!,
-                        valid: try Self.metrics(result.string(i, 9)!), test: try Self.metrics(result.string(i, 10)!),
-                        testSampled: try JSONDecoder().decode([String: [String: Double]].self, from: Data(result.string(i, 18)!.utf8)),
-                        history: result.string(i, 11)!, artifactPath: result.string(i, 12)!, artifactSHA256: result.string(i, 13)!,
-                        loadSeconds: result.double(i, 14)!, trainSeconds: result.double(i, 15)!, totalSeconds: result.double(i, 16)!,
-                        createdAt: result.string(i, 17))
+        return try result.rows.map { row in
+            ModelRecord(id: try row.string("id"), kind: try row.value(ModelKind.self, "kind"), config: try row.string("config"),
+                        snapshotBatch: try row.int("snapshot_batch"), users: try row.int("users"), items: try row.int("items"),
+                        events: try row.int("events"), bestEpoch: try row.int("best_epoch"), epochs: try row.int("epochs"),
+                        valid: try row.json(MetricSummary.self, "valid_metrics"), test: try row.json(MetricSummary.self, "test_metrics"),
+                        testSampled: try row.json([String: MetricSummary].self, "test_sampled"), history: try row.json([EpochRecord].self, "history"),
+                        artifactPath: try row.string("artifact_path"), artifactSHA256: try row.string("artifact_sha256"),
+                        loadSeconds: try row.double("load_seconds"), trainSeconds: try row.double("train_seconds"),
+                        totalSeconds: try row.double("total_seconds"), createdAt: try row.optionalString("created_at"))
         }
     }
 
-    static func json<T: Encodable>(_ metrics: T) throws -> String {
-        String(decoding: try JSONEncoder.snakeCase().encode(metrics), as: UTF8.self)
-    }
-
-    static func metrics(_ text: String) throws -> [String: Double] {
-        try JSONDecoder().decode([String: Double].self, from: Data(text.utf8))
+    static func json<T: Encodable>(_ value: T) throws -> String {
+        String(decoding: try JSONEncoder.snakeCase().encode(value), as: UTF8.self)
     }
 }

@@ -1,5 +1,5 @@
 import PleatCore
-import PleatModels
+import PleatEncoders
 import PleatTensor
 
 /// BERT4Rec: Cloze training (random items replaced by [MASK] and predicted from both sides, plus an
@@ -21,15 +21,15 @@ final class BERT4RecModel: NextItemModel {
     private let users: Tensor
     private var positions: [Int] = []
 
-    init(config: TrainingConfig, items: Int) {
-        settings = config.bert4rec
-        var c = config.bert4rec.encoder
-        (c.items, c.maxLength) = (items, config.maxLength)
+    init(spec: ModelSpec, batchSize: Int, seed: UInt64, items: Int) {
+        settings = spec.bert4rec
+        var c = spec.bert4rec.encoder
+        (c.items, c.maxLength) = (items, spec.maxLength)
         self.items = items
-        batchSize = config.batchSize
-        let rows = settings.lastItem == .separateInstance ? 2 * config.batchSize : config.batchSize
-        encoder = BERT4RecEncoder(config: c, batch: rows, seed: config.seed)
-        batch = SequenceBatch(batch: rows, length: config.maxLength)
+        self.batchSize = batchSize
+        let rows = settings.lastItem == .separateInstance ? 2 * batchSize : batchSize
+        encoder = BERT4RecEncoder(config: c, batch: rows, seed: seed)
+        batch = SequenceBatch(batch: rows, length: spec.maxLength)
         users = Tensor([rows, c.dimension])
     }
 
