@@ -44,24 +44,24 @@ let package = Package(
         // Sequence encoders built from the engine's layers, and their training-step benchmark.
         .target(name: "PleatEncoders", dependencies: ["PleatCore", "PleatTensor"], swiftSettings: numeric),
         // Interaction histories: read from PostgreSQL in one streaming query, the item vocabulary, splits.
-        .target(name: "PleatHistories", dependencies: ["PleatCore", "PleatStorage"], swiftSettings: numeric),
+        .target(name: "PleatHistories", dependencies: ["PleatStorage"], swiftSettings: numeric),
         // What a trained model is: its spec, objectives and batch layout, fold keys, rankers and their
         // evaluation, the artifact on disk and the registry. Training, scoring and evaluation build on it.
         .target(name: "PleatModel", dependencies: ["PleatCore", "PleatStorage", "PleatTensor", "PleatMetrics", "PleatEncoders", "PleatHistories"],
                 swiftSettings: numeric),
         // The training job: config, the loop with checkpoints and resume, fold keys from the data, registration.
-        .target(name: "PleatTraining", dependencies: ["PleatCore", "PleatStorage", "PleatMetrics", "PleatTensor", "PleatEncoders",
-                                                      "PleatHistories", "PleatModel"],
+        .target(name: "PleatTraining", dependencies: ["PleatCore", "PleatStorage", "PleatMetrics", "PleatTensor", "PleatHistories", "PleatModel"],
                 swiftSettings: numeric),
         // The scoring stage: batch top-K into the SQLite cache, and answers from it (live when stale).
         .target(name: "PleatScoring", dependencies: ["PleatCore", "PleatStorage", "PleatTensor", "PleatHistories", "PleatModel"],
                 swiftSettings: numeric),
         // Offline evaluation: models and baselines on one split, reports (HTML, Markdown, JSON), evaluation_runs.
-        .target(name: "PleatEvaluation", dependencies: ["PleatCore", "PleatStorage", "PleatMetrics", "PleatHistories", "PleatModel", "PleatScoring"],
+        .target(name: "PleatEvaluation", dependencies: ["PleatCore", "PleatStorage", "PleatTensor", "PleatMetrics", "PleatHistories", "PleatModel",
+                                                        "PleatScoring"],
                 swiftSettings: numeric),
         // Pipelines (pipelines/*.yaml: ingest -> train -> score -> evaluate) and scheduled jobs (jobs/*.yaml).
-        .target(name: "PleatPipeline", dependencies: ["PleatCore", "PleatStorage", "PleatIngest", "PleatMetrics", "PleatTraining", "PleatScoring",
-                                                      "PleatEvaluation", .product(name: "Yams", package: "Yams")],
+        .target(name: "PleatPipeline", dependencies: ["PleatCore", "PleatStorage", "PleatIngest", "PleatMetrics", "PleatModel", "PleatTraining",
+                                                      "PleatScoring", "PleatEvaluation", .product(name: "Yams", package: "Yams")],
                 swiftSettings: fastMath),
         // The HTTP face of the scoring stage.
         .target(name: "PleatServer", dependencies: ["PleatCore", "PleatStorage", "PleatScoring", .product(name: "Hummingbird", package: "hummingbird"),
@@ -71,7 +71,8 @@ let package = Package(
         .executableTarget(
             name: "pleat",
             dependencies: [
-                "PleatCore", "PleatStorage", "PleatIngest", "PleatTensor", "PleatEncoders", "PleatTraining", "PleatScoring", "PleatServer", "PleatEvaluation", "PleatPipeline",
+                "PleatCore", "PleatStorage", "PleatIngest", "PleatTensor", "PleatMetrics", "PleatEncoders", "PleatModel", "PleatTraining",
+                "PleatScoring", "PleatServer", "PleatEvaluation", "PleatPipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: fastMath),
@@ -80,19 +81,21 @@ let package = Package(
         .executableTarget(name: "pleat-fuzz", dependencies: ["PleatIngest"], path: "Sources/pleat-fuzz", swiftSettings: fastMath),
 
         // Test helpers (a throwaway PostgreSQL, gradient checks, a small trained fixture); used only by test targets.
-        .target(name: "PleatTestSupport", dependencies: ["PleatCore", "PleatStorage", "PleatTensor", "PleatIngest", "PleatTraining", "PleatScoring"]),
+        .target(name: "PleatTestSupport", dependencies: ["PleatCore", "PleatStorage", "PleatTensor", "PleatIngest", "PleatModel", "PleatTraining",
+                                                          "PleatScoring"]),
         .testTarget(name: "PleatCoreTests", dependencies: ["PleatCore"]),
-        .testTarget(name: "PleatTensorTests", dependencies: ["PleatTensor", "PleatTestSupport"]),
-        .testTarget(name: "PleatMetricsTests", dependencies: ["PleatMetrics"]),
-        .testTarget(name: "PleatTrainingTests", dependencies: ["PleatTraining", "PleatIngest", "PleatStorage", "PleatCore", "PleatTestSupport"]),
-        .testTarget(name: "PleatEncodersTests", dependencies: ["PleatEncoders", "PleatTensor", "PleatTestSupport"]),
-        .testTarget(name: "PleatStorageTests", dependencies: ["PleatStorage", "PleatTestSupport"]),
-        .testTarget(name: "PleatScoringTests", dependencies: ["PleatScoring", "PleatServer", "PleatTraining", "PleatIngest", "PleatStorage",
-                                                          "PleatCore", "PleatTestSupport"]),
-        .testTarget(name: "PleatEvaluationTests", dependencies: ["PleatEvaluation", "PleatScoring", "PleatTraining", "PleatIngest",
-                                                             "PleatStorage", "PleatCore", "PleatTestSupport"]),
-        .testTarget(name: "PleatPipelineTests", dependencies: ["PleatPipeline", "PleatEvaluation", "PleatScoring", "PleatTraining", "PleatIngest",
-                                                           "PleatStorage", "PleatCore", "PleatTestSupport"]),
-        .testTarget(name: "PleatIngestTests", dependencies: ["PleatIngest", "PleatStorage", "PleatTestSupport"]),
+        .testTarget(name: "PleatTensorTests", dependencies: ["PleatCore", "PleatTensor", "PleatTestSupport"]),
+        .testTarget(name: "PleatMetricsTests", dependencies: ["PleatCore", "PleatMetrics"]),
+        .testTarget(name: "PleatTrainingTests", dependencies: ["PleatCore", "PleatStorage", "PleatIngest", "PleatTensor", "PleatHistories", "PleatModel",
+                                                           "PleatTraining", "PleatTestSupport"]),
+        .testTarget(name: "PleatEncodersTests", dependencies: ["PleatCore", "PleatTensor", "PleatEncoders", "PleatTestSupport"]),
+        .testTarget(name: "PleatStorageTests", dependencies: ["PleatCore", "PleatStorage", "PleatTestSupport"]),
+        .testTarget(name: "PleatScoringTests", dependencies: ["PleatCore", "PleatStorage", "PleatHistories", "PleatTraining", "PleatScoring",
+                                                          "PleatServer", "PleatTestSupport"]),
+        .testTarget(name: "PleatEvaluationTests", dependencies: ["PleatCore", "PleatStorage", "PleatMetrics", "PleatHistories", "PleatModel",
+                                                             "PleatTraining", "PleatScoring", "PleatEvaluation", "PleatTestSupport"]),
+        .testTarget(name: "PleatPipelineTests", dependencies: ["PleatCore", "PleatStorage", "PleatIngest", "PleatTraining", "PleatScoring",
+                                                           "PleatPipeline", "PleatTestSupport"]),
+        .testTarget(name: "PleatIngestTests", dependencies: ["PleatCore", "PleatStorage", "PleatIngest", "PleatTestSupport"]),
     ]
 )

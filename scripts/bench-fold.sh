@@ -5,7 +5,7 @@
 # table and writes docs/fold-benchmark.svg (step time against history length, log-log).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swift build -c release >/dev/null
+scripts/build-release.sh >/dev/null
 pleat=.build/release/pleat
 ram_kb=$(awk '/MemTotal/ { print $2 }' /proc/meminfo)
 lines=()

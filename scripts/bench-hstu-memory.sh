@@ -4,7 +4,7 @@
 # peak resident set size; the target is under 4 GiB. EPOCHS (default 1) bounds the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swift build -c release >/dev/null
+scripts/build-release.sh >/dev/null
 pleat=$PWD/.build/release/pleat
 export PLEAT_HOME=${PLEAT_HOME:-/tmp/pleat-bench-memory}
 [ -x /usr/bin/time ] || { apt-get install -y -qq time >/dev/null; }

@@ -22,7 +22,7 @@ while [ $# -gt 0 ]; do
 done
 
 scripts/setup.sh
-swift build -c release >/dev/null
+scripts/build-release.sh >/dev/null
 pleat=$PWD/.build/release/pleat
 work=$(mktemp -d /tmp/pleat-bench-XXXXXX)
 chmod 755 "$work"

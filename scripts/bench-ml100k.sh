@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 models=${*:-sasrec bert4rec hstu}
 data=../shared/data/ml-100k
-swift build -c release >/dev/null
+scripts/build-release.sh >/dev/null
 pleat=$PWD/.build/release/pleat
 export PLEAT_HOME=${PLEAT_HOME:-/tmp/pleat-bench-ml100k}
 $pleat db start >/dev/null

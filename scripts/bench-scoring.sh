@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 command -v wrk >/dev/null || { sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo; $sudo apt-get install -y -qq wrk >/dev/null; }
-swift build -c release >/dev/null
+scripts/build-release.sh >/dev/null
 pleat=$PWD/.build/release/pleat
 export PLEAT_HOME=${PLEAT_HOME:-/tmp/pleat-bench-scoring}
 work=$PLEAT_HOME/bench; mkdir -p "$work"

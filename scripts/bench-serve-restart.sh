@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rate=${1:-1000} seconds=${2:-20}
 scripts/setup.sh
-swift build -c release >/dev/null
+scripts/build-release.sh >/dev/null
 pleat=$PWD/.build/release/pleat
 export PLEAT_HOME=$(mktemp -d /tmp/pleat-restart-XXXXXX)
 unset DATABASE_URL PLEAT_DATABASE_URL

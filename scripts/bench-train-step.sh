@@ -16,7 +16,7 @@ presets=${*:-sasrec-full hstu sasrec-sampled}
 torch_python=${TORCH_PYTHON:-/tmp/torch-ref/bin/python}
 bench=../shared/bench/torch_step.py
 
-swift build -c release >/dev/null
+scripts/build-release.sh >/dev/null
 [ -x "$torch_python" ] || { echo "no PyTorch at $torch_python (set TORCH_PYTHON)" >&2; exit 1; }
 tcmalloc=/usr/lib/x86_64-linux-gnu/libtcmalloc_minimal.so.4
 [ -e "$tcmalloc" ] || tcmalloc=""

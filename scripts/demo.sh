@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/setup.sh
-swift build -c release
+scripts/build-release.sh
 pleat=.build/release/pleat
 export PLEAT_HOME="${PLEAT_HOME:-$PWD/.pleat}"
 

@@ -9,7 +9,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/setup.sh
+python3 scripts/check-imports.py
 swift build --build-tests
+# The release binary as it is shipped (Swift runtime linked in): a test runs it outside the checkout.
+scripts/build-release.sh
 
 kernel_line() {
   .build/debug/pleat doctor --json | python3 -c 'import json, sys

@@ -42,12 +42,20 @@ public struct WalkFixture: @unchecked Sendable {  // one task at a time uses its
         hstu = try train(.hstu)
     }
 
-    public func ingest(_ csv: String, name: String) throws { try Self.ingest(csv, name: name, db: db, directory: directory) }
+    /// Ingests `csv` (and, with `items`, lines `item_id,category` of an item file).
+    public func ingest(_ csv: String, name: String, items: [String]? = nil) throws {
+        try Self.ingest(csv, name: name, db: db, directory: directory, items: items)
+    }
 
-    public static func ingest(_ csv: String, name: String, db: PostgresConnection, directory: URL) throws {
+    public static func ingest(_ csv: String, name: String, db: PostgresConnection, directory: URL, items: [String]? = nil) throws {
         let file = directory.appendingPathComponent(name).path
         try csv.write(toFile: file, atomically: true, encoding: .utf8)
-        _ = try Ingestor(db: db).ingest(file: file, options: IngestOptions(format: .csv))
+        var itemFile: String?
+        if let items {
+            itemFile = directory.appendingPathComponent(name + ".items.csv").path
+            try (["item_id,category"] + items).joined(separator: "\n").appending("\n").write(toFile: itemFile!, atomically: true, encoding: .utf8)
+        }
+        _ = try Ingestor(db: db).ingest(file: file, options: IngestOptions(format: .csv, itemsFile: itemFile))
     }
 
     public func cache() throws -> RecommendationCache {

@@ -53,7 +53,7 @@ struct DB: ParsableCommand {
                 print("external server from DATABASE_URL")
             }
             let db = try location.connect()
-            let migrator = Migrator(migrations: try Migration.load(from: try Migration.locateDirectory()))
+            let migrator = Migrator(migrations: try Migration.Source.postgres.migrations())
             let pending = try migrator.pending(db)
             print(pending.isEmpty ? "schema up to date" : "pending migrations: " + pending.map { "\($0.version)_\($0.name)" }.joined(separator: ", "))
         }
@@ -69,18 +69,17 @@ struct DB: ParsableCommand {
 
     struct Migrate: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Apply pending migrations in order: migrations/ to PostgreSQL, migrations/sqlite/ to the recommendation cache.")
+            abstract: "Apply pending migrations in order (built into pleat; PLEAT_MIGRATIONS=DIR reads DIR instead): PostgreSQL's, then the recommendation cache's.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var cacheOptions: CacheOptions
 
         func run() throws {
-            let directory = try Migration.locateDirectory()
-            let targets: [(String, Foundation.URL, any MigrationTarget)] = [
-                ("PostgreSQL", directory, try global.database.connect()),
-                ("cache", directory.appendingPathComponent("sqlite"), try SQLiteConnection(path: cacheOptions.path(global))),
+            let targets: [(String, Migration.Source, any MigrationTarget)] = [
+                ("PostgreSQL", .postgres, try global.database.connect()),
+                ("cache", .sqlite, try SQLiteConnection(path: cacheOptions.path(global))),
             ]
-            for (name, migrations, target) in targets {
-                let outcome = try Migrator(migrations: try Migration.load(from: migrations)).migrate(target)
+            for (name, source, target) in targets {
+                let outcome = try Migrator(migrations: try source.migrations()).migrate(target)
                 for migration in outcome.applied { print("\(name): applied \(migration.version)_\(migration.name)") }
                 print("\(name): " + (outcome.applied.isEmpty ? "schema up to date (\(outcome.alreadyApplied) applied)" : "\(outcome.applied.count) migration(s) applied"))
             }

@@ -33,7 +33,7 @@ extension GlobalOptions {
             note("started PostgreSQL at \(cluster.socketDirectory?.path ?? "?")")
         }
         let db = try database.connect()
-        let outcome = try Migrator(migrations: try Migration.load(from: try Migration.locateDirectory())).migrate(db)
+        let outcome = try Migrator(migrations: try Migration.Source.postgres.migrations()).migrate(db)
         for migration in outcome.applied { note("PostgreSQL: applied migration \(migration.version)_\(migration.name)") }
         return db
     }

@@ -6,7 +6,8 @@ import PleatModel
 
 /// `pleat models`: the model registry.
 struct Models: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "The model registry.", subcommands: [List.self])
+    static let configuration = CommandConfiguration(abstract: "The model registry and model artifacts.",
+                                                    subcommands: [List.self, Show.self, Export.self, Import.self, Upgrade.self])
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Registered models, newest first.")
@@ -29,4 +30,102 @@ struct Models: ParsableCommand {
             print(records.isEmpty ? "no models registered yet: run `pleat train --model sasrec`" : table.render())
         }
     }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "One model: spec, data snapshot, metrics, artifact path, its checksums verified.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "A registered model id, or 'latest'.") var id: String
+        @Flag(help: "Print one JSON object.") var json = false
+
+        func run() throws {
+            let registry = ModelRegistry(try global.database.connect())
+            guard let record = try (id == "latest" ? registry.list(limit: 1).first : registry.find(id)) else {
+                throw ValidationError("no model \(id) in the registry (see `pleat models list`)")
+            }
+            var verified = "verified", artifact: ModelArtifact?
+            do { artifact = try ModelArtifact.load(from: URL(fileURLWithPath: record.artifactPath), expectedWeightsSHA256: record.artifactSHA256) } catch {
+                verified = "NOT verified: \(error)"
+            }
+            if json {
+                try printJSONLine(ShownModel(record: record, spec: artifact?.spec, foldKeys: artifact?.foldKeys.map { "\($0.count) keys" },
+                                             artifactVerified: artifact != nil, problem: artifact == nil ? verified : nil))
+                if artifact == nil { throw ExitCode(1) }
+                return
+            }
+            var table = TextTable(["", ""])
+            table.add(["model", "\(record.id) (\(record.kind.rawValue)), registered \(record.createdAt ?? "?")"])
+            table.add(["data", "up to ingest batch \(record.snapshotBatch): \(Format.count(record.users)) users, \(Format.count(record.items)) items, "
+                       + "\(Format.count(record.events)) events"])
+            if let spec = artifact?.spec {
+                table.add(["spec", "max_length \(spec.maxLength), dimension \(spec.dimension), fold key \(spec.fold.key.rawValue)"
+                           + (artifact?.foldKeys.map { " (\($0.count) keys, frozen)" } ?? "")])
+            }
+            table.add(["training", "best epoch \(record.bestEpoch) of \(record.epochs), \(Format.duration(record.trainSeconds))"])
+            table.add(["valid", String(format: "NDCG@10 %.4f, HR@10 %.4f", record.valid.ndcg(at: 10) ?? 0, record.valid.hitRate(at: 10) ?? 0)])
+            table.add(["test", String(format: "NDCG@10 %.4f, HR@10 %.4f, MRR %.4f", record.test.ndcg(at: 10) ?? 0, record.test.hitRate(at: 10) ?? 0,
+                                      record.test.mrr)])
+            table.add(["artifact", record.artifactPath])
+            table.add(["sha256", "\(record.artifactSHA256) (\(verified))"])
+            print(table.render())
+            if artifact == nil { throw ExitCode(1) }
+        }
+    }
+
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Copy a model's artifact and registry record into a directory (for `pleat models import` elsewhere).")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "A registered model id, or 'latest'.") var id: String
+        @Argument(help: "A new (or empty) directory.") var directory: String
+
+        func run() throws {
+            let registry = ModelRegistry(try global.database.connect())
+            guard let record = try (id == "latest" ? registry.list(limit: 1).first : registry.find(id)) else {
+                throw ValidationError("no model \(id) in the registry (see `pleat models list`)")
+            }
+            try ModelTransfer.export(record, to: URL(fileURLWithPath: directory))
+            print("exported \(record.id) to \(directory)")
+        }
+    }
+
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Verify an exported model, copy it into this home's artifacts and register it in this database.")
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "A directory `pleat models export` wrote.") var directory: String
+        @Option(help: "Artifacts directory (default: <home>/models).") var artifacts: String?
+
+        func run() throws {
+            let record = try ModelTransfer.import(from: URL(fileURLWithPath: directory),
+                                                  artifacts: artifacts.map { URL(fileURLWithPath: $0) } ?? global.pleatHome.url.appendingPathComponent("models"),
+                                                  registry: ModelRegistry(try global.database.connect()))
+            print("imported \(record.id) (\(record.artifactPath))")
+        }
+    }
+
+    struct Upgrade: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Convert models registered by an earlier Pleat (no spec.json) into self-contained artifacts.",
+            discussion: "Fold keys and item counts, which such models did not store, are taken from the database as it is now.")
+        @OptionGroup var global: GlobalOptions
+
+        func run() throws {
+            let db = try global.database.connect()
+            var converted = 0
+            for record in try ModelRegistry(db).list() where try LegacyArtifactUpgrade.upgrade(record, db: db) {
+                print("converted \(record.id)")
+                converted += 1
+            }
+            print(converted == 0 ? "every registered model is already an artifact" : "\(converted) model(s) converted")
+        }
+    }
+}
+
+/// `pleat models show --json`.
+struct ShownModel: Encodable {
+    var record: ModelRecord
+    var spec: ModelSpec?
+    var foldKeys: String?
+    var artifactVerified: Bool
+    var problem: String?
 }

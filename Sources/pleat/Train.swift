@@ -40,7 +40,7 @@ struct Train: ParsableCommand {
             return
         }
         let db = try global.database.connect()
-        let migrator = Migrator(migrations: try Migration.load(from: try Migration.locateDirectory()))
+        let migrator = Migrator(migrations: try Migration.Source.postgres.migrations())
         if let missing = try migrator.pending(db).first {
             throw ValidationError("the database lacks migration \(missing.version) \(missing.name): run `pleat db migrate`")
         }

@@ -176,20 +176,24 @@ protocol Decoder: AnyObject {
 }
 
 /// SHA-256 of the bytes handed to it, computed on its own thread from copies, so the parse never waits
-/// for the hash (or in the caller's thread, `inline`).
+/// for the hash (or in the caller's thread, `inline`). Copies go into a few reused buffers: at most
+/// `slots` chunks wait, so memory stays bounded if the hash falls behind, and no chunk maps fresh pages.
 private final class BackgroundHasher: @unchecked Sendable {
     private let inline: Bool
-    init(inline: Bool) { self.inline = inline }
-
     private var hash = SHA256()
-    private var queue: [[UInt8]] = []
+    private var queue: [(buffer: UnsafeMutableRawBufferPointer, count: Int)] = []
+    private var spare: [UnsafeMutableRawBufferPointer] = []
+    private var allocated = 0
+    private let slots = 4
     private var finished = false, cancelled = false
     private let condition = NSCondition()
     private let done = DispatchSemaphore(value: 0)
     /// The worker holds the hasher until it ends (on `finish` or `cancel`), so it never outlives it.
     private var started = false
-    /// At most this many chunks wait, so memory stays bounded if the hash falls behind.
-    private let maxQueued = 8
+
+    init(inline: Bool) { self.inline = inline }
+
+    deinit { for buffer in spare + queue.map(\.buffer) { buffer.deallocate() } }
 
     func add(_ bytes: UnsafeRawBufferPointer) {
         if inline { hash.update(buffer: bytes.bindMemory(to: UInt8.self)); return }
@@ -197,10 +201,21 @@ private final class BackgroundHasher: @unchecked Sendable {
             started = true
             Thread.detachNewThread { self.work() }
         }
-        let copy = [UInt8](bytes)
         condition.lock()
-        while queue.count >= maxQueued { condition.wait() }
-        queue.append(copy)
+        while spare.isEmpty && allocated >= slots { condition.wait() }
+        var buffer: UnsafeMutableRawBufferPointer
+        if let reused = spare.popLast() { buffer = reused } else {
+            allocated += 1
+            buffer = .allocate(byteCount: max(bytes.count, 4 << 20), alignment: 64)
+        }
+        condition.unlock()
+        if buffer.count < bytes.count {
+            buffer.deallocate()
+            buffer = .allocate(byteCount: bytes.count, alignment: 64)
+        }
+        buffer.baseAddress!.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+        condition.lock()
+        queue.append((buffer, bytes.count))
         condition.broadcast()
         condition.unlock()
     }
@@ -232,10 +247,13 @@ private final class BackgroundHasher: @unchecked Sendable {
                 if !cancelled { done.signal() }
                 return
             }
-            let chunk = queue.removeFirst()
+            let (buffer, count) = queue.removeFirst()
+            condition.unlock()
+            hash.update(buffer: UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: count))
+            condition.lock()
+            spare.append(buffer)
             condition.broadcast()
             condition.unlock()
-            chunk.withUnsafeBufferPointer { hash.update(buffer: $0) }
         }
     }
 }

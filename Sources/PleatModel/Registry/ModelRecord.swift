@@ -26,6 +26,12 @@ public struct ModelRecord: Sendable, Codable, Equatable {
     /// Set by the database on insert.
     public var createdAt: String?
 
+    /// `artifactSHA256` is named so that snake_case JSON (`artifact_sha256`) reads back into it.
+    private enum CodingKeys: String, CodingKey {
+        case id, kind, config, snapshotBatch, users, items, events, bestEpoch, epochs, valid, test, testSampled, history
+        case artifactPath, artifactSHA256 = "artifactSha256", loadSeconds, trainSeconds, totalSeconds, createdAt
+    }
+
     public init(id: String, kind: ModelKind, config: String, snapshotBatch: Int, users: Int, items: Int, events: Int,
                 bestEpoch: Int, epochs: Int, valid: MetricSummary, test: MetricSummary, testSampled: [String: MetricSummary],
                 history: [EpochRecord], artifactPath: String, artifactSHA256: String, loadSeconds: Double, trainSeconds: Double,

@@ -21,8 +21,7 @@ public final class RecommendationCache {
         self.path = path
         self.pruneChunk = pruneChunk
         db = try SQLiteConnection(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds)
-        let directory = try migrations ?? Migration.locateDirectory().appendingPathComponent("sqlite")
-        _ = try Migrator(migrations: Migration.load(from: directory)).migrate(db)
+        _ = try Migrator(migrations: migrations.map { try Migration.load(from: $0) } ?? Migration.Source.sqlite.migrations()).migrate(db)
         lookupStatement = try db.prepare("""
             SELECT r.model_id, r.items, r.scores, r.history_until, r.computed_at
             FROM active_model a JOIN recommendations r ON r.model_id = a.model_id AND r.user_id = ?

@@ -18,13 +18,32 @@ public struct Migration: Sendable, Equatable {
     /// Reads every `NNNN_name.sql` file of a directory, ordered by number; numbers must be unique.
     public static func load(from directory: URL) throws -> [Migration] {
         let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".sql") }
+        return try parse(files.map { ($0, try String(contentsOf: directory.appendingPathComponent($0), encoding: .utf8)) })
+    }
+
+    /// Where a schema's migrations come from: the ones built into this binary (so it runs anywhere), or
+    /// a directory named in `PLEAT_MIGRATIONS` (its `sqlite/` subdirectory for the cache), for developing
+    /// a new migration before `scripts/embed-migrations.py` builds it in.
+    public enum Source: Sendable {
+        case postgres, sqlite
+
+        public func migrations(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> [Migration] {
+            if let directory = environment["PLEAT_MIGRATIONS"], !directory.isEmpty {
+                let url = URL(fileURLWithPath: directory)
+                return try Migration.load(from: self == .postgres ? url : url.appendingPathComponent("sqlite"))
+            }
+            return try Migration.parse(self == .postgres ? Self.embeddedPostgres : Self.embeddedSqlite)
+        }
+    }
+
+    /// Migrations from (file name, SQL) pairs, checked and ordered as files are.
+    static func parse(_ files: [(file: String, sql: String)]) throws -> [Migration] {
         var migrations: [Migration] = []
-        for file in files {
+        for (file, sql) in files {
             let stem = file.dropLast(4)
-            guard let underscore = stem.firstIndex(of: "_"), let version = Int(stem[..<underscore]), version > 0 else {
+            guard file.hasSuffix(".sql"), let underscore = stem.firstIndex(of: "_"), let version = Int(stem[..<underscore]), version > 0 else {
                 throw MigrationError("\(file): migration files are named NNNN_description.sql")
             }
-            let sql = try String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8)
             migrations.append(Migration(version: version, name: String(stem[stem.index(after: underscore)...]), sql: sql))
         }
         migrations.sort { $0.version < $1.version }
@@ -32,25 +51,6 @@ public struct Migration: Sendable, Equatable {
             throw MigrationError("two migrations are numbered \(a.version): \(a.name) and \(b.name)")
         }
         return migrations
-    }
-
-    /// Finds the `migrations/` directory: `PLEAT_MIGRATIONS`, else the nearest one above the working
-    /// directory or above the `pleat` executable (a checkout's `.build/…/pleat`).
-    public static func locateDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> URL {
-        if let explicit = environment["PLEAT_MIGRATIONS"] { return URL(fileURLWithPath: explicit) }
-        let starts = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath),
-                      URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()]
-        for start in starts {
-            var dir = start.standardizedFileURL
-            while true {
-                let candidate = dir.appendingPathComponent("migrations")
-                if FileManager.default.fileExists(atPath: candidate.appendingPathComponent("0001_core_schema.sql").path) { return candidate }
-                let parent = dir.deletingLastPathComponent()
-                if parent.path == dir.path { break }
-                dir = parent
-            }
-        }
-        throw MigrationError("cannot find the migrations/ directory: run from a Pleat checkout or set PLEAT_MIGRATIONS")
     }
 }
 
