@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
 # Fuzzes every ingest parser with libFuzzer (AddressSanitizer on), SECONDS each (default 60):
 #
-#   scripts/fuzz.sh [SECONDS] [TARGET ...]     targets: csv tsv jsonl movielens recbole pairs items
+#   scripts/fuzz.sh [SECONDS] [TARGET ...]     targets: csv tsv jsonl movielens recbole pairs sequences items
 #
-# Each target checks that every non-blank record gives exactly one event or one rejection with its line
-# number, that records cover every non-blank line, that no event breaks the ingest limits, and that
-# nothing traps (Sources/pleat-fuzz/ParserCheck.swift). Seeds come from Tests/Fuzz/corpus/TARGET; what
+# Each target checks that every non-blank record gives exactly one event or one rejection (sequences:
+# its events, or one rejection) with its line number, that records cover every non-blank line, that no
+# event breaks the ingest limits, and that nothing traps (Sources/pleat-fuzz/ParserCheck.swift). Seeds come from Tests/Fuzz/corpus/TARGET; what
 # the fuzzer finds goes to .build-fuzz/corpus/TARGET, and a failing input to .build-fuzz/crash-*.
 # Prints executions per target; exits non-zero on the first crash, hang or broken accounting.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
-targets=${*:-csv tsv jsonl movielens recbole pairs items}
+targets=${*:-csv tsv jsonl movielens recbole pairs sequences items}
 
 scripts/setup.sh
 swift build -c release --scratch-path .build-fuzz --product pleat-fuzz \

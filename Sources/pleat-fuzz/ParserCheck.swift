@@ -2,17 +2,19 @@ import Foundation
 import PleatIngest
 
 /// What every parser must do with any input: each non-blank record after the header gives exactly one
-/// event or one rejection, carrying the record's first line; records cover every non-blank line; every
+/// event or one rejection (`sequences`: one or more events, or one rejection and nothing else), carrying
+/// the record's first line; records cover every non-blank line; every
 /// event it lets through is within the ingest limits; and it never traps. A violation is described in
 /// the thrown error; the fuzz driver aborts on it, the replay driver reports it.
 enum ParserCheck {
     enum Target: String, CaseIterable {
-        case csv, tsv, jsonl, movielens, recbole, pairs
+        case csv, tsv, jsonl, movielens, recbole, pairs, sequences
         /// Item catalogues; the first input byte picks the format (csv, tsv, jsonl, movielens, recbole).
         case items
     }
 
     struct Violation: Error, CustomStringConvertible { let description: String }
+    struct Outcome { let line: Int; let isEvent: Bool }
 
     /// A small buffer and record limit: the same code paths as the ingest's 4 MiB and 1 MiB, reachable
     /// by inputs of a few kilobytes (records longer than the limit, records across chunk boundaries).
@@ -20,7 +22,7 @@ enum ParserCheck {
 
     static func run(_ target: Target, _ data: [UInt8]) throws {
         var records: [Span] = []
-        var outcomes: [Int] = []  // line of each event or rejection, in order
+        var outcomes: [Outcome] = []  // each event or rejection, in order
         var input = data
         let format: InteractionFormat
         var threw: Error?
@@ -33,9 +35,9 @@ enum ParserCheck {
             do {
                 try reader.read(observe: { records.append(Span(line: $0.line, lineCount: $0.lineCount)) }, item: { item in
                     try checkId(item.externalId, "item id")
-                    outcomes.append(records.last!.line)
+                    outcomes.append(Outcome(line: records.last!.line, isEvent: true))
                     return nil
-                }, reject: { line, _, _ in outcomes.append(line) })
+                }, reject: { line, _, _ in outcomes.append(Outcome(line: line, isEvent: false)) })
             } catch let violation as Violation { throw violation } catch { threw = error }
         } else {
             format = InteractionFormat(rawValue: target.rawValue)!
@@ -43,9 +45,9 @@ enum ParserCheck {
             do {
                 try reader.read(observe: { records.append(Span(line: $0.line, lineCount: $0.lineCount)) }, event: { line, event in
                     try checkEvent(event)
-                    outcomes.append(line)
+                    outcomes.append(Outcome(line: line, isEvent: true))
                     return nil
-                }, reject: { line, _, _ in outcomes.append(line) })
+                }, reject: { line, _, _ in outcomes.append(Outcome(line: line, isEvent: false)) })
             } catch let violation as Violation { throw violation } catch { threw = error }
         }
         let compressed = input.starts(with: [0x1F, 0x8B]) || input.starts(with: [0x28, 0xB5, 0x2F, 0xFD])
@@ -58,11 +60,21 @@ enum ParserCheck {
             }
             if data.isEmpty { return }
         }
-        guard outcomes.count == data.count else {
-            throw Violation(description: "\(target): \(data.count) data records gave \(outcomes.count) events and rejections")
+        // Outcomes in runs of one line each, one run per record.
+        var runs: [[Outcome]] = []
+        for outcome in outcomes {
+            if let last = runs.last?.last, last.line == outcome.line, target == .sequences { runs[runs.count - 1].append(outcome) } else { runs.append([outcome]) }
         }
-        for (record, line) in zip(data, outcomes) where record.line != line {
-            throw Violation(description: "\(target): the record at line \(record.line) was reported at line \(line)")
+        guard runs.count == data.count else {
+            throw Violation(description: "\(target): \(data.count) data records gave \(runs.count) outcomes (\(outcomes.count) events and rejections)")
+        }
+        for (record, run) in zip(data, runs) {
+            if run[0].line != record.line {
+                throw Violation(description: "\(target): the record at line \(record.line) was reported at line \(run[0].line)")
+            }
+            if run.count > 1 && run.contains(where: { !$0.isEvent }) {
+                throw Violation(description: "\(target): the record at line \(record.line) gave events and a rejection")
+            }
         }
         if !compressed { try checkCoverage(records, of: input, target: target) }
     }

@@ -56,10 +56,12 @@ struct Train: ParsableCommand {
         }
         note("\(record.id): best epoch \(record.bestEpoch) of \(record.epochs), \(Format.duration(record.totalSeconds))\n" + table.render())
         if json {
-            try printJSONLine(TrainSummary(modelId: record.id, model: record.kind.rawValue, bestEpoch: record.bestEpoch,
+            try printJSONLine(TrainSummary(modelId: record.id, model: record.kind.rawValue, users: record.users, items: record.items,
+                                           events: record.events, bestEpoch: record.bestEpoch,
                                            epochs: record.epochs, seconds: record.totalSeconds, trainSeconds: record.trainSeconds,
                                            secondsToBest: record.history.seconds(through: record.bestEpoch),
-                                           valid: record.valid, test: record.test, testSampled: record.testSampled,
+                                           valid: record.valid, test: record.test, testUnfiltered: result.outcome?.testUnfiltered.summary,
+                                           testSampled: record.testSampled, history: record.history,
                                            artifactPath: record.artifactPath,
                                            artifactSha256: record.artifactSHA256))
         } else {
@@ -70,8 +72,13 @@ struct Train: ParsableCommand {
 
 /// The JSON line of `pleat train --json` (keys snake_case; metric keys as in RankingMetrics.summary).
 struct TrainSummary: Encodable {
-    var modelId: String, model: String, bestEpoch: Int, epochs: Int, seconds: Double, trainSeconds: Double, secondsToBest: Double
-    var valid: MetricSummary, test: MetricSummary, testSampled: [String: MetricSummary]
+    var modelId: String, model: String, users: Int, items: Int, events: Int, bestEpoch: Int, epochs: Int, seconds: Double, trainSeconds: Double, secondsToBest: Double
+    var valid: MetricSummary, test: MetricSummary
+    /// Test metrics with the user's seen items left in the ranking (absent when a resumed run only registered).
+    var testUnfiltered: MetricSummary?
+    var testSampled: [String: MetricSummary]
+    /// Every epoch: loss, validation metrics, seconds, and test metrics with `test_curve`.
+    var history: [EpochRecord]
     var artifactPath: String, artifactSha256: String
 }
 

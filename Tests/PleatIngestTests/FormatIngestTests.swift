@@ -136,6 +136,27 @@ final class FormatIngestTests: IngestTestCase {
         XCTAssertEqual(u1.map(\.1), [1, 3, 4], "ordinal time: second N is line N")
     }
 
+    /// `sequences`: one user per line; item j gets second j; a bad id rejects its whole line (nothing of
+    /// it loads), a second line for a user is rejected naming the first, and the other lines load.
+    func testSequencesGiveOrdinalTimesPerLine() throws {
+        let path = try write("seqs.txt", "u1 i3 i1 i3\n\nu2\ti9  i8\r\nu3 ok \u{01}bad\nlonely\nu1 i7\nu4 i1\n")
+        let report = try ingest(path, .sequences)
+        XCTAssertEqual(report.rowsRead, 6, "lines, blank ones aside")
+        XCTAssertEqual(report.rowsLoaded, 6, "events: 3 + 2 + 1")
+        XCTAssertEqual(report.rowsRejected, 3)
+        let u1 = try history("u1")
+        XCTAssertEqual(u1.map(\.0), ["i3", "i1", "i3"], "in line order, repeats kept")
+        XCTAssertEqual(u1.map(\.1), [1, 2, 3], "item j at second j")
+        XCTAssertEqual(try history("u2").map(\.0), ["i9", "i8"])
+        XCTAssertEqual(try history("u3").count, 0, "a line with a bad id loads nothing")
+        XCTAssertEqual(try history("u4").map(\.1), [1])
+        let reasons = try rejects(report.batchId)
+        XCTAssertEqual(reasons.map(\.0), [4, 5, 6])
+        XCTAssertTrue(reasons[0].1.hasPrefix("control character") && reasons[0].1.contains("column 3"), reasons[0].1)
+        XCTAssertTrue(reasons[1].1.contains("a user and at least one item"), reasons[1].1)
+        XCTAssertEqual(reasons[2].1, "user on a second line: 'u1' already has line 1")
+    }
+
     func testDenseIdsContinueAcrossBatches() throws {
         _ = try ingest(try write("a.csv", "user,item,time\na,x,1\nb,y,2\n"), .csv)
         _ = try ingest(try write("b.csv", "user,item,time\nc,x,3\na,z,4\n"), .csv)

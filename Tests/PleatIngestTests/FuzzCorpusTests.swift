@@ -11,7 +11,7 @@ final class FuzzCorpusTests: XCTestCase {
         guard FileManager.default.isExecutableFile(atPath: driver) else { throw XCTSkip("pleat-fuzz is not built at \(driver)") }
         let corpus = TestDatabase.repositoryRoot.appendingPathComponent("Tests/Fuzz/corpus")
         let targets = try FileManager.default.contentsOfDirectory(atPath: corpus.path).sorted()
-        XCTAssertEqual(targets, ["csv", "items", "jsonl", "movielens", "pairs", "recbole", "tsv"])
+        XCTAssertEqual(targets, ["csv", "items", "jsonl", "movielens", "pairs", "recbole", "sequences", "tsv"])
         for target in targets {
             let directory = corpus.appendingPathComponent(target)
             let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted().map { directory.appendingPathComponent($0).path }

@@ -12,7 +12,13 @@ final class AdvisoryLockTests: XCTestCase {
             SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = (hashtext($1)::bigint & 4294967295)::oid AND granted
             """, [name])
         XCTAssertEqual(holder.rowCount, 1)
-        _ = try admin.query("SELECT pg_terminate_backend($1::int)", [holder.string(0, 0)])
+        // pg_terminate_backend only signals: wait until the session is gone and its lock free (on a
+        // loaded machine that took longer than the rival's first try).
+        _ = try admin.query("SELECT pg_terminate_backend($1::int, 5000)", [holder.string(0, 0)])
+        let deadline = Date().addingTimeInterval(10)
+        while try admin.query("SELECT 1 FROM pg_stat_activity WHERE pid = $1::int", [holder.string(0, 0)]).rowCount > 0, Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.02)
+        }
     }
 
     func testTheLockIsTakenAgainAfterItsConnectionDrops() throws {
@@ -31,12 +37,13 @@ final class AdvisoryLockTests: XCTestCase {
 
     func testALockTakenByAnotherProcessWhileTheConnectionWasDownIsReportedLost() throws {
         let url = try TestDatabase.fresh(), admin = try PostgresConnection(url: url)
-        let lock = try AdvisoryLock(url: url, name: "pleat.test.lost", checkInterval: 0.5)
+        // The keeper looks every 2 s, so the rival (trying as soon as the session is gone) comes first.
+        let lock = try AdvisoryLock(url: url, name: "pleat.test.lost", checkInterval: 2)
         XCTAssertTrue(try lock.tryAcquire())
         try dropHolder("pleat.test.lost", admin: admin)
         let rival = try AdvisoryLock(url: url, name: "pleat.test.lost")
         XCTAssertTrue(try rival.tryAcquire(), "free once its session ended")
-        Thread.sleep(forTimeInterval: 1.2)
+        Thread.sleep(forTimeInterval: 4.5)
         XCTAssertFalse(lock.isHeld)
         XCTAssertThrowsError(try lock.check()) { XCTAssertTrue("\($0)".contains("lost the lock"), "\($0)") }
     }

@@ -75,6 +75,38 @@ final class LossGradientTests: XCTestCase {
         }
     }
 
+    /// SASRec's sampled softmax: raw dot products at a temperature, accidental hits masked, and the logQ
+    /// correction of a non-uniform sampler subtracted from every logit. Offsets equal for every item
+    /// (a uniform sampler) change nothing; others change the loss, and the gradient still checks.
+    func testSampledSoftmaxWithLogQCorrection() {
+        let loss = SampledSoftmax(temperature: 0.7, normalize: false, maskCollisions: true)
+        let store = ParameterStore()
+        let items = table(store, rows: 9, d: 5, seed: 61)
+        let query = GradientCheck.random([4, 5], seed: 62)
+        let labels: [Int32] = [1, 4, -1, 4]
+        let negatives: [Int32] = [4, 2, 4, 8, 3, 8]           // drawn with replacement, so repeats
+        let logCount: [Float] = [0, -1.2, -0.4, 0.3, 0.9, 0, 0, 0, -2.0]   // log(expected count) by item
+        let negativeOffsets = negatives.map { logCount[Int($0)] }, positiveOffsets = labels.map { logCount[Int(max($0, 0))] }
+        func run(_ neg: [Float]?, _ pos: [Float]?, _ dQuery: Tensor) -> Double {
+            loss.lossAndGradient(query: query, table: items, labels: labels, negatives: negatives,
+                                 negativeOffsets: neg, positiveOffsets: pos, dQuery: dQuery)
+        }
+        func value() -> Double {
+            let saved = items.grad.array
+            defer { items.grad.buffer.update(fromContentsOf: saved) }
+            return run(negativeOffsets, positiveOffsets, Tensor([4, 5]))
+        }
+        let plain = run(nil, nil, Tensor([4, 5]))
+        let constant = run([Float](repeating: 0.8, count: 6), [Float](repeating: 0.8, count: 4), Tensor([4, 5]))
+        XCTAssertEqual(plain, constant, accuracy: 1e-6, "a uniform sampler's correction is a constant")
+        items.grad.zero()
+        let dQuery = Tensor([4, 5])
+        let corrected = run(negativeOffsets, positiveOffsets, dQuery)
+        XCTAssertGreaterThan(abs(corrected - plain), 1e-3, "a popularity sampler's correction matters")
+        GradientCheck.check(query, gradient: dQuery, "corrected sampled softmax dq", loss: value)
+        GradientCheck.check(items.value, gradient: items.grad, "corrected sampled softmax dE", loss: value)
+    }
+
     func testBCEAndGBCEThroughItemScores() {
         let store = ParameterStore()
         let items = table(store, rows: 8, d: 3, seed: 51)

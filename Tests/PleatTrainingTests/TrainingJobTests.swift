@@ -81,14 +81,18 @@ final class TrainingJobTests: XCTestCase {
         let split = SequenceSplit(try HistoryLoader.load(from: db))
         let dir = try TestDatabase.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        for loss in [SASRecSettings.Loss.bce, .gbce] {
+        let variants: [(SASRecSettings.Loss, SASRecSettings.Sampling)] =
+            [(.bce, .uniform), (.gbce, .uniform), (.sampledSoftmax, .uniform), (.sampledSoftmax, .inBatch), (.sampledSoftmax, .mixed)]
+        for (loss, sampling) in variants {
             var config = Self.config(.sasrec, epochs: 4)
-            (config.sasrec.loss, config.sasrec.negatives) = (loss, 4)  // 4% of the catalogue, gSASRec's 7.5% on ML-1M
-            let run = RunDirectory(dir.appendingPathComponent(loss.rawValue))
+            (config.sasrec.loss, config.sasrec.sampling) = (loss, sampling)
+            config.sasrec.negatives = loss == .sampledSoftmax ? 16 : 4  // 4% of the catalogue, gSASRec's 7.5% on ML-1M
+            let name = "\(loss.rawValue)-\(sampling.rawValue)"
+            let run = RunDirectory(dir.appendingPathComponent(name))
             let outcome = try Trainer(config: config, split: split, run: run, showProgress: false, log: { _ in }).train(modelId: "t")
-            print("sasrec \(loss): valid NDCG@10 \(outcome.valid.ndcg(at: 10)), losses \(outcome.state.history.map(\.loss))")
-            XCTAssertGreaterThan(outcome.valid.ndcg(at: 10), Self.data.popularity * 2, "\(loss)")
-            XCTAssertLessThan(outcome.state.history.last!.loss, outcome.state.history.first!.loss, "\(loss) loss falls")
+            print("sasrec \(name): valid NDCG@10 \(outcome.valid.ndcg(at: 10)), losses \(outcome.state.history.map(\.loss))")
+            XCTAssertGreaterThan(outcome.valid.ndcg(at: 10), Self.data.popularity * 2, name)
+            XCTAssertLessThan(outcome.state.history.last!.loss, outcome.state.history.first!.loss, "\(name) loss falls")
         }
     }
 
@@ -182,5 +186,20 @@ final class TrainingJobTests: XCTestCase {
         XCTAssertThrowsError(try bad.validate())
         bad.cutoff = "2024-02-01"
         XCTAssertEqual(try bad.cutoffSeconds(), 1_706_745_600)
+
+        // Schedules: warm-up, then held or decayed to 0 at the last step of `epochs`.
+        let scheduled = try TrainingConfig.resolve(model: .sasrec, file: nil, overrides: ["epochs=2", "warmup_steps=4", "lr_decay=linear"])
+        let rates = (1...20).map { scheduled.schedule(stepsPerEpoch: 10).rate(step: $0) }
+        XCTAssertEqual(rates[1], 5e-4, accuracy: 1e-9, "half way through the warm-up")
+        XCTAssertEqual(rates[19], 0, accuracy: 1e-9, "0 at the last step")
+        XCTAssertTrue(zip(rates[4...], rates[5...]).allSatisfy { $0 > $1 }, "decays after the warm-up")
+        XCTAssertTrue(message(["lr_decay=step"]).contains("lr_decay"))
+        XCTAssertEqual(TrainingConfig().schedule(stepsPerEpoch: 10).rate(step: 7), 1e-3, "constant by default")
+
+        // A spec stored before a key existed reads with the behaviour it was trained with.
+        let old = try JSONDecoder.snakeCase.decode(SASRecSettings.self, from: Data(#"{"encoder": {"items": 5, "dimension": 8, "heads": 2, "blocks": 1, "ffn_multiplier": 4, "dropout": 0.1, "max_length": 20, "layer_norm_epsilon": 1e-12}, "loss": "ce", "negatives": 256, "gbce_t": 0.75}"#.utf8))
+        XCTAssertEqual(old.encoder.block, .postNorm)
+        XCTAssertEqual(old.sampling, .uniform)
+        XCTAssertEqual(old.encoder.dimension, 8)
     }
 }

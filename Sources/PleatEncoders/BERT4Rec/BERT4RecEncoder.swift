@@ -13,11 +13,15 @@ public final class BERT4RecEncoder: SequenceEncoder {
     public let batch: Int
     public let store: ParameterStore
     let input: InputEmbedding
-    let blocks: [PostNormBlock]
+    let blocks: [any TransformerBlock]
+    /// Pre-LN stacks only (`TransformerConfig.Block`): LN after the last block, before the head.
+    let finalNorm: LayerNorm?
+    let stackOutput: Tensor, finalNormalized: Tensor, finalRstd: Tensor, dStackOutput: Tensor
     let transform: Linear, transformNorm: LayerNorm
     public let outputBias: Parameter
     public var items: Embedding { input.items }
     public var maskToken: Int32 { Int32(config.items + 1) }
+    public var length: Int { input.length }
     public let output: Tensor
     public let outputGradient: Tensor
     let hidden: Tensor, preActivation: Tensor, activated: Tensor, xhat: Tensor, rstd: Tensor, keyValid: Tensor, dHidden: Tensor
@@ -29,23 +33,37 @@ public final class BERT4RecEncoder: SequenceEncoder {
         self.store = store
         input = InputEmbedding(store, items: config.items + 1, dimension: d, maxLength: config.maxLength, rows: rows,
                                layerNormEpsilon: config.layerNormEpsilon, scaleBySqrtDimension: false, dropout: config.dropout)
-        blocks = (0..<config.blocks).map { PostNormBlock(store, "blocks.\($0)", config: config, batch: batch, causal: false) }
+        blocks = config.makeBlocks(store, namePrefix: "", batch: batch, causal: false)
+        finalNorm = config.makeFinalNorm(store, namePrefix: "")
         transform = Linear(store, "head.transform", inputs: d, outputs: d)
         transformNorm = LayerNorm(store, "head.ln", features: d, epsilon: config.layerNormEpsilon)
         outputBias = store.make("head.bias", shape: [config.items + 2], decays: false)
         func narrow() -> Tensor { Tensor([rows, d]) }
         (output, outputGradient, hidden, preActivation, activated, xhat, dHidden) = (narrow(), narrow(), narrow(), narrow(), narrow(), narrow(), narrow())
         (rstd, keyValid) = (Tensor([rows]), Tensor([rows]))
+        (stackOutput, dStackOutput) = finalNorm == nil ? (hidden, dHidden) : (narrow(), narrow())
+        (finalNormalized, finalRstd) = finalNorm == nil ? (Tensor([0, d]), Tensor([0])) : (narrow(), Tensor([rows]))
         var rng = RandomSource(seed: seed)
         for p in store.parameters where p.shape.count == 2 { Initializer.normal(p.value, std: 0.02, rng: &rng) }
+    }
+
+    public func setLength(_ n: Int) {
+        precondition(n >= 1 && n <= config.maxLength, "length \(n) outside 1...\(config.maxLength)")
+        input.setLength(n, rows: batch * n)
+        for block in blocks { block.setLength(n) }
+        for t in [output, outputGradient, hidden, preActivation, activated, xhat, rstd, keyValid, dHidden, stackOutput, dStackOutput] {
+            t.setRows(batch * n)
+        }
+        if finalNorm != nil { finalNormalized.setRows(batch * n); finalRstd.setRows(batch * n) }
     }
 
     public func forward(_ ids: [Int32], rng: inout RandomSource?) {
         precondition(ids.count == output.rows, "expected \(output.rows) ids")
         for i in ids.indices { keyValid[i] = ids[i] == 0 ? 0 : 1 }
         input.forward(ids, into: hidden, rng: &rng)
-        for block in blocks { block.forward(hidden, keyValid: keyValid.pointer, rng: &rng) }
-        transform.forward(hidden, into: preActivation)
+        for block in blocks { block.forward(hidden, keyValid: keyValid.pointer, prefixes: nil, rng: &rng) }
+        finalNorm?.forward(hidden, into: stackOutput, normalized: finalNormalized, rstd: finalRstd)
+        transform.forward(stackOutput, into: preActivation)
         Activation.gelu.forward(preActivation, into: activated)
         transformNorm.forward(activated, into: output, normalized: xhat, rstd: rstd)
     }
@@ -53,7 +71,8 @@ public final class BERT4RecEncoder: SequenceEncoder {
     public func backward() {
         transformNorm.backward(outputGradient, normalized: xhat, rstd: rstd, dx: dHidden)
         Activation.gelu.backward(preActivation, dHidden, dx: activated)
-        transform.backward(hidden, activated, dx: dHidden)
+        transform.backward(stackOutput, activated, dx: dStackOutput)
+        finalNorm?.backward(dStackOutput, normalized: finalNormalized, rstd: finalRstd, dx: dHidden)
         for block in blocks.reversed() { block.backward(dHidden) }
         input.backward(dHidden)
     }

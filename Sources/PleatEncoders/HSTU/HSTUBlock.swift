@@ -14,6 +14,9 @@ final class HSTUBlock {
     let attended: Tensor, oHat: Tensor, rstdOut: Tensor, oNormed: Tensor, gated: Tensor, dropMask: Tensor, projected: Tensor
     // Gradient scratch.
     let dZ: Tensor, dPre: Tensor, dNarrow: Tensor, dNarrow2: Tensor
+    let batch: Int
+    /// Every activation with one row per position, resized together by `setLength`.
+    private var positionRows: [Tensor] = []
 
     /// `sharingBucketsWith`: the block below, which computes the time buckets all blocks of the stack use.
     init(_ store: ParameterStore, _ name: String, config c: HSTUConfig, batch: Int, sharingBucketsWith below: HSTUBlock? = nil) {
@@ -32,6 +35,15 @@ final class HSTUBlock {
         (gated, dropMask, projected, dNarrow, dNarrow2) = (narrow(), narrow(), narrow(), narrow(), narrow())
         (pre, z, dZ, dPre) = (Tensor([rows, 4 * d]), Tensor([rows, 4 * d]), Tensor([rows, 4 * d]), Tensor([rows, 4 * d]))
         (rstdIn, rstdOut) = (Tensor([rows]), Tensor([rows]))
+        self.batch = batch
+        positionRows = [input, xhat, rstdIn, xNormed, pre, z, attended, oHat, rstdOut, oNormed, gated, dropMask, projected,
+                        dZ, dPre, dNarrow, dNarrow2]
+    }
+
+    /// Positions per sequence in the next passes (at most the config's maximum length).
+    func setLength(_ n: Int) {
+        for t in positionRows { t.setRows(batch * n) }
+        cache.setLength(n)
     }
 
     /// Column blocks of Z (and of dZ), in the reference's order U, V, Q, K.

@@ -22,6 +22,7 @@ public final class HSTUEncoder: ContextEncoder {
     public var contextGradient: Tensor { prefix.gradient }
     public var contextTokens: Int { prefix.tokens }
     public var maxLength: Int { config.maxLength }
+    public var length: Int { input.length }
     let hidden: Tensor, xhat: Tensor, rstd: Tensor, norms: Tensor
     var lengths: [Int32]
 
@@ -54,12 +55,19 @@ public final class HSTUEncoder: ContextEncoder {
         }
     }
 
-    /// Encodes right-padded `ids` (batch × maxLength) into `output`. `timestamps` (Unix seconds,
-    /// maxLength + 1 per sequence) feed the time bias when the config has one. `rng` nil: evaluation.
+    public func setLength(_ n: Int) {
+        precondition(n >= 1 && n <= config.maxLength, "length \(n) outside 1...\(config.maxLength)")
+        input.setLength(n, rows: batch * n)
+        for block in blocks { block.setLength(n) }
+        for t in [output, outputGradient, hidden, xhat, rstd, norms] { t.setRows(batch * n) }
+    }
+
+    /// Encodes right-padded `ids` (batch × length) into `output`. `timestamps` (Unix seconds,
+    /// length + 1 per sequence) feed the time bias when the config has one. `rng` nil: evaluation.
     public func forward(_ ids: [Int32], rng: inout RandomSource?) { forward(ids, timestamps: nil, rng: &rng) }
 
     public func forward(_ ids: [Int32], timestamps: [Int64]?, rng: inout RandomSource?) {
-        let n = config.maxLength
+        let n = length
         for b in 0..<batch { lengths[b] = Int32(ids[(b * n)..<((b + 1) * n)].prefix { $0 != 0 }.count) }
         forward(ids, lengths: lengths, contextCounts: nil, timestamps: timestamps, rng: &rng)
     }
@@ -70,7 +78,7 @@ public final class HSTUEncoder: ContextEncoder {
         self.lengths = lengths
         prefix.use(contextCounts)
         input.forward(ids, into: hidden, rng: &rng)
-        prefix.add(into: hidden, length: config.maxLength)
+        prefix.add(into: hidden, length: length)
         lengths.withUnsafeBufferPointer { l in
             prefix.counts.withUnsafeBufferPointer { p in
                 let withPrefixes = contextCounts == nil ? nil : p
@@ -91,7 +99,7 @@ public final class HSTUEncoder: ContextEncoder {
             L2Normalize.backward(output, norms: norms, outputGradient, dx: hidden)
         }
         for block in blocks.reversed() { block.backward(hidden) }
-        prefix.gatherGradient(from: hidden, length: config.maxLength)
+        prefix.gatherGradient(from: hidden, length: length)
         input.backward(hidden)
     }
 }

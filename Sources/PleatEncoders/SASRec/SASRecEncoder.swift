@@ -1,7 +1,8 @@
 import PleatCore
 import PleatTensor
 
-/// SASRec: item + learned position embeddings → LN → dropout → post-LN Transformer blocks (causal).
+/// SASRec: item + learned position embeddings → LN → dropout → Transformer blocks (causal; post-LN, or
+/// pre-LN / LiGR followed by a final LN: `TransformerConfig.Block`).
 /// The item table is tied: the same rows score next items in the loss. Sequences are left-aligned, so
 /// causal attention never reaches padding.
 ///
@@ -12,7 +13,11 @@ public final class SASRecEncoder: ContextEncoder {
     public let batch: Int
     public let store: ParameterStore
     let input: InputEmbedding
-    let blocks: [PostNormBlock]
+    let blocks: [any TransformerBlock]
+    let finalNorm: LayerNorm?
+    /// The residual stream the blocks update and its gradient: `output` itself without a final norm.
+    let stream: Tensor, streamGradient: Tensor
+    let finalNormalized: Tensor, finalRstd: Tensor
     public var items: Embedding { input.items }
     public let output: Tensor
     public let outputGradient: Tensor
@@ -21,6 +26,7 @@ public final class SASRecEncoder: ContextEncoder {
     public var contextGradient: Tensor { prefix.gradient }
     public var contextTokens: Int { prefix.tokens }
     public var maxLength: Int { config.maxLength }
+    public var length: Int { input.length }
 
     /// `store`, `namePrefix` and `sharedItems` let a second encoder (a fold encoder) live in the same
     /// model and read the same item table.
@@ -34,36 +40,45 @@ public final class SASRecEncoder: ContextEncoder {
         input = InputEmbedding(store, items: config.items, dimension: d, maxLength: config.maxLength, rows: rows,
                                layerNormEpsilon: config.layerNormEpsilon, scaleBySqrtDimension: false, dropout: config.dropout,
                                sharedItems: sharedItems, namePrefix: namePrefix)
-        blocks = (0..<config.blocks).map { PostNormBlock(store, "\(namePrefix)blocks.\($0)", config: config, batch: batch) }
+        blocks = config.makeBlocks(store, namePrefix: namePrefix, batch: batch, causal: true)
+        finalNorm = config.makeFinalNorm(store, namePrefix: namePrefix)
         (output, outputGradient) = (Tensor([rows, d]), Tensor([rows, d]))
+        (stream, streamGradient) = finalNorm == nil ? (output, outputGradient) : (Tensor([rows, d]), Tensor([rows, d]))
+        (finalNormalized, finalRstd) = finalNorm == nil ? (Tensor([0, d]), Tensor([0])) : (Tensor([rows, d]), Tensor([rows]))
         prefix = ContextPrefix(tokens: contextTokens, batch: batch, dimension: d)
         var rng = RandomSource(seed: seed)
         for p in store.parameters[before...] where p.shape.count == 2 { Initializer.normal(p.value, std: 0.02, rng: &rng) }
     }
 
+    public func setLength(_ n: Int) {
+        precondition(n >= 1 && n <= config.maxLength, "length \(n) outside 1...\(config.maxLength)")
+        input.setLength(n, rows: batch * n)
+        for block in blocks { block.setLength(n) }
+        for t in [output, outputGradient, stream, streamGradient] { t.setRows(batch * n) }
+        if finalNorm != nil { finalNormalized.setRows(batch * n); finalRstd.setRows(batch * n) }
+    }
+
     public func forward(_ ids: [Int32], rng: inout RandomSource?) {
-        precondition(ids.count == output.rows, "expected \(output.rows) ids")
-        prefix.use(nil)
-        input.forward(ids, into: output, rng: &rng)
-        for block in blocks { block.forward(output, rng: &rng) }
+        forward(ids, lengths: [], contextCounts: nil, timestamps: nil, rng: &rng)
     }
 
     /// Lengths and timestamps are not needed: sequences are left-aligned and SASRec has no time bias.
     public func forward(_ ids: [Int32], lengths: [Int32], contextCounts: [Int32]?, timestamps: [Int64]?, rng: inout RandomSource?) {
-        guard let contextCounts else { return forward(ids, rng: &rng) }
         precondition(ids.count == output.rows, "expected \(output.rows) ids")
         prefix.use(contextCounts)
-        input.forward(ids, into: output, rng: &rng)
-        prefix.add(into: output, length: config.maxLength)
+        input.forward(ids, into: stream, rng: &rng)
+        prefix.add(into: stream, length: length)
         prefix.counts.withUnsafeBufferPointer { p in
-            for block in blocks { block.forward(output, prefixes: p.baseAddress, rng: &rng) }
+            let prefixes = contextCounts == nil ? nil : p.baseAddress
+            for block in blocks { block.forward(stream, keyValid: nil, prefixes: prefixes, rng: &rng) }
         }
+        finalNorm?.forward(stream, into: output, normalized: finalNormalized, rstd: finalRstd)
     }
 
     public func backward() {
-        let dx = outputGradient
-        for block in blocks.reversed() { block.backward(dx) }
-        prefix.gatherGradient(from: dx, length: config.maxLength)
-        input.backward(dx)
+        finalNorm?.backward(outputGradient, normalized: finalNormalized, rstd: finalRstd, dx: streamGradient)
+        for block in blocks.reversed() { block.backward(streamGradient) }
+        prefix.gatherGradient(from: streamGradient, length: length)
+        input.backward(streamGradient)
     }
 }

@@ -12,7 +12,7 @@ public protocol ContextEncoder: SequenceEncoder {
     /// Positions per sequence (context tokens included).
     var maxLength: Int { get }
     /// `lengths[b]` positions of row b are real (context tokens included); the first `contextCounts[b]`
-    /// of them read `context` (their ids are 0). `timestamps` (maxLength + 1 per row) are used by
+    /// of them read `context` (their ids are 0). `timestamps` (length + 1 per row) are used by
     /// encoders with a time bias and ignored by the others.
     func forward(_ ids: [Int32], lengths: [Int32], contextCounts: [Int32]?, timestamps: [Int64]?, rng: inout RandomSource?)
 }

@@ -11,7 +11,9 @@ final class InputEmbedding {
     let scale: Float
     let summed: Tensor, xhat: Tensor, rstd: Tensor, mask: Tensor, scratch: Tensor
     var ids: [Int32] = []
-    let positionIds: [Int32]
+    /// Position of each row within its sequence: row r is position r mod `length`.
+    private(set) var positionIds: [Int32]
+    private(set) var length: Int
 
     /// `sharedItems`: an item table owned by another encoder of the same model (fold encoders read the
     /// main encoder's table); `namePrefix` keeps the parameter names of several encoders apart.
@@ -25,6 +27,15 @@ final class InputEmbedding {
         (summed, xhat, mask, scratch) = (Tensor([rows, d]), Tensor([rows, d]), Tensor([rows, d]), Tensor([rows, d]))
         rstd = Tensor([rows])
         positionIds = (0..<rows).map { Int32($0 % maxLength) }
+        length = maxLength
+    }
+
+    /// Positions per sequence in the next passes: the batch's rows are `rows(n)`.
+    func setLength(_ n: Int, rows: Int) {
+        guard n != length || rows != summed.rows else { return }
+        length = n
+        for t in [summed, xhat, rstd, mask, scratch] { t.setRows(rows) }
+        positionIds = (0..<rows).map { Int32($0 % n) }
     }
 
     func forward(_ ids: [Int32], into x: Tensor, rng: inout RandomSource?) {

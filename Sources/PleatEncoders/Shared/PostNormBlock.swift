@@ -5,7 +5,7 @@ import PleatTensor
 ///   x₁ = LN₁(x + Drop(Out(Attn(QKV x))))
 ///   x₂ = LN₂(x₁ + Drop(W₂ Drop(GELU(W₁ x₁))))
 /// Activations for one batch shape are allocated once and reused by every step.
-final class PostNormBlock {
+final class PostNormBlock: TransformerBlock {
     let qkv: Linear, out: Linear, ln1: LayerNorm, up: Linear, down: Linear, ln2: LayerNorm
     let attention: SoftmaxAttention
     let dropout: Dropout
@@ -17,6 +17,9 @@ final class PostNormBlock {
     let xhat2: Tensor, rstd2: Tensor
     // Gradient scratch.
     let dSum: Tensor, dWide: Tensor, dWide2: Tensor, dNarrow: Tensor, dQKV: Tensor
+    let batch: Int
+    /// Every activation with one row per position, resized together by `setLength`.
+    private var positionRows: [Tensor] = []
 
     init(_ store: ParameterStore, _ name: String, config c: TransformerConfig, batch: Int, causal: Bool = true) {
         let d = c.dimension, rows = batch * c.maxLength, wide = c.ffnMultiplier * d
@@ -36,11 +39,16 @@ final class PostNormBlock {
         (hidden, activated, mask2, dropped, dWide, dWide2) = (wideT(), wideT(), wideT(), wideT(), wideT(), wideT())
         (qkvOut, dQKV) = (Tensor([rows, 3 * d]), Tensor([rows, 3 * d]))
         (rstd1, rstd2) = (Tensor([rows]), Tensor([rows]))
+        self.batch = batch
+        positionRows = [input, qkvOut, attended, projected, mask1, xhat1, rstd1, x1, hidden, activated, mask2, dropped, down2, mask3,
+                        xhat2, rstd2, dSum, dWide, dWide2, dNarrow, dQKV]
     }
 
-    /// Replaces x by the block's output. `keyValid` (batch × length, 1 = real event) hides padding keys;
-    /// causal blocks over left-aligned sequences never see padding and pass nil. `prefixes[b]`: leading
-    /// context tokens of sequence b (see SoftmaxAttention). `rng` nil: evaluation.
+    func setLength(_ n: Int) {
+        for t in positionRows { t.setRows(batch * n) }
+        cache.setLength(n)
+    }
+
     func forward(_ x: Tensor, keyValid: UnsafePointer<Float>? = nil, prefixes: UnsafePointer<Int32>? = nil, rng: inout RandomSource?) {
         input.copy(from: x)
         qkv.forward(x, into: qkvOut)
@@ -60,7 +68,6 @@ final class PostNormBlock {
         ln2.forward(dSum, into: x, normalized: xhat2, rstd: rstd2)
     }
 
-    /// dx holds ∂L/∂output on entry and ∂L/∂input on return.
     func backward(_ dx: Tensor) {
         // Second sub-layer: dSum = LN₂ᵀ dx; it reaches x₁ directly and through the FFN.
         ln2.backward(dx, normalized: xhat2, rstd: rstd2, dx: dSum)

@@ -2,15 +2,44 @@
 /// follow the benchmark preset (`sasrec-full`) and BERT4Rec's ML-1M config (model-spec §3.7): post-LN
 /// blocks, GELU FFN of 4·d, LayerNorm ε 1e-12; model-spec §2 lists the other published SASRec variants.
 public struct TransformerConfig: Sendable, Codable, Equatable {
+    /// The block the stack is made of (`PostNormBlock`, `PreNormBlock`).
+    public enum Block: String, Sendable, Codable, CaseIterable {
+        /// x = LN(x + Sub(x)): RecBole's SASRec, BERT4Rec.
+        case postNorm = "post_ln"
+        /// x = x + Sub(LN(x)), and a LayerNorm after the last block.
+        case preNorm = "pre_ln"
+        /// Pre-LN with sigmoid-gated residuals and a SwiGLU FFN without biases (LiGR; eSASRec's layer).
+        case ligr
+    }
+
     /// Real items; id 0 is padding, so the item table has `items + 1` rows (BERT4Rec adds [MASK]).
     public var items = 3_500
     public var dimension = 64
     public var heads = 2
     public var blocks = 2
+    public var block = Block.postNorm
     public var ffnMultiplier = 4
     public var dropout: Float = 0.2
     public var maxLength = 200
     public var layerNormEpsilon: Float = 1e-12
 
     public init() {}
+}
+
+extension TransformerConfig {
+    /// Keys absent from a stored spec (one written before they existed) take the behaviour it was
+    /// trained with: a spec without `block` is post-LN.
+    public init(from decoder: Decoder) throws {
+        self.init()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        items = try c.decodeIfPresent(Int.self, forKey: .items) ?? items
+        dimension = try c.decodeIfPresent(Int.self, forKey: .dimension) ?? dimension
+        heads = try c.decodeIfPresent(Int.self, forKey: .heads) ?? heads
+        blocks = try c.decodeIfPresent(Int.self, forKey: .blocks) ?? blocks
+        block = try c.decodeIfPresent(Block.self, forKey: .block) ?? .postNorm
+        ffnMultiplier = try c.decodeIfPresent(Int.self, forKey: .ffnMultiplier) ?? ffnMultiplier
+        dropout = try c.decodeIfPresent(Float.self, forKey: .dropout) ?? dropout
+        maxLength = try c.decodeIfPresent(Int.self, forKey: .maxLength) ?? maxLength
+        layerNormEpsilon = try c.decodeIfPresent(Float.self, forKey: .layerNormEpsilon) ?? layerNormEpsilon
+    }
 }

@@ -11,6 +11,9 @@ final class EventParser {
     /// The keys resolved for an earlier line: lines of one file usually share their keys.
     private var jsonKeys: JSONKeys?
     private var jsonDefaultEventSet = false
+    /// `sequences`: the line of each user seen so far, by a 64-bit hash of the user id (8 bytes a user;
+    /// two ids colliding among 10^7 users has a chance of about 3 in a million).
+    private var sequenceUsers: [UInt64: Int] = [:]
 
     /// The event type of rows without an event column.
     private(set) var defaultEvent = "interaction"
@@ -22,7 +25,7 @@ final class EventParser {
         switch format {
         case .csv: splitter = FieldSplitter(.byte(UInt8(ascii: ","), quoted: true))
         case .tsv, .recbole: splitter = FieldSplitter(.byte(0x09, quoted: false))
-        case .movielens, .pairs, .jsonl: splitter = FieldSplitter(.whitespace)
+        case .movielens, .pairs, .sequences, .jsonl: splitter = FieldSplitter(.whitespace)
         }
         separatorChosen = format != .movielens
         switch format {
@@ -64,6 +67,7 @@ final class EventParser {
             separatorChosen = true
         }
         guard splitter.split(record) else { return RowRejection(.unterminatedQuote) }
+        if format == .sequences { return try parseSequence(line: line, fields: splitter.fields, body) }
         guard let c = columns else { throw IngestError("\(file): no header read") }
         let fields = splitter.fields
         guard fields.count == c.fieldCount else {
@@ -104,6 +108,39 @@ final class EventParser {
             event = name
         }
         return try body(EventFields(user: user, item: item, unixMicros: micros, event: event, value: value))
+    }
+
+    // MARK: Sequences
+
+    /// `user item item …`: every id is checked before any event is given, so a bad line loads nothing;
+    /// then item j becomes an event at ordinal time j. A rejection `body` returns for an item (a limit of
+    /// the database) stops the line there, naming the item.
+    private func parseSequence(line: Int, fields: [UnsafeBufferPointer<UInt8>],
+                               _ body: (EventFields) throws -> RowRejection?) throws -> RowRejection? {
+        guard fields.count >= 2 else { return RowRejection(.missingField, "a user and at least one item") }
+        let user = ByteParsing.trimmed(fields[0])
+        if let problem = RowRejection.forId(user, "user id", column: "1") { return problem }
+        for j in 1..<fields.count {
+            if let problem = RowRejection.forId(fields[j], "item id", column: "\(j + 1)") { return problem }
+        }
+        let key = Self.hash(user)
+        if let first = sequenceUsers[key] {
+            return RowRejection(.duplicateUser, "'\(String(decoding: user.prefix(40), as: UTF8.self))' already has line \(first)")
+        }
+        sequenceUsers[key] = line
+        for j in 1..<fields.count {
+            if let rejection = try body(EventFields(user: user, item: fields[j], unixMicros: Int64(j) * 1_000_000, event: nil, value: nil)) {
+                return RowRejection(rejection.kind, "item \(j) of the line: \(rejection.detail)")
+            }
+        }
+        return nil
+    }
+
+    /// FNV-1a, 64 bits.
+    private static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+        return h
     }
 
     // MARK: JSON Lines

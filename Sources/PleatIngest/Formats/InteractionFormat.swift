@@ -12,10 +12,19 @@ public enum InteractionFormat: String, CaseIterable, Sendable, Codable {
     case recbole
     /// Plain `user item` lines in chronological order, no time column: file order is the time order.
     case pairs
+    /// One user per line, `user item item …`, whitespace-separated, items in the order they happened and
+    /// no times: item j of a line (j = 1, 2, …) gets ordinal time j (second j of 1970). A user may have one
+    /// line only; a later line for the same user is rejected, naming the first.
+    case sequences
 
     /// Whether the first record names the columns.
     var hasHeader: Bool { [.csv, .tsv, .recbole].contains(self) }
 
     /// Whether times come from the line number rather than a column.
-    var usesOrdinalTime: Bool { self == .pairs }
+    var usesOrdinalTime: Bool { self == .pairs || self == .sequences }
+
+    /// Whether one record holds many events (a user's whole sequence) rather than one.
+    public var eventsPerRecord: EventsPerRecord { self == .sequences ? .many : .one }
+
+    public enum EventsPerRecord: Sendable { case one, many }
 }

@@ -16,6 +16,7 @@ public struct RowRejection: Sendable, Equatable {
         case timeOutOfRange = "time out of range"
         case tooManyEventTypes = "too many event types"
         case tooManyIds = "too many ids"
+        case duplicateUser = "user on a second line"
     }
 
     public let kind: Kind

@@ -183,7 +183,7 @@ public final class Ingestor {
     /// Reads item descriptions (the last one of an item wins), adding unseen items to the catalogue.
     private func readItemMetadata(_ input: InputFile, format: InteractionFormat, mapping: ColumnMapping, catalogue: inout Catalogue,
                                   rejects: RejectSpool) throws -> [(Int32, ItemCatalogReader.ItemRecord)] {
-        guard format != .pairs else { throw IngestError("\(input.name): give the item file's format with --items-format") }
+        guard format != .pairs && format != .sequences else { throw IngestError("\(input.name): give the item file's format with --items-format") }
         let reader = ItemCatalogReader(input: input, format: format, itemColumn: mapping.item, categoryColumn: mapping.category)
         var latest: [Int32: ItemCatalogReader.ItemRecord] = [:]
         var order: [Int32] = []

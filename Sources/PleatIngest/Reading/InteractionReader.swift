@@ -1,5 +1,6 @@
 /// Reads an interaction input: the header, if the format has one, then each non-blank record becomes
-/// exactly one event or one rejection, both carrying the record's first line number.
+/// exactly one event or one rejection (`sequences`: one event per item, or one rejection), carrying the
+/// record's first line number.
 ///
 /// No database here: the ingest maps ids and stores events; the fuzz targets check the accounting.
 public final class InteractionReader {

@@ -60,6 +60,7 @@ final class BERT4RecModel: NextItemModel {
             }
         }
         var dropoutRng: RandomSource? = rng.split(1)
+        encoder.setLength(batch.pack())
         encoder.forward(batch.ids, rng: &dropoutRng)
         let loss = batch.labelledLoss(output: encoder.output, outputGradient: encoder.outputGradient) { hidden, labels, dHidden in
             crossEntropy.lossAndGradient(hidden: hidden, table: encoder.items.table, bias: encoder.outputBias, labels: labels, dHidden: dHidden)
@@ -79,6 +80,7 @@ final class BERT4RecModel: NextItemModel {
             batch.lengths[b] += 1
         }
         var noDropout: RandomSource? = nil
+        encoder.setLength(batch.pack())
         encoder.forward(batch.ids, rng: &noDropout)
         batch.gatherLastPositions(encoder.output, count: queries.count, into: users)
         ItemScoring.score(users: users, count: queries.count, table: encoder.items.table.value.pointer,

@@ -82,10 +82,12 @@ final class Backbone {
         }
     }
 
-    /// Encodes the placed batch into `output`. `rng` nil: evaluation.
+    /// Encodes the placed batch into `output`. A plain encoder runs at the batch's longest row
+    /// (`SequenceBatch.pack`); a folded one at its fixed shape. `rng` nil: evaluation.
     func forward(rng: inout RandomSource?) {
         switch encoder {
         case .plain(let encoder):
+            encoder.setLength(batch.pack())
             encoder.forward(batch.ids, lengths: batch.lengths, contextCounts: nil, timestamps: batch.times, rng: &rng)
         case .folded(let encoder, let folder):
             folder.finish(batch)

@@ -1,3 +1,4 @@
+import Foundation
 import PleatCore
 import PleatEncoders
 import PleatHistories
@@ -16,6 +17,7 @@ final class SASRecModel: NextItemModel {
     var batchSize: Int { backbone.batch.batch }
     private var table: Parameter { backbone.items.table }
     private let crossEntropy = SoftmaxCrossEntropy()
+    private let sampledSoftmax: SampledSoftmax
     private let users: Tensor
     private var negativeIds: [Int32] = [], sampledScores: [Float] = [], sampledGradient: [Float] = [], ones: [Float] = []
 
@@ -24,6 +26,7 @@ final class SASRecModel: NextItemModel {
         var c = spec.sasrec.encoder
         (c.items, c.maxLength) = (items, spec.maxLength)
         self.items = items
+        sampledSoftmax = SampledSoftmax(temperature: settings.temperature, normalize: false, maskCollisions: true)
         backbone = Backbone(spec: spec, batchSize: batchSize, foldKeys: foldKeys,
                             plain: { SASRecEncoder(config: c, batch: batchSize, seed: seed) },
                             folded: { FoldedEncoder(sasrec: c, shape: $0, batch: batchSize, seed: seed) })
@@ -35,9 +38,11 @@ final class SASRecModel: NextItemModel {
         var dropoutRng: RandomSource? = rng.split(1)
         backbone.forward(rng: &dropoutRng)
         let loss = backbone.batch.labelledLoss(output: backbone.output, outputGradient: backbone.outputGradient) { hidden, labels, dHidden in
-            settings.loss == .ce
-                ? crossEntropy.lossAndGradient(hidden: hidden, table: table, bias: nil, labels: labels, dHidden: dHidden)
-                : sampledLoss(hidden, labels, dHidden, rng: rng)
+            switch settings.loss {
+            case .ce: crossEntropy.lossAndGradient(hidden: hidden, table: table, bias: nil, labels: labels, dHidden: dHidden)
+            case .bce, .gbce: sampledLoss(hidden, labels, dHidden, rng: rng)
+            case .sampledSoftmax: sampledSoftmaxLoss(hidden, labels, dHidden, rng: rng)
+            }
         }
         backbone.backward()
         return loss
@@ -66,6 +71,33 @@ final class SASRecModel: NextItemModel {
         ItemScores.backward(hidden: hidden, table: table, ids: negativeIds, columns: k + 1,
                             dScores: sampledGradient, dHidden: dHidden)
         return loss
+    }
+
+    /// Softmax over each position's positive and `negatives` items shared by the batch (accidental hits
+    /// masked). Uniform negatives are drawn over the catalogue; in-batch ones are the labels of randomly
+    /// chosen positions of this batch, i.e. drawn from the batch's label distribution, whose probabilities
+    /// are therefore known exactly for the logQ correction: expected count of item j among K negatives =
+    /// K·(share of in-batch draws·c_j/R + share of uniform draws/items), c_j = positions labelled j, R = all.
+    private func sampledSoftmaxLoss(_ hidden: Tensor, _ labels: [Int32], _ dHidden: Tensor, rng: RandomSource) -> Double {
+        let k = settings.negatives
+        var sampler = rng.split(2)
+        let inBatchDraws = switch settings.sampling { case .uniform: 0; case .inBatch: k; case .mixed: k / 2 }
+        negativeIds.removeAll(keepingCapacity: true)
+        for _ in 0..<inBatchDraws { negativeIds.append(labels[sampler.below(labels.count)]) }
+        for _ in inBatchDraws..<k { negativeIds.append(Int32(1 + sampler.below(items))) }
+        var negativeOffsets: [Float]? = nil, positiveOffsets: [Float]? = nil
+        if settings.logQCorrection && inBatchDraws > 0 {
+            var labelCounts: [Int32: Int] = [:]
+            for label in labels { labelCounts[label, default: 0] += 1 }
+            let (inBatch, uniform) = (Double(inBatchDraws), Double(k - inBatchDraws))
+            let logExpected = { (item: Int32) -> Float in
+                Float(log(inBatch * Double(labelCounts[item] ?? 0) / Double(labels.count) + uniform / Double(self.items)))
+            }
+            negativeOffsets = negativeIds.map(logExpected)
+            positiveOffsets = labels.map(logExpected)
+        }
+        return sampledSoftmax.lossAndGradient(query: hidden, table: table, labels: labels, negatives: negativeIds,
+                                              negativeOffsets: negativeOffsets, positiveOffsets: positiveOffsets, dQuery: dHidden)
     }
 
     func scores(_ queries: [ScoringQuery], into scores: Tensor) {

@@ -4,8 +4,16 @@ import PleatTensor
 /// The batch layout every model shares: sequences left-aligned (oldest kept event at position 0) and
 /// right-padded with 0, truncated to the most recent events; one row of `length` ids per sequence.
 /// Also the per-position labels (−1: no loss), and the loss over the labelled rows only.
+///
+/// Rows are placed at `maxLength` positions; `pack()` then shortens every row to the longest placed one,
+/// so that the encoder (`SequenceEncoder.setLength`) spends nothing on positions no sequence of the
+/// batch reaches. Left-aligned rows make this exact: the dropped positions are padding at the end.
 final class SequenceBatch {
-    let batch: Int, length: Int
+    let batch: Int, maxLength: Int
+    /// Positions per row in the current layout: `maxLength` until `pack()`.
+    private(set) var length: Int
+    /// Whether `pack()` shortens the rows (tests compare against the padded layout with it off).
+    var packs = true
     var ids: [Int32]
     var labels: [Int32]
     /// Unix seconds, `length + 1` per sequence: event times, then the time of what follows (HSTU).
@@ -18,6 +26,7 @@ final class SequenceBatch {
 
     init(batch: Int, length: Int) {
         self.batch = batch
+        maxLength = length
         self.length = length
         ids = [Int32](repeating: 0, count: batch * length)
         labels = [Int32](repeating: -1, count: batch * length)
@@ -25,10 +34,35 @@ final class SequenceBatch {
         lengths = [Int32](repeating: 0, count: batch)
     }
 
+    /// Empties every row and restores the `maxLength` layout (without reallocating).
     func clear() {
-        for i in ids.indices { ids[i] = 0; labels[i] = -1 }
+        length = maxLength
+        ids.removeAll(keepingCapacity: true)
+        ids.append(contentsOf: repeatElement(0, count: batch * maxLength))
+        labels.removeAll(keepingCapacity: true)
+        labels.append(contentsOf: repeatElement(-1, count: batch * maxLength))
+        times.removeAll(keepingCapacity: true)
+        times.append(contentsOf: repeatElement(0, count: batch * (maxLength + 1)))
         for b in 0..<batch { lengths[b] = 0 }
         labelled.removeAll(keepingCapacity: true)
+    }
+
+    /// Shortens every row to the longest placed one (at least 1 position): ids, labels and times move
+    /// to the new row stride in place. Returns the new length.
+    @discardableResult
+    func pack() -> Int {
+        let n = packs ? max(1, Int(lengths.max() ?? 0)) : maxLength
+        guard n < length else { return length }
+        let old = length
+        for b in 0..<batch {
+            for i in 0..<n { ids[b * n + i] = ids[b * old + i]; labels[b * n + i] = labels[b * old + i] }
+            for i in 0...n { times[b * (n + 1) + i] = times[b * (old + 1) + i] }
+        }
+        ids.removeLast(batch * (old - n))
+        labels.removeLast(batch * (old - n))
+        times.removeLast(batch * (old - n))
+        length = n
+        return n
     }
 
     /// Writes the last `length − offset` items (and times) of `items` into row b from position `offset`

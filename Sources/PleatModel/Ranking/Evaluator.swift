@@ -9,9 +9,13 @@ import PleatHistories
 /// protocol of papers that used 100 uniform or popularity-sampled negatives, never seen items), for
 /// comparison with their numbers.
 public enum Evaluator {
-    public static func evaluate(_ ranker: any ItemRanker, _ examples: [SequenceSplit.Example],
+    /// `filterSeen` false ranks the user's earlier items too (a repeat can then be a hit).
+    public static func evaluate(_ ranker: any ItemRanker, _ examples: [SequenceSplit.Example], filterSeen: Bool = true,
                                 cutoffs: [Int] = RankingMetrics.defaultCutoffs) -> RankingMetrics {
-        metrics(ranks: ranked(ranker, examples).ranks, cutoffs: cutoffs)
+        let ranks = filterSeen ? ranked(ranker, examples).ranks : rank(ranker, examples, listLength: 0) { scores, example, _ in
+            RankingMetrics.fullRank(scores: UnsafeBufferPointer(scores), target: Int(example.target))
+        }.ranks
+        return metrics(ranks: ranks, cutoffs: cutoffs)
     }
 
     public static func evaluateSampled(_ ranker: any ItemRanker, _ examples: [SequenceSplit.Example], sampler: NegativeSampler,
@@ -46,7 +50,9 @@ public enum Evaluator {
     }
 
     /// Scores the examples batch by batch and ranks each row (rows over the cores); with `listLength`
-    /// > 0 also selects each row's top items after ranking (the row is then overwritten).
+    /// > 0 also selects each row's top items after ranking (the row is then overwritten). Batches are
+    /// formed in order of history length, so that each costs about its own length (`SequenceBatch.pack`);
+    /// results are stored by example index, so the order changes nothing else.
     private static func rank(_ ranker: any ItemRanker, _ examples: [SequenceSplit.Example], listLength: Int,
                              _ rankOf: @Sendable (UnsafeMutableBufferPointer<Float>, SequenceSplit.Example, Int) -> Int)
         -> (ranks: [Int], lists: [[Int32]]) {
@@ -55,10 +61,11 @@ public enum Evaluator {
         var ranks = [Int](repeating: 0, count: examples.count)
         var listItems = [Int32](repeating: 0, count: examples.count * k), listCounts = [Int](repeating: 0, count: examples.count)
         var selected = [Float](repeating: 0, count: ranker.batchSize * k)
+        let byLength = examples.indices.sorted { (examples[$0].history.count, $0) < (examples[$1].history.count, $1) }
         for start in stride(from: 0, to: examples.count, by: ranker.batchSize) {
-            let chunk = examples[start..<min(start + ranker.batchSize, examples.count)]
+            let chunk = byLength[start..<min(start + ranker.batchSize, examples.count)]
             let queries = chunk.map {
-                ScoringQuery(history: EventSequence(items: $0.history, times: $0.historyTimes), time: $0.targetTime)
+                ScoringQuery(history: EventSequence(items: examples[$0].history, times: examples[$0].historyTimes), time: examples[$0].targetTime)
             }
             ranker.scores(queries, into: scores)
             ranks.withUnsafeMutableBufferPointer { ranks in
@@ -68,14 +75,14 @@ public enum Evaluator {
                             Parallel.forRows(chunk.count, minimumPerWorker: 8) { rows in
                                 for r in rows {
                                     let row = UnsafeMutableBufferPointer(start: scores.pointer + r * scores.columns, count: scores.columns)
-                                    let example = chunk[start + r]
-                                    ranks[start + r] = rankOf(row, example, start + r)
+                                    let index = chunk[start + r], example = examples[index]
+                                    ranks[index] = rankOf(row, example, index)
                                     guard k > 0 else { continue }
                                     row[0] = -.infinity
                                     for item in example.history { row[Int(item)] = -.infinity }
-                                    counts[start + r] = TopK.select(row.baseAddress!, count: row.count, k: k,
-                                                                    indices: items.baseAddress! + (start + r) * k,
-                                                                    scores: selected.baseAddress! + r * k)
+                                    counts[index] = TopK.select(row.baseAddress!, count: row.count, k: k,
+                                                                indices: items.baseAddress! + index * k,
+                                                                scores: selected.baseAddress! + r * k)
                                 }
                             }
                         }

@@ -5,11 +5,14 @@ public struct EpochRecord: Sendable, Codable, Equatable {
     public var epoch: Int
     public var loss: Double
     public var valid: MetricSummary
+    /// Test metrics of this epoch's weights, when the run records the test curve (`test_curve`): for
+    /// plots and time-to-quality only, never for choosing an epoch or a setting.
+    public var test: MetricSummary?
     public var seconds: Double
     public var sequencesPerSecond: Double
 
-    public init(epoch: Int, loss: Double, valid: MetricSummary, seconds: Double, sequencesPerSecond: Double) {
-        (self.epoch, self.loss, self.valid, self.seconds, self.sequencesPerSecond) = (epoch, loss, valid, seconds, sequencesPerSecond)
+    public init(epoch: Int, loss: Double, valid: MetricSummary, test: MetricSummary? = nil, seconds: Double, sequencesPerSecond: Double) {
+        (self.epoch, self.loss, self.valid, self.test, self.seconds, self.sequencesPerSecond) = (epoch, loss, valid, test, seconds, sequencesPerSecond)
     }
 }
 

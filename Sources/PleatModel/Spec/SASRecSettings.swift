@@ -1,20 +1,60 @@
 import PleatEncoders
 
-/// SASRec (model-spec §2): a causal post-LN Transformer; the loss is selectable.
+/// SASRec (model-spec §2): a causal Transformer over the history; the loss is selectable.
 public struct SASRecSettings: Sendable, Codable, Equatable {
-    public enum Loss: String, Sendable, Codable {
-        /// Softmax cross-entropy over every item at every position (SASRec+; the strongest).
+    public enum Loss: String, Sendable, Codable, CaseIterable {
+        /// Softmax cross-entropy over every item at every position (SASRec+). Its cost grows with the
+        /// catalogue: a position costs 2·d·items multiply-adds, forward and back.
         case ce
         /// The original: BCE with one uniformly sampled negative per position.
         case bce
         /// gBCE (gSASRec, §2.6) with `negatives` uniform negatives and calibration `gbce_t`.
         case gbce
+        /// Softmax over the positive and `negatives` sampled items (`sampling`), shared by the batch so
+        /// that their logits are one matrix product; the loss behind the best published results on the
+        /// Amazon sets, and what keeps catalogues of 10^5-10^6 items affordable.
+        case sampledSoftmax = "sampled_softmax"
+    }
+
+    /// Where the sampled softmax's negatives come from.
+    public enum Sampling: String, Sendable, Codable, CaseIterable {
+        /// Uniform over the catalogue (the published setting; popular items are rarely contrasted).
+        case uniform
+        /// The labels of randomly chosen positions of the same batch: items in proportion to how often
+        /// they are targets, so popular items are contrasted more; needs `log_q_correction`.
+        case inBatch = "in_batch"
+        /// Half in-batch, half uniform (mixed negative sampling, Yang et al. 2020).
+        case mixed
     }
 
     public var encoder = TransformerConfig()
     public var loss = Loss.ce
+    /// Negatives per step: per position for `bce`/`gbce` (one for `bce`), shared by the batch for
+    /// `sampled_softmax`.
     public var negatives = 256
     public var gbceT = 0.75
+    /// `sampled_softmax` only.
+    public var sampling = Sampling.uniform
+    /// Subtract log(expected count among the negatives) from every logit (Yi et al. 2019), so that a
+    /// non-uniform sampler still estimates the full softmax; a constant (no effect) for `uniform`.
+    public var logQCorrection = true
+    /// Logits are ⟨h, e⟩ / `temperature` (`sampled_softmax` only).
+    public var temperature: Float = 1
 
     public init() {}
+}
+
+extension SASRecSettings {
+    /// Keys absent from a stored spec (one written before they existed) take their defaults.
+    public init(from decoder: Decoder) throws {
+        self.init()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        encoder = try c.decodeIfPresent(TransformerConfig.self, forKey: .encoder) ?? encoder
+        loss = try c.decodeIfPresent(Loss.self, forKey: .loss) ?? loss
+        negatives = try c.decodeIfPresent(Int.self, forKey: .negatives) ?? negatives
+        gbceT = try c.decodeIfPresent(Double.self, forKey: .gbceT) ?? gbceT
+        sampling = try c.decodeIfPresent(Sampling.self, forKey: .sampling) ?? sampling
+        logQCorrection = try c.decodeIfPresent(Bool.self, forKey: .logQCorrection) ?? logQCorrection
+        temperature = try c.decodeIfPresent(Float.self, forKey: .temperature) ?? temperature
+    }
 }

@@ -50,7 +50,9 @@ public struct PointwiseAttention {
     }
 
     public final class Cache {
-        public let batch: Int, length: Int
+        public let batch: Int, maxLength: Int
+        /// Positions per sequence in the current batch (at most `maxLength`); blocks are packed by it.
+        public private(set) var length: Int
         let scores: Tensor          // S with the bias, [B·H, N, N]
         let scratch: Tensor         // Drop(A) in forward, dS in backward
         let dropMask: Tensor?       // 0 or 1/(1−p), [B·H, N, N]
@@ -68,6 +70,7 @@ public struct PointwiseAttention {
         public init(batch: Int, length: Int, heads: Int, dropout: Float = 0, sharingBucketsWith owner: Cache? = nil) {
             self.batch = batch
             self.length = length
+            maxLength = length
             scores = Tensor([batch * heads, length, length])
             scratch = Tensor([batch * heads, length, length])
             dropMask = dropout > 0 ? Tensor([batch * heads, length, length]) : nil
@@ -75,6 +78,11 @@ public struct PointwiseAttention {
             fillsBuckets = owner == nil
             lengths = [Int32](repeating: 0, count: batch)
             prefixes = [Int32](repeating: 0, count: batch)
+        }
+
+        public func setLength(_ n: Int) {
+            precondition(n <= maxLength, "length \(n) exceeds \(maxLength)")
+            length = n
         }
 
         /// Keys visible to query i of sequence b: a prefix [0, visible). The first `prefixes[b]` positions

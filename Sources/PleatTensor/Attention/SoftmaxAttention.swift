@@ -22,16 +22,25 @@ public struct SoftmaxAttention {
 
     /// Buffers kept between forward and backward, sized for `batch` sequences of `length`.
     public final class Cache {
-        public let batch: Int, length: Int
+        public let batch: Int, maxLength: Int
+        /// Positions per sequence in the current batch (at most `maxLength`): the buffers below hold
+        /// `batch · heads` blocks of `length × length`, packed.
+        public private(set) var length: Int
         let probabilities: Tensor    // P, [B·H, N, N]
         let dropMask: Tensor?        // 0 or 1/(1−p), [B·H, N, N]
         let scratch: Tensor          // dP, [B·H, N, N]
         /// Whether the last forward pass drew a dropout mask (training) or not (evaluation).
         var usedDropout = false
 
+        public func setLength(_ n: Int) {
+            precondition(n <= maxLength, "length \(n) exceeds \(maxLength)")
+            length = n
+        }
+
         public init(batch: Int, length: Int, heads: Int, dropout: Float) {
             self.batch = batch
             self.length = length
+            maxLength = length
             probabilities = Tensor([batch * heads, length, length])
             dropMask = dropout > 0 ? Tensor([batch * heads, length, length]) : nil
             scratch = Tensor([batch * heads, length, length])

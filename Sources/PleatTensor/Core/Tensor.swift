@@ -4,13 +4,16 @@
 /// every training step (no allocation per step in steady state).
 public final class Tensor {
     public private(set) var shape: [Int]
-    public let count: Int
+    public private(set) var count: Int
+    /// Elements allocated: `count` may be less after `setRows`.
+    public let capacity: Int
     public let pointer: UnsafeMutablePointer<Float>
 
     public init(_ shape: [Int]) {
         precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
         self.shape = shape
         count = shape.reduce(1, *)
+        capacity = count
         pointer = .allocate(capacity: max(count, 1))
         pointer.initialize(repeating: 0, count: max(count, 1))
     }
@@ -34,6 +37,17 @@ public final class Tensor {
     @inline(__always) public subscript(_ i: Int) -> Float {
         get { pointer[i] }
         set { pointer[i] = newValue }
+    }
+
+    /// Uses the first `rows` rows of the storage (the leading dimension), up to its capacity: activations
+    /// allocated for the longest batch serve shorter ones, so a batch costs its own length, not the
+    /// longest one's.
+    public func setRows(_ rows: Int) {
+        guard !shape.isEmpty, shape[0] != rows else { return }
+        let perRow = shape.dropFirst().reduce(1, *)
+        precondition(rows >= 0 && rows * perRow <= capacity, "\(rows) rows of \(shape.dropFirst()) exceed the capacity \(capacity)")
+        shape[0] = rows
+        count = rows * perRow
     }
 
     /// Gives the same storage a new shape with the same number of elements.

@@ -20,9 +20,13 @@ public struct SampledSoftmax {
         self.maskCollisions = maskCollisions
     }
 
-    /// Writes dQuery (overwritten) and scatter-adds into the table's gradient.
+    /// Writes dQuery (overwritten) and scatter-adds into the table's gradient. `negativeOffsets[k]` and
+    /// `positiveOffsets[r]` (nil: 0) are subtracted from the logits after the temperature: the logQ
+    /// correction of a non-uniform sampler (log of each item's expected count among the negatives),
+    /// constants to the gradient.
     public func lossAndGradient(query: Tensor, table: Parameter, labels: [Int32], negatives: [Int32],
-                                weights: [Float]? = nil, dQuery: Tensor) -> Double {
+                                weights: [Float]? = nil, negativeOffsets: [Float]? = nil, positiveOffsets: [Float]? = nil,
+                                dQuery: Tensor) -> Double {
         let rows = query.rows, d = query.columns, k = negatives.count
         var totalWeight = 0.0
         for r in 0..<rows where labels[r] >= 0 { totalWeight += Double(weights?[r] ?? 1) }
@@ -54,6 +58,8 @@ public struct SampledSoftmax {
                 var z0: Float = 0
                 for i in 0..<d { z0 += q[i] * p[i] }
                 z0 *= invT
+                if let positiveOffsets { z0 -= positiveOffsets[r] }
+                if let negativeOffsets { for j in 0..<k { z[j] -= negativeOffsets[j] } }
                 if maskCollisions { for j in 0..<k where negatives[j] == labels[r] { z[j] = Self.collision } }
                 var m = z0
                 for j in 0..<k { m = max(m, z[j]) }

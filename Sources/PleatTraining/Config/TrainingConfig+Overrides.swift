@@ -113,10 +113,13 @@ extension TrainingConfig {
         }
         try require(epochs >= 1, "epochs", "must be at least 1")
         try require(patience >= 1, "patience", "must be at least 1")
+        try require(timeLimitSeconds >= 0, "time_limit_seconds", "must be 0 (no limit) or positive")
         try require(batchSize >= 1, "batch_size", "must be at least 1")
+        try require(lengthGroupBatches >= 1, "length_group_batches", "must be at least 1 (1: no grouping by length)")
         try require(maxLength >= 2, "max_length", "must be at least 2")
         try require(minCount >= 1, "min_count", "must be at least 1")
         try require(learningRate > 0, "learning_rate", "must be positive")
+        try require(warmupSteps >= 0, "warmup_steps", "must be 0 or more")
         try require(split == .leaveOneOut || cutoff != nil, "cutoff", "required with split = time")
         for (key, encoder) in [("sasrec", sasrec.encoder), ("bert4rec", bert4rec.encoder)] {
             try require(encoder.dimension % encoder.heads == 0, "\(key).encoder.heads", "must divide dimension \(encoder.dimension)")
@@ -124,6 +127,7 @@ extension TrainingConfig {
         }
         try require(hstu.encoder.dimension % hstu.encoder.heads == 0, "hstu.encoder.heads", "must divide dimension")
         try require(hstu.negatives >= 1 && sasrec.negatives >= 1, "negatives", "must be at least 1")
+        try require(sasrec.temperature > 0, "sasrec.temperature", "must be positive")
         try require((0..<1).contains(bert4rec.maskProbability), "bert4rec.mask_probability", "must be in [0, 1)")
         if fold.key != .none {
             try require(model != .bert4rec, "fold.key", "folding needs a causal model (sasrec or hstu); bert4rec is bidirectional")

@@ -1,5 +1,6 @@
 import PleatHistories
 import PleatModel
+import PleatTensor
 
 /// Everything a training run is decided by. Every field has a documented default; a run's config is
 /// the defaults overlaid by a config file and then by `--set key=value` (see `TrainingConfig+Overrides`),
@@ -15,11 +16,24 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     public var epochs = 200
     /// Stop after this many epochs without a better validation NDCG@10.
     public var patience = 20
+    /// Stop after the epoch that brings the run's training and validation time past this many seconds
+    /// (0: no limit): a nightly job with a window, or a benchmark with a budget.
+    public var timeLimitSeconds: Double = 0
+    /// Also evaluate the test split after every epoch and keep it in the epoch records: the curve and
+    /// the time to a quality level, for reports only. Never used to choose an epoch or a setting.
+    public var testCurve = false
     public var batchSize = 128
-    /// Adam (β1 0.9, β2 `adam_beta2`, ε 1e-8), constant rate after `warmup_steps` of linear warm-up.
+    /// Batches whose users are sorted by history length together, each epoch: users are shuffled, cut
+    /// into groups of this many batches, sorted by length within a group, and the batches shuffled. A
+    /// batch then holds sequences of similar length and costs about its own positions, not the longest
+    /// history's (`SequenceBatch.pack`). 1: plain shuffled batches. Ignored when folding (fixed shapes).
+    public var lengthGroupBatches = 16
+    /// Adam (β1 0.9, β2 `adam_beta2`, ε 1e-8) at `learning_rate`, after `warmup_steps` of linear warm-up
+    /// from 0, then held (`lr_decay = none`) or decayed to 0 at the last step of `epochs`.
     public var learningRate: Float = 1e-3
     public var adamBeta2: Float = 0.98
     public var warmupSteps = 0
+    public var lrDecay = Decay.none
     /// Decoupled (AdamW) decay; biases and LayerNorm parameters are never decayed.
     public var weightDecay: Float = 0
     /// Global gradient-norm clip; 0 turns it off.
@@ -37,6 +51,10 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     /// Folding of the history older than the window (SASRec, HSTU); off unless `fold.key` is set.
     public var fold = FoldSettings()
 
+    public enum Decay: String, Sendable, Codable, CaseIterable {
+        case none, linear, cosine
+    }
+
     public init() {}
 
     public init(model: ModelKind) {
@@ -46,6 +64,16 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
 
     /// The data-side part: how the histories are split (what evaluation must repeat).
     public var splitRule: SplitRule { SplitRule(minCount: minCount, split: split, cutoff: cutoff) }
+
+    /// The learning rate of every step, for epochs of `stepsPerEpoch` steps.
+    public func schedule(stepsPerEpoch: Int) -> LearningRateSchedule {
+        let total = epochs * stepsPerEpoch
+        switch lrDecay {
+        case .none: return warmupSteps > 0 ? .warmup(peak: learningRate, warmup: warmupSteps) : .constant(learningRate)
+        case .linear: return .warmupLinearDecay(peak: learningRate, warmup: warmupSteps, total: total)
+        case .cosine: return .warmupCosine(peak: learningRate, warmup: warmupSteps, total: total)
+        }
+    }
 
     /// The model-side part: what the trained model is (stored in its artifact).
     public var spec: ModelSpec {

@@ -12,6 +12,8 @@ public struct TrainingOutcome: Sendable {
     public let state: TrainingState
     public let valid: RankingMetrics
     public let test: RankingMetrics
+    /// Test metrics without removing the user's seen items from the ranking.
+    public let testUnfiltered: RankingMetrics
     /// Test metrics against 100 sampled negatives, by distribution (`uniform`, `popularity`).
     public let testSampled: [String: RankingMetrics]
     public let run: RunDirectory
@@ -55,20 +57,19 @@ public final class Trainer {
         let users = config.fold.key == .none ? trainable : Array(repeating: trainable, count: config.fold.windowsPerUser).flatMap { $0 }
         let validation = split.validationExamples
         let stepsPerEpoch = (users.count + config.batchSize - 1) / config.batchSize
-        let schedule: LearningRateSchedule = config.warmupSteps > 0
-            ? .warmup(peak: config.learningRate, warmup: config.warmupSteps) : .constant(config.learningRate)
+        let schedule = config.schedule(stepsPerEpoch: stepsPerEpoch)
 
         while state.epochsDone < config.epochs && !state.stoppedEarly {
             let epoch = state.epochsDone + 1, started = Date()
             let epochRandom = RandomSource(seed: config.seed).split(UInt64(epoch))
             var shuffler = epochRandom.split(0)
-            var order = users
-            for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, shuffler.below(i + 1)) }
+            let batches = EpochBatches.make(users: users, batchSize: config.batchSize,
+                                            groupBatches: config.fold.key == .none ? config.lengthGroupBatches : 1,
+                                            length: { min(self.split.trainSequence($0).count, self.config.maxLength + 1) }, rng: &shuffler)
 
             let progress = ProgressLine("epoch \(epoch)", unit: "seq", total: users.count, enabled: showProgress)
-            var lossSum = 0.0
-            for step in 0..<stepsPerEpoch {
-                let batch = order[(step * config.batchSize)..<min((step + 1) * config.batchSize, order.count)]
+            var lossSum = 0.0, progressDone = 0
+            for (step, batch) in batches.enumerated() {
                 let sequences = batch.map { EventSequence(items: split.trainSequence($0), times: split.trainTimes($0)) }
                 model.store.zeroGrad()
                 var stepRandom = epochRandom.split(UInt64(step + 1))
@@ -77,13 +78,16 @@ public final class Trainer {
                 adam.update(lr: schedule.rate(step: adam.step + 1))
                 lossSum += loss
                 progress.detail = "step \(step + 1)/\(stepsPerEpoch), loss \(String(format: "%.4f", loss))"
-                progress.update(done: min((step + 1) * config.batchSize, users.count))
+                progress.update(done: min(progressDone + batch.count, users.count))
+                progressDone += batch.count
             }
             progress.finish()
             let trainSeconds = Date().timeIntervalSince(started)
             let valid = Evaluator.evaluate(model, validation)
-            let record = EpochRecord(epoch: epoch, loss: lossSum / Double(max(stepsPerEpoch, 1)), valid: valid.summary,
-                                     seconds: Date().timeIntervalSince(started),
+            let seconds = Date().timeIntervalSince(started)  // the test curve's evaluation is not counted
+            let test = config.testCurve ? Evaluator.evaluate(model, split.testExamples).summary : nil
+            let record = EpochRecord(epoch: epoch, loss: lossSum / Double(max(stepsPerEpoch, 1)), valid: valid.summary, test: test,
+                                     seconds: seconds,
                                      sequencesPerSecond: Double(users.count) / max(trainSeconds, 1e-9))
             state.history.append(record)
             state.epochsDone = epoch
@@ -96,6 +100,8 @@ public final class Trainer {
                 CrashPoint.reach("best")
             }
             state.stoppedEarly = epoch - state.bestEpoch >= config.patience
+            let outOfTime = config.timeLimitSeconds > 0 && state.trainSeconds >= config.timeLimitSeconds
+            state.stoppedEarly = state.stoppedEarly || outOfTime
             let snapshot = state
             try run.replace(run.checkpoint) { directory in
                 try Checkpoint.save(model.store, optimizer: adam, to: directory)
@@ -105,12 +111,16 @@ public final class Trainer {
             log(String(format: "epoch %d: loss %.4f, valid ndcg@10 %.4f hr@10 %.4f%@, %.1f s, %.0f seq/s", epoch, record.loss,
                        valid.ndcg(at: 10), valid.hitRate(at: 10), improved ? " (best)" : "", record.seconds, record.sequencesPerSecond))
         }
-        if state.stoppedEarly { log("early stop: no better validation NDCG@10 in \(config.patience) epochs") }
+        if state.stoppedEarly {
+            log(state.epochsDone - state.bestEpoch >= config.patience ? "early stop: no better validation NDCG@10 in \(config.patience) epochs"
+                : String(format: "stopped at the time limit (%.0f s)", config.timeLimitSeconds))
+        }
 
         // The finished model is the best epoch's weights.
         try Checkpoint.load(model.store, optimizer: nil, from: run.best)
         let valid = Evaluator.evaluate(model, validation)
         let test = Evaluator.evaluate(model, split.testExamples)
+        let testUnfiltered = Evaluator.evaluate(model, split.testExamples, filterSeen: false)
         var testSampled: [String: RankingMetrics] = [:]
         let counts = split.trainCounts
         for distribution in [NegativeSampler.Distribution.uniform, .popularity] {
@@ -120,6 +130,6 @@ public final class Trainer {
         try DurableFile.write(try Data(contentsOf: run.best.appendingPathComponent(ModelArtifact.weightsFile)), to: run.modelFile)
         CrashPoint.reach("weights")
         return TrainingOutcome(modelId: modelId, kind: config.model, state: state, valid: valid, test: test,
-                               testSampled: testSampled, run: run)
+                               testUnfiltered: testUnfiltered, testSampled: testSampled, run: run)
     }
 }
