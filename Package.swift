@@ -86,7 +86,7 @@ let package = Package(
         .testTarget(name: "PleatCoreTests", dependencies: ["PleatCore"]),
         .testTarget(name: "PleatTensorTests", dependencies: ["PleatCore", "PleatTensor", "PleatTestSupport"]),
         .testTarget(name: "PleatMetricsTests", dependencies: ["PleatCore", "PleatMetrics"]),
-        .testTarget(name: "PleatTrainingTests", dependencies: ["PleatCore", "PleatStorage", "PleatIngest", "PleatTensor", "PleatHistories", "PleatModel",
+        .testTarget(name: "PleatTrainingTests", dependencies: ["PleatCore", "PleatStorage", "PleatIngest", "PleatTensor", "PleatHistories", "PleatEncoders", "PleatModel",
                                                            "PleatTraining", "PleatTestSupport"]),
         .testTarget(name: "PleatEncodersTests", dependencies: ["PleatCore", "PleatTensor", "PleatEncoders", "PleatTestSupport"]),
         .testTarget(name: "PleatStorageTests", dependencies: ["PleatCore", "PleatStorage", "PleatTestSupport"]),

@@ -2,6 +2,7 @@ import XCTest
 import PleatCore
 import PleatTensor
 import PleatHistories
+@testable import PleatEncoders
 @testable import PleatModel
 @testable import PleatTraining
 
@@ -15,8 +16,11 @@ import PleatHistories
 /// gradient element is 100× that and far below any real difference (a padding row leaking into a sum
 /// changes it by O(1e-2) here).
 final class PackedBatchTests: XCTestCase {
-    private func spec(_ kind: ModelKind) -> ModelSpec {
+    private func spec(_ kind: ModelKind, block: TransformerConfig.Block = .postNorm,
+                      positions: TransformerConfig.Positions = .fromOldest) -> ModelSpec {
         var config = TrainingConfig(model: kind)
+        (config.sasrec.encoder.block, config.sasrec.encoder.positions) = (block, positions)
+        (config.bert4rec.encoder.block, config.bert4rec.encoder.positions) = (block, positions)
         config.maxLength = 20
         config.sasrec.encoder.dropout = 0
         config.sasrec.encoder.dimension = 16
@@ -49,9 +53,12 @@ final class PackedBatchTests: XCTestCase {
     }
 
     func testPackedBatchesMatchThePaddedLayout() {
-        for kind in [ModelKind.sasrec, .hstu, .bert4rec] {
-            let packed = spec(kind).makeModel(batchSize: 8, seed: 3, items: 30)
-            let padded = spec(kind).makeModel(batchSize: 8, seed: 3, items: 30)
+        let variants: [(ModelKind, TransformerConfig.Block, TransformerConfig.Positions)] = [
+            (.sasrec, .postNorm, .fromOldest), (.sasrec, .ligr, .fromNewest), (.hstu, .postNorm, .fromOldest),
+            (.bert4rec, .postNorm, .fromOldest), (.bert4rec, .preNorm, .fromNewest)]
+        for (kind, block, positions) in variants {
+            let packed = spec(kind, block: block, positions: positions).makeModel(batchSize: 8, seed: 3, items: 30)
+            let padded = spec(kind, block: block, positions: positions).makeModel(batchSize: 8, seed: 3, items: 30)
             batch(of: padded).packs = false
             let train = sequences(seed: 11)
             var (rngA, rngB) = (RandomSource(seed: 5), RandomSource(seed: 5))
@@ -79,6 +86,20 @@ final class PackedBatchTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// Positions counted from the newest event: each row's last real event is 0, whatever the row
+    /// length and the batch's length.
+    func testPositionsFromTheNewestEvent() {
+        var config = TransformerConfig()
+        (config.items, config.dimension, config.heads, config.blocks, config.maxLength, config.positions) = (9, 4, 1, 1, 5, .fromNewest)
+        let encoder = SASRecEncoder(config: config, batch: 2, seed: 1)
+        var noDropout: RandomSource? = nil
+        encoder.forward([5, 6, 7, 0, 0, 8, 0, 0, 0, 0], rng: &noDropout)
+        XCTAssertEqual(encoder.input.positionIds, [2, 1, 0, 0, 0, 0, 0, 0, 0, 0])
+        encoder.setLength(3)
+        encoder.forward([5, 6, 7, 8, 9, 0], rng: &noDropout)
+        XCTAssertEqual(encoder.input.positionIds, [2, 1, 0, 1, 0, 0])
     }
 
     /// Every user in exactly one batch; within a group, batches ordered by length; one group is the

@@ -32,7 +32,8 @@ public final class BERT4RecEncoder: SequenceEncoder {
         let rows = batch * config.maxLength, d = config.dimension, store = ParameterStore()
         self.store = store
         input = InputEmbedding(store, items: config.items + 1, dimension: d, maxLength: config.maxLength, rows: rows,
-                               layerNormEpsilon: config.layerNormEpsilon, scaleBySqrtDimension: false, dropout: config.dropout)
+                               layerNormEpsilon: config.layerNormEpsilon, scaleBySqrtDimension: false, dropout: config.dropout,
+                               countsFromNewest: config.positions == .fromNewest)
         blocks = config.makeBlocks(store, namePrefix: "", batch: batch, causal: false)
         finalNorm = config.makeFinalNorm(store, namePrefix: "")
         transform = Linear(store, "head.transform", inputs: d, outputs: d)

@@ -39,6 +39,7 @@ public final class SASRecEncoder: ContextEncoder {
         let before = store.parameters.count
         input = InputEmbedding(store, items: config.items, dimension: d, maxLength: config.maxLength, rows: rows,
                                layerNormEpsilon: config.layerNormEpsilon, scaleBySqrtDimension: false, dropout: config.dropout,
+                               countsFromNewest: config.positions == .fromNewest,
                                sharedItems: sharedItems, namePrefix: namePrefix)
         blocks = config.makeBlocks(store, namePrefix: namePrefix, batch: batch, causal: true)
         finalNorm = config.makeFinalNorm(store, namePrefix: namePrefix)
@@ -66,7 +67,7 @@ public final class SASRecEncoder: ContextEncoder {
     public func forward(_ ids: [Int32], lengths: [Int32], contextCounts: [Int32]?, timestamps: [Int64]?, rng: inout RandomSource?) {
         precondition(ids.count == output.rows, "expected \(output.rows) ids")
         prefix.use(contextCounts)
-        input.forward(ids, into: stream, rng: &rng)
+        input.forward(ids, lengths: lengths.isEmpty ? nil : lengths, into: stream, rng: &rng)
         prefix.add(into: stream, length: length)
         prefix.counts.withUnsafeBufferPointer { p in
             let prefixes = contextCounts == nil ? nil : p.baseAddress

@@ -11,14 +11,18 @@ final class InputEmbedding {
     let scale: Float
     let summed: Tensor, xhat: Tensor, rstd: Tensor, mask: Tensor, scratch: Tensor
     var ids: [Int32] = []
-    /// Position of each row within its sequence: row r is position r mod `length`.
+    /// The position embedding's row for each input row: its place counted from the oldest kept event
+    /// (row r of the batch is position r mod `length`), or, with `countsFromNewest`, from the newest one
+    /// (the last real event of every sequence is 0, as in left-padded layouts).
     private(set) var positionIds: [Int32]
     private(set) var length: Int
+    let countsFromNewest: Bool
 
     /// `sharedItems`: an item table owned by another encoder of the same model (fold encoders read the
     /// main encoder's table); `namePrefix` keeps the parameter names of several encoders apart.
     init(_ store: ParameterStore, items count: Int, dimension d: Int, maxLength: Int, rows: Int,
-         layerNormEpsilon: Float?, scaleBySqrtDimension: Bool, dropout: Float, sharedItems: Embedding? = nil, namePrefix: String = "") {
+         layerNormEpsilon: Float?, scaleBySqrtDimension: Bool, dropout: Float, countsFromNewest: Bool = false,
+         sharedItems: Embedding? = nil, namePrefix: String = "") {
         items = sharedItems ?? Embedding(store, namePrefix + "item_emb", rows: count + 1, dimension: d, paddingId: 0)
         positions = Embedding(store, namePrefix + "pos_emb", rows: maxLength, dimension: d)
         norm = layerNormEpsilon.map { LayerNorm(store, namePrefix + "emb_ln", features: d, epsilon: $0) }
@@ -28,6 +32,7 @@ final class InputEmbedding {
         rstd = Tensor([rows])
         positionIds = (0..<rows).map { Int32($0 % maxLength) }
         length = maxLength
+        self.countsFromNewest = countsFromNewest
     }
 
     /// Positions per sequence in the next passes: the batch's rows are `rows(n)`.
@@ -38,13 +43,27 @@ final class InputEmbedding {
         positionIds = (0..<rows).map { Int32($0 % n) }
     }
 
-    func forward(_ ids: [Int32], into x: Tensor, rng: inout RandomSource?) {
+    /// `lengths[b]`: real positions of row b, needed when positions count from the newest event (nil:
+    /// up to the row's first padding id).
+    func forward(_ ids: [Int32], lengths: [Int32]? = nil, into x: Tensor, rng: inout RandomSource?) {
         self.ids = ids
+        if countsFromNewest { numberFromNewest(ids, lengths: lengths) }
         ids.withUnsafeBufferPointer { items.forward($0, scale: scale, into: summed) }
         positionIds.withUnsafeBufferPointer { positions.forward($0, into: scratch) }
         Tensor.add(summed, scratch, into: summed)
         if let norm { norm.forward(summed, into: x, normalized: xhat, rstd: rstd) } else { x.copy(from: summed) }
         dropout.forward(x, into: x, mask: mask, rng: &rng)
+    }
+
+    /// Position L − 1 − i for the i-th of a row's L real positions; padding positions read row 0 (their
+    /// outputs are never used nor attended to, so they get no gradient).
+    private func numberFromNewest(_ ids: [Int32], lengths: [Int32]?) {
+        let n = length
+        for b in 0..<(ids.count / n) {
+            let row = b * n
+            let real = lengths.map { Int($0[b]) } ?? (ids[row..<(row + n)].firstIndex(of: 0).map { $0 - row } ?? n)
+            for i in 0..<n { positionIds[row + i] = i < real ? Int32(real - 1 - i) : 0 }
+        }
     }
 
     /// Consumes ∂L/∂x (overwritten on the way).

@@ -12,12 +12,22 @@ public struct TransformerConfig: Sendable, Codable, Equatable {
         case ligr
     }
 
+    /// Which end of the sequence the learned position embeddings count from (`InputEmbedding`).
+    public enum Positions: String, Sendable, Codable, CaseIterable {
+        /// Position 0 is the oldest kept event.
+        case fromOldest = "from_oldest"
+        /// Position 0 is the newest event, the one the next item follows (the original SASRec's and
+        /// BERT4Rec's left-padded windows): every prediction that scoring makes reads the same row.
+        case fromNewest = "from_newest"
+    }
+
     /// Real items; id 0 is padding, so the item table has `items + 1` rows (BERT4Rec adds [MASK]).
     public var items = 3_500
     public var dimension = 64
     public var heads = 2
     public var blocks = 2
     public var block = Block.postNorm
+    public var positions = Positions.fromOldest
     public var ffnMultiplier = 4
     public var dropout: Float = 0.2
     public var maxLength = 200
@@ -28,7 +38,7 @@ public struct TransformerConfig: Sendable, Codable, Equatable {
 
 extension TransformerConfig {
     /// Keys absent from a stored spec (one written before they existed) take the behaviour it was
-    /// trained with: a spec without `block` is post-LN.
+    /// trained with: a spec without `block` is post-LN, one without `positions` counts from the oldest event.
     public init(from decoder: Decoder) throws {
         self.init()
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -37,6 +47,7 @@ extension TransformerConfig {
         heads = try c.decodeIfPresent(Int.self, forKey: .heads) ?? heads
         blocks = try c.decodeIfPresent(Int.self, forKey: .blocks) ?? blocks
         block = try c.decodeIfPresent(Block.self, forKey: .block) ?? .postNorm
+        positions = try c.decodeIfPresent(Positions.self, forKey: .positions) ?? .fromOldest
         ffnMultiplier = try c.decodeIfPresent(Int.self, forKey: .ffnMultiplier) ?? ffnMultiplier
         dropout = try c.decodeIfPresent(Float.self, forKey: .dropout) ?? dropout
         maxLength = try c.decodeIfPresent(Int.self, forKey: .maxLength) ?? maxLength
