@@ -64,6 +64,8 @@ final class TrainingJobTests: XCTestCase {
             XCTAssertEqual(stored.artifactSHA256, try SHA256.hex(ofFile: URL(fileURLWithPath: stored.artifactPath).appendingPathComponent("model.safetensors")))
             let storedConfig = try JSONSerialization.jsonObject(with: Data(stored.config.utf8)) as? [String: Any]
             XCTAssertEqual(storedConfig?["model"] as? String, kind.rawValue)
+            XCTAssertEqual((storedConfig?["sasrec"] as? [String: Any])?["loss"] as? String, "ce",
+                           "the loss `auto` chose for a small catalogue, stored as what ran")
             XCTAssertGreaterThan(stored.snapshotBatch, 0)
             // 100 sampled negatives are a subset of the full ranking's candidates: never a worse rank.
             for distribution in ["uniform", "popularity"] {
@@ -195,6 +197,11 @@ final class TrainingJobTests: XCTestCase {
         XCTAssertTrue(zip(rates[4...], rates[5...]).allSatisfy { $0 > $1 }, "decays after the warm-up")
         XCTAssertTrue(message(["lr_decay=step"]).contains("lr_decay"))
         XCTAssertEqual(TrainingConfig().schedule(stepsPerEpoch: 10).rate(step: 7), 1e-3, "constant by default")
+
+        XCTAssertEqual(TrainingConfig().sasrec.loss, .auto)
+        XCTAssertEqual(SASRecSettings.Loss.auto.resolved(items: 20_000), .ce)
+        XCTAssertEqual(SASRecSettings.Loss.auto.resolved(items: 20_001), .sampledSoftmax)
+        XCTAssertEqual(SASRecSettings.Loss.bce.resolved(items: 1_000_000), .bce, "a loss that was asked for stays")
 
         // A spec stored before a key existed reads with the behaviour it was trained with.
         let old = try JSONDecoder.snakeCase.decode(SASRecSettings.self, from: Data(#"{"encoder": {"items": 5, "dimension": 8, "heads": 2, "blocks": 1, "ffn_multiplier": 4, "dropout": 0.1, "max_length": 20, "layer_norm_epsilon": 1e-12}, "loss": "ce", "negatives": 256, "gbce_t": 0.75}"#.utf8))

@@ -38,8 +38,8 @@ final class SASRecModel: NextItemModel {
         var dropoutRng: RandomSource? = rng.split(1)
         backbone.forward(rng: &dropoutRng)
         let loss = backbone.batch.labelledLoss(output: backbone.output, outputGradient: backbone.outputGradient) { hidden, labels, dHidden in
-            switch settings.loss {
-            case .ce: crossEntropy.lossAndGradient(hidden: hidden, table: table, bias: nil, labels: labels, dHidden: dHidden)
+            switch settings.loss.resolved(items: items) {
+            case .ce, .auto: crossEntropy.lossAndGradient(hidden: hidden, table: table, bias: nil, labels: labels, dHidden: dHidden)
             case .bce, .gbce: sampledLoss(hidden, labels, dHidden, rng: rng)
             case .sampledSoftmax: sampledSoftmaxLoss(hidden, labels, dHidden, rng: rng)
             }

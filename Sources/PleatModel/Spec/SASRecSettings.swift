@@ -14,7 +14,20 @@ public struct SASRecSettings: Sendable, Codable, Equatable {
         /// that their logits are one matrix product; the loss behind the best published results on the
         /// Amazon sets, and what keeps catalogues of 10^5-10^6 items affordable.
         case sampledSoftmax = "sampled_softmax"
+        /// `ce` for catalogues of up to `fullSoftmaxItemLimit` items, `sampled_softmax` above: chosen when a
+        /// run starts, and stored as the loss it chose.
+        case auto
+
+        /// The loss `auto` stands for with `items` items; any other loss itself.
+        public func resolved(items: Int) -> Loss {
+            guard self == .auto else { return self }
+            return items <= SASRecSettings.fullSoftmaxItemLimit ? .ce : .sampledSoftmax
+        }
     }
+
+    /// Up to this many items the full softmax is affordable (a position costs 2·d·items multiply-adds
+    /// forward and twice that back: 2.6 M at d 64 and 20 k items) and `auto` picks it.
+    public static let fullSoftmaxItemLimit = 20_000
 
     /// Where the sampled softmax's negatives come from.
     public enum Sampling: String, Sendable, Codable, CaseIterable {
@@ -28,7 +41,7 @@ public struct SASRecSettings: Sendable, Codable, Equatable {
     }
 
     public var encoder = TransformerConfig()
-    public var loss = Loss.ce
+    public var loss = Loss.auto
     /// Negatives per step: per position for `bce`/`gbce` (one for `bce`), shared by the batch for
     /// `sampled_softmax`.
     public var negatives = 256

@@ -81,6 +81,8 @@ public struct TrainingJob {
         }
         let vocabulary = try resumed?.vocabulary ?? Self.vocabulary(split.vocabulary, histories: histories, db: db)
         if resumed == nil {
+            // `auto` settings become concrete here, so that the stored config and spec say what ran.
+            config.sasrec.loss = config.sasrec.loss.resolved(items: split.vocabulary.count)
             try FileManager.default.createDirectory(at: run.url, withIntermediateDirectories: true)
             let encoder = JSONEncoder.snakeCase(pretty: true)
             try DurableFile.write(try encoder.encode(ModelArtifact.Header(formatVersion: ModelArtifact.formatVersion, modelId: run.modelId,
