@@ -72,16 +72,19 @@ public final class AdvisoryLock: @unchecked Sendable {
     private func startKeeping() {
         lock.withLock { held = true; lost = nil }
         guard keeper == nil, url != nil else { return }
-        let thread = Thread { [weak self] in
-            while let self, self.keepOnce() { Thread.sleep(forTimeInterval: self.checkInterval) }
+        // Sleeps first (the lock was just taken on a live session) and holds self only while checking,
+        // so that a dropped lock object releases its session.
+        let thread = Thread { [weak self, checkInterval] in
+            repeat { Thread.sleep(forTimeInterval: checkInterval) } while self?.keepOnce() == true
         }
         thread.name = "pleat-lock-keeper"
         keeper = thread
         thread.start()
     }
 
-    /// One check; false once there is nothing more to keep.
-    private func keepOnce() -> Bool {
+    /// One check; false once there is nothing more to keep. Internal so that tests can run a check at a
+    /// moment they choose instead of racing the keeper's timer.
+    func keepOnce() -> Bool {
         lock.withLock {
             guard held, lost == nil else { return false }
             if let connection, connection.isConnected, (try? connection.query("SELECT 1")) != nil, connection.isConnected { return true }
