@@ -107,6 +107,47 @@ final class LossGradientTests: XCTestCase {
         GradientCheck.check(items.value, gradient: items.grad, "corrected sampled softmax dE", loss: value)
     }
 
+    /// Negatives drawn per row (column 0 the positive), through ItemScores: matches a naive Double
+    /// softmax with the collision masked, and its gradient checks for the hidden states and the table.
+    func testPerRowSampledSoftmaxThroughItemScores() {
+        let loss = SampledSoftmax(temperature: 0.6, normalize: false, maskCollisions: true)
+        let store = ParameterStore()
+        let items = table(store, rows: 9, d: 5, seed: 71)
+        let hidden = GradientCheck.random([3, 5], seed: 72)
+        let ids: [Int32] = [1, 4, 2, 8,   4, 4, 3, 3,   6, 7, 1, 2]   // row 1: a negative equals the positive
+        let columns = 4
+        var scores: [Float] = [], gradient: [Float] = []
+        func run(_ dHidden: Tensor) -> Double {
+            ItemScores.forward(hidden: hidden, table: items, ids: ids, columns: columns, into: &scores)
+            let value = loss.lossAndGradient(scores: scores, ids: ids, columns: columns, gradient: &gradient)
+            dHidden.zero()
+            ItemScores.backward(hidden: hidden, table: items, ids: ids, columns: columns, dScores: gradient, dHidden: dHidden)
+            return value
+        }
+        func value() -> Double {
+            let saved = items.grad.array
+            defer { items.grad.buffer.update(fromContentsOf: saved) }
+            return run(Tensor([3, 5]))
+        }
+        var expected = 0.0
+        for r in 0..<3 {
+            let z = (0..<columns).map { c -> Double in
+                var dot = 0.0
+                for i in 0..<5 { dot += Double(hidden[r * 5 + i]) * Double(items.value[Int(ids[r * columns + c]) * 5 + i]) }
+                return dot / 0.6
+            }
+            let kept = (0..<columns).filter { $0 == 0 || ids[r * columns + $0] != ids[r * columns] }.map { z[$0] }
+            let m = kept.max()!
+            expected += m + log(kept.reduce(0.0) { $0 + exp($1 - m) }) - z[0]
+        }
+        XCTAssertEqual(value(), expected / 3, accuracy: 1e-5)
+        let dHidden = Tensor([3, 5])
+        _ = run(dHidden)
+        XCTAssertEqual(gradient[5], 0, "a masked collision gets no gradient")
+        GradientCheck.check(hidden, gradient: dHidden, "per-row sampled softmax dh", loss: value)
+        GradientCheck.check(items.value, gradient: items.grad, "per-row sampled softmax dE", loss: value)
+    }
+
     func testBCEAndGBCEThroughItemScores() {
         let store = ParameterStore()
         let items = table(store, rows: 8, d: 3, seed: 51)

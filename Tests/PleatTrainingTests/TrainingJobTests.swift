@@ -84,7 +84,8 @@ final class TrainingJobTests: XCTestCase {
         let dir = try TestDatabase.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let variants: [(SASRecSettings.Loss, SASRecSettings.Sampling)] =
-            [(.bce, .uniform), (.gbce, .uniform), (.sampledSoftmax, .uniform), (.sampledSoftmax, .inBatch), (.sampledSoftmax, .mixed)]
+            [(.bce, .uniform), (.gbce, .uniform), (.sampledSoftmax, .uniform), (.sampledSoftmax, .inBatch), (.sampledSoftmax, .mixed),
+             (.sampledSoftmax, .uniformPerPosition)]
         for (loss, sampling) in variants {
             var config = Self.config(.sasrec, epochs: 4)
             (config.sasrec.loss, config.sasrec.sampling) = (loss, sampling)

@@ -81,7 +81,8 @@ final class SASRecModel: NextItemModel {
     private func sampledSoftmaxLoss(_ hidden: Tensor, _ labels: [Int32], _ dHidden: Tensor, rng: RandomSource) -> Double {
         let k = settings.negatives
         var sampler = rng.split(2)
-        let inBatchDraws = switch settings.sampling { case .uniform: 0; case .inBatch: k; case .mixed: k / 2 }
+        if settings.sampling == .uniformPerPosition { return perPositionSoftmaxLoss(hidden, labels, dHidden, sampler: &sampler) }
+        let inBatchDraws = switch settings.sampling { case .uniform, .uniformPerPosition: 0; case .inBatch: k; case .mixed: k / 2 }
         negativeIds.removeAll(keepingCapacity: true)
         for _ in 0..<inBatchDraws { negativeIds.append(labels[sampler.below(labels.count)]) }
         for _ in inBatchDraws..<k { negativeIds.append(Int32(1 + sampler.below(items))) }
@@ -98,6 +99,22 @@ final class SASRecModel: NextItemModel {
         }
         return sampledSoftmax.lossAndGradient(query: hidden, table: table, labels: labels, negatives: negativeIds,
                                               negativeOffsets: negativeOffsets, positiveOffsets: positiveOffsets, dQuery: dHidden)
+    }
+
+    /// Softmax over each position's positive and `negatives` uniform draws of its own (collisions
+    /// masked; a uniform sampler needs no logQ correction).
+    private func perPositionSoftmaxLoss(_ hidden: Tensor, _ labels: [Int32], _ dHidden: Tensor, sampler: inout RandomSource) -> Double {
+        let columns = settings.negatives + 1
+        negativeIds.removeAll(keepingCapacity: true)
+        for label in labels {
+            negativeIds.append(label)
+            for _ in 1..<columns { negativeIds.append(Int32(1 + sampler.below(items))) }
+        }
+        ItemScores.forward(hidden: hidden, table: table, ids: negativeIds, columns: columns, into: &sampledScores)
+        let loss = sampledSoftmax.lossAndGradient(scores: sampledScores, ids: negativeIds, columns: columns, gradient: &sampledGradient)
+        dHidden.zero()
+        ItemScores.backward(hidden: hidden, table: table, ids: negativeIds, columns: columns, dScores: sampledGradient, dHidden: dHidden)
+        return loss
     }
 
     func scores(_ queries: [ScoringQuery], into scores: Tensor) {
