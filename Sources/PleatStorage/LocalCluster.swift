@@ -47,7 +47,11 @@ public struct LocalCluster: Sendable {
     /// Creates the cluster if needed, starts it, and makes sure the `pleat` database exists.
     @discardableResult
     public func start() throws -> StartOutcome {
-        if isRunning() { try createDatabaseIfMissing(); return .alreadyRunning }
+        if isRunning(), let layout = recordedLayout() {
+            try waitUntilAcceptingConnections(layout)  // it may still be recovering from a crash
+            try createDatabaseIfMissing()
+            return .alreadyRunning
+        }
         var layout = try recordedLayout() ?? Layout.planned(directory: directory, serverHome: Self.serverAccount?.home)
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         try prepareServerDirectories(&layout)
@@ -146,15 +150,24 @@ public struct LocalCluster: Sendable {
         defer { close(log) }
         let launcher = try Subprocess.capture(command[0], Array(command.dropFirst()), outputDescriptor: log)
         guard launcher.succeeded else { throw PostgresError("cannot start PostgreSQL (\(launcher.how)): \(logTail(layout))") }
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline {
-            if serverReady(layout) { return }
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-        throw PostgresError("PostgreSQL did not become ready within 60 s: \(logTail(layout))")
+        try waitUntilAcceptingConnections(layout)
     }
 
-    /// postmaster.pid's status line says "ready" once the server accepts connections.
+    /// Waits (up to 60 s) until postmaster.pid's status line says "ready" and a connection succeeds. The
+    /// file alone is not enough: after a crash or a machine restart a stale one still says "ready" while
+    /// the new server replays its log and answers "the database system is starting up".
+    private func waitUntilAcceptingConnections(_ layout: Layout) throws {
+        let deadline = Date().addingTimeInterval(60)
+        var lastError = ""
+        while Date() < deadline {
+            if serverReady(layout) {
+                do { _ = try PostgresConnection(url: url(database: "postgres")); return } catch { lastError = "\(error)" }
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw PostgresError("PostgreSQL did not become ready within 60 s: \(lastError)\n\(logTail(layout))")
+    }
+
     private func serverReady(_ layout: Layout) -> Bool {
         guard let text = try? String(contentsOfFile: layout.dataDirectory + "/postmaster.pid", encoding: .utf8) else { return false }
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)

@@ -62,6 +62,30 @@ final class LocalClusterTests: XCTestCase {
         XCTAssertTrue(psql.output.contains("Permission denied") || psql.output.contains("authentication failed"), psql.output)
     }
 
+    /// After a crash (the postmaster killed with SIGKILL, as a machine restart leaves it) postmaster.pid
+    /// still says "ready": start waits for the new server to finish recovery and accept connections
+    /// rather than trusting the stale file.
+    func testStartAfterACrashWaitsForRecovery() throws {
+        let directory = URL(fileURLWithPath: "/tmp/pleat-crash-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cluster = LocalCluster(home: PleatHome(path: directory.path, environment: [:]))
+        defer { try? cluster.destroy() }
+        XCTAssertEqual(try cluster.start(), .started)
+        _ = try PostgresConnection(url: cluster.url).execute("CREATE TABLE kept AS SELECT 42 AS answer")
+        let layout = try XCTUnwrap(cluster.recordedLayout())
+        let pidFile = try String(contentsOfFile: layout.dataDirectory + "/postmaster.pid", encoding: .utf8)
+        let postmaster = try XCTUnwrap(pid_t(pidFile.split(separator: "\n")[0]))
+        XCTAssertEqual(kill(postmaster, SIGKILL), 0)
+        let deadline = Date().addingTimeInterval(10)
+        while cluster.isRunning(), Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        Thread.sleep(forTimeInterval: 0.5)  // its backends notice the postmaster's death and exit
+        XCTAssertTrue(try String(contentsOfFile: layout.dataDirectory + "/postmaster.pid", encoding: .utf8).contains("ready"),
+                      "the stale file this test is about")
+        XCTAssertEqual(try cluster.start(), .started)
+        XCTAssertEqual(try PostgresConnection(url: cluster.url).query("SELECT answer FROM kept").int(0, 0), 42)
+    }
+
     func testExternalURLWinsOverLocalCluster() {
         let home = PleatHome(path: "/tmp/somewhere", environment: [:])
         if case .external(let url) = DatabaseLocation.resolve(home: home, environment: ["DATABASE_URL": "postgresql://h/db"]) {
