@@ -17,9 +17,9 @@ scripts/build-release.sh
 kernel_line() {
   .build/debug/pleat doctor --json | python3 -c 'import json, sys
 r = json.load(sys.stdin)
-print(f"CPU: {r[\"cpu\"][\"model_name\"]} (family {r[\"cpu\"][\"family\"]} model {r[\"cpu\"][\"model\"]}, {r[\"cpu\"][\"vector_level\"]}); "
-      f"BLAS kernel: {r[\"blas\"][\"kernel\"]} (OpenBLAS picked {r[\"blas\"][\"picked_kernel\"]}); "
-      f"sgemm {r[\"sgemm\"][\"gflops\"]:.0f} GFLOP/s per core")'
+cpu, blas = r["cpu"], r["blas"]
+print("CPU: %s (family %s model %s, %s); BLAS kernel: %s (OpenBLAS picked %s); sgemm %.0f GFLOP/s per core" % (
+      cpu["model_name"], cpu["family"], cpu["model"], cpu["vector_level"], blas["kernel"], blas["picked_kernel"], r["sgemm"]["gflops"]))'
 }
 echo "== tests, $(kernel_line)"
 swift test --disable-swift-testing

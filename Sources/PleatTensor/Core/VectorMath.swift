@@ -49,6 +49,32 @@ public enum VectorMath {
         return total
     }
 
+    /// Σ a[i]·b[i] (8 lanes at a time: a scalar loop's sum is not reordered into vectors by the compiler).
+    @inline(__always)
+    public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
+        var sum = Lanes()
+        var i = 0
+        while i + 8 <= count {
+            sum += UnsafeRawPointer(a + i).loadUnaligned(as: Lanes.self) * UnsafeRawPointer(b + i).loadUnaligned(as: Lanes.self)
+            i += 8
+        }
+        var total = sum.sum()
+        while i < count { total += a[i] * b[i]; i += 1 }
+        return total
+    }
+
+    /// y[i] += a·x[i] for every i.
+    @inline(__always)
+    public static func addScaled(_ x: UnsafePointer<Float>, by a: Float, into y: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i + 8 <= count {
+            let v = UnsafeRawPointer(y + i).loadUnaligned(as: Lanes.self) + UnsafeRawPointer(x + i).loadUnaligned(as: Lanes.self) * a
+            UnsafeMutableRawPointer(y + i).storeBytes(of: v, as: Lanes.self)
+            i += 8
+        }
+        while i < count { y[i] += a * x[i]; i += 1 }
+    }
+
     /// The largest value of a row.
     @inline(__always)
     public static func maximum(_ row: UnsafePointer<Float>, count: Int) -> Float {

@@ -11,10 +11,7 @@ public enum ItemScores {
                 for r in range {
                     let h = hidden.pointer + r * d
                     for c in 0..<columns {
-                        let row = e + Int(ids[r * columns + c]) * d
-                        var s: Float = 0
-                        for i in 0..<d { s += h[i] * row[i] }
-                        out[r * columns + c] = s
+                        out[r * columns + c] = VectorMath.dot(h, e + Int(ids[r * columns + c]) * d, count: d)
                     }
                 }
             }
@@ -29,16 +26,14 @@ public enum ItemScores {
             for r in range {
                 let dh = dHidden.pointer + r * d
                 for c in 0..<columns where dScores[r * columns + c] != 0 {
-                    let row = e + Int(ids[r * columns + c]) * d, ds = dScores[r * columns + c]
-                    for i in 0..<d { dh[i] += ds * row[i] }
+                    VectorMath.addScaled(e + Int(ids[r * columns + c]) * d, by: dScores[r * columns + c], into: dh, count: d)
                 }
             }
         }
         for r in 0..<rows {
             let h = hidden.pointer + r * d
             for c in 0..<columns where dScores[r * columns + c] != 0 {
-                let row = g + Int(ids[r * columns + c]) * d, ds = dScores[r * columns + c]
-                for i in 0..<d { row[i] += ds * h[i] }
+                VectorMath.addScaled(h, by: dScores[r * columns + c], into: g + Int(ids[r * columns + c]) * d, count: d)
             }
         }
     }
