@@ -78,7 +78,9 @@ final class LayerGradientTests: XCTestCase {
         }
         let x = Tensor([3], values: [-1, 0, 2]), y = Tensor([3])
         Activation.gelu.forward(x, into: y)
-        XCTAssertEqual(y.array, [-0.15865525, 0, 1.9544997], "exact GELU values")
+        // The erf form, not the tanh approximation (which is 1.0·10⁻⁴ off at x = 2); the vectorised erf is
+        // within 5·10⁻⁷ of libm's.
+        for (value, exact) in zip(y.array, [Float(-0.15865525), 0, 1.9544997]) { XCTAssertEqual(value, exact, accuracy: 1e-6, "exact GELU values") }
     }
 
     func testSoftmaxAndL2Normalize() {

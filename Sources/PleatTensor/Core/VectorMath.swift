@@ -75,6 +75,48 @@ public enum VectorMath {
         while i < count { y[i] += a * x[i]; i += 1 }
     }
 
+    /// erf(x) for each lane, absolute error below 5·10⁻⁷ in Float32 (the formula's own is 1.5·10⁻⁷):
+    /// Abramowitz & Stegun 7.1.26, 1 − t·(a₁ + t·(a₂ + …))·e^(−x²), t = 1/(1 + p|x|), sign restored.
+    @inline(__always)
+    public static func erf(_ x: Lanes) -> Lanes {
+        let a = x.replacing(with: -x, where: x .< 0)
+        let t = 1 / (1 + 0.327_591_1 * a)
+        var p = Lanes(repeating: 1.061_405_429)
+        p = p * t - 1.453_152_027
+        p = p * t + 1.421_413_741
+        p = p * t - 0.284_496_736
+        p = p * t + 0.254_829_592
+        let y = 1 - p * t * exp(-a * a)
+        return y.replacing(with: -y, where: x .< 0)
+    }
+
+    /// out[j] = GELU(x[j]) = x·Φ(x), the exact (erf) form.
+    @inline(__always)
+    public static func geluRow(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count n: Int) {
+        var j = 0
+        while j + 8 <= n {
+            let v = UnsafeRawPointer(x + j).loadUnaligned(as: Lanes.self)
+            UnsafeMutableRawPointer(out + j).storeBytes(of: 0.5 * v * (1 + erf(v * 0.707_106_78)), as: Lanes.self)
+            j += 8
+        }
+        while j < n { let v = Lanes(repeating: x[j]); out[j] = (0.5 * v * (1 + erf(v * 0.707_106_78)))[0]; j += 1 }
+    }
+
+    /// dx[j] = dy[j]·GELU′(x[j]), GELU′ = Φ(x) + x·φ(x).
+    @inline(__always)
+    public static func geluGradientRow(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>, count n: Int) {
+        @inline(__always) func derivative(_ v: Lanes) -> Lanes {
+            0.5 * (1 + erf(v * 0.707_106_78)) + v * exp(-0.5 * v * v) * 0.398_942_28
+        }
+        var j = 0
+        while j + 8 <= n {
+            let v = UnsafeRawPointer(x + j).loadUnaligned(as: Lanes.self), g = UnsafeRawPointer(dy + j).loadUnaligned(as: Lanes.self)
+            UnsafeMutableRawPointer(dx + j).storeBytes(of: g * derivative(v), as: Lanes.self)
+            j += 8
+        }
+        while j < n { dx[j] = dy[j] * derivative(Lanes(repeating: x[j]))[0]; j += 1 }
+    }
+
     /// The largest value of a row.
     @inline(__always)
     public static func maximum(_ row: UnsafePointer<Float>, count: Int) -> Float {

@@ -9,7 +9,7 @@ public enum Activation: String, Sendable, Codable {
         Parallel.forRows(x.count, minimumPerWorker: 16_384) { range in
             switch self {
             case .relu: for i in range { yp[i] = max(xp[i], 0) }
-            case .gelu: for i in range { yp[i] = Self.gelu(xp[i]) }
+            case .gelu: VectorMath.geluRow(xp + range.lowerBound, into: yp + range.lowerBound, count: range.count)
             case .silu: VectorMath.siluRow(xp + range.lowerBound, into: yp + range.lowerBound, count: range.count, visible: range.count, scale: 1)
             }
         }
@@ -21,14 +21,7 @@ public enum Activation: String, Sendable, Codable {
         Parallel.forRows(x.count, minimumPerWorker: 16_384) { range in
             switch self {
             case .relu: for i in range { dxp[i] = xp[i] > 0 ? dyp[i] : 0 }
-            case .gelu:
-                // Φ(x) + x·φ(x)
-                for i in range {
-                    let v = xp[i]
-                    let cdf = 0.5 * (1 + erff(v * 0.70710678))
-                    let pdf = expf(-0.5 * v * v) * 0.39894228
-                    dxp[i] = dyp[i] * (cdf + v * pdf)
-                }
+            case .gelu: VectorMath.geluGradientRow(xp + range.lowerBound, dyp + range.lowerBound, into: dxp + range.lowerBound, count: range.count)
             case .silu:
                 // σ(x)(1 + x(1 − σ(x)))
                 (dxp + range.lowerBound).update(from: dyp + range.lowerBound, count: range.count)
@@ -36,9 +29,6 @@ public enum Activation: String, Sendable, Codable {
             }
         }
     }
-
-    /// Exact GELU, x·Φ(x) (BERT4Rec).
-    @inline(__always) static func gelu(_ x: Float) -> Float { 0.5 * x * (1 + erff(x * 0.70710678)) }
 
     /// Stable logistic function.
     @inline(__always) public static func sigmoid(_ x: Float) -> Float {
