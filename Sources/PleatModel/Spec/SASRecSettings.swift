@@ -50,8 +50,9 @@ public struct SASRecSettings: Sendable, Codable, Equatable {
     /// `sampled_softmax` (per position with `sampling = uniform_per_position`).
     public var negatives = 256
     public var gbceT = 0.75
-    /// `sampled_softmax` only.
-    public var sampling = Sampling.uniform
+    /// `sampled_softmax` only. Per position by default: on Amazon Sports (18 k items) it reached a best
+    /// validation NDCG@10 of 0.0324 against 0.0299 with the same number shared by the batch.
+    public var sampling = Sampling.uniformPerPosition
     /// Subtract log(expected count among the negatives) from every logit (Yi et al. 2019), so that a
     /// non-uniform sampler still estimates the full softmax; a constant (no effect) for `uniform`.
     public var logQCorrection = true
@@ -70,7 +71,8 @@ extension SASRecSettings {
         loss = try c.decodeIfPresent(Loss.self, forKey: .loss) ?? loss
         negatives = try c.decodeIfPresent(Int.self, forKey: .negatives) ?? negatives
         gbceT = try c.decodeIfPresent(Double.self, forKey: .gbceT) ?? gbceT
-        sampling = try c.decodeIfPresent(Sampling.self, forKey: .sampling) ?? sampling
+        // Specs from before the key: sampled negatives were shared by the batch.
+        sampling = try c.decodeIfPresent(Sampling.self, forKey: .sampling) ?? .uniform
         logQCorrection = try c.decodeIfPresent(Bool.self, forKey: .logQCorrection) ?? logQCorrection
         temperature = try c.decodeIfPresent(Float.self, forKey: .temperature) ?? temperature
     }
