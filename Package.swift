@@ -44,7 +44,7 @@ let package = Package(
         // Sequence encoders built from the engine's layers, and their training-step benchmark.
         .target(name: "PleatEncoders", dependencies: ["PleatCore", "PleatTensor"], swiftSettings: numeric),
         // Interaction histories: read from PostgreSQL in one streaming query, the item vocabulary, splits.
-        .target(name: "PleatHistories", dependencies: ["PleatStorage"], swiftSettings: numeric),
+        .target(name: "PleatHistories", dependencies: ["PleatCore", "PleatStorage"], swiftSettings: numeric),
         // What a trained model is: its spec, objectives and batch layout, fold keys, rankers and their
         // evaluation, the artifact on disk and the registry. Training, scoring and evaluation build on it.
         .target(name: "PleatModel", dependencies: ["PleatCore", "PleatStorage", "PleatTensor", "PleatMetrics", "PleatEncoders", "PleatHistories"],

@@ -1,33 +1,107 @@
+import Foundation
+import PleatCore
 import PleatStorage
 
-/// Reads every user's history from PostgreSQL with one streaming query in primary-key order (user,
-/// then time), inside a repeatable-read snapshot so the data and its batch snapshot agree.
+/// Reads users' histories from PostgreSQL in primary-key order (user, then time), inside one
+/// repeatable-read snapshot so the data and its batch snapshot agree.
+///
+/// The partitions of `interactions` are read in parallel, each over its own connection that joins the
+/// first one's snapshot (`pg_export_snapshot`), and merged in user-id order: the result is the same,
+/// array for array, whatever the number of readers.
 public enum HistoryLoader {
+    /// Connections reading partitions at once by default: one per core, at most 4 (the server's work per
+    /// row is small; more connections mostly add contention).
+    public static var defaultReaders: Int { max(1, min(4, ProcessInfo.processInfo.activeProcessorCount)) }
+
     /// `upToBatch` limits the data to ingest batches up to that id (a resumed run sees exactly the data
-    /// it started with); nil reads everything committed.
-    public static func load(from db: PostgresConnection, upToBatch: Int? = nil) throws -> InteractionHistories {
-        var histories = InteractionHistories()
+    /// it started with); nil reads everything committed. `shard` keeps only the users the shard
+    /// function gives to it (`Shard`).
+    public static func load(from db: PostgresConnection, upToBatch: Int? = nil, shard: Shard = .all,
+                            readers: Int = defaultReaders) throws -> InteractionHistories {
         try db.transaction {
             try db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             let newest = try IngestBatches.newestCommitted(db)
-            histories.snapshotBatch = min(newest, upToBatch ?? newest)
-            let filter = upToBatch.map { "WHERE batch_id <= \($0)" } ?? ""
-            let estimate = try db.query("SELECT reltuples::bigint FROM pg_class WHERE relname = 'interactions'").int(0, 0) ?? 0
-            histories.items.reserveCapacity(max(estimate, 0))
-            histories.times.reserveCapacity(max(estimate, 0))
-            try db.copyOutBinary("""
-                COPY (SELECT user_id, item_id, occurred_at FROM interactions \(filter)
-                      ORDER BY user_id, occurred_at, item_id, event_type) TO STDOUT (FORMAT binary)
-                """) { fields in
-                let micros = fields[2]!.loadBigEndian(Int64.self) + postgresEpochOffsetMicros
-                histories.append(user: fields[0]!.loadBigEndian(Int32.self), item: fields[1]!.loadBigEndian(Int32.self),
-                                 time: micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000)
+            let snapshotBatch = min(newest, upToBatch ?? newest)
+            var conditions: [String] = []
+            if let upToBatch { conditions.append("batch_id <= \(upToBatch)") }
+            if shard.count > 1 { conditions.append("user_id IN (SELECT u.id FROM users u WHERE \(shard.sqlCondition(usersAlias: "u")))") }
+            let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            let partitions = try InteractionPartitions.list(db)
+            let expectedShare = 1.0 / Double(shard.count)
+
+            let groups = Self.balance(partitions, into: max(1, min(readers, partitions.count)))
+            var parts: [InteractionHistories]
+            if groups.count == 1 {
+                parts = try groups[0].map { try read($0, filter: filter, expectedShare: expectedShare, on: db) }
+            } else {
+                let snapshot = try db.query("SELECT pg_export_snapshot()").string(0, 0)!
+                parts = try readInParallel(groups, url: db.url, snapshot: snapshot, filter: filter, expectedShare: expectedShare)
             }
+            var histories = InteractionHistories.merging(parts)
+            parts.removeAll()
+            histories.snapshotBatch = snapshotBatch
+            return histories
+        }
+    }
+
+    /// One partition (or the whole unpartitioned table) as histories.
+    static func read(_ partition: InteractionPartitions.Partition, filter: String, expectedShare: Double,
+                     on db: PostgresConnection) throws -> InteractionHistories {
+        var histories = InteractionHistories()
+        let estimate = Int(Double(partition.estimatedRows) * expectedShare)
+        histories.items.reserveCapacity(estimate)
+        histories.times.reserveCapacity(estimate)
+        try db.copyOutBinary("""
+            COPY (SELECT user_id, item_id, occurred_at FROM "\(partition.table)" \(filter)
+                  ORDER BY user_id, occurred_at, item_id, event_type) TO STDOUT (FORMAT binary)
+            """) { fields in
+            let micros = fields[2]!.loadBigEndian(Int64.self) + postgresEpochOffsetMicros
+            histories.append(user: fields[0]!.loadBigEndian(Int32.self), item: fields[1]!.loadBigEndian(Int32.self),
+                             time: micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000)
         }
         histories.finish()
         return histories
     }
 
+    /// Each group of partitions on a connection of its own, in the exported snapshot.
+    static func readInParallel(_ groups: [[InteractionPartitions.Partition]], url: String, snapshot: String,
+                               filter: String, expectedShare: Double) throws -> [InteractionHistories] {
+        let results = ResultSlots<[InteractionHistories]>(count: groups.count)
+        DispatchQueue.concurrentPerform(iterations: groups.count) { g in
+            results.set(g, Result {
+                let reader = try PostgresConnection(url: url)
+                return try reader.transaction {
+                    try reader.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    try reader.execute("SET TRANSACTION SNAPSHOT '\(snapshot)'")
+                    return try groups[g].map { try read($0, filter: filter, expectedShare: expectedShare, on: reader) }
+                }
+            })
+        }
+        return try results.values().flatMap { try $0.get() }
+    }
+
+    /// Partitions split into `count` groups of about equal estimated rows (largest first, each to the
+    /// lightest group).
+    static func balance(_ partitions: [InteractionPartitions.Partition], into count: Int) -> [[InteractionPartitions.Partition]] {
+        var groups = [[InteractionPartitions.Partition]](repeating: [], count: count)
+        var load = [Int](repeating: 0, count: count)
+        for partition in partitions.sorted(by: { $0.estimatedRows > $1.estimatedRows }) {
+            let lightest = load.indices.min { load[$0] < load[$1] }!
+            groups[lightest].append(partition)
+            load[lightest] += partition.estimatedRows
+        }
+        return groups.filter { !$0.isEmpty }
+    }
+
     /// PostgreSQL counts time from 2000-01-01.
     static let postgresEpochOffsetMicros: Int64 = 946_684_800 * 1_000_000
+}
+
+/// One result per concurrent worker, each written once by its own worker.
+private final class ResultSlots<T>: @unchecked Sendable {
+    private var slots: [Result<T, Error>?]
+    private let lock = NSLock()
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    func set(_ index: Int, _ result: Result<T, Error>) { lock.withLock { slots[index] = result } }
+    func values() -> [Result<T, Error>] { lock.withLock { slots.map { $0! } } }
 }

@@ -17,9 +17,15 @@ import PleatStorage
 /// for a user without a cached list (users with one get it, `"freshness": "unchecked"`). An unexpected
 /// error answers 500 with a generic message and a request id that the server log has next to the error.
 /// SIGTERM and SIGINT stop accepting connections, finish the requests in flight and exit 0.
+///
+/// A server of one shard (`--shard I/N`) answers only its own users; another shard's user gets
+/// 421 Misdirected Request with a `Pleat-Shard` header naming the user's shard (`J/N`) and the same in
+/// the JSON body (`"shard"`), so a client or load balancer can retry there (docs/sharding.md).
 public struct RecommendationServer: Sendable {
     public let recommender: Recommender
     public let metrics: ServerMetrics
+    /// The users this server answers.
+    public let shard: Shard
     /// The largest k a request may ask for.
     public static let maximumK = 1_000
     /// The longest user id a request may carry: what ingest accepts (IngestLimits.maxIdBytes).
@@ -40,10 +46,11 @@ public struct RecommendationServer: Sendable {
     let log: @Sendable (String) -> Void
     private let requestIds = RequestIds()
 
-    public init(recommender: Recommender, metrics: ServerMetrics = ServerMetrics(), capacity: Capacity = Capacity(),
+    public init(recommender: Recommender, metrics: ServerMetrics = ServerMetrics(), capacity: Capacity = Capacity(), shard: Shard = .all,
                 log: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data(("pleat serve: " + $0 + "\n").utf8)) }) {
         self.recommender = recommender
         self.metrics = metrics
+        self.shard = shard
         self.log = log
         lookups = BlockingExecutor(name: "pleat-lookup", threads: capacity.lookupThreads, queueLimit: capacity.lookupQueue)
         scoring = BlockingExecutor(name: "pleat-live", threads: capacity.liveThreads, queueLimit: capacity.liveQueue)
@@ -66,21 +73,31 @@ public struct RecommendationServer: Sendable {
 
     func router() -> Router<BasicRequestContext> {
         let router = Router()
-        let recommender = recommender, metrics = metrics, lookups = lookups, scoring = scoring, log = log, requestIds = requestIds
+        let recommender = recommender, metrics = metrics, shard = shard, lookups = lookups, scoring = scoring, log = log, requestIds = requestIds
         router.get("/v1/users/:id/recommendations") { request, context -> Response in
             let start = DispatchTime.now().uptimeNanoseconds
             let requestId = requestIds.next()
-            func finish(_ status: HTTPResponse.Status, _ body: Data, source: Recommendation.Source? = nil, retry: Bool = false) -> Response {
+            func finish(_ status: HTTPResponse.Status, _ body: Data, source: Recommendation.Source? = nil, retry: Bool = false,
+                        ownerShard: Shard? = nil) -> Response {
                 metrics.record(route: "recommendations", status: status.code, seconds: Self.seconds(since: start), source: source)
                 var headers: HTTPFields = [.contentType: "application/json", Self.requestIdHeader: requestId]
                 if retry { headers[.retryAfter] = String(Self.retryAfterSeconds) }
+                if let ownerShard { headers[Self.shardHeader] = ownerShard.description }
                 return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
             }
-            guard let user = context.parameters.get("id"), !user.isEmpty else {
+            guard let raw = context.parameters.get("id"), !raw.isEmpty else {
                 return finish(.badRequest, Self.error("missing user id"))
+            }
+            // The router hands the path segment over as sent: ids with spaces or non-ASCII arrive escaped.
+            guard let user = raw.removingPercentEncoding, !user.isEmpty else {
+                return finish(.badRequest, Self.error("the user id is not valid percent-encoded UTF-8"))
             }
             guard user.utf8.count <= Self.maximumUserIdBytes else {
                 return finish(.badRequest, Self.error("user id longer than \(Self.maximumUserIdBytes) bytes"))
+            }
+            let owner = shard.owner(of: user)
+            if owner != shard {
+                return finish(.misdirectedRequest, Self.misdirected(user: user, owner: owner, server: shard), ownerShard: owner)
             }
             var k = 10
             if let raw = request.uri.queryParameters["k"] {
@@ -125,6 +142,13 @@ public struct RecommendationServer: Sendable {
     }
 
     static let requestIdHeader = HTTPField.Name("X-Request-Id")!
+    /// The shard (`J/N`) that owns the user of a misdirected request.
+    public static let shardHeader = HTTPField.Name("Pleat-Shard")!
+
+    static func misdirected(user: String, owner: Shard, server: Shard) -> Data {
+        let body = ["error": "user \(user.prefix(80)) belongs to shard \(owner); this server answers shard \(server)", "shard": owner.description]
+        return (try? JSONEncoder.snakeCase().encode(body)) ?? Data(#"{"error":"misdirected"}"#.utf8)
+    }
 
     static func seconds(since start: UInt64) -> Double { Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9 }
 }

@@ -7,6 +7,8 @@ import Foundation
 /// costs seconds to build, where a pure-Swift driver costs minutes on every clean CI run.
 public final class PostgresConnection {
     private let handle: OpaquePointer
+    /// What it connected with, so that work can open sibling connections (parallel reads).
+    public let url: String
 
     /// Limits for a connection that serves requests: how long to wait for the server, and for a statement.
     public struct Timeouts: Sendable {
@@ -35,6 +37,7 @@ public final class PostgresConnection {
             throw PostgresError("cannot connect to PostgreSQL (\(ConnectionString.redacted(url))): \(ConnectionString.redacted(message))")
         }
         handle = conn
+        self.url = url
         // Room for several COPY chunks in flight, so parsing and the server's work overlap.
         var size: Int32 = 8 << 20
         setsockopt(PQsocket(conn), SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))

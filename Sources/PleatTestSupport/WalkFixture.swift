@@ -58,14 +58,17 @@ public struct WalkFixture: @unchecked Sendable {  // one task at a time uses its
         _ = try Ingestor(db: db).ingest(file: file, options: IngestOptions(format: .csv, itemsFile: itemFile))
     }
 
-    public func cache() throws -> RecommendationCache {
-        try RecommendationCache(path: cachePath, migrations: TestDatabase.migrationsDirectory.appendingPathComponent("sqlite"))
+    /// The fixture's cache, or another file of its directory.
+    public func cache(_ path: String? = nil) throws -> RecommendationCache {
+        try RecommendationCache(path: path ?? cachePath, migrations: TestDatabase.migrationsDirectory.appendingPathComponent("sqlite"))
     }
 
-    public func score(_ record: ModelRecord, users: BatchScorer.Users = .all, includeSeen: Bool = false, topK: Int = 20) throws -> BatchScorer.Report {
+    public func score(_ record: ModelRecord, users: BatchScorer.Users = .all, includeSeen: Bool = false, topK: Int = 20,
+                      shard: Shard = .all, cachePath: String? = nil) throws -> BatchScorer.Report {
         var scorer = BatchScorer()
         (scorer.topK, scorer.includeSeen, scorer.users, scorer.showProgress, scorer.transactionSize) = (topK, includeSeen, users, false, 64)
-        return try scorer.run(model: try ScoringModel.load(record, db: db, batchSize: 32), db: db, cache: try cache())
+        scorer.shard = shard
+        return try scorer.run(model: try ScoringModel.load(record, db: db, batchSize: 32), db: db, cache: try cache(cachePath))
     }
 
     public func remove() { try? FileManager.default.removeItem(at: directory) }

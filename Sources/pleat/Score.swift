@@ -9,6 +9,10 @@ import PleatModel
 
 extension BatchScorer.Users: ExpressibleByArgument {}
 
+extension Shard: ExpressibleByArgument {
+    public init?(argument: String) { try? self.init(parsing: argument) }
+}
+
 /// Options of the commands that read or write the recommendation cache.
 struct CacheOptions: ParsableArguments {
     @Option(help: "The SQLite recommendation cache (default: <home>/cache.sqlite).") var cache: String?
@@ -27,6 +31,7 @@ struct Score: ParsableCommand {
     @Option(name: .customLong("top-k"), help: "Items kept per user.") var topK = 100
     @Flag(name: .customLong("include-seen"), help: "Keep items the user already interacted with.") var includeSeen = false
     @Option(help: "Users per scoring batch.") var batch = 256
+    @Option(help: "Only the users of shard I of N (I/N, 0-based; docs/sharding.md): one cache per shard.") var shard = Shard.all
     @Flag(help: "End with one JSON line (model_id, users, seconds, users_per_s, ...).") var json = false
 
     func validate() throws {
@@ -44,10 +49,10 @@ struct Score: ParsableCommand {
         let scoring = try ScoringModel.load(record, db: db, batchSize: batch)
         let cache = try RecommendationCache(path: cacheOptions.path(global))
         var scorer = BatchScorer()
-        (scorer.topK, scorer.includeSeen, scorer.users, scorer.showProgress) = (topK, includeSeen, users, !json)
+        (scorer.topK, scorer.includeSeen, scorer.users, scorer.shard, scorer.showProgress) = (topK, includeSeen, users, shard, !json)
         let report = try scorer.run(model: scoring, db: db, cache: cache)
-        note(String(format: "scored %@ users with %@ in %.2f s (%@ users/s); %@ without known items, %@ unchanged; cache %@",
-                    Format.count(report.users), report.modelId, report.seconds, Format.count(Int(report.usersPerS)),
+        note(String(format: "scored %@ users%@ with %@ in %.2f s (%@ users/s); %@ without known items, %@ unchanged; cache %@",
+                    Format.count(report.users), shard.count > 1 ? " of shard \(shard)" : "", report.modelId, report.seconds, Format.count(Int(report.usersPerS)),
                     Format.count(report.skippedUsers), Format.count(report.unchangedUsers), report.cache))
         if json { try printJSONLine(report) }
     }

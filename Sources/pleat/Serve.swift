@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PleatScoring
 import PleatServer
+import PleatCore
 import PleatTensor
 
 /// `pleat serve`: the HTTP endpoint.
@@ -12,11 +13,12 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var cacheOptions: CacheOptions
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port to listen on (0: any free port).") var port = 8080
+    @Option(help: "Answer only the users of shard I of N (I/N, 0-based; docs/sharding.md); others get 421 naming their shard.") var shard = Shard.all
 
     func run() async throws {
         try BLASLibrary.load()  // a clear error now rather than a stop at the first product
         let recommender = try Recommender(databaseURL: global.database.url, cachePath: cacheOptions.path(global))
-        let server = RecommendationServer(recommender: recommender)
-        try await server.run(host: host, port: port) { bound in note("serving on http://\(host):\(bound)") }
+        let server = RecommendationServer(recommender: recommender, shard: shard)
+        try await server.run(host: host, port: port) { bound in note("serving on http://\(host):\(bound)" + (shard.count > 1 ? ", shard \(shard)" : "")) }
     }
 }

@@ -76,6 +76,33 @@ final class ScoringTests: XCTestCase {
         XCTAssertEqual(models, [f.hstu.id], "the old set is pruned after the switch")
     }
 
+    /// `pleat score --shard I/N --cache FILE` for each of 3 shards: every user in exactly one cache, the
+    /// cache of the shard the shard function names, with the list an unsharded run gives.
+    func testShardedScoringCoversEveryUserExactlyOnce() throws {
+        let f = try WalkFixture()
+        defer { f.remove() }
+        _ = try f.score(f.sasrec)
+        let whole = try f.cache()
+        var owner: [String: Int] = [:]
+        for index in 0..<3 {
+            let shard = try Shard(index: index, count: 3)
+            let path = f.directory.appendingPathComponent("cache-\(index)-of-3.sqlite").path
+            let report = try f.score(f.sasrec, shard: shard, cachePath: path)
+            XCTAssertEqual(report.shard, "\(index)/3")
+            let cache = try f.cache(path)
+            let users = try cache.historyMarks(modelId: f.sasrec.id).keys
+            XCTAssertEqual(report.users, users.count)
+            XCTAssertGreaterThan(users.count, 40, "about a third of 200")
+            for user in users {
+                XCTAssertNil(owner[user], "\(user) is in shards \(owner[user] ?? -1) and \(index)")
+                owner[user] = index
+                XCTAssertTrue(shard.owns(user))
+                XCTAssertEqual(try cache.lookup(user: user)?.list.items, try whole.lookup(user: user)?.list.items, user)
+            }
+        }
+        XCTAssertEqual(Set(owner.keys), Set((0..<200).map { "u\($0)" }), "every user scored once")
+    }
+
     /// cache → a new interaction makes the entry stale → live (written through) → cache again; a user
     /// without a list is scored live exactly as the batch would; unknown users get popular items,
     /// flagged; an item newer than the model is never recommended.

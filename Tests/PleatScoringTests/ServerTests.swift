@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import XCTest
+import PleatCore
 import PleatScoring
 import PleatServer
 import PleatTestSupport
@@ -79,6 +80,40 @@ final class ServerTests: XCTestCase {
         XCTAssertTrue(models.isSubset(of: [f.sasrec.id, f.hstu.id]), "\(models)")
     }
 
+    /// `pleat serve --shard 1/3` answers its own users and sends others to their shard with 421.
+    func testShardedServerAnswersOnlyItsOwnUsers() async throws {
+        let f = try WalkFixture()
+        defer { f.remove() }
+        let shard = try Shard(index: 1, count: 3)
+        _ = try f.score(f.sasrec, shard: shard)
+        let server = RecommendationServer(recommender: try Recommender(databaseURL: f.url, cachePath: f.cachePath), shard: shard)
+        let bound = PortBox()
+        let task = Task { try await server.run(port: 0) { port in bound.set(port) } }
+        defer { task.cancel() }
+        let port = try await bound.wait()
+        var answered = 0, sent = 0
+        for user in (0..<30).map({ "u\($0)" }) + ["stranger", "José"] {
+            let url = URL(string: "http://127.0.0.1:\(port)/v1/users/\(user.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed)!)/recommendations?k=3")!
+            let (data, response) = try await URLSession.shared.data(from: url)
+            let http = response as! HTTPURLResponse
+            let body = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+            let owner = shard.owner(of: user)
+            if owner == shard {
+                XCTAssertEqual(http.statusCode, 200, user)
+                XCTAssertEqual((body["items"] as? [[String: Any]])?.count, 3, user)
+                if user.hasPrefix("u") { XCTAssertEqual(body["source"] as? String, "cache", user) }
+                answered += 1
+            } else {
+                XCTAssertEqual(http.statusCode, 421, user)
+                XCTAssertEqual(http.value(forHTTPHeaderField: "Pleat-Shard"), owner.description, user)
+                XCTAssertEqual(body["shard"] as? String, owner.description, user)
+                XCTAssertTrue((body["error"] as? String)?.contains("this server answers shard 1/3") ?? false, "\(body)")
+                sent += 1
+            }
+        }
+        XCTAssertGreaterThan(answered, 3)
+        XCTAssertGreaterThan(sent, 10)
+    }
 }
 
 /// A value handed from another task to the test (the port the server bound; a done flag).

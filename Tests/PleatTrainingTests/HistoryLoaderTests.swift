@@ -1,4 +1,5 @@
 import Foundation
+import PleatCore
 import XCTest
 import PleatIngest
 import PleatStorage
@@ -101,5 +102,59 @@ final class HistoryLoaderTests: XCTestCase {
             let times = histories.times[histories.range(u)]
             XCTAssertEqual(Array(times), times.sorted(), "user slot \(u) in time order")
         }
+    }
+
+    /// Partitions read by 1, 3 or 16 connections give the same arrays; the shards of a split hold every
+    /// user exactly once, each user in the shard the shard function names, with the whole history; a
+    /// batch limit applies within a shard too.
+    func testParallelReadersAndShardsGiveTheSameHistories() throws {
+        let db = try PostgresConnection(url: try TestDatabase.fresh())
+        let dir = try TestDatabase.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var rng = RandomSource(seed: 11)
+        var csv = "user,item,time\n"
+        for user in 0..<400 { for t in 0..<(1 + rng.below(12)) { csv += "user \(user),i\(rng.below(60)),\(500 + t * 3 + rng.below(3))\n" } }
+        let file = dir.appendingPathComponent("log.csv").path
+        try csv.write(toFile: file, atomically: true, encoding: .utf8)
+        let first = try Ingestor(db: db).ingest(file: file, options: IngestOptions(format: .csv))
+        try "user,item,time\nuser 1,i1,9999\nlate user,i2,10\n".write(toFile: file + "2", atomically: true, encoding: .utf8)
+        _ = try Ingestor(db: db).ingest(file: file + "2", options: IngestOptions(format: .csv))
+
+        let one = try HistoryLoader.load(from: db, readers: 1)
+        XCTAssertEqual(one.userCount, 401)
+        XCTAssertEqual(one.userIds, one.userIds.sorted(), "users in id order")
+        for readers in [3, 16] {
+            let many = try HistoryLoader.load(from: db, readers: readers)
+            XCTAssertEqual(many.userIds, one.userIds, "\(readers) readers")
+            XCTAssertEqual(many.offsets, one.offsets)
+            XCTAssertEqual(many.items, one.items)
+            XCTAssertEqual(many.times, one.times)
+            XCTAssertEqual(many.snapshotBatch, one.snapshotBatch)
+        }
+
+        let names = try db.query("SELECT id, external_id FROM users")
+        let external = Dictionary(uniqueKeysWithValues: (0..<names.rowCount).map { (Int32(names.int($0, 0)!), names.string($0, 1)!) })
+        func events(_ h: InteractionHistories) -> [Int32: [Int32]] {
+            Dictionary(uniqueKeysWithValues: (0..<h.userCount).map { (h.userIds[$0], Array(h.items[h.range($0)])) })
+        }
+        let whole = events(one)
+        var seen: [Int32: Int] = [:]
+        for index in 0..<3 {
+            let shard = try Shard(index: index, count: 3)
+            let part = try HistoryLoader.load(from: db, shard: shard, readers: 2)
+            XCTAssertGreaterThan(part.userCount, 80, "shard \(shard) has about a third of 401 users")
+            for (user, items) in events(part) {
+                seen[user, default: 0] += 1
+                XCTAssertTrue(shard.owns(external[user]!), "\(external[user]!) is not in shard \(shard)")
+                XCTAssertEqual(items, whole[user], "the whole history of \(external[user]!)")
+            }
+        }
+        XCTAssertEqual(seen.count, 401)
+        XCTAssertTrue(seen.values.allSatisfy { $0 == 1 }, "every user in exactly one shard")
+
+        let before = try HistoryLoader.load(from: db, upToBatch: first.batchId, readers: 3)
+        XCTAssertEqual(before.userCount, 400, "the late user came in the second batch")
+        XCTAssertEqual(before.eventCount, one.eventCount - 2)
+        XCTAssertFalse(before.times.contains(9999), "the second batch's events are left out")
     }
 }

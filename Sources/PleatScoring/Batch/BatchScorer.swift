@@ -17,6 +17,8 @@ public struct BatchScorer {
     public var topK = 100
     public var includeSeen = false
     public var users = Users.all
+    /// Only the users of this shard (`Shard`): one cache per shard, written by one process each.
+    public var shard = Shard.all
     /// Users per cache transaction.
     public var transactionSize = 5_000
     public var showProgress = true
@@ -37,11 +39,13 @@ public struct BatchScorer {
         /// Time inside the model (forward pass and top-K), comparable with a bare inference benchmark.
         public var modelSeconds: Double
         public var cache: String
+        /// `I/N`, or `0/1` for every user.
+        public var shard: String
     }
 
     public func run(model: ScoringModel, db: PostgresConnection, cache: RecommendationCache) throws -> Report {
         let start = Date()
-        let histories = try HistoryLoader.load(from: db)
+        let histories = try HistoryLoader.load(from: db, shard: shard)
         let directory = try UserDirectory(db: db)
         let marks = users == .changed ? try cache.historyMarks(modelId: model.id) : [:]
         try cache.beginSet(modelId: model.id, topK: topK, includeSeen: includeSeen)
@@ -82,6 +86,6 @@ public struct BatchScorer {
         let seconds = Date().timeIntervalSince(start)
         return Report(modelId: model.id, users: written, skippedUsers: pending.count - scorable.count, unchangedUsers: unchanged,
                       topK: topK, seconds: seconds, usersPerS: Double(written) / max(seconds, 1e-9), modelSeconds: modelSeconds,
-                      cache: cache.path)
+                      cache: cache.path, shard: shard.description)
     }
 }

@@ -1,0 +1,26 @@
+/// The partitions of `interactions` (migration 0004: hash on `user_id`, 16 of them). A user's events are
+/// all in one partition, so partitions can be read independently and in parallel.
+public enum InteractionPartitions {
+    /// The number of partitions migration 0004 creates.
+    public static let count = 16
+
+    public struct Partition: Sendable, Equatable {
+        public let table: String
+        /// The planner's row estimate (0 before the first ANALYZE).
+        public let estimatedRows: Int
+    }
+
+    /// The partitions in name order; the table itself when it is not partitioned (a database migrated
+    /// only up to 0003).
+    public static func list(_ db: PostgresConnection) throws -> [Partition] {
+        let rows = try db.query("""
+            SELECT c.relname, greatest(c.reltuples, 0)::bigint FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+            WHERE i.inhparent = 'interactions'::regclass ORDER BY c.relname
+            """)
+        if rows.rowCount == 0 {
+            let estimate = try db.query("SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = 'interactions'::regclass")
+            return [Partition(table: "interactions", estimatedRows: estimate.int(0, 0) ?? 0)]
+        }
+        return (0..<rows.rowCount).map { Partition(table: rows.string($0, 0)!, estimatedRows: rows.int($0, 1) ?? 0) }
+    }
+}
