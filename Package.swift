@@ -71,8 +71,8 @@ let package = Package(
         .executableTarget(
             name: "pleat",
             dependencies: [
-                "PleatCore", "PleatStorage", "PleatIngest", "PleatTensor", "PleatMetrics", "PleatEncoders", "PleatModel", "PleatTraining",
-                "PleatScoring", "PleatServer", "PleatEvaluation", "PleatPipeline",
+                "PleatCore", "PleatStorage", "PleatIngest", "PleatTensor", "PleatMetrics", "PleatEncoders", "PleatHistories", "PleatModel",
+                "PleatTraining", "PleatScoring", "PleatServer", "PleatEvaluation", "PleatPipeline",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: fastMath),

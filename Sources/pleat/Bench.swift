@@ -1,8 +1,10 @@
 import ArgumentParser
+import Foundation
 import PleatCore
 import PleatTensor
 import PleatEncoders
 import PleatTraining
+import PleatHistories
 import PleatScoring
 
 extension TrainStepBenchmark.Preset: ExpressibleByArgument {}
@@ -12,7 +14,7 @@ extension FoldStepBenchmark.Mode: ExpressibleByArgument {}
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks (run release builds).",
-        subcommands: [TrainStep.self, Fold.self, FoldQuality.self, Recommend.self])
+        subcommands: [TrainStep.self, Fold.self, FoldQuality.self, Recommend.self, Histories.self])
 
     struct TrainStep: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -91,6 +93,33 @@ struct Bench: ParsableCommand {
             table.add([String(format: "live (%.0f events)", r.liveMeanHistory), String(r.liveRequests),
                        String(format: "%.3f", r.liveP50Ms), String(format: "%.3f", r.liveP99Ms)])
             print(table.render())
+        }
+    }
+
+    struct Histories: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Time reading every user's history (or one shard's) from PostgreSQL, as training and scoring do.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Only the users of shard I of N.") var shard = Shard.all
+        @Option(help: "Connections reading partitions at once.") var readers = HistoryLoader.defaultReaders
+        @Flag(help: "Print one JSON line.") var json = false
+
+        struct Report: Codable {
+            var users: Int, events: Int, readers: Int, shard: String
+            var seconds: Double, eventsPerS: Double, peakRssMb: Double
+        }
+
+        func run() throws {
+            let db = try global.database.connect()
+            let start = Date()
+            let histories = try HistoryLoader.load(from: db, shard: shard, readers: max(1, readers))
+            let seconds = Date().timeIntervalSince(start)
+            let report = Report(users: histories.userCount, events: histories.eventCount, readers: readers, shard: shard.description,
+                                seconds: seconds, eventsPerS: Double(histories.eventCount) / max(seconds, 1e-9),
+                                peakRssMb: PeakMemory.residentMB)
+            if json { return try printJSONLine(report) }
+            print(String(format: "%@ events of %@ users in %.2f s (%@ events/s, %d readers); peak RSS %.0f MB", Format.count(report.events),
+                         Format.count(report.users), seconds, Format.count(Int(report.eventsPerS)), readers, report.peakRssMb))
         }
     }
 }

@@ -3,10 +3,11 @@ import XCTest
 @testable import PleatIngest
 
 final class SyntheticLogTests: XCTestCase {
-    private func generate(seed: UInt64) throws -> (String, SyntheticLog.Output) {
+    private func generate(seed: UInt64, longUsers: Int = 0) throws -> (String, SyntheticLog.Output) {
         var settings = SyntheticLog.Settings()
         settings.users = 200
         settings.seed = seed
+        settings.longUsers = longUsers
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("synth-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -22,6 +23,17 @@ final class SyntheticLogTests: XCTestCase {
         XCTAssertEqual(a, b)
         XCTAssertNotEqual(a, c)
         XCTAssertEqual(a.split(separator: "\n").count - 1, outA.events)
+    }
+
+    /// `longUsers` users, spread over the ids, get histories in [maxEvents/2, maxEvents]; the others stay
+    /// log-normal (median 60, so none of them reaches 1,000 at this seed).
+    func testLongUsersGetTheHeavyTail() throws {
+        let (text, _) = try generate(seed: 4, longUsers: 4)
+        var counts: [Substring: Int] = [:]
+        for line in text.split(separator: "\n").dropFirst() { counts[line.split(separator: ",")[0], default: 0] += 1 }
+        let long = counts.filter { $0.value >= 1_000 }
+        XCTAssertEqual(Set(long.keys), ["u1", "u51", "u101", "u151"])
+        XCTAssertTrue(long.values.allSatisfy { (1_000...2_000).contains($0) }, "\(long)")
     }
 
     func testPlantedSequentialStructureIsPresent() throws {

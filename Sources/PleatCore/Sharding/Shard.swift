@@ -61,6 +61,21 @@ public struct Shard: Sendable, Hashable, CustomStringConvertible {
     public func sqlCondition(usersAlias alias: String) -> String { "\(alias).shard_hash % \(count) = \(index)" }
 }
 
+/// Written as its `I/N` text in configs and JSON.
+extension Shard: Codable {
+    public init(from decoder: Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        do { try self.init(parsing: text) } catch {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "\(error)"))
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}
+
 public struct ShardError: Error, CustomStringConvertible, Sendable {
     public let description: String
 }

@@ -21,6 +21,9 @@ public struct SyntheticLog: Sendable {
         public var medianEvents = 60
         public var minEvents = 5
         public var maxEvents = 2_000
+        /// This many users, spread evenly over the ids, get a long history instead: uniform in
+        /// [maxEvents / 2, maxEvents] (the heavy tail of real logs, for scale runs).
+        public var longUsers = 0
         public var seed: UInt64 = 42
         /// Probability of re-consuming one of the last 10 items.
         public var repeatProbability = 0.08
@@ -68,7 +71,7 @@ public struct SyntheticLog: Sendable {
         var events = 0
         for user in 0..<s.users {
             var rng = root.split(UInt64(user))
-            let length = historyLength(&rng)
+            let length = isLong(user) ? rng.below(s.maxEvents - s.maxEvents / 2 + 1) + s.maxEvents / 2 : historyLength(&rng)
             var time = 1_672_531_200 + Int64(rng.below(180 * 86_400))  // start in the first half of 2023
             let home = rng.below(s.categories)
             var category = rng.below(s.categories)
@@ -111,6 +114,11 @@ public struct SyntheticLog: Sendable {
     func categorySize(_ c: Int) -> Int { settings.items / settings.categories + (c < settings.items % settings.categories ? 1 : 0) }
 
     func itemId(category: Int, index: Int) -> Int { categoryStart[category] + index }
+
+    /// Every (users / longUsers)-th user, from the first.
+    private func isLong(_ user: Int) -> Bool {
+        settings.longUsers > 0 && user % max(1, settings.users / settings.longUsers) == 0 && user / max(1, settings.users / settings.longUsers) < settings.longUsers
+    }
 
     private func historyLength(_ rng: inout RandomSource) -> Int {
         let s = settings

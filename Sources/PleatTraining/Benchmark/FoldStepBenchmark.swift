@@ -55,10 +55,8 @@ public struct FoldStepBenchmark {
             adam.update(lr: 1e-3)
             if step > 0 { times.append(Date().timeIntervalSince(start)) }  // the first step allocates scratch
         }
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
         return Result(mode: mode.rawValue, events: events, batch: batch, medianMs: times.sorted()[times.count / 2] * 1e3,
-                      peakRssMb: Double(usage.ru_maxrss) / 1024,
+                      peakRssMb: PeakMemory.residentMB,
                       attendedPositions: mode == .folded ? config.fold.groups + Self.window : events - 1)
     }
 }

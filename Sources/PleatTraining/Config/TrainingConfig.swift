@@ -1,3 +1,4 @@
+import PleatCore
 import PleatHistories
 import PleatModel
 import PleatTensor
@@ -42,6 +43,9 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     public var weightDecay: Float = 0
     /// Global gradient-norm clip; 0 turns it off.
     public var gradientClip: Double = 0
+    /// Train on the users of one shard only (`I/N`, docs/sharding.md): a fixed sample of about 1/N of
+    /// the users, the same on every run and machine. `0/1` (the default) is every user.
+    public var shard = Shard.all
     /// Longest history an encoder sees: the most recent `max_length` events are kept.
     public var maxLength = 200
     /// Items with fewer events leave the vocabulary (and the sequences).

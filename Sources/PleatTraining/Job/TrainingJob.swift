@@ -63,10 +63,11 @@ public struct TrainingJob {
         defer { lock.release() }
         try config.validate()
 
-        let histories = try HistoryLoader.load(from: db, upToBatch: resumed?.vocabulary.snapshotBatch)
+        let histories = try HistoryLoader.load(from: db, upToBatch: resumed?.vocabulary.snapshotBatch, shard: config.shard)
         let loadSeconds = Date().timeIntervalSince(started)
-        log(String(format: "loaded %@ events of %@ users in %.2f s (data up to ingest batch %d)",
-                   Format.count(histories.eventCount), Format.count(histories.userCount), loadSeconds, histories.snapshotBatch))
+        log(String(format: "loaded %@ events of %@ users%@ in %.2f s (data up to ingest batch %d)",
+                   Format.count(histories.eventCount), Format.count(histories.userCount),
+                   config.shard.count > 1 ? " of shard \(config.shard)" : "", loadSeconds, histories.snapshotBatch))
         let split = SequenceSplit(histories, minCount: config.minCount, cutoff: try config.cutoffSeconds())
         guard split.vocabulary.count > 0, split.sequences.indices.contains(where: { split.trainSequence($0).count >= 2 }) else {
             throw ConfigError(description: "no training data: ingest interactions first (every user needs at least 2 events)")
