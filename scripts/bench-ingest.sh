@@ -24,13 +24,8 @@ done
 scripts/setup.sh
 scripts/build-release.sh >/dev/null
 pleat=$PWD/.build/release/pleat
-work=$(mktemp -d /tmp/pleat-bench-XXXXXX)
-chmod 755 "$work"
-export PLEAT_HOME=$work
-unset DATABASE_URL PLEAT_DATABASE_URL
-trap '$pleat db stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
-
-$pleat db start >/dev/null
+source scripts/lib/scratch-database.sh
+scratch_database bench
 $pleat db migrate >/dev/null
 url=$($pleat db url)
 # Enough users for N events at a median of 160 per user, then cut to exactly N rows.

@@ -38,12 +38,8 @@ out=$(readlink -f "$out")
 scripts/setup.sh
 scripts/build-release.sh >/dev/null
 pleat=$PWD/.build/release/pleat
-work=$(mktemp -d /tmp/pleat-quality-XXXXXX)
-chmod 755 "$work"
-export PLEAT_HOME=$work
-unset DATABASE_URL PLEAT_DATABASE_URL
-trap '$pleat db stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
-$pleat db start >/dev/null
+source scripts/lib/scratch-database.sh
+scratch_database quality
 url=$($pleat db url)
 
 runs=$(( $(wc -w <<< "$data") * $(wc -w <<< "$models") * seeds ))

@@ -19,12 +19,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -ge 1 ] || { sed -n 2,18p "$0"; exit 2; }
 events=$1; shift
-users=1000000 shards="" keep=0
+users=1000000 shards=""
 while [ $# -gt 0 ]; do
   case $1 in
     --users) users=$2; shift 2 ;;
     --train-shards) shards=$2; shift 2 ;;
-    --keep) keep=1; shift ;;
+    --keep) export KEEP_SCRATCH=1; shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -38,12 +38,8 @@ scripts/build-release.sh >/dev/null
 pleat=$PWD/.build/release/pleat
 out=$PWD/docs/scale/scale-$events.json
 mkdir -p docs/scale
-work=$(mktemp -d /tmp/pleat-scale-XXXXXX)
-chmod 755 "$work"
-export PLEAT_HOME=$work
-unset DATABASE_URL PLEAT_DATABASE_URL
-trap '$pleat db stop >/dev/null 2>&1 || true; [ $keep = 1 ] || rm -rf "$work"' EXIT
-$pleat db start >/dev/null
+source scripts/lib/scratch-database.sh
+scratch_database scale
 $pleat db migrate >/dev/null
 $pleat doctor --json > "$work/doctor.json"
 
@@ -77,7 +73,7 @@ synth, ingest, hist, train, score = (last(n) for n in ("synth", "ingest", "histo
 epoch = train["history"][0]
 r = {
     "target_events": target, "events": synth["events"], "users": synth["users"], "items": synth["items"],
-    "cpu": doctor["cpu"]["model_name"], "cores": os.cpu_count(), "blas_kernel": doctor["blas"]["kernel"],
+    "cpu": f'{doctor["cpu"]["model_name"]} (family {doctor["cpu"]["family"]} model {doctor["cpu"]["model"]})', "cores": os.cpu_count(), "blas_kernel": doctor["blas"]["kernel"],
     "synth": {"seconds": wall("synth"), "peak_rss_mb": rss("synth")},
     "ingest": {"seconds": ingest["seconds"], "rows_per_s": ingest["rows_loaded"] / ingest["seconds"], "rows": ingest["rows_loaded"],
                "peak_rss_mb": rss("ingest"), "database_bytes": int(open(f"{work}/database.bytes").read())},
