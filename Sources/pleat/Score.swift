@@ -49,7 +49,8 @@ struct Score: ParsableCommand {
         let scoring = try ScoringModel.load(record, db: db, batchSize: batch)
         let cache = try RecommendationCache(path: cacheOptions.path(global))
         var scorer = BatchScorer()
-        (scorer.topK, scorer.includeSeen, scorer.users, scorer.shard, scorer.showProgress) = (topK, includeSeen, users, shard, !json)
+        (scorer.topK, scorer.includeSeen, scorer.users, scorer.shard) = (topK, includeSeen, users, shard)
+        scorer.showProgress = true  // on stderr: --json output (stdout) stays one line, as with ingest and train
         let report = try scorer.run(model: scoring, db: db, cache: cache)
         note(String(format: "scored %@ users%@ with %@ in %.2f s (%@ users/s); %@ without known items, %@ unchanged; cache %@",
                     Format.count(report.users), shard.count > 1 ? " of shard \(shard)" : "", report.modelId, report.seconds, Format.count(Int(report.usersPerS)),
