@@ -34,7 +34,10 @@ public enum HistoryLoader {
             let groups = Self.balance(partitions, into: max(1, min(readers, partitions.count)))
             var parts: [InteractionHistories]
             if groups.count == 1 {
-                parts = try groups[0].map { try read($0, filter: filter, expectedShare: expectedShare, on: db) }
+                // One reader reads the parent table: PostgreSQL merges the partitions in key order, so the
+                // result needs no merge here (nor its copy of every event).
+                let whole = InteractionPartitions.Partition(table: "interactions", estimatedRows: partitions.reduce(0) { $0 + $1.estimatedRows })
+                parts = [try read(whole, filter: filter, expectedShare: expectedShare, on: db)]
             } else {
                 let snapshot = try db.query("SELECT pg_export_snapshot()").string(0, 0)!
                 parts = try readInParallel(groups, url: db.url, snapshot: snapshot, filter: filter, expectedShare: expectedShare)
@@ -46,7 +49,7 @@ public enum HistoryLoader {
         }
     }
 
-    /// One partition (or the whole unpartitioned table) as histories.
+    /// One partition, or the whole table, as histories.
     static func read(_ partition: InteractionPartitions.Partition, filter: String, expectedShare: Double,
                      on db: PostgresConnection) throws -> InteractionHistories {
         var histories = InteractionHistories()

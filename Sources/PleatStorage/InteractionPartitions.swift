@@ -8,6 +8,8 @@ public enum InteractionPartitions {
         public let table: String
         /// The planner's row estimate (0 before the first ANALYZE).
         public let estimatedRows: Int
+
+        public init(table: String, estimatedRows: Int) { (self.table, self.estimatedRows) = (table, estimatedRows) }
     }
 
     /// The partitions in name order; the table itself when it is not partitioned (a database migrated
