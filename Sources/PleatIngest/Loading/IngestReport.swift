@@ -22,6 +22,8 @@ public struct IngestReport: Codable, Sendable {
     public var itemsDescribed = 0
     public var itemRowsRejected = 0
     public var rejectsByKind: [String: Int] = [:]
+    /// The first load into an empty database: written without the WAL (`InteractionPartitions.prepareFirstLoad`).
+    public var firstLoad = false
     public var seconds = 0.0
     /// Where the time went: hash, read (parse, map ids, stream in-order events), store (sort, catalogue,
     /// spooled events, metadata, rejects), commit.

@@ -55,6 +55,7 @@ public final class Ingestor {
             }
 
             // Read the file; events in key order go straight to the table meanwhile, the rest to the spool.
+            report.firstLoad = try InteractionPartitions.prepareFirstLoad(db)
             try db.execute("SAVEPOINT before_events")
             var stream = InOrderStream(firstNewUser: catalogue.users.firstNewId)
             try db.copyIn("COPY interactions \(Self.columns) FROM STDIN (FORMAT binary)") { writer in
