@@ -28,6 +28,8 @@ let package = Package(
                        providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        // Open MPI, for data-parallel training under mpirun or srun.
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         // CPU identification, and the check that stops Pleat on a CPU without x86-64-v3 before any code
         // built for it runs: compiled for baseline x86-64 (no -march). OpenBLAS is not linked but loaded at
         // run time (PleatTensor's BLASLibrary), so its kernel can be chosen first.
@@ -41,6 +43,8 @@ let package = Package(
         .target(name: "PleatTensor", dependencies: ["PleatCore"], swiftSettings: numeric),
         // Ranking metrics, shared by training (validation) and offline evaluation.
         .target(name: "PleatMetrics", dependencies: ["PleatCore"], swiftSettings: numeric),
+        // The processes of a data-parallel job (MPI when launched by mpirun or srun) and ordered sums over them.
+        .target(name: "PleatMPI", dependencies: ["CMPI"], swiftSettings: fastMath),
         // Sequence encoders built from the engine's layers, and their training-step benchmark.
         .target(name: "PleatEncoders", dependencies: ["PleatCore", "PleatTensor"], swiftSettings: numeric),
         // Interaction histories: read from PostgreSQL in one streaming query, the item vocabulary, splits.
@@ -50,7 +54,8 @@ let package = Package(
         .target(name: "PleatModel", dependencies: ["PleatCore", "PleatStorage", "PleatTensor", "PleatMetrics", "PleatEncoders", "PleatHistories"],
                 swiftSettings: numeric),
         // The training job: config, the loop with checkpoints and resume, fold keys from the data, registration.
-        .target(name: "PleatTraining", dependencies: ["PleatCore", "PleatStorage", "PleatMetrics", "PleatTensor", "PleatHistories", "PleatModel"],
+        .target(name: "PleatTraining", dependencies: ["PleatCore", "PleatStorage", "PleatMetrics", "PleatTensor", "PleatHistories", "PleatModel",
+                                                      "PleatMPI"],
                 swiftSettings: numeric),
         // The scoring stage: batch top-K into the SQLite cache, and answers from it (live when stale).
         .target(name: "PleatScoring", dependencies: ["PleatCore", "PleatStorage", "PleatTensor", "PleatHistories", "PleatModel"],
@@ -72,7 +77,7 @@ let package = Package(
             name: "pleat",
             dependencies: [
                 "PleatCore", "PleatStorage", "PleatIngest", "PleatTensor", "PleatMetrics", "PleatEncoders", "PleatHistories", "PleatModel",
-                "PleatTraining", "PleatScoring", "PleatServer", "PleatEvaluation", "PleatPipeline",
+                "PleatTraining", "PleatScoring", "PleatServer", "PleatEvaluation", "PleatPipeline", "PleatMPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: fastMath),

@@ -17,6 +17,22 @@ public struct ItemVocabulary: Sendable, Codable, Equatable {
         }
     }
 
+    /// Items whose count (indexed by database id) is at least `minCount`: the vocabulary of events counted
+    /// elsewhere, e.g. summed over the shards of a data-parallel job.
+    public init(counts: [Int64], minCount: Int = 1) {
+        for (id, count) in counts.enumerated() where id > 0 && count >= Int64(max(minCount, 1)) {
+            index[Int32(id)] = Int32(databaseIds.count)
+            databaseIds.append(Int32(id))
+        }
+    }
+
+    /// Events per database item id (index = id, up to `largestId`).
+    public static func counts<S: Sequence>(events: S, largestId: Int) -> [Int64] where S.Element == Int32 {
+        var counts = [Int64](repeating: 0, count: largestId + 1)
+        for id in events { counts[Int(id)] += 1 }
+        return counts
+    }
+
     /// A stored vocabulary (a trained model's `vocabulary.json`): `databaseIds[i]` is model index i.
     public init(databaseIds: [Int32]) {
         self.databaseIds = databaseIds

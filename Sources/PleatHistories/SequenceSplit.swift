@@ -30,7 +30,11 @@ public struct SequenceSplit: Sendable {
     /// leave the vocabulary and the sequences, and the split is made on what remains, so a target is
     /// never silently replaced by another event.
     public init(_ histories: InteractionHistories, minCount: Int = 1, cutoff: Int64? = nil) {
-        let vocabulary = ItemVocabulary(events: histories.items, minCount: minCount)
+        self.init(histories, vocabulary: ItemVocabulary(events: histories.items, minCount: minCount), cutoff: cutoff)
+    }
+
+    /// Splits with a vocabulary decided elsewhere (a data-parallel job's, from every shard's counts).
+    public init(_ histories: InteractionHistories, vocabulary: ItemVocabulary, cutoff: Int64? = nil) {
         self.vocabulary = vocabulary
         self.cutoff = cutoff
         var sequences: [[Int32]] = [], times: [[Int64]] = [], pastCounts: [Int] = [], hasTest: [Bool] = []

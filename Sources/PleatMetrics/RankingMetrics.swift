@@ -37,6 +37,19 @@ public struct RankingMetrics: Sendable, Codable, Equatable {
         for i in cutoffs.indices { hits[i] += other.hits[i]; gains[i] += other.gains[i] }
     }
 
+    /// The sums behind the means (count, reciprocal ranks, hits and gains per cutoff), to be added up
+    /// across processes; `init(cutoffs:totals:)` reads them back.
+    public var totals: [Double] { [Double(count), reciprocalRanks] + hits + gains }
+
+    public init(cutoffs: [Int], totals: [Double]) {
+        precondition(totals.count == 2 + 2 * cutoffs.count)
+        self.cutoffs = cutoffs
+        count = Int(totals[0])
+        reciprocalRanks = totals[1]
+        hits = Array(totals[2..<(2 + cutoffs.count)])
+        gains = Array(totals[(2 + cutoffs.count)...])
+    }
+
     public func hitRate(at k: Int) -> Double { mean(hits, k) }
     public func ndcg(at k: Int) -> Double { mean(gains, k) }
     public var mrr: Double { count > 0 ? reciprocalRanks / Double(count) : 0 }

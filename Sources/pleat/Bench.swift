@@ -6,6 +6,8 @@ import PleatEncoders
 import PleatTraining
 import PleatHistories
 import PleatScoring
+import PleatModel
+import PleatMPI
 
 extension TrainStepBenchmark.Preset: ExpressibleByArgument {}
 extension FoldStepBenchmark.Mode: ExpressibleByArgument {}
@@ -14,7 +16,7 @@ extension FoldStepBenchmark.Mode: ExpressibleByArgument {}
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Benchmarks (run release builds).",
-        subcommands: [TrainStep.self, Fold.self, FoldQuality.self, Recommend.self, Histories.self])
+        subcommands: [TrainStep.self, Fold.self, FoldQuality.self, Recommend.self, Histories.self, GradientExchange.self])
 
     struct TrainStep: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -34,6 +36,35 @@ struct Bench: ParsableCommand {
                        String(format: "%.1f", result.gflops), String(format: "%.1f", result.sgemmPeakGflops),
                        String(format: "%.1f", result.sequencesPerS), String(result.threads)])
             print(table.render())
+        }
+    }
+
+    struct GradientExchange: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "gradient-exchange",
+            abstract: "Under mpirun: time the averaging of each model's gradient over the ranks; --check compares it with one process's.")
+
+        @Option(help: "Items in the catalogue (the item table is most of the gradient).") var items = 20_000
+        @Option(help: "Global batch (sequences).") var batch = 64
+        @Option(help: "Models (comma-separated).") var models = "sasrec,hstu,bert4rec"
+        @Option(help: "Timed exchanges per model.") var repeats = 7
+        @Option(help: "SASRec's loss (ce, bce, gbce, sampled_softmax; default: the training default).") var sasrecLoss: String?
+        @Flag(help: "Also compute the single-process gradient of the same global batch on rank 0 and report the difference.") var check = false
+
+        func run() throws {
+            try BLASLibrary.load()
+            let communicator = Communicator.launchedByMPI ? Communicator.world : .single
+            var benchmark = GradientExchangeBenchmark(communicator: communicator)
+            (benchmark.items, benchmark.batchSize, benchmark.repeats) = (items, batch, repeats)
+            if let sasrecLoss {
+                guard let loss = SASRecSettings.Loss(rawValue: sasrecLoss) else { throw ValidationError("unknown loss \(sasrecLoss)") }
+                benchmark.sasrecLoss = loss
+            }
+            for name in models.split(separator: ",") {
+                guard let kind = ModelKind(rawValue: String(name)) else { throw ValidationError("unknown model \(name)") }
+                let result = benchmark.run(model: kind, check: check)
+                if communicator.rank == 0 { try printJSONLine(result) }
+            }
         }
     }
 

@@ -6,6 +6,7 @@ import PleatMetrics
 import PleatStorage
 import PleatTraining
 import PleatModel
+import PleatMPI
 
 /// `pleat train`: trains one model from the interactions in PostgreSQL and registers it.
 struct Train: ParsableCommand {
@@ -15,6 +16,10 @@ struct Train: ParsableCommand {
             Settings come from the documented defaults (TrainingConfig), then --config FILE (JSON, or \
             key = value lines), then each --set key=value, e.g. --set epochs=50 --set sasrec.loss=bce \
             --set hstu.encoder.dropout=0.3. --print-config shows every key with its resolved value.
+
+            Under mpirun or srun the ranks train one model together, data-parallel: each rank on its own \
+            user shard, gradients averaged every step; rank 0 logs, checkpoints, registers and prints \
+            (README: Data-parallel training).
             """)
     @OptionGroup var global: GlobalOptions
     @Option(help: "Model: \(ModelKind.allCases.map(\.rawValue).joined(separator: ", ")).") var model: ModelKind?
@@ -48,7 +53,18 @@ struct Train: ParsableCommand {
                               ?? global.pleatHome.url.appendingPathComponent("models"))
         job.resume = resume
         job.databaseURL = global.database.url
-        let result = try job.run(db: db)
+        let communicator = Communicator.launchedByMPI ? Communicator.world : .single
+        job.communicator = communicator
+        if communicator.rank != 0 { (job.showProgress, job.log) = (false, { _ in }) }
+        let result: TrainingJob.Result
+        do {
+            result = try job.run(db: db)
+        } catch where communicator.isDistributed {
+            // The other ranks may be waiting for this one in a collective: end the whole job.
+            FileHandle.standardError.write(Data("pleat train: rank \(communicator.rank) of \(communicator.size): \(error)\n".utf8))
+            communicator.abort(code: 1)
+        }
+        guard communicator.rank == 0 else { return }
         let record = result.record
         var table = TextTable(["split", "HR@10", "NDCG@10", "MRR"])
         for (name, m) in [("valid", record.valid), ("test", record.test)] {

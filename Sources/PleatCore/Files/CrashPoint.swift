@@ -6,7 +6,10 @@ import Foundation
 /// used or resumed. Without the variable, `reach` does nothing.
 public enum CrashPoint {
     private static let wanted: (name: String, occurrence: Int)? = {
-        guard let value = ProcessInfo.processInfo.environment["PLEAT_CRASH_POINT"], !value.isEmpty else { return nil }
+        let environment = ProcessInfo.processInfo.environment
+        guard let value = environment["PLEAT_CRASH_POINT"], !value.isEmpty else { return nil }
+        // Under mpirun, PLEAT_CRASH_RANK=R kills only rank R.
+        if let rank = environment["PLEAT_CRASH_RANK"], rank != environment["OMPI_COMM_WORLD_RANK"] ?? "0" { return nil }
         let parts = value.split(separator: ":")
         return (String(parts[0]), parts.count > 1 ? Int(parts[1]) ?? 1 : 1)
     }()

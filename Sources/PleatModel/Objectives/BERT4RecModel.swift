@@ -33,6 +33,8 @@ final class BERT4RecModel: NextItemModel {
         users = Tensor([rows, c.dimension])
     }
 
+    var lossTerms: Int { batch.labelledCount }
+
     func trainStep(_ sequences: [EventSequence], rng: inout RandomSource) -> Double {
         batch.clear()
         var sampler = rng.split(2)

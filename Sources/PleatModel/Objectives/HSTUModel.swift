@@ -36,6 +36,8 @@ final class HSTUModel: NextItemModel {
         negatives = [Int32](repeating: 1, count: settings.negatives)
     }
 
+    var lossTerms: Int { backbone.batch.labelledCount }
+
     func trainStep(_ sequences: [EventSequence], rng: inout RandomSource) -> Double {
         backbone.placeTraining(sequences, rng: &rng)
         var dropoutRng: RandomSource? = rng.split(1)

@@ -44,6 +44,9 @@ public protocol NextItemModel: ItemRanker {
     /// Forward, loss and backward over up to `batchSize` training sequences; gradients are added to the
     /// parameters' (zeroed) gradients. Returns the batch's mean loss.
     func trainStep(_ sequences: [EventSequence], rng: inout RandomSource) -> Double
+    /// The terms (labelled positions) the last `trainStep`'s mean loss is over: data-parallel training
+    /// weights each rank's gradient by them, so that the ranks' sum is the mean over the global batch.
+    var lossTerms: Int { get }
 }
 
 extension ModelSpec {

@@ -33,6 +33,8 @@ final class SASRecModel: NextItemModel {
         users = Tensor([batchSize, c.dimension])
     }
 
+    var lossTerms: Int { backbone.batch.labelledCount }
+
     func trainStep(_ sequences: [EventSequence], rng: inout RandomSource) -> Double {
         backbone.placeTraining(sequences, rng: &rng)
         var dropoutRng: RandomSource? = rng.split(1)

@@ -91,10 +91,14 @@ final class SequenceBatch {
     /// layer: their rows of `output` are gathered into a compact tensor (reused between steps), `loss`
     /// fills the compact gradient from them and their labels, and the gradient is scattered back into
     /// `outputGradient` (0 elsewhere).
+    /// Labelled positions of the last `labelledLoss`: the terms its mean is over.
+    private(set) var labelledCount = 0
+
     func labelledLoss(output: Tensor, outputGradient: Tensor,
                       _ loss: (_ rows: Tensor, _ labels: [Int32], _ dRows: Tensor) -> Double) -> Double {
         labelled.removeAll(keepingCapacity: true)
         for (r, label) in labels.enumerated() where label >= 0 { labelled.append(r) }
+        labelledCount = labelled.count
         let d = output.columns
         let rows = scratch.tensor("gathered", [labelled.count, d]), dRows = scratch.tensor("gatheredGradient", [labelled.count, d])
         for (i, r) in labelled.enumerated() { (rows.pointer + i * d).update(from: output.pointer + r * d, count: d) }

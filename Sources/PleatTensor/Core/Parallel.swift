@@ -3,7 +3,8 @@ import Dispatch
 /// Splits row-wise work over the machine's cores. Each row is computed by exactly one worker and the
 /// split depends only on the row count, so results are deterministic.
 public enum Parallel {
-    public static let workers = max(1, min(System.coreCount, 8))
+    /// The cores this process may use, shared with the other ranks of an MPI job on the same machine.
+    public static let workers = max(1, min(System.coreCount / System.processesOnThisMachine, 8))
 
     /// Calls `body(range)` on disjoint ranges covering 0..<count, in parallel when it is worth it.
     @inline(__always)
@@ -24,4 +25,13 @@ import Foundation
 
 enum System {
     static var coreCount: Int { ProcessInfo.processInfo.activeProcessorCount }
+
+    /// Ranks of this process's MPI job on this machine (`mpirun` says so; 1 otherwise). When the launcher
+    /// binds each rank to its own cores, `coreCount` is already this process's share and this is 1.
+    static var processesOnThisMachine: Int {
+        let environment = ProcessInfo.processInfo.environment
+        guard let local = environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap({ Int($0) }), local > 1 else { return 1 }
+        let machineCores = sysconf(Int32(_SC_NPROCESSORS_ONLN))
+        return coreCount < machineCores ? 1 : local
+    }
 }

@@ -2,6 +2,7 @@ import Foundation
 import PleatCore
 import PleatHistories
 import PleatModel
+import PleatMPI
 import PleatStorage
 
 /// `pleat train` as a library call: load the histories from PostgreSQL, split, train (or resume), write
@@ -11,6 +12,11 @@ import PleatStorage
 /// records (`metrics.json`) and a sealed artifact (SHA256SUMS written last); so a crash at any moment
 /// leaves either a registered model whose artifact verifies, or an unregistered run that `--resume`
 /// completes: from its last checkpoint, or, when only the insert was missing, by registering it.
+///
+/// Data-parallel under MPI (`communicator`): rank 0 chooses or starts the run and tells the others; each
+/// rank loads its own user shard (shard `rank/size`) of the same data snapshot; the item vocabulary comes
+/// from every shard's counts; rank 0 writes the run's files and registers the model. The run directory
+/// must be one the ranks share (one machine, or a shared file system under Slurm).
 public struct TrainingJob {
     public var config: TrainingConfig
     /// Where runs live (`<artifacts>/<model id>/`).
@@ -22,6 +28,8 @@ public struct TrainingJob {
     /// lives on the job's own connection.
     public var databaseURL: String?
     public var log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
+    /// The job's processes: `.single`, or `Communicator.world` under mpirun or srun.
+    public var communicator = Communicator.single
 
     public init(config: TrainingConfig, artifacts: URL) {
         self.config = config
@@ -35,6 +43,23 @@ public struct TrainingJob {
     }
 
     public func run(db: PostgresConnection) throws -> Result {
+        guard communicator.isDistributed else { return try startOrResume(db: db) }
+        guard config.shard.count == 1 else {
+            throw ConfigError(description: "under mpirun each rank trains on its own shard: leave `shard` unset")
+        }
+        if communicator.rank == 0 { return try startOrResume(db: db) }
+        // The others learn the run from rank 0 and read what it has written.
+        let decision = communicator.broadcast("")
+        let run = RunDirectory(artifacts.appendingPathComponent(String(decision.dropFirst())))
+        if decision.hasPrefix("r") {
+            let record = try JSONDecoder.snakeCase.decode(ModelRecord.self, from: Data(contentsOf: run.metricsFile))
+            return Result(outcome: nil, record: record)
+        }
+        return try train(run: run, config: nil, resumed: nil, lock: nil, db: db, started: Date())
+    }
+
+    /// Rank 0's (or the only process's) part: find or start the run, then train it.
+    private func startOrResume(db: PostgresConnection) throws -> Result {
         let started = Date()
         var config = config
         let registry = ModelRegistry(db)
@@ -48,6 +73,7 @@ public struct TrainingJob {
                 // Only the commit point was missing.
                 try registry.register(record)
                 log("\(run.modelId) had finished training: registered it")
+                _ = communicator.broadcast("r" + run.modelId)
                 return Result(outcome: nil, record: record)
             }
             let decoder = JSONDecoder.snakeCase
@@ -62,14 +88,31 @@ public struct TrainingJob {
         }
         defer { lock.release() }
         try config.validate()
+        _ = communicator.broadcast("t" + run.modelId)
+        return try train(run: run, config: config, resumed: resumed, lock: lock, db: db, started: started)
+    }
 
-        let histories = try HistoryLoader.load(from: db, upToBatch: resumed?.vocabulary.snapshotBatch, shard: config.shard)
+    /// Loads this process's data, trains, and (rank 0) writes and registers the model. `config` and
+    /// `resumed` are rank 0's; the other ranks receive the config and read the rest from the run directory.
+    private func train(run: RunDirectory, config: TrainingConfig?, resumed: (vocabulary: ArtifactVocabulary, header: ModelArtifact.Header)?,
+                       lock: AdvisoryLock?, db: PostgresConnection, started: Date) throws -> Result {
+        let writes = communicator.rank == 0
+        let configText = communicator.broadcast(String(decoding: try config.map { try $0.jsonData() } ?? Data(), as: UTF8.self))
+        var config = try config ?? JSONDecoder.snakeCase.decode(TrainingConfig.self, from: Data(configText.utf8))
+        let resumedRun = communicator.broadcast(resumed == nil ? "new" : "resumed") == "resumed"
+        let resumed = try resumed ?? (resumedRun ? Self.readResumable(run) : nil)
+        let shard = communicator.isDistributed ? try Shard(index: communicator.rank, count: communicator.size) : config.shard
+        // One data snapshot for every rank: the newest committed batch when rank 0 looked.
+        let snapshot = try resumed?.vocabulary.snapshotBatch
+            ?? (communicator.isDistributed ? Int(communicator.broadcast(String(try IngestBatches.newestCommitted(db))))! : nil)
+        let histories = try HistoryLoader.load(from: db, upToBatch: snapshot, shard: shard)
         let loadSeconds = Date().timeIntervalSince(started)
         log(String(format: "loaded %@ events of %@ users%@ in %.2f s (data up to ingest batch %d)",
                    Format.count(histories.eventCount), Format.count(histories.userCount),
-                   config.shard.count > 1 ? " of shard \(config.shard)" : "", loadSeconds, histories.snapshotBatch))
-        let split = SequenceSplit(histories, minCount: config.minCount, cutoff: try config.cutoffSeconds())
-        guard split.vocabulary.count > 0, split.sequences.indices.contains(where: { split.trainSequence($0).count >= 2 }) else {
+                   shard.count > 1 ? " of shard \(shard)" : "", loadSeconds, histories.snapshotBatch))
+        let split = try Self.split(histories, config: config, communicator: communicator)
+        let trainable = communicator.sum(split.sequences.indices.filter { split.trainSequence($0).count >= 2 }.count)
+        guard split.vocabulary.count > 0, trainable > 0 else {
             throw ConfigError(description: "no training data: ingest interactions first (every user needs at least 2 events)")
         }
         // Fold keys are frozen when a run starts (in its spec.json): a resumed run and every later use of
@@ -80,8 +123,8 @@ public struct TrainingJob {
             log("folding history older than the last \(config.maxLength) events by \(config.fold.key.rawValue) "
                 + "(\(foldKeys.count) keys, \(config.fold.groups) folds × \(config.fold.groupLength) events)")
         }
-        let vocabulary = try resumed?.vocabulary ?? Self.vocabulary(split.vocabulary, histories: histories, db: db)
-        if resumed == nil {
+        let vocabulary = try resumed?.vocabulary ?? Self.vocabulary(split.vocabulary, histories: histories, db: db, communicator: communicator)
+        if resumed == nil && writes {
             // `auto` settings become concrete here, so that the stored config and spec say what ran.
             config.sasrec.loss = config.sasrec.loss.resolved(items: split.vocabulary.count)
             try FileManager.default.createDirectory(at: run.url, withIntermediateDirectories: true)
@@ -97,14 +140,23 @@ public struct TrainingJob {
         log("\(run.modelId): \(config.model.rawValue), \(Format.count(split.vocabulary.count)) items, "
             + "\(Format.count(split.validationExamples.count)) validation users, run directory \(run.url.path)")
 
-        let trainer = Trainer(config: config, split: split, run: run, foldKeys: foldKeys, showProgress: showProgress, log: log)
+        // The run directory exists (rank 0 made it) before any rank looks for a checkpoint in it.
+        communicator.barrier()
+        let trainer = Trainer(config: config, split: split, run: run, foldKeys: foldKeys, showProgress: showProgress,
+                              communicator: communicator, log: log)
         let outcome = try trainer.train(modelId: run.modelId)
-        try lock.check()
+        let users = communicator.sum(histories.userCount), events = communicator.sum(histories.eventCount)
+        guard writes else {
+            communicator.barrier()  // rank 0 has written and registered the model
+            let record = try JSONDecoder.snakeCase.decode(ModelRecord.self, from: Data(contentsOf: run.metricsFile))
+            return Result(outcome: outcome, record: record)
+        }
+        try lock?.check()
         let sha = try SHA256.hex(ofFile: run.modelFile)
         let record = ModelRecord(
             id: run.modelId, kind: config.model, config: String(decoding: try config.jsonData(), as: UTF8.self),
-            snapshotBatch: histories.snapshotBatch, users: histories.userCount, items: split.vocabulary.count,
-            events: histories.eventCount, bestEpoch: outcome.state.bestEpoch, epochs: outcome.state.epochsDone,
+            snapshotBatch: histories.snapshotBatch, users: users, items: split.vocabulary.count,
+            events: events, bestEpoch: outcome.state.bestEpoch, epochs: outcome.state.epochsDone,
             valid: outcome.valid.summary, test: outcome.test.summary, testSampled: outcome.testSampled.mapValues(\.summary),
             history: outcome.state.history,
             artifactPath: run.url.standardizedFileURL.path, artifactSHA256: sha, loadSeconds: loadSeconds,
@@ -112,9 +164,27 @@ public struct TrainingJob {
         try DurableFile.write(try JSONEncoder.snakeCase().encode(record), to: run.metricsFile)
         CrashPoint.reach("metrics")
         try ModelArtifact.write(modelId: run.modelId, spec: config.spec, vocabulary: vocabulary, foldKeys: foldKeys, to: run.url)
-        try registry.register(record)
+        try ModelRegistry(db).register(record)
         CrashPoint.reach("registry")
+        communicator.barrier()
         return Result(outcome: outcome, record: record)
+    }
+
+    /// The stored vocabulary and spec of a run being resumed.
+    private static func readResumable(_ run: RunDirectory) throws -> (vocabulary: ArtifactVocabulary, header: ModelArtifact.Header) {
+        let decoder = JSONDecoder.snakeCase
+        return (try decoder.decode(ArtifactVocabulary.self, from: Data(contentsOf: run.vocabularyFile)),
+                try decoder.decode(ModelArtifact.Header.self, from: Data(contentsOf: run.specFile)))
+    }
+
+    /// The split of this process's histories; under MPI with the vocabulary of every shard's events.
+    static func split(_ histories: InteractionHistories, config: TrainingConfig, communicator: Communicator) throws -> SequenceSplit {
+        let cutoff = try config.cutoffSeconds()
+        guard communicator.isDistributed else { return SequenceSplit(histories, minCount: config.minCount, cutoff: cutoff) }
+        let largest = communicator.maximum(Int(histories.items.max() ?? 0))
+        var counts = ItemVocabulary.counts(events: histories.items, largestId: largest)
+        communicator.sum(&counts)
+        return SequenceSplit(histories, vocabulary: ItemVocabulary(counts: counts, minCount: config.minCount), cutoff: cutoff)
     }
 
     /// The newest started run of this kind that the registry does not have and no other process holds,
@@ -134,11 +204,17 @@ public struct TrainingJob {
     }
 
     /// The vocabulary with external ids and training counts.
-    static func vocabulary(_ vocabulary: ItemVocabulary, histories: InteractionHistories, db: PostgresConnection) throws -> ArtifactVocabulary {
+    static func vocabulary(_ vocabulary: ItemVocabulary, histories: InteractionHistories, db: PostgresConnection,
+                           communicator: Communicator = .single) throws -> ArtifactVocabulary {
         var external: [Int32: String] = [:]
         for row in try db.query("SELECT id, external_id FROM items").rows { external[Int32(try row.int("id"))] = try row.string("external_id") }
         var counts = [Int](repeating: 0, count: vocabulary.databaseIds.count)
         for item in histories.items { if let index = vocabulary.modelIndex(of: item) { counts[Int(index)] += 1 } }
+        if communicator.isDistributed {
+            var total = counts.map(Int64.init)
+            communicator.sum(&total)
+            counts = total.map(Int.init)
+        }
         return ArtifactVocabulary(snapshotBatch: histories.snapshotBatch, databaseIds: vocabulary.databaseIds,
                                   externalIds: vocabulary.databaseIds.map { $0 == 0 ? "" : external[$0] ?? "" }, counts: counts)
     }
