@@ -65,7 +65,7 @@ final class DataParallelTests: XCTestCase {
 
     /// The same config (global batch 32, 6 epochs) on one process and on two ranks. The ranks see their
     /// users in other batches than the single process does, which is a change of seed; measured:
-    /// valid NDCG@10 single vs 2 ranks differ by less than the tolerance of 0.05 (about 12% of the value).
+    /// valid NDCG@10 single vs 2 ranks 0.8390 and 0.8402, against a tolerance of 0.05 (6% of the value).
     func testTwoRanksTrainAsWellAsOneAndAKilledRankIsResumed() throws {
         let url = TrainingJobTests.data.url
         let scratch = try TestDatabase.scratchDirectory()
