@@ -5,7 +5,7 @@ import Foundation
 ///
 /// Started by `mpirun` (Open MPI) or `srun` (Slurm, PMI or PMIx), the job is MPI's world; otherwise it is
 /// this process alone and every operation is the identity, so a single-process run does not touch MPI.
-/// Floating-point sums are formed in a fixed order (gathered on rank 0, added in rank order, broadcast):
+/// Floating-point sums are formed in a fixed order (each element added in rank order, see `orderedSum`):
 /// every rank gets the same bits, and the same job gives the same result on every run, which an
 /// `MPI_Allreduce` (whose order depends on the algorithm Open MPI picks) does not promise.
 ///
@@ -110,25 +110,37 @@ public final class Communicator: @unchecked Sendable {
         if finalized == 0 { MPI_Finalize() }
     }
 
-    /// Values per gather: bounds rank 0's buffer to `size` × 16 MB whatever the gradient's size.
+    /// Values per exchange round: bounds the receive buffer to 16 MB whatever the gradient's size.
     static let chunk = 1 << 22
 
+    /// A reduce-scatter and an all-gather, both in rank order: rank s receives slice s of every rank's
+    /// values (`MPI_Alltoallv`), adds them in rank order, and every rank collects every summed slice
+    /// (`MPI_Allgatherv`). Each rank sends and receives about twice its values whatever the number of
+    /// ranks, and the sum of every element is formed in the same order on every run.
     private func orderedSum<T: FloatingPoint>(_ values: UnsafeMutableBufferPointer<T>, type: MPI_Datatype) {
-        var gathered = [T](repeating: 0, count: rank == 0 ? min(Self.chunk, values.count) * size : 0)
+        var received = [T](repeating: 0, count: (min(Self.chunk, values.count) + size - 1) / size * size)
+        var counts = [Int32](repeating: 0, count: size), offsets = [Int32](repeating: 0, count: size)
+        var receiveCounts = [Int32](repeating: 0, count: size), receiveOffsets = [Int32](repeating: 0, count: size)
         var start = 0
         while start < values.count {
             let n = min(Self.chunk, values.count - start)
             let part = values.baseAddress! + start
-            gathered.withUnsafeMutableBufferPointer { all in
-                _ = MPI_Gather(part, Int32(n), type, all.baseAddress, Int32(n), type, 0, pleat_mpi_comm_world())
-                if rank == 0 {
-                    for r in 1..<size {
-                        let from = all.baseAddress! + r * n
-                        for i in 0..<n { part[i] += from[i] }
-                    }
+            for r in 0..<size {
+                offsets[r] = Int32(n * r / size)
+                counts[r] = Int32(n * (r + 1) / size) - offsets[r]
+            }
+            let mine = Int(counts[rank])
+            for r in 0..<size { (receiveCounts[r], receiveOffsets[r]) = (Int32(mine), Int32(r * mine)) }
+            received.withUnsafeMutableBufferPointer { slices in
+                _ = MPI_Alltoallv(part, counts, offsets, type, slices.baseAddress, receiveCounts, receiveOffsets, type, pleat_mpi_comm_world())
+                let sum = part + Int(offsets[rank])
+                for i in 0..<mine {
+                    var total = slices[i]
+                    for r in 1..<size { total += slices[r * mine + i] }
+                    sum[i] = total
                 }
             }
-            MPI_Bcast(part, Int32(n), type, 0, pleat_mpi_comm_world())
+            MPI_Allgatherv(pleat_mpi_in_place(), 0, type, part, counts, offsets, type, pleat_mpi_comm_world())
             start += n
         }
     }

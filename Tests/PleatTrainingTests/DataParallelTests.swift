@@ -17,13 +17,13 @@ final class DataParallelTests: XCTestCase {
         throw XCTSkip("mpirun is not installed (scripts/setup.sh installs openmpi-bin)")
     }
 
-    /// Runs `pleat ARGUMENTS` on 2 ranks; returns the exit status, standard output and standard error.
-    private func onTwoRanks(_ arguments: [String], environment: [String: String] = [:]) throws -> (Int32, String, String) {
+    /// Runs `pleat ARGUMENTS` on `ranks` ranks; returns the exit status, standard output and standard error.
+    private func onRanks(_ arguments: [String], ranks: Int = 2, environment: [String: String] = [:]) throws -> (Int32, String, String) {
         let pleat = TestDatabase.pleatExecutable
         guard FileManager.default.isExecutableFile(atPath: pleat.path) else { throw XCTSkip("pleat is not built") }
         let process = Process(), out = Pipe(), errors = Pipe()
         process.executableURL = URL(fileURLWithPath: try mpirun())
-        process.arguments = ["--allow-run-as-root", "--oversubscribe", "-np", "2", "--bind-to", "none"]
+        process.arguments = ["--allow-run-as-root", "--oversubscribe", "-np", String(ranks), "--bind-to", "none"]
             + environment.keys.sorted().flatMap { ["-x", $0] } + [pleat.path] + arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         (process.standardOutput, process.standardError) = (out, errors)
@@ -44,22 +44,25 @@ final class DataParallelTests: XCTestCase {
     /// two differ only in float32 summation order (per-rank means re-weighted by their term counts),
     /// each entry a sum of at most a few thousand products, so |difference| ≤ 1e-5 × the largest
     /// entry, about 100× the measured 7e-9 / 0.011 (SASRec) and 2e-7 / 0.18 (HSTU), leaves room for any BLAS.
-    func testTheGradientAveragedOverTwoRanksIsTheSingleProcessGradient() throws {
-        let (status, output, errors) = try onTwoRanks(["bench", "gradient-exchange", "--check", "--models", "sasrec,hstu",
-                                                       "--items", "3000", "--batch", "48", "--repeats", "1"])
-        XCTAssertEqual(status, 0, errors)
-        let results = try jsonLines(output)
-        XCTAssertEqual(results.compactMap { $0["model"] as? String }, ["sasrec", "hstu"], "one line per model, from rank 0 only")
-        for result in results {
-            XCTAssertEqual(result["ranks"] as? Int, 2)
-            let difference = try XCTUnwrap(result["max_absolute_difference"] as? Double)
-            let largest = try XCTUnwrap(result["max_absolute_gradient"] as? Double)
-            XCTAssertGreaterThan(largest, 1e-4, "a gradient that is not zero")
-            XCTAssertLessThanOrEqual(difference, 1e-5 * largest, "\(result)")
-            // 3,000 items: the item table goes by rows (DataParallel.sparseRows), only those with a gradient.
-            let sent = try XCTUnwrap(result["table_rows_sent"] as? Int), rows = try XCTUnwrap(result["table_rows"] as? Int)
-            XCTAssertGreaterThanOrEqual(rows, 3_001)
-            XCTAssertTrue(sent > 0 && sent <= rows, "\(sent) of \(rows) rows")
+    /// Also on 3 ranks: slices of unequal length, and a sum of more than two terms in rank order.
+    func testTheGradientAveragedOverTheRanksIsTheSingleProcessGradient() throws {
+        for ranks in [2, 3] {
+            let (status, output, errors) = try onRanks(["bench", "gradient-exchange", "--check", "--models", "sasrec,hstu",
+                                                        "--items", "3000", "--batch", "48", "--repeats", "1"], ranks: ranks)
+            XCTAssertEqual(status, 0, errors)
+            let results = try jsonLines(output)
+            XCTAssertEqual(results.compactMap { $0["model"] as? String }, ["sasrec", "hstu"], "one line per model, from rank 0 only")
+            for result in results {
+                XCTAssertEqual(result["ranks"] as? Int, ranks)
+                let difference = try XCTUnwrap(result["max_absolute_difference"] as? Double)
+                let largest = try XCTUnwrap(result["max_absolute_gradient"] as? Double)
+                XCTAssertGreaterThan(largest, 1e-4, "a gradient that is not zero")
+                XCTAssertLessThanOrEqual(difference, 1e-5 * largest, "\(result)")
+                // 3,000 items: the item table goes by rows (DataParallel.sparseRows), only those with a gradient.
+                let sent = try XCTUnwrap(result["table_rows_sent"] as? Int), rows = try XCTUnwrap(result["table_rows"] as? Int)
+                XCTAssertGreaterThanOrEqual(rows, 3_001)
+                XCTAssertTrue(sent > 0 && sent <= rows, "\(sent) of \(rows) rows")
+            }
         }
     }
 
@@ -77,7 +80,7 @@ final class DataParallelTests: XCTestCase {
         let single = try XCTUnwrap(try runPleatTrain(["--config", configFile.path], databaseURL: url,
                                                      artifacts: scratch.appendingPathComponent("single")))
         let distributedArtifacts = scratch.appendingPathComponent("distributed").path
-        let (status, output, errors) = try onTwoRanks(["train", "--config", configFile.path, "--artifacts", distributedArtifacts, "--json"],
+        let (status, output, errors) = try onRanks(["train", "--config", configFile.path, "--artifacts", distributedArtifacts, "--json"],
                                                       environment: environment)
         XCTAssertEqual(status, 0, errors)
         let distributed = try XCTUnwrap(try jsonLines(output).last)
@@ -94,7 +97,7 @@ final class DataParallelTests: XCTestCase {
         // Rank 1 is killed after the second epoch: the job ends with mpirun naming it, nothing is
         // registered, and --resume on two ranks finishes the run from the checkpoint.
         let killedArtifacts = scratch.appendingPathComponent("killed").path
-        let (killedStatus, _, killedErrors) = try onTwoRanks(
+        let (killedStatus, _, killedErrors) = try onRanks(
             ["train", "--config", configFile.path, "--artifacts", killedArtifacts, "--json"],
             environment: environment.merging(["PLEAT_CRASH_POINT": "checkpoint:2", "PLEAT_CRASH_RANK": "1"]) { $1 })
         XCTAssertNotEqual(killedStatus, 0)
@@ -104,7 +107,7 @@ final class DataParallelTests: XCTestCase {
         let db = try PostgresConnection(url: url)
         XCTAssertNil(try ModelRegistry(db).find(runs[0]), "nothing registered")
 
-        let (resumedStatus, resumedOutput, resumedErrors) = try onTwoRanks(
+        let (resumedStatus, resumedOutput, resumedErrors) = try onRanks(
             ["train", "--config", configFile.path, "--artifacts", killedArtifacts, "--json", "--resume"], environment: environment)
         XCTAssertEqual(resumedStatus, 0, resumedErrors)
         XCTAssertTrue(resumedErrors.contains("resuming \(runs[0]) after epoch"), resumedErrors)
