@@ -28,8 +28,6 @@ let package = Package(
                        providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
-        // Open MPI, for data-parallel training under mpirun or srun.
-        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
         // CPU identification, and the check that stops Pleat on a CPU without x86-64-v3 before any code
         // built for it runs: compiled for baseline x86-64 (no -march). OpenBLAS is not linked but loaded at
         // run time (PleatTensor's BLASLibrary), so its kernel can be chosen first.
@@ -43,8 +41,9 @@ let package = Package(
         .target(name: "PleatTensor", dependencies: ["PleatCore"], swiftSettings: numeric),
         // Ranking metrics, shared by training (validation) and offline evaluation.
         .target(name: "PleatMetrics", dependencies: ["PleatCore"], swiftSettings: numeric),
-        // The processes of a data-parallel job (MPI when launched by mpirun or srun) and ordered sums over them.
-        .target(name: "PleatMPI", dependencies: ["CMPI"], swiftSettings: fastMath),
+        // The processes of a data-parallel job and ordered sums over them: Open MPI, loaded at run time
+        // (MPILibrary) only when mpirun or srun started the process, so that pleat runs without it.
+        .target(name: "PleatMPI", swiftSettings: fastMath),
         // Sequence encoders built from the engine's layers, and their training-step benchmark.
         .target(name: "PleatEncoders", dependencies: ["PleatCore", "PleatTensor"], swiftSettings: numeric),
         // Interaction histories: read from PostgreSQL in one streaming query, the item vocabulary, splits.

@@ -3,9 +3,10 @@
 set -euo pipefail
 
 # libopenblas0-pthread: Pleat loads OpenBLAS at run time (no headers needed); zlib1g-dev, libzstd-dev:
-# ingest reads .gz and .zst; libopenmpi-dev, openmpi-bin: data-parallel training (mpirun). For the tests: qemu-user (an older CPU gets a message instead of SIGILL),
+# ingest reads .gz and .zst; openmpi-bin: mpirun and libmpi (loaded at run time) for data-parallel training.
+# For the tests: qemu-user (an older CPU gets a message instead of SIGILL),
 # zstd (compressed inputs), time (peak memory of a child process).
-packages=(libpq-dev libsqlite3-dev libopenblas0-pthread zlib1g-dev libzstd-dev libopenmpi-dev openmpi-bin postgresql postgresql-client pkg-config
+packages=(libpq-dev libsqlite3-dev libopenblas0-pthread zlib1g-dev libzstd-dev openmpi-bin postgresql postgresql-client pkg-config
           qemu-user zstd time)
 missing=()
 for p in "${packages[@]}"; do

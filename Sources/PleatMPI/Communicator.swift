@@ -1,4 +1,3 @@
-import CMPI
 import Foundation
 
 /// The processes of one data-parallel job and the few collective operations training needs.
@@ -14,27 +13,30 @@ import Foundation
 public final class Communicator: @unchecked Sendable {
     public let rank: Int
     public let size: Int
-    private let usesMPI: Bool
+    /// Open MPI, when a launcher started this process.
+    private let mpi: MPILibrary?
 
     /// This process alone.
-    public static let single = Communicator(rank: 0, size: 1, usesMPI: false)
+    public static let single = Communicator(rank: 0, size: 1, mpi: nil)
 
-    private init(rank: Int, size: Int, usesMPI: Bool) { (self.rank, self.size, self.usesMPI) = (rank, size, usesMPI) }
+    private init(rank: Int, size: Int, mpi: MPILibrary?) { (self.rank, self.size, self.mpi) = (rank, size, mpi) }
 
-    /// The job this process belongs to (MPI is initialised on first use when a launcher started us).
-    public static var world: Communicator { started }
+    /// The job this process belongs to: MPI is loaded and initialised on first use when a launcher
+    /// started this process; an error says why it could not be.
+    public static func world() throws -> Communicator { try started.get() }
 
-    private static let started: Communicator = {
+    private static let started: Result<Communicator, Error> = Result {
         guard launchedByMPI else { return single }
+        let mpi = try MPILibrary()
         var provided: Int32 = 0
         // Funneled: only the thread that trains calls MPI (OpenBLAS's threads never do).
-        MPI_Init_thread(nil, nil, Int32(MPI_THREAD_FUNNELED), &provided)
+        _ = mpi.initThread(nil, nil, MPILibrary.threadFunneled, &provided)
         var rank: Int32 = 0, size: Int32 = 0
-        MPI_Comm_rank(pleat_mpi_comm_world(), &rank)
-        MPI_Comm_size(pleat_mpi_comm_world(), &size)
+        _ = mpi.commRank(mpi.commWorld, &rank)
+        _ = mpi.commSize(mpi.commWorld, &size)
         atexit { Communicator.finalize() }
-        return Communicator(rank: Int(rank), size: Int(size), usesMPI: true)
-    }()
+        return Communicator(rank: Int(rank), size: Int(size), mpi: mpi)
+    }
 
     /// Whether `mpirun`/`mpiexec` (Open MPI) or `srun` (PMI-2, PMIx) started this process.
     public static var launchedByMPI: Bool {
@@ -50,23 +52,26 @@ public final class Communicator: @unchecked Sendable {
 
     public var isDistributed: Bool { size > 1 }
 
+    /// The library of a job of several processes (`isDistributed` is false without one).
+    private var library: MPILibrary { mpi! }
+
     /// Sums `values` over the ranks, in rank order, into every rank's `values`.
     public func sumInRankOrder(_ values: UnsafeMutableBufferPointer<Float>) {
         guard isDistributed else { return }
-        orderedSum(values, type: pleat_mpi_float())
+        orderedSum(values, type: library.float)
     }
 
     /// Sums `values` over the ranks, in rank order, into every rank's `values`.
     public func sumInRankOrder(_ values: inout [Double]) {
         guard isDistributed else { return }
-        values.withUnsafeMutableBufferPointer { orderedSum($0, type: pleat_mpi_double()) }
+        values.withUnsafeMutableBufferPointer { orderedSum($0, type: library.double) }
     }
 
     /// Exact integer sums over the ranks (any order gives the same result).
     public func sum(_ values: inout [Int64]) {
         guard isDistributed, !values.isEmpty else { return }
         values.withUnsafeMutableBufferPointer {
-            _ = MPI_Allreduce(pleat_mpi_in_place(), $0.baseAddress, Int32($0.count), pleat_mpi_int64(), pleat_mpi_sum(), pleat_mpi_comm_world())
+            _ = library.allreduce(library.inPlace, $0.baseAddress, Int32($0.count), library.int64, library.sum, library.commWorld)
         }
     }
 
@@ -79,7 +84,7 @@ public final class Communicator: @unchecked Sendable {
     public func maximum(_ value: Int) -> Int {
         guard isDistributed else { return value }
         var v = Int64(value)
-        MPI_Allreduce(pleat_mpi_in_place(), &v, 1, pleat_mpi_int64(), pleat_mpi_max(), pleat_mpi_comm_world())
+        _ = library.allreduce(library.inPlace, &v, 1, library.int64, library.max, library.commWorld)
         return Int(v)
     }
 
@@ -88,26 +93,27 @@ public final class Communicator: @unchecked Sendable {
         guard isDistributed else { return text }
         var bytes = Array(text.utf8).map { CChar(bitPattern: $0) }
         var count = Int64(bytes.count)
-        MPI_Bcast(&count, 1, pleat_mpi_int64(), 0, pleat_mpi_comm_world())
+        _ = library.bcast(&count, 1, library.int64, 0, library.commWorld)
         if rank != 0 { bytes = [CChar](repeating: 0, count: Int(count)) }
-        bytes.withUnsafeMutableBufferPointer { _ = MPI_Bcast($0.baseAddress, Int32(count), pleat_mpi_char(), 0, pleat_mpi_comm_world()) }
+        bytes.withUnsafeMutableBufferPointer { _ = library.bcast($0.baseAddress, Int32(count), library.char, 0, library.commWorld) }
         return String(decoding: bytes.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     public func barrier() {
-        if isDistributed { MPI_Barrier(pleat_mpi_comm_world()) }
+        if isDistributed { _ = library.barrier(library.commWorld) }
     }
 
     /// Ends the whole job after an error on this rank (the others may be waiting in a collective).
     public func abort(code: Int32) -> Never {
-        if usesMPI { MPI_Abort(pleat_mpi_comm_world(), code) }
+        if let mpi { _ = mpi.abort(mpi.commWorld, code) }
         exit(code)
     }
 
     private static func finalize() {
+        guard case .success(let world) = started, let mpi = world.mpi else { return }
         var finalized: Int32 = 0
-        MPI_Finalized(&finalized)
-        if finalized == 0 { MPI_Finalize() }
+        _ = mpi.finalized(&finalized)
+        if finalized == 0 { _ = mpi.finalize() }
     }
 
     /// Values per exchange round: bounds the receive buffer to 16 MB whatever the gradient's size.
@@ -117,7 +123,7 @@ public final class Communicator: @unchecked Sendable {
     /// values (`MPI_Alltoallv`), adds them in rank order, and every rank collects every summed slice
     /// (`MPI_Allgatherv`). Each rank sends and receives about twice its values whatever the number of
     /// ranks, and the sum of every element is formed in the same order on every run.
-    private func orderedSum<T: FloatingPoint>(_ values: UnsafeMutableBufferPointer<T>, type: MPI_Datatype) {
+    private func orderedSum<T: FloatingPoint>(_ values: UnsafeMutableBufferPointer<T>, type: MPILibrary.Datatype) {
         var received = [T](repeating: 0, count: (min(Self.chunk, values.count) + size - 1) / size * size)
         var counts = [Int32](repeating: 0, count: size), offsets = [Int32](repeating: 0, count: size)
         var receiveCounts = [Int32](repeating: 0, count: size), receiveOffsets = [Int32](repeating: 0, count: size)
@@ -132,7 +138,7 @@ public final class Communicator: @unchecked Sendable {
             let mine = Int(counts[rank])
             for r in 0..<size { (receiveCounts[r], receiveOffsets[r]) = (Int32(mine), Int32(r * mine)) }
             received.withUnsafeMutableBufferPointer { slices in
-                _ = MPI_Alltoallv(part, counts, offsets, type, slices.baseAddress, receiveCounts, receiveOffsets, type, pleat_mpi_comm_world())
+                _ = library.alltoallv(part, counts, offsets, type, slices.baseAddress, receiveCounts, receiveOffsets, type, library.commWorld)
                 let sum = part + Int(offsets[rank])
                 for i in 0..<mine {
                     var total = slices[i]
@@ -140,7 +146,7 @@ public final class Communicator: @unchecked Sendable {
                     sum[i] = total
                 }
             }
-            MPI_Allgatherv(pleat_mpi_in_place(), 0, type, part, counts, offsets, type, pleat_mpi_comm_world())
+            _ = library.allgatherv(library.inPlace, 0, type, part, counts, offsets, type, library.commWorld)
             start += n
         }
     }

@@ -53,7 +53,7 @@ struct Bench: ParsableCommand {
 
         func run() throws {
             try BLASLibrary.load()
-            let communicator = Communicator.launchedByMPI ? Communicator.world : .single
+            let communicator = try Communicator.world()
             var benchmark = GradientExchangeBenchmark(communicator: communicator)
             (benchmark.items, benchmark.batchSize, benchmark.repeats) = (items, batch, repeats)
             if let sasrecLoss {

@@ -53,7 +53,7 @@ struct Train: ParsableCommand {
                               ?? global.pleatHome.url.appendingPathComponent("models"))
         job.resume = resume
         job.databaseURL = global.database.url
-        let communicator = Communicator.launchedByMPI ? Communicator.world : .single
+        let communicator = try Communicator.world()
         job.communicator = communicator
         if communicator.rank != 0 { (job.showProgress, job.log) = (false, { _ in }) }
         let result: TrainingJob.Result
