@@ -67,8 +67,9 @@ final class DataParallelTests: XCTestCase {
     }
 
     /// The same config (global batch 32, 6 epochs) on one process and on two ranks. The ranks see their
-    /// users in other batches than the single process does, which is a change of seed; measured:
-    /// valid NDCG@10 single vs 2 ranks 0.8390 and 0.8402, against a tolerance of 0.05 (6% of the value).
+    /// users in other batches than the single process does, which acts as a change of seed. Measured:
+    /// single process over seeds 7-11 valid NDCG@10 0.8359-0.8399 (spread 0.004); 2 ranks, seed 7, 0.8402
+    /// against 0.8390 single. Tolerance 0.02: five times the seed spread.
     func testTwoRanksTrainAsWellAsOneAndAKilledRankIsResumed() throws {
         let url = TrainingJobTests.data.url
         let scratch = try TestDatabase.scratchDirectory()
@@ -90,7 +91,7 @@ final class DataParallelTests: XCTestCase {
         let (a, b) = (try validNDCG(single), try validNDCG(distributed))
         print("valid NDCG@10: single process \(a), 2 ranks \(b)")
         XCTAssertGreaterThan(a, 0.1, "the single-process model learned something")
-        XCTAssertLessThanOrEqual(abs(a - b), 0.05, "single \(a) vs 2 ranks \(b)")
+        XCTAssertLessThanOrEqual(abs(a - b), 0.02, "single \(a) vs 2 ranks \(b)")
         XCTAssertEqual(distributed["users"] as? Int, single["users"] as? Int, "every user, counted once over the shards")
         XCTAssertEqual(distributed["items"] as? Int, single["items"] as? Int, "one vocabulary from both shards")
 
