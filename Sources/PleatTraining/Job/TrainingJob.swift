@@ -43,19 +43,35 @@ public struct TrainingJob {
     }
 
     public func run(db: PostgresConnection) throws -> Result {
-        guard communicator.isDistributed else { return try startOrResume(db: db) }
-        guard config.shard.count == 1 else {
+        if communicator.isDistributed && config.shard.count != 1 {
             throw ConfigError(description: "under mpirun each rank trains on its own shard: leave `shard` unset")
         }
         if communicator.rank == 0 { return try startOrResume(db: db) }
         // The others learn the run from rank 0 and read what it has written.
-        let decision = communicator.broadcast("")
-        let run = RunDirectory(artifacts.appendingPathComponent(String(decision.dropFirst())))
-        if decision.hasPrefix("r") {
+        let plan = try JSONDecoder.snakeCase.decode(RunPlan.self, from: Data(communicator.broadcast("").utf8))
+        let run = RunDirectory(artifacts.appendingPathComponent(plan.modelId))
+        guard let config = plan.config else {
             let record = try JSONDecoder.snakeCase.decode(ModelRecord.self, from: Data(contentsOf: run.metricsFile))
             return Result(outcome: nil, record: record)
         }
-        return try train(run: run, config: nil, resumed: nil, lock: nil, db: db, started: Date())
+        return try train(run: run, config: config, resumed: plan.resumed ? Self.readResumable(run) : nil, snapshot: plan.snapshot,
+                         lock: nil, db: db, started: Date())
+    }
+
+    /// What rank 0 decides and the other ranks of a data-parallel job follow.
+    private struct RunPlan: Codable {
+        var modelId: String
+        /// Nil when the run only needed registering (and is now registered).
+        var config: TrainingConfig?
+        var resumed = false
+        /// The data snapshot (newest ingest batch) every rank loads.
+        var snapshot: Int?
+    }
+
+    /// Sends rank 0's plan to the other ranks (nothing to do for a single process).
+    private func share(_ plan: RunPlan) throws {
+        guard communicator.isDistributed else { return }
+        _ = communicator.broadcast(String(decoding: try JSONEncoder.snakeCase().encode(plan), as: UTF8.self))
     }
 
     /// Rank 0's (or the only process's) part: find or start the run, then train it.
@@ -73,12 +89,10 @@ public struct TrainingJob {
                 // Only the commit point was missing.
                 try registry.register(record)
                 log("\(run.modelId) had finished training: registered it")
-                _ = communicator.broadcast("r" + run.modelId)
+                try share(RunPlan(modelId: run.modelId))
                 return Result(outcome: nil, record: record)
             }
-            let decoder = JSONDecoder.snakeCase
-            resumed = (try decoder.decode(ArtifactVocabulary.self, from: Data(contentsOf: run.vocabularyFile)),
-                       try decoder.decode(ModelArtifact.Header.self, from: Data(contentsOf: run.specFile)))
+            resumed = try Self.readResumable(run)
         } else {
             if resume { log("nothing to resume for \(config.model.rawValue): starting a new run") }
             run = RunDirectory(artifacts.appendingPathComponent(Self.newModelId(config.model)))
@@ -88,29 +102,28 @@ public struct TrainingJob {
         }
         defer { lock.release() }
         try config.validate()
-        _ = communicator.broadcast("t" + run.modelId)
-        return try train(run: run, config: config, resumed: resumed, lock: lock, db: db, started: started)
+        // A resumed run reads its own snapshot; under MPI every rank reads the one rank 0 sees now.
+        let snapshot = try resumed?.vocabulary.snapshotBatch ?? (communicator.isDistributed ? IngestBatches.newestCommitted(db) : nil)
+        try share(RunPlan(modelId: run.modelId, config: config, resumed: resumed != nil, snapshot: snapshot))
+        return try train(run: run, config: config, resumed: resumed, snapshot: snapshot, lock: lock, db: db, started: started)
     }
 
-    /// Loads this process's data, trains, and (rank 0) writes and registers the model. `config` and
-    /// `resumed` are rank 0's; the other ranks receive the config and read the rest from the run directory.
-    private func train(run: RunDirectory, config: TrainingConfig?, resumed: (vocabulary: ArtifactVocabulary, header: ModelArtifact.Header)?,
-                       lock: AdvisoryLock?, db: PostgresConnection, started: Date) throws -> Result {
+    /// Loads this process's data (up to ingest batch `snapshot`, or the newest), trains, and (rank 0)
+    /// writes and registers the model.
+    private func train(run: RunDirectory, config: TrainingConfig, resumed: (vocabulary: ArtifactVocabulary, header: ModelArtifact.Header)?,
+                       snapshot: Int?, lock: AdvisoryLock?, db: PostgresConnection, started: Date) throws -> Result {
         let writes = communicator.rank == 0
-        let configText = communicator.broadcast(String(decoding: try config.map { try $0.jsonData() } ?? Data(), as: UTF8.self))
-        var config = try config ?? JSONDecoder.snakeCase.decode(TrainingConfig.self, from: Data(configText.utf8))
-        let resumedRun = communicator.broadcast(resumed == nil ? "new" : "resumed") == "resumed"
-        let resumed = try resumed ?? (resumedRun ? Self.readResumable(run) : nil)
+        var config = config
         let shard = communicator.isDistributed ? try Shard(index: communicator.rank, count: communicator.size) : config.shard
-        // One data snapshot for every rank: the newest committed batch when rank 0 looked.
-        let snapshot = try resumed?.vocabulary.snapshotBatch
-            ?? (communicator.isDistributed ? Int(communicator.broadcast(String(try IngestBatches.newestCommitted(db))))! : nil)
         let histories = try HistoryLoader.load(from: db, upToBatch: snapshot, shard: shard)
         let loadSeconds = Date().timeIntervalSince(started)
         log(String(format: "loaded %@ events of %@ users%@ in %.2f s (data up to ingest batch %d)",
                    Format.count(histories.eventCount), Format.count(histories.userCount),
                    shard.count > 1 ? " of shard \(shard)" : "", loadSeconds, histories.snapshotBatch))
-        let split = try Self.split(histories, config: config, communicator: communicator)
+        // Item counts over every rank's events: the vocabulary (`min_count`) and the artifact's counts.
+        let itemCounts = Self.itemCounts(histories, communicator: communicator)
+        let split = SequenceSplit(histories, vocabulary: ItemVocabulary(counts: itemCounts, minCount: config.minCount),
+                                  cutoff: try config.cutoffSeconds())
         let trainable = communicator.sum(split.sequences.indices.filter { split.trainSequence($0).count >= 2 }.count)
         guard split.vocabulary.count > 0, trainable > 0 else {
             throw ConfigError(description: "no training data: ingest interactions first (every user needs at least 2 events)")
@@ -123,7 +136,8 @@ public struct TrainingJob {
             log("folding history older than the last \(config.maxLength) events by \(config.fold.key.rawValue) "
                 + "(\(foldKeys.count) keys, \(config.fold.groups) folds × \(config.fold.groupLength) events)")
         }
-        let vocabulary = try resumed?.vocabulary ?? Self.vocabulary(split.vocabulary, histories: histories, db: db, communicator: communicator)
+        let vocabulary = try resumed?.vocabulary ?? Self.vocabulary(split.vocabulary, counts: itemCounts,
+                                                                                snapshotBatch: histories.snapshotBatch, db: db)
         if resumed == nil && writes {
             // `auto` settings become concrete here, so that the stored config and spec say what ran.
             config.sasrec.loss = config.sasrec.loss.resolved(items: split.vocabulary.count)
@@ -177,14 +191,11 @@ public struct TrainingJob {
                 try decoder.decode(ModelArtifact.Header.self, from: Data(contentsOf: run.specFile)))
     }
 
-    /// The split of this process's histories; under MPI with the vocabulary of every shard's events.
-    static func split(_ histories: InteractionHistories, config: TrainingConfig, communicator: Communicator) throws -> SequenceSplit {
-        let cutoff = try config.cutoffSeconds()
-        guard communicator.isDistributed else { return SequenceSplit(histories, minCount: config.minCount, cutoff: cutoff) }
-        let largest = communicator.maximum(Int(histories.items.max() ?? 0))
-        var counts = ItemVocabulary.counts(events: histories.items, largestId: largest)
+    /// Events per database item id in this process's histories, summed over the ranks.
+    static func itemCounts(_ histories: InteractionHistories, communicator: Communicator) -> [Int64] {
+        var counts = ItemVocabulary.counts(events: histories.items, largestId: communicator.maximum(Int(histories.items.max() ?? 0)))
         communicator.sum(&counts)
-        return SequenceSplit(histories, vocabulary: ItemVocabulary(counts: counts, minCount: config.minCount), cutoff: cutoff)
+        return counts
     }
 
     /// The newest started run of this kind that the registry does not have and no other process holds,
@@ -203,20 +214,13 @@ public struct TrainingJob {
         return try databaseURL.map { try AdvisoryLock(url: $0, name: name) } ?? AdvisoryLock(connection: db, name: name)
     }
 
-    /// The vocabulary with external ids and training counts.
-    static func vocabulary(_ vocabulary: ItemVocabulary, histories: InteractionHistories, db: PostgresConnection,
-                           communicator: Communicator = .single) throws -> ArtifactVocabulary {
+    /// The vocabulary with external ids and event counts (`counts` indexed by database id).
+    static func vocabulary(_ vocabulary: ItemVocabulary, counts: [Int64], snapshotBatch: Int, db: PostgresConnection) throws -> ArtifactVocabulary {
         var external: [Int32: String] = [:]
         for row in try db.query("SELECT id, external_id FROM items").rows { external[Int32(try row.int("id"))] = try row.string("external_id") }
-        var counts = [Int](repeating: 0, count: vocabulary.databaseIds.count)
-        for item in histories.items { if let index = vocabulary.modelIndex(of: item) { counts[Int(index)] += 1 } }
-        if communicator.isDistributed {
-            var total = counts.map(Int64.init)
-            communicator.sum(&total)
-            counts = total.map(Int.init)
-        }
-        return ArtifactVocabulary(snapshotBatch: histories.snapshotBatch, databaseIds: vocabulary.databaseIds,
-                                  externalIds: vocabulary.databaseIds.map { $0 == 0 ? "" : external[$0] ?? "" }, counts: counts)
+        return ArtifactVocabulary(snapshotBatch: snapshotBatch, databaseIds: vocabulary.databaseIds,
+                                  externalIds: vocabulary.databaseIds.map { $0 == 0 ? "" : external[$0] ?? "" },
+                                  counts: vocabulary.databaseIds.map { $0 == 0 ? 0 : Int(counts[Int($0)]) })
     }
 
     /// '<kind>-<yyyymmdd-hhmmss>-<4 hex>': sortable by time within a kind, unique across concurrent runs.
