@@ -19,6 +19,7 @@ final class SASRecModel: NextItemModel {
     private let crossEntropy = SoftmaxCrossEntropy()
     private let sampledSoftmax: SampledSoftmax
     private let users: Tensor
+    private let itemDropout: ParameterDropout?
     private var negativeIds: [Int32] = [], sampledScores: [Float] = [], sampledGradient: [Float] = [], ones: [Float] = []
 
     init(spec: ModelSpec, batchSize: Int, seed: UInt64, items: Int, foldKeys: FoldKeys? = nil) {
@@ -31,6 +32,7 @@ final class SASRecModel: NextItemModel {
                             plain: { SASRecEncoder(config: c, batch: batchSize, seed: seed) },
                             folded: { FoldedEncoder(sasrec: c, shape: $0, batch: batchSize, seed: seed) })
         users = Tensor([batchSize, c.dimension])
+        itemDropout = settings.itemDropout > 0 ? ParameterDropout(settings.itemDropout, shape: backbone.items.table.shape) : nil
     }
 
     var lossTerms: Int { backbone.batch.labelledCount }
@@ -38,6 +40,9 @@ final class SASRecModel: NextItemModel {
     func trainStep(_ sequences: [EventSequence], rng: inout RandomSource) -> Double {
         backbone.placeTraining(sequences, rng: &rng)
         var dropoutRng: RandomSource? = rng.split(1)
+        var tableRng: RandomSource? = rng.split(4)
+        itemDropout?.apply(table, rng: &tableRng)
+        defer { itemDropout?.restore(table) }
         backbone.forward(rng: &dropoutRng)
         let loss = backbone.batch.labelledLoss(output: backbone.output, outputGradient: backbone.outputGradient) { hidden, labels, dHidden in
             switch settings.loss.resolved(items: items) {

@@ -58,6 +58,10 @@ public struct SASRecSettings: Sendable, Codable, Equatable {
     public var logQCorrection = true
     /// Logits are ⟨h, e⟩ / `temperature` (`sampled_softmax` only).
     public var temperature: Float = 1
+    /// Dropout over the whole item table, one mask per step read by the input lookup and by the loss's
+    /// scores alike (RecTools' item net, behind the published Amazon figures); 0 turns it off. It costs
+    /// two passes over the table per step, so it suits small catalogues.
+    public var itemDropout: Float = 0
 
     public init() {}
 }
@@ -75,5 +79,6 @@ extension SASRecSettings {
         sampling = try c.decodeIfPresent(Sampling.self, forKey: .sampling) ?? .uniform
         logQCorrection = try c.decodeIfPresent(Bool.self, forKey: .logQCorrection) ?? logQCorrection
         temperature = try c.decodeIfPresent(Float.self, forKey: .temperature) ?? temperature
+        itemDropout = try c.decodeIfPresent(Float.self, forKey: .itemDropout) ?? itemDropout
     }
 }
