@@ -72,4 +72,40 @@ final class SASRecEncoderTests: XCTestCase {
             }
         }
     }
+
+    /// Scoring's path (`encodeLastPositions`: the last block runs one query, its FFN and norms for one row
+    /// per sequence) gives the full forward's rows at each sequence's last real position, for every
+    /// block kind, both position numberings, zero to two blocks and sequences of length 0 to 5 (packed
+    /// length 5, maximum 6). Outputs are LayerNorm'd (entries of a few units); only the summation order
+    /// of ≤ 6 keys differs, so float32 rounding stays near 1e-6.
+    func testLastPositionsMatchTheFullForward() {
+        for block in TransformerConfig.Block.allCases {
+            for positions in TransformerConfig.Positions.allCases {
+                for blocks in 0...2 {
+                    var c = smallConfig(dropout: 0.2)
+                    (c.block, c.positions, c.blocks, c.maxLength) = (block, positions, blocks, 6)
+                    let encoder = SASRecEncoder(config: c, batch: 4, seed: 3)
+                    var rng = RandomSource(seed: 4)
+                    for p in encoder.store.parameters { Initializer.normal(p.value, std: 0.3, rng: &rng) }
+                    let n = 5, lengths: [Int32] = [5, 3, 1, 0]
+                    var ids = [Int32](repeating: 0, count: 4 * n)
+                    for b in 0..<4 { for i in 0..<Int(lengths[b]) { ids[b * n + i] = Int32(1 + (b * 3 + i * 5) % 9) } }
+                    encoder.setLength(n)
+                    var noDropout: RandomSource? = nil
+                    encoder.forward(ids, lengths: lengths, contextCounts: nil, timestamps: nil, rng: &noDropout)
+                    let full = Tensor([4 * n, 8]); full.copy(from: encoder.output)
+                    let users = Tensor([4, 8])
+                    encoder.encodeLastPositions(ids, lengths: lengths, timestamps: nil, into: users)
+                    let worst = LastPositions.largestDifference(users: users, full: full, lengths: lengths, length: n)
+                    let label = "\(block), \(positions), \(blocks) blocks"
+                    XCTAssertLessThan(worst, 1e-5, label)
+                    XCTAssertGreaterThan(abs(users[0] - users[8]) + abs(users[8] - users[16]), 1e-3, "rows differ: \(label)")
+                    for i in 0..<8 { XCTAssertFalse(users[24 + i].isNaN, "an empty sequence gives no NaN: \(label)") }
+                    // The encoder is left usable at its length: a second full pass gives the same output.
+                    encoder.forward(ids, lengths: lengths, contextCounts: nil, timestamps: nil, rng: &noDropout)
+                    XCTAssertEqual(encoder.output.array, full.array, label)
+                }
+            }
+        }
+    }
 }

@@ -14,6 +14,8 @@ final class HSTUBlock {
     let attended: Tensor, oHat: Tensor, rstdOut: Tensor, oNormed: Tensor, gated: Tensor, dropMask: Tensor, projected: Tensor
     // Gradient scratch.
     let dZ: Tensor, dPre: Tensor, dNarrow: Tensor, dNarrow2: Tensor
+    /// One row per sequence: the last position's activations (`forwardLast`).
+    let lastAttended: Tensor, lastOHat: Tensor, lastRstd: Tensor, lastONormed: Tensor, lastGated: Tensor, lastProjected: Tensor
     let batch: Int
     /// Every activation with one row per position, resized together by `setLength`.
     private var positionRows: [Tensor] = []
@@ -35,6 +37,8 @@ final class HSTUBlock {
         (gated, dropMask, projected, dNarrow, dNarrow2) = (narrow(), narrow(), narrow(), narrow(), narrow())
         (pre, z, dZ, dPre) = (Tensor([rows, 4 * d]), Tensor([rows, 4 * d]), Tensor([rows, 4 * d]), Tensor([rows, 4 * d]))
         (rstdIn, rstdOut) = (Tensor([rows]), Tensor([rows]))
+        (lastAttended, lastOHat, lastONormed) = (Tensor([batch, d]), Tensor([batch, d]), Tensor([batch, d]))
+        (lastGated, lastProjected, lastRstd) = (Tensor([batch, d]), Tensor([batch, d]), Tensor([batch]))
         self.batch = batch
         positionRows = [input, xhat, rstdIn, xNormed, pre, z, attended, oHat, rstdOut, oNormed, gated, dropMask, projected,
                         dZ, dPre, dNarrow, dNarrow2]
@@ -74,6 +78,29 @@ final class HSTUBlock {
             dropout.forward(projected, into: projected, mask: dropMask, rng: &rng)
         }
         Tensor.add(input, projected, into: x)
+    }
+
+    /// `forward` (evaluation) for each sequence's last real position only, into row b of `y`
+    /// (batch × d): keys and values still come from every position, but the attention, its norm, the gate
+    /// and the output projection run for one row per sequence. What scoring needs of the last layer.
+    func forwardLast(_ x: Tensor, lengths: UnsafeBufferPointer<Int32>, timestamps: UnsafePointer<Int64>?, into y: Tensor) {
+        let d = config.dimension, n = x.rows / batch
+        inputNorm.forward(x, into: xNormed, normalized: xhat, rstd: rstdIn)
+        uvqk.forward(xNormed, into: pre)
+        Activation.silu.forward(pre, into: z)
+        let (u, v, q, k) = blocks(z)
+        attention.forwardLast(q: q, k: k, v: v, batch: batch, length: n, lengths: lengths, timestamps: timestamps,
+                              out: StridedRows(lastAttended))
+        attentionNorm.forward(lastAttended, into: lastONormed, normalized: lastOHat, rstd: lastRstd)
+        for b in 0..<batch {
+            let r = b * n + max(Int(lengths[b]) - 1, 0)
+            for i in 0..<d { lastGated[b * d + i] = u.base[r * u.stride + i] * lastONormed[b * d + i] }
+        }
+        output.forward(lastGated, into: lastProjected)
+        for b in 0..<batch {
+            let r = b * n + max(Int(lengths[b]) - 1, 0)
+            for i in 0..<d { y[b * d + i] = x[r * d + i] + lastProjected[b * d + i] }
+        }
     }
 
     /// dx holds ∂L/∂Y on entry and ∂L/∂X on return.

@@ -7,7 +7,7 @@ import PleatTensor
 ///
 /// With `contextTokens` > 0 a sequence may start with up to that many context vectors (fold tokens of
 /// older history) instead of items (`ContextEncoder`; PointwiseAttention prefixes).
-public final class HSTUEncoder: ContextEncoder {
+public final class HSTUEncoder: LastPositionEncoder {
     public let config: HSTUConfig
     public let batch: Int
     public let store: ParameterStore
@@ -24,6 +24,8 @@ public final class HSTUEncoder: ContextEncoder {
     public var maxLength: Int { config.maxLength }
     public var length: Int { input.length }
     let hidden: Tensor, xhat: Tensor, rstd: Tensor, norms: Tensor
+    /// One row per sequence, for `encodeLastPositions`.
+    let lastHidden: Tensor, lastXhat: Tensor, lastRstd: Tensor, lastNorms: Tensor
     var lengths: [Int32]
 
     /// `store`, `namePrefix` and `sharedItems` let a second encoder (a fold encoder) live in the same
@@ -48,6 +50,7 @@ public final class HSTUEncoder: ContextEncoder {
         (output, outputGradient, hidden, xhat) = (Tensor([rows, d]), Tensor([rows, d]), Tensor([rows, d]), Tensor([rows, d]))
         prefix = ContextPrefix(tokens: contextTokens, batch: batch, dimension: d)
         (rstd, norms) = (Tensor([rows]), Tensor([rows]))
+        (lastHidden, lastXhat, lastRstd, lastNorms) = (Tensor([batch, d]), Tensor([batch, d]), Tensor([batch]), Tensor([batch]))
         lengths = [Int32](repeating: 0, count: batch)
         var rng = RandomSource(seed: seed)
         for p in store.parameters[before...] where p.shape.count == 2 && !p.name.hasSuffix("pos_w") {
@@ -92,6 +95,26 @@ public final class HSTUEncoder: ContextEncoder {
             }
         }
         if let finalNorm { finalNorm.forward(hidden, into: output, normalized: xhat, rstd: rstd) } else { L2Normalize.forward(hidden, into: output, norms: norms) }
+    }
+
+    public func encodeLastPositions(_ ids: [Int32], lengths: [Int32], timestamps: [Int64]?, into users: Tensor) {
+        precondition(users.rows == batch && users.columns == config.dimension, "users must be \(batch) × \(config.dimension)")
+        self.lengths = lengths
+        prefix.use(nil)
+        var noDropout: RandomSource? = nil
+        input.forward(ids, into: hidden, rng: &noDropout)
+        lengths.withUnsafeBufferPointer { l in
+            func run(_ t: UnsafePointer<Int64>?) {
+                for block in blocks.dropLast() { block.forward(hidden, lengths: l, prefixes: nil, timestamps: t, rng: &noDropout) }
+                if let last = blocks.last { last.forwardLast(hidden, lengths: l, timestamps: t, into: lastHidden); return }
+                // No layer: the embeddings' last rows.
+                gatherLastRows(hidden, batch: batch, lengths: l, into: lastHidden)
+            }
+            if let timestamps { timestamps.withUnsafeBufferPointer { run($0.baseAddress) } } else { run(nil) }
+        }
+        if let finalNorm { finalNorm.forward(lastHidden, into: users, normalized: lastXhat, rstd: lastRstd) } else {
+            L2Normalize.forward(lastHidden, into: users, norms: lastNorms)
+        }
     }
 
     public func backward() {

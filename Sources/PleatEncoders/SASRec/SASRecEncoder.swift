@@ -8,7 +8,7 @@ import PleatTensor
 ///
 /// With `contextTokens` > 0 a sequence may start with context vectors (fold tokens; `ContextEncoder`).
 /// Sized for one batch shape (`batch` × `maxLength`), whose activations it allocates once.
-public final class SASRecEncoder: ContextEncoder {
+public final class SASRecEncoder: LastPositionEncoder {
     public let config: TransformerConfig
     public let batch: Int
     public let store: ParameterStore
@@ -18,6 +18,8 @@ public final class SASRecEncoder: ContextEncoder {
     /// The residual stream the blocks update and its gradient: `output` itself without a final norm.
     let stream: Tensor, streamGradient: Tensor
     let finalNormalized: Tensor, finalRstd: Tensor
+    /// One row per sequence, for `encodeLastPositions`.
+    let lastStream: Tensor, lastNormalized: Tensor, lastRstd: Tensor
     public var items: Embedding { input.items }
     public let output: Tensor
     public let outputGradient: Tensor
@@ -47,6 +49,7 @@ public final class SASRecEncoder: ContextEncoder {
         (stream, streamGradient) = finalNorm == nil ? (output, outputGradient) : (Tensor([rows, d]), Tensor([rows, d]))
         (finalNormalized, finalRstd) = finalNorm == nil ? (Tensor([0, d]), Tensor([0])) : (Tensor([rows, d]), Tensor([rows]))
         prefix = ContextPrefix(tokens: contextTokens, batch: batch, dimension: d)
+        (lastStream, lastNormalized, lastRstd) = (Tensor([batch, d]), Tensor([batch, d]), Tensor([batch]))
         var rng = RandomSource(seed: seed)
         for p in store.parameters[before...] where p.shape.count == 2 { Initializer.normal(p.value, std: 0.02, rng: &rng) }
     }
@@ -74,6 +77,23 @@ public final class SASRecEncoder: ContextEncoder {
             for block in blocks { block.forward(stream, keyValid: nil, prefixes: prefixes, rng: &rng) }
         }
         finalNorm?.forward(stream, into: output, normalized: finalNormalized, rstd: finalRstd)
+    }
+
+    public func encodeLastPositions(_ ids: [Int32], lengths: [Int32], timestamps: [Int64]?, into users: Tensor) {
+        precondition(users.rows == batch && users.columns == config.dimension, "users must be \(batch) × \(config.dimension)")
+        prefix.use(nil)
+        var noDropout: RandomSource? = nil
+        input.forward(ids, lengths: lengths, into: stream, rng: &noDropout)
+        for block in blocks.dropLast() { block.forward(stream, keyValid: nil, prefixes: nil, rng: &noDropout) }
+        lengths.withUnsafeBufferPointer { l in
+            if let last = blocks.last {
+                last.forwardLast(stream, lengths: l, into: lastStream)
+                last.setLength(length)
+            } else {
+                gatherLastRows(stream, batch: batch, lengths: l, into: lastStream)
+            }
+        }
+        if let finalNorm { finalNorm.forward(lastStream, into: users, normalized: lastNormalized, rstd: lastRstd) } else { users.copy(from: lastStream) }
     }
 
     public func backward() {

@@ -5,7 +5,7 @@ import PleatTensor
 ///   x₁ = LN₁(x + Drop(Out(Attn(QKV x))))
 ///   x₂ = LN₂(x₁ + Drop(W₂ Drop(GELU(W₁ x₁))))
 /// Activations for one batch shape are allocated once and reused by every step.
-final class PostNormBlock: TransformerBlock {
+final class PostNormBlock: SoftmaxBlock {
     let qkv: Linear, out: Linear, ln1: LayerNorm, up: Linear, down: Linear, ln2: LayerNorm
     let attention: SoftmaxAttention
     let dropout: Dropout
@@ -17,6 +17,8 @@ final class PostNormBlock: TransformerBlock {
     let xhat2: Tensor, rstd2: Tensor
     // Gradient scratch.
     let dSum: Tensor, dWide: Tensor, dWide2: Tensor, dNarrow: Tensor, dQKV: Tensor
+    /// The last positions' attention outputs (`forwardLast`), one row per sequence.
+    let lastAttended: Tensor
     let batch: Int
     /// Every activation with one row per position, resized together by `setLength`.
     private var positionRows: [Tensor] = []
@@ -39,6 +41,7 @@ final class PostNormBlock: TransformerBlock {
         (hidden, activated, mask2, dropped, dWide, dWide2) = (wideT(), wideT(), wideT(), wideT(), wideT(), wideT())
         (qkvOut, dQKV) = (Tensor([rows, 3 * d]), Tensor([rows, 3 * d]))
         (rstd1, rstd2) = (Tensor([rows]), Tensor([rows]))
+        lastAttended = Tensor([batch, d])
         self.batch = batch
         positionRows = [input, qkvOut, attended, projected, mask1, xhat1, rstd1, x1, hidden, activated, mask2, dropped, down2, mask3,
                         xhat2, rstd2, dSum, dWide, dWide2, dNarrow, dQKV]
@@ -49,12 +52,9 @@ final class PostNormBlock: TransformerBlock {
         cache.setLength(n)
     }
 
-    func forward(_ x: Tensor, keyValid: UnsafePointer<Float>? = nil, prefixes: UnsafePointer<Int32>? = nil, rng: inout RandomSource?) {
-        input.copy(from: x)
-        qkv.forward(x, into: qkvOut)
-        let all = StridedRows(qkvOut), d = out.inputs
-        attention.forward(q: all, k: all.offset(columns: d), v: all.offset(columns: 2 * d), keyValid: keyValid,
-                          prefixes: prefixes, out: StridedRows(attended), cache: cache, rng: &rng)
+    func attentionInput(_ x: Tensor) -> Tensor { x }
+
+    func afterAttention(_ x: Tensor, rng: inout RandomSource?) {
         out.forward(attended, into: projected)
         dropout.forward(projected, into: projected, mask: mask1, rng: &rng)
         Tensor.add(input, projected, into: dSum)

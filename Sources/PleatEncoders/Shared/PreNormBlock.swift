@@ -7,7 +7,7 @@ import PleatTensor
 /// FFN is W₂ Drop(GELU(W₁ f)) with biases; SwiGLU is W₂ Drop(SiLU(A f) ⊙ (B f)) without (A and B are
 /// one d → 2·wide product). LiGR is the layer of Govind et al. 2025 that eSASRec (Kolesnikov et al.,
 /// RecSys 2025) puts into SASRec; the residual stream is not normalised, so the encoder ends with a LN.
-final class PreNormBlock: TransformerBlock {
+final class PreNormBlock: SoftmaxBlock {
     let gated: Bool
     let ln1: LayerNorm, qkv: Linear, out: Linear, ln2: LayerNorm
     /// GELU: up = W₁ (d → wide); SwiGLU: up = [A; B] (d → 2·wide). down = W₂ (wide → d).
@@ -23,6 +23,8 @@ final class PreNormBlock: TransformerBlock {
     let upOut: Tensor, activated: Tensor, mask2: Tensor, dropped: Tensor, downOut: Tensor, mask3: Tensor, gate2Out: Tensor
     // Gradient scratch.
     let dNarrow: Tensor, dNarrow2: Tensor, dGate: Tensor, dUp: Tensor, dWide: Tensor, dQKV: Tensor
+    /// The last positions' attention outputs (`forwardLast`), one row per sequence.
+    let lastAttended: Tensor
     let batch: Int
     private var positionRows: [Tensor] = []
 
@@ -57,6 +59,7 @@ final class PreNormBlock: TransformerBlock {
         (upOut, dUp) = (Tensor([rows, upWidth]), Tensor([rows, upWidth]))
         (qkvOut, dQKV) = (Tensor([rows, 3 * d]), Tensor([rows, 3 * d]))
         (rstd1, rstd2) = (Tensor([rows]), Tensor([rows]))
+        lastAttended = Tensor([batch, d])
         self.batch = batch
         positionRows = [input, xhat1, rstd1, normed1, qkvOut, attended, projected, mask1, gate1Out, x1, xhat2, rstd2, normed2,
                         upOut, activated, mask2, dropped, downOut, mask3, gate2Out, dNarrow, dNarrow2, dGate, dUp, dWide, dQKV]
@@ -67,13 +70,12 @@ final class PreNormBlock: TransformerBlock {
         cache.setLength(n)
     }
 
-    func forward(_ x: Tensor, keyValid: UnsafePointer<Float>?, prefixes: UnsafePointer<Int32>?, rng: inout RandomSource?) {
-        input.copy(from: x)
+    func attentionInput(_ x: Tensor) -> Tensor {
         ln1.forward(x, into: normed1, normalized: xhat1, rstd: rstd1)
-        qkv.forward(normed1, into: qkvOut)
-        let all = StridedRows(qkvOut), d = out.inputs
-        attention.forward(q: all, k: all.offset(columns: d), v: all.offset(columns: 2 * d), keyValid: keyValid,
-                          prefixes: prefixes, out: StridedRows(attended), cache: cache, rng: &rng)
+        return normed1
+    }
+
+    func afterAttention(_ x: Tensor, rng: inout RandomSource?) {
         out.forward(attended, into: projected)
         dropout.forward(projected, into: projected, mask: mask1, rng: &rng)
         residual(input, projected, gate: gate1, gateOut: gate1Out, into: x1)

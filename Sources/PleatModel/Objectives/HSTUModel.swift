@@ -54,9 +54,7 @@ final class HSTUModel: NextItemModel {
 
     func scores(_ queries: [ScoringQuery], into scores: Tensor) {
         backbone.placeQueries(queries)
-        var noDropout: RandomSource? = nil
-        backbone.forward(rng: &noDropout)
-        backbone.batch.gatherLastPositions(backbone.output, count: queries.count, into: users)
+        backbone.encodeLastPositions(count: queries.count, into: users)
         L2Normalize.forward(backbone.items.table.value, into: normalizedItems, norms: itemNorms)
         ItemScoring.score(users: users, count: queries.count, table: normalizedItems.pointer, into: scores)
     }

@@ -126,9 +126,7 @@ final class SASRecModel: NextItemModel {
 
     func scores(_ queries: [ScoringQuery], into scores: Tensor) {
         backbone.placeQueries(queries)
-        var noDropout: RandomSource? = nil
-        backbone.forward(rng: &noDropout)
-        backbone.batch.gatherLastPositions(backbone.output, count: queries.count, into: users)
+        backbone.encodeLastPositions(count: queries.count, into: users)
         ItemScoring.score(users: users, count: queries.count, table: table.value.pointer, into: scores)
     }
 }
