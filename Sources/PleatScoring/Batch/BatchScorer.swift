@@ -62,9 +62,11 @@ public struct BatchScorer {
         }
         let scorable = pending.filter { !$0.items.isEmpty }
         let progress = ProgressLine("scoring \(model.id)", unit: "users", total: scorable.count, enabled: showProgress)
+        let writes = CacheWriteQueue(cache: cache, modelId: model.id)
+        defer { writes.drain() }
         var lists: [RankedList] = []
         lists.reserveCapacity(transactionSize)
-        var written = 0, modelSeconds = 0.0
+        var modelSeconds = 0.0
         for chunkStart in stride(from: 0, to: scorable.count, by: model.batchSize) {
             let chunk = scorable[chunkStart..<min(chunkStart + model.batchSize, scorable.count)]
             let modelStart = Date()
@@ -75,12 +77,13 @@ public struct BatchScorer {
                 lists.append(RankedList(user: user.user, items: model.externalIds(top.items), scores: top.scores, historyUntil: user.until, computedAt: now))
             }
             if lists.count >= transactionSize || chunkStart + model.batchSize >= scorable.count {
-                try cache.write(lists, modelId: model.id)
-                written += lists.count
-                lists.removeAll(keepingCapacity: true)
+                try writes.submit(lists)
+                lists = []
+                lists.reserveCapacity(transactionSize)
             }
             progress.update(done: chunkStart + chunk.count)
         }
+        let written = try writes.finish()
         progress.finish()
         try cache.activate(modelId: model.id)
         let seconds = Date().timeIntervalSince(start)
