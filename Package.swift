@@ -32,13 +32,16 @@ let package = Package(
         // built for it runs: compiled for baseline x86-64 (no -march). OpenBLAS is not linked but loaded at
         // run time (PleatTensor's BLASLibrary), so its kernel can be chosen first.
         .target(name: "CPleatCPU"),
+        // 16-lane AVX-512 versions of the element-wise row kernels, each function with its own target
+        // attribute (the binary stays x86-64-v3); PleatTensor calls them only on a CPU with AVX-512F.
+        .target(name: "CPleatKernels"),
 
         // Stages, lowest first: each depends only on the ones above it in this list.
         .target(name: "PleatCore", dependencies: ["CPleatCPU"], swiftSettings: numeric),
         .target(name: "PleatStorage", dependencies: ["PleatCore", "CLibPQ", "CSQLite"], swiftSettings: fastMath),
         .target(name: "PleatIngest", dependencies: ["PleatCore", "PleatStorage", "CZlib", "CZstd"], swiftSettings: fastMath),
         // Tensor kernels and layers with hand-written gradients; no database or CLI.
-        .target(name: "PleatTensor", dependencies: ["PleatCore"], swiftSettings: numeric),
+        .target(name: "PleatTensor", dependencies: ["PleatCore", "CPleatKernels"], swiftSettings: numeric),
         // Ranking metrics, shared by training (validation) and offline evaluation.
         .target(name: "PleatMetrics", dependencies: ["PleatCore"], swiftSettings: numeric),
         // The processes of a data-parallel job and ordered sums over them: Open MPI, loaded at run time

@@ -3,8 +3,9 @@
 # Unix socket under /tmp) and removes it when it exits; it never touches a user's database.
 #
 # The numeric tests run twice: with the BLAS kernel Pleat picks for this CPU (or the one forced with
-# PLEAT_BLAS_KERNEL), and again with another kernel forced, so that a test that holds on one kernel's
-# summation order only fails here rather than on a user's machine.
+# PLEAT_BLAS_KERNEL), and again with another kernel forced and the row kernels 8 lanes wide
+# (PLEAT_VECTOR_WIDTH=8), so that a test that holds on one kernel's summation order, or on one vector
+# width, only fails here rather than on a user's machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,10 +27,11 @@ swift test --disable-swift-testing
 
 other=generic
 case "$(echo "${PLEAT_BLAS_KERNEL:-auto}" | tr '[:upper:]' '[:lower:]')" in generic|prescott) other=Haswell ;; esac
-export PLEAT_BLAS_KERNEL=$other
-echo "== numeric tests again, $(kernel_line)"
+# The second pass also keeps the row kernels 8 lanes wide, so on an AVX-512 CPU both widths are tested.
+export PLEAT_BLAS_KERNEL=$other PLEAT_VECTOR_WIDTH=8
+echo "== numeric tests again, $(kernel_line), row kernels 8 lanes wide"
 swift test --disable-swift-testing --skip-build --filter 'PleatTensorTests|PleatEncodersTests|PleatTrainingTests'
-unset PLEAT_BLAS_KERNEL
+unset PLEAT_BLAS_KERNEL PLEAT_VECTOR_WIDTH
 
 # Every ingest parser under libFuzzer for 10 s (scripts/fuzz.sh SECONDS runs them longer).
 echo "== fuzzing the ingest parsers, 10 s each"

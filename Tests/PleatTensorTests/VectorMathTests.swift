@@ -1,6 +1,8 @@
 import Foundation
 import XCTest
 @testable import PleatTensor
+import CPleatKernels
+import PleatCore
 
 final class VectorMathTests: XCTestCase {
     func testVectorExpMatchesLibm() {
@@ -47,5 +49,38 @@ final class VectorMathTests: XCTestCase {
         let sum = row.withUnsafeMutableBufferPointer { VectorMath.expShiftAndSum($0.baseAddress!, count: 13, shift: 4) }
         XCTAssertEqual(sum, expected.reduce(0, +), accuracy: 1e-5)
         for (a, b) in zip(row, expected) { XCTAssertEqual(a, b, accuracy: 1e-6) }
+    }
+
+    /// The 16-lane AVX-512 row kernels (CPleatKernels) against the 8-lane Swift ones, over rows of every
+    /// length from 0 to 70 (full vectors and tails) and values from −100 to 100 (both exp clamps): the
+    /// element-wise kernels must give the same bits (the same operations in the same order), and the
+    /// exp-shift-and-sum the same elements and a sum within float rounding of a reordered sum (a row's
+    /// terms are at most 1, so 70 · 2⁻²³ bounds the difference). Skipped on a CPU without AVX-512F.
+    func testSixteenLaneKernelsMatchTheEightLaneOnes() throws {
+        try XCTSkipUnless(CPU.current.features.contains(.avx512f), "this CPU has no AVX-512F")
+        var rng = RandomSource(seed: 11)
+        for n in 0...70 {
+            let x = (0..<n).map { _ in Float(rng.uniform() * 200 - 100) * (n % 3 == 0 ? 0.05 : 1) }
+            let dy = (0..<n).map { _ in Float(rng.uniform() * 2 - 1) }
+            let visible = n / 2 + (n % 2)
+            func run(_ body: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafeMutablePointer<Float>) -> Void) -> [Float] {
+                var out = [Float](repeating: 7, count: n)
+                x.withUnsafeBufferPointer { xp in dy.withUnsafeBufferPointer { dp in out.withUnsafeMutableBufferPointer { body(xp.baseAddress!, dp.baseAddress!, $0.baseAddress!) } } }
+                return out
+            }
+            XCTAssertEqual(run { VectorMath.siluRow8($0, into: $2, count: n, visible: visible, scale: 0.3) },
+                           run { pleat512_silu_row($0, $2, Int32(n), Int32(visible), 0.3) }, "SiLU, n = \(n)")
+            XCTAssertEqual(run { $2.update(from: $1, count: n); VectorMath.siluGradientRow8($0, $2, count: n, visible: visible, scale: 0.3) },
+                           run { $2.update(from: $1, count: n); pleat512_silu_gradient_row($0, $2, Int32(n), Int32(visible), 0.3) }, "SiLU′, n = \(n)")
+            XCTAssertEqual(run { VectorMath.geluRow8($0, into: $2, count: n) }, run { pleat512_gelu_row($0, $2, Int32(n)) }, "GELU, n = \(n)")
+            XCTAssertEqual(run { VectorMath.geluGradientRow8($0, $1, into: $2, count: n) },
+                           run { pleat512_gelu_gradient_row($0, $1, $2, Int32(n)) }, "GELU′, n = \(n)")
+            let m = x.max() ?? 0
+            var sum8: Float = 0, sum16: Float = 0
+            let e8 = run { $2.update(from: $0, count: n); sum8 = VectorMath.expShiftAndSum8($2, count: n, shift: m) }
+            let e16 = run { $2.update(from: $0, count: n); sum16 = pleat512_exp_shift_sum($2, Int32(n), m) }
+            XCTAssertEqual(e8, e16, "exp, n = \(n)")
+            XCTAssertEqual(sum8, sum16, accuracy: Float(max(n, 1)) * 0x1p-23 * max(sum8, 1), "exp sum, n = \(n)")
+        }
     }
 }

@@ -226,18 +226,24 @@ public struct PointwiseAttention {
         }
     }
 
-    /// S[i, j] += pos_w[N − 1 + j − i] (+ the head's offset) + ts_w[bucket[b, i, j]].
+    /// S[i, j] += pos_w[N − 1 + j − i] (+ the head's offset) + ts_w[bucket[b, i, j]], for the keys query i
+    /// sees only: the others are masked in forward and never read backward.
     @inline(__always)
     private func addBias(to s: UnsafeMutablePointer<Float>, sequence b: Int, head h: Int, cache: Cache) {
         let n = cache.length
         if let pos = positionBias?.value.pointer {
             let table = pos + (options.positionBias == .perHead ? h * (2 * maxLength - 1) : 0) + maxLength - 1
-            for i in 0..<n { for j in 0..<n { s[i * n + j] += table[j - i] } }
+            for i in 0..<n {
+                let row = s + i * n, shifted = table - i
+                for j in 0..<cache.visible(i, sequence: b) { row[j] += shifted[j] }
+            }
         }
         if cache.hasTimes, let ts = timeBias?.value.pointer {
             cache.timeBuckets.values.withUnsafeBufferPointer { buckets in
-                let row = buckets.baseAddress! + b * n * n
-                for i in 0..<(n * n) { s[i] += ts[Int(row[i])] }
+                for i in 0..<n {
+                    let row = s + i * n, bucketRow = buckets.baseAddress! + (b * n + i) * n
+                    for j in 0..<cache.visible(i, sequence: b) { row[j] += ts[Int(bucketRow[j])] }
+                }
             }
         }
     }

@@ -1,6 +1,18 @@
-/// Vectorised elementary functions for the hot loops (8 lanes: one AVX2 register).
+import CPleatKernels
+import Foundation
+import PleatCore
+
+/// Vectorised elementary functions for the hot loops: 8 lanes (one AVX2 register) in Swift, and the
+/// row kernels 16 lanes wide (CPleatKernels) on a CPU with AVX-512F, with the same arithmetic.
 public enum VectorMath {
     public typealias Lanes = SIMD8<Float>
+
+    /// Lanes of the row kernels (exp-shift-and-sum, SiLU, GELU and their gradients): 16 where the CPU has
+    /// AVX-512F, else 8. `PLEAT_VECTOR_WIDTH=8` keeps 8 on any CPU (the tests run both widths). Chosen once.
+    public static let width: Int = {
+        if ProcessInfo.processInfo.environment["PLEAT_VECTOR_WIDTH"] == "8" { return 8 }
+        return CPU.current.features.contains(.avx512f) ? 16 : 8
+    }()
 
     /// eˣ for each lane, relative error below 5·10⁻⁷ on [−87, 88]; 0 below −87.3.
     /// x = n·ln2 + r with |r| ≤ ln2/2, eʳ by a degree-6 polynomial, 2ⁿ through the exponent bits.
@@ -30,6 +42,13 @@ public enum VectorMath {
     /// Σ eˣ⁻ᵐ over a row, writing eˣ⁻ᵐ in place; returns the sum.
     @inline(__always)
     public static func expShiftAndSum(_ row: UnsafeMutablePointer<Float>, count: Int, shift m: Float) -> Float {
+        if width == 16 { return pleat512_exp_shift_sum(row, Int32(count), m) }
+        return expShiftAndSum8(row, count: count, shift: m)
+    }
+
+    /// The 8-lane form.
+    @inline(__always)
+    static func expShiftAndSum8(_ row: UnsafeMutablePointer<Float>, count: Int, shift m: Float) -> Float {
         var sum = Lanes()
         var j = 0
         let mv = Lanes(repeating: m)
@@ -63,6 +82,97 @@ public enum VectorMath {
         return total
     }
 
+    /// Σ x[i] (8 lanes at a time).
+    @inline(__always)
+    public static func sum(_ x: UnsafePointer<Float>, count: Int) -> Float {
+        var lanes = Lanes()
+        var i = 0
+        while i + 8 <= count { lanes += UnsafeRawPointer(x + i).loadUnaligned(as: Lanes.self); i += 8 }
+        var total = lanes.sum()
+        while i < count { total += x[i]; i += 1 }
+        return total
+    }
+
+    /// Σ (x[i] − m)².
+    @inline(__always)
+    public static func squaredDeviations(_ x: UnsafePointer<Float>, from m: Float, count: Int) -> Float {
+        var lanes = Lanes()
+        var i = 0
+        while i + 8 <= count {
+            let c = UnsafeRawPointer(x + i).loadUnaligned(as: Lanes.self) - m
+            lanes += c * c
+            i += 8
+        }
+        var total = lanes.sum()
+        while i < count { let c = x[i] - m; total += c * c; i += 1 }
+        return total
+    }
+
+    /// out[i] = (x[i] − mean)·rstd.
+    @inline(__always)
+    public static func normalize(_ x: UnsafePointer<Float>, mean: Float, rstd: Float, into out: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i + 8 <= count {
+            let v = (UnsafeRawPointer(x + i).loadUnaligned(as: Lanes.self) - mean) * rstd
+            UnsafeMutableRawPointer(out + i).storeBytes(of: v, as: Lanes.self)
+            i += 8
+        }
+        while i < count { out[i] = (x[i] - mean) * rstd; i += 1 }
+    }
+
+    /// out[i] = x[i]·a[i] + b[i].
+    @inline(__always)
+    public static func multiplyAdd(_ x: UnsafePointer<Float>, _ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
+                                   into out: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i + 8 <= count {
+            let v = UnsafeRawPointer(x + i).loadUnaligned(as: Lanes.self) * UnsafeRawPointer(a + i).loadUnaligned(as: Lanes.self)
+                + UnsafeRawPointer(b + i).loadUnaligned(as: Lanes.self)
+            UnsafeMutableRawPointer(out + i).storeBytes(of: v, as: Lanes.self)
+            i += 8
+        }
+        while i < count { out[i] = x[i] * a[i] + b[i]; i += 1 }
+    }
+
+    /// out[i] = x[i]·a[i].
+    @inline(__always)
+    public static func multiply(_ x: UnsafePointer<Float>, _ a: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i + 8 <= count {
+            let v = UnsafeRawPointer(x + i).loadUnaligned(as: Lanes.self) * UnsafeRawPointer(a + i).loadUnaligned(as: Lanes.self)
+            UnsafeMutableRawPointer(out + i).storeBytes(of: v, as: Lanes.self)
+            i += 8
+        }
+        while i < count { out[i] = x[i] * a[i]; i += 1 }
+    }
+
+    /// y[i] += x[i]·a[i].
+    @inline(__always)
+    public static func multiplyAccumulate(_ x: UnsafePointer<Float>, _ a: UnsafePointer<Float>, into y: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i + 8 <= count {
+            let v = UnsafeRawPointer(y + i).loadUnaligned(as: Lanes.self)
+                + UnsafeRawPointer(x + i).loadUnaligned(as: Lanes.self) * UnsafeRawPointer(a + i).loadUnaligned(as: Lanes.self)
+            UnsafeMutableRawPointer(y + i).storeBytes(of: v, as: Lanes.self)
+            i += 8
+        }
+        while i < count { y[i] += x[i] * a[i]; i += 1 }
+    }
+
+    /// dx[i] = r·(g[i] − mean(g) − x̂[i]·mean(g ⊙ x̂)): LayerNorm's input gradient.
+    @inline(__always)
+    public static func layerNormGradient(_ g: UnsafePointer<Float>, _ xhat: UnsafePointer<Float>, meanG: Float, meanGH: Float,
+                                         rstd r: Float, into dx: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i + 8 <= count {
+            let v = (UnsafeRawPointer(g + i).loadUnaligned(as: Lanes.self) - meanG
+                     - UnsafeRawPointer(xhat + i).loadUnaligned(as: Lanes.self) * meanGH) * r
+            UnsafeMutableRawPointer(dx + i).storeBytes(of: v, as: Lanes.self)
+            i += 8
+        }
+        while i < count { dx[i] = r * (g[i] - meanG - xhat[i] * meanGH); i += 1 }
+    }
+
     /// y[i] += a·x[i] for every i.
     @inline(__always)
     public static func addScaled(_ x: UnsafePointer<Float>, by a: Float, into y: UnsafeMutablePointer<Float>, count: Int) {
@@ -93,6 +203,13 @@ public enum VectorMath {
     /// out[j] = GELU(x[j]) = x·Φ(x), the exact (erf) form.
     @inline(__always)
     public static func geluRow(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count n: Int) {
+        if width == 16 { pleat512_gelu_row(x, out, Int32(n)); return }
+        geluRow8(x, into: out, count: n)
+    }
+
+    /// The 8-lane form.
+    @inline(__always)
+    static func geluRow8(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count n: Int) {
         var j = 0
         while j + 8 <= n {
             let v = UnsafeRawPointer(x + j).loadUnaligned(as: Lanes.self)
@@ -105,6 +222,13 @@ public enum VectorMath {
     /// dx[j] = dy[j]·GELU′(x[j]), GELU′ = Φ(x) + x·φ(x).
     @inline(__always)
     public static func geluGradientRow(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>, count n: Int) {
+        if width == 16 { pleat512_gelu_gradient_row(x, dy, dx, Int32(n)); return }
+        geluGradientRow8(x, dy, into: dx, count: n)
+    }
+
+    /// The 8-lane form.
+    @inline(__always)
+    static func geluGradientRow8(_ x: UnsafePointer<Float>, _ dy: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>, count n: Int) {
         @inline(__always) func derivative(_ v: Lanes) -> Lanes {
             0.5 * (1 + erf(v * 0.707_106_78)) + v * exp(-0.5 * v * v) * 0.398_942_28
         }
@@ -152,6 +276,14 @@ public enum VectorMath {
     @inline(__always)
     public static func siluRow(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count n: Int,
                                visible: Int, scale: Float) {
+        if width == 16 { pleat512_silu_row(x, out, Int32(n), Int32(visible), scale); return }
+        siluRow8(x, into: out, count: n, visible: visible, scale: scale)
+    }
+
+    /// The 8-lane form.
+    @inline(__always)
+    static func siluRow8(_ x: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count n: Int,
+                               visible: Int, scale: Float) {
         var j = 0
         while j + 8 <= visible {
             let v = UnsafeRawPointer(x + j).loadUnaligned(as: Lanes.self)
@@ -166,6 +298,14 @@ public enum VectorMath {
     @inline(__always)
     public static func siluGradientRow(_ x: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, count n: Int,
                                        visible: Int, scale: Float) {
+        if width == 16 { pleat512_silu_gradient_row(x, g, Int32(n), Int32(visible), scale); return }
+        siluGradientRow8(x, g, count: n, visible: visible, scale: scale)
+    }
+
+    /// The 8-lane form.
+    @inline(__always)
+    static func siluGradientRow8(_ x: UnsafePointer<Float>, _ g: UnsafeMutablePointer<Float>, count n: Int,
+                                       visible: Int, scale: Float) {
         var j = 0
         while j + 8 <= visible {
             let v = UnsafeRawPointer(x + j).loadUnaligned(as: Lanes.self)
@@ -176,7 +316,7 @@ public enum VectorMath {
         }
         while j < visible {
             let s = sigmoid(Lanes(repeating: x[j]))[0]
-            g[j] *= s * (1 + x[j] * (1 - s)) * scale
+            g[j] = g[j] * s * (1 + x[j] * (1 - s)) * scale
             j += 1
         }
         if visible < n { (g + visible).update(repeating: 0, count: n - visible) }

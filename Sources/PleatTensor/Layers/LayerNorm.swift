@@ -26,18 +26,12 @@ public struct LayerNorm {
         Parallel.forRows(rows) { range in
             for r in range {
                 let xr = x.pointer + r * d, hr = xhat.pointer + r * d, yr = y.pointer + r * d
-                var mean: Float = 0
-                for i in 0..<d { mean += xr[i] }
-                mean /= Float(d)
-                var variance: Float = 0
-                for i in 0..<d { let c = xr[i] - mean; variance += c * c }
-                let rs = 1 / (variance / Float(d) + epsilon).squareRoot()
+                let mean = VectorMath.sum(xr, count: d) / Float(d)
+                let variance = VectorMath.squaredDeviations(xr, from: mean, count: d) / Float(d)
+                let rs = 1 / (variance + epsilon).squareRoot()
                 rstd[r] = rs
-                for i in 0..<d {
-                    let h = (xr[i] - mean) * rs
-                    hr[i] = h
-                    yr[i] = g.map { h * $0[i] + b![i] } ?? h
-                }
+                VectorMath.normalize(xr, mean: mean, rstd: rs, into: hr, count: d)
+                if let g, let b { VectorMath.multiplyAdd(hr, g, b, into: yr, count: d) } else if hr != yr { yr.update(from: hr, count: d) }
             }
         }
     }
@@ -47,30 +41,23 @@ public struct LayerNorm {
         let d = features, rows = dy.count / d
         let gamma = gain?.value.pointer
         Parallel.forRows(rows) { range in
+            // g = dy ⊙ γ, one row at a time.
+            let scaled = UnsafeMutablePointer<Float>.allocate(capacity: d)
+            defer { scaled.deallocate() }
             for r in range {
                 let dyr = dy.pointer + r * d, hr = xhat.pointer + r * d, dxr = dx.pointer + r * d
-                var meanG: Float = 0, meanGH: Float = 0
-                for i in 0..<d {
-                    let g = gamma.map { dyr[i] * $0[i] } ?? dyr[i]
-                    meanG += g
-                    meanGH += g * hr[i]
-                }
-                meanG /= Float(d)
-                meanGH /= Float(d)
-                let rs = rstd[r]
-                for i in 0..<d {
-                    let g = gamma.map { dyr[i] * $0[i] } ?? dyr[i]
-                    dxr[i] = rs * (g - meanG - hr[i] * meanGH)
-                }
+                let g: UnsafePointer<Float>
+                if let gamma { VectorMath.multiply(dyr, gamma, into: scaled, count: d); g = UnsafePointer(scaled) } else { g = UnsafePointer(dyr) }
+                let meanG = VectorMath.sum(g, count: d) / Float(d)
+                let meanGH = VectorMath.dot(g, hr, count: d) / Float(d)
+                VectorMath.layerNormGradient(g, hr, meanG: meanG, meanGH: meanGH, rstd: rstd[r], into: dxr, count: d)
             }
         }
         if let gain, let shift {
             for r in 0..<rows {
                 let dyr = dy.pointer + r * d, hr = xhat.pointer + r * d
-                for i in 0..<d {
-                    gain.grad.pointer[i] += dyr[i] * hr[i]
-                    shift.grad.pointer[i] += dyr[i]
-                }
+                VectorMath.multiplyAccumulate(dyr, hr, into: gain.grad.pointer, count: d)
+                VectorMath.addScaled(dyr, by: 1, into: shift.grad.pointer, count: d)
             }
         }
     }
