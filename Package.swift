@@ -34,7 +34,8 @@ let package = Package(
         .target(name: "CPleatCPU"),
         // 16-lane AVX-512 versions of the element-wise row kernels, each function with its own target
         // attribute (the binary stays x86-64-v3); PleatTensor calls them only on a CPU with AVX-512F.
-        .target(name: "CPleatKernels"),
+        // Optimised in debug builds too: intrinsics at -O0 run dozens of times slower (the tests use them).
+        .target(name: "CPleatKernels", cSettings: [.unsafeFlags(["-O2"])]),
 
         // Stages, lowest first: each depends only on the ones above it in this list.
         .target(name: "PleatCore", dependencies: ["CPleatCPU"], swiftSettings: numeric),

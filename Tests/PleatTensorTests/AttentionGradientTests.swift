@@ -15,7 +15,7 @@ final class AttentionGradientTests: XCTestCase {
             // Sequence 1 has two padded key positions at the start (left padding, as SASRec).
             var valid = [Float](repeating: 1, count: batch * length)
             valid[length] = 0; valid[length + 1] = 0
-            let attention = SoftmaxAttention(heads: heads, headDim: dim, causal: causal)
+            let attention = SoftmaxAttention(heads: heads, headDim: dim, causal: causal, causalBlockRows: 1)
             let cache = SoftmaxAttention.Cache(batch: batch, length: length, heads: heads, dropout: 0)
             let all = StridedRows(qkv)
             let q = all, k = all.offset(columns: width), v = all.offset(columns: 2 * width)
@@ -42,7 +42,7 @@ final class AttentionGradientTests: XCTestCase {
         let width = heads * dim, prefixes: [Int32] = [3, 1]
         let qkv = GradientCheck.random([batch * length, 3 * width], seed: 31)
         let out = Tensor([batch * length, width]), w = GradientCheck.random([batch * length, width], seed: 32)
-        let attention = SoftmaxAttention(heads: heads, headDim: dim, causal: true, dropout: 0.3)
+        let attention = SoftmaxAttention(heads: heads, headDim: dim, causal: true, dropout: 0.3, causalBlockRows: 1)
         let cache = SoftmaxAttention.Cache(batch: batch, length: length, heads: heads, dropout: 0.3)
         let all = StridedRows(qkv)
         let q = all, k = all.offset(columns: width), v = all.offset(columns: 2 * width)
@@ -79,7 +79,7 @@ final class AttentionGradientTests: XCTestCase {
         let width = heads * dim
         let qkv = GradientCheck.random([batch * length, 3 * width], seed: 23)
         let out = Tensor([batch * length, width]), w = GradientCheck.random([batch * length, width], seed: 24)
-        let attention = SoftmaxAttention(heads: heads, headDim: dim, causal: true, dropout: 0.3)
+        let attention = SoftmaxAttention(heads: heads, headDim: dim, causal: true, dropout: 0.3, causalBlockRows: 1)
         let cache = SoftmaxAttention.Cache(batch: batch, length: length, heads: heads, dropout: 0.3)
         let all = StridedRows(qkv)
         let q = all, k = all.offset(columns: width), v = all.offset(columns: 2 * width)
@@ -93,6 +93,32 @@ final class AttentionGradientTests: XCTestCase {
         let grad = Tensor([batch * length, 3 * width]), g = StridedRows(grad)
         attention.backward(q: q, k: k, v: v, dOut: StridedRows(w), cache: cache, dq: g, dk: g.offset(columns: width), dv: g.offset(columns: 2 * width))
         GradientCheck.check(qkv, gradient: grad, "attention with dropout", loss: loss)
+    }
+
+    /// Causal products cut into row blocks (each against the keys up to its last row) give what one
+    /// block gives, forward and backward, with context prefixes and dropout, at a length that does not
+    /// divide evenly (37 positions, blocks of 9-10): only the order of sums inside a product may differ.
+    func testBlockedCausalProductsMatchTheFullSquare() {
+        let n = 37, sequences = 3, width = heads * dim, prefixes: [Int32] = [0, 12, 37]
+        let qkv = GradientCheck.random([sequences * n, 3 * width], seed: 41), w = GradientCheck.random([sequences * n, width], seed: 42)
+        let all = StridedRows(qkv), q = all, k = all.offset(columns: width), v = all.offset(columns: 2 * width)
+        func run(blockRows: Int) -> (out: [Float], grad: [Float]) {
+            let attention = SoftmaxAttention(heads: heads, headDim: dim, causal: true, dropout: 0.2, causalBlockRows: blockRows)
+            XCTAssertEqual(attention.spans(length: n, prefix: 0).count, blockRows == 1 ? 4 : 1)
+            let cache = SoftmaxAttention.Cache(batch: sequences, length: n, heads: heads, dropout: 0.2)
+            let out = Tensor([sequences * n, width]), grad = Tensor([sequences * n, 3 * width]), g = StridedRows(grad)
+            var rng: RandomSource? = RandomSource(seed: 43)
+            prefixes.withUnsafeBufferPointer {
+                attention.forward(q: q, k: k, v: v, keyValid: nil, prefixes: $0.baseAddress, out: StridedRows(out), cache: cache, rng: &rng)
+            }
+            attention.backward(q: q, k: k, v: v, dOut: StridedRows(w), cache: cache, dq: g, dk: g.offset(columns: width), dv: g.offset(columns: 2 * width))
+            return (out.array, grad.array)
+        }
+        let blocked = run(blockRows: 1), full = run(blockRows: 1_000)
+        for (a, b) in [(blocked.out, full.out), (blocked.grad, full.grad)] {
+            let worst = zip(a, b).map { abs($0 - $1) }.max()!, scale = b.map(abs).max()!
+            XCTAssertLessThan(worst, 1e-5 * scale, "largest difference \(worst) of \(scale)")
+        }
     }
 
     func testPointwiseAttentionResearchAndBenchmarkVariants() {

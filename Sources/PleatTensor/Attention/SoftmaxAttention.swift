@@ -12,13 +12,35 @@ public struct SoftmaxAttention {
     public let headDim: Int
     public let causal: Bool
     public let dropout: Float
+    /// Causal products skip the keys no query of a block of rows sees: the rows are cut into up to 4
+    /// blocks of at least this many, each multiplied only against the keys up to its last row (at 200
+    /// positions, 5/8 of the full square). Tests make it small to reach the blocked path at short lengths.
+    public let causalBlockRows: Int
 
-    public init(heads: Int, headDim: Int, causal: Bool, dropout: Float = 0) {
+    public init(heads: Int, headDim: Int, causal: Bool, dropout: Float = 0, causalBlockRows: Int = 32) {
         self.heads = heads
         self.headDim = headDim
         self.causal = causal
         self.dropout = dropout
+        self.causalBlockRows = max(1, causalBlockRows)
     }
+
+    /// Row blocks [r0, r1) of a sequence of n positions with `prefix` context tokens, and the keys [0, keys)
+    /// their queries see; the same cuts read as key blocks [r0, r1), seen by rows from `firstRow` on.
+    struct Span { let r0: Int, r1: Int, keys: Int, firstRow: Int }
+
+    func spans(length n: Int, prefix: Int) -> [Span] {
+        let count = causal ? max(1, min(4, n / causalBlockRows)) : 1
+        return (0..<count).map { c in
+            let r0 = n * c / count, r1 = n * (c + 1) / count
+            return causal ? Span(r0: r0, r1: r1, keys: min(n, max(r1, prefix)), firstRow: r0 < prefix ? 0 : r0)
+                          : Span(r0: r0, r1: r1, keys: n, firstRow: 0)
+        }
+    }
+
+    /// Keys query i sees (all of them when bidirectional; the padding mask is applied separately).
+    @inline(__always)
+    func visible(_ i: Int, length n: Int, prefix: Int) -> Int { causal ? min(max(i + 1, prefix), n) : n }
 
     /// Buffers kept between forward and backward, sized for `batch` sequences of `length`.
     public final class Cache {
@@ -31,6 +53,8 @@ public struct SoftmaxAttention {
         let scratch: Tensor          // dP, [B·H, N, N]
         /// Whether the last forward pass drew a dropout mask (training) or not (evaluation).
         var usedDropout = false
+        /// Each sequence's context tokens in the last forward pass: backward skips the keys a row never saw.
+        var prefixes: [Int32]
 
         public func setLength(_ n: Int) {
             precondition(n <= maxLength, "length \(n) exceeds \(maxLength)")
@@ -44,26 +68,32 @@ public struct SoftmaxAttention {
             probabilities = Tensor([batch * heads, length, length])
             dropMask = dropout > 0 ? Tensor([batch * heads, length, length]) : nil
             scratch = Tensor([batch * heads, length, length])
+            prefixes = [Int32](repeating: 0, count: batch)
         }
     }
 
     /// `keyValid[b·N + j]` is 1 for real positions and 0 for padding (nil: all valid); `prefixes[b]`
     /// (causal only, nil: none) counts sequence b's leading context tokens. `rng` nil means evaluation
-    /// (no dropout). Backward needs neither: hidden keys have probability 0.
+    /// (no dropout). Backward needs no padding mask (hidden keys have probability 0); it keeps the prefixes.
     public func forward(q: StridedRows, k: StridedRows, v: StridedRows, keyValid: UnsafePointer<Float>?,
                         prefixes: UnsafePointer<Int32>? = nil, out: StridedRows, cache: Cache, rng: inout RandomSource?) {
         let n = cache.length, d = headDim, scale = 1 / Float(d).squareRoot()
         let seed = rng?.next()
         let useDropout = dropout > 0 && seed != nil
+        for b in 0..<cache.batch { cache.prefixes[b] = prefixes?[b] ?? 0 }
         Parallel.forRows(cache.batch * heads, minimumPerWorker: 1) { range in
             for bh in range {
                 let (b, h, qb, kb, vb) = head(bh, q, k, v, length: n)
                 let p = cache.probabilities.pointer + bh * n * n
-                Gemm.multiply(qb, kb, transposeB: true, into: p, m: n, n: n, k: d, alpha: scale, lda: q.stride, ldb: k.stride)
                 let valid = keyValid.map { $0 + b * n }, prefix = Int(prefixes?[b] ?? 0)
+                let blocks = spans(length: n, prefix: prefix)
+                for s in blocks {
+                    Gemm.multiply(qb + s.r0 * q.stride, kb, transposeB: true, into: p + s.r0 * n, m: s.r1 - s.r0, n: s.keys, k: d,
+                                  alpha: scale, lda: q.stride, ldb: k.stride, ldc: n)
+                }
                 for i in 0..<n {
                     let row = p + i * n
-                    let visible = causal ? min(max(i + 1, prefix), n) : n
+                    let visible = visible(i, length: n, prefix: prefix)
                     // Hidden keys (the future, padding) get −∞, i.e. probability 0.
                     if visible < n { (row + visible).update(repeating: -.infinity, count: n - visible) }
                     if let valid { for j in 0..<visible where valid[j] <= 0 { row[j] = -.infinity } }
@@ -85,8 +115,11 @@ public struct SoftmaxAttention {
                     }
                     source = dropped
                 }
-                Gemm.multiply(source, vb, into: out.block(sequence: b, length: n, head: h, width: d),
-                              m: n, n: d, k: n, ldb: v.stride, ldc: out.stride)
+                let ob = out.block(sequence: b, length: n, head: h, width: d)
+                for s in blocks {
+                    Gemm.multiply(source + s.r0 * n, vb, into: ob + s.r0 * out.stride, m: s.r1 - s.r0, n: d, k: s.keys,
+                                  lda: n, ldb: v.stride, ldc: out.stride)
+                }
             }
         }
         cache.usedDropout = useDropout
@@ -104,27 +137,36 @@ public struct SoftmaxAttention {
                 let p = cache.probabilities.pointer + bh * n * n
                 let dp = cache.scratch.pointer + bh * n * n
                 let mask = cache.usedDropout ? cache.dropMask.map { $0.pointer + bh * n * n } : nil
-                // dV = P̃ᵀ dO, with P̃ = P ⊙ mask rebuilt in dp for the product.
-                if let mask {
-                    for i in 0..<(n * n) { dp[i] = p[i] * mask[i] }
-                    Gemm.multiply(dp, transposeA: true, dob, into: dv.block(sequence: b, length: n, head: h, width: d),
-                                  m: n, n: d, k: n, lda: n, ldb: dOut.stride, ldc: dv.stride)
-                } else {
-                    Gemm.multiply(p, transposeA: true, dob, into: dv.block(sequence: b, length: n, head: h, width: d),
-                                  m: n, n: d, k: n, lda: n, ldb: dOut.stride, ldc: dv.stride)
+                let prefix = Int(cache.prefixes[b]), blocks = spans(length: n, prefix: prefix)
+                let dvb = dv.block(sequence: b, length: n, head: h, width: d), dqb = dq.block(sequence: b, length: n, head: h, width: d)
+                let dkb = dk.block(sequence: b, length: n, head: h, width: d)
+                // dV = P̃ᵀ dO, with P̃ = P ⊙ mask rebuilt in dp for the product; key block [r0, r1) is seen by
+                // rows from firstRow on only.
+                var dropped = p
+                if let mask { for i in 0..<(n * n) { dp[i] = p[i] * mask[i] }; dropped = dp }
+                for s in blocks {
+                    Gemm.multiply(dropped + s.firstRow * n + s.r0, transposeA: true, dob + s.firstRow * dOut.stride, into: dvb + s.r0 * dv.stride,
+                                  m: s.r1 - s.r0, n: d, k: n - s.firstRow, lda: n, ldb: dOut.stride, ldc: dv.stride)
                 }
-                Gemm.multiply(dob, vb, transposeB: true, into: dp, m: n, n: n, k: d, lda: dOut.stride, ldb: v.stride)
+                for s in blocks {
+                    Gemm.multiply(dob + s.r0 * dOut.stride, vb, transposeB: true, into: dp + s.r0 * n, m: s.r1 - s.r0, n: s.keys, k: d,
+                                  lda: dOut.stride, ldb: v.stride, ldc: n)
+                }
                 for i in 0..<n {
-                    let pr = p + i * n, dr = dp + i * n
-                    if let mask { for j in 0..<n { dr[j] *= mask[i * n + j] } }
+                    let pr = p + i * n, dr = dp + i * n, seen = visible(i, length: n, prefix: prefix)
+                    if let mask { for j in 0..<seen { dr[j] *= mask[i * n + j] } }
                     var dot: Float = 0
-                    for j in 0..<n { dot += pr[j] * dr[j] }
-                    for j in 0..<n { dr[j] = pr[j] * (dr[j] - dot) }
+                    for j in 0..<seen { dot += pr[j] * dr[j] }
+                    for j in 0..<seen { dr[j] = pr[j] * (dr[j] - dot) }
+                    // Keys the row does not see: never computed in the blocked products, and 0 by definition.
+                    if seen < n { (dr + seen).update(repeating: 0, count: n - seen) }
                 }
-                Gemm.multiply(dp, kb, into: dq.block(sequence: b, length: n, head: h, width: d),
-                              m: n, n: d, k: n, alpha: scale, ldb: k.stride, ldc: dq.stride)
-                Gemm.multiply(dp, transposeA: true, qb, into: dk.block(sequence: b, length: n, head: h, width: d),
-                              m: n, n: d, k: n, alpha: scale, lda: n, ldb: q.stride, ldc: dk.stride)
+                for s in blocks {
+                    Gemm.multiply(dp + s.r0 * n, kb, into: dqb + s.r0 * dq.stride, m: s.r1 - s.r0, n: d, k: s.keys,
+                                  alpha: scale, lda: n, ldb: k.stride, ldc: dq.stride)
+                    Gemm.multiply(dp + s.firstRow * n + s.r0, transposeA: true, qb + s.firstRow * q.stride, into: dkb + s.r0 * dk.stride,
+                                  m: s.r1 - s.r0, n: d, k: n - s.firstRow, alpha: scale, lda: n, ldb: q.stride, ldc: dk.stride)
+                }
             }
         }
     }
