@@ -56,6 +56,29 @@ final class LayerGradientTests: XCTestCase {
         XCTAssertEqual(table.value.array, original, "evaluation (no generator) leaves the values alone")
     }
 
+    /// Dropout draws four entries from each 64-bit draw: over 10⁶ entries (and a tail of 3) the kept share
+    /// is the keep probability within 5 standard deviations (0.002), kept entries are scaled by 1/keep,
+    /// and y = x ⊙ m, in place too.
+    func testDropoutKeepsItsShareAndScales() {
+        for p: Float in [0.1, 0.5] {
+            let count = 1_000_003, keep = 1 - p
+            var x = (0..<count).map { Float($0 % 7) - 3 }, y = [Float](repeating: 0, count: count), m = y
+            var rng = RandomSource(seed: 5)
+            x.withUnsafeBufferPointer { xp in y.withUnsafeMutableBufferPointer { yp in m.withUnsafeMutableBufferPointer { mp in
+                Dropout.apply(xp.baseAddress!, into: yp.baseAddress!, mask: mp.baseAddress!, count: count, keep: keep, rng: &rng)
+            } } }
+            let kept = m.filter { $0 != 0 }
+            XCTAssertEqual(Double(kept.count) / Double(count), Double(keep), accuracy: 0.002)
+            XCTAssertEqual(Set(kept), [1 / keep])
+            XCTAssertTrue((0..<count).allSatisfy { y[$0] == x[$0] * m[$0] })
+            let original = x
+            x.withUnsafeMutableBufferPointer { xp in m.withUnsafeMutableBufferPointer { mp in
+                Dropout.apply(xp.baseAddress!, into: xp.baseAddress!, mask: mp.baseAddress!, count: count, keep: keep, rng: &rng)
+            } }
+            XCTAssertTrue((0..<count).allSatisfy { x[$0] == original[$0] * m[$0] }, "in place")
+        }
+    }
+
     func testLinear() {
         let store = ParameterStore()
         let layer = Linear(store, "fc", inputs: 6, outputs: 4)

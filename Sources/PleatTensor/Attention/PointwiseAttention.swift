@@ -157,11 +157,7 @@ public struct PointwiseAttention {
                 }
                 if cache.usedDropout, let mask = cache.dropMask {
                     var local = RandomSource(seed: seed!).split(UInt64(bh))
-                    let m = mask.pointer + bh * n * n, keep = 1 - options.dropout, scale = 1 / keep
-                    for i in 0..<(n * n) {
-                        m[i] = Float(local.uniform()) < keep ? scale : 0
-                        a[i] *= m[i]
-                    }
+                    Dropout.apply(a, into: a, mask: mask.pointer + bh * n * n, count: n * n, keep: 1 - options.dropout, rng: &local)
                 }
                 Gemm.multiply(a, v.block(sequence: b, length: n, head: h, width: vDim),
                               into: out.block(sequence: b, length: n, head: h, width: vDim),

@@ -107,12 +107,7 @@ public struct SoftmaxAttention {
                 if useDropout, let mask = cache.dropMask {
                     var local = RandomSource(seed: seed!).split(UInt64(bh))
                     let mb = mask.pointer + bh * n * n, dropped = cache.scratch.pointer + bh * n * n
-                    let keep = 1 - dropout, inv = 1 / keep
-                    for i in 0..<(n * n) {
-                        let m: Float = Float(local.uniform()) < keep ? inv : 0
-                        mb[i] = m
-                        dropped[i] = p[i] * m
-                    }
+                    Dropout.apply(p, into: dropped, mask: mb, count: n * n, keep: 1 - dropout, rng: &local)
                     source = dropped
                 }
                 let ob = out.block(sequence: b, length: n, head: h, width: d)
