@@ -92,7 +92,7 @@ let package = Package(
         .target(name: "PleatTestSupport", dependencies: ["PleatCore", "PleatStorage", "PleatTensor", "PleatIngest", "PleatModel", "PleatTraining",
                                                           "PleatScoring"]),
         .testTarget(name: "PleatCoreTests", dependencies: ["PleatCore"]),
-        .testTarget(name: "PleatTensorTests", dependencies: ["PleatCore", "PleatTensor", "PleatTestSupport"]),
+        .testTarget(name: "PleatTensorTests", dependencies: ["PleatCore", "CPleatKernels", "PleatTensor", "PleatTestSupport"]),
         .testTarget(name: "PleatMetricsTests", dependencies: ["PleatCore", "PleatMetrics"]),
         .testTarget(name: "PleatTrainingTests", dependencies: ["PleatCore", "PleatStorage", "PleatIngest", "PleatTensor", "PleatHistories", "PleatEncoders", "PleatModel",
                                                            "PleatTraining", "PleatTestSupport"]),
