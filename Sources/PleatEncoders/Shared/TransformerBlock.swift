@@ -17,8 +17,9 @@ protocol TransformerBlock: AnyObject {
     func forwardLast(_ x: Tensor, lengths: UnsafeBufferPointer<Int32>, into y: Tensor)
 }
 
-/// Row b of `y` ← x's row at sequence b's last real position (x: batch × n rows).
-func gatherLastRows(_ x: Tensor, batch: Int, lengths: UnsafeBufferPointer<Int32>, into y: Tensor) {
+/// Row b of `y` ← x's row at sequence b's last real position (x: batch × n rows; a sequence of length
+/// 0 reads its first row): the state that scores the next item.
+public func gatherLastRows(_ x: Tensor, batch: Int, lengths: UnsafeBufferPointer<Int32>, into y: Tensor) {
     let d = x.columns, n = x.rows / batch
     for b in 0..<batch { (y.pointer + b * d).update(from: x.pointer + (b * n + max(Int(lengths[b]) - 1, 0)) * d, count: d) }
 }

@@ -84,7 +84,7 @@ final class BERT4RecModel: NextItemModel {
         var noDropout: RandomSource? = nil
         encoder.setLength(batch.pack())
         encoder.forward(batch.ids, rng: &noDropout)
-        batch.gatherLastPositions(encoder.output, count: queries.count, into: users)
+        batch.gatherLastPositions(encoder.output, into: users)
         ItemScoring.score(users: users, count: queries.count, table: encoder.items.table.value.pointer,
                           bias: encoder.outputBias.value.pointer, into: scores)
     }

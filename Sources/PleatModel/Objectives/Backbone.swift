@@ -98,7 +98,7 @@ final class Backbone {
     /// The placed queries' states at their last real positions, into `users` (one row per query): only
     /// the last position is computed in the last layer when the encoder can (`LastPositionEncoder`),
     /// otherwise the whole output is encoded and those rows gathered.
-    func encodeLastPositions(count: Int, into users: Tensor) {
+    func encodeLastPositions(into users: Tensor) {
         if case .plain(let encoder) = encoder, let last = encoder as? any LastPositionEncoder {
             last.setLength(batch.pack())
             last.encodeLastPositions(batch.ids, lengths: batch.lengths, timestamps: batch.times, into: users)
@@ -106,7 +106,7 @@ final class Backbone {
         }
         var noDropout: RandomSource? = nil
         forward(rng: &noDropout)
-        batch.gatherLastPositions(output, count: count, into: users)
+        batch.gatherLastPositions(output, into: users)
     }
 
     func backward() {

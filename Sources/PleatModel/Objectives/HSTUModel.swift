@@ -54,7 +54,7 @@ final class HSTUModel: NextItemModel {
 
     func scores(_ queries: [ScoringQuery], into scores: Tensor) {
         backbone.placeQueries(queries)
-        backbone.encodeLastPositions(count: queries.count, into: users)
+        backbone.encodeLastPositions(into: users)
         L2Normalize.forward(backbone.items.table.value, into: normalizedItems, norms: itemNorms)
         ItemScoring.score(users: users, count: queries.count, table: normalizedItems.pointer, into: scores)
     }

@@ -126,7 +126,7 @@ final class SASRecModel: NextItemModel {
 
     func scores(_ queries: [ScoringQuery], into scores: Tensor) {
         backbone.placeQueries(queries)
-        backbone.encodeLastPositions(count: queries.count, into: users)
+        backbone.encodeLastPositions(into: users)
         ItemScoring.score(users: users, count: queries.count, table: table.value.pointer, into: scores)
     }
 }

@@ -1,4 +1,5 @@
 import PleatCore
+import PleatEncoders
 import PleatTensor
 
 /// The batch layout every model shares: sequences left-aligned (oldest kept event at position 0) and
@@ -108,12 +109,8 @@ final class SequenceBatch {
         return value
     }
 
-    /// Copies each of the first `count` rows' last real position of `x` into `users` (one row per
-    /// sequence): the state that scores the next item.
-    func gatherLastPositions(_ x: Tensor, count: Int, into users: Tensor) {
-        let d = x.columns
-        for b in 0..<count {
-            (users.pointer + b * d).update(from: x.pointer + (b * length + max(Int(lengths[b]) - 1, 0)) * d, count: d)
-        }
+    /// Copies each row's last real position of `x` into `users` (one row per sequence).
+    func gatherLastPositions(_ x: Tensor, into users: Tensor) {
+        lengths.withUnsafeBufferPointer { gatherLastRows(x, batch: batch, lengths: $0, into: users) }
     }
 }

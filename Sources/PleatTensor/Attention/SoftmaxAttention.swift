@@ -29,13 +29,21 @@ public struct SoftmaxAttention {
     /// their queries see; the same cuts read as key blocks [r0, r1), seen by rows from `firstRow` on.
     struct Span { let r0: Int, r1: Int, keys: Int, firstRow: Int }
 
-    func spans(length n: Int, prefix: Int) -> [Span] {
-        let count = causal ? max(1, min(4, n / causalBlockRows)) : 1
-        return (0..<count).map { c in
-            let r0 = n * c / count, r1 = n * (c + 1) / count
-            return causal ? Span(r0: r0, r1: r1, keys: min(n, max(r1, prefix)), firstRow: r0 < prefix ? 0 : r0)
-                          : Span(r0: r0, r1: r1, keys: n, firstRow: 0)
+    /// A sequence's spans, computed on access: this runs per sequence and head on the hot path, where an
+    /// array would be an allocation each time.
+    struct Spans: RandomAccessCollection {
+        let length: Int, prefix: Int, count: Int, causal: Bool
+        var startIndex: Int { 0 }
+        var endIndex: Int { count }
+        subscript(c: Int) -> Span {
+            let r0 = length * c / count, r1 = length * (c + 1) / count
+            return causal ? Span(r0: r0, r1: r1, keys: Swift.min(length, Swift.max(r1, prefix)), firstRow: r0 < prefix ? 0 : r0)
+                          : Span(r0: r0, r1: r1, keys: length, firstRow: 0)
         }
+    }
+
+    func spans(length n: Int, prefix: Int) -> Spans {
+        Spans(length: n, prefix: prefix, count: causal ? max(1, min(4, n / causalBlockRows)) : 1, causal: causal)
     }
 
     /// Keys query i sees (all of them when bidirectional; the padding mask is applied separately).
