@@ -98,7 +98,7 @@ let package = Package(
                                                            "PleatTraining", "PleatTestSupport"]),
         .testTarget(name: "PleatEncodersTests", dependencies: ["PleatCore", "PleatTensor", "PleatEncoders", "PleatTestSupport"]),
         .testTarget(name: "PleatStorageTests", dependencies: ["PleatCore", "PleatStorage", "PleatTestSupport"]),
-        .testTarget(name: "PleatScoringTests", dependencies: ["PleatCore", "PleatStorage", "PleatHistories", "PleatModel", "PleatTraining", "PleatScoring",
+        .testTarget(name: "PleatScoringTests", dependencies: ["PleatCore", "PleatStorage", "PleatHistories", "PleatTensor", "PleatModel", "PleatTraining", "PleatScoring",
                                                           "PleatServer", "PleatTestSupport"]),
         .testTarget(name: "PleatEvaluationTests", dependencies: ["PleatCore", "PleatStorage", "PleatMetrics", "PleatHistories", "PleatModel",
                                                              "PleatTraining", "PleatScoring", "PleatEvaluation", "PleatTestSupport"]),

@@ -109,3 +109,17 @@ AVX512 void pleat512_gelu_gradient_row(const float *x, const float *dy, float *d
         _mm512_mask_storeu_ps(dx + j, k, mul(_mm512_maskz_loadu_ps(k, dy + j), add(cdf, pdf)));
     }
 }
+
+AVX512 int pleat512_first_above(const float *row, int count, float threshold) {
+    const v16 t = splat(threshold);
+    int j = 0;
+    for (; j + 16 <= count; j += 16) {
+        __mmask16 above = _mm512_cmp_ps_mask(_mm512_loadu_ps(row + j), t, _CMP_GT_OQ);
+        if (above) return j + __builtin_ctz(above);
+    }
+    if (j < count) {
+        __mmask16 above = _mm512_mask_cmp_ps_mask(tail(count - j), _mm512_maskz_loadu_ps(tail(count - j), row + j), t, _CMP_GT_OQ);
+        if (above) return j + __builtin_ctz(above);
+    }
+    return count;
+}

@@ -83,4 +83,23 @@ final class VectorMathTests: XCTestCase {
             XCTAssertEqual(sum8, sum16, accuracy: Float(max(n, 1)) * 0x1p-23 * max(sum8, 1), "exp sum, n = \(n)")
         }
     }
+
+    /// Top-K's scan: the first entry above the threshold at either width, NaN and −∞ never above it.
+    func testFirstAboveFindsTheFirstEntryAboveTheThresholdAtBothWidths() {
+        var rng = RandomSource(seed: 13)
+        let wide = CPU.current.features.contains(.avx512f)
+        for trial in 0..<400 {
+            let n = rng.below(70)
+            let row: [Float] = (0..<n).map { _ in
+                switch rng.below(12) { case 0: return .nan; case 1: return -.infinity; default: return Float(rng.below(20)) }
+            }
+            let threshold = Float(rng.below(22))
+            let expected = row.firstIndex { $0 > threshold } ?? n
+            row.withUnsafeBufferPointer { row in
+                let p = row.baseAddress ?? UnsafePointer(bitPattern: 16)!
+                XCTAssertEqual(VectorMath.firstAbove8(p, count: n, threshold: threshold), expected, "8 lanes, trial \(trial)")
+                if wide { XCTAssertEqual(Int(pleat512_first_above(p, Int32(n), threshold)), expected, "16 lanes, trial \(trial)") }
+            }
+        }
+    }
 }

@@ -16,5 +16,7 @@ void pleat512_silu_gradient_row(const float *x, float *g, int n, int visible, fl
 void pleat512_gelu_row(const float *x, float *out, int n);
 /// dx[j] = dy[j]·GELU′(x[j]).
 void pleat512_gelu_gradient_row(const float *x, const float *dy, float *dx, int n);
+/// The offset of the first row[j] > threshold (NaN is not), or count.
+int pleat512_first_above(const float *row, int count, float threshold);
 
 #endif

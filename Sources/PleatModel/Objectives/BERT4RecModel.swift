@@ -73,7 +73,7 @@ final class BERT4RecModel: NextItemModel {
 
     /// History (the most recent max_length − 1 events) followed by [MASK]; the mask position's logits
     /// over the items (not over [MASK] itself).
-    func scores(_ queries: [ScoringQuery], into scores: Tensor) {
+    func itemScoring(for queries: [ScoringQuery]) -> ItemScoring {
         batch.clear()
         let n = batch.length
         for (b, q) in queries.enumerated() {
@@ -85,7 +85,7 @@ final class BERT4RecModel: NextItemModel {
         encoder.setLength(batch.pack())
         encoder.forward(batch.ids, rng: &noDropout)
         batch.gatherLastPositions(encoder.output, into: users)
-        ItemScoring.score(users: users, count: queries.count, table: encoder.items.table.value.pointer,
-                          bias: encoder.outputBias.value.pointer, into: scores)
+        return ItemScoring(users: users, count: queries.count, table: encoder.items.table.value.pointer,
+                           bias: encoder.outputBias.value.pointer, items: items)
     }
 }

@@ -52,10 +52,10 @@ final class HSTUModel: NextItemModel {
         return value
     }
 
-    func scores(_ queries: [ScoringQuery], into scores: Tensor) {
+    func itemScoring(for queries: [ScoringQuery]) -> ItemScoring {
         backbone.placeQueries(queries)
         backbone.encodeLastPositions(into: users)
         L2Normalize.forward(backbone.items.table.value, into: normalizedItems, norms: itemNorms)
-        ItemScoring.score(users: users, count: queries.count, table: normalizedItems.pointer, into: scores)
+        return ItemScoring(users: users, count: queries.count, table: normalizedItems.pointer, bias: nil, items: items)
     }
 }

@@ -1,17 +1,73 @@
 import PleatTensor
 
-/// scores[r, j] = ⟨users[r], table[j]⟩ (+ bias[j]) for j < scores.columns: the dot-product scoring rule
-/// of every model, split by rows over the cores.
-enum ItemScoring {
-    static func score(users: Tensor, count: Int, table: UnsafePointer<Float>, bias: UnsafePointer<Float>? = nil, into scores: Tensor) {
+/// The dot-product scoring rule of every model for one batch of encoded queries: score[r, j] =
+/// ⟨users[r], table[j]⟩ (+ bias[j]) for items j in 1...items (column 0 is padding). Either every score
+/// (`score(into:)`, for evaluation's ranks) or only each query's best k (`topK`), which scores the
+/// catalogue in blocks of columns that stay in cache and never holds a full row: at 10⁶ items a batch of
+/// 256 full rows would be a gigabyte. Valid until the model is next called.
+public struct ItemScoring {
+    /// Encoded queries (at least `count` rows).
+    let users: Tensor
+    let count: Int
+    /// (items + 1) × users.columns.
+    let table: UnsafePointer<Float>
+    let bias: UnsafePointer<Float>?
+    let items: Int
+
+    /// Item columns scored at once by `topK`: a worker's block of 128 queries × 1,024 items is 512 KB,
+    /// inside a core's L2 on the CPUs Pleat runs on.
+    public static let blockColumns = 1_024
+
+    /// Every score, columns 0...items (column 0 is whatever the padding row gives), split by rows over the cores.
+    public func score(into scores: Tensor) {
         let d = users.columns, n = scores.columns
-        precondition(scores.rows >= count)
+        precondition(scores.rows >= count && n == items + 1)
         Parallel.forRows(count, minimumPerWorker: 16) { range in
             Gemm.multiply(users.pointer + range.lowerBound * d, table, transposeB: true,
                           into: scores.pointer + range.lowerBound * n, m: range.count, n: n, k: d)
             if let bias {
-                for r in range { let row = scores.pointer + r * n; for j in 0..<n { row[j] += bias[j] } }
+                for r in range { VectorMath.addScaled(bias, by: 1, into: scores.pointer + r * n, count: n) }
             }
         }
+    }
+
+    /// Each query's k best items (indices 1...items, best first, ties to the lower index) and their
+    /// scores, leaving out `excluded[r]` (any order; repeats allowed) and non-finite scores. `scratch`
+    /// holds at least `count × blockColumns` floats.
+    public func topK(k: Int, excluding excluded: [[Int32]], scratch: Tensor) -> [(items: [Int32], scores: [Float])] {
+        precondition(excluded.count == count && scratch.count >= count * Self.blockColumns)
+        let k = min(k, items), d = users.columns
+        guard k > 0 else { return Array(repeating: ([], []), count: count) }
+        var indices = [Int32](repeating: 0, count: count * k), selected = [Float](repeating: 0, count: count * k)
+        var found = [Int](repeating: 0, count: count)
+        indices.withUnsafeMutableBufferPointer { indices in
+            selected.withUnsafeMutableBufferPointer { selected in
+                found.withUnsafeMutableBufferPointer { found in
+                    Parallel.forRows(count, minimumPerWorker: 8) { rows in
+                        var selections = rows.map { TopK.Selection(k: k, indices: indices.baseAddress! + $0 * k, scores: selected.baseAddress! + $0 * k) }
+                        let leftOut = rows.map { excluded[$0].sorted() }
+                        var next = [Int](repeating: 0, count: rows.count)
+                        let block = scratch.pointer + rows.lowerBound * Self.blockColumns
+                        for first in stride(from: 1, through: items, by: Self.blockColumns) {
+                            let width = min(Self.blockColumns, items + 1 - first), end = Int32(first + width)
+                            Gemm.multiply(users.pointer + rows.lowerBound * d, table + first * d, transposeB: true,
+                                          into: block, m: rows.count, n: width, k: d)
+                            for q in 0..<rows.count {
+                                let row = block + q * width
+                                if let bias { VectorMath.addScaled(bias + first, by: 1, into: row, count: width) }
+                                while next[q] < leftOut[q].count && leftOut[q][next[q]] < end {
+                                    let item = Int(leftOut[q][next[q]])
+                                    if item >= first { row[item - first] = -.infinity }
+                                    next[q] += 1
+                                }
+                                selections[q].offer(row, count: width, firstIndex: first)
+                            }
+                        }
+                        for q in 0..<rows.count { found[rows.lowerBound + q] = selections[q].finish() }
+                    }
+                }
+            }
+        }
+        return (0..<count).map { r in (Array(indices[(r * k)..<(r * k + found[r])]), Array(selected[(r * k)..<(r * k + found[r])])) }
     }
 }

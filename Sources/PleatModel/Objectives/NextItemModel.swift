@@ -47,6 +47,15 @@ public protocol NextItemModel: ItemRanker {
     /// The terms (labelled positions) the last `trainStep`'s mean loss is over: data-parallel training
     /// weights each rank's gradient by them, so that the ranks' sum is the mean over the global batch.
     var lossTerms: Int { get }
+    /// Encodes up to `batchSize` queries for the dot-product scoring rule (every score, or each query's
+    /// top k without a full row of scores).
+    func itemScoring(for queries: [ScoringQuery]) -> ItemScoring
+}
+
+extension NextItemModel {
+    public func scores(_ queries: [ScoringQuery], into scores: Tensor) {
+        itemScoring(for: queries).score(into: scores)
+    }
 }
 
 extension ModelSpec {

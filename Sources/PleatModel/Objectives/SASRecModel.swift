@@ -124,9 +124,9 @@ final class SASRecModel: NextItemModel {
         return loss
     }
 
-    func scores(_ queries: [ScoringQuery], into scores: Tensor) {
+    func itemScoring(for queries: [ScoringQuery]) -> ItemScoring {
         backbone.placeQueries(queries)
         backbone.encodeLastPositions(into: users)
-        ItemScoring.score(users: users, count: queries.count, table: table.value.pointer, into: scores)
+        return ItemScoring(users: users, count: queries.count, table: table.value.pointer, bias: nil, items: items)
     }
 }

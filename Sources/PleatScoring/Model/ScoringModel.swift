@@ -16,8 +16,8 @@ public final class ScoringModel {
     let model: any NextItemModel
     /// This database's item ids → model indices.
     let itemIndex: ItemVocabulary
-    private let scores: Tensor
-    private var indices: [Int32], selected: [Float]
+    /// `ItemScoring.topK`'s blocks of scores.
+    private let blockScores: Tensor
 
     public var id: String { record.id }
     public var batchSize: Int { model.batchSize }
@@ -43,8 +43,7 @@ public final class ScoringModel {
     init(record: ModelRecord, artifact: ModelArtifact, model: any NextItemModel, databaseIds: [Int32]) {
         (self.record, self.artifact, self.model) = (record, artifact, model)
         itemIndex = ItemVocabulary(databaseIds: databaseIds)
-        scores = Tensor([model.batchSize, model.items + 1])
-        (indices, selected) = ([], [])
+        blockScores = Tensor([model.batchSize, ItemScoring.blockColumns])
     }
 
     /// A history in model indices: events of items the model does not know (newer than it) are left out.
@@ -59,32 +58,14 @@ public final class ScoringModel {
 
     /// Each history's top k items (model indices and scores, best first), asked right after its last
     /// event. Items in the history are excluded unless `includeSeen`. At most `batchSize` histories.
+    /// The catalogue is scored in blocks (`ItemScoring.topK`): no row of every item's score is held.
     public func topK(_ histories: [(items: [Int32], times: [Int64])], k: Int, includeSeen: Bool) -> [(items: [Int32], scores: [Float])] {
         precondition(histories.count <= batchSize)
         let queries = histories.map {
             ScoringQuery(history: EventSequence(items: $0.items[...], times: $0.times[...]), time: $0.times.last ?? 0)
         }
-        model.scores(queries, into: scores)
-        let n = scores.columns, k = min(k, model.items)
-        if indices.count < histories.count * k { (indices, selected) = ([Int32](repeating: 0, count: histories.count * k), [Float](repeating: 0, count: histories.count * k)) }
-        var found = [Int](repeating: 0, count: histories.count)
-        indices.withUnsafeMutableBufferPointer { idx in
-            selected.withUnsafeMutableBufferPointer { sel in
-                found.withUnsafeMutableBufferPointer { counts in
-                    Parallel.forRows(histories.count, minimumPerWorker: 8) { range in
-                        for r in range {
-                            let row = scores.pointer + r * n
-                            row[0] = -.infinity
-                            if !includeSeen { for item in histories[r].items { row[Int(item)] = -.infinity } }
-                            counts[r] = TopK.select(row, count: n, k: k, indices: idx.baseAddress! + r * k, scores: sel.baseAddress! + r * k)
-                        }
-                    }
-                }
-            }
-        }
-        return (0..<histories.count).map { r in
-            (Array(indices[(r * k)..<(r * k + found[r])]), Array(selected[(r * k)..<(r * k + found[r])]))
-        }
+        return model.itemScoring(for: queries).topK(k: k, excluding: includeSeen ? histories.map { _ in [] } : histories.map(\.items),
+                                                    scratch: blockScores)
     }
 
     /// External ids of model indices.

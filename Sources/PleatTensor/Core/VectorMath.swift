@@ -68,6 +68,24 @@ public enum VectorMath {
         return total
     }
 
+    /// The offset of the first entry of `row[0..<count]` above `threshold` (NaN is not), or `count`:
+    /// top-K's scan past the entries that cannot enter its list.
+    @inline(__always)
+    public static func firstAbove(_ row: UnsafePointer<Float>, count: Int, threshold: Float) -> Int {
+        if width == 16 { return Int(pleat512_first_above(row, Int32(count), threshold)) }
+        return firstAbove8(row, count: count, threshold: threshold)
+    }
+
+    /// The 8-lane form.
+    @inline(__always)
+    static func firstAbove8(_ row: UnsafePointer<Float>, count: Int, threshold: Float) -> Int {
+        let t = Lanes(repeating: threshold)
+        var j = 0
+        while j + 8 <= count && !any(UnsafeRawPointer(row + j).loadUnaligned(as: Lanes.self) .> t) { j += 8 }
+        while j < count && !(row[j] > threshold) { j += 1 }
+        return j
+    }
+
     /// Σ a[i]·b[i] (8 lanes at a time: a scalar loop's sum is not reordered into vectors by the compiler).
     @inline(__always)
     public static func dot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Float {
