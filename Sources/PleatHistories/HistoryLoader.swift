@@ -24,10 +24,7 @@ public enum HistoryLoader {
             try db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             let newest = try IngestBatches.newestCommitted(db)
             let snapshotBatch = min(newest, upToBatch ?? newest)
-            var conditions: [String] = []
-            if let upToBatch { conditions.append("batch_id <= \(upToBatch)") }
-            if shard.count > 1 { conditions.append("user_id IN (SELECT u.id FROM users u WHERE \(shard.sqlCondition(usersAlias: "u")))") }
-            let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            let filter = Self.filter(upToBatch: upToBatch, shard: shard)
             let partitions = try InteractionPartitions.list(db)
             let expectedShare = 1.0 / Double(shard.count)
 
@@ -49,6 +46,14 @@ public enum HistoryLoader {
         }
     }
 
+    /// The WHERE clause of a read: ingest batches up to `upToBatch`, the shard's users.
+    static func filter(upToBatch: Int?, shard: Shard) -> String {
+        var conditions: [String] = []
+        if let upToBatch { conditions.append("batch_id <= \(upToBatch)") }
+        if shard.count > 1 { conditions.append("user_id IN (SELECT u.id FROM users u WHERE \(shard.sqlCondition(usersAlias: "u")))") }
+        return conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+    }
+
     /// One partition, or the whole table, as histories.
     static func read(_ partition: InteractionPartitions.Partition, filter: String, expectedShare: Double,
                      on db: PostgresConnection) throws -> InteractionHistories {
@@ -56,16 +61,22 @@ public enum HistoryLoader {
         let estimate = Int(Double(partition.estimatedRows) * expectedShare)
         histories.items.reserveCapacity(estimate)
         histories.times.reserveCapacity(estimate)
+        try copyEvents(of: partition.table, filter: filter, on: db) { histories.append(user: $0, item: $1, time: $2) }
+        histories.finish()
+        return histories
+    }
+
+    /// Every event of `table` that passes `filter`, in key order (user, time), as (user, item, Unix seconds).
+    static func copyEvents(of table: String, filter: String, on db: PostgresConnection,
+                           _ event: (Int32, Int32, Int64) throws -> Void) throws {
         try db.copyOutBinary("""
-            COPY (SELECT user_id, item_id, occurred_at FROM "\(partition.table)" \(filter)
+            COPY (SELECT user_id, item_id, occurred_at FROM "\(table)" \(filter)
                   ORDER BY user_id, occurred_at, item_id, event_type) TO STDOUT (FORMAT binary)
             """) { fields in
             let micros = fields[2]!.loadBigEndian(Int64.self) + postgresEpochOffsetMicros
-            histories.append(user: fields[0]!.loadBigEndian(Int32.self), item: fields[1]!.loadBigEndian(Int32.self),
-                             time: micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000)
+            try event(fields[0]!.loadBigEndian(Int32.self), fields[1]!.loadBigEndian(Int32.self),
+                      micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000)
         }
-        histories.finish()
-        return histories
     }
 
     /// Each group of partitions on a connection of its own, in the exported snapshot.

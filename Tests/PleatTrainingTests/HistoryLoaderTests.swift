@@ -108,17 +108,7 @@ final class HistoryLoaderTests: XCTestCase {
     /// user exactly once, each user in the shard the shard function names, with the whole history; a
     /// batch limit applies within a shard too.
     func testParallelReadersAndShardsGiveTheSameHistories() throws {
-        let db = try PostgresConnection(url: try TestDatabase.fresh())
-        let dir = try TestDatabase.scratchDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        var rng = RandomSource(seed: 11)
-        var csv = "user,item,time\n"
-        for user in 0..<400 { for t in 0..<(1 + rng.below(12)) { csv += "user \(user),i\(rng.below(60)),\(500 + t * 3 + rng.below(3))\n" } }
-        let file = dir.appendingPathComponent("log.csv").path
-        try csv.write(toFile: file, atomically: true, encoding: .utf8)
-        let first = try Ingestor(db: db).ingest(file: file, options: IngestOptions(format: .csv))
-        try "user,item,time\nuser 1,i1,9999\nlate user,i2,10\n".write(toFile: file + "2", atomically: true, encoding: .utf8)
-        _ = try Ingestor(db: db).ingest(file: file + "2", options: IngestOptions(format: .csv))
+        let (db, first) = try fourHundredUsers()
 
         let one = try HistoryLoader.load(from: db, readers: 1)
         XCTAssertEqual(one.userCount, 401)
@@ -156,5 +146,65 @@ final class HistoryLoaderTests: XCTestCase {
         XCTAssertEqual(before.userCount, 400, "the late user came in the second batch")
         XCTAssertEqual(before.eventCount, one.eventCount - 2)
         XCTAssertFalse(before.times.contains(9999), "the second batch's events are left out")
+    }
+
+    /// 401 users in two ingest batches (the second adds an event to user 1 and a new user); returns the
+    /// database and the first batch's report.
+    private func fourHundredUsers() throws -> (PostgresConnection, IngestReport) {
+        let db = try PostgresConnection(url: try TestDatabase.fresh())
+        let dir = try TestDatabase.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var rng = RandomSource(seed: 11)
+        var csv = "user,item,time\n"
+        for user in 0..<400 { for t in 0..<(1 + rng.below(12)) { csv += "user \(user),i\(rng.below(60)),\(500 + t * 3 + rng.below(3))\n" } }
+        let file = dir.appendingPathComponent("log.csv").path
+        try csv.write(toFile: file, atomically: true, encoding: .utf8)
+        let first = try Ingestor(db: db).ingest(file: file, options: IngestOptions(format: .csv))
+        try "user,item,time\nuser 1,i1,9999\nlate user,i2,10\n".write(toFile: file + "2", atomically: true, encoding: .utf8)
+        _ = try Ingestor(db: db).ingest(file: file + "2", options: IngestOptions(format: .csv))
+        return (db, first)
+    }
+
+    /// Streamed chunks (batch scoring's read) are whole users, `chunkUsers` to a chunk, and together the
+    /// loaded histories array for array, for the whole table and for a shard. A consumer that fails stops
+    /// the chunks, its error comes back, and the connection is usable afterwards.
+    func testStreamedChunksAreTheLoadedHistories() throws {
+        let (db, _) = try fourHundredUsers()
+        func streamed(chunkUsers: Int, shard: Shard = .all) throws -> (InteractionHistories, [Int]) {
+            var joined = InteractionHistories(), sizes: [Int] = []
+            try HistoryLoader.stream(from: db, shard: shard, chunkUsers: chunkUsers) { chunk in
+                sizes.append(chunk.userCount)
+                for slot in 0..<chunk.userCount {
+                    for e in chunk.range(slot) { joined.append(user: chunk.userIds[slot], item: chunk.items[e], time: chunk.times[e]) }
+                }
+            }
+            joined.finish()
+            return (joined, sizes)
+        }
+        let whole = try HistoryLoader.load(from: db, readers: 1)
+        for chunkUsers in [1, 7, 5_000] {
+            let (joined, sizes) = try streamed(chunkUsers: chunkUsers)
+            XCTAssertEqual(joined.userIds, whole.userIds, "chunks of \(chunkUsers)")
+            XCTAssertEqual(joined.offsets, whole.offsets)
+            XCTAssertEqual(joined.items, whole.items)
+            XCTAssertEqual(joined.times, whole.times)
+            XCTAssertEqual(sizes.dropLast(), Array(repeating: chunkUsers, count: sizes.count - 1), "full chunks but the last")
+            XCTAssertEqual(sizes.count, (401 + chunkUsers - 1) / chunkUsers)
+        }
+        let shard = try Shard(index: 1, count: 3)
+        let part = try HistoryLoader.load(from: db, shard: shard, readers: 1)
+        let (joinedPart, _) = try streamed(chunkUsers: 10, shard: shard)
+        XCTAssertEqual(joinedPart.userIds, part.userIds)
+        XCTAssertEqual(joinedPart.items, part.items)
+
+        struct Stop: Error {}
+        var calls = 0
+        XCTAssertThrowsError(try HistoryLoader.stream(from: db, chunkUsers: 50) { _ in
+            calls += 1
+            if calls == 2 { throw Stop() }
+        }) { XCTAssertTrue($0 is Stop, "\($0)") }
+        XCTAssertEqual(calls, 2, "no chunk after the failing one")
+        XCTAssertEqual(try db.query("SELECT count(*) FROM users").int(0, 0), 401, "the connection still answers")
+        XCTAssertEqual(try streamed(chunkUsers: 100).0.items, whole.items, "and streams again")
     }
 }

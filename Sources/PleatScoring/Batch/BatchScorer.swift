@@ -43,51 +43,59 @@ public struct BatchScorer {
         public var shard: String
     }
 
+    /// Histories are streamed from PostgreSQL (`HistoryLoader.stream`) and scored as they arrive, and the
+    /// lists are written by `CacheWriteQueue`: reading, scoring and writing overlap.
     public func run(model: ScoringModel, db: PostgresConnection, cache: RecommendationCache) throws -> Report {
         let start = Date()
-        let histories = try HistoryLoader.load(from: db, shard: shard)
         let directory = try UserDirectory(db: db)
         let marks = users == .changed ? try cache.historyMarks(modelId: model.id) : [:]
+        let shardUsers = try db.query("SELECT count(*) FROM users u" + (shard.count > 1 ? " WHERE \(shard.sqlCondition(usersAlias: "u"))" : "")).int(0, 0) ?? 0
         try cache.beginSet(modelId: model.id, topK: topK, includeSeen: includeSeen)
 
-        var pending: [(user: String, items: [Int32], times: [Int64], until: Int64)] = []
-        var unchanged = 0
-        for slot in 0..<histories.userCount {
-            let range = histories.range(slot)
-            let user = directory.externalIds[histories.userIds[slot]] ?? String(histories.userIds[slot])
-            let until = histories.times[range.upperBound - 1]
-            if let mark = marks[user], mark >= until { unchanged += 1; continue }
-            let h = model.modelHistory(items: histories.items[range], times: histories.times[range])
-            pending.append((user, h.items, h.times, until))
-        }
-        let scorable = pending.filter { !$0.items.isEmpty }
-        let progress = ProgressLine("scoring \(model.id)", unit: "users", total: scorable.count, enabled: showProgress)
+        let progress = ProgressLine("scoring \(model.id)", unit: "users", total: shardUsers, enabled: showProgress)
         let writes = CacheWriteQueue(cache: cache, modelId: model.id)
         defer { writes.drain() }
+        var batch: [(user: String, items: [Int32], times: [Int64], until: Int64)] = []
+        batch.reserveCapacity(model.batchSize)
         var lists: [RankedList] = []
         lists.reserveCapacity(transactionSize)
-        var modelSeconds = 0.0
-        for chunkStart in stride(from: 0, to: scorable.count, by: model.batchSize) {
-            let chunk = scorable[chunkStart..<min(chunkStart + model.batchSize, scorable.count)]
+        var (examined, unchanged, skipped, modelSeconds) = (0, 0, 0, 0.0)
+        func scoreBatch() throws {
             let modelStart = Date()
-            let ranked = model.topK(chunk.map { ($0.items, $0.times) }, k: topK, includeSeen: includeSeen)
+            let ranked = model.topK(batch.map { ($0.items, $0.times) }, k: topK, includeSeen: includeSeen)
             modelSeconds += Date().timeIntervalSince(modelStart)
             let now = Date().timeIntervalSince1970
-            for (user, top) in zip(chunk, ranked) {
+            for (user, top) in zip(batch, ranked) {
                 lists.append(RankedList(user: user.user, items: model.externalIds(top.items), scores: top.scores, historyUntil: user.until, computedAt: now))
             }
-            if lists.count >= transactionSize || chunkStart + model.batchSize >= scorable.count {
+            batch.removeAll(keepingCapacity: true)
+            if lists.count >= transactionSize {
                 try writes.submit(lists)
                 lists = []
                 lists.reserveCapacity(transactionSize)
             }
-            progress.update(done: chunkStart + chunk.count)
         }
+        try HistoryLoader.stream(from: db, shard: shard, chunkUsers: max(2_048, 8 * model.batchSize)) { histories in
+            for slot in 0..<histories.userCount {
+                examined += 1
+                let range = histories.range(slot)
+                let user = directory.externalIds[histories.userIds[slot]] ?? String(histories.userIds[slot])
+                let until = histories.times[range.upperBound - 1]
+                if let mark = marks[user], mark >= until { unchanged += 1; continue }
+                let h = model.modelHistory(items: histories.items[range], times: histories.times[range])
+                if h.items.isEmpty { skipped += 1; continue }
+                batch.append((user, h.items, h.times, until))
+                if batch.count == model.batchSize { try scoreBatch() }
+            }
+            progress.update(done: examined)
+        }
+        if !batch.isEmpty { try scoreBatch() }
+        if !lists.isEmpty { try writes.submit(lists) }
         let written = try writes.finish()
         progress.finish()
         try cache.activate(modelId: model.id)
         let seconds = Date().timeIntervalSince(start)
-        return Report(modelId: model.id, users: written, skippedUsers: pending.count - scorable.count, unchangedUsers: unchanged,
+        return Report(modelId: model.id, users: written, skippedUsers: skipped, unchangedUsers: unchanged,
                       topK: topK, seconds: seconds, usersPerS: Double(written) / max(seconds, 1e-9), modelSeconds: modelSeconds,
                       cache: cache.path, shard: shard.description)
     }

@@ -1,0 +1,46 @@
+import Foundation
+import PleatCore
+import PleatStorage
+
+extension HistoryLoader {
+    /// Users' histories in chunks of `chunkUsers` whole users, in user-id order, read on a thread of its
+    /// own while `body` works on the chunk before: batch scoring starts on the first users while
+    /// PostgreSQL still sends the rest, and never holds every history at once (at most two chunks wait).
+    /// One reader over the parent table (PostgreSQL merges the partitions in key order), in one
+    /// repeatable-read snapshot; `db` is busy until this returns. If `body` throws, the rest of the COPY
+    /// is read and dropped (leaving the connection usable) and the error is rethrown.
+    public static func stream(from db: PostgresConnection, shard: Shard = .all, chunkUsers: Int = 2_048,
+                              _ body: (InteractionHistories) throws -> Void) throws {
+        precondition(chunkUsers > 0)
+        let handoff = Handoff<InteractionHistories>(capacity: 2)
+        let reading = DispatchGroup()
+        let filter = Self.filter(upToBatch: nil, shard: shard)
+        nonisolated(unsafe) let connection = db  // used by the reader alone until it leaves the group
+        DispatchQueue.global().async(group: reading) {
+            do {
+                try connection.transaction {
+                    try connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    var chunk = InteractionHistories()
+                    try copyEvents(of: "interactions", filter: filter, on: connection) { user, item, time in
+                        if chunk.userIds.last != user && chunk.userCount >= chunkUsers {
+                            chunk.finish()
+                            handoff.put(chunk)
+                            chunk = InteractionHistories()
+                        }
+                        chunk.append(user: user, item: item, time: time)
+                    }
+                    chunk.finish()
+                    if chunk.userCount > 0 { handoff.put(chunk) }
+                }
+                handoff.finish(nil)
+            } catch {
+                handoff.finish(error)
+            }
+        }
+        defer {
+            handoff.cancel()
+            reading.wait()
+        }
+        while let chunk = try handoff.take() { try body(chunk) }
+    }
+}
