@@ -123,3 +123,24 @@ AVX512 int pleat512_first_above(const float *row, int count, float threshold) {
     }
     return count;
 }
+
+AVX512 void pleat512_adam_row(float *theta, const float *g, float *m, float *v, int n, float beta1, float beta2,
+                              float lr, float wd, int decoupled, float c1, float c2, float epsilon) {
+    const v16 b1 = splat(beta1), b2 = splat(beta2), a1 = splat(1 - beta1), a2 = splat(1 - beta2);
+    const v16 rate = splat(lr), decay = splat(wd), shrink = splat(1 - lr * wd);
+    const v16 k1 = splat(c1), k2 = splat(c2), eps = splat(epsilon);
+    for (int j = 0; j < n; j += 16) {
+        __mmask16 k = n - j >= 16 ? (__mmask16)0xFFFF : tail(n - j);
+        v16 t = _mm512_maskz_loadu_ps(k, theta + j), grad = _mm512_maskz_loadu_ps(k, g + j);
+        v16 first = _mm512_maskz_loadu_ps(k, m + j), second = _mm512_maskz_loadu_ps(k, v + j);
+        if (!decoupled) grad = add(grad, mul(decay, t));
+        first = add(mul(b1, first), mul(a1, grad));
+        second = add(mul(b2, second), mul(mul(a2, grad), grad));
+        if (decoupled) t = mul(t, shrink);
+        v16 denominator = add(_mm512_sqrt_ps(_mm512_div_ps(second, k2)), eps);
+        t = sub(t, _mm512_div_ps(mul(rate, _mm512_div_ps(first, k1)), denominator));
+        _mm512_mask_storeu_ps(theta + j, k, t);
+        _mm512_mask_storeu_ps(m + j, k, first);
+        _mm512_mask_storeu_ps(v + j, k, second);
+    }
+}

@@ -102,4 +102,34 @@ final class VectorMathTests: XCTestCase {
             }
         }
     }
+
+    /// Adam's 16-lane row update is the 8-lane one bit for bit, with weight decay decoupled or not.
+    func testSixteenLaneAdamMatchesTheEightLaneStep() throws {
+        try XCTSkipUnless(CPU.current.features.contains(.avx512f), "this CPU has no AVX-512F")
+        var rng = RandomSource(seed: 17)
+        let adam = Adam(ParameterStore())
+        for n in 0...70 {
+            for decoupled in [true, false] {
+                adam.decoupled = decoupled
+                let start = (0..<(4 * n)).map { _ in Float(rng.uniform()) }  // second moments are not negative
+                let g = (0..<n).map { _ in Float(rng.uniform() * 2 - 1) * 0.1 }
+                var eight = start, sixteen = start
+                func parts(_ a: inout [Float], _ body: (Adam.Row) -> Void) {
+                    a.withUnsafeMutableBufferPointer { a in
+                        g.withUnsafeBufferPointer { g in
+                            let p = a.baseAddress ?? UnsafeMutablePointer(bitPattern: 16)!
+                            body(Adam.Row(theta: p, gradient: g.baseAddress ?? UnsafePointer(bitPattern: 16)!, first: p + n, second: p + 2 * n, count: n))
+                        }
+                    }
+                }
+                parts(&eight) { adam.step($0, lr: 1e-3, wd: 0.1, c1: 0.19, c2: 0.002) }
+                parts(&sixteen) {
+                    pleat512_adam_row($0.theta, $0.gradient, $0.first, $0.second, Int32(n), adam.beta1, adam.beta2, 1e-3, 0.1,
+                                      decoupled ? 1 : 0, 0.19, 0.002, adam.epsilon)
+                }
+                XCTAssertEqual(eight, sixteen, "n = \(n), decoupled \(decoupled)")
+                if n > 0 { XCTAssertNotEqual(eight, start, "n = \(n): the step moved something") }
+            }
+        }
+    }
 }

@@ -18,5 +18,9 @@ void pleat512_gelu_row(const float *x, float *out, int n);
 void pleat512_gelu_gradient_row(const float *x, const float *dy, float *dx, int n);
 /// The offset of the first row[j] > threshold (NaN is not), or count.
 int pleat512_first_above(const float *row, int count, float threshold);
+/// One Adam step over n parameters, as Adam.step: m ← β1·m + (1−β1)·g, v ← β2·v + (1−β2)·g·g,
+/// θ ← θ·(1 − lr·wd) when decoupled (else g ← g + wd·θ first), θ ← θ − lr·(m/c1)/(√(v/c2) + ε).
+void pleat512_adam_row(float *theta, const float *g, float *m, float *v, int n, float beta1, float beta2,
+                       float lr, float wd, int decoupled, float c1, float c2, float epsilon);
 
 #endif
