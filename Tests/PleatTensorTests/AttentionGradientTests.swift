@@ -129,7 +129,9 @@ final class AttentionGradientTests: XCTestCase {
         for (options, prefixes) in [(PointwiseAttention.Options(), nil), (benchmark, nil), (PointwiseAttention.Options(), [Int32(2), 1])] {
             let width = heads * dim, maxLength = 6
             let store = ParameterStore()
-            let attention = PointwiseAttention(store, "hstu0", heads: heads, qkDim: dim, vDim: dim, maxLength: maxLength, options: options)
+            // Row blocks of one row: the gradients are checked through the blocked products.
+            let attention = PointwiseAttention(store, "hstu0", heads: heads, qkDim: dim, vDim: dim, maxLength: maxLength, options: options,
+                                               causalBlockRows: 1)
             var rng = RandomSource(seed: 25)
             Initializer.normal(attention.positionBias!.value, std: 0.5, rng: &rng)
             if let ts = attention.timeBias { Initializer.normal(ts.value, std: 0.5, rng: &rng) }
@@ -173,6 +175,50 @@ final class AttentionGradientTests: XCTestCase {
                 XCTAssertEqual(Array(out.array[(length * width)..<(length * width + width)]), Array(before[(length * width)..<(length * width + width)]),
                                "other sequences are untouched")
             }
+        }
+    }
+
+    /// HSTU's attention in row blocks gives what one block gives, forward and backward (inputs and both
+    /// bias tables), with context prefixes, a short sequence, time buckets and dropout, at 37 positions.
+    func testBlockedPointwiseProductsMatchTheFullSquare() {
+        let n = 37, sequences = 3, width = heads * dim, prefixes: [Int32] = [0, 12, 37], lengths: [Int32] = [37, 30, 37]
+        let qkv = GradientCheck.random([sequences * n, 3 * width], seed: 51), w = GradientCheck.random([sequences * n, width], seed: 52)
+        let all = StridedRows(qkv), q = all, k = all.offset(columns: width), v = all.offset(columns: 2 * width)
+        var clock = RandomSource(seed: 53), time: Int64 = 0
+        let timestamps: [Int64] = (0..<(sequences * (n + 1))).map { j in
+            if j % (n + 1) == 0 { time = 0 }
+            time += Int64(clock.below(100_000))
+            return time
+        }
+        var options = PointwiseAttention.Options()
+        options.dropout = 0.2
+        func run(blockRows: Int) -> [[Float]] {
+            let store = ParameterStore()
+            let attention = PointwiseAttention(store, "hstu0", heads: heads, qkDim: dim, vDim: dim, maxLength: n, options: options,
+                                               causalBlockRows: blockRows)
+            var rng = RandomSource(seed: 54)
+            Initializer.normal(attention.positionBias!.value, std: 0.5, rng: &rng)
+            Initializer.normal(attention.timeBias!.value, std: 0.5, rng: &rng)
+            XCTAssertEqual(attention.rowBlocks(PointwiseAttention.Cache(batch: 1, length: n, heads: heads), sequence: 0).count, blockRows == 1 ? 4 : 1)
+            let cache = PointwiseAttention.Cache(batch: sequences, length: n, heads: heads, dropout: options.dropout)
+            let out = Tensor([sequences * n, width]), grad = Tensor([sequences * n, 3 * width]), g = StridedRows(grad)
+            var dropoutRng: RandomSource? = RandomSource(seed: 55)
+            lengths.withUnsafeBufferPointer { l in
+                timestamps.withUnsafeBufferPointer { t in
+                    prefixes.withUnsafeBufferPointer { p in
+                        attention.forward(q: q, k: k, v: v, lengths: l, prefixes: p, timestamps: t.baseAddress, out: StridedRows(out),
+                                          cache: cache, rng: &dropoutRng)
+                    }
+                }
+            }
+            attention.backward(q: q, k: k, v: v, dOut: StridedRows(w), cache: cache, dq: g, dk: g.offset(columns: width), dv: g.offset(columns: 2 * width))
+            return [out.array, grad.array, attention.positionBias!.grad.array, attention.timeBias!.grad.array]
+        }
+        let blocked = run(blockRows: 1), full = run(blockRows: 1_000)
+        for (name, (a, b)) in zip(["output", "dq dk dv", "d pos_w", "d ts_w"], zip(blocked, full)) {
+            let worst = zip(a, b).map { abs($0 - $1) }.max()!, scale = b.map(abs).max()!
+            XCTAssertGreaterThan(scale, 0, name)
+            XCTAssertLessThan(worst, 1e-5 * scale, "\(name): largest difference \(worst) of \(scale)")
         }
     }
 

@@ -29,13 +29,16 @@ public struct PointwiseAttention {
     public let options: Options
     public let positionBias: Parameter?
     public let timeBias: Parameter?
+    /// Rows per causal block at least (`CausalRowBlocks`): the products skip the keys no row of a block sees.
+    public let causalBlockRows: Int
 
     public static let timeBuckets = 128
     /// bucket = floor(ln(max(|Δt|, 1)) / 0.301), clamped to [0, 128] (the reference's constants).
     static let bucketWidth = 0.301
 
     public init(_ store: ParameterStore, _ name: String, heads: Int, qkDim: Int, vDim: Int, maxLength: Int,
-                options: Options = Options()) {
+                options: Options = Options(), causalBlockRows: Int = 32) {
+        self.causalBlockRows = causalBlockRows
         self.heads = heads
         self.qkDim = qkDim
         self.vDim = vDim
@@ -148,9 +151,13 @@ public struct PointwiseAttention {
             for bh in range {
                 let b = bh / heads, h = bh % heads
                 let s = cache.scores.pointer + bh * n * n, a = cache.scratch.pointer + bh * n * n
-                Gemm.multiply(q.block(sequence: b, length: n, head: h, width: qkDim),
-                              k.block(sequence: b, length: n, head: h, width: qkDim), transposeB: true,
-                              into: s, m: n, n: n, k: qkDim, alpha: options.scale, lda: q.stride, ldb: k.stride)
+                let qb = q.block(sequence: b, length: n, head: h, width: qkDim), kb = k.block(sequence: b, length: n, head: h, width: qkDim)
+                let blocks = rowBlocks(cache, sequence: b)
+                // Only the keys a block's rows see are scored; the bias and SiLU read visible keys only.
+                for r in blocks {
+                    Gemm.multiply(qb + r.r0 * q.stride, kb, transposeB: true, into: s + r.r0 * n, m: r.r1 - r.r0, n: r.keys, k: qkDim,
+                                  alpha: options.scale, lda: q.stride, ldb: k.stride, ldc: n)
+                }
                 addBias(to: s, sequence: b, head: h, cache: cache)
                 for i in 0..<n {
                     VectorMath.siluRow(s + i * n, into: a + i * n, count: n, visible: cache.visible(i, sequence: b), scale: inverseN)
@@ -159,9 +166,11 @@ public struct PointwiseAttention {
                     var local = RandomSource(seed: seed!).split(UInt64(bh))
                     Dropout.apply(a, into: a, mask: mask.pointer + bh * n * n, count: n * n, keep: 1 - options.dropout, rng: &local)
                 }
-                Gemm.multiply(a, v.block(sequence: b, length: n, head: h, width: vDim),
-                              into: out.block(sequence: b, length: n, head: h, width: vDim),
-                              m: n, n: vDim, k: n, ldb: v.stride, ldc: out.stride)
+                let vb = v.block(sequence: b, length: n, head: h, width: vDim), ob = out.block(sequence: b, length: n, head: h, width: vDim)
+                for r in blocks {
+                    Gemm.multiply(a + r.r0 * n, vb, into: ob + r.r0 * out.stride, m: r.r1 - r.r0, n: vDim, k: r.keys,
+                                  lda: n, ldb: v.stride, ldc: out.stride)
+                }
             }
         }
     }
@@ -179,27 +188,44 @@ public struct PointwiseAttention {
                 let mask = cache.usedDropout ? cache.dropMask.map { $0.pointer + bh * n * n } : nil
                 let vb = v.block(sequence: b, length: n, head: h, width: vDim)
                 let dob = dOut.block(sequence: b, length: n, head: h, width: vDim)
-                // Drop(A) again from S (cheaper than keeping it), then dV = Drop(A)ᵀ dO.
+                let qb = q.block(sequence: b, length: n, head: h, width: qkDim), kb = k.block(sequence: b, length: n, head: h, width: qkDim)
+                let dvb = dv.block(sequence: b, length: n, head: h, width: vDim)
+                let dqb = dq.block(sequence: b, length: n, head: h, width: qkDim), dkb = dk.block(sequence: b, length: n, head: h, width: qkDim)
+                let blocks = rowBlocks(cache, sequence: b)
+                // Drop(A) again from S (cheaper than keeping it; rows are 0 past their visible keys), then
+                // dV = Drop(A)ᵀ dO, each key block from the first row that sees it.
                 for i in 0..<n {
                     VectorMath.siluRow(s + i * n, into: g + i * n, count: n, visible: cache.visible(i, sequence: b), scale: inverseN)
                 }
                 if let mask { for i in 0..<(n * n) { g[i] *= mask[i] } }
-                Gemm.multiply(g, transposeA: true, dob, into: dv.block(sequence: b, length: n, head: h, width: vDim),
-                              m: n, n: vDim, k: n, lda: n, ldb: dOut.stride, ldc: dv.stride)
-                Gemm.multiply(dob, vb, transposeB: true, into: g, m: n, n: n, k: vDim, lda: dOut.stride, ldb: v.stride)
+                for r in blocks {
+                    Gemm.multiply(g + r.firstRow * n + r.r0, transposeA: true, dob + r.firstRow * dOut.stride, into: dvb + r.r0 * dv.stride,
+                                  m: r.r1 - r.r0, n: vDim, k: n - r.firstRow, lda: n, ldb: dOut.stride, ldc: dv.stride)
+                }
+                for r in blocks {
+                    Gemm.multiply(dob + r.r0 * dOut.stride, vb, transposeB: true, into: g + r.r0 * n, m: r.r1 - r.r0, n: r.keys, k: vDim,
+                                  lda: dOut.stride, ldb: v.stride, ldc: n)
+                }
                 if let mask { for i in 0..<(n * n) { g[i] *= mask[i] } }
+                // dS: 0 past each row's visible keys, so the key-block products below read zeros there.
                 for i in 0..<n {
                     VectorMath.siluGradientRow(s + i * n, g + i * n, count: n, visible: cache.visible(i, sequence: b), scale: inverseN)
                 }
-                Gemm.multiply(g, k.block(sequence: b, length: n, head: h, width: qkDim),
-                              into: dq.block(sequence: b, length: n, head: h, width: qkDim),
-                              m: n, n: qkDim, k: n, alpha: options.scale, ldb: k.stride, ldc: dq.stride)
-                Gemm.multiply(g, transposeA: true, q.block(sequence: b, length: n, head: h, width: qkDim),
-                              into: dk.block(sequence: b, length: n, head: h, width: qkDim),
-                              m: n, n: qkDim, k: n, alpha: options.scale, lda: n, ldb: q.stride, ldc: dk.stride)
+                for r in blocks {
+                    Gemm.multiply(g + r.r0 * n, kb, into: dqb + r.r0 * dq.stride, m: r.r1 - r.r0, n: qkDim, k: r.keys,
+                                  alpha: options.scale, lda: n, ldb: k.stride, ldc: dq.stride)
+                    Gemm.multiply(g + r.firstRow * n + r.r0, transposeA: true, qb + r.firstRow * q.stride, into: dkb + r.r0 * dk.stride,
+                                  m: r.r1 - r.r0, n: qkDim, k: n - r.firstRow, alpha: options.scale, lda: n, ldb: q.stride, ldc: dk.stride)
+                }
             }
         }
         scatterBiasGradients(cache: cache)
+    }
+
+    /// Sequence b's row blocks: its attention is causal after its context prefix.
+    @inline(__always)
+    func rowBlocks(_ cache: Cache, sequence b: Int) -> CausalRowBlocks {
+        CausalRowBlocks(length: cache.length, prefix: Int(cache.prefixes[b]), causal: true, minimumRows: causalBlockRows)
     }
 
     // MARK: Relative bias

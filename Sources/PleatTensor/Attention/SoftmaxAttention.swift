@@ -12,9 +12,8 @@ public struct SoftmaxAttention {
     public let headDim: Int
     public let causal: Bool
     public let dropout: Float
-    /// Causal products skip the keys no query of a block of rows sees: the rows are cut into up to 4
-    /// blocks of at least this many, each multiplied only against the keys up to its last row (at 200
-    /// positions, 5/8 of the full square). Tests make it small to reach the blocked path at short lengths.
+    /// Causal products skip the keys no query of a block of rows sees (`CausalRowBlocks`): the rows are
+    /// cut into up to 4 blocks of at least this many.
     public let causalBlockRows: Int
 
     public init(heads: Int, headDim: Int, causal: Bool, dropout: Float = 0, causalBlockRows: Int = 32) {
@@ -22,28 +21,11 @@ public struct SoftmaxAttention {
         self.headDim = headDim
         self.causal = causal
         self.dropout = dropout
-        self.causalBlockRows = max(1, causalBlockRows)
+        self.causalBlockRows = causalBlockRows
     }
 
-    /// Row blocks [r0, r1) of a sequence of n positions with `prefix` context tokens, and the keys [0, keys)
-    /// their queries see; the same cuts read as key blocks [r0, r1), seen by rows from `firstRow` on.
-    struct Span { let r0: Int, r1: Int, keys: Int, firstRow: Int }
-
-    /// A sequence's spans, computed on access: this runs per sequence and head on the hot path, where an
-    /// array would be an allocation each time.
-    struct Spans: RandomAccessCollection {
-        let length: Int, prefix: Int, count: Int, causal: Bool
-        var startIndex: Int { 0 }
-        var endIndex: Int { count }
-        subscript(c: Int) -> Span {
-            let r0 = length * c / count, r1 = length * (c + 1) / count
-            return causal ? Span(r0: r0, r1: r1, keys: Swift.min(length, Swift.max(r1, prefix)), firstRow: r0 < prefix ? 0 : r0)
-                          : Span(r0: r0, r1: r1, keys: length, firstRow: 0)
-        }
-    }
-
-    func spans(length n: Int, prefix: Int) -> Spans {
-        Spans(length: n, prefix: prefix, count: causal ? max(1, min(4, n / causalBlockRows)) : 1, causal: causal)
+    func spans(length n: Int, prefix: Int) -> CausalRowBlocks {
+        CausalRowBlocks(length: n, prefix: prefix, causal: causal, minimumRows: causalBlockRows)
     }
 
     /// Keys query i sees (all of them when bidirectional; the padding mask is applied separately).
