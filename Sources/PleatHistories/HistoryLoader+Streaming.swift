@@ -13,10 +13,13 @@ extension HistoryLoader {
                               _ body: (InteractionHistories) throws -> Void) throws {
         precondition(chunkUsers > 0)
         let handoff = Handoff<InteractionHistories>(capacity: 2)
-        let reading = DispatchGroup()
+        let done = DispatchSemaphore(value: 0)
         let filter = Self.filter(upToBatch: nil, shard: shard)
-        nonisolated(unsafe) let connection = db  // used by the reader alone until it leaves the group
-        DispatchQueue.global().async(group: reading) {
+        nonisolated(unsafe) let connection = db  // used by the reader alone until it signals `done`
+        // A thread of its own, not a Dispatch worker: a worker blocked on the socket would leave the
+        // model's parallel loops (concurrentPerform) one worker short.
+        let reader = Thread {
+            defer { done.signal() }
             do {
                 try connection.transaction {
                     try connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
@@ -37,9 +40,11 @@ extension HistoryLoader {
                 handoff.finish(error)
             }
         }
+        reader.name = "pleat.history-reader"
+        reader.start()
         defer {
             handoff.cancel()
-            reading.wait()
+            done.wait()
         }
         while let chunk = try handoff.take() { try body(chunk) }
     }
