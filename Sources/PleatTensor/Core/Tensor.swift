@@ -1,3 +1,5 @@
+import Foundation
+
 /// Float32 values in contiguous row-major storage, with a shape.
 ///
 /// A class, so that activations and gradients can be allocated once and then overwritten in place by
@@ -14,8 +16,10 @@ public final class Tensor {
         self.shape = shape
         count = shape.reduce(1, *)
         capacity = count
-        pointer = .allocate(capacity: max(count, 1))
-        pointer.initialize(repeating: 0, count: max(count, 1))
+        // calloc, not allocate-and-fill: a large block comes as zero pages mapped on first touch, so buffers
+        // a run never writes (a scoring model's gradients and backward caches) cost no memory and no time.
+        guard let zeros = calloc(max(count, 1), MemoryLayout<Float>.stride) else { fatalError("out of memory for a tensor of shape \(shape)") }
+        pointer = zeros.bindMemory(to: Float.self, capacity: max(count, 1))
     }
 
     public convenience init(_ shape: [Int], values: [Float]) {
@@ -24,7 +28,7 @@ public final class Tensor {
         values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: count) }
     }
 
-    deinit { pointer.deallocate() }
+    deinit { free(pointer) }
 
     public var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: pointer, count: count) }
 
