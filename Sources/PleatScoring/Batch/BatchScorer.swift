@@ -54,7 +54,7 @@ public struct BatchScorer {
 
         let progress = ProgressLine("scoring \(model.id)", unit: "users", total: shardUsers, enabled: showProgress)
         let writes = CacheWriteQueue(cache: cache, modelId: model.id)
-        defer { writes.drain() }
+        defer { writes.close() }
         var batch: [(user: String, items: [Int32], times: [Int64], until: Int64)] = []
         batch.reserveCapacity(model.batchSize)
         var lists: [RankedList] = []

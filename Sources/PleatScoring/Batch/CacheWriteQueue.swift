@@ -1,51 +1,70 @@
 import Foundation
+import PleatCore
 
 /// `pleat score`'s cache writes, on a thread of their own and in order, so that the model scores the
 /// next users while the last ones are written (SQLite's insert and JSON encoding are otherwise a fifth
 /// of a run). At most one batch waits behind the one being written, which bounds the memory held. The
-/// cache is used by nothing else between `init` and `finish`. The first error stops the writes and is
-/// thrown by the next `submit` or by `finish`; lists after it are not written.
+/// cache is used by nothing else between `init` and `close`. The first error stops the writes and is
+/// thrown by the next `submit` or by `finish`; lists after it are not written. A Thread, not a
+/// Dispatch queue: a Dispatch worker waiting on the disk would leave the model's parallel loops one
+/// worker short.
 final class CacheWriteQueue: @unchecked Sendable {
-    private let cache: RecommendationCache
-    private let modelId: String
-    private let queue = DispatchQueue(label: "pleat.score.cache-writes")
-    private let slots = DispatchSemaphore(value: 2)
-    private let lock = NSLock()
+    private let batches = Handoff<[RankedList]>(capacity: 1)
+    private let writerDone = DispatchSemaphore(value: 0)
+    private let state = NSCondition()
     private var failure: Error?
     private var writtenLists = 0
+    private var unwritten = 0
+    private var closed = false
 
     init(cache: RecommendationCache, modelId: String) {
-        (self.cache, self.modelId) = (cache, modelId)
-    }
-
-    /// Queues `lists` for one transaction; blocks while two batches are already queued or being written.
-    func submit(_ lists: [RankedList]) throws {
-        try rethrowFailure()
-        slots.wait()
-        queue.async { [self] in
-            defer { slots.signal() }
-            guard lock.withLock({ failure == nil }) else { return }
-            do {
-                try cache.write(lists, modelId: modelId)
-                lock.withLock { writtenLists += lists.count }
-            } catch {
-                lock.withLock { failure = error }
+        nonisolated(unsafe) let cache = cache  // used by the writer alone until `close`
+        let writer = Thread { [self] in
+            defer { writerDone.signal() }
+            while let lists = try? batches.take() {
+                if state.withLock({ failure == nil }) {
+                    do {
+                        try cache.write(lists, modelId: modelId)
+                        state.withLock { writtenLists += lists.count }
+                    } catch {
+                        state.withLock { failure = error }
+                    }
+                }
+                state.withLock { unwritten -= 1; state.broadcast() }
             }
         }
+        writer.name = "pleat.cache-writer"
+        writer.start()
     }
 
-    /// Waits for every queued write; returns how many lists were written.
-    func finish() throws -> Int {
-        drain()
+    /// Queues `lists` for one transaction; blocks while one batch already waits behind the one being written.
+    func submit(_ lists: [RankedList]) throws {
         try rethrowFailure()
-        return lock.withLock { writtenLists }
+        state.withLock { unwritten += 1 }
+        batches.put(lists)
     }
 
-    /// Waits for every queued write, errors aside: a run that stops early must not leave a write
-    /// running on the cache it hands back.
-    func drain() { queue.sync {} }
+    /// Waits for every queued write, errors aside; the queue stays open.
+    func drain() {
+        state.withLock { while unwritten > 0 { state.wait() } }
+    }
+
+    /// Waits for every queued write and ends the writer; returns how many lists were written.
+    func finish() throws -> Int {
+        close()
+        try rethrowFailure()
+        return state.withLock { writtenLists }
+    }
+
+    /// Waits for every queued write and ends the writer, errors aside: a run that stops early must not
+    /// leave a write running on the cache it hands back. Idempotent.
+    func close() {
+        guard !state.withLock({ defer { closed = true }; return closed }) else { return }
+        batches.finish(nil)
+        writerDone.wait()
+    }
 
     private func rethrowFailure() throws {
-        if let error = lock.withLock({ failure }) { throw error }
+        if let error = state.withLock({ failure }) { throw error }
     }
 }
