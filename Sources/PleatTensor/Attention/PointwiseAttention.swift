@@ -270,23 +270,40 @@ public struct PointwiseAttention {
         }
     }
 
-    /// d pos_w[N−1+j−i] += dS;  d ts_w[bucket_b[i,j]] += dS, summed over sequences and heads in a fixed order.
+    /// d pos_w[N−1+j−i] += dS;  d ts_w[bucket_b[i,j]] += dS. Each sequence sums its heads' dS into a
+    /// partial table of its own, over the cores; the partials are then added in sequence order, so the
+    /// result does not depend on how many cores there are.
     private func scatterBiasGradients(cache: Cache) {
         let n = cache.length
         let dPos = positionBias?.grad.pointer, dTs = cache.hasTimes ? timeBias?.grad.pointer : nil
         guard dPos != nil || dTs != nil else { return }
-        for b in 0..<cache.batch {
-            for h in 0..<heads {
-                let ds = cache.scratch.pointer + (b * heads + h) * n * n
-                let table = dPos.map { $0 + (options.positionBias == .perHead ? h * (2 * maxLength - 1) : 0) + maxLength - 1 }
-                for i in 0..<n {
-                    for j in 0..<cache.visible(i, sequence: b) where ds[i * n + j] != 0 {
-                        let g = ds[i * n + j]
-                        table?[j - i] += g
-                        if let dTs { dTs[Int(cache.timeBuckets.values[(b * n + i) * n + j])] += g }
+        let positionWidth = 2 * maxLength - 1
+        let positionTables = options.positionBias == .perHead ? heads : 1
+        let positionCount = dPos == nil ? 0 : positionTables * positionWidth
+        let width = positionCount + (dTs == nil ? 0 : Self.timeBuckets + 1)
+        let partials = Tensor([cache.batch, width])
+        cache.timeBuckets.values.withUnsafeBufferPointer { buckets in
+            Parallel.forRows(cache.batch, minimumPerWorker: 1) { range in
+                for b in range {
+                    let partial = partials.pointer + b * width, timePartial = partial + positionCount
+                    for h in 0..<heads {
+                        let ds = cache.scratch.pointer + (b * heads + h) * n * n
+                        let table = partial + (positionTables > 1 ? h * positionWidth : 0) + maxLength - 1
+                        for i in 0..<n {
+                            let row = ds + i * n, bucketRow = buckets.baseAddress! + (b * n + i) * n
+                            for j in 0..<cache.visible(i, sequence: b) where row[j] != 0 {
+                                if dPos != nil { table[j - i] += row[j] }
+                                if dTs != nil { timePartial[Int(bucketRow[j])] += row[j] }
+                            }
+                        }
                     }
                 }
             }
+        }
+        for b in 0..<cache.batch {
+            let partial = partials.pointer + b * width
+            if let dPos { VectorMath.addScaled(partial, by: 1, into: dPos, count: positionCount) }
+            if let dTs { VectorMath.addScaled(partial + positionCount, by: 1, into: dTs, count: Self.timeBuckets + 1) }
         }
     }
 }
