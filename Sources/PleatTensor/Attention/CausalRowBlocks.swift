@@ -24,3 +24,38 @@ struct CausalRowBlocks: RandomAccessCollection {
                       : Block(r0: r0, r1: r1, keys: length, firstRow: 0)
     }
 }
+
+extension CausalRowBlocks {
+    // The three products of an attention's forward and backward, block by block. Matrices are row-major
+    // with leading dimensions; the square matrices (scores, weights) are `length` wide.
+
+    /// C[r0..<r1, 0..<keys] = α·A[r0..<r1]·B[0..<keys]ᵀ: each block's rows against the keys they see
+    /// (S = QKᵀ, dP = dO Vᵀ). A and B rows are `depth` long.
+    func rowsAgainstKeys(_ a: UnsafePointer<Float>, lda: Int, _ b: UnsafePointer<Float>, ldb: Int, depth: Int, alpha: Float = 1,
+                         into c: UnsafeMutablePointer<Float>) {
+        for r in self {
+            Gemm.multiply(a + r.r0 * lda, b, transposeB: true, into: c + r.r0 * length, m: r.r1 - r.r0, n: r.keys, k: depth,
+                          alpha: alpha, lda: lda, ldb: ldb, ldc: length)
+        }
+    }
+
+    /// C[r0..<r1] = α·W[r0..<r1, 0..<keys]·B[0..<keys]: each block's rows weigh the keys they see
+    /// (O = A V, dQ = dS K). B and C rows are `width` long.
+    func rowsWeighKeys(_ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>, ldb: Int, width: Int, alpha: Float = 1,
+                       into c: UnsafeMutablePointer<Float>, ldc: Int) {
+        for r in self {
+            Gemm.multiply(w + r.r0 * length, b, into: c + r.r0 * ldc, m: r.r1 - r.r0, n: width, k: r.keys,
+                          alpha: alpha, lda: length, ldb: ldb, ldc: ldc)
+        }
+    }
+
+    /// C[r0..<r1] = α·W[firstRow..<length, r0..<r1]ᵀ·B[firstRow..<length]: each block of keys gathers
+    /// from the rows that see it (dV = Aᵀ dO, dK = dSᵀ Q). B and C rows are `width` long.
+    func keysGatherRows(_ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>, ldb: Int, width: Int, alpha: Float = 1,
+                        into c: UnsafeMutablePointer<Float>, ldc: Int) {
+        for r in self {
+            Gemm.multiply(w + r.firstRow * length + r.r0, transposeA: true, b + r.firstRow * ldb, into: c + r.r0 * ldc,
+                          m: r.r1 - r.r0, n: width, k: length - r.firstRow, alpha: alpha, lda: length, ldb: ldb, ldc: ldc)
+        }
+    }
+}

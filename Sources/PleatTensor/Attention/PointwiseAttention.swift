@@ -154,10 +154,7 @@ public struct PointwiseAttention {
                 let qb = q.block(sequence: b, length: n, head: h, width: qkDim), kb = k.block(sequence: b, length: n, head: h, width: qkDim)
                 let blocks = rowBlocks(cache, sequence: b)
                 // Only the keys a block's rows see are scored; the bias and SiLU read visible keys only.
-                for r in blocks {
-                    Gemm.multiply(qb + r.r0 * q.stride, kb, transposeB: true, into: s + r.r0 * n, m: r.r1 - r.r0, n: r.keys, k: qkDim,
-                                  alpha: options.scale, lda: q.stride, ldb: k.stride, ldc: n)
-                }
+                blocks.rowsAgainstKeys(qb, lda: q.stride, kb, ldb: k.stride, depth: qkDim, alpha: options.scale, into: s)
                 addBias(to: s, sequence: b, head: h, cache: cache)
                 for i in 0..<n {
                     VectorMath.siluRow(s + i * n, into: a + i * n, count: n, visible: cache.visible(i, sequence: b), scale: inverseN)
@@ -167,10 +164,7 @@ public struct PointwiseAttention {
                     Dropout.apply(a, into: a, mask: mask.pointer + bh * n * n, count: n * n, keep: 1 - options.dropout, rng: &local)
                 }
                 let vb = v.block(sequence: b, length: n, head: h, width: vDim), ob = out.block(sequence: b, length: n, head: h, width: vDim)
-                for r in blocks {
-                    Gemm.multiply(a + r.r0 * n, vb, into: ob + r.r0 * out.stride, m: r.r1 - r.r0, n: vDim, k: r.keys,
-                                  lda: n, ldb: v.stride, ldc: out.stride)
-                }
+                blocks.rowsWeighKeys(a, vb, ldb: v.stride, width: vDim, into: ob, ldc: out.stride)
             }
         }
     }
@@ -198,25 +192,15 @@ public struct PointwiseAttention {
                     VectorMath.siluRow(s + i * n, into: g + i * n, count: n, visible: cache.visible(i, sequence: b), scale: inverseN)
                 }
                 if let mask { for i in 0..<(n * n) { g[i] *= mask[i] } }
-                for r in blocks {
-                    Gemm.multiply(g + r.firstRow * n + r.r0, transposeA: true, dob + r.firstRow * dOut.stride, into: dvb + r.r0 * dv.stride,
-                                  m: r.r1 - r.r0, n: vDim, k: n - r.firstRow, lda: n, ldb: dOut.stride, ldc: dv.stride)
-                }
-                for r in blocks {
-                    Gemm.multiply(dob + r.r0 * dOut.stride, vb, transposeB: true, into: g + r.r0 * n, m: r.r1 - r.r0, n: r.keys, k: vDim,
-                                  lda: dOut.stride, ldb: v.stride, ldc: n)
-                }
+                blocks.keysGatherRows(g, dob, ldb: dOut.stride, width: vDim, into: dvb, ldc: dv.stride)
+                blocks.rowsAgainstKeys(dob, lda: dOut.stride, vb, ldb: v.stride, depth: vDim, into: g)
                 if let mask { for i in 0..<(n * n) { g[i] *= mask[i] } }
                 // dS: 0 past each row's visible keys, so the key-block products below read zeros there.
                 for i in 0..<n {
                     VectorMath.siluGradientRow(s + i * n, g + i * n, count: n, visible: cache.visible(i, sequence: b), scale: inverseN)
                 }
-                for r in blocks {
-                    Gemm.multiply(g + r.r0 * n, kb, into: dqb + r.r0 * dq.stride, m: r.r1 - r.r0, n: qkDim, k: r.keys,
-                                  alpha: options.scale, lda: n, ldb: k.stride, ldc: dq.stride)
-                    Gemm.multiply(g + r.firstRow * n + r.r0, transposeA: true, qb + r.firstRow * q.stride, into: dkb + r.r0 * dk.stride,
-                                  m: r.r1 - r.r0, n: qkDim, k: n - r.firstRow, alpha: options.scale, lda: n, ldb: q.stride, ldc: dk.stride)
-                }
+                blocks.rowsWeighKeys(g, kb, ldb: k.stride, width: qkDim, alpha: options.scale, into: dqb, ldc: dq.stride)
+                blocks.keysGatherRows(g, qb, ldb: q.stride, width: qkDim, alpha: options.scale, into: dkb, ldc: dk.stride)
             }
         }
         scatterBiasGradients(cache: cache)

@@ -77,10 +77,7 @@ public struct SoftmaxAttention {
                 let p = cache.probabilities.pointer + bh * n * n
                 let valid = keyValid.map { $0 + b * n }, prefix = Int(prefixes?[b] ?? 0)
                 let blocks = spans(length: n, prefix: prefix)
-                for s in blocks {
-                    Gemm.multiply(qb + s.r0 * q.stride, kb, transposeB: true, into: p + s.r0 * n, m: s.r1 - s.r0, n: s.keys, k: d,
-                                  alpha: scale, lda: q.stride, ldb: k.stride, ldc: n)
-                }
+                blocks.rowsAgainstKeys(qb, lda: q.stride, kb, ldb: k.stride, depth: d, alpha: scale, into: p)
                 for i in 0..<n {
                     let row = p + i * n
                     let visible = visible(i, length: n, prefix: prefix)
@@ -101,10 +98,7 @@ public struct SoftmaxAttention {
                     source = dropped
                 }
                 let ob = out.block(sequence: b, length: n, head: h, width: d)
-                for s in blocks {
-                    Gemm.multiply(source + s.r0 * n, vb, into: ob + s.r0 * out.stride, m: s.r1 - s.r0, n: d, k: s.keys,
-                                  lda: n, ldb: v.stride, ldc: out.stride)
-                }
+                blocks.rowsWeighKeys(source, vb, ldb: v.stride, width: d, into: ob, ldc: out.stride)
             }
         }
         cache.usedDropout = useDropout
@@ -129,14 +123,8 @@ public struct SoftmaxAttention {
                 // rows from firstRow on only.
                 var dropped = p
                 if let mask { for i in 0..<(n * n) { dp[i] = p[i] * mask[i] }; dropped = dp }
-                for s in blocks {
-                    Gemm.multiply(dropped + s.firstRow * n + s.r0, transposeA: true, dob + s.firstRow * dOut.stride, into: dvb + s.r0 * dv.stride,
-                                  m: s.r1 - s.r0, n: d, k: n - s.firstRow, lda: n, ldb: dOut.stride, ldc: dv.stride)
-                }
-                for s in blocks {
-                    Gemm.multiply(dob + s.r0 * dOut.stride, vb, transposeB: true, into: dp + s.r0 * n, m: s.r1 - s.r0, n: s.keys, k: d,
-                                  lda: dOut.stride, ldb: v.stride, ldc: n)
-                }
+                blocks.keysGatherRows(dropped, dob, ldb: dOut.stride, width: d, into: dvb, ldc: dv.stride)
+                blocks.rowsAgainstKeys(dob, lda: dOut.stride, vb, ldb: v.stride, depth: d, into: dp)
                 for i in 0..<n {
                     let pr = p + i * n, dr = dp + i * n, seen = visible(i, length: n, prefix: prefix)
                     if let mask { for j in 0..<seen { dr[j] *= mask[i * n + j] } }
@@ -146,12 +134,8 @@ public struct SoftmaxAttention {
                     // Keys the row does not see: never computed in the blocked products, and 0 by definition.
                     if seen < n { (dr + seen).update(repeating: 0, count: n - seen) }
                 }
-                for s in blocks {
-                    Gemm.multiply(dp + s.r0 * n, kb, into: dqb + s.r0 * dq.stride, m: s.r1 - s.r0, n: d, k: s.keys,
-                                  alpha: scale, lda: n, ldb: k.stride, ldc: dq.stride)
-                    Gemm.multiply(dp + s.firstRow * n + s.r0, transposeA: true, qb + s.firstRow * q.stride, into: dkb + s.r0 * dk.stride,
-                                  m: s.r1 - s.r0, n: d, k: n - s.firstRow, alpha: scale, lda: n, ldb: q.stride, ldc: dk.stride)
-                }
+                blocks.rowsWeighKeys(dp, kb, ldb: k.stride, width: d, alpha: scale, into: dqb, ldc: dq.stride)
+                blocks.keysGatherRows(dp, qb, ldb: q.stride, width: d, alpha: scale, into: dkb, ldc: dk.stride)
             }
         }
     }
