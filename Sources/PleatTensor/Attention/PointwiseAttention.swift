@@ -66,6 +66,8 @@ public struct PointwiseAttention {
         var prefixes: [Int32]
         var hasTimes = false
         var usedDropout = false
+        /// Each sequence's partial bias gradients (`scatterBiasGradients`), kept between steps.
+        var biasPartials: Tensor?
 
         /// `sharingBucketsWith`: the cache of an earlier layer over the same sequences (same timestamps,
         /// lengths and prefixes). Its forward, run first in each pass, fills the time buckets this cache
@@ -265,7 +267,9 @@ public struct PointwiseAttention {
         let positionTables = options.positionBias == .perHead ? heads : 1
         let positionCount = dPos == nil ? 0 : positionTables * positionWidth
         let width = positionCount + (dTs == nil ? 0 : Self.timeBuckets + 1)
-        let partials = Tensor([cache.batch, width])
+        if cache.biasPartials?.shape != [cache.batch, width] { cache.biasPartials = Tensor([cache.batch, width]) }
+        let partials = cache.biasPartials!
+        partials.fill(0)
         cache.timeBuckets.values.withUnsafeBufferPointer { buckets in
             Parallel.forRows(cache.batch, minimumPerWorker: 1) { range in
                 for b in range {
