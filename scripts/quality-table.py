@@ -2,6 +2,8 @@
 """Summarises scripts/bench-quality.sh runs: one `pleat train --json` file per (data, model, seed) named
 DATA-MODEL-SEED.json in DIR. Prints a Markdown table (means over seeds) and writes DIR/curves-DATA.svg
 (test NDCG@10 of each epoch's weights against training seconds, first seed; the published bar dashed).
+Runs trained with `refit = true` show as "MODEL + refit": their test figures are the refit model's, "refit s"
+is the refit pass's seconds, and their curves continue with the refit pass, dotted.
 
 Usage: scripts/quality-table.py DIR
 """
@@ -18,7 +20,8 @@ COLOURS = {"sasrec": "#4e79a7", "hstu": "#f28e2b", "bert4rec": "#59a14f"}
 
 
 def seconds_to(history, level):
-    """Training + validation seconds until the test NDCG@10 of an epoch first reaches `level`."""
+    """Training + validation seconds until the test NDCG@10 of an epoch first reaches `level` (the refit
+    pass's epochs come after the whole first pass, which chose their number)."""
     total = 0.0
     for e in history:
         total += e["seconds"]
@@ -43,20 +46,24 @@ def main(directory):
         with open(path) as f:
             lines = [line for line in f.read().splitlines() if line.strip()]
         if lines:
-            runs.setdefault((data, model), []).append(json.loads(lines[-1]))
+            record = json.loads(lines[-1])
+            if any(e.get("refit") for e in record["history"]):
+                model += " + refit"
+            runs.setdefault((data, model), []).append(record)
     print("| data | model | seeds | valid NDCG@10 | test NDCG@10 (sd) | test HR@10 | unfiltered NDCG@10 / HR@10 "
-          "| best epoch | s to best | s to 95% of bar | bar NDCG@10 / HR@10 | vs bar |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+          "| best epoch | s to best | refit s | s to 95% of bar | bar NDCG@10 / HR@10 | vs bar |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     sasrec_ndcg = {}
-    for (data, model), rs in sorted(runs.items(), key=lambda kv: (kv[0][0], ["sasrec", "hstu", "bert4rec"].index(kv[0][1]))):
+    for (data, model), rs in sorted(runs.items(), key=lambda kv: (kv[0][0], ["sasrec", "hstu", "bert4rec"].index(kv[0][1].split()[0]), kv[0][1])):
         bar = PUBLISHED.get(data, {}).get("bar")
         ndcg = [r["test"]["ndcg@10"] for r in rs]
         hr = mean([r["test"]["hr@10"] for r in rs])
         un = [r.get("test_unfiltered") or {} for r in rs]
         reach = [seconds_to(r["history"], 0.95 * bar[0]) for r in rs] if bar else []
         sd = statistics.stdev(ndcg) if len(ndcg) > 1 else 0
-        if model == "sasrec":
+        if model == "sasrec":  # BERT4Rec is compared with SASRec trained the same way (no refit)
             sasrec_ndcg[data] = statistics.fmean(ndcg)
+        refit_seconds = mean([sum(e["seconds"] for e in r["history"] if e.get("refit")) for r in rs]) if "refit" in model else None
         verdict = "—"
         if bar:
             verdict = f"{statistics.fmean(ndcg) / bar[0] - 1:+.1%} / {hr / bar[1] - 1:+.1%}"
@@ -69,6 +76,7 @@ def main(directory):
               f"| {statistics.fmean(ndcg):.4f} ({sd:.4f}) | {hr:.4f} "
               f"| {fmt(mean([u.get('ndcg@10') for u in un]), '.4f')} / {fmt(mean([u.get('hr@10') for u in un]), '.4f')} "
               f"| {statistics.fmean(r['best_epoch'] for r in rs):.0f} | {statistics.fmean(r['seconds_to_best'] for r in rs):.0f} "
+              f"| {fmt(refit_seconds, '.0f')} "
               f"| {fmt(mean(reached), '.0f') + (f' ({len(reached)}/{len(reach)})' if reach else '')} "
               f"| {f'{bar[0]:.4f} / {bar[1]:.4f}' if bar else '—'} | {verdict} |")
     for data in sorted({d for d, _ in runs}):
@@ -77,13 +85,13 @@ def main(directory):
 
 
 def write_curves(directory, data, first_seed, bar):
-    curves = {m: [] for m in first_seed}
+    curves = {}
     for model, r in first_seed.items():
         total = 0.0
         for e in r["history"]:
             total += e["seconds"]
             if e.get("test"):
-                curves[model].append((total, e["test"]["ndcg@10"]))
+                curves.setdefault((model, bool(e.get("refit"))), []).append((total, e["test"]["ndcg@10"]))
     points = [p for c in curves.values() for p in c]
     if not points:
         return
@@ -104,13 +112,12 @@ def write_curves(directory, data, first_seed, bar):
     if bar:
         svg.append(f'<line x1="{L}" y1="{py(bar[0]):.1f}" x2="{W - R}" y2="{py(bar[0]):.1f}" stroke="#e15759" stroke-dasharray="6 4"/>')
         svg.append(f'<text x="{W - R + 4}" y="{py(bar[0]) + 4:.1f}" fill="#e15759">published {bar[0]:.4f}</text>')
-    for model, pts in curves.items():
-        if not pts:
-            continue
-        colour = COLOURS.get(model, "#777")
-        svg.append('<polyline fill="none" stroke="%s" stroke-width="2" points="%s"/>'
-                   % (colour, " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in pts)))
-        svg.append(f'<text x="{W - R + 4}" y="{py(pts[-1][1]) + 4:.1f}" fill="{colour}">{model}</text>')
+    for (model, refit), pts in curves.items():
+        colour = COLOURS.get(model.split()[0], "#777")
+        svg.append('<polyline fill="none" stroke="%s" stroke-width="2"%s points="%s"/>'
+                   % (colour, ' stroke-dasharray="2 3"' if refit else "", " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in pts)))
+        if refit or (model + " + refit", True) not in curves:
+            svg.append(f'<text x="{W - R + 4}" y="{py(pts[-1][1]) + 4:.1f}" fill="{colour}">{model}</text>')
     svg.append("</svg>")
     with open(os.path.join(directory, f"curves-{data}.svg"), "w") as f:
         f.write("\n".join(svg) + "\n")

@@ -63,7 +63,7 @@ public struct OfflineEvaluation {
             let listed = lists.joined()
             let catalogueMean = Double(counts.dropFirst().reduce(0, +)) / Double(max(split.vocabulary.count, 1))
             let meanPopularity = listed.isEmpty ? 0 : Double(listed.reduce(0) { $0 + counts[Int($1)] }) / Double(listed.count)
-            let curve = entry.record?.history ?? []
+            let curve = entry.record?.history.selection ?? []
             let result = EvaluationReport.RankerResult(
                 name: entry.name, kind: entry.kind, title: entry.title, metrics: Evaluator.metrics(ranks: ranks).summary,
                 coverage: Double(Set(listed).count) / Double(max(split.vocabulary.count, 1)),

@@ -79,6 +79,12 @@ public struct SequenceSplit: Sendable {
 
     private func trainCount(_ user: Int) -> Int { validationIndex(user) ?? pastCounts[user] }
 
+    /// Every event before the test target: the training events and the validation event. What a model
+    /// refitted after validation has chosen its epochs trains on (`refit`).
+    public func pastSequence(_ user: Int) -> ArraySlice<Int32> { sequences[user][..<pastCounts[user]] }
+
+    public func pastTimes(_ user: Int) -> ArraySlice<Int64> { sequenceTimes[user][..<pastCounts[user]] }
+
     /// The validation example (target = the last past event).
     public func validation(_ user: Int) -> Example? { validationIndex(user).map { example(user, at: $0) } }
 

@@ -20,17 +20,28 @@ public struct NegativeSampler: Sendable {
         }
     }
 
+    /// `n` distinct negatives, or all there are when fewer items can be drawn: never the target or a
+    /// seen item, and by popularity never an item without training events (it has no weight).
     public func sample(_ n: Int, target: Int32, seen: Set<Int32>, rng: inout RandomSource) -> [Int32] {
+        let excluded = seen.union([target]).filter { $0 >= 1 && Int($0) <= items && drawable($0) }.count
+        let count = min(n, drawableItems - excluded)
         var chosen: [Int32] = []
         var taken = Set<Int32>()
-        let available = items - 1 - seen.subtracting([target]).count
-        precondition(available >= n, "only \(available) items can be negatives, \(n) asked")
-        while chosen.count < n {
+        while chosen.count < count {
             let id = draw(&rng)
             guard id != target, !seen.contains(id), taken.insert(id).inserted else { continue }
             chosen.append(id)
         }
         return chosen
+    }
+
+    /// Items any draw can return: every item, or by popularity those with training events.
+    private var drawableItems: Int {
+        distribution == .uniform ? items : (1...max(items, 1)).filter { $0 <= items && drawable(Int32($0)) }.count
+    }
+
+    private func drawable(_ id: Int32) -> Bool {
+        distribution == .uniform || cumulative[Int(id)] > cumulative[Int(id) - 1]
     }
 
     private func draw(_ rng: inout RandomSource) -> Int32 {

@@ -41,6 +41,16 @@ final class RankingMetricsTests: XCTestCase {
             XCTAssertTrue(negatives.allSatisfy { ![0, 1, 2, 3, 5].contains($0) })
             if distribution == .popularity { XCTAssertTrue(negatives.contains(7), "the popular item is drawn") }
         }
+        // Fewer items to draw than asked: all of them, and by popularity only those with training events
+        // (items never trained on have no weight; asking for more used to loop for ever).
+        var sparse = [Int](repeating: 0, count: 21)
+        for i in [2, 4, 6, 8, 10] { sparse[i] = i }
+        let byPopularity = NegativeSampler(counts: sparse, distribution: .popularity).sample(100, target: 4, seen: [6, 7], rng: &rng)
+        XCTAssertEqual(Set(byPopularity), [2, 8, 10])
+        XCTAssertEqual(byPopularity.count, 3)
+        let uniformly = NegativeSampler(counts: sparse, distribution: .uniform).sample(100, target: 4, seen: [6, 7], rng: &rng)
+        XCTAssertEqual(Set(uniformly), Set(Int32(1)...20).subtracting([4, 6, 7]))
+        XCTAssertEqual(uniformly.count, 17)
         let scores = (0..<101).map { Float($0) }
         scores.withUnsafeBufferPointer { s in
             XCTAssertEqual(RankingMetrics.sampledRank(scores: s, target: 50, negatives: [10, 60, 70, 20]), 2)

@@ -8,9 +8,10 @@ import PleatTestSupport
 
 /// `kill -9` at every point where a training run writes something: afterwards there is either a
 /// registered model whose artifact verifies, or a run that `--resume` completes into the same model an
-/// uninterrupted run gives; never a finished run the registry lacks.
+/// uninterrupted run gives; never a finished run the registry lacks. The run refits (`refit`), so the
+/// points include the refit pass's: checkpoint 5 is its first epoch's (4 epochs choose, then at least one).
 final class CrashSafetyTests: XCTestCase {
-    static let points = ["run.start", "checkpoint:1", "checkpoint:3", "best:2", "weights", "metrics", "artifact.spec",
+    static let points = ["run.start", "checkpoint:1", "checkpoint:3", "best:2", "checkpoint:5", "weights", "metrics", "artifact.spec",
                          "artifact.vocabulary", "artifact.checksums", "registry"]
 
     func testAKillAtAnyWritePointLeavesARegisteredModelOrAResumableRun() throws {
@@ -20,7 +21,9 @@ final class CrashSafetyTests: XCTestCase {
         let scratch = try TestDatabase.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: scratch) }
         let configFile = scratch.appendingPathComponent("config.json")
-        try TrainingJobTests.config(.sasrec, epochs: 4).jsonData().write(to: configFile)
+        var config = TrainingJobTests.config(.sasrec, epochs: 4)
+        config.refit = true
+        try config.jsonData().write(to: configFile)
 
         var lastOutput = ""
         func train(_ artifacts: URL, _ extra: [String] = [], crashAt point: String? = nil) throws -> Int32 {

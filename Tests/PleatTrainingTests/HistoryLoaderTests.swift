@@ -53,6 +53,9 @@ final class HistoryLoaderTests: XCTestCase {
         XCTAssertEqual(s.test(0)!.target, 1, "the last event, a repeat of item 5")
         XCTAssertEqual(Array(s.test(0)!.history), [1, 2, 3, 4])
         XCTAssertEqual(s.test(0)!.targetTime, 104)
+        XCTAssertEqual(Array(s.pastSequence(0)), [1, 2, 3, 4], "a refit trains on the validation event too")
+        XCTAssertEqual(Array(s.pastTimes(0)), [100, 101, 102, 103])
+        XCTAssertEqual(Array(split.pastSequence(1)), [2], "without a test target the past is the training events")
     }
 
     /// Global time split: before the cutoff is the past (train + validation); the first later event is

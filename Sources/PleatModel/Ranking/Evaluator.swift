@@ -21,14 +21,13 @@ public enum Evaluator {
     public static func evaluateSampled(_ ranker: any ItemRanker, _ examples: [SequenceSplit.Example], sampler: NegativeSampler,
                                        negatives: Int = 100, seed: UInt64 = 1,
                                        cutoffs: [Int] = RankingMetrics.defaultCutoffs) -> RankingMetrics {
-        let base = RandomSource(seed: seed), items = ranker.items
+        let base = RandomSource(seed: seed)
         let ranks = rank(ranker, examples, listLength: 0) { scores, example, index in
             var rng = base.split(UInt64(index))
             var seen = Set(example.history)
             seen.remove(example.target)
-            // A small catalogue may not hold `negatives` unseen items: then all of them are used.
-            let count = min(negatives, items - 1 - seen.count)
-            let drawn = sampler.sample(count, target: example.target, seen: seen, rng: &rng)
+            // A small catalogue may not hold `negatives` items to draw: then all of them are used.
+            let drawn = sampler.sample(negatives, target: example.target, seen: seen, rng: &rng)
             return RankingMetrics.sampledRank(scores: UnsafeBufferPointer(scores), target: Int(example.target), negatives: drawn)
         }.ranks
         return metrics(ranks: ranks, cutoffs: cutoffs)

@@ -23,6 +23,13 @@ public final class ParameterStore {
 
     public func zeroGrad() { for p in parameters { p.grad.zero() } }
 
+    /// Sets every parameter's values to those of the same name in `other` (a store of the same model
+    /// built again: its initial weights).
+    public func copyValues(from other: ParameterStore) {
+        precondition(other.parameters.map(\.name) == parameters.map(\.name), "stores of different models")
+        for (p, q) in zip(parameters, other.parameters) { p.value.pointer.update(from: q.value.pointer, count: p.value.count) }
+    }
+
     /// √(Σ g²) over every gradient, accumulated in Double.
     public func gradientNorm() -> Double {
         var sum = 0.0

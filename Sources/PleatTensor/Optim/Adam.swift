@@ -27,6 +27,12 @@ public final class Adam {
         second = store.parameters.map { Tensor($0.shape) }
     }
 
+    /// Forgets every update: zero moments, step 0 (training again from initial weights).
+    public func reset() {
+        step = 0
+        for t in first + second { t.zero() }
+    }
+
     /// Applies one update with learning rate `lr` from the current gradients.
     public func update(lr: Float) {
         step += 1

@@ -23,6 +23,13 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     /// Also evaluate the test split after every epoch and keep it in the epoch records: the curve and
     /// the time to a quality level, for reports only. Never used to choose an epoch or a setting.
     public var testCurve = false
+    /// After validation has chosen the number of epochs, train the model again from its initial
+    /// weights on every event before the test targets (the validation events too) for that many
+    /// epochs, with the same schedule: the run's model is that one, its test figures are that one's, and
+    /// its validation figures are the chosen epoch's. Off by default: it doubles the training time,
+    /// and a production model then knows each user's newest event (on Amazon Sports, SASRec's test
+    /// NDCG@10 rose from 0.0262 to 0.0330 with it; README, "Quality on public data").
+    public var refit = false
     public var batchSize = 128
     /// Batches whose users are sorted by history length together, each epoch: users are shuffled, cut
     /// into groups of this many batches, sorted by length within a group, and the batches shuffled. A

@@ -82,7 +82,8 @@ public struct TrainingJob {
         var run: RunDirectory, lock: AdvisoryLock, resumed: (vocabulary: ArtifactVocabulary, header: ModelArtifact.Header)?
         if resume, let (candidate, candidateLock) = try adoptableRun(registry: registry, db: db) {
             (run, lock) = (candidate, candidateLock)
-            config = try JSONDecoder.snakeCase.decode(TrainingConfig.self, from: Data(contentsOf: run.configFile))
+            // Over the defaults, so a run started before a setting existed resumes with its default.
+            config = try TrainingConfig.resolve(model: nil, file: run.configFile, overrides: [])
             if config != self.config { log("resuming \(run.modelId) with its stored config; the settings given now are not used") }
             if let record = try? JSONDecoder.snakeCase.decode(ModelRecord.self, from: Data(contentsOf: run.metricsFile)),
                (try? ModelArtifact.load(from: run.url, expectedWeightsSHA256: record.artifactSHA256)) != nil {

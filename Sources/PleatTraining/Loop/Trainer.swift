@@ -38,6 +38,8 @@ public final class Trainer {
     let showProgress: Bool
     let log: (String) -> Void
     var parallel: DataParallel
+    /// The fold keys the model was built with (the refit pass builds its initial weights again).
+    let foldKeys: FoldKeys?
 
     public init(config: TrainingConfig, split: SequenceSplit, run: RunDirectory, foldKeys: FoldKeys? = nil, showProgress: Bool = true,
                 communicator: Communicator = .single,
@@ -48,101 +50,33 @@ public final class Trainer {
         self.run = run
         self.showProgress = showProgress
         self.log = log
+        self.foldKeys = foldKeys
         model = config.spec.makeModel(batchSize: parallel.rankBatchSize(config.batchSize), seed: config.seed, items: split.vocabulary.count, foldKeys: foldKeys)
         adam = Adam(model.store)
         adam.beta2 = config.adamBeta2
         adam.weightDecay = config.weightDecay
     }
 
-    /// Trains from scratch, or from the run's last checkpoint when it has one.
+    /// Trains from scratch, or from the run's last checkpoint when it has one: the epochs validation
+    /// chooses from, then (`refit`) the refit pass; each epoch of either ends in a checkpoint.
     public func train(modelId: String) throws -> TrainingOutcome {
         var state = TrainingState(modelId: modelId)
         if let checkpoint = run.resumableCheckpoint {
             state = try run.readState(in: checkpoint)
             try Checkpoint.load(model.store, optimizer: adam, from: checkpoint)
-            log("resuming \(modelId) after epoch \(state.epochsDone) (best so far: epoch \(state.bestEpoch))")
+            log("resuming \(modelId) after epoch \(state.epochsDone)\(state.history.refitPass.isEmpty ? "" : " and refit epoch \(state.history.refitPass.count)") "
+                + "(best so far: epoch \(state.bestEpoch))")
         }
-        let trainable = split.sequences.indices.filter { split.trainSequence($0).count >= 2 }
-        let users = config.fold.key == .none ? trainable : Array(repeating: trainable, count: config.fold.windowsPerUser).flatMap { $0 }
         let validation = split.validationExamples
-        // Every rank takes as many steps as the rank with the most users needs.
-        let batchSize = parallel.rankBatchSize(config.batchSize)
-        let stepsPerEpoch = parallel.communicator.maximum((users.count + batchSize - 1) / batchSize)
-        let globalUsers = parallel.communicator.sum(users.count)
-        let writes = parallel.rank == 0
-        let schedule = config.schedule(stepsPerEpoch: stepsPerEpoch)
+        try select(&state, validation: validation)
 
-        while state.epochsDone < config.epochs && !state.stoppedEarly {
-            let epoch = state.epochsDone + 1, started = Date()
-            let epochRandom = RandomSource(seed: config.seed).split(UInt64(epoch))
-            var shuffler = parallel.isDistributed ? epochRandom.split(0).split(UInt64(parallel.rank)) : epochRandom.split(0)
-            let batches = EpochBatches.make(users: users, batchSize: batchSize,
-                                            groupBatches: config.fold.key == .none ? config.lengthGroupBatches : 1,
-                                            length: { min(self.split.trainSequence($0).count, self.config.maxLength + 1) }, rng: &shuffler)
-
-            // Progress counts this rank's sequences (rank 0's shows).
-            let progress = ProgressLine("epoch \(epoch)", unit: "seq", total: users.count, enabled: showProgress)
-            var lossSum = 0.0, progressDone = 0
-            for step in 0..<stepsPerEpoch {
-                let batch = step < batches.count ? batches[step] : []
-                model.store.zeroGrad()
-                var loss = 0.0, terms = 0
-                if !batch.isEmpty {
-                    let sequences = batch.map { EventSequence(items: split.trainSequence($0), times: split.trainTimes($0)) }
-                    var stepRandom = epochRandom.split(UInt64(step + 1))
-                    if parallel.isDistributed { stepRandom = stepRandom.split(UInt64(parallel.rank)) }
-                    loss = model.trainStep(sequences, rng: &stepRandom)
-                    terms = model.lossTerms
-                }
-                loss = parallel.averageGradients(model.store, loss: loss, terms: terms)
-                if config.gradientClip > 0 { model.store.clipGradients(maxNorm: config.gradientClip) }
-                adam.update(lr: schedule.rate(step: adam.step + 1))
-                lossSum += loss
-                progress.detail = "step \(step + 1)/\(stepsPerEpoch), loss \(String(format: "%.4f", loss))"
-                progress.update(done: min(progressDone + batch.count, users.count))
-                progressDone += batch.count
-            }
-            progress.finish()
-            let trainSeconds = Date().timeIntervalSince(started)
-            let valid = parallel.combined(Evaluator.evaluate(model, validation))
-            let seconds = Date().timeIntervalSince(started)  // the test curve's evaluation is not counted
-            let test = config.testCurve ? parallel.combined(Evaluator.evaluate(model, split.testExamples)).summary : nil
-            let record = EpochRecord(epoch: epoch, loss: lossSum / Double(max(stepsPerEpoch, 1)), valid: valid.summary, test: test,
-                                     seconds: seconds,
-                                     sequencesPerSecond: Double(globalUsers) / max(trainSeconds, 1e-9))
-            state.history.append(record)
-            state.epochsDone = epoch
-            state.trainSeconds += record.seconds
-            let improved = valid.ndcg(at: 10) > state.bestValidNDCG
-            if improved {
-                state.bestValidNDCG = valid.ndcg(at: 10)
-                state.bestEpoch = epoch
-                if writes { try run.replace(run.best) { try Checkpoint.save(model.store, optimizer: nil, to: $0, metadata: ["epoch": String(epoch)]) } }
-                CrashPoint.reach("best")
-            }
-            state.stoppedEarly = epoch - state.bestEpoch >= config.patience
-            let outOfTime = config.timeLimitSeconds > 0 && state.trainSeconds >= config.timeLimitSeconds
-            state.stoppedEarly = state.stoppedEarly || outOfTime
-            let snapshot = state
-            if writes {
-                try run.replace(run.checkpoint) { directory in
-                    try Checkpoint.save(model.store, optimizer: adam, to: directory)
-                    try JSONEncoder().encode(snapshot).write(to: directory.appendingPathComponent("state.json"))
-                }
-            }
-            CrashPoint.reach("checkpoint")
-            log(String(format: "epoch %d: loss %.4f, valid ndcg@10 %.4f hr@10 %.4f%@, %.1f s, %.0f seq/s", epoch, record.loss,
-                       valid.ndcg(at: 10), valid.hitRate(at: 10), improved ? " (best)" : "", record.seconds, record.sequencesPerSecond))
-        }
-        if state.stoppedEarly {
-            log(state.epochsDone - state.bestEpoch >= config.patience ? "early stop: no better validation NDCG@10 in \(config.patience) epochs"
-                : String(format: "stopped at the time limit (%.0f s)", config.timeLimitSeconds))
-        }
-
-        // The finished model is the best epoch's weights (rank 0 has written them when the others read).
+        // The chosen epoch's weights (rank 0 has written them when the others read), and their validation figures.
         parallel.communicator.barrier()
         try Checkpoint.load(model.store, optimizer: nil, from: run.best)
         let valid = parallel.combined(Evaluator.evaluate(model, validation))
+        if config.refit { try refit(&state) }
+
+        // The finished model: the chosen epoch's weights, or the refit pass's last.
         let test = parallel.combined(Evaluator.evaluate(model, split.testExamples))
         let testUnfiltered = parallel.combined(Evaluator.evaluate(model, split.testExamples, filterSeen: false))
         var testSampled: [String: RankingMetrics] = [:]
@@ -152,9 +86,151 @@ public final class Trainer {
             testSampled[distribution.rawValue] = parallel.combined(
                 Evaluator.evaluateSampled(model, split.testExamples, sampler: sampler, seed: config.seed))
         }
-        if writes { try DurableFile.write(try Data(contentsOf: run.best.appendingPathComponent(ModelArtifact.weightsFile)), to: run.modelFile) }
+        let weights = config.refit ? run.checkpoint : run.best
+        if parallel.rank == 0 { try DurableFile.write(try Data(contentsOf: weights.appendingPathComponent(ModelArtifact.weightsFile)), to: run.modelFile) }
         CrashPoint.reach("weights")
         return TrainingOutcome(modelId: modelId, kind: config.model, state: state, valid: valid, test: test,
                                testUnfiltered: testUnfiltered, testSampled: testSampled, run: run)
+    }
+
+    /// The epochs validation chooses from: after each, validation NDCG@10 decides whether it is the best
+    /// so far (its weights kept in `best/`) and whether to stop.
+    private func select(_ state: inout TrainingState, validation: [SequenceSplit.Example]) throws {
+        let pass = Pass(self, users: split.sequences.indices.filter { split.trainSequence($0).count >= 2 }, random: RandomSource(seed: config.seed)) {
+            EventSequence(items: self.split.trainSequence($0), times: self.split.trainTimes($0))
+        }
+        while state.epochsDone < config.epochs && !state.stoppedEarly {
+            let epoch = state.epochsDone + 1, started = Date()
+            let loss = trainEpoch(epoch, pass, label: "epoch \(epoch)")
+            let trainSeconds = Date().timeIntervalSince(started)
+            let valid = parallel.combined(Evaluator.evaluate(model, validation))
+            let seconds = Date().timeIntervalSince(started)  // the test curve's evaluation is not counted
+            let record = EpochRecord(epoch: epoch, loss: loss, valid: valid.summary, test: testCurvePoint(),
+                                     seconds: seconds, sequencesPerSecond: Double(pass.globalUsers) / max(trainSeconds, 1e-9))
+            state.history.append(record)
+            state.epochsDone = epoch
+            state.trainSeconds += record.seconds
+            let improved = valid.ndcg(at: 10) > state.bestValidNDCG
+            if improved {
+                state.bestValidNDCG = valid.ndcg(at: 10)
+                state.bestEpoch = epoch
+                if parallel.rank == 0 { try run.replace(run.best) { try Checkpoint.save(model.store, optimizer: nil, to: $0, metadata: ["epoch": String(epoch)]) } }
+                CrashPoint.reach("best")
+            }
+            state.stoppedEarly = epoch - state.bestEpoch >= config.patience
+            let outOfTime = config.timeLimitSeconds > 0 && state.trainSeconds >= config.timeLimitSeconds
+            state.stoppedEarly = state.stoppedEarly || outOfTime
+            try saveCheckpoint(state)
+            log(String(format: "epoch %d: loss %.4f, valid ndcg@10 %.4f hr@10 %.4f%@, %.1f s, %.0f seq/s", epoch, record.loss,
+                       valid.ndcg(at: 10), valid.hitRate(at: 10), improved ? " (best)" : "", record.seconds, record.sequencesPerSecond))
+        }
+        if state.stoppedEarly && state.history.refitPass.isEmpty {
+            log(state.epochsDone - state.bestEpoch >= config.patience ? "early stop: no better validation NDCG@10 in \(config.patience) epochs"
+                : String(format: "stopped at the time limit (%.0f s)", config.timeLimitSeconds))
+        }
+    }
+
+    /// The refit pass: the initial weights and a fresh optimiser, then the chosen number of epochs over
+    /// every event before the test targets, with the schedule of the first pass. Resumes from the
+    /// checkpoint of its last finished epoch.
+    private func refit(_ state: inout TrainingState) throws {
+        let epochs = state.bestEpoch, done = state.history.refitPass.count
+        if done == 0 {
+            let initial = config.spec.makeModel(batchSize: parallel.rankBatchSize(config.batchSize), seed: config.seed,
+                                                items: split.vocabulary.count, foldKeys: foldKeys)
+            model.store.copyValues(from: initial.store)
+            adam.reset()
+        } else {
+            guard let checkpoint = run.resumableCheckpoint else { throw ConfigError(description: "\(run.modelId): refit epochs recorded but no checkpoint") }
+            try Checkpoint.load(model.store, optimizer: adam, from: checkpoint)
+        }
+        log("refit: \(epochs) epochs (the chosen number) on the training and validation events")
+        let pass = Pass(self, users: split.sequences.indices.filter { split.pastSequence($0).count >= 2 },
+                        random: RandomSource(seed: config.seed).split(.max)) {
+            EventSequence(items: self.split.pastSequence($0), times: self.split.pastTimes($0))
+        }
+        for epoch in stride(from: done + 1, through: epochs, by: 1) {
+            let started = Date()
+            let loss = trainEpoch(epoch, pass, label: "refit \(epoch)/\(epochs)")
+            let seconds = Date().timeIntervalSince(started)
+            let record = EpochRecord(epoch: epoch, loss: loss, valid: MetricSummary(), test: testCurvePoint(), seconds: seconds,
+                                     sequencesPerSecond: Double(pass.globalUsers) / max(seconds, 1e-9), refit: true)
+            state.history.append(record)
+            state.trainSeconds += seconds
+            try saveCheckpoint(state)
+            log(String(format: "refit epoch %d/%d: loss %.4f, %.1f s, %.0f seq/s", epoch, epochs, loss, seconds, record.sequencesPerSecond))
+        }
+    }
+
+    /// The users one pass trains on, how their sequences are drawn, and what follows from them.
+    private struct Pass {
+        let users: [Int]
+        let sequence: (Int) -> EventSequence
+        /// Every epoch's randomness derives from this, the epoch number and the step alone.
+        let random: RandomSource
+        /// Every rank takes as many steps as the rank with the most users needs.
+        let stepsPerEpoch: Int
+        let globalUsers: Int
+        let schedule: LearningRateSchedule
+
+        init(_ trainer: Trainer, users: [Int], random: RandomSource, sequence: @escaping (Int) -> EventSequence) {
+            let config = trainer.config, parallel = trainer.parallel
+            self.users = config.fold.key == .none ? users : Array(repeating: users, count: config.fold.windowsPerUser).flatMap { $0 }
+            self.sequence = sequence
+            self.random = random
+            let batchSize = parallel.rankBatchSize(config.batchSize)
+            stepsPerEpoch = parallel.communicator.maximum((self.users.count + batchSize - 1) / batchSize)
+            globalUsers = parallel.communicator.sum(self.users.count)
+            schedule = config.schedule(stepsPerEpoch: stepsPerEpoch)
+        }
+    }
+
+    /// One epoch of `pass`: shuffled batches (of like lengths when `length_group_batches` > 1), one Adam
+    /// step each, gradients averaged over the ranks. Returns the mean loss over the steps.
+    private func trainEpoch(_ epoch: Int, _ pass: Pass, label: String) -> Double {
+        let epochRandom = pass.random.split(UInt64(epoch))
+        var shuffler = parallel.isDistributed ? epochRandom.split(0).split(UInt64(parallel.rank)) : epochRandom.split(0)
+        let batches = EpochBatches.make(users: pass.users, batchSize: parallel.rankBatchSize(config.batchSize),
+                                        groupBatches: config.fold.key == .none ? config.lengthGroupBatches : 1,
+                                        length: { min(pass.sequence($0).items.count, self.config.maxLength + 1) }, rng: &shuffler)
+        // Progress counts this rank's sequences (rank 0's shows).
+        let progress = ProgressLine(label, unit: "seq", total: pass.users.count, enabled: showProgress)
+        var lossSum = 0.0, progressDone = 0
+        for step in 0..<pass.stepsPerEpoch {
+            let batch = step < batches.count ? batches[step] : []
+            model.store.zeroGrad()
+            var loss = 0.0, terms = 0
+            if !batch.isEmpty {
+                var stepRandom = epochRandom.split(UInt64(step + 1))
+                if parallel.isDistributed { stepRandom = stepRandom.split(UInt64(parallel.rank)) }
+                loss = model.trainStep(batch.map(pass.sequence), rng: &stepRandom)
+                terms = model.lossTerms
+            }
+            loss = parallel.averageGradients(model.store, loss: loss, terms: terms)
+            if config.gradientClip > 0 { model.store.clipGradients(maxNorm: config.gradientClip) }
+            adam.update(lr: pass.schedule.rate(step: adam.step + 1))
+            lossSum += loss
+            progress.detail = "step \(step + 1)/\(pass.stepsPerEpoch), loss \(String(format: "%.4f", loss))"
+            progress.update(done: min(progressDone + batch.count, pass.users.count))
+            progressDone += batch.count
+        }
+        progress.finish()
+        return lossSum / Double(max(pass.stepsPerEpoch, 1))
+    }
+
+    /// This epoch's test metrics when the run records the test curve (`test_curve`); not timed.
+    private func testCurvePoint() -> MetricSummary? {
+        config.testCurve ? parallel.combined(Evaluator.evaluate(model, split.testExamples)).summary : nil
+    }
+
+    /// The last finished epoch's weights, optimiser and state (rank 0 writes).
+    private func saveCheckpoint(_ state: TrainingState) throws {
+        if parallel.rank == 0 {
+            try run.replace(run.checkpoint) { directory in
+                try Checkpoint.save(model.store, optimizer: adam, to: directory)
+                try JSONEncoder().encode(state).write(to: directory.appendingPathComponent("state.json"))
+            }
+        }
+        CrashPoint.reach("checkpoint")
     }
 }
