@@ -3,7 +3,9 @@
 DATA-MODEL-SEED.json in DIR. Prints a Markdown table (means over seeds) and writes DIR/curves-DATA.svg
 (test NDCG@10 of each epoch's weights against training seconds, first seed; the published bar dashed).
 Runs trained with `refit = true` show as "MODEL + refit": their test figures are the refit model's, "refit s"
-is the refit pass's seconds, and their curves continue with the refit pass, dotted.
+is the refit pass's seconds, and their curves continue with the refit pass, dotted. With the test curve they
+also give "MODEL (first pass)": the test figures of the epoch validation chose, before the refit, which
+is what a run without refit reports (same seed, same epochs).
 
 Usage: scripts/quality-table.py DIR
 """
@@ -48,6 +50,13 @@ def main(directory):
         if lines:
             record = json.loads(lines[-1])
             if any(e.get("refit") for e in record["history"]):
+                # The first pass of a refit run is the plain run (same seed, same epochs): with the test
+                # curve, its chosen epoch's test figures are the plain run's row.
+                chosen = next((e for e in record["history"] if not e.get("refit") and e["epoch"] == record["best_epoch"]), None)
+                if chosen and chosen.get("test"):
+                    plain = dict(record, test=chosen["test"], test_unfiltered=None,
+                                 history=[e for e in record["history"] if not e.get("refit")])
+                    runs.setdefault((data, model + " (first pass)"), []).append(plain)
                 model += " + refit"
             runs.setdefault((data, model), []).append(record)
     print("| data | model | seeds | valid NDCG@10 | test NDCG@10 (sd) | test HR@10 | unfiltered NDCG@10 / HR@10 "
@@ -61,7 +70,7 @@ def main(directory):
         un = [r.get("test_unfiltered") or {} for r in rs]
         reach = [seconds_to(r["history"], 0.95 * bar[0]) for r in rs] if bar else []
         sd = statistics.stdev(ndcg) if len(ndcg) > 1 else 0
-        if model == "sasrec":  # BERT4Rec is compared with SASRec trained the same way (no refit)
+        if model.split()[0] == "sasrec" and "+ refit" not in model:  # BERT4Rec against SASRec without refit
             sasrec_ndcg[data] = statistics.fmean(ndcg)
         refit_seconds = mean([sum(e["seconds"] for e in r["history"] if e.get("refit")) for r in rs]) if "refit" in model else None
         verdict = "—"
@@ -80,7 +89,7 @@ def main(directory):
               f"| {fmt(mean(reached), '.0f') + (f' ({len(reached)}/{len(reach)})' if reach else '')} "
               f"| {f'{bar[0]:.4f} / {bar[1]:.4f}' if bar else '—'} | {verdict} |")
     for data in sorted({d for d, _ in runs}):
-        write_curves(directory, data, {m: rs[0] for (d, m), rs in runs.items() if d == data},
+        write_curves(directory, data, {m: rs[0] for (d, m), rs in runs.items() if d == data and "first pass" not in m},
                      PUBLISHED.get(data, {}).get("bar"))
 
 
@@ -116,7 +125,7 @@ def write_curves(directory, data, first_seed, bar):
         colour = COLOURS.get(model.split()[0], "#777")
         svg.append('<polyline fill="none" stroke="%s" stroke-width="2"%s points="%s"/>'
                    % (colour, ' stroke-dasharray="2 3"' if refit else "", " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in pts)))
-        if refit or (model + " + refit", True) not in curves:
+        if refit or (model, True) not in curves:
             svg.append(f'<text x="{W - R + 4}" y="{py(pts[-1][1]) + 4:.1f}" fill="{colour}">{model}</text>')
     svg.append("</svg>")
     with open(os.path.join(directory, f"curves-{data}.svg"), "w") as f:

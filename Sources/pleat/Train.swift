@@ -67,10 +67,12 @@ struct Train: ParsableCommand {
         guard communicator.rank == 0 else { return }
         let record = result.record
         var table = TextTable(["split", "HR@10", "NDCG@10", "MRR"])
-        for (name, m) in [("valid", record.valid), ("test", record.test)] {
+        let refitEpochs = record.history.refitPass.count
+        for (name, m) in [("valid", record.valid), (refitEpochs > 0 ? "test (refit)" : "test", record.test)] {
             table.add([name, String(format: "%.4f", m.hitRate(at: 10) ?? 0), String(format: "%.4f", m.ndcg(at: 10) ?? 0), String(format: "%.4f", m.mrr)])
         }
-        note("\(record.id): best epoch \(record.bestEpoch) of \(record.epochs), \(Format.duration(record.totalSeconds))\n" + table.render())
+        note("\(record.id): best epoch \(record.bestEpoch) of \(record.epochs)\(refitEpochs > 0 ? ", refit \(refitEpochs) epochs" : ""), "
+             + "\(Format.duration(record.totalSeconds))\n" + table.render())
         if json {
             try printJSONLine(TrainSummary(modelId: record.id, model: record.kind.rawValue, users: record.users, items: record.items,
                                            events: record.events, bestEpoch: record.bestEpoch,
