@@ -23,7 +23,8 @@ public struct TrainingOutcome: Sendable {
 /// The training loop: shuffled mini-batches, Adam, validation (full-ranking NDCG@10) after every
 /// epoch, the best epoch's weights kept, a checkpoint per epoch, early stopping, and resumption from
 /// the last checkpoint that repeats the uninterrupted run exactly (every epoch's randomness derives from
-/// the seed and the epoch number alone).
+/// the seed and the epoch number alone). With `refit`, a second pass then trains the initial weights
+/// for the chosen number of epochs on the validation events too, and that is the model.
 ///
 /// Under MPI (`communicator` with several ranks) every rank runs this loop on its own users: the ranks
 /// take the same number of steps (a rank out of batches contributes nothing), their gradients are
