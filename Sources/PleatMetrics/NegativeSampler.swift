@@ -8,6 +8,8 @@ public struct NegativeSampler: Sendable {
     let cumulative: [Double]  // popularity: running sums over item ids 1..V
     let items: Int
     let distribution: Distribution
+    /// Items any draw can return: every item, or by popularity those with training events.
+    let drawableItems: Int
 
     /// `counts[i]` is item i's training frequency (index 0, padding, is ignored).
     public init(counts: [Int], distribution: Distribution) {
@@ -18,6 +20,7 @@ public struct NegativeSampler: Sendable {
             if i > 0 { running += Double(c) }
             return running
         }
+        drawableItems = distribution == .uniform ? items : counts.dropFirst().filter { $0 > 0 }.count
     }
 
     /// `n` distinct negatives, or all there are when fewer items can be drawn: never the target or a
@@ -33,11 +36,6 @@ public struct NegativeSampler: Sendable {
             chosen.append(id)
         }
         return chosen
-    }
-
-    /// Items any draw can return: every item, or by popularity those with training events.
-    private var drawableItems: Int {
-        distribution == .uniform ? items : (1...max(items, 1)).filter { $0 <= items && drawable(Int32($0)) }.count
     }
 
     private func drawable(_ id: Int32) -> Bool {

@@ -27,7 +27,7 @@ public final class ParameterStore {
     /// built again: its initial weights).
     public func copyValues(from other: ParameterStore) {
         precondition(other.parameters.map(\.name) == parameters.map(\.name), "stores of different models")
-        for (p, q) in zip(parameters, other.parameters) { p.value.pointer.update(from: q.value.pointer, count: p.value.count) }
+        for (p, q) in zip(parameters, other.parameters) { p.value.copy(from: q.value) }
     }
 
     /// √(Σ g²) over every gradient, accumulated in Double.
