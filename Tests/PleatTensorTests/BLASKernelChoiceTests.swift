@@ -35,6 +35,11 @@ final class BLASKernelChoiceTests: XCTestCase {
     func testAForcedKernelIsUsedEvenWhenSlower() {
         XCTAssertEqual(BLASKernelChoice.decide(cpu: Self.zen4, picked: "Cooperlake", request: .forced(.prescott)).kernel, .prescott)
         XCTAssertEqual(BLASKernelChoice.decide(cpu: Self.zen4, picked: "Cooperlake", request: .forced(.cooperlake)), .keep)
+        // The reason names the variable that forced it, OpenBLAS's own included.
+        XCTAssertEqual(BLASKernelChoice.decide(cpu: Self.zen4, picked: "Cooperlake", request: .forced(.haswell, by: "OPENBLAS_CORETYPE")),
+                       .use(.haswell, reason: "forced by OPENBLAS_CORETYPE"))
+        XCTAssertEqual(BLASKernelChoice.decide(cpu: Self.zen4, picked: "Cooperlake", request: .forced(.haswell)),
+                       .use(.haswell, reason: "forced by PLEAT_BLAS_KERNEL"))
     }
 
     func testTheRequestComesFromTheEnvironmentAndBadValuesAreClearErrors() throws {
@@ -43,7 +48,8 @@ final class BLASKernelChoiceTests: XCTestCase {
         XCTAssertEqual(try Request.from(environment: ["PLEAT_BLAS_KERNEL": "auto"], cpu: Self.zen4), .automatic)
         XCTAssertEqual(try Request.from(environment: ["PLEAT_BLAS_KERNEL": "generic"], cpu: Self.zen4), .forced(.prescott))
         XCTAssertEqual(try Request.from(environment: ["PLEAT_BLAS_KERNEL": "HASWELL"], cpu: Self.zen4), .forced(.haswell))
-        XCTAssertEqual(try Request.from(environment: ["OPENBLAS_CORETYPE": "SkylakeX"], cpu: Self.zen4), .forced(.skylakeX))
+        XCTAssertEqual(try Request.from(environment: ["OPENBLAS_CORETYPE": "SkylakeX"], cpu: Self.zen4),
+                       .forced(.skylakeX, by: "OPENBLAS_CORETYPE"))
         // Pleat's own variable wins over OpenBLAS's.
         XCTAssertEqual(try Request.from(environment: ["PLEAT_BLAS_KERNEL": "zen", "OPENBLAS_CORETYPE": "SkylakeX"], cpu: Self.zen4),
                        .forced(.zen))

@@ -6,7 +6,9 @@ public enum BLASKernelChoice: Equatable, Sendable {
     /// What the user asked for: `PLEAT_BLAS_KERNEL` (or OpenBLAS's own `OPENBLAS_CORETYPE`).
     public enum Request: Equatable, Sendable {
         case automatic
-        case forced(BLASKernel)
+        /// `variable` names the setting that forced it, for the reason `pleat doctor` prints: a machine may
+        /// set `OPENBLAS_CORETYPE` for every process without the user knowing.
+        case forced(BLASKernel, by: String = Request.variable)
 
         /// The environment variable that forces a kernel, documented in the README.
         public static let variable = "PLEAT_BLAS_KERNEL"
@@ -28,7 +30,7 @@ public enum BLASKernelChoice: Equatable, Sendable {
                 throw BLASError(description: "\(variable)=\(value): the \(kernel.rawValue) kernel needs \(missing), which this CPU "
                                 + "(\(cpu.summary)) lacks; kernels it runs: \(offered)")
             }
-            return .forced(kernel)
+            return .forced(kernel, by: variable)
         }
     }
 
@@ -41,8 +43,8 @@ public enum BLASKernelChoice: Equatable, Sendable {
     /// are narrower than an AVX2 or AVX-512 CPU's (a generic fallback on a CPU it does not know). An
     /// unknown core name stands too: Pleat cannot tell it is worse.
     public static func decide(cpu: CPU, picked: String, request: Request) -> BLASKernelChoice {
-        if case .forced(let kernel) = request {
-            return picked.lowercased() == kernel.rawValue.lowercased() ? .keep : .use(kernel, reason: "forced by \(Request.variable)")
+        if case .forced(let kernel, let variable) = request {
+            return picked.lowercased() == kernel.rawValue.lowercased() ? .keep : .use(kernel, reason: "forced by \(variable)")
         }
         guard let pickedLevel = BLASKernel.vectorLevel(ofCoreName: picked), let best = BLASKernel.best(for: cpu),
               pickedLevel < best.vectorLevel else { return .keep }
