@@ -7,7 +7,7 @@ set -euo pipefail
 # For the tests: qemu-user (an older CPU gets a message instead of SIGILL),
 # zstd (compressed inputs), time (peak memory of a child process).
 packages=(libpq-dev libsqlite3-dev libopenblas0-pthread zlib1g-dev libzstd-dev openmpi-bin postgresql postgresql-client pkg-config
-          qemu-user zstd time)
+          qemu-user zstd time procps)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -33,6 +33,9 @@ echo "== numeric tests again, $(kernel_line), row kernels 8 lanes wide"
 swift test --disable-swift-testing --skip-build --filter 'PleatTensorTests|PleatEncodersTests|PleatTrainingTests'
 unset PLEAT_BLAS_KERNEL PLEAT_VECTOR_WIDTH
 
+# The benchmarks' scratch database goes with them, whatever they pointed PLEAT_DATABASE_URL at.
+scripts/lib/scratch-database-test.sh
+
 # Every ingest parser under libFuzzer for 10 s (scripts/fuzz.sh SECONDS runs them longer).
 echo "== fuzzing the ingest parsers, 10 s each"
 scripts/fuzz.sh 10

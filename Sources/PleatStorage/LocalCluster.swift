@@ -73,7 +73,8 @@ public struct LocalCluster: Sendable {
         try serverTool("pg_ctl", ["stop", "-w", "-m", "fast", "-D", layout.dataDirectory])
     }
 
-    /// Stops the server and deletes the cluster (used by the test suite for its throwaway clusters).
+    /// Stops the server and deletes the cluster: its data, socket and log wherever the layout put them,
+    /// and its record (`pleat db remove`, and the test suite's throwaway clusters).
     public func destroy() throws {
         try? stop()
         if let layout = recordedLayout() {

@@ -7,7 +7,7 @@ struct DB: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "db",
         abstract: "Manage the PostgreSQL database: a private local cluster, and schema migrations.",
-        subcommands: [Start.self, Stop.self, Status.self, Migrate.self, URL.self])
+        subcommands: [Start.self, Stop.self, Remove.self, Status.self, Migrate.self, URL.self])
 
     struct Start: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -37,6 +37,29 @@ struct DB: ParsableCommand {
             let wasRunning = cluster.isRunning()
             try cluster.stop()
             print(wasRunning ? "stopped" : "not running")
+        }
+    }
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Stop the private cluster and delete it with every database in it.",
+            discussion: """
+                As root the server's files live under the postgres user's home, not under $PLEAT_HOME, so \
+                deleting $PLEAT_HOME alone would leave them behind; this removes both.
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Flag(help: "Delete without asking: every database of the cluster is lost.") var yes = false
+
+        func run() throws {
+            guard case .local(let cluster) = global.database else {
+                print("DATABASE_URL is set: Pleat does not manage that server"); return
+            }
+            guard yes else {
+                print("this deletes the cluster at \(cluster.directory.path) and all its data; run again with --yes")
+                throw ExitCode(1)
+            }
+            try cluster.destroy()
+            print("removed", cluster.directory.path)
         }
     }
 

@@ -86,6 +86,31 @@ final class LocalClusterTests: XCTestCase {
         XCTAssertEqual(try PostgresConnection(url: cluster.url).query("SELECT answer FROM kept").int(0, 0), 42)
     }
 
+    /// `pleat db remove` (and every benchmark's scratch database): nothing of the cluster survives, also
+    /// where the server's files live outside `PLEAT_HOME` (as root, under the postgres user's home).
+    func testDestroyStopsTheServerAndDeletesEveryFileOfTheCluster() throws {
+        let directory = URL(fileURLWithPath: "/tmp/pleat-destroy-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cluster = LocalCluster(home: PleatHome(path: directory.path, environment: [:]))
+        XCTAssertEqual(try cluster.start(), .started)
+        let layout = try XCTUnwrap(cluster.recordedLayout())
+        let pidFile = try String(contentsOfFile: layout.dataDirectory + "/postmaster.pid", encoding: .utf8)
+        let postmaster = try XCTUnwrap(pid_t(pidFile.split(separator: "\n")[0]))
+
+        try cluster.destroy()
+        XCTAssertFalse(cluster.isRunning())
+        // A zombie (an init that does not reap) has an empty command line: only a live postmaster counts.
+        let commandLine = (try? String(contentsOfFile: "/proc/\(postmaster)/cmdline", encoding: .utf8)) ?? ""
+        XCTAssertFalse(commandLine.contains(layout.dataDirectory), "the postmaster \(postmaster) still runs")
+        for path in [layout.dataDirectory, layout.socketDirectory, layout.logFile, cluster.directory.path] {
+            XCTAssertFalse(FileManager.default.fileExists(atPath: path), "\(path) was left behind")
+        }
+        XCTAssertNil(cluster.recordedLayout())
+        XCTAssertEqual(try cluster.start(), .started, "a removed cluster can be made again")
+        try cluster.destroy()
+    }
+
     func testExternalURLWinsOverLocalCluster() {
         let home = PleatHome(path: "/tmp/somewhere", environment: [:])
         if case .external(let url) = DatabaseLocation.resolve(home: home, environment: ["DATABASE_URL": "postgresql://h/db"]) {

@@ -1,6 +1,6 @@
 # Sourced by the benchmark scripts: `scratch_database NAME` makes a scratch PLEAT_HOME under /tmp with a
 # private PostgreSQL of its own, started (never the user's database: DATABASE_URL and PLEAT_DATABASE_URL
-# are unset), and sets $work to it. On exit the database stops and the directory goes, unless
+# are unset), and sets $work to it. On exit the database stops, and it and the directory go unless
 # KEEP_SCRATCH=1. Needs $pleat (the binary to start it with).
 scratch_database() {
   work=$(mktemp -d "/tmp/pleat-$1-XXXXXX")
@@ -8,6 +8,11 @@ scratch_database() {
   chmod 755 "$work"
   export PLEAT_HOME=$work
   unset DATABASE_URL PLEAT_DATABASE_URL
-  trap '$pleat db stop >/dev/null 2>&1 || true; [ "${KEEP_SCRATCH:-0}" = 1 ] || rm -rf "$work"' EXIT
+  # On exit the cluster is stopped, and removed with its data (which, as root, lives under the postgres
+  # user's home rather than in $work). Both ignore any database URL the caller exported since
+  # (bench-quality.sh points PLEAT_DATABASE_URL at one database per data set): with one set, `pleat db`
+  # leaves the local cluster alone, and the server would outlive the script.
+  trap 'if [ "${KEEP_SCRATCH:-0}" = 1 ]; then env -u PLEAT_DATABASE_URL -u DATABASE_URL $pleat db stop >/dev/null 2>&1 || true
+        else env -u PLEAT_DATABASE_URL -u DATABASE_URL $pleat db remove --yes >/dev/null 2>&1 || true; rm -rf "$work"; fi' EXIT
   $pleat db start >/dev/null
 }

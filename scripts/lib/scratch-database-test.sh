@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Checks scripts/lib/scratch-database.sh: a script that sources it, starts its scratch PostgreSQL and then
+# points PLEAT_DATABASE_URL elsewhere (as bench-quality.sh does, one database per data set) must leave no
+# server running and none of the cluster's files behind when it exits. Needs .build/release/pleat.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+pleat=$PWD/.build/release/pleat
+record=$(mktemp)
+trap 'rm -f "$record"' EXIT
+fail() { echo "scratch-database: $*" >&2; exit 1; }
+(
+  source scripts/lib/scratch-database.sh
+  scratch_database leak-check
+  data=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["data_directory"])' "$work/postgres/cluster.json")
+  echo "$work $data" > "$record"
+  pgrep -f -- "-D $data" >/dev/null || fail "no server running on $data after the start"
+  export PLEAT_DATABASE_URL="postgresql:///elsewhere?host=/nonexistent"
+)
+read -r work data < "$record"
+[ -n "$data" ] || fail "the cluster's layout was not recorded"
+if pgrep -f -- "-D $data" >/dev/null; then
+  pkill -f -- "-D $data" || true
+  fail "the server on $data outlived the script"
+fi
+[ ! -e "$data" ] || fail "$data was left behind"
+[ ! -e "$work" ] || fail "$work was left behind"
+echo "scratch-database: the server stopped and its files went, though the caller had changed PLEAT_DATABASE_URL"
