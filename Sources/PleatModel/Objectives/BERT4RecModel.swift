@@ -19,6 +19,7 @@ final class BERT4RecModel: NextItemModel {
     var store: ParameterStore { encoder.store }
     private let crossEntropy = SoftmaxCrossEntropy()
     private let users: Tensor
+    private let itemDropout: ParameterDropout?
     private var positions: [Int] = []
 
     init(spec: ModelSpec, batchSize: Int, seed: UInt64, items: Int) {
@@ -31,6 +32,7 @@ final class BERT4RecModel: NextItemModel {
         encoder = BERT4RecEncoder(config: c, batch: rows, seed: seed)
         batch = SequenceBatch(batch: rows, length: spec.maxLength)
         users = Tensor([rows, c.dimension])
+        itemDropout = settings.itemDropout > 0 ? ParameterDropout(settings.itemDropout, shape: encoder.items.table.shape) : nil
     }
 
     var lossTerms: Int { batch.labelledCount }
@@ -62,6 +64,9 @@ final class BERT4RecModel: NextItemModel {
             }
         }
         var dropoutRng: RandomSource? = rng.split(1)
+        var tableRng: RandomSource? = rng.split(4)
+        itemDropout?.apply(encoder.items.table, rng: &tableRng)
+        defer { itemDropout?.restore(encoder.items.table) }
         encoder.setLength(batch.pack())
         encoder.forward(batch.ids, rng: &dropoutRng)
         let loss = batch.labelledLoss(output: encoder.output, outputGradient: encoder.outputGradient) { hidden, labels, dHidden in

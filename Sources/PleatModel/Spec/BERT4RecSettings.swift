@@ -9,6 +9,9 @@ public struct BERT4RecSettings: Sendable, Codable, Equatable {
     public var maxPredictions = 40
     /// How the last item, the one next-item prediction is about, is trained.
     public var lastItem = LastItem.separateInstance
+    /// Dropout over the whole item table, one mask per step, as `sasrec.item_dropout` (the input lookup
+    /// and the Cloze scores read the same dropped table); 0 turns it off.
+    public var itemDropout: Float = 0
 
     public enum LastItem: String, Sendable, Codable {
         /// Each user also gives a second instance with only the last item masked (the reference).
@@ -20,4 +23,17 @@ public struct BERT4RecSettings: Sendable, Codable, Equatable {
     }
 
     public init() {}
+}
+
+extension BERT4RecSettings {
+    /// Keys absent from a stored spec (one written before they existed) take their defaults.
+    public init(from decoder: Decoder) throws {
+        self.init()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        encoder = try c.decodeIfPresent(TransformerConfig.self, forKey: .encoder) ?? encoder
+        maskProbability = try c.decodeIfPresent(Double.self, forKey: .maskProbability) ?? maskProbability
+        maxPredictions = try c.decodeIfPresent(Int.self, forKey: .maxPredictions) ?? maxPredictions
+        lastItem = try c.decodeIfPresent(LastItem.self, forKey: .lastItem) ?? lastItem
+        itemDropout = try c.decodeIfPresent(Float.self, forKey: .itemDropout) ?? itemDropout
+    }
 }

@@ -128,7 +128,9 @@ extension TrainingConfig {
         try require(hstu.encoder.dimension % hstu.encoder.heads == 0, "hstu.encoder.heads", "must divide dimension")
         try require(hstu.negatives >= 1 && sasrec.negatives >= 1, "negatives", "must be at least 1")
         try require(sasrec.temperature > 0, "sasrec.temperature", "must be positive")
-        try require((0..<1).contains(sasrec.itemDropout), "sasrec.item_dropout", "must be in [0, 1)")
+        for (key, rate) in [("sasrec", sasrec.itemDropout), ("bert4rec", bert4rec.itemDropout)] {
+            try require((0..<1).contains(rate), "\(key).item_dropout", "must be in [0, 1)")
+        }
         try require((0..<1).contains(bert4rec.maskProbability), "bert4rec.mask_probability", "must be in [0, 1)")
         if fold.key != .none {
             try require(model != .bert4rec, "fold.key", "folding needs a causal model (sasrec or hstu); bert4rec is bidirectional")
