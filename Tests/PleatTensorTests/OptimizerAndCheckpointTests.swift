@@ -87,6 +87,11 @@ final class OptimizerAndCheckpointTests: XCTestCase {
         XCTAssertThrowsError(try Checkpoint.load(wrong, optimizer: nil, from: dir)) { error in
             XCTAssertTrue("\(error)".contains("shape"), "\(error)")
         }
+        // A checkpoint that is gone (its directory removed under a running job) is named in the error.
+        let gone = dir.appendingPathComponent("missing")
+        XCTAssertThrowsError(try Checkpoint.load(copy, optimizer: nil, from: gone)) { error in
+            XCTAssertTrue("\(error)".contains(gone.path) && "\(error)".contains("cannot read"), "\(error)")
+        }
         // The header layout: 8-byte length, then JSON padded to a multiple of 8.
         let data = try Data(contentsOf: dir.appendingPathComponent("model.safetensors"))
         let length = data.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }

@@ -32,7 +32,11 @@ public enum SafeTensors {
     /// Returns the metadata.
     @discardableResult
     public static func read(_ url: URL, into tensors: [(String, Tensor)]) throws -> [String: String] {
-        let data = try Data(contentsOf: url, options: .mappedIfSafe)
+        let data: Data
+        do { data = try Data(contentsOf: url, options: .mappedIfSafe) } catch {
+            // Foundation's own text names an error domain and code, not the file.
+            throw FormatError(description: "\(url.path): cannot read (\(error.localizedDescription))")
+        }
         guard data.count >= 8 else { throw FormatError(description: "\(url.path): too short for safetensors") }
         let headerLength = Int(data.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) })
         guard headerLength <= data.count - 8,
