@@ -48,7 +48,7 @@ struct DB: ParsableCommand {
                 deleting $PLEAT_HOME alone would leave them behind; this removes both.
                 """)
         @OptionGroup var global: GlobalOptions
-        @Flag(help: "Delete without asking: every database of the cluster is lost.") var yes = false
+        @Flag(help: "Confirm the deletion: every database of the cluster is lost. Without it nothing is deleted.") var yes = false
 
         func run() throws {
             guard case .local(let cluster) = global.database else {
