@@ -32,7 +32,7 @@ final class BERT4RecModel: NextItemModel {
         encoder = BERT4RecEncoder(config: c, batch: rows, seed: seed)
         batch = SequenceBatch(batch: rows, length: spec.maxLength)
         users = Tensor([rows, c.dimension])
-        itemDropout = settings.itemDropout > 0 ? ParameterDropout(settings.itemDropout, shape: encoder.items.table.shape) : nil
+        itemDropout = ParameterDropout.over(encoder.items.table, probability: settings.itemDropout)
     }
 
     var lossTerms: Int { batch.labelledCount }

@@ -32,7 +32,7 @@ final class SASRecModel: NextItemModel {
                             plain: { SASRecEncoder(config: c, batch: batchSize, seed: seed) },
                             folded: { FoldedEncoder(sasrec: c, shape: $0, batch: batchSize, seed: seed) })
         users = Tensor([batchSize, c.dimension])
-        itemDropout = settings.itemDropout > 0 ? ParameterDropout(settings.itemDropout, shape: backbone.items.table.shape) : nil
+        itemDropout = ParameterDropout.over(backbone.items.table, probability: settings.itemDropout)
     }
 
     var lossTerms: Int { backbone.batch.labelledCount }

@@ -15,6 +15,12 @@ public final class ParameterDropout {
         (saved, mask) = (Tensor(shape), Tensor(shape))
     }
 
+    /// Dropout over `parameter` at `probability`, or nil when that is 0: off, and no copy of the
+    /// parameter is allocated.
+    public static func over(_ parameter: Parameter, probability: Float) -> ParameterDropout? {
+        probability > 0 ? ParameterDropout(probability, shape: parameter.shape) : nil
+    }
+
     /// Replaces `parameter`'s values by value ⊙ m/(1 − p), m drawn from `rng` (nil: no change).
     public func apply(_ parameter: Parameter, rng: inout RandomSource?) {
         guard rng != nil, dropout.probability > 0 else { return }
