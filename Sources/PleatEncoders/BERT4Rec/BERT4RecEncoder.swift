@@ -44,8 +44,7 @@ public final class BERT4RecEncoder: SequenceEncoder {
         (rstd, keyValid) = (Tensor([rows]), Tensor([rows]))
         (stackOutput, dStackOutput) = finalNorm == nil ? (hidden, dHidden) : (narrow(), narrow())
         (finalNormalized, finalRstd) = finalNorm == nil ? (Tensor([0, d]), Tensor([0])) : (narrow(), Tensor([rows]))
-        var rng = RandomSource(seed: seed)
-        for p in store.parameters where p.shape.count == 2 { Initializer.normal(p.value, std: 0.02, rng: &rng) }
+        config.initialize(store.parameters[...], seed: seed)
     }
 
     public func setLength(_ n: Int) {

@@ -50,8 +50,7 @@ public final class SASRecEncoder: LastPositionEncoder {
         (finalNormalized, finalRstd) = finalNorm == nil ? (Tensor([0, d]), Tensor([0])) : (Tensor([rows, d]), Tensor([rows]))
         prefix = ContextPrefix(tokens: contextTokens, batch: batch, dimension: d)
         (lastStream, lastNormalized, lastRstd) = (Tensor([batch, d]), Tensor([batch, d]), Tensor([batch]))
-        var rng = RandomSource(seed: seed)
-        for p in store.parameters[before...] where p.shape.count == 2 { Initializer.normal(p.value, std: 0.02, rng: &rng) }
+        config.initialize(store.parameters[before...], seed: seed)
     }
 
     public func setLength(_ n: Int) {

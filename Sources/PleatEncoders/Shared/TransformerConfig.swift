@@ -1,3 +1,6 @@
+import PleatCore
+import PleatTensor
+
 /// Settings of a softmax-attention Transformer encoder (SASRec causal, BERT4Rec bidirectional). Defaults
 /// follow the benchmark preset (`sasrec-full`) and BERT4Rec's ML-1M config (model-spec §3.7): post-LN
 /// blocks, GELU FFN of 4·d, LayerNorm ε 1e-12; model-spec §2 lists the other published SASRec variants.
@@ -21,6 +24,16 @@ public struct TransformerConfig: Sendable, Codable, Equatable {
         case fromNewest = "from_newest"
     }
 
+    /// How the weight matrices and embedding tables start; vectors (biases, LayerNorm) start at 0 and 1.
+    public enum Initialization: String, Sendable, Codable, CaseIterable {
+        /// Normal(0, 0.02²) for every matrix and table (BERT, RecBole).
+        case normal
+        /// Normal(0, 2 / (fan_in + fan_out)) (Glorot): the original SASRec and its PyTorch ports,
+        /// RecTools among them. Its spread follows the shape, so a 64-wide attention or FFN matrix starts
+        /// four to six times wider than under `normal` and a 10^4-row item table half as wide.
+        case xavierNormal = "xavier_normal"
+    }
+
     /// Real items; id 0 is padding, so the item table has `items + 1` rows (BERT4Rec adds [MASK]).
     public var items = 3_500
     public var dimension = 64
@@ -28,6 +41,7 @@ public struct TransformerConfig: Sendable, Codable, Equatable {
     public var blocks = 2
     public var block = Block.postNorm
     public var positions = Positions.fromOldest
+    public var initialization = Initialization.normal
     public var ffnMultiplier = 4
     public var dropout: Float = 0.2
     public var maxLength = 200
@@ -38,7 +52,8 @@ public struct TransformerConfig: Sendable, Codable, Equatable {
 
 extension TransformerConfig {
     /// Keys absent from a stored spec (one written before they existed) take the behaviour it was
-    /// trained with: a spec without `block` is post-LN, one without `positions` counts from the oldest event.
+    /// trained with: a spec without `block` is post-LN, one without `positions` counts from the oldest event,
+    /// one without `initialization` started from `normal` (a trained model no longer depends on it).
     public init(from decoder: Decoder) throws {
         self.init()
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -48,9 +63,23 @@ extension TransformerConfig {
         blocks = try c.decodeIfPresent(Int.self, forKey: .blocks) ?? blocks
         block = try c.decodeIfPresent(Block.self, forKey: .block) ?? .postNorm
         positions = try c.decodeIfPresent(Positions.self, forKey: .positions) ?? .fromOldest
+        initialization = try c.decodeIfPresent(Initialization.self, forKey: .initialization) ?? .normal
         ffnMultiplier = try c.decodeIfPresent(Int.self, forKey: .ffnMultiplier) ?? ffnMultiplier
         dropout = try c.decodeIfPresent(Float.self, forKey: .dropout) ?? dropout
         maxLength = try c.decodeIfPresent(Int.self, forKey: .maxLength) ?? maxLength
         layerNormEpsilon = try c.decodeIfPresent(Float.self, forKey: .layerNormEpsilon) ?? layerNormEpsilon
+    }
+}
+
+extension TransformerConfig {
+    /// Draws every matrix and table among `parameters` by `initialization`, in order, from `seed`.
+    func initialize(_ parameters: ArraySlice<Parameter>, seed: UInt64) {
+        var rng = RandomSource(seed: seed)
+        for p in parameters where p.shape.count == 2 {
+            switch initialization {
+            case .normal: Initializer.normal(p.value, std: 0.02, rng: &rng)
+            case .xavierNormal: Initializer.xavierNormal(p.value, rng: &rng)
+            }
+        }
     }
 }
