@@ -39,10 +39,11 @@ final class SASRecEncoderTests: XCTestCase {
         XCTAssertEqual(Array(encoder.store["item_emb.weight"]!.grad.array[0..<8]), [Float](repeating: 0, count: 8), "padding row")
     }
 
-    /// Pre-LN and LiGR stacks (gated residuals, SwiGLU FFN, final LN): every parameter's gradient against
-    /// central differences, dropout included, through two blocks.
-    func testPreNormAndLiGRGradients() {
-        for block in [TransformerConfig.Block.preNorm, .ligr] {
+    /// Pre-LN, LiGR (gated residuals, SwiGLU FFN) and original-SASRec stacks (queries from LN x, keys and
+    /// values from x, ReLU FFN), each with a final LN: every parameter's gradient against central
+    /// differences, dropout included, through two blocks.
+    func testPreNormLiGRAndOriginalSASRecGradients() {
+        for block in [TransformerConfig.Block.preNorm, .ligr, .sasrec] {
             var config = smallConfig(dropout: 0.2)
             config.block = block
             config.ffnMultiplier = 2
@@ -52,6 +53,11 @@ final class SASRecEncoderTests: XCTestCase {
             for p in encoder.store.parameters where p.name.hasSuffix("ln1.weight") || p.name.hasSuffix("ln2.weight") || p.name.hasSuffix("ln.weight")
                 || p.name == "ln_final.weight" {
                 for i in 0..<p.value.count { p.value[i] += 1 }
+            }
+            // ReLU has a kink at 0 that central differences straddle: biases of ±3 keep every hidden unit
+            // of the original block on one side (half always on, half always off), both sides checked.
+            for p in encoder.store.parameters where block == .sasrec && p.name.hasSuffix("ff1.bias") {
+                for i in 0..<p.value.count { p.value[i] = i % 2 == 0 ? 3 : -3 }
             }
             let ids: [Int32] = [3, 1, 8, 9, 2, 6, 6, 0, 0, 0]
             let w = GradientCheck.random([10, 8], seed: 19)
@@ -67,6 +73,7 @@ final class SASRecEncoderTests: XCTestCase {
             XCTAssertTrue(names.contains("ln_final.weight"), "\(block): a final LayerNorm")
             XCTAssertEqual(names.contains("blocks.1.gate2.weight"), block == .ligr, "\(block): gates only in LiGR")
             XCTAssertEqual(names.contains("blocks.0.ff_in.bias"), false, "no FFN bias in LiGR's SwiGLU")
+            XCTAssertEqual(names.contains("blocks.1.kv.weight"), block == .sasrec, "\(block): separate key-value product")
             for p in encoder.store.parameters {
                 GradientCheck.check(p.value, gradient: p.grad, "\(block) \(p.name)", loss: loss)
             }

@@ -78,11 +78,13 @@ extension TransformerConfig {
             switch block {
             case .postNorm: return PostNormBlock(store, name, config: self, batch: batch, causal: causal)
             case .preNorm, .ligr: return PreNormBlock(store, name, config: self, batch: batch, causal: causal)
+            case .sasrec: return SASRecBlock(store, name, config: self, batch: batch, causal: causal)
             }
         }
     }
 
-    /// Pre-LN stacks end with a LayerNorm (their residual stream is never normalised); post-LN ones do not.
+    /// Pre-LN and original-SASRec stacks end with a LayerNorm (their residual stream is never
+    /// normalised); post-LN ones do not.
     func makeFinalNorm(_ store: ParameterStore, namePrefix: String) -> LayerNorm? {
         block == .postNorm ? nil : LayerNorm(store, namePrefix + "ln_final", features: dimension, epsilon: layerNormEpsilon)
     }

@@ -13,6 +13,9 @@ public struct TransformerConfig: Sendable, Codable, Equatable {
         case preNorm = "pre_ln"
         /// Pre-LN with sigmoid-gated residuals and a SwiGLU FFN without biases (LiGR; eSASRec's layer).
         case ligr
+        /// The original SASRec's block: queries from LN x, keys and values from x, residuals from the
+        /// normalised values, a ReLU FFN, and a LayerNorm after the last block (`SASRecBlock`).
+        case sasrec
     }
 
     /// Which end of the sequence the learned position embeddings count from (`InputEmbedding`).

@@ -1,0 +1,120 @@
+import PleatCore
+import PleatTensor
+
+/// The block of the original SASRec (Kang & McAuley 2018; RecTools' `SASRecTransformerLayer`, the layer
+/// behind the published Toys figure):
+///   q̂ = LN₁ x;   h = q̂ + Out(Attn(Q q̂, K x, V x));   f = LN₂ h;   x₂ = f + Drop(W₂ Drop(ReLU(W₁ f)))
+/// Queries read the normalised stream, keys and values the raw one, and both residuals start from a
+/// normalised value, so the stream stays near unit scale with no LayerNorm after a sub-layer; the stack
+/// ends with one (`makeFinalNorm`). Dropout acts on the attention weights and in the FFN only. The
+/// original FFN is d wide (`ffn_multiplier = 1`).
+final class SASRecBlock: TransformerBlock {
+    let ln1: LayerNorm, query: Linear, keyValue: Linear, out: Linear, ln2: LayerNorm, up: Linear, down: Linear
+    let attention: SoftmaxAttention
+    let dropout: Dropout
+    let cache: SoftmaxAttention.Cache
+    // Forward activations.
+    let input: Tensor, xhat1: Tensor, rstd1: Tensor, normed1: Tensor, queries: Tensor, keysValues: Tensor, attended: Tensor
+    let projected: Tensor, h: Tensor, xhat2: Tensor, rstd2: Tensor, normed2: Tensor
+    let hidden: Tensor, activated: Tensor, mask2: Tensor, dropped: Tensor, downOut: Tensor, mask3: Tensor
+    // Gradient scratch.
+    let dQueries: Tensor, dKeysValues: Tensor, dNarrow: Tensor, dNarrow2: Tensor, dWide: Tensor, dWide2: Tensor
+    /// The last positions' attention outputs (`forwardLast`), one row per sequence.
+    let lastAttended: Tensor
+    let batch: Int
+    private var positionRows: [Tensor] = []
+
+    init(_ store: ParameterStore, _ name: String, config c: TransformerConfig, batch: Int, causal: Bool = true) {
+        let d = c.dimension, rows = batch * c.maxLength, wide = c.ffnMultiplier * d
+        ln1 = LayerNorm(store, "\(name).ln1", features: d, epsilon: c.layerNormEpsilon)
+        query = Linear(store, "\(name).q", inputs: d, outputs: d)
+        keyValue = Linear(store, "\(name).kv", inputs: d, outputs: 2 * d)
+        out = Linear(store, "\(name).out", inputs: d, outputs: d)
+        ln2 = LayerNorm(store, "\(name).ln2", features: d, epsilon: c.layerNormEpsilon)
+        up = Linear(store, "\(name).ff1", inputs: d, outputs: wide)
+        down = Linear(store, "\(name).ff2", inputs: wide, outputs: d)
+        attention = SoftmaxAttention(heads: c.heads, headDim: d / c.heads, causal: causal, dropout: c.dropout)
+        dropout = Dropout(c.dropout)
+        cache = .init(batch: batch, length: c.maxLength, heads: c.heads, dropout: c.dropout)
+        func narrow() -> Tensor { Tensor([rows, d]) }
+        func wideT() -> Tensor { Tensor([rows, wide]) }
+        (input, xhat1, normed1, queries, attended, projected, h) = (narrow(), narrow(), narrow(), narrow(), narrow(), narrow(), narrow())
+        (xhat2, normed2, downOut, mask3, dQueries, dNarrow, dNarrow2) = (narrow(), narrow(), narrow(), narrow(), narrow(), narrow(), narrow())
+        (hidden, activated, mask2, dropped, dWide, dWide2) = (wideT(), wideT(), wideT(), wideT(), wideT(), wideT())
+        (keysValues, dKeysValues) = (Tensor([rows, 2 * d]), Tensor([rows, 2 * d]))
+        (rstd1, rstd2) = (Tensor([rows]), Tensor([rows]))
+        lastAttended = Tensor([batch, d])
+        self.batch = batch
+        positionRows = [input, xhat1, rstd1, normed1, queries, keysValues, attended, projected, h, xhat2, rstd2, normed2,
+                        hidden, activated, mask2, dropped, downOut, mask3, dQueries, dKeysValues, dNarrow, dNarrow2, dWide, dWide2]
+    }
+
+    func setLength(_ n: Int) {
+        for t in positionRows { t.setRows(batch * n) }
+        cache.setLength(n)
+    }
+
+    /// q̂ = LN₁ x and its queries; keys and values from x.
+    private func project(_ x: Tensor) {
+        ln1.forward(x, into: normed1, normalized: xhat1, rstd: rstd1)
+        query.forward(normed1, into: queries)
+        keyValue.forward(x, into: keysValues)
+    }
+
+    func forward(_ x: Tensor, keyValid: UnsafePointer<Float>?, prefixes: UnsafePointer<Int32>?, rng: inout RandomSource?) {
+        input.copy(from: x)
+        project(x)
+        let kv = StridedRows(keysValues)
+        attention.forward(q: StridedRows(queries), k: kv, v: kv.offset(columns: out.inputs), keyValid: keyValid,
+                          prefixes: prefixes, out: StridedRows(attended), cache: cache, rng: &rng)
+        afterAttention(x, rng: &rng)
+    }
+
+    /// Everything after the attention, row by row: reads `normed1` and `attended`, writes x.
+    private func afterAttention(_ x: Tensor, rng: inout RandomSource?) {
+        out.forward(attended, into: projected)
+        Tensor.add(normed1, projected, into: h)
+        ln2.forward(h, into: normed2, normalized: xhat2, rstd: rstd2)
+        up.forward(normed2, into: hidden)
+        Activation.relu.forward(hidden, into: activated)
+        dropout.forward(activated, into: dropped, mask: mask2, rng: &rng)
+        down.forward(dropped, into: downOut)
+        dropout.forward(downOut, into: downOut, mask: mask3, rng: &rng)
+        Tensor.add(normed2, downOut, into: x)
+    }
+
+    func forwardLast(_ x: Tensor, lengths: UnsafeBufferPointer<Int32>, into y: Tensor) {
+        project(x)
+        let kv = StridedRows(keysValues)
+        attention.forwardLast(q: StridedRows(queries), k: kv, v: kv.offset(columns: out.inputs), batch: batch, length: x.rows / batch,
+                              lengths: lengths, out: StridedRows(lastAttended))
+        gatherLastRows(normed1, batch: batch, lengths: lengths, into: y)
+        setLength(1)
+        normed1.copy(from: y)
+        attended.copy(from: lastAttended)
+        var noDropout: RandomSource? = nil
+        afterAttention(y, rng: &noDropout)
+    }
+
+    /// dx holds ∂L/∂x₂ on entry and ∂L/∂x on return.
+    func backward(_ dx: Tensor) {
+        // FFN: ∂L/∂f = dx + its branch's gradient; then through LN₂ to ∂L/∂h.
+        dropout.backward(dx, mask: mask3, dx: dNarrow)
+        down.backward(dropped, dNarrow, dx: dWide)
+        dropout.backward(dWide, mask: mask2, dx: dWide)
+        Activation.relu.backward(hidden, dWide, dx: dWide2)
+        up.backward(normed2, dWide2, dx: dNarrow)
+        Tensor.add(dx, dNarrow, into: dNarrow)
+        ln2.backward(dNarrow, normalized: xhat2, rstd: rstd2, dx: dNarrow2)
+        // Attention: ∂L/∂h reaches q̂ directly and through the queries; x through the keys and values.
+        out.backward(attended, dNarrow2, dx: projected)  // the forward value is no longer needed
+        let kv = StridedRows(keysValues), dkv = StridedRows(dKeysValues), d = out.inputs
+        attention.backward(q: StridedRows(queries), k: kv, v: kv.offset(columns: d), dOut: StridedRows(projected), cache: cache,
+                           dq: StridedRows(dQueries), dk: dkv, dv: dkv.offset(columns: d))
+        keyValue.backward(input, dKeysValues, dx: dx)
+        query.backward(normed1, dQueries, dx: dNarrow)
+        Tensor.add(dNarrow, dNarrow2, into: dNarrow)
+        ln1.backward(dNarrow, normalized: xhat1, rstd: rstd1, dx: projected)
+        Tensor.add(dx, projected, into: dx)
+    }
+}
