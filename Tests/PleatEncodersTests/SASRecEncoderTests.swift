@@ -74,6 +74,7 @@ final class SASRecEncoderTests: XCTestCase {
             XCTAssertEqual(names.contains("blocks.1.gate2.weight"), block == .ligr, "\(block): gates only in LiGR")
             XCTAssertEqual(names.contains("blocks.0.ff_in.bias"), false, "no FFN bias in LiGR's SwiGLU")
             XCTAssertEqual(names.contains("blocks.1.kv.weight"), block == .sasrec, "\(block): separate key-value product")
+            XCTAssertEqual(names.contains("emb_ln.weight"), block != .sasrec, "\(block): the original has no input LN")
             for p in encoder.store.parameters {
                 GradientCheck.check(p.value, gradient: p.grad, "\(block) \(p.name)", loss: loss)
             }

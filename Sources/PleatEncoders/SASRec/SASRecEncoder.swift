@@ -2,7 +2,8 @@ import PleatCore
 import PleatTensor
 
 /// SASRec: item + learned position embeddings → LN → dropout → Transformer blocks (causal; post-LN, or
-/// pre-LN / LiGR followed by a final LN: `TransformerConfig.Block`).
+/// pre-LN / LiGR followed by a final LN: `TransformerConfig.Block`). The original block (`sasrec`)
+/// normalises its own queries, so its stack, as the original, has no LN at the input.
 /// The item table is tied: the same rows score next items in the loss. Sequences are left-aligned, so
 /// causal attention never reaches padding.
 ///
@@ -40,7 +41,8 @@ public final class SASRecEncoder: LastPositionEncoder {
         self.store = store
         let before = store.parameters.count
         input = InputEmbedding(store, items: config.items, dimension: d, maxLength: config.maxLength, rows: rows,
-                               layerNormEpsilon: config.layerNormEpsilon, scaleBySqrtDimension: false, dropout: config.dropout,
+                               layerNormEpsilon: config.block == .sasrec ? nil : config.layerNormEpsilon,
+                               scaleBySqrtDimension: false, dropout: config.dropout,
                                countsFromNewest: config.positions == .fromNewest,
                                sharedItems: sharedItems, namePrefix: namePrefix)
         blocks = config.makeBlocks(store, namePrefix: namePrefix, batch: batch, causal: true)
