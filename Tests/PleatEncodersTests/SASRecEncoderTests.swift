@@ -43,9 +43,10 @@ final class SASRecEncoderTests: XCTestCase {
     /// values from x, ReLU FFN), each with a final LN: every parameter's gradient against central
     /// differences, dropout included, through two blocks.
     func testPreNormLiGRAndOriginalSASRecGradients() {
-        for block in [TransformerConfig.Block.preNorm, .ligr, .sasrec] {
+        for (block, attendPadding) in [(TransformerConfig.Block.preNorm, false), (.ligr, false), (.sasrec, false), (.sasrec, true)] {
             var config = smallConfig(dropout: 0.2)
             config.block = block
+            config.attendPadding = attendPadding
             config.ffnMultiplier = 2
             let encoder = SASRecEncoder(config: config, batch: 2, seed: 17)
             var rng = RandomSource(seed: 18)
@@ -76,22 +77,23 @@ final class SASRecEncoderTests: XCTestCase {
             XCTAssertEqual(names.contains("blocks.1.kv.weight"), block == .sasrec, "\(block): separate key-value product")
             XCTAssertEqual(names.contains("emb_ln.weight"), block != .sasrec, "\(block): the original has no input LN")
             for p in encoder.store.parameters {
-                GradientCheck.check(p.value, gradient: p.grad, "\(block) \(p.name)", loss: loss)
+                GradientCheck.check(p.value, gradient: p.grad, "\(block) \(attendPadding ? "attending to padding " : "")\(p.name)", loss: loss)
             }
         }
     }
 
     /// Scoring's path (`encodeLastPositions`: the last block runs one query, its FFN and norms for one row
     /// per sequence) gives the full forward's rows at each sequence's last real position, for every
-    /// block kind, both position numberings, zero to two blocks and sequences of length 0 to 5 (packed
+    /// block kind (the original with and without attention to padding), both position numberings, zero to
+    /// two blocks and sequences of length 0 to 5 (packed
     /// length 5, maximum 6). Outputs are LayerNorm'd (entries of a few units); only the summation order
     /// of ≤ 6 keys differs, so float32 rounding stays near 1e-6.
     func testLastPositionsMatchTheFullForward() {
-        for block in TransformerConfig.Block.allCases {
+        for (block, attendPadding) in TransformerConfig.Block.allCases.map({ ($0, false) }) + [(.sasrec, true)] {
             for positions in TransformerConfig.Positions.allCases {
                 for blocks in 0...2 {
                     var c = smallConfig(dropout: 0.2)
-                    (c.block, c.positions, c.blocks, c.maxLength) = (block, positions, blocks, 6)
+                    (c.block, c.positions, c.blocks, c.maxLength, c.attendPadding) = (block, positions, blocks, 6, attendPadding)
                     let encoder = SASRecEncoder(config: c, batch: 4, seed: 3)
                     var rng = RandomSource(seed: 4)
                     for p in encoder.store.parameters { Initializer.normal(p.value, std: 0.3, rng: &rng) }
@@ -105,7 +107,7 @@ final class SASRecEncoderTests: XCTestCase {
                     let users = Tensor([4, 8])
                     encoder.encodeLastPositions(ids, lengths: lengths, timestamps: nil, into: users)
                     let worst = LastPositions.largestDifference(users: users, full: full, lengths: lengths, length: n)
-                    let label = "\(block), \(positions), \(blocks) blocks"
+                    let label = "\(block)\(attendPadding ? " attending to padding" : ""), \(positions), \(blocks) blocks"
                     XCTAssertLessThan(worst, 1e-5, label)
                     XCTAssertGreaterThan(abs(users[0] - users[8]) + abs(users[8] - users[16]), 1e-3, "rows differ: \(label)")
                     for i in 0..<8 { XCTAssertFalse(users[24 + i].isNaN, "an empty sequence gives no NaN: \(label)") }

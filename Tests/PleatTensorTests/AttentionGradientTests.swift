@@ -36,6 +36,74 @@ final class AttentionGradientTests: XCTestCase {
 
     }
 
+    /// The sink is the left padding it stands for: sequence b's real rows attend as they would after
+    /// `padding[b]` rows whose keys and values are the sink's (a left-padded window: those rows come first
+    /// and every real row sees them), computed here with explicit rows as context tokens. Then its
+    /// gradients, the sink's key and value included, against central differences, with dropout on.
+    func testSinkIsTheLeftPaddingItStandsFor() {
+        let width = heads * dim, n = 4, lengths = [2, 4], padding = [3, 1]
+        let qkv = GradientCheck.random([batch * n, 3 * width], seed: 41)
+        let sinkKey = GradientCheck.random([1, width], seed: 42), sinkValue = GradientCheck.random([1, width], seed: 43)
+        let logCounts = padding.map { logf(Float($0)) }
+        let out = Tensor([batch * n, width])
+        let keyGradient = Tensor([1, width]), valueGradient = Tensor([1, width])
+        func forward(dropout: Float, into out: Tensor, cache: SoftmaxAttention.Cache, seed: UInt64?) {
+            let attention = SoftmaxAttention(heads: heads, headDim: dim, causal: true, dropout: dropout, causalBlockRows: 1)
+            let all = StridedRows(qkv)
+            logCounts.withUnsafeBufferPointer { counts in
+                let sink = SoftmaxAttention.Sink(key: sinkKey.pointer, value: sinkValue.pointer, logCounts: counts.baseAddress!,
+                                                 keyGradient: keyGradient.pointer, valueGradient: valueGradient.pointer)
+                var rng: RandomSource? = seed.map { RandomSource(seed: $0) }
+                attention.forward(q: all, k: all.offset(columns: width), v: all.offset(columns: 2 * width), keyValid: nil,
+                                  sink: sink, out: StridedRows(out), cache: cache, rng: &rng)
+            }
+        }
+        forward(dropout: 0, into: out, cache: .init(batch: batch, length: n, heads: heads, dropout: 0, headDim: dim), seed: nil)
+        for b in 0..<batch {
+            let rows = padding[b] + lengths[b]
+            let explicit = Tensor([rows, 3 * width]), reference = Tensor([rows, width])
+            for r in 0..<rows {
+                for c in 0..<width {
+                    let real = r - padding[b]
+                    explicit[r * 3 * width + c] = real >= 0 ? qkv[(b * n + real) * 3 * width + c] : 0
+                    explicit[r * 3 * width + width + c] = real >= 0 ? qkv[(b * n + real) * 3 * width + width + c] : sinkKey[c]
+                    explicit[r * 3 * width + 2 * width + c] = real >= 0 ? qkv[(b * n + real) * 3 * width + 2 * width + c] : sinkValue[c]
+                }
+            }
+            let attention = SoftmaxAttention(heads: heads, headDim: dim, causal: true, causalBlockRows: 1)
+            let all = StridedRows(explicit), prefix = [Int32(padding[b])]
+            var noDropout: RandomSource? = nil
+            prefix.withUnsafeBufferPointer {
+                attention.forward(q: all, k: all.offset(columns: width), v: all.offset(columns: 2 * width), keyValid: nil, prefixes: $0.baseAddress,
+                                  out: StridedRows(reference), cache: .init(batch: 1, length: rows, heads: heads, dropout: 0), rng: &noDropout)
+            }
+            for i in 0..<lengths[b] {
+                for c in 0..<width {
+                    XCTAssertEqual(out[(b * n + i) * width + c], reference[(padding[b] + i) * width + c], accuracy: 1e-5, "sequence \(b), row \(i)")
+                }
+            }
+        }
+
+        let cache = SoftmaxAttention.Cache(batch: batch, length: n, heads: heads, dropout: 0.3, headDim: dim)
+        let w = GradientCheck.random([batch * n, width], seed: 44)
+        func loss() -> Double {
+            forward(dropout: 0.3, into: out, cache: cache, seed: 45)
+            return GradientCheck.weightedSum(out, w)
+        }
+        _ = loss()
+        let grad = Tensor([batch * n, 3 * width]), g = StridedRows(grad), all = StridedRows(qkv)
+        logCounts.withUnsafeBufferPointer { counts in
+            let sink = SoftmaxAttention.Sink(key: sinkKey.pointer, value: sinkValue.pointer, logCounts: counts.baseAddress!,
+                                             keyGradient: keyGradient.pointer, valueGradient: valueGradient.pointer)
+            SoftmaxAttention(heads: heads, headDim: dim, causal: true, dropout: 0.3, causalBlockRows: 1)
+                .backward(q: all, k: all.offset(columns: width), v: all.offset(columns: 2 * width), dOut: StridedRows(w), cache: cache,
+                          dq: g, dk: g.offset(columns: width), dv: g.offset(columns: 2 * width), sink: sink)
+        }
+        GradientCheck.check(qkv, gradient: grad, "attention with a sink", loss: loss)
+        GradientCheck.check(sinkKey, gradient: keyGradient, "the sink's key", loss: loss)
+        GradientCheck.check(sinkValue, gradient: valueGradient, "the sink's value", loss: loss)
+    }
+
     /// Causal attention after context tokens (SASRec fold tokens): sequence 0 starts with 3 of them,
     /// sequence 1 with 1. Context tokens see one another; later positions see them and their own past.
     func testSoftmaxAttentionWithContextPrefixes() {

@@ -1,3 +1,4 @@
+import Foundation
 import PleatCore
 import PleatTensor
 
@@ -25,6 +26,8 @@ public final class SASRecEncoder: LastPositionEncoder {
     public let output: Tensor
     public let outputGradient: Tensor
     let prefix: ContextPrefix
+    /// ln(maxLength − L) for each sequence of L events (−∞ when full), read by blocks that attend to padding.
+    let paddingLogCounts: Tensor?
     public var context: Tensor { prefix.values }
     public var contextGradient: Tensor { prefix.gradient }
     public var contextTokens: Int { prefix.tokens }
@@ -45,7 +48,8 @@ public final class SASRecEncoder: LastPositionEncoder {
                                scaleBySqrtDimension: false, dropout: config.dropout,
                                countsFromNewest: config.positions == .fromNewest,
                                sharedItems: sharedItems, namePrefix: namePrefix)
-        blocks = config.makeBlocks(store, namePrefix: namePrefix, batch: batch, causal: true)
+        paddingLogCounts = config.attendPadding ? Tensor([batch]) : nil
+        blocks = config.makeBlocks(store, namePrefix: namePrefix, batch: batch, causal: true, paddingLogCounts: paddingLogCounts)
         finalNorm = config.makeFinalNorm(store, namePrefix: namePrefix)
         (output, outputGradient) = (Tensor([rows, d]), Tensor([rows, d]))
         (stream, streamGradient) = finalNorm == nil ? (output, outputGradient) : (Tensor([rows, d]), Tensor([rows, d]))
@@ -71,6 +75,7 @@ public final class SASRecEncoder: LastPositionEncoder {
     public func forward(_ ids: [Int32], lengths: [Int32], contextCounts: [Int32]?, timestamps: [Int64]?, rng: inout RandomSource?) {
         precondition(ids.count == output.rows, "expected \(output.rows) ids")
         prefix.use(contextCounts)
+        countPadding(ids, lengths: lengths)
         input.forward(ids, lengths: lengths.isEmpty ? nil : lengths, into: stream, rng: &rng)
         prefix.add(into: stream, length: length)
         prefix.counts.withUnsafeBufferPointer { p in
@@ -83,6 +88,7 @@ public final class SASRecEncoder: LastPositionEncoder {
     public func encodeLastPositions(_ ids: [Int32], lengths: [Int32], timestamps: [Int64]?, into users: Tensor) {
         precondition(users.rows == batch && users.columns == config.dimension, "users must be \(batch) × \(config.dimension)")
         prefix.use(nil)
+        countPadding(ids, lengths: lengths)
         var noDropout: RandomSource? = nil
         input.forward(ids, lengths: lengths, into: stream, rng: &noDropout)
         for block in blocks.dropLast() { block.forward(stream, keyValid: nil, prefixes: nil, rng: &noDropout) }
@@ -95,6 +101,18 @@ public final class SASRecEncoder: LastPositionEncoder {
             }
         }
         if let finalNorm { finalNorm.forward(lastStream, into: users, normalized: lastNormalized, rstd: lastRstd) } else { users.copy(from: lastStream) }
+    }
+
+    /// Fills `paddingLogCounts` (when attending to padding) from each sequence's length: `lengths`, or
+    /// the positions before its first padding id.
+    private func countPadding(_ ids: [Int32], lengths: [Int32]) {
+        guard let paddingLogCounts else { return }
+        let n = length
+        for b in 0..<batch {
+            let real = lengths.isEmpty ? (ids[(b * n)..<((b + 1) * n)].firstIndex(of: 0).map { $0 - b * n } ?? n) : Int(lengths[b])
+            let padding = config.maxLength - real
+            paddingLogCounts[b] = padding > 0 ? logf(Float(padding)) : -.infinity
+        }
     }
 
     public func backward() {

@@ -7,7 +7,8 @@ import PleatTensor
 /// Queries read the normalised stream, keys and values the raw one, and both residuals start from a
 /// normalised value, so the stream stays near unit scale with no LayerNorm after a sub-layer; the stack
 /// ends with one (`makeFinalNorm`). Dropout acts on the attention weights and in the FFN only. The
-/// original FFN is d wide (`ffn_multiplier = 1`).
+/// original FFN is d wide (`ffn_multiplier = 1`). With `paddingLogCounts` each query also attends to
+/// the window's padding (`TransformerConfig.attendPadding`).
 final class SASRecBlock: TransformerBlock {
     let ln1: LayerNorm, query: Linear, keyValue: Linear, out: Linear, ln2: LayerNorm, up: Linear, down: Linear
     let attention: SoftmaxAttention
@@ -22,9 +23,13 @@ final class SASRecBlock: TransformerBlock {
     /// The last positions' attention outputs (`forwardLast`), one row per sequence.
     let lastAttended: Tensor
     let batch: Int
+    /// ln(padding rows) of each sequence's window, or nil: no attention to padding.
+    let paddingLogCounts: Tensor?
     private var positionRows: [Tensor] = []
 
-    init(_ store: ParameterStore, _ name: String, config c: TransformerConfig, batch: Int, causal: Bool = true) {
+    init(_ store: ParameterStore, _ name: String, config c: TransformerConfig, batch: Int, causal: Bool = true,
+         paddingLogCounts: Tensor? = nil) {
+        self.paddingLogCounts = paddingLogCounts
         let d = c.dimension, rows = batch * c.maxLength, wide = c.ffnMultiplier * d
         ln1 = LayerNorm(store, "\(name).ln1", features: d, epsilon: c.layerNormEpsilon)
         query = Linear(store, "\(name).q", inputs: d, outputs: d)
@@ -35,7 +40,7 @@ final class SASRecBlock: TransformerBlock {
         down = Linear(store, "\(name).ff2", inputs: wide, outputs: d)
         attention = SoftmaxAttention(heads: c.heads, headDim: d / c.heads, causal: causal, dropout: c.dropout)
         dropout = Dropout(c.dropout)
-        cache = .init(batch: batch, length: c.maxLength, heads: c.heads, dropout: c.dropout)
+        cache = .init(batch: batch, length: c.maxLength, heads: c.heads, dropout: c.dropout, headDim: d / c.heads)
         func narrow() -> Tensor { Tensor([rows, d]) }
         func wideT() -> Tensor { Tensor([rows, wide]) }
         (input, xhat1, normed1, queries, attended, projected, h) = (narrow(), narrow(), narrow(), narrow(), narrow(), narrow(), narrow())
@@ -61,12 +66,20 @@ final class SASRecBlock: TransformerBlock {
         keyValue.forward(x, into: keysValues)
     }
 
+    /// A padding row is zeros, so its key and value are the biases of the K and V product.
+    private var sink: SoftmaxAttention.Sink? {
+        guard let paddingLogCounts, let bias = keyValue.bias else { return nil }
+        let d = out.inputs
+        return .init(key: bias.value.pointer, value: bias.value.pointer + d, logCounts: paddingLogCounts.pointer,
+                     keyGradient: bias.grad.pointer, valueGradient: bias.grad.pointer + d)
+    }
+
     func forward(_ x: Tensor, keyValid: UnsafePointer<Float>?, prefixes: UnsafePointer<Int32>?, rng: inout RandomSource?) {
         input.copy(from: x)
         project(x)
         let kv = StridedRows(keysValues)
         attention.forward(q: StridedRows(queries), k: kv, v: kv.offset(columns: out.inputs), keyValid: keyValid,
-                          prefixes: prefixes, out: StridedRows(attended), cache: cache, rng: &rng)
+                          prefixes: prefixes, sink: sink, out: StridedRows(attended), cache: cache, rng: &rng)
         afterAttention(x, rng: &rng)
     }
 
@@ -87,7 +100,7 @@ final class SASRecBlock: TransformerBlock {
         project(x)
         let kv = StridedRows(keysValues)
         attention.forwardLast(q: StridedRows(queries), k: kv, v: kv.offset(columns: out.inputs), batch: batch, length: x.rows / batch,
-                              lengths: lengths, out: StridedRows(lastAttended))
+                              lengths: lengths, sink: sink, out: StridedRows(lastAttended))
         gatherLastRows(normed1, batch: batch, lengths: lengths, into: y)
         setLength(1)
         normed1.copy(from: y)
@@ -110,7 +123,7 @@ final class SASRecBlock: TransformerBlock {
         out.backward(attended, dNarrow2, dx: projected)  // the forward value is no longer needed
         let kv = StridedRows(keysValues), dkv = StridedRows(dKeysValues), d = out.inputs
         attention.backward(q: StridedRows(queries), k: kv, v: kv.offset(columns: d), dOut: StridedRows(projected), cache: cache,
-                           dq: StridedRows(dQueries), dk: dkv, dv: dkv.offset(columns: d))
+                           dq: StridedRows(dQueries), dk: dkv, dv: dkv.offset(columns: d), sink: sink)
         keyValue.backward(input, dKeysValues, dx: dx)
         query.backward(normed1, dQueries, dx: dNarrow)
         Tensor.add(dNarrow, dNarrow2, into: dNarrow)

@@ -71,14 +71,16 @@ extension SoftmaxBlock {
 }
 
 extension TransformerConfig {
-    /// The config's stack of blocks, named `namePrefix` + "blocks.i".
-    func makeBlocks(_ store: ParameterStore, namePrefix: String, batch: Int, causal: Bool) -> [any TransformerBlock] {
+    /// The config's stack of blocks, named `namePrefix` + "blocks.i". `paddingLogCounts` (batch, filled by
+    /// the encoder before each pass) is read by blocks that attend to padding (`attendPadding`).
+    func makeBlocks(_ store: ParameterStore, namePrefix: String, batch: Int, causal: Bool,
+                    paddingLogCounts: Tensor? = nil) -> [any TransformerBlock] {
         (0..<blocks).map { i -> any TransformerBlock in
             let name = "\(namePrefix)blocks.\(i)"
             switch block {
             case .postNorm: return PostNormBlock(store, name, config: self, batch: batch, causal: causal)
             case .preNorm, .ligr: return PreNormBlock(store, name, config: self, batch: batch, causal: causal)
-            case .sasrec: return SASRecBlock(store, name, config: self, batch: batch, causal: causal)
+            case .sasrec: return SASRecBlock(store, name, config: self, batch: batch, causal: causal, paddingLogCounts: paddingLogCounts)
             }
         }
     }

@@ -45,6 +45,10 @@ public struct TransformerConfig: Sendable, Codable, Equatable {
     public var block = Block.postNorm
     public var positions = Positions.fromOldest
     public var initialization = Initialization.normal
+    /// Causal `sasrec` blocks only: each query also attends to the padding of a `maxLength` window, as
+    /// the original SASRec's left-padded batches without a key padding mask do: (maxLength − L) zero rows
+    /// whose keys and values are the K and V biases (`SoftmaxAttention.Sink`). Off: only real events.
+    public var attendPadding = false
     public var ffnMultiplier = 4
     public var dropout: Float = 0.2
     public var maxLength = 200
@@ -56,7 +60,8 @@ public struct TransformerConfig: Sendable, Codable, Equatable {
 extension TransformerConfig {
     /// Keys absent from a stored spec (one written before they existed) take the behaviour it was
     /// trained with: a spec without `block` is post-LN, one without `positions` counts from the oldest event,
-    /// one without `initialization` started from `normal` (a trained model no longer depends on it).
+    /// one without `initialization` started from `normal` (a trained model no longer depends on it), one
+    /// without `attend_padding` attended to its events only.
     public init(from decoder: Decoder) throws {
         self.init()
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -67,6 +72,7 @@ extension TransformerConfig {
         block = try c.decodeIfPresent(Block.self, forKey: .block) ?? .postNorm
         positions = try c.decodeIfPresent(Positions.self, forKey: .positions) ?? .fromOldest
         initialization = try c.decodeIfPresent(Initialization.self, forKey: .initialization) ?? .normal
+        attendPadding = try c.decodeIfPresent(Bool.self, forKey: .attendPadding) ?? false
         ffnMultiplier = try c.decodeIfPresent(Int.self, forKey: .ffnMultiplier) ?? ffnMultiplier
         dropout = try c.decodeIfPresent(Float.self, forKey: .dropout) ?? dropout
         maxLength = try c.decodeIfPresent(Int.self, forKey: .maxLength) ?? maxLength

@@ -125,6 +125,9 @@ extension TrainingConfig {
             try require(encoder.dimension % encoder.heads == 0, "\(key).encoder.heads", "must divide dimension \(encoder.dimension)")
             try require((0..<1).contains(encoder.dropout), "\(key).encoder.dropout", "must be in [0, 1)")
         }
+        try require(!sasrec.encoder.attendPadding || sasrec.encoder.block == .sasrec, "sasrec.encoder.attend_padding",
+                    "needs sasrec.encoder.block = sasrec (the block whose padding rows have the K and V biases for keys and values)")
+        try require(!bert4rec.encoder.attendPadding, "bert4rec.encoder.attend_padding", "is for SASRec's causal windows only")
         try require(hstu.encoder.dimension % hstu.encoder.heads == 0, "hstu.encoder.heads", "must divide dimension")
         try require(hstu.negatives >= 1 && sasrec.negatives >= 1, "negatives", "must be at least 1")
         try require(sasrec.temperature > 0, "sasrec.temperature", "must be positive")
