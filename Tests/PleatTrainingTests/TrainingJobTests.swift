@@ -183,6 +183,13 @@ final class TrainingJobTests: XCTestCase {
         XCTAssertEqual(try TrainingConfig.resolve(model: nil, file: nil, overrides: ["shard=1/4"]).shard, try Shard(index: 1, count: 4))
         XCTAssertEqual(c.shard, .all, "every user by default")
         XCTAssertTrue(message(["shard=4/4"]).contains("shard"), message(["shard=4/4"]))
+        // Attention to padding exists for the original block only, and only in SASRec's causal windows.
+        func invalid(_ overrides: [String]) -> String {
+            do { try TrainingConfig.resolve(model: nil, file: nil, overrides: overrides).validate(); return "" } catch { return "\(error)" }
+        }
+        XCTAssertTrue(invalid(["sasrec.encoder.attend_padding=true"]).contains("sasrec.encoder.attend_padding"))
+        XCTAssertEqual(invalid(["sasrec.encoder.attend_padding=true", "sasrec.encoder.block=sasrec"]), "")
+        XCTAssertTrue(invalid(["bert4rec.encoder.attend_padding=true", "bert4rec.encoder.block=sasrec"]).contains("bert4rec.encoder.attend_padding"))
         try "epochs = 3\nbogus = 1\n".write(to: file, atomically: true, encoding: .utf8)
         XCTAssertTrue(message([], file: file).contains("train.conf:2"))
         var bad = TrainingConfig()
