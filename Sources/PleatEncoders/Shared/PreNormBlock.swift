@@ -4,25 +4,22 @@ import PleatTensor
 /// A pre-LN Transformer block, plain or gated (`TransformerConfig.Block`):
 ///   pre_ln:  x₁ = x + Drop(Attn(LN₁ x));                 x₂ = x₁ + Drop(FFN(LN₂ x₁))
 ///   ligr:    x₁ = x + σ(G₁ x) ⊙ Drop(Attn(LN₁ x));       x₂ = x₁ + σ(G₂ x₁) ⊙ Drop(SwiGLU(LN₂ x₁))
-/// FFN is W₂ Drop(GELU(W₁ f)) with biases; SwiGLU is W₂ Drop(SiLU(A f) ⊙ (B f)) without (A and B are
-/// one d → 2·wide product). LiGR is the layer of Govind et al. 2025 that eSASRec (Kolesnikov et al.,
+/// FFN is W₂ Drop(GELU(W₁ f)) with biases; SwiGLU is W₂ Drop(SiLU(A f) ⊙ (B f)) without (`FeedForward`). LiGR is the layer of Govind et al. 2025 that eSASRec (Kolesnikov et al.,
 /// RecSys 2025) puts into SASRec; the residual stream is not normalised, so the encoder ends with a LN.
 final class PreNormBlock: SoftmaxBlock {
     let gated: Bool
     let ln1: LayerNorm, qkv: Linear, out: Linear, ln2: LayerNorm
-    /// GELU: up = W₁ (d → wide); SwiGLU: up = [A; B] (d → 2·wide). down = W₂ (wide → d).
-    let up: Linear, down: Linear
+    let ffn: FeedForward
     let gate1: Linear?, gate2: Linear?
     let attention: SoftmaxAttention
     let dropout: Dropout
     let cache: SoftmaxAttention.Cache
-    let wide: Int
     // Forward activations.
     let input: Tensor, xhat1: Tensor, rstd1: Tensor, normed1: Tensor, qkvOut: Tensor, attended: Tensor, projected: Tensor, mask1: Tensor
     let gate1Out: Tensor, x1: Tensor, xhat2: Tensor, rstd2: Tensor, normed2: Tensor
-    let upOut: Tensor, activated: Tensor, mask2: Tensor, dropped: Tensor, downOut: Tensor, mask3: Tensor, gate2Out: Tensor
+    let downOut: Tensor, gate2Out: Tensor
     // Gradient scratch.
-    let dNarrow: Tensor, dNarrow2: Tensor, dGate: Tensor, dUp: Tensor, dWide: Tensor, dQKV: Tensor
+    let dNarrow: Tensor, dNarrow2: Tensor, dGate: Tensor, dQKV: Tensor
     /// The last positions' attention outputs (`forwardLast`), one row per sequence.
     let lastAttended: Tensor
     let batch: Int
@@ -31,38 +28,30 @@ final class PreNormBlock: SoftmaxBlock {
     init(_ store: ParameterStore, _ name: String, config c: TransformerConfig, batch: Int, causal: Bool = true) {
         let d = c.dimension, rows = batch * c.maxLength, wide = c.ffnMultiplier * d
         gated = c.block == .ligr
-        self.wide = wide
         ln1 = LayerNorm(store, "\(name).ln1", features: d, epsilon: c.layerNormEpsilon)
         qkv = Linear(store, "\(name).qkv", inputs: d, outputs: 3 * d)
         out = Linear(store, "\(name).out", inputs: d, outputs: d)
         ln2 = LayerNorm(store, "\(name).ln2", features: d, epsilon: c.layerNormEpsilon)
+        ffn = FeedForward(store, name, activation: gated ? .swiglu : .gelu, dimension: d, wide: wide, rows: rows, dropout: c.dropout)
         if gated {
-            up = Linear(store, "\(name).ff_in", inputs: d, outputs: 2 * wide, bias: false)
-            down = Linear(store, "\(name).ff2", inputs: wide, outputs: d, bias: false)
             gate1 = Linear(store, "\(name).gate1", inputs: d, outputs: d)
             gate2 = Linear(store, "\(name).gate2", inputs: d, outputs: d)
         } else {
-            up = Linear(store, "\(name).ff1", inputs: d, outputs: wide)
-            down = Linear(store, "\(name).ff2", inputs: wide, outputs: d)
             (gate1, gate2) = (nil, nil)
         }
         attention = SoftmaxAttention(heads: c.heads, headDim: d / c.heads, causal: causal, dropout: c.dropout)
         dropout = Dropout(c.dropout)
         cache = .init(batch: batch, length: c.maxLength, heads: c.heads, dropout: c.dropout)
-        let upWidth = up.outputs
         func narrow() -> Tensor { Tensor([rows, d]) }
-        func wideT() -> Tensor { Tensor([rows, wide]) }
         (input, xhat1, normed1, attended, projected, mask1) = (narrow(), narrow(), narrow(), narrow(), narrow(), narrow())
-        (gate1Out, x1, xhat2, normed2, downOut, mask3, gate2Out) = (narrow(), narrow(), narrow(), narrow(), narrow(), narrow(), narrow())
+        (gate1Out, x1, xhat2, normed2, downOut, gate2Out) = (narrow(), narrow(), narrow(), narrow(), narrow(), narrow())
         (dNarrow, dNarrow2, dGate) = (narrow(), narrow(), narrow())
-        (activated, mask2, dropped, dWide) = (wideT(), wideT(), wideT(), wideT())
-        (upOut, dUp) = (Tensor([rows, upWidth]), Tensor([rows, upWidth]))
         (qkvOut, dQKV) = (Tensor([rows, 3 * d]), Tensor([rows, 3 * d]))
         (rstd1, rstd2) = (Tensor([rows]), Tensor([rows]))
         lastAttended = Tensor([batch, d])
         self.batch = batch
         positionRows = [input, xhat1, rstd1, normed1, qkvOut, attended, projected, mask1, gate1Out, x1, xhat2, rstd2, normed2,
-                        upOut, activated, mask2, dropped, downOut, mask3, gate2Out, dNarrow, dNarrow2, dGate, dUp, dWide, dQKV]
+                        downOut, gate2Out, dNarrow, dNarrow2, dGate, dQKV] + ffn.positionRows
     }
 
     func setLength(_ n: Int) {
@@ -81,11 +70,7 @@ final class PreNormBlock: SoftmaxBlock {
         residual(input, projected, gate: gate1, gateOut: gate1Out, into: x1)
 
         ln2.forward(x1, into: normed2, normalized: xhat2, rstd: rstd2)
-        up.forward(normed2, into: upOut)
-        if gated { Self.swiglu(upOut, into: activated) } else { Activation.gelu.forward(upOut, into: activated) }
-        dropout.forward(activated, into: dropped, mask: mask2, rng: &rng)
-        down.forward(dropped, into: downOut)
-        dropout.forward(downOut, into: downOut, mask: mask3, rng: &rng)
+        ffn.forward(normed2, into: downOut, rng: &rng)
         residual(x1, downOut, gate: gate2, gateOut: gate2Out, into: x)
     }
 
@@ -107,11 +92,7 @@ final class PreNormBlock: SoftmaxBlock {
     func backward(_ dx: Tensor) {
         // Second sub-layer. dx is ∂L/∂x₁ through the residual; dNarrow the branch's gradient.
         residualBackward(dx, input: x1, branch: downOut, gate: gate2, gateOut: gate2Out, dBranch: dNarrow)
-        dropout.backward(dNarrow, mask: mask3, dx: dNarrow)
-        down.backward(dropped, dNarrow, dx: dWide)
-        dropout.backward(dWide, mask: mask2, dx: dWide)
-        if gated { Self.swigluBackward(upOut, dWide, dx: dUp) } else { Activation.gelu.backward(upOut, dWide, dx: dUp) }
-        up.backward(normed2, dUp, dx: dNarrow)
+        ffn.backward(normed2, dNarrow, dx: dNarrow)
         ln2.backward(dNarrow, normalized: xhat2, rstd: rstd2, dx: dNarrow2)
         Tensor.add(dx, dNarrow2, into: dx)
         // First sub-layer, the same way around the attention.
@@ -139,31 +120,5 @@ final class PreNormBlock: SoftmaxBlock {
         }
         gate.backward(x, dGate, dx: dNarrow2)
         Tensor.add(dy, dNarrow2, into: dy)
-    }
-
-    /// [a | b] (rows × 2·wide) → SiLU(a) ⊙ b (rows × wide).
-    static func swiglu(_ ab: Tensor, into y: Tensor) {
-        let wide = y.columns, (abp, yp) = (ab.pointer, y.pointer)
-        Parallel.forRows(y.rows, minimumPerWorker: 64) { rows in
-            for r in rows {
-                let a = abp + r * 2 * wide, b = a + wide, out = yp + r * wide
-                for i in 0..<wide { out[i] = a[i] * Activation.sigmoid(a[i]) * b[i] }
-            }
-        }
-    }
-
-    /// d[a | b] = [dy ⊙ b ⊙ SiLU′(a) | dy ⊙ SiLU(a)], SiLU′(a) = σ(a)(1 + a(1 − σ(a))).
-    static func swigluBackward(_ ab: Tensor, _ dy: Tensor, dx: Tensor) {
-        let wide = dy.columns, (abp, dyp, dxp) = (ab.pointer, dy.pointer, dx.pointer)
-        Parallel.forRows(dy.rows, minimumPerWorker: 64) { rows in
-            for r in rows {
-                let a = abp + r * 2 * wide, b = a + wide, g = dyp + r * wide, da = dxp + r * 2 * wide, db = da + wide
-                for i in 0..<wide {
-                    let s = Activation.sigmoid(a[i])
-                    da[i] = g[i] * b[i] * s * (1 + a[i] * (1 - s))
-                    db[i] = g[i] * a[i] * s
-                }
-            }
-        }
     }
 }

@@ -10,16 +10,15 @@ import PleatTensor
 /// original FFN is d wide (`ffn_multiplier = 1`). With `paddingLogCounts` each query also attends to
 /// the window's padding (`TransformerConfig.attendPadding`).
 final class SASRecBlock: TransformerBlock {
-    let ln1: LayerNorm, query: Linear, keyValue: Linear, out: Linear, ln2: LayerNorm, up: Linear, down: Linear
+    let ln1: LayerNorm, query: Linear, keyValue: Linear, out: Linear, ln2: LayerNorm, ffn: FeedForward
     let attention: SoftmaxAttention
-    let dropout: Dropout
     let cache: SoftmaxAttention.Cache
     // Forward activations.
     let input: Tensor, xhat1: Tensor, rstd1: Tensor, normed1: Tensor, queries: Tensor, keysValues: Tensor, attended: Tensor
     let projected: Tensor, h: Tensor, xhat2: Tensor, rstd2: Tensor, normed2: Tensor
-    let hidden: Tensor, activated: Tensor, mask2: Tensor, dropped: Tensor, downOut: Tensor, mask3: Tensor
+    let downOut: Tensor
     // Gradient scratch.
-    let dQueries: Tensor, dKeysValues: Tensor, dNarrow: Tensor, dNarrow2: Tensor, dWide: Tensor, dWide2: Tensor
+    let dQueries: Tensor, dKeysValues: Tensor, dNarrow: Tensor, dNarrow2: Tensor
     /// The last positions' attention outputs (`forwardLast`), one row per sequence.
     let lastAttended: Tensor
     let batch: Int
@@ -36,22 +35,18 @@ final class SASRecBlock: TransformerBlock {
         keyValue = Linear(store, "\(name).kv", inputs: d, outputs: 2 * d)
         out = Linear(store, "\(name).out", inputs: d, outputs: d)
         ln2 = LayerNorm(store, "\(name).ln2", features: d, epsilon: c.layerNormEpsilon)
-        up = Linear(store, "\(name).ff1", inputs: d, outputs: wide)
-        down = Linear(store, "\(name).ff2", inputs: wide, outputs: d)
+        ffn = FeedForward(store, name, activation: .relu, dimension: d, wide: wide, rows: rows, dropout: c.dropout)
         attention = SoftmaxAttention(heads: c.heads, headDim: d / c.heads, causal: causal, dropout: c.dropout)
-        dropout = Dropout(c.dropout)
         cache = .init(batch: batch, length: c.maxLength, heads: c.heads, dropout: c.dropout, headDim: d / c.heads)
         func narrow() -> Tensor { Tensor([rows, d]) }
-        func wideT() -> Tensor { Tensor([rows, wide]) }
         (input, xhat1, normed1, queries, attended, projected, h) = (narrow(), narrow(), narrow(), narrow(), narrow(), narrow(), narrow())
-        (xhat2, normed2, downOut, mask3, dQueries, dNarrow, dNarrow2) = (narrow(), narrow(), narrow(), narrow(), narrow(), narrow(), narrow())
-        (hidden, activated, mask2, dropped, dWide, dWide2) = (wideT(), wideT(), wideT(), wideT(), wideT(), wideT())
+        (xhat2, normed2, downOut, dQueries, dNarrow, dNarrow2) = (narrow(), narrow(), narrow(), narrow(), narrow(), narrow())
         (keysValues, dKeysValues) = (Tensor([rows, 2 * d]), Tensor([rows, 2 * d]))
         (rstd1, rstd2) = (Tensor([rows]), Tensor([rows]))
         lastAttended = Tensor([batch, d])
         self.batch = batch
         positionRows = [input, xhat1, rstd1, normed1, queries, keysValues, attended, projected, h, xhat2, rstd2, normed2,
-                        hidden, activated, mask2, dropped, downOut, mask3, dQueries, dKeysValues, dNarrow, dNarrow2, dWide, dWide2]
+                        downOut, dQueries, dKeysValues, dNarrow, dNarrow2] + ffn.positionRows
     }
 
     func setLength(_ n: Int) {
@@ -88,11 +83,7 @@ final class SASRecBlock: TransformerBlock {
         out.forward(attended, into: projected)
         Tensor.add(normed1, projected, into: h)
         ln2.forward(h, into: normed2, normalized: xhat2, rstd: rstd2)
-        up.forward(normed2, into: hidden)
-        Activation.relu.forward(hidden, into: activated)
-        dropout.forward(activated, into: dropped, mask: mask2, rng: &rng)
-        down.forward(dropped, into: downOut)
-        dropout.forward(downOut, into: downOut, mask: mask3, rng: &rng)
+        ffn.forward(normed2, into: downOut, rng: &rng)
         Tensor.add(normed2, downOut, into: x)
     }
 
@@ -112,11 +103,7 @@ final class SASRecBlock: TransformerBlock {
     /// dx holds ∂L/∂x₂ on entry and ∂L/∂x on return.
     func backward(_ dx: Tensor) {
         // FFN: ∂L/∂f = dx + its branch's gradient; then through LN₂ to ∂L/∂h.
-        dropout.backward(dx, mask: mask3, dx: dNarrow)
-        down.backward(dropped, dNarrow, dx: dWide)
-        dropout.backward(dWide, mask: mask2, dx: dWide)
-        Activation.relu.backward(hidden, dWide, dx: dWide2)
-        up.backward(normed2, dWide2, dx: dNarrow)
+        ffn.backward(normed2, dx, dx: dNarrow)
         Tensor.add(dx, dNarrow, into: dNarrow)
         ln2.backward(dNarrow, normalized: xhat2, rstd: rstd2, dx: dNarrow2)
         // Attention: ∂L/∂h reaches q̂ directly and through the queries; x through the keys and values.
