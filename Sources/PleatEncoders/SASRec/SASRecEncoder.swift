@@ -6,7 +6,7 @@ import PleatTensor
 /// pre-LN / LiGR followed by a final LN: `TransformerConfig.Block`). The original block (`sasrec`)
 /// normalises its own queries, so its stack, as the original, has no LN at the input.
 /// The item table is tied: the same rows score next items in the loss. Sequences are left-aligned, so
-/// causal attention never reaches padding.
+/// causal attention never reaches padding (`attend_padding` gives the original's back as one key).
 ///
 /// With `contextTokens` > 0 a sequence may start with context vectors (fold tokens; `ContextEncoder`).
 /// Sized for one batch shape (`batch` × `maxLength`), whose activations it allocates once.

@@ -4,8 +4,9 @@ import PleatTensor
 /// A pre-LN Transformer block, plain or gated (`TransformerConfig.Block`):
 ///   pre_ln:  x₁ = x + Drop(Attn(LN₁ x));                 x₂ = x₁ + Drop(FFN(LN₂ x₁))
 ///   ligr:    x₁ = x + σ(G₁ x) ⊙ Drop(Attn(LN₁ x));       x₂ = x₁ + σ(G₂ x₁) ⊙ Drop(SwiGLU(LN₂ x₁))
-/// FFN is W₂ Drop(GELU(W₁ f)) with biases; SwiGLU is W₂ Drop(SiLU(A f) ⊙ (B f)) without (`FeedForward`). LiGR is the layer of Govind et al. 2025 that eSASRec (Kolesnikov et al.,
-/// RecSys 2025) puts into SASRec; the residual stream is not normalised, so the encoder ends with a LN.
+/// FFN is W₂ Drop(GELU(W₁ f)) with biases; SwiGLU is W₂ Drop(SiLU(A f) ⊙ (B f)) without (`FeedForward`).
+/// LiGR is the layer of Govind et al. 2025 that eSASRec (Kolesnikov et al., RecSys 2025) puts into
+/// SASRec; the residual stream is not normalised, so the encoder ends with a LN.
 final class PreNormBlock: SoftmaxBlock {
     let gated: Bool
     let ln1: LayerNorm, qkv: Linear, out: Linear, ln2: LayerNorm
