@@ -47,7 +47,12 @@ final class SASRecEncoderTests: XCTestCase {
             var config = smallConfig(dropout: 0.2)
             config.block = block
             config.attendPadding = attendPadding
-            config.ffnMultiplier = 2
+            // The original block's FFN is d wide, as the original's. At 2·d its output outweighs the
+            // normalised stream it adds to, and the float32 rounding of the loss reached the tolerance on
+            // W₁ (4.7·10⁻⁴ to 5.9·10⁻⁴ over the Haswell and generic kernels); at d the largest error of
+            // the block over the Haswell, generic, Cooperlake and Prescott kernels is 3.2·10⁻⁴ (K and V of
+            // block 0).
+            config.ffnMultiplier = block == .sasrec ? 1 : 2
             let encoder = SASRecEncoder(config: config, batch: 2, seed: 17)
             var rng = RandomSource(seed: 18)
             for p in encoder.store.parameters { Initializer.normal(p.value, std: 0.3, rng: &rng) }
