@@ -100,6 +100,9 @@ final class PackedBatchTests: XCTestCase {
         encoder.setLength(3)
         encoder.forward([5, 6, 7, 8, 9, 0], rng: &noDropout)
         XCTAssertEqual(encoder.input.positionIds, [2, 1, 0, 1, 0, 0])
+        // Lengths, when given, are taken as they are rather than read off the padding ids.
+        encoder.forward([5, 6, 7, 8, 9, 0], lengths: [2, 2], contextCounts: nil, timestamps: nil, rng: &noDropout)
+        XCTAssertEqual(encoder.input.positionIds, [1, 0, 0, 1, 0, 0])
     }
 
     /// Every user in exactly one batch; within a group, batches ordered by length; one group is the

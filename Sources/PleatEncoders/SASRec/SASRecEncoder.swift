@@ -75,8 +75,9 @@ public final class SASRecEncoder: LastPositionEncoder {
     public func forward(_ ids: [Int32], lengths: [Int32], contextCounts: [Int32]?, timestamps: [Int64]?, rng: inout RandomSource?) {
         precondition(ids.count == output.rows, "expected \(output.rows) ids")
         prefix.use(contextCounts)
-        countPadding(ids, lengths: lengths)
-        input.forward(ids, lengths: lengths.isEmpty ? nil : lengths, into: stream, rng: &rng)
+        let known = lengths.isEmpty ? nil : lengths
+        countPadding(ids, lengths: known)
+        input.forward(ids, lengths: known, into: stream, rng: &rng)
         prefix.add(into: stream, length: length)
         prefix.counts.withUnsafeBufferPointer { p in
             let prefixes = contextCounts == nil ? nil : p.baseAddress
@@ -105,11 +106,11 @@ public final class SASRecEncoder: LastPositionEncoder {
 
     /// Fills `paddingLogCounts` (when attending to padding) from each sequence's length: `lengths`, or
     /// the positions before its first padding id.
-    private func countPadding(_ ids: [Int32], lengths: [Int32]) {
+    private func countPadding(_ ids: [Int32], lengths: [Int32]?) {
         guard let paddingLogCounts else { return }
         let n = length
         for b in 0..<batch {
-            let real = lengths.isEmpty ? (ids[(b * n)..<((b + 1) * n)].firstIndex(of: 0).map { $0 - b * n } ?? n) : Int(lengths[b])
+            let real = PaddedRows.realLength(ofRow: b, width: n, ids: ids, lengths: lengths)
             let padding = config.maxLength - real
             paddingLogCounts[b] = padding > 0 ? logf(Float(padding)) : -.infinity
         }

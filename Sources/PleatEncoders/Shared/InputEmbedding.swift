@@ -61,7 +61,7 @@ final class InputEmbedding {
         let n = length
         for b in 0..<(ids.count / n) {
             let row = b * n
-            let real = lengths.map { Int($0[b]) } ?? (ids[row..<(row + n)].firstIndex(of: 0).map { $0 - row } ?? n)
+            let real = PaddedRows.realLength(ofRow: b, width: n, ids: ids, lengths: lengths)
             for i in 0..<n { positionIds[row + i] = i < real ? Int32(real - 1 - i) : 0 }
         }
     }
