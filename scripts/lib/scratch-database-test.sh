@@ -25,3 +25,23 @@ fi
 [ ! -e "$data" ] || fail "$data was left behind"
 [ ! -e "$work" ] || fail "$work was left behind"
 echo "scratch-database: the server stopped and its files went, though the caller had changed PLEAT_DATABASE_URL"
+
+# Stopped by `kill PID` while it waits on a command that writes into the scratch directory later (as a
+# training run writes checkpoints), the script ends that command before removing the directory.
+: > "$record"
+(
+  source scripts/lib/scratch-database.sh
+  scratch_database kill-check
+  echo "$work" > "$record"
+  python3 -c 'import os, sys, time; time.sleep(4); os.makedirs(sys.argv[1] + "/models/late")' "$work"
+) &
+script=$!
+for _ in $(seq 100); do [ -s "$record" ] && break; sleep 0.2; done
+read -r work < "$record" || fail "the killed script's directory was not recorded"
+sleep 0.5
+kill -TERM "$script"
+{ wait "$script"; } 2>/dev/null || true
+sleep 5
+[ ! -e "$work" ] || fail "$work was written to after the script was killed"
+! pgrep -f -- "$work" >/dev/null || fail "a command of the killed script outlived it"
+echo "scratch-database: killed mid-command, the script ended its command and left nothing behind"
