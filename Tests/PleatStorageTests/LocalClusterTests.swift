@@ -19,9 +19,10 @@ final class LocalClusterTests: XCTestCase {
         XCTAssertEqual(try LocalCluster.Layout.socketDirectory(preferred: "/tmp/short/run"), "/tmp/short/run")
         for awkward in ["/tmp/" + String(repeating: "d", count: 120) + "/run", "/tmp/with space/run", "/tmp/it's/run", "/tmp/$(x)/run"] {
             let chosen = try LocalCluster.Layout.socketDirectory(preferred: awkward)
-            defer { try? FileManager.default.removeItem(atPath: chosen) }
+            let again = try LocalCluster.Layout.socketDirectory(preferred: awkward)
+            defer { for made in [chosen, again] { try? FileManager.default.removeItem(atPath: made) } }
             XCTAssertTrue(chosen.hasPrefix("/tmp/pleat-pg-"), chosen)
-            XCTAssertNotEqual(chosen, try LocalCluster.Layout.socketDirectory(preferred: awkward), "never a predictable name")
+            XCTAssertNotEqual(chosen, again, "never a predictable name")
             let mode = try FileManager.default.attributesOfItem(atPath: chosen)[.posixPermissions] as? Int
             XCTAssertEqual(mode, 0o700, "\(chosen) is private")
         }
