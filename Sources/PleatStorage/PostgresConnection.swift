@@ -163,12 +163,12 @@ extension UnsafeBufferPointer where Element == UInt8 {
 }
 
 extension PostgresConnection {
-    /// Sends a file's bytes, already in the statement's COPY format, with `COPY … FROM STDIN`.
+    /// Sends the bytes from `handle`'s current offset to its end, already in the statement's COPY format,
+    /// with `COPY … FROM STDIN`. A handle rather than a path, so that a spool file can be unlinked as soon
+    /// as it is opened and never outlive a killed process.
     @discardableResult
-    public func copyIn(_ copyStatement: String, file: URL) throws -> Int {
-        guard let handle = FileHandle(forReadingAtPath: file.path) else { throw PostgresError("cannot read \(file.path)") }
-        defer { try? handle.close() }
-        return try copyIn(copyStatement) { writer in
+    public func copyIn(_ copyStatement: String, from handle: FileHandle) throws -> Int {
+        try copyIn(copyStatement) { writer in
             while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
                 try chunk.withUnsafeBytes { try writer.write($0) }
             }

@@ -98,9 +98,7 @@ final class HostileInputTests: IngestTestCase {
             try spool.append(PendingEvent(micros: Int64(i), line: Int64(i), user: Int32(i % 7), item: 1, value: .nan, event: 1))
         }
         try spool.finish()
-        let handle = try FileHandle(forWritingTo: spool.runFiles[3])
-        try handle.truncate(atOffset: 320)
-        try handle.close()
+        try spool.runs[3].truncate(atOffset: 320)
         XCTAssertThrowsError(try spool.forEachUnique { _ in }) { XCTAssertTrue("\($0)".contains("ended after 10 of 100 events"), "\($0)") }
     }
 

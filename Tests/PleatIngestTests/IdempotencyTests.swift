@@ -37,12 +37,15 @@ final class IdempotencyTests: IngestTestCase {
         let csv = dir.appendingPathComponent("big.csv").path
         let output = try SyntheticLog(settings: settings).write(interactions: csv, items: dir.appendingPathComponent("big.items.csv").path)
         XCTAssertGreaterThan(output.events, 300_000)
+        // The ingest's own temporary directory: a killed process must leave nothing in it.
+        let temporary = dir.appendingPathComponent("tmp")
+        try FileManager.default.createDirectory(at: temporary, withIntermediateDirectories: true)
 
         func runPleat(killAfter: TimeInterval?) throws -> Int32 {
             let process = Process()
             process.executableURL = pleat
             process.arguments = ["ingest", csv, "--format", "csv", "--json"]
-            process.environment = ProcessInfo.processInfo.environment.merging(["PLEAT_DATABASE_URL": url]) { $1 }
+            process.environment = ProcessInfo.processInfo.environment.merging(["PLEAT_DATABASE_URL": url, "TMPDIR": temporary.path]) { $1 }
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
@@ -60,6 +63,7 @@ final class IdempotencyTests: IngestTestCase {
         XCTAssertEqual(try count("SELECT count(*) FROM interactions"), 0)
         XCTAssertEqual(try count("SELECT count(*) FROM ingest_batches"), 0)
         XCTAssertEqual(try count("SELECT count(*) FROM users"), 0)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: temporary.path), [])
 
         XCTAssertEqual(try runPleat(killAfter: nil), 0)
         XCTAssertEqual(try count("SELECT count(*) FROM interactions"), output.events)

@@ -42,4 +42,19 @@ final class SortedEventSpoolTests: XCTestCase {
             XCTAssertEqual(try drain(spool).0.count, out.count, "can be read twice")
         }
     }
+
+    func testSpilledRunsHaveNoNameInTheTemporaryDirectory() throws {
+        func spoolFiles() throws -> [String] {
+            try FileManager.default.contentsOfDirectory(atPath: FileManager.default.temporaryDirectory.path)
+                .filter { $0.hasPrefix("pleat-spool") }
+        }
+        let before = try spoolFiles()
+        let spool = SortedEventSpool(runCapacity: 64)
+        for e in randomEvents(1_000, seed: 3) { try spool.append(e) }
+        try spool.finish()
+        XCTAssertGreaterThan(spool.runs.count, 10)
+        // Unlinked as soon as made: a process killed now leaves nothing behind.
+        XCTAssertEqual(try spoolFiles(), before)
+        XCTAssertEqual(try drain(spool).0.count, reference(randomEvents(1_000, seed: 3)).count)
+    }
 }

@@ -4,7 +4,6 @@ import PleatStorage
 /// Rejected rows of a batch, spooled to a temporary file in binary COPY format so that memory does not
 /// grow with their number, then stored in `rejected_rows` in one COPY.
 final class RejectSpool {
-    private let file: URL
     private let handle: FileHandle
     private let writer: CopyInWriter
     private let batch: Int32
@@ -13,9 +12,7 @@ final class RejectSpool {
 
     init(batch: Int) throws {
         self.batch = Int32(batch)
-        file = FileManager.default.temporaryDirectory.appendingPathComponent("pleat-rejects-\(UUID().uuidString)")
-        FileManager.default.createFile(atPath: file.path, contents: nil)
-        let handle = try FileHandle(forWritingTo: file)
+        let handle = try FileHandle.unlinkedTemporary(prefix: "pleat-rejects")
         self.handle = handle
         writer = CopyInWriter(sink: { try handle.write(contentsOf: Data($0)) })
         writer.binaryHeader()
@@ -23,7 +20,6 @@ final class RejectSpool {
 
     deinit {
         try? handle.close()
-        try? FileManager.default.removeItem(at: file)
     }
 
     func add(source: String, line: Int, raw: UnsafeBufferPointer<UInt8>, rejection: RowRejection) throws {
@@ -40,8 +36,8 @@ final class RejectSpool {
     func store(into db: PostgresConnection) throws {
         writer.binaryTrailer()
         try writer.flushBuffer()
-        try handle.synchronize()
         guard count > 0 else { return }
-        try db.copyIn("COPY rejected_rows (batch_id, source, line_number, raw, reason) FROM STDIN (FORMAT binary)", file: file)
+        try handle.seek(toOffset: 0)
+        try db.copyIn("COPY rejected_rows (batch_id, source, line_number, raw, reason) FROM STDIN (FORMAT binary)", from: handle)
     }
 }

@@ -1,15 +1,16 @@
 import Foundation
 
 /// Collects a batch's valid events and hands them back sorted by primary key without duplicates,
-/// in bounded memory: each full run is sorted and spilled to a temporary file, and the runs are merged.
+/// in bounded memory: each full run is sorted and spilled to an unlinked temporary file, and the runs are
+/// merged.
 ///
 /// Sorting on the client lets the server append to the primary-key index in order (several times
 /// faster than random inserts) and removes in-batch duplicates before they reach the server.
 final class SortedEventSpool {
     private let runCapacity: Int
-    private let directory: URL
     private var current: [PendingEvent] = []
-    private(set) var runFiles: [URL] = []
+    /// The spilled runs, in the order written.
+    private(set) var runs: [FileHandle] = []
     /// Events written to each run: what reading it back must give.
     private var runCounts: [Int] = []
     private(set) var count = 0
@@ -17,11 +18,10 @@ final class SortedEventSpool {
     /// `runCapacity` events (32 bytes each) are held in memory at most: 128 MiB by default.
     init(runCapacity: Int = 4 << 20) {
         self.runCapacity = runCapacity
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("pleat-spool-\(UUID().uuidString)")
         current.reserveCapacity(min(runCapacity, 1 << 16))
     }
 
-    deinit { try? FileManager.default.removeItem(at: directory) }
+    deinit { for run in runs { try? run.close() } }
 
     @inline(__always)
     func append(_ event: PendingEvent) throws {
@@ -33,7 +33,7 @@ final class SortedEventSpool {
     /// Sorts what is held; call once after the last `append`.
     func finish() throws {
         current.sort(by: PendingEvent.precedes)
-        if !runFiles.isEmpty { try spill() }
+        if !runs.isEmpty { try spill() }
     }
 
     /// Calls `body` for each distinct event in key order (the first by line among duplicates);
@@ -47,7 +47,7 @@ final class SortedEventSpool {
             previous = event
             try body(event)
         }
-        if runFiles.isEmpty {
+        if runs.isEmpty {
             for event in current { try visit(event) }
         } else {
             try merge(visit)
@@ -57,17 +57,19 @@ final class SortedEventSpool {
 
     private func spill() throws {
         current.sort(by: PendingEvent.precedes)
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let file = directory.appendingPathComponent("run-\(runFiles.count)")
-        try current.withUnsafeBytes { try Data($0).write(to: file) }
-        runFiles.append(file)
+        let run = try FileHandle.unlinkedTemporary(prefix: "pleat-spool")
+        do { try current.withUnsafeBytes { try run.write(contentsOf: $0) } } catch {
+            try? run.close()
+            throw IngestError("cannot write run \(runs.count + 1) of the sort spool: \(error)")
+        }
+        runs.append(run)
         runCounts.append(current.count)
         current.removeAll(keepingCapacity: true)
     }
 
     /// k-way merge of the sorted runs, reading each in chunks.
     private func merge(_ visit: (PendingEvent) throws -> Void) throws {
-        let readers = try zip(runFiles, runCounts).map { try RunReader(file: $0, events: $1) }
+        let readers = try runs.indices.map { try RunReader(run: runs[$0], number: $0 + 1, events: runCounts[$0]) }
         var heads = try readers.map { try $0.next() }
         while true {
             var best = -1
@@ -87,16 +89,17 @@ final class SortedEventSpool {
         private var index = 0
         private let chunkEvents = 1 << 15
 
-        private let file: URL
+        private let number: Int
         private let expected: Int
         private var read = 0
 
-        init(file: URL, events: Int) throws {
-            self.file = file
-            handle = try FileHandle(forReadingFrom: file)
+        /// Reads `run` (the spool's `number`th) from its start.
+        init(run: FileHandle, number: Int, events: Int) throws {
+            handle = run
+            self.number = number
             expected = events
+            try handle.seek(toOffset: 0)
         }
-        deinit { try? handle.close() }
 
         /// The next event of the run, nil at its end; a read error, or a run shorter than it was when
         /// written, throws: a batch must never commit short.
@@ -104,14 +107,14 @@ final class SortedEventSpool {
             if index == chunk.count {
                 let data: Data
                 do { data = try handle.read(upToCount: chunkEvents * MemoryLayout<PendingEvent>.stride) ?? Data() } catch {
-                    throw IngestError("cannot read the sort spool \(file.path): \(error)")
+                    throw IngestError("cannot read run \(number) of the sort spool: \(error)")
                 }
                 guard !data.isEmpty else {
-                    guard read == expected else { throw IngestError("the sort spool \(file.path) ended after \(read) of \(expected) events") }
+                    guard read == expected else { throw IngestError("run \(number) of the sort spool ended after \(read) of \(expected) events") }
                     return nil
                 }
                 guard data.count % MemoryLayout<PendingEvent>.stride == 0, read + data.count / MemoryLayout<PendingEvent>.stride <= expected else {
-                    throw IngestError("the sort spool \(file.path) does not hold the events written to it")
+                    throw IngestError("run \(number) of the sort spool does not hold the events written to it")
                 }
                 chunk = data.withUnsafeBytes { Array($0.bindMemory(to: PendingEvent.self)) }
                 read += chunk.count
