@@ -22,6 +22,12 @@ cpu, blas = r["cpu"], r["blas"]
 print("CPU: %s (family %s model %s, %s); BLAS kernel: %s (OpenBLAS picked %s); sgemm %.0f GFLOP/s per core" % (
       cpu["model_name"], cpu["family"], cpu["model"], cpu["vector_level"], blas["kernel"], blas["picked_kernel"], r["sgemm"]["gflops"]))'
 }
+# The tests' temporary files (and those of the processes they start) go to a directory of their own,
+# which must be empty when they are done: a test or a killed process that leaves files behind fails here.
+temporary=$(mktemp -d /tmp/pleat-tests-XXXXXX)
+trap 'rm -rf "$temporary"' EXIT
+export TMPDIR=$temporary
+
 echo "== tests, $(kernel_line)"
 swift test --disable-swift-testing
 
@@ -32,6 +38,15 @@ export PLEAT_BLAS_KERNEL=$other PLEAT_VECTOR_WIDTH=8
 echo "== numeric tests again, $(kernel_line), row kernels 8 lanes wide"
 swift test --disable-swift-testing --skip-build --filter 'PleatTensorTests|PleatEncodersTests|PleatTrainingTests'
 unset PLEAT_BLAS_KERNEL PLEAT_VECTOR_WIDTH
+
+unset TMPDIR
+# SwiftPM itself leaves its lock files and build directories there (*.lock, TemporaryDirectory.*).
+left=$(ls -A "$temporary" | grep -v -e '\.lock$' -e '^TemporaryDirectory\.' || true)
+if [ -n "$left" ]; then
+  echo "the tests left temporary files behind in $temporary:" >&2
+  echo "$left" >&2
+  exit 1
+fi
 
 # The benchmarks' scratch database goes with them, whatever they pointed PLEAT_DATABASE_URL at.
 scripts/lib/scratch-database-test.sh

@@ -56,10 +56,16 @@ public enum TestDatabase {
         return bundleDir.appendingPathComponent("pleat")
     }
 
-    /// A fresh temporary directory for a test's files.
+    /// A fresh temporary directory for a test's files, inside one directory per test process that is
+    /// removed at exit, so that tests which do not clean up after themselves leave nothing behind.
     public static func scratchDirectory() throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("pleat-test-files-\(UUID().uuidString)")
+        let dir = scratchRoot.appendingPathComponent(UUID().uuidString)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         return dir
     }
+
+    private static let scratchRoot: URL = {
+        atexit { try? FileManager.default.removeItem(at: TestDatabase.scratchRoot) }
+        return FileManager.default.temporaryDirectory.appendingPathComponent("pleat-test-files-\(getpid())")
+    }()
 }
