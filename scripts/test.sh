@@ -11,6 +11,13 @@ cd "$(dirname "$0")/.."
 
 scripts/setup.sh
 python3 scripts/check-imports.py
+# The builds' and tests' temporary files (and those of the processes the tests start) go to a directory
+# of their own, removed at exit; after the tests it must hold nothing of Pleat's: a test or a killed
+# process that leaves files behind fails here.
+temporary=$(mktemp -d /tmp/pleat-tests-XXXXXX)
+trap 'rm -rf "$temporary"' EXIT
+export TMPDIR=$temporary
+
 swift build --build-tests
 # The release binary as it is shipped (Swift runtime linked in): a test runs it outside the checkout.
 scripts/build-release.sh
@@ -22,12 +29,6 @@ cpu, blas = r["cpu"], r["blas"]
 print("CPU: %s (family %s model %s, %s); BLAS kernel: %s (OpenBLAS picked %s); sgemm %.0f GFLOP/s per core" % (
       cpu["model_name"], cpu["family"], cpu["model"], cpu["vector_level"], blas["kernel"], blas["picked_kernel"], r["sgemm"]["gflops"]))'
 }
-# The tests' temporary files (and those of the processes they start) go to a directory of their own,
-# which must be empty when they are done: a test or a killed process that leaves files behind fails here.
-temporary=$(mktemp -d /tmp/pleat-tests-XXXXXX)
-trap 'rm -rf "$temporary"' EXIT
-export TMPDIR=$temporary
-
 echo "== tests, $(kernel_line)"
 swift test --disable-swift-testing
 
