@@ -32,22 +32,18 @@ public enum Subprocess {
     }
 
     /// Runs `executable` with `arguments` and returns how it ended. stdin is /dev/null; stdout and stderr
-    /// go to a temporary file whose text is returned. `environment` adds to (or replaces variables of) this
-    /// process's environment. Throws only when the program cannot be started.
+    /// go to an unlinked temporary file whose text is returned. `environment` adds to (or replaces
+    /// variables of) this process's environment. Throws only when the program cannot be started.
     /// `outputDescriptor`, when given, receives stdout and stderr instead (and `output` is empty).
     public static func capture(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
                                outputDescriptor: Int32? = nil) throws -> Outcome {
-        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("pleat-sub-\(UUID().uuidString).log").path
-        defer { unlink(outputPath) }
+        let captured = outputDescriptor == nil ? try FileHandle.unlinkedTemporary(prefix: "pleat-sub") : nil
+        defer { try? captured?.close() }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        if let outputDescriptor {
-            posix_spawn_file_actions_adddup2(&actions, outputDescriptor, 1)
-        } else {
-            posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        }
+        posix_spawn_file_actions_adddup2(&actions, outputDescriptor ?? captured!.fileDescriptor, 1)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
 
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
@@ -63,7 +59,10 @@ public enum Subprocess {
         }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        var output = ""
+        if let captured, (try? captured.seek(toOffset: 0)) != nil, let data = try? captured.readToEnd() {
+            output = String(decoding: data, as: UTF8.self)
+        }
         let exited = status & 0x7f == 0
         return Outcome(exitCode: exited ? (status >> 8) & 0xff : nil, signal: exited ? nil : status & 0x7f, output: output)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import PleatCore
 import PleatStorage
 
 /// Rejected rows of a batch, spooled to a temporary file in binary COPY format so that memory does not

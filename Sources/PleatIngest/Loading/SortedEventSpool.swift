@@ -1,4 +1,5 @@
 import Foundation
+import PleatCore
 
 /// Collects a batch's valid events and hands them back sorted by primary key without duplicates,
 /// in bounded memory: each full run is sorted and spilled to an unlinked temporary file, and the runs are
