@@ -76,6 +76,8 @@ public final class PostgresConnection {
     // MARK: COPY
 
     /// Streams rows into the server with `COPY … FROM STDIN`; `body` sends data through the writer.
+    /// Returns the rows the server stored.
+    @discardableResult
     public func copyIn(_ copyStatement: String, _ body: (CopyInWriter) throws -> Void) throws -> Int {
         let start = try QueryResult(PQexec(handle, copyStatement), connection: handle, expecting: PGRES_COPY_IN)
         _ = start
