@@ -19,10 +19,6 @@ final class RejectSpool {
         writer.binaryHeader()
     }
 
-    deinit {
-        try? handle.close()
-    }
-
     func add(source: String, line: Int, raw: UnsafeBufferPointer<UInt8>, rejection: RowRejection) throws {
         count += 1
         byKind[rejection.kind, default: 0] += 1

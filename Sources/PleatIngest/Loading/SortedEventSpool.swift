@@ -22,8 +22,6 @@ final class SortedEventSpool {
         current.reserveCapacity(min(runCapacity, 1 << 16))
     }
 
-    deinit { for run in runs { try? run.close() } }
-
     @inline(__always)
     func append(_ event: PendingEvent) throws {
         current.append(event)
