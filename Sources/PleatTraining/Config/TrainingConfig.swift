@@ -36,10 +36,11 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     /// into groups of this many batches, sorted by length within a group, and the batches shuffled. A
     /// batch then holds sequences of similar length and costs about its own positions, not the longest
     /// history's (`SequenceBatch.pack`). 1: plain shuffled batches. Ignored when folding (fixed shapes).
-    /// Off by default: batches of like lengths cost less but train worse on MovieLens-100K (SASRec, seed
-    /// 42: best validation NDCG@10 0.1144 with 16 against 0.1206 with 1); turn it on for short-history
-    /// data with a few long histories (configs/amazon), where it makes an epoch at `max_length` 200 cost
-    /// what it costs at 50.
+    /// Off by default: batches of like lengths cost less but train worse, on MovieLens-100K (SASRec, seed
+    /// 42: best validation NDCG@10 0.1144 with 16 against 0.1206 with 1) and on Amazon Toys and Sports
+    /// (three seeds each; README, "Quality on public data"). Turn it on only when an epoch's seconds
+    /// matter more than its quality, e.g. at a `max_length` far above most histories: it makes an epoch
+    /// on Sports at `max_length` 200 cost what it costs at 50.
     public var lengthGroupBatches = 1
     /// Adam (β1 0.9, β2 `adam_beta2`, ε 1e-8) at `learning_rate`, after `warmup_steps` of linear warm-up
     /// from 0, then held (`lr_decay = none`) or decayed to 0 at the last step of `epochs`.
