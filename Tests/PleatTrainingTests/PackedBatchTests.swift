@@ -125,4 +125,23 @@ final class PackedBatchTests: XCTestCase {
         let spreadPlain = plain.map { b in (b.map { lengths[$0] }.max() ?? 0) - (b.map { lengths[$0] }.min() ?? 0) }
         XCTAssertGreaterThan(Double(spreadPlain.reduce(0, +)) / Double(spreadPlain.count), 50, "shuffled batches span the lengths")
     }
+
+    /// A batch's weight is its share of the epoch's positions over the mean batch's: proportional to its
+    /// positions, mean 1 over the epoch, 1 everywhere when the batches hold as many positions.
+    func testPositionWeightsAreEachBatchsShareOfTheMean() {
+        let lengths = (0..<100).map { ($0 * 37) % 11 + 1 }
+        var rng = RandomSource(seed: 4)
+        let batches = EpochBatches.make(users: Array(0..<100), batchSize: 8, groupBatches: 4, length: { lengths[$0] }, rng: &rng)
+        let weights = EpochBatches.positionWeights(batches, positions: { lengths[$0] - 1 })
+        XCTAssertEqual(weights.count, batches.count)
+        XCTAssertEqual(Double(weights.reduce(0, +)) / Double(weights.count), 1, accuracy: 1e-6, "mean 1 over the epoch")
+        let sums = batches.map { $0.reduce(0) { $0 + lengths[$1] - 1 } }
+        for (weight, sum) in zip(weights, sums) {
+            XCTAssertEqual(Double(weight), Double(sum) / Double(sums[0]) * Double(weights[0]), accuracy: 1e-5, "proportional to positions")
+        }
+        XCTAssertGreaterThan(weights.max()! / weights.min()!, 3, "grouped batches of 1 to 11 events differ")
+        let even = [0..<4, 4..<8, 8..<12].map { Array($0)[...] }
+        XCTAssertEqual(EpochBatches.positionWeights(even, positions: { _ in 5 }), [1, 1, 1], "equal batches weigh exactly 1")
+        XCTAssertEqual(EpochBatches.positionWeights(even, positions: { _ in 0 }), [1, 1, 1], "no positions: no reweighting")
+    }
 }

@@ -99,6 +99,25 @@ final class TrainingJobTests: XCTestCase {
         }
     }
 
+    /// `position_weighted_steps` scales a step by its batch's share of the positions. Every user here has
+    /// as many events, so 300 users in batches of 30 weigh exactly 1 and the run is bit-identical to one
+    /// without it; in batches of 32 the last holds 12 users and weighs 0.4, so the weights move.
+    func testPositionWeightedStepsWeighOnlyUnequalBatches() throws {
+        let db = try PostgresConnection(url: Self.data.url)
+        let split = SequenceSplit(try HistoryLoader.load(from: db))
+        let dir = try TestDatabase.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        func weights(batch: Int, weighted: Bool) throws -> String {
+            var config = Self.config(.sasrec, epochs: 2)
+            (config.batchSize, config.positionWeightedSteps) = (batch, weighted)
+            let run = RunDirectory(dir.appendingPathComponent("b\(batch)-\(weighted)"))
+            _ = try Trainer(config: config, split: split, run: run, showProgress: false, log: { _ in }).train(modelId: "w")
+            return try SHA256.hex(ofFile: run.modelFile)
+        }
+        XCTAssertEqual(try weights(batch: 30, weighted: true), try weights(batch: 30, weighted: false), "equal batches weigh 1")
+        XCTAssertNotEqual(try weights(batch: 32, weighted: true), try weights(batch: 32, weighted: false), "a short last batch weighs less")
+    }
+
     /// Folded HSTU and SASRec run end to end and the registry keeps their fold settings; a key the data
     /// cannot give (categories without item metadata) and a bidirectional model stop before training with
     /// the reason.

@@ -45,9 +45,13 @@ public final class ParameterStore {
     public func clipGradients(maxNorm: Double) -> Double {
         let norm = gradientNorm()
         if norm > maxNorm {
-            let scale = Float(maxNorm / (norm + 1e-6))
-            for p in parameters { for i in 0..<p.grad.count { p.grad.pointer[i] *= scale } }
+            scaleGradients(by: Float(maxNorm / (norm + 1e-6)))
         }
         return norm
+    }
+
+    /// Multiplies every gradient by `factor`.
+    public func scaleGradients(by factor: Float) {
+        for p in parameters { for i in 0..<p.grad.count { p.grad.pointer[i] *= factor } }
     }
 }

@@ -42,6 +42,12 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     /// matter more than its quality, e.g. at a `max_length` far above most histories: it makes an epoch
     /// on Sports at `max_length` 200 cost what it costs at 50.
     public var lengthGroupBatches = 1
+    /// Scale each step's gradient by its batch's positions (Σ min(events − 1, `max_length`) over its
+    /// users) over the epoch's mean per batch, so that a position weighs the same in a short batch as in
+    /// a long one, as with shuffled batches. A step's loss is a mean over its own positions, so without
+    /// this a batch of short histories (from `length_group_batches`) moves the weights as far as one of
+    /// long histories with ten times the positions. Off by default (not yet measured better).
+    public var positionWeightedSteps = false
     /// Adam (β1 0.9, β2 `adam_beta2`, ε 1e-8) at `learning_rate`, after `warmup_steps` of linear warm-up
     /// from 0, then held (`lr_decay = none`) or decayed to 0 at the last step of `epochs`.
     public var learningRate: Float = 1e-3

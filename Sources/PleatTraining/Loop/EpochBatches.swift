@@ -23,6 +23,17 @@ enum EpochBatches {
         return batches
     }
 
+    /// Each batch's share of the epoch's positions relative to the mean batch's: Σ `positions` over its
+    /// users divided by the mean of that sum over the batches. Scaling a step's mean loss by it makes
+    /// every position weigh the same whichever batch it lands in, as one mean over the epoch would.
+    /// All 1 when every batch holds as many positions; an epoch without positions weighs every batch 1.
+    static func positionWeights(_ batches: [ArraySlice<Int>], positions: (Int) -> Int) -> [Float] {
+        let sums = batches.map { $0.reduce(0) { $0 + positions($1) } }
+        let total = sums.reduce(0, +)
+        guard total > 0 else { return sums.map { _ in 1 } }
+        return sums.map { Float(Double($0 * sums.count) / Double(total)) }
+    }
+
     /// Fisher-Yates, the same draws as the loop has always used (so `groupBatches` 1 is the old order).
     private static func shuffle<T>(_ a: inout [T], rng: inout RandomSource) {
         for i in stride(from: a.count - 1, to: 0, by: -1) { a.swapAt(i, rng.below(i + 1)) }

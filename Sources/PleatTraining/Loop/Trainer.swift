@@ -191,9 +191,11 @@ public final class Trainer {
     private func trainEpoch(_ epoch: Int, _ pass: Pass, label: String) -> Double {
         let epochRandom = pass.random.split(UInt64(epoch))
         var shuffler = parallel.isDistributed ? epochRandom.split(0).split(UInt64(parallel.rank)) : epochRandom.split(0)
+        let length = { min(pass.sequence($0).items.count, self.config.maxLength + 1) }
         let batches = EpochBatches.make(users: pass.users, batchSize: parallel.rankBatchSize(config.batchSize),
                                         groupBatches: config.fold.key == .none ? config.lengthGroupBatches : 1,
-                                        length: { min(pass.sequence($0).items.count, self.config.maxLength + 1) }, rng: &shuffler)
+                                        length: length, rng: &shuffler)
+        let weights = config.positionWeightedSteps ? EpochBatches.positionWeights(batches, positions: { max(length($0) - 1, 0) }) : nil
         // Progress counts this rank's sequences (rank 0's shows).
         let progress = ProgressLine(label, unit: "seq", total: pass.users.count, enabled: showProgress)
         var lossSum = 0.0, progressDone = 0
@@ -206,6 +208,7 @@ public final class Trainer {
                 if parallel.isDistributed { stepRandom = stepRandom.split(UInt64(parallel.rank)) }
                 loss = model.trainStep(batch.map(pass.sequence), rng: &stepRandom)
                 terms = model.lossTerms
+                if let weights { model.store.scaleGradients(by: weights[step]) }
             }
             loss = parallel.averageGradients(model.store, loss: loss, terms: terms)
             if config.gradientClip > 0 { model.store.clipGradients(maxNorm: config.gradientClip) }
