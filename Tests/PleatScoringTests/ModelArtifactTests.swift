@@ -121,7 +121,14 @@ final class ModelArtifactTests: XCTestCase {
         vocabulary.removeValue(forKey: "counts")
         try JSONSerialization.data(withJSONObject: vocabulary).write(to: directory.appendingPathComponent("vocabulary.json"))
         XCTAssertThrowsError(try ScoringModel.load(f.sasrec, db: f.db, batchSize: 1)) { XCTAssertTrue("\($0)".contains("pleat models upgrade"), "\($0)") }
-        XCTAssertTrue(try LegacyArtifactUpgrade.upgrade(f.sasrec, db: f.db))
+        // Its registered config lacks the keys added since (they take their defaults).
+        var record = f.sasrec
+        var config = try JSONSerialization.jsonObject(with: Data(record.config.utf8)) as! [String: Any]
+        for key in ["refit", "shard", "length_group_batches", "position_weighted_steps", "test_curve", "adam_beta2"] {
+            XCTAssertNotNil(config.removeValue(forKey: key), key)
+        }
+        record.config = String(decoding: try JSONSerialization.data(withJSONObject: config), as: UTF8.self)
+        XCTAssertTrue(try LegacyArtifactUpgrade.upgrade(record, db: f.db))
         XCTAssertFalse(try LegacyArtifactUpgrade.upgrade(f.sasrec, db: f.db), "already converted")
         let model = try ScoringModel.load(f.sasrec, db: f.db, batchSize: 1)
         XCTAssertEqual(model.topK([([3, 4, 5], [1, 2, 3])], k: 10, includeSeen: false)[0].items, expected)

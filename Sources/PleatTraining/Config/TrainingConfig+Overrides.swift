@@ -32,6 +32,21 @@ extension TrainingConfig {
         }
         if let model { tree["model"] = model.rawValue }
         for assignment in overrides { try set(assignment, in: &tree, source: "--set") }
+        return try decode(tree)
+    }
+
+    /// A config stored by a run (`ModelRecord.config`), possibly by an earlier Pleat: keys it lacks take
+    /// today's defaults, which keep the behaviour from before the key existed.
+    public static func stored(_ json: String, source: String) throws -> TrainingConfig {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
+            throw ConfigError(description: "\(source): the stored config is not a JSON object")
+        }
+        var tree = try TrainingConfig().jsonObject()
+        try merge(object, into: &tree, path: "", source: source)
+        return try decode(tree)
+    }
+
+    private static func decode(_ tree: [String: Any]) throws -> TrainingConfig {
         do {
             return try JSONDecoder.snakeCase.decode(TrainingConfig.self, from: JSONSerialization.data(withJSONObject: tree))
         } catch let DecodingError.dataCorrupted(context), let DecodingError.typeMismatch(_, context) {

@@ -18,7 +18,7 @@ public enum LegacyArtifactUpgrade {
         guard weightsSHA256 == record.artifactSHA256 else {
             throw ArtifactError("\(run.modelFile.path): SHA-256 \(weightsSHA256), the registry has \(record.artifactSHA256): not converting damaged weights")
         }
-        let config = try JSONDecoder.snakeCase.decode(TrainingConfig.self, from: Data(record.config.utf8))
+        let config = try TrainingConfig.stored(record.config, source: "model \(record.id)")
         var vocabulary = try JSONDecoder.snakeCase.decode(ArtifactVocabulary.self, from: Data(contentsOf: run.vocabularyFile))
         let index = vocabulary.trainingIndex
         var counts = [Int](repeating: 0, count: vocabulary.databaseIds.count)
