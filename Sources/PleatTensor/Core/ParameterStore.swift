@@ -52,6 +52,6 @@ public final class ParameterStore {
 
     /// Multiplies every gradient by `factor`.
     public func scaleGradients(by factor: Float) {
-        for p in parameters { for i in 0..<p.grad.count { p.grad.pointer[i] *= factor } }
+        for p in parameters { VectorMath.scale(p.grad.pointer, count: p.grad.count, by: factor) }
     }
 }

@@ -18,10 +18,7 @@ extension TrainingConfig {
                 throw ConfigError(description: "\(file.path): cannot read (\(error.localizedDescription))")
             }
             if text.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("{") {
-                guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
-                    throw ConfigError(description: "\(file.path): not a JSON object")
-                }
-                try merge(object, into: &tree, path: "", source: file.path)
+                try overlay(json: text, on: &tree, source: file.path)
             } else {
                 for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
                     let content = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
@@ -38,12 +35,17 @@ extension TrainingConfig {
     /// A config stored by a run (`ModelRecord.config`), possibly by an earlier Pleat: keys it lacks take
     /// today's defaults, which keep the behaviour from before the key existed.
     public static func stored(_ json: String, source: String) throws -> TrainingConfig {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
-            throw ConfigError(description: "\(source): the stored config is not a JSON object")
-        }
         var tree = try TrainingConfig().jsonObject()
-        try merge(object, into: &tree, path: "", source: source)
+        try overlay(json: json, on: &tree, source: source)
         return try decode(tree)
+    }
+
+    /// Sets every key of the JSON object `json` in `tree`, sections merged key by key.
+    private static func overlay(json: String, on tree: inout [String: Any], source: String) throws {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
+            throw ConfigError(description: "\(source): not a JSON object")
+        }
+        try merge(object, into: &tree, path: "", source: source)
     }
 
     private static func decode(_ tree: [String: Any]) throws -> TrainingConfig {
