@@ -5,9 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 pleat=$PWD/.build/release/pleat
-record=$(mktemp)
-trap 'rm -f "$record"' EXIT
-fail() { echo "scratch-database: $*" >&2; exit 1; }
+record=$(mktemp) killed_stderr=$(mktemp)
+trap 'rm -f "$record" "$killed_stderr"' EXIT
+fail() { echo "scratch-database: $*" >&2; [ ! -s "$killed_stderr" ] || cat "$killed_stderr" >&2; exit 1; }
 (
   source scripts/lib/scratch-database.sh
   scratch_database leak-check
@@ -27,14 +27,15 @@ fi
 echo "scratch-database: the server stopped and its files went, though the caller had changed PLEAT_DATABASE_URL"
 
 # Stopped by `kill PID` while it waits on a command that writes into the scratch directory later (as a
-# training run writes checkpoints), the script ends that command before removing the directory.
+# training run writes checkpoints), the script ends that command before removing the directory. Its
+# stderr (bash reports the ended command as "Terminated") is shown only if the check fails.
 : > "$record"
 (
   source scripts/lib/scratch-database.sh
   scratch_database kill-check
   echo "$work" > "$record"
   python3 -c 'import os, sys, time; time.sleep(4); os.makedirs(sys.argv[1] + "/models/late")' "$work"
-) &
+) 2>"$killed_stderr" &
 script=$!
 for _ in $(seq 100); do [ -s "$record" ] && break; sleep 0.2; done
 read -r work < "$record" || fail "the killed script's directory was not recorded"
