@@ -38,16 +38,17 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     /// history's (`SequenceBatch.pack`). 1: plain shuffled batches. Ignored when folding (fixed shapes).
     /// Off by default: batches of like lengths cost less but train worse, on MovieLens-100K (SASRec, seed
     /// 42: best validation NDCG@10 0.1144 with 16 against 0.1206 with 1) and on Amazon Toys and Sports
-    /// (three seeds each; README, "Quality on public data"); on Toys `position_weighted_steps` closes
-    /// the gap. It makes an epoch on Sports at `max_length` 200 cost what it costs at 50.
+    /// (three seeds each; README, "Quality on public data"), unless `position_weighted_steps` is on,
+    /// which closes the gap there. It makes an epoch on Sports at `max_length` 200 cost what it costs at 50.
     public var lengthGroupBatches = 1
     /// Scale each step's gradient by its batch's positions (Σ min(events − 1, `max_length`) over its
     /// users) over the epoch's mean per batch, so that a position weighs the same in a short batch as in
     /// a long one, as with shuffled batches. A step's loss is a mean over its own positions, so without
     /// this a batch of short histories (from `length_group_batches`) moves the weights as far as one of
     /// long histories with ten times the positions. With `length_group_batches = 16` it trains as well
-    /// as shuffled batches at a grouped epoch's cost (SASRec on Amazon Toys; README, "Grouped batches
-    /// weighted by positions"). Off by default: not yet measured on other data or models.
+    /// as shuffled batches at a grouped epoch's cost (SASRec on Amazon Sports and Toys, three seeds each,
+    /// so `configs/amazon/sasrec.conf` uses both; README, "Grouped batches weighted by positions"). Off
+    /// by default: BERT4Rec, whose loss counts masked positions, gained nothing from it (Toys, one seed).
     public var positionWeightedSteps = false
     /// Adam (β1 0.9, β2 `adam_beta2`, ε 1e-8) at `learning_rate`, after `warmup_steps` of linear warm-up
     /// from 0, then held (`lr_decay = none`) or decayed to 0 at the last step of `epochs`.
