@@ -46,9 +46,10 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     /// a long one, as with shuffled batches. A step's loss is a mean over its own positions, so without
     /// this a batch of short histories (from `length_group_batches`) moves the weights as far as one of
     /// long histories with ten times the positions. With `length_group_batches = 16` it trains as well
-    /// as shuffled batches at a grouped epoch's cost (SASRec on Amazon Sports and Toys, three seeds each,
-    /// so `configs/amazon/sasrec.conf` uses both; README, "Grouped batches weighted by positions"). Off
-    /// by default: BERT4Rec, whose loss counts masked positions, gained nothing from it (Toys, one seed).
+    /// as shuffled batches at a grouped epoch's cost (SASRec and HSTU on Amazon Sports and Toys, three
+    /// seeds each, so their `configs/amazon/` files use both; README, "Grouped batches weighted by
+    /// positions"). Off by default: BERT4Rec, whose loss counts masked positions, gained nothing from it
+    /// (Toys, one seed).
     public var positionWeightedSteps = false
     /// Adam (β1 0.9, β2 `adam_beta2`, ε 1e-8) at `learning_rate`, after `warmup_steps` of linear warm-up
     /// from 0, then held (`lr_decay = none`) or decayed to 0 at the last step of `epochs`.
