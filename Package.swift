@@ -61,7 +61,7 @@ let package = Package(
                                                       "PleatMPI"],
                 swiftSettings: numeric),
         // The scoring stage: batch top-K into the SQLite cache, and answers from it (live when stale).
-        .target(name: "PleatScoring", dependencies: ["PleatCore", "PleatStorage", "PleatTensor", "PleatHistories", "PleatModel"],
+        .target(name: "PleatScoring", dependencies: ["PleatCore", "PleatStorage", "PleatTensor", "PleatMetrics", "PleatHistories", "PleatModel"],
                 swiftSettings: numeric),
         // Offline evaluation: models and baselines on one split, reports (HTML, Markdown, JSON), evaluation_runs.
         .target(name: "PleatEvaluation", dependencies: ["PleatCore", "PleatStorage", "PleatTensor", "PleatMetrics", "PleatHistories", "PleatModel",
@@ -89,16 +89,16 @@ let package = Package(
         .executableTarget(name: "pleat-fuzz", dependencies: ["PleatIngest"], path: "Sources/pleat-fuzz", swiftSettings: fastMath),
 
         // Test helpers (a throwaway PostgreSQL, gradient checks, a small trained fixture); used only by test targets.
-        .target(name: "PleatTestSupport", dependencies: ["PleatCore", "PleatStorage", "PleatTensor", "PleatIngest", "PleatModel", "PleatTraining",
+        .target(name: "PleatTestSupport", dependencies: ["PleatCore", "PleatStorage", "PleatTensor", "PleatMetrics", "PleatIngest", "PleatModel", "PleatTraining",
                                                           "PleatScoring"]),
         .testTarget(name: "PleatCoreTests", dependencies: ["PleatCore"]),
         .testTarget(name: "PleatTensorTests", dependencies: ["PleatCore", "CPleatKernels", "PleatTensor", "PleatTestSupport"]),
         .testTarget(name: "PleatMetricsTests", dependencies: ["PleatCore", "PleatMetrics"]),
-        .testTarget(name: "PleatTrainingTests", dependencies: ["PleatCore", "PleatStorage", "PleatIngest", "PleatTensor", "PleatHistories", "PleatEncoders", "PleatModel",
+        .testTarget(name: "PleatTrainingTests", dependencies: ["PleatCore", "PleatStorage", "PleatMetrics", "PleatIngest", "PleatTensor", "PleatHistories", "PleatEncoders", "PleatModel",
                                                            "PleatTraining", "PleatTestSupport"]),
         .testTarget(name: "PleatEncodersTests", dependencies: ["PleatCore", "PleatTensor", "PleatEncoders", "PleatTestSupport"]),
         .testTarget(name: "PleatStorageTests", dependencies: ["PleatCore", "PleatStorage", "PleatTestSupport"]),
-        .testTarget(name: "PleatScoringTests", dependencies: ["PleatCore", "PleatStorage", "PleatHistories", "PleatTensor", "PleatModel", "PleatTraining", "PleatScoring",
+        .testTarget(name: "PleatScoringTests", dependencies: ["PleatCore", "PleatStorage", "PleatMetrics", "PleatHistories", "PleatTensor", "PleatModel", "PleatTraining", "PleatScoring",
                                                           "PleatServer", "PleatTestSupport"]),
         .testTarget(name: "PleatEvaluationTests", dependencies: ["PleatCore", "PleatStorage", "PleatMetrics", "PleatHistories", "PleatModel",
                                                              "PleatTraining", "PleatScoring", "PleatEvaluation", "PleatTestSupport"]),

@@ -20,6 +20,9 @@ public struct OfflineEvaluation {
     public var modelIds: [String]
     public var baselines: [Baseline] = Baseline.allCases
     public var examples = Examples.test
+    /// The seen-items rule every ranker is measured under; nil: the models' own (which must agree), or
+    /// `SeenItems.default` for baselines alone.
+    public var seen: SeenItems?
     /// Length of the lists that coverage and popularity describe.
     public var listLength = 10
     /// Sampled-negative metrics to add, e.g. [.uniform]; none by default (full ranking is the measure).
@@ -44,6 +47,9 @@ public struct OfflineEvaluation {
         let chosen = examples == .test ? split.testExamples : split.validationExamples
         guard !chosen.isEmpty else { throw EvaluationError("no \(examples.rawValue) examples: users need at least 3 events") }
         let counts = split.trainCounts
+        let seen = try self.seen ?? Self.sharedRule(records)
+        let repeats = chosen.filter(\.isRepeat).count
+        log("seen = \(seen.rawValue); \(Format.count(repeats)) of \(Format.count(chosen.count)) targets are items the user has already seen")
         log("evaluating on \(Format.count(chosen.count)) \(examples.rawValue) users, \(Format.count(split.vocabulary.count)) items (data up to ingest batch \(snapshot))")
 
         var results: [EvaluationReport.RankerResult] = [], ranksByName: [String: [Int]] = [:]
@@ -53,12 +59,12 @@ public struct OfflineEvaluation {
             let start = Date()
             let ranker = try entry.record.map { try Self.ranker($0, on: split, db: db, batchSize: batchSize) }
                 ?? Baseline(rawValue: entry.name)!.ranker(split)
-            let (ranks, lists) = Evaluator.ranked(ranker, chosen, listLength: listLength)
+            let (ranks, lists) = Evaluator.ranked(ranker, chosen, seen: seen, listLength: listLength)
             ranksByName[entry.name] = ranks
             var sampledMetrics: [String: MetricSummary] = [:]
             for distribution in sampled {
                 let sampler = NegativeSampler(counts: counts, distribution: distribution)
-                sampledMetrics[distribution.rawValue] = Evaluator.evaluateSampled(ranker, chosen, sampler: sampler, negatives: negatives, seed: seed).summary
+                sampledMetrics[distribution.rawValue] = Evaluator.evaluateSampled(ranker, chosen, seen: seen, sampler: sampler, negatives: negatives, seed: seed).summary
             }
             let listed = lists.joined()
             let catalogueMean = Double(counts.dropFirst().reduce(0, +)) / Double(max(split.vocabulary.count, 1))
@@ -71,6 +77,7 @@ public struct OfflineEvaluation {
                 sampled: sampledMetrics,
                 byHistoryLength: Breakdown.byHistoryLength(chosen, ranks),
                 byItemPopularity: Breakdown.byItemPopularity(chosen, ranks, trainCounts: counts),
+                byTarget: Breakdown.byTarget(chosen, ranks),
                 versusBestBaseline: nil, trainingCurve: curve)
             results.append(result)
             log(String(format: "  %@: NDCG@10 %.4f, HR@10 %.4f, MRR %.4f, coverage@%d %.3f (%.1f s)", entry.name,
@@ -85,8 +92,8 @@ public struct OfflineEvaluation {
                                                                  Breakdown.ndcg10(baselineRanks), seed: seed)
             }
         }
-        return EvaluationReport(createdAt: ISO8601DateFormatter().string(from: started), split: examples.rawValue, snapshotBatch: snapshot,
-                                users: chosen.count, items: split.vocabulary.count, cutoffs: RankingMetrics.defaultCutoffs,
+        return EvaluationReport(createdAt: ISO8601DateFormatter().string(from: started), split: examples.rawValue, seen: seen,
+                                snapshotBatch: snapshot, users: chosen.count, repeatTargets: repeats, items: split.vocabulary.count, cutoffs: RankingMetrics.defaultCutoffs,
                                 listLength: listLength, bestBaseline: best?.name, rankers: results,
                                 seconds: Date().timeIntervalSince(started))
     }
@@ -98,13 +105,25 @@ public struct OfflineEvaluation {
         return (report, try EvaluationRunLog(db).record(report, reportDirectory: directory.standardizedFileURL.path))
     }
 
-    /// Validation NDCG@10 of each model on one split, which may hold newer data than the models saw:
-    /// how a scheduled job compares a new model with the one it would replace.
-    public static func validationNDCG(of records: [ModelRecord], on split: SequenceSplit, db: PostgresConnection,
+    /// Validation NDCG@10 of each model on one split, which may hold newer data than the models saw,
+    /// under one seen-items rule: how a scheduled job compares a new model with the one it would replace.
+    public static func validationNDCG(of records: [ModelRecord], on split: SequenceSplit, seen: SeenItems, db: PostgresConnection,
                                       batchSize: Int = 256) throws -> (ndcg: [Double], users: Int) {
         let examples = split.validationExamples
-        let ndcg = try records.map { Evaluator.evaluate(try ranker($0, on: split, db: db, batchSize: batchSize), examples).ndcg(at: 10) }
+        let ndcg = try records.map { Evaluator.evaluate(try ranker($0, on: split, db: db, batchSize: batchSize), examples, seen: seen).ndcg(at: 10) }
         return (ndcg, examples.count)
+    }
+
+    /// The seen-items rule the models were trained under, which must be one: a report compares rankers
+    /// on the same lists. `SeenItems.default` when there are no models.
+    static func sharedRule(_ records: [ModelRecord]) throws -> SeenItems {
+        let rules = try records.map { try $0.seen }
+        guard let first = rules.first else { return .default }
+        if let other = rules.firstIndex(where: { $0 != first }) {
+            throw EvaluationError("\(records[other].id) was trained under seen = \(rules[other].rawValue), \(records[0].id) under seen = "
+                                  + "\(first.rawValue): choose one rule for the report with --seen")
+        }
+        return first
     }
 
     /// A registered model as a ranker over the split's items (translated when its vocabulary differs).

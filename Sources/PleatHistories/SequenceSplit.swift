@@ -15,6 +15,15 @@ public struct SequenceSplit: Sendable {
         public let historyTimes: ArraySlice<Int64>
         public let target: Int32
         public let targetTime: Int64
+
+        /// Whether the target is an item the user has already interacted with (a repeat): what the
+        /// seen-items rule decides about, and what reports break down.
+        public var isRepeat: Bool { history.contains(target) }
+
+        public init(user: Int, history: ArraySlice<Int32>, historyTimes: ArraySlice<Int64>, target: Int32, targetTime: Int64) {
+            precondition(history.count == historyTimes.count)
+            (self.user, self.history, self.historyTimes, self.target, self.targetTime) = (user, history, historyTimes, target, targetTime)
+        }
     }
 
     /// Model-index sequences of every user, parallel to the histories' slots.

@@ -4,7 +4,8 @@ import Foundation
 ///
 /// A prediction is summarised by the 0-based rank of the true next item. Ranks are pessimistic: every
 /// other candidate scored at least as high as the target counts as ahead of it, so a model that scores
-/// everything alike gets the worst rank, not the best.
+/// everything alike gets the worst rank, not the best. A target that no list could hold (a seen item
+/// under `SeenItems.exclude`) has rank `miss`: counted, never credited.
 public struct RankingMetrics: Sendable, Codable, Equatable {
     public let cutoffs: [Int]
     public private(set) var count = 0
@@ -13,6 +14,9 @@ public struct RankingMetrics: Sendable, Codable, Equatable {
     private var reciprocalRanks = 0.0
 
     public static let defaultCutoffs = [1, 5, 10, 20, 50]
+    /// The rank of a target that the served list can never contain (rank ∞): below every cutoff's
+    /// reach and worth nothing to MRR.
+    public static let miss = Int.max
 
     public init(cutoffs: [Int] = RankingMetrics.defaultCutoffs) {
         self.cutoffs = cutoffs
@@ -22,7 +26,9 @@ public struct RankingMetrics: Sendable, Codable, Equatable {
 
     /// Records one prediction whose target came at `rank` (0 = first).
     public mutating func add(rank: Int) {
+        assert(rank >= 0, "ranks are 0-based")
         count += 1
+        guard rank != Self.miss else { return }
         reciprocalRanks += 1 / Double(rank + 1)
         for (i, k) in cutoffs.enumerated() where rank < k {
             hits[i] += 1
@@ -68,7 +74,8 @@ public struct RankingMetrics: Sendable, Codable, Equatable {
     // MARK: Ranks
 
     /// Full ranking: how many candidates other than the target score at least as high, skipping the
-    /// ids in `excluded` (the user's already-seen items, by default) and id 0 (padding).
+    /// ids in `excluded` and id 0 (padding). Which seen items are excluded, and what a seen target
+    /// counts, is `SeenItems.rank`'s to decide.
     public static func fullRank(scores: UnsafeBufferPointer<Float>, target: Int, excluded: Set<Int32> = []) -> Int {
         let t = scores[target]
         var rank = 0

@@ -5,6 +5,7 @@ import PleatScoring
 import PleatStorage
 import PleatTraining
 import PleatModel
+import PleatMetrics
 
 /// A database of forward walks (as in TrainingJobTests) with two small trained models, one per test
 /// that needs it (tests change the data). Users u0…u199 walk a catalogue of 100 items i0…i99.
@@ -63,10 +64,10 @@ public struct WalkFixture: @unchecked Sendable {  // one task at a time uses its
         try RecommendationCache(path: path ?? cachePath, migrations: TestDatabase.migrationsDirectory.appendingPathComponent("sqlite"))
     }
 
-    public func score(_ record: ModelRecord, users: BatchScorer.Users = .all, includeSeen: Bool = false, topK: Int = 20,
+    public func score(_ record: ModelRecord, users: BatchScorer.Users = .all, seen: SeenItems? = nil, topK: Int = 20,
                       shard: Shard = .all, cachePath: String? = nil) throws -> BatchScorer.Report {
         var scorer = BatchScorer()
-        (scorer.topK, scorer.includeSeen, scorer.users, scorer.showProgress, scorer.transactionSize) = (topK, includeSeen, users, false, 64)
+        (scorer.topK, scorer.seen, scorer.users, scorer.showProgress, scorer.transactionSize) = (topK, seen, users, false, 64)
         scorer.shard = shard
         return try scorer.run(model: try ScoringModel.load(record, db: db, batchSize: 32), db: db, cache: try cache(cachePath))
     }

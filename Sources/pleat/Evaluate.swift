@@ -21,9 +21,12 @@ struct Evaluate: ParsableCommand {
             """)
     @OptionGroup var global: GlobalOptions
     @Option(help: "Registered model ids, comma-separated ('latest' for the newest).") var models = ""
-    @Option(help: "Baselines, comma-separated: \(Baseline.allCases.map(\.rawValue).joined(separator: ", ")); or none.") var baselines = "pop,markov"
+    @Option(help: "Baselines, comma-separated: \(Baseline.allCases.map(\.rawValue).joined(separator: ", ")); or none.")
+    var baselines = Baseline.allCases.map(\.rawValue).joined(separator: ",")
     @Option(help: "Report directory (default: <home>/reports/<time>).") var report: String?
     @Option(help: "Which held-out events: test or valid.") var split = OfflineEvaluation.Examples.test
+    @Option(help: "Seen items: exclude (a target the user has seen is a miss, as served lists never repeat) or include (default: the models' rule, else exclude).")
+    var seen: SeenItems?
     @Option(help: "Also rank against 100 sampled negatives: uniform, popularity (comma-separated).") var sampled = ""
     @Flag(help: "Print the metrics JSON as the last stdout line.") var json = false
 
@@ -33,6 +36,7 @@ struct Evaluate: ParsableCommand {
         let evaluation = try Self.evaluation(models: models, baselines: baselines, sampled: sampled, db: db)
         var chosen = evaluation
         chosen.examples = split
+        chosen.seen = seen
         let directory = URL(fileURLWithPath: report ?? global.pleatHome.url.appendingPathComponent("reports/\(Format.compactTimestamp())").path)
         let result = try Self.run(chosen, db: db, directory: directory)
         if json { try printJSONLine(result) } else { print(directory.appendingPathComponent("report.html").path) }
@@ -67,7 +71,8 @@ struct Evaluate: ParsableCommand {
             table.add([r.name, String(format: "%.4f", r.metrics.hitRate(at: 10) ?? 0), String(format: "%.4f", r.metrics.ndcg(at: 10) ?? 0),
                        String(format: "%.4f", r.metrics.mrr), String(format: "%.3f", r.coverage), versus])
         }
-        note(table.render() + "\nevaluation run \(id): report in \(directory.path)/report.html, summary.md, metrics.json")
+        note("seen = \(report.seen.rawValue); \(Format.count(report.repeatTargets)) of \(Format.count(report.users)) targets are repeats\n"
+             + table.render() + "\nevaluation run \(id): report in \(directory.path)/report.html, summary.md, metrics.json")
         return report
     }
 }

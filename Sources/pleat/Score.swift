@@ -6,6 +6,9 @@ import PleatScoring
 import PleatStorage
 import PleatTraining
 import PleatModel
+import PleatMetrics
+
+extension SeenItems: ExpressibleByArgument {}
 
 extension BatchScorer.Users: ExpressibleByArgument {}
 
@@ -29,7 +32,8 @@ struct Score: ParsableCommand {
     @Option(help: "A registered model id, or 'latest'.") var model = "latest"
     @Option(help: "all, or changed (users with events newer than their list).") var users = BatchScorer.Users.all
     @Option(name: .customLong("top-k"), help: "Items kept per user.") var topK = 100
-    @Flag(name: .customLong("include-seen"), help: "Keep items the user already interacted with.") var includeSeen = false
+    @Option(help: "Seen items: exclude (lists never repeat an item of the user's history) or include (default: the rule the model was trained and tested under).")
+    var seen: SeenItems?
     @Option(help: "Users per scoring batch.") var batch = 256
     @Option(help: "Only the users of shard I of N (I/N, 0-based; docs/sharding.md): one cache per shard.") var shard = Shard.all
     @Flag(help: "End with one JSON line (model_id, users, seconds, users_per_s, ...).") var json = false
@@ -49,11 +53,11 @@ struct Score: ParsableCommand {
         let scoring = try ScoringModel.load(record, db: db, batchSize: batch)
         let cache = try RecommendationCache(path: cacheOptions.path(global))
         var scorer = BatchScorer()
-        (scorer.topK, scorer.includeSeen, scorer.users, scorer.shard) = (topK, includeSeen, users, shard)
+        (scorer.topK, scorer.seen, scorer.users, scorer.shard) = (topK, seen, users, shard)
         scorer.showProgress = true  // on stderr: --json output (stdout) stays one line, as with ingest and train
         let report = try scorer.run(model: scoring, db: db, cache: cache)
-        note(String(format: "scored %@ users%@ with %@ in %.2f s (%@ users/s); %@ without known items, %@ unchanged; cache %@",
-                    Format.count(report.users), shard.count > 1 ? " of shard \(shard)" : "", report.modelId, report.seconds, Format.count(Int(report.usersPerS)),
+        note(String(format: "scored %@ users%@ with %@ (seen = %@) in %.2f s (%@ users/s); %@ without known items, %@ unchanged; cache %@",
+                    Format.count(report.users), shard.count > 1 ? " of shard \(shard)" : "", report.modelId, report.seen.rawValue, report.seconds, Format.count(Int(report.usersPerS)),
                     Format.count(report.skippedUsers), Format.count(report.unchangedUsers), report.cache))
         if json { try printJSONLine(report) }
     }

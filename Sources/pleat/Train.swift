@@ -66,19 +66,31 @@ struct Train: ParsableCommand {
         }
         guard communicator.rank == 0 else { return }
         let record = result.record
-        var table = TextTable(["split", "HR@10", "NDCG@10", "MRR"])
-        let refitEpochs = record.history.refitPass.count
-        for (name, m) in [("valid", record.valid), (refitEpochs > 0 ? "test (refit)" : "test", record.test)] {
-            table.add([name, String(format: "%.4f", m.hitRate(at: 10) ?? 0), String(format: "%.4f", m.ndcg(at: 10) ?? 0), String(format: "%.4f", m.mrr)])
+        let seen = try record.seen
+        var table = TextTable(["split", "users", "HR@10", "NDCG@10", "MRR"])
+        let refitEpochs = record.history.refitPass.count, test = refitEpochs > 0 ? "test (refit)" : "test"
+        func row(_ name: String, _ users: Int?, _ m: MetricSummary) {
+            table.add([name, users.map(Format.count) ?? "", String(format: "%.4f", m.hitRate(at: 10) ?? 0), String(format: "%.4f", m.ndcg(at: 10) ?? 0),
+                       String(format: "%.4f", m.mrr)])
+        }
+        row("valid", nil, record.valid)
+        row(test, result.outcome.map { $0.testTargets.repeats.count + $0.testTargets.new.count }, record.test)
+        if let outcome = result.outcome {
+            row("  repeat targets", outcome.testTargets.repeats.count, outcome.testTargets.repeats.summary)
+            row("  new targets", outcome.testTargets.new.count, outcome.testTargets.new.summary)
+            for other in SeenItems.allCases where other != seen {
+                if let m = outcome.testByRule[other.rawValue] { row("\(test), seen = \(other.rawValue)", nil, m) }
+            }
         }
         note("\(record.id): best epoch \(record.bestEpoch) of \(record.epochs)\(refitEpochs > 0 ? ", refit \(refitEpochs) epochs" : ""), "
-             + "\(Format.duration(record.totalSeconds))\n" + table.render())
+             + "\(Format.duration(record.totalSeconds)); seen = \(seen.rawValue)\n" + table.render())
         if json {
             try printJSONLine(TrainSummary(modelId: record.id, model: record.kind.rawValue, users: record.users, items: record.items,
                                            events: record.events, bestEpoch: record.bestEpoch,
                                            epochs: record.epochs, seconds: record.totalSeconds, trainSeconds: record.trainSeconds,
                                            secondsToBest: record.history.seconds(through: record.bestEpoch),
-                                           valid: record.valid, test: record.test, testUnfiltered: result.outcome?.testUnfiltered.summary,
+                                           seen: seen, valid: record.valid, test: record.test, testByRule: result.outcome?.testByRule,
+                                           testTargets: result.outcome?.testTargets.summary,
                                            testSampled: record.testSampled, history: record.history,
                                            artifactPath: record.artifactPath,
                                            artifactSha256: record.artifactSHA256))
@@ -91,9 +103,13 @@ struct Train: ParsableCommand {
 /// The JSON line of `pleat train --json` (keys snake_case; metric keys as in RankingMetrics.summary).
 struct TrainSummary: Encodable {
     var modelId: String, model: String, users: Int, items: Int, events: Int, bestEpoch: Int, epochs: Int, seconds: Double, trainSeconds: Double, secondsToBest: Double
+    /// The seen-items rule validation and `test` were measured under (and scoring applies).
+    var seen: SeenItems
     var valid: MetricSummary, test: MetricSummary
-    /// Test metrics with the user's seen items left in the ranking (absent when a resumed run only registered).
-    var testUnfiltered: MetricSummary?
+    /// Test metrics under each seen-items rule, by name (absent when a resumed run only registered).
+    var testByRule: [String: MetricSummary]?
+    /// Test metrics under `seen`, targets the user had already seen and new ones apart (absent likewise).
+    var testTargets: RepeatBreakdown.Summary?
     var testSampled: [String: MetricSummary]
     /// Every epoch: loss, validation metrics, seconds, and test metrics with `test_curve`.
     var history: [EpochRecord]

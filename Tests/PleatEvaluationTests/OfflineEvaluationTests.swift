@@ -22,7 +22,8 @@ final class OfflineEvaluationTests: XCTestCase {
         (evaluation.sampled, evaluation.seed, evaluation.log) = ([.uniform], config.seed, { _ in })
         let report = try evaluation.run(db: fixture.db)
 
-        XCTAssertEqual(report.rankers.map(\.name), ["pop", "markov", fixture.sasrec.id, fixture.hstu.id])
+        XCTAssertEqual(report.rankers.map(\.name), ["pop", "markov", "recent", "frequent", fixture.sasrec.id, fixture.hstu.id])
+        XCTAssertEqual(report.seen, .exclude, "the models' rule")
         XCTAssertEqual(report.users, 200)
         for record in [fixture.sasrec, fixture.hstu] {
             let result = try XCTUnwrap(report.ranker(record.id))
@@ -36,8 +37,11 @@ final class OfflineEvaluationTests: XCTestCase {
 
         let histories = try HistoryLoader.load(from: fixture.db)
         let split = SequenceSplit(histories, minCount: config.minCount)
-        let pop = Evaluator.evaluate(PopularityRanker(split: split), split.testExamples).summary
+        let pop = Evaluator.evaluate(PopularityRanker(split: split), split.testExamples, seen: .exclude).summary
         XCTAssertEqual(report.ranker("pop")!.metrics, pop)
+        // Under exclude the repeat baselines can serve none of their own items: what is left is popularity.
+        XCTAssertEqual(report.ranker("recent")!.metrics, pop)
+        XCTAssertEqual(report.ranker("frequent")!.metrics, pop)
         // The walks are first-order: transitions beat popularity by far.
         XCTAssertGreaterThan(report.ranker("markov")!.metrics.ndcg(at: 10)!, 3 * pop.ndcg(at: 10)!)
         XCTAssertEqual(report.bestBaseline, "markov")
@@ -48,12 +52,16 @@ final class OfflineEvaluationTests: XCTestCase {
         let tests = split.testExamples
         for start in stride(from: 0, to: tests.count, by: 50) {
             let chunk = tests[start..<min(start + 50, tests.count)].map { (Array($0.history), Array($0.historyTimes)) }
-            for top in model.topK(chunk, k: 10, includeSeen: false) { listed.formUnion(top.items) }
+            for top in model.topK(chunk, k: 10, seen: .exclude) { listed.formUnion(top.items) }
         }
         let sasrec = report.ranker(fixture.sasrec.id)!
         XCTAssertEqual(sasrec.coverage, Double(listed.count) / Double(split.vocabulary.count), accuracy: 1e-12)
 
-        for buckets in [sasrec.byHistoryLength, sasrec.byItemPopularity] {
+        XCTAssertEqual(report.repeatTargets, split.testExamples.filter(\.isRepeat).count)
+        XCTAssertGreaterThan(report.repeatTargets, 0, "the walks' random detours repeat items")
+        XCTAssertEqual(sasrec.byTarget.first { $0.bucket == "repeat" }?.users, report.repeatTargets)
+        XCTAssertEqual(sasrec.byTarget.first { $0.bucket == "repeat" }?.hr10, 0, "a seen target is a miss under exclude")
+        for buckets in [sasrec.byHistoryLength, sasrec.byItemPopularity, sasrec.byTarget] {
             XCTAssertEqual(buckets.reduce(0) { $0 + $1.users }, report.users)
             let weighted = buckets.reduce(0.0) { $0 + $1.ndcg10 * Double($1.users) } / Double(report.users)
             XCTAssertEqual(weighted, sasrec.metrics.ndcg(at: 10)!, accuracy: 1e-9)
@@ -83,7 +91,8 @@ final class OfflineEvaluationTests: XCTestCase {
         for key in metrics.names { XCTAssertEqual(stored[key]!, metrics[key]!, accuracy: 1e-12, key) }
 
         let html = try String(contentsOf: directory.appendingPathComponent("report.html"), encoding: .utf8)
-        XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, 3, "quality, history length and training-curve charts")
+        XCTAssertEqual(html.components(separatedBy: "<svg").count - 1, 4, "quality, repeat and new targets, history length and training-curve charts")
+        XCTAssertTrue(html.contains("seen items: exclude"), "the header names the rule")
         XCTAssertFalse(html.contains("src=\"http"), "self-contained")
         let ndcg = String(format: "%.4f", report.ranker(fixture.sasrec.id)!.metrics.ndcg(at: 10)!)
         XCTAssertTrue(html.contains("<td>\(ndcg)</td>") || html.contains("<td class=\"best\">\(ndcg)</td>"))
@@ -93,7 +102,7 @@ final class OfflineEvaluationTests: XCTestCase {
 
         let row = try fixture.db.query("SELECT models, baselines, users, (metrics->>'users')::int FROM evaluation_runs WHERE id = $1", [String(id)])
         XCTAssertEqual(row.string(0, 0), "{\(fixture.sasrec.id)}")
-        XCTAssertEqual(row.string(0, 1), "{pop,markov}")
+        XCTAssertEqual(row.string(0, 1), "{pop,markov,recent,frequent}")
         XCTAssertEqual(row.int(0, 2), report.users)
         XCTAssertEqual(row.int(0, 3), report.users)
     }
@@ -110,11 +119,11 @@ final class OfflineEvaluationTests: XCTestCase {
         try fixture.ingest(csv, name: "newer.csv")
         let histories = try HistoryLoader.load(from: fixture.db)
         let split = SequenceSplit(histories)
-        let newer = try OfflineEvaluation.validationNDCG(of: [fixture.sasrec], on: split, db: fixture.db)
+        let newer = try OfflineEvaluation.validationNDCG(of: [fixture.sasrec], on: split, seen: .exclude, db: fixture.db)
         XCTAssertEqual(newer.users, split.validationExamples.count)
         XCTAssertGreaterThan(split.vocabulary.count, fixture.sasrec.items)
         // Validation targets of the new users are fresh items the model cannot know: they score 0.
-        let own = try OfflineEvaluation.validationNDCG(of: [fixture.sasrec], on: SequenceSplit(try HistoryLoader.load(from: fixture.db, upToBatch: 1)),
+        let own = try OfflineEvaluation.validationNDCG(of: [fixture.sasrec], on: SequenceSplit(try HistoryLoader.load(from: fixture.db, upToBatch: 1)), seen: .exclude,
                                                        db: fixture.db)
         XCTAssertEqual(own.ndcg[0], fixture.sasrec.valid.ndcg(at: 10)!, accuracy: 1e-6)
         XCTAssertEqual(newer.ndcg[0] * Double(newer.users), own.ndcg[0] * Double(own.users), accuracy: 1e-6)

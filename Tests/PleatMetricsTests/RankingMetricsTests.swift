@@ -29,6 +29,41 @@ final class RankingMetricsTests: XCTestCase {
         flat.withUnsafeBufferPointer { XCTAssertEqual(RankingMetrics.fullRank(scores: $0, target: 1), 4, "constant scores rank last") }
     }
 
+    /// Under `exclude` a seen target is a miss: in the denominator, credited nothing; seen items are
+    /// taken out of the ranking ahead of a new target. Under `include` everything is ranked.
+    func testSeenItemsRuleRanksAsTheServedListWould() {
+        let scores: [Float] = [9, 0.1, 0.5, 0.9, 0.5, 0.3]  // index 0 is padding
+        let history: [Int32] = [3, 5]
+        scores.withUnsafeBufferPointer { s in
+            XCTAssertEqual(SeenItems.exclude.rank(scores: s, target: 3, history: history), RankingMetrics.miss, "seen: never served")
+            XCTAssertEqual(SeenItems.include.rank(scores: s, target: 3, history: history), 0, "seen and best: first")
+            XCTAssertEqual(SeenItems.exclude.rank(scores: s, target: 2, history: history), 1, "item 3 is not served, the 0.5 tie is")
+            XCTAssertEqual(SeenItems.include.rank(scores: s, target: 2, history: history), 2)
+        }
+        XCTAssertEqual(SeenItems.exclude.excluded(from: history), history)
+        XCTAssertEqual(SeenItems.include.excluded(from: history), [])
+        XCTAssertFalse(SeenItems.exclude.allows(5, after: history))
+        XCTAssertTrue(SeenItems.include.allows(5, after: history))
+
+        var m = RankingMetrics(cutoffs: [1, 10])
+        m.add(rank: 0)
+        m.add(rank: RankingMetrics.miss)
+        XCTAssertEqual(m.count, 2)
+        XCTAssertEqual(m.hitRate(at: 10), 0.5)
+        XCTAssertEqual(m.ndcg(at: 10), 0.5)
+        XCTAssertEqual(m.mrr, 0.5)
+
+        let parts = RepeatBreakdown(ranks: [0, RankingMetrics.miss, 3, 20], isRepeat: [false, true, true, false], cutoffs: [10])
+        XCTAssertEqual(parts.repeats.count, 2)
+        XCTAssertEqual(parts.new.count, 2)
+        XCTAssertEqual(parts.repeats.hitRate(at: 10), 0.5)
+        XCTAssertEqual(parts.new.hitRate(at: 10), 0.5)
+        XCTAssertEqual(parts.repeatShare, 0.5)
+        let json = String(decoding: try! JSONEncoder.snakeCase().encode(parts.summary), as: UTF8.self)
+        XCTAssertTrue(json.contains("\"repeat\":{\"metrics\"") || json.contains("\"repeat\":{\"users\""), json)
+        XCTAssertTrue(json.contains("\"repeat_share\":0.5"), json)
+    }
+
     func testSamplersNeverReturnTheTargetOrSeenItemsAndFollowPopularity() {
         var counts = [Int](repeating: 1, count: 101)
         counts[0] = 0

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import PleatMetrics
 import PleatStorage
 import PleatTestSupport
 @testable import PleatScoring
@@ -12,7 +13,7 @@ final class CacheConcurrencyTests: XCTestCase {
     }
 
     private func fill(_ cache: RecommendationCache, model: String, users: Int) throws {
-        try cache.beginSet(modelId: model, topK: 2, includeSeen: false)
+        try cache.beginSet(modelId: model, topK: 2, seen: .exclude)
         for start in stride(from: 0, to: users, by: 5_000) {
             try cache.write((start..<min(users, start + 5_000)).map { list("u\($0)") }, modelId: model)
         }

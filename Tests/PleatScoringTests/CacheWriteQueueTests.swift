@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import PleatMetrics
 import PleatStorage
 import PleatTestSupport
 @testable import PleatScoring
@@ -22,7 +23,7 @@ final class CacheWriteQueueTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("cache.sqlite").path
         let cache = try RecommendationCache(path: path, migrations: TestDatabase.migrationsDirectory.appendingPathComponent("sqlite"))
-        try cache.beginSet(modelId: "m", topK: 2, includeSeen: false)
+        try cache.beginSet(modelId: "m", topK: 2, seen: .exclude)
         let writes = CacheWriteQueue(cache: cache, modelId: "m")
         for start in stride(from: 0, to: 10_000, by: 1_000) { try writes.submit(lists(start..<(start + 1_000))) }
         XCTAssertEqual(try writes.finish(), 10_000)
@@ -35,7 +36,7 @@ final class CacheWriteQueueTests: XCTestCase {
         let path = dir.appendingPathComponent("cache.sqlite").path
         let migrations = TestDatabase.migrationsDirectory.appendingPathComponent("sqlite")
         let cache = try RecommendationCache(path: path, migrations: migrations, busyTimeoutMilliseconds: 20)
-        try cache.beginSet(modelId: "m", topK: 2, includeSeen: false)
+        try cache.beginSet(modelId: "m", topK: 2, seen: .exclude)
         let writes = CacheWriteQueue(cache: cache, modelId: "m")
         try writes.submit(lists(0..<100))
         writes.drain()

@@ -1,16 +1,18 @@
 import Foundation
 import XCTest
+import PleatMetrics
 import PleatCore
 import PleatScoring
 import PleatStorage
 import PleatTestSupport
 import PleatTraining
 import PleatHistories
+import PleatModel
 
 /// The scoring stage against a real PostgreSQL and a real SQLite file.
 final class ScoringTests: XCTestCase {
     /// Every user gets a list of top_k unseen items in score order, equal to what the model scores
-    /// directly; `--include-seen` lets seen items in; `--users changed` rescores nobody when nothing changed.
+    /// directly; `--seen include` lets seen items in; `--users changed` rescores nobody when nothing changed.
     func testBatchScoringFillsTheCache() throws {
         let f = try WalkFixture()
         defer { f.remove() }
@@ -33,7 +35,7 @@ final class ScoringTests: XCTestCase {
             XCTAssertEqual(list.historyUntil, histories.times[range.upperBound - 1])
             let seen = Set(histories.items[range].map { external[$0]! })
             XCTAssertTrue(seen.isDisjoint(with: list.items), "seen items are excluded")
-            let direct = model.topK([model.modelHistory(items: histories.items[range], times: histories.times[range])], k: 20, includeSeen: false)[0]
+            let direct = model.topK([model.modelHistory(items: histories.items[range], times: histories.times[range])], k: 20, seen: .exclude)[0]
             XCTAssertEqual(model.externalIds(direct.items), list.items, "the cache holds the model's own ranking")
             seenInLists += seen.count
         }
@@ -43,9 +45,60 @@ final class ScoringTests: XCTestCase {
         XCTAssertEqual(unchanged.users, 0)
         XCTAssertEqual(unchanged.unchangedUsers, 200)
 
-        _ = try f.score(f.sasrec, includeSeen: true, topK: 100)
+        _ = try f.score(f.sasrec, seen: .include, topK: 100)
         let all = try XCTUnwrap(try cache.lookup(user: "u0")).list
         XCTAssertEqual(all.items.count, 100, "with seen items the whole catalogue of 100 can be listed")
+    }
+
+    /// Under each seen-items rule, the list `pleat score` caches and `pleat recommend` serves (from the
+    /// cache, and live once the entry is gone) is exactly the list the evaluator ranks for the same
+    /// history; a seen target is a miss for the evaluator and absent from every served list under
+    /// `exclude`, and under `include` its evaluated rank is its place in the served list.
+    func testTheEvaluatedListIsTheServedList() throws {
+        let f = try WalkFixture()
+        defer { f.remove() }
+        let histories = try HistoryLoader.load(from: f.db)
+        let model = try ScoringModel.load(f.sasrec, db: f.db, batchSize: 32)
+        let users = try f.db.query("SELECT id, external_id FROM users")
+        let external = Dictionary(uniqueKeysWithValues: (0..<users.rowCount).map { (users.int($0, 0)!, users.string($0, 1)!) })
+        let slots = Array(0..<32)
+        // Each user's whole stored history (what scoring reads), with the user's most recent item as the
+        // target: an item the user has seen.
+        let examples = slots.map { slot in
+            let h = model.modelHistory(items: histories.items[histories.range(slot)], times: histories.times[histories.range(slot)])
+            return SequenceSplit.Example(user: slot, history: h.items[...], historyTimes: h.times[...], target: h.items.last!, targetTime: h.times.last!)
+        }
+        for seen in SeenItems.allCases {
+            _ = try f.score(f.sasrec, seen: seen, topK: 20)
+            XCTAssertEqual(try f.cache().activeSet()?.seen, seen)
+            let (ranks, lists) = Evaluator.ranked(model.ranker, examples, seen: seen, listLength: 20)
+            let recommender = try Recommender(databaseURL: f.url, cachePath: f.cachePath)
+            for (example, (rank, list)) in zip(examples, zip(ranks, lists)) {
+                let user = external[Int(histories.userIds[example.user])]!
+                let evaluated = model.externalIds(list)
+                let cached = try XCTUnwrap(try f.cache().lookup(user: user)).list.items
+                XCTAssertEqual(cached, evaluated, "\(seen) \(user): the cached list is the evaluated one")
+                let served = try recommender.recommend(user: user, k: 20)
+                XCTAssertEqual(served.source, .cache)
+                XCTAssertEqual(served.items.map(\.item), evaluated, "\(seen) \(user): served from the cache")
+                let target = model.externalIds([example.target])[0]
+                switch seen {
+                case .exclude:
+                    XCTAssertEqual(rank, RankingMetrics.miss, "a seen target is a miss")
+                    XCTAssertFalse(served.items.map(\.item).contains(target))
+                case .include:
+                    XCTAssertEqual(served.items.map(\.item).firstIndex(of: target), rank < 20 ? rank : nil, "\(user): its rank is its place")
+                }
+            }
+            // Live scoring (the entry gone) follows the set's rule too.
+            let user = external[Int(histories.userIds[examples[0].user])]!
+            try SQLiteConnection(path: f.cachePath).execute("DELETE FROM recommendations WHERE user_id = '\(user)'")
+            let live = try Recommender(databaseURL: f.url, cachePath: f.cachePath).recommend(user: user, k: 20)
+            XCTAssertEqual(live.source, .live)
+            XCTAssertEqual(live.items.map(\.item), model.externalIds(lists[0]), "\(seen): live scoring serves the evaluated list")
+        }
+        XCTAssertGreaterThan(Evaluator.ranked(model.ranker, examples, seen: .include).ranks.filter { $0 < 20 }.count, 0,
+                             "some seen targets are in the include lists, so the place check above ran")
     }
 
     /// While a new model's lists are written and switched in, a reader that reads every user in one

@@ -32,7 +32,7 @@ final class TrainingJobTests: XCTestCase {
         let db = try! PostgresConnection(url: url)
         _ = try! Ingestor(db: db).ingest(file: file, options: IngestOptions(format: .csv))
         let split = SequenceSplit(try! HistoryLoader.load(from: db))
-        let popularity = Evaluator.evaluate(PopularityRanker(split: split), split.validationExamples).ndcg(at: 10)
+        let popularity = Evaluator.evaluate(PopularityRanker(split: split), split.validationExamples, seen: .exclude).ndcg(at: 10)
         return (url, popularity)
     }()
 

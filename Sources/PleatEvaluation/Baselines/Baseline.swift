@@ -9,11 +9,17 @@ public enum Baseline: String, Sendable, Codable, CaseIterable {
     /// First-order item transitions: items that most often followed the user's last item, popularity
     /// breaking ties.
     case markov
+    /// The user's most recent distinct items, newest first, then popularity.
+    case recent
+    /// The user's most frequent items, recency breaking ties, then popularity.
+    case frequent
 
     public func ranker(_ split: SequenceSplit) -> any ItemRanker {
         switch self {
         case .pop: PopularityRanker(split: split)
         case .markov: TransitionRanker(split: split)
+        case .recent: HistoryRanker(split: split, order: .recency)
+        case .frequent: HistoryRanker(split: split, order: .frequency)
         }
     }
 
@@ -22,6 +28,8 @@ public enum Baseline: String, Sendable, Codable, CaseIterable {
         switch self {
         case .pop: "most-popular"
         case .markov: "item transitions"
+        case .recent: "most recent of the user's items"
+        case .frequent: "most frequent of the user's items"
         }
     }
 }

@@ -27,6 +27,11 @@ enum Breakdown {
         }
     }
 
+    /// Targets already in the user's history ("repeat") and the others ("new").
+    static func byTarget(_ examples: [SequenceSplit.Example], _ ranks: [Int]) -> [EvaluationReport.BucketResult] {
+        buckets(["repeat", "new"], ranks) { r in examples[r].isRepeat ? 0 : 1 }
+    }
+
     /// Non-empty buckets, in label order, with their users' HR@10 and NDCG@10.
     private static func buckets(_ labels: [String], _ ranks: [Int], bucketOf: (Int) -> Int) -> [EvaluationReport.BucketResult] {
         var users = [Int](repeating: 0, count: labels.count), hits = [Double](repeating: 0, count: labels.count)

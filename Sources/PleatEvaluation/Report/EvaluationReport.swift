@@ -7,8 +7,12 @@ public struct EvaluationReport: Sendable, Codable {
     public var createdAt: String
     /// Which examples: "test" (each user's last event) or "valid" (the one before).
     public var split: String
+    /// The seen-items rule every list and rank followed.
+    public var seen: SeenItems
     public var snapshotBatch: Int
     public var users: Int
+    /// Users whose target is an item they had already seen.
+    public var repeatTargets: Int
     public var items: Int
     public var cutoffs: [Int]
     /// The length of the lists that coverage and popularity describe.
@@ -34,6 +38,8 @@ public struct EvaluationReport: Sendable, Codable {
         public var sampled: [String: MetricSummary]
         public var byHistoryLength: [BucketResult]
         public var byItemPopularity: [BucketResult]
+        /// Targets the user had already seen ("repeat") and new ones ("new").
+        public var byTarget: [BucketResult]
         /// NDCG@10 per user compared with the best baseline's (nil for baselines).
         public var versusBestBaseline: PairedComparison?
         /// Validation NDCG@10 (and loss) per epoch, from the model registry.

@@ -42,7 +42,7 @@ public struct ReportWriter {
     var overview: Table {
         let ks = report.cutoffs
         var table = Table(title: "Full-ranking metrics (\(report.split), \(Format.count(report.users)) users, \(Format.count(report.items)) items)",
-                          note: "Every item is a candidate; the user's already-seen items are excluded. Coverage and popularity describe the top-\(report.listLength) lists.",
+                          note: seenNote + " Coverage and popularity describe the top-\(report.listLength) lists.",
                           header: ["ranker", "kind"] + ks.map { "HR@\($0)" } + ndcgCutoffs.map { "NDCG@\($0)" }
                               + ["MRR", "coverage@\(report.listLength)", "popularity ×mean"],
                           rows: [])
@@ -57,6 +57,18 @@ public struct ReportWriter {
             }
         }
         return table
+    }
+
+    /// What the seen-items rule made of the ranking, as the served lists follow it.
+    private var seenNote: String {
+        switch report.seen {
+        case .exclude:
+            "Seen items: exclude. Every item the user has not interacted with is a candidate, as in the served lists; a target the user "
+                + "had already seen (\(Format.count(report.repeatTargets)) of \(Format.count(report.users))) counts as a miss."
+        case .include:
+            "Seen items: include. Every item is a candidate, the user's own items too, as in the served lists "
+                + "(\(Format.count(report.repeatTargets)) of \(Format.count(report.users)) targets are items the user had already seen)."
+        }
     }
 
     var significance: Table? {
@@ -102,7 +114,8 @@ public struct ReportWriter {
 
     var tables: [Table] {
         [overview, significance, breakdown("By history length (events before the target)", \.byHistoryLength),
-         breakdown("By popularity of the item to predict (share of items by training events)", \.byItemPopularity), sampled]
+         breakdown("By popularity of the item to predict (share of items by training events)", \.byItemPopularity),
+         breakdown("By target: an item the user had already seen (repeat) or a new one", \.byTarget), sampled]
             .compactMap { $0 }
     }
 
@@ -119,6 +132,11 @@ public struct ReportWriter {
                                series: [("NDCG@10", "ndcg@10"), ("HR@10", "hr@10"), ("MRR", "mrr")].map { title, key in
                                    (title, report.rankers.map { $0.metrics[key] })
                                }, style: .bars)]
+        let targets = bucketLabels(\.byTarget)
+        charts.append(SVGChart(title: "NDCG@10 on repeat and new targets (seen = \(report.seen.rawValue))", yLabel: "NDCG@10",
+                               categories: report.rankers.map(chartLabel),
+                               series: targets.map { kind in (kind, report.rankers.map { r in r.byTarget.first { $0.bucket == kind }?.ndcg10 }) },
+                               style: .bars))
         let labels = bucketLabels(\.byHistoryLength)
         charts.append(SVGChart(title: "NDCG@10 by history length", yLabel: "NDCG@10", categories: labels,
                                series: report.rankers.map { r in
@@ -140,7 +158,7 @@ public struct ReportWriter {
     private var heading: String { "Pleat offline evaluation" }
 
     private var context: String {
-        "Split: \(report.split) · \(Format.count(report.users)) users · \(Format.count(report.items)) items · data up to ingest batch "
+        "Split: \(report.split) · seen items: \(report.seen.rawValue) · \(Format.count(report.users)) users · \(Format.count(report.items)) items · data up to ingest batch "
             + "\(report.snapshotBatch) · \(report.createdAt) · \(String(format: "%.1f", report.seconds)) s"
     }
 

@@ -4,42 +4,49 @@ import PleatTensor
 import PleatHistories
 
 /// Full-ranking evaluation shared by training (validation every epoch), the final test, baselines and
-/// offline reports: each example's target is ranked among all items, the user's already-seen items
-/// filtered out. The sampled variant ranks the target among `negatives` sampled items instead (the
-/// protocol of papers that used 100 uniform or popularity-sampled negatives, never seen items), for
-/// comparison with their numbers.
+/// offline reports: each example's target is ranked among all items under the seen-items rule the
+/// served lists follow (`SeenItems`), so that a figure is what serving can deliver. The sampled variant
+/// ranks the target among `negatives` sampled items instead (the protocol of papers that used 100
+/// uniform or popularity-sampled negatives), for comparison with their numbers.
 public enum Evaluator {
-    /// `filterSeen` false ranks the user's earlier items too (a repeat can then be a hit).
-    public static func evaluate(_ ranker: any ItemRanker, _ examples: [SequenceSplit.Example], filterSeen: Bool = true,
+    public static func evaluate(_ ranker: any ItemRanker, _ examples: [SequenceSplit.Example], seen: SeenItems,
                                 cutoffs: [Int] = RankingMetrics.defaultCutoffs) -> RankingMetrics {
-        let ranks = filterSeen ? ranked(ranker, examples).ranks : rank(ranker, examples, listLength: 0) { scores, example, _ in
-            RankingMetrics.fullRank(scores: UnsafeBufferPointer(scores), target: Int(example.target))
-        }.ranks
-        return metrics(ranks: ranks, cutoffs: cutoffs)
+        metrics(ranks: ranked(ranker, examples, seen: seen).ranks, cutoffs: cutoffs)
     }
 
-    public static func evaluateSampled(_ ranker: any ItemRanker, _ examples: [SequenceSplit.Example], sampler: NegativeSampler,
-                                       negatives: Int = 100, seed: UInt64 = 1,
+    /// Under `exclude`, negatives are drawn among the items the user has not seen, and a seen target is a
+    /// miss; under `include`, among every item but the target.
+    public static func evaluateSampled(_ ranker: any ItemRanker, _ examples: [SequenceSplit.Example], seen: SeenItems,
+                                       sampler: NegativeSampler, negatives: Int = 100, seed: UInt64 = 1,
                                        cutoffs: [Int] = RankingMetrics.defaultCutoffs) -> RankingMetrics {
         let base = RandomSource(seed: seed)
-        let ranks = rank(ranker, examples, listLength: 0) { scores, example, index in
+        let ranks = rank(ranker, examples, seen: seen, listLength: 0) { scores, example, index in
+            guard seen.allows(example.target, after: example.history) else { return RankingMetrics.miss }
             var rng = base.split(UInt64(index))
-            var seen = Set(example.history)
-            seen.remove(example.target)
+            var excluded = Set(seen.excluded(from: example.history))
+            excluded.remove(example.target)
             // A small catalogue may not hold `negatives` items to draw: then all of them are used.
-            let drawn = sampler.sample(negatives, target: example.target, seen: seen, rng: &rng)
+            let drawn = sampler.sample(negatives, target: example.target, seen: excluded, rng: &rng)
             return RankingMetrics.sampledRank(scores: UnsafeBufferPointer(scores), target: Int(example.target), negatives: drawn)
         }.ranks
         return metrics(ranks: ranks, cutoffs: cutoffs)
     }
 
-    /// Each example's full-ranking rank (0 = first) and, when `listLength` > 0, the top `listLength`
-    /// items it would be recommended (seen items excluded, best first): what reports break down.
-    public static func ranked(_ ranker: any ItemRanker, _ examples: [SequenceSplit.Example],
+    /// Each example's full-ranking rank under `seen` (0 = first; `RankingMetrics.miss` for a target the
+    /// rule keeps out of every list) and, when `listLength` > 0, the top `listLength` items the example
+    /// would be served under the same rule (best first): what reports break down, and what scoring
+    /// writes for the same history.
+    public static func ranked(_ ranker: any ItemRanker, _ examples: [SequenceSplit.Example], seen: SeenItems,
                               listLength: Int = 0) -> (ranks: [Int], lists: [[Int32]]) {
-        rank(ranker, examples, listLength: listLength) { scores, example, _ in
-            RankingMetrics.fullRank(scores: UnsafeBufferPointer(scores), target: Int(example.target), excluded: Set(example.history))
+        rank(ranker, examples, seen: seen, listLength: listLength) { scores, example, _ in
+            seen.rank(scores: UnsafeBufferPointer(scores), target: example.target, history: example.history)
         }
+    }
+
+    /// Ranks grouped by whether each example's target is already in its history.
+    public static func repeatBreakdown(ranks: [Int], _ examples: [SequenceSplit.Example],
+                                       cutoffs: [Int] = RankingMetrics.defaultCutoffs) -> RepeatBreakdown {
+        RepeatBreakdown(ranks: ranks, isRepeat: examples.map(\.isRepeat), cutoffs: cutoffs)
     }
 
     public static func metrics(ranks: [Int], cutoffs: [Int] = RankingMetrics.defaultCutoffs) -> RankingMetrics {
@@ -52,7 +59,7 @@ public enum Evaluator {
     /// > 0 also selects each row's top items after ranking (the row is then overwritten). Batches are
     /// formed in order of history length, so that each costs about its own length (`SequenceBatch.pack`);
     /// results are stored by example index, so the order changes nothing else.
-    private static func rank(_ ranker: any ItemRanker, _ examples: [SequenceSplit.Example], listLength: Int,
+    private static func rank(_ ranker: any ItemRanker, _ examples: [SequenceSplit.Example], seen: SeenItems, listLength: Int,
                              _ rankOf: @Sendable (UnsafeMutableBufferPointer<Float>, SequenceSplit.Example, Int) -> Int)
         -> (ranks: [Int], lists: [[Int32]]) {
         let scores = Tensor([ranker.batchSize, ranker.items + 1])
@@ -78,7 +85,7 @@ public enum Evaluator {
                                     ranks[index] = rankOf(row, example, index)
                                     guard k > 0 else { continue }
                                     row[0] = -.infinity
-                                    for item in example.history { row[Int(item)] = -.infinity }
+                                    for item in seen.excluded(from: example.history) { row[Int(item)] = -.infinity }
                                     counts[index] = TopK.select(row.baseAddress!, count: row.count, k: k,
                                                                 indices: items.baseAddress! + index * k,
                                                                 scores: selected.baseAddress! + r * k)

@@ -6,7 +6,7 @@ import PleatTraining
 import PleatModel
 
 extension PipelineDefinition {
-    static let keys = ["name", "sources", "models", "scoring", "evaluation"]
+    static let keys = ["name", "seen", "sources", "models", "scoring", "evaluation"]
     static let sourceKeys = ["path", "format", "items", "items_format", "columns", "max_reject_rate", "synthetic"]
     static let columnKeys = ["user", "item", "time", "event", "value", "category"]
     static let syntheticKeys = ["users", "items", "categories", "median_events", "min_events", "max_events", "seed"]
@@ -17,10 +17,11 @@ extension PipelineDefinition {
         guard let root = reader.root() else { try reader.check(); fatalError("unreachable") }
         let top = reader.mapping(root, allowed: keys, required: ["sources", "models"])
         let fallbackName = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+        let seen = reader.choice(top["seen"], SeenItems.self) ?? .default
         var definition = PipelineDefinition(
-            file: file, name: reader.string(top["name"]) ?? fallbackName,
+            file: file, name: reader.string(top["name"]) ?? fallbackName, seen: seen,
             sources: top["sources"].map { reader.list($0).compactMap { source($0, reader) } } ?? [],
-            models: top["models"].map { reader.list($0).compactMap { model($0, reader) } } ?? [],
+            models: top["models"].map { reader.list($0).compactMap { model($0, seen: seen, reader) } } ?? [],
             scoring: Scoring(), evaluation: Evaluation())
         if let value = top["sources"], definition.sources.isEmpty, reader.problems.isEmpty { reader.problem(value, "name at least one source") }
         if let value = top["models"], definition.models.isEmpty, reader.problems.isEmpty { reader.problem(value, "name at least one model") }
@@ -64,9 +65,9 @@ extension PipelineDefinition {
         return .file(path: path, options: options)
     }
 
-    /// `model:` and `settings:` (any `pleat train --set` key, nested or dotted), resolved and checked
-    /// as `pleat train` would.
-    private static func model(_ value: DefinitionReader.Value, _ reader: DefinitionReader) -> ModelSpec? {
+    /// `model:` and `settings:` (any `pleat train --set` key, nested or dotted, but `seen`, which is the
+    /// file's), resolved and checked as `pleat train` would.
+    private static func model(_ value: DefinitionReader.Value, seen: SeenItems, _ reader: DefinitionReader) -> ModelSpec? {
         let fields = reader.mapping(value, allowed: ["model", "settings"], required: ["model"])
         guard let kind = reader.choice(fields["model"], ModelKind.self) else { return nil }
         var assignments: [(String, String, DefinitionReader.Value)] = []
@@ -79,6 +80,10 @@ extension PipelineDefinition {
         }
         if let settings = fields["settings"] { flatten("", settings) }
         var valid = true
+        for (_, key, v) in assignments where key == "seen" {
+            valid = false
+            reader.problem(v, "set seen at the top of the pipeline: one rule for training, scoring and evaluation")
+        }
         for (assignment, key, v) in assignments {
             do { _ = try TrainingConfig.resolve(model: kind, file: nil, overrides: [assignment]) } catch {
                 valid = false
@@ -87,7 +92,7 @@ extension PipelineDefinition {
         }
         guard valid else { return nil }
         do {
-            let config = try TrainingConfig.resolve(model: kind, file: nil, overrides: assignments.map(\.0))
+            let config = try TrainingConfig.resolve(model: kind, file: nil, overrides: ["seen=\(seen.rawValue)"] + assignments.map(\.0))
             try config.validate()
             return ModelSpec(config: config)
         } catch {
@@ -97,6 +102,9 @@ extension PipelineDefinition {
 
     private static func scoring(_ value: DefinitionReader.Value, models: [ModelSpec], _ reader: DefinitionReader) -> Scoring {
         let fields = reader.mapping(value, allowed: ["model", "top_k", "include_seen"])
+        if let old = fields["include_seen"] {
+            reader.problem(old, "replaced by the top-level key seen (exclude or include), which training and evaluation follow too")
+        }
         var scoring = Scoring()
         if let model = reader.string(fields["model"]) {
             let kinds = models.map(\.config.model.rawValue)
@@ -105,7 +113,6 @@ extension PipelineDefinition {
             }
         }
         scoring.topK = reader.int(fields["top_k"], in: 1...10_000) ?? scoring.topK
-        scoring.includeSeen = reader.bool(fields["include_seen"]) ?? scoring.includeSeen
         return scoring
     }
 

@@ -12,6 +12,9 @@ import PleatModel
 public struct PipelineDefinition: Sendable {
     public var file: String
     public var name: String
+    /// The seen-items rule of every stage: each model trains and validates under it, scoring lists and
+    /// evaluation ranks follow it. One key, so that what is evaluated is what is served.
+    public var seen: SeenItems
     public var sources: [Source]
     public var models: [ModelSpec]
     public var scoring: Scoring
@@ -33,7 +36,6 @@ public struct PipelineDefinition: Sendable {
         /// the one of a kind (`sasrec`, …), or `none` to skip scoring.
         public var model = "best"
         public var topK = 100
-        public var includeSeen = false
     }
 
     public struct Evaluation: Sendable {

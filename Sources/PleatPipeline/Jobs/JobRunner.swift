@@ -96,7 +96,8 @@ public struct JobRunner {
         let cache = try RecommendationCache(path: pipeline.cachePath)
         if let activeId = try cache.activeSet()?.modelId, let active = try ModelRegistry(db).find(activeId) {
             let (split, _) = try OfflineEvaluation.sharedSplit([candidate], db: db)
-            let (ndcg, users) = try OfflineEvaluation.validationNDCG(of: [candidate, active], on: split, db: db)
+            // Both under the rule the candidate would be served with.
+            let (ndcg, users) = try OfflineEvaluation.validationNDCG(of: [candidate, active], on: split, seen: candidate.seen, db: db)
             let comparison = String(format: "validation NDCG@10 on the new data (%d users): %@ %.4f, active %@ %.4f", users,
                                     candidate.id, ndcg[0], active.id, ndcg[1])
             if ndcg[1] - ndcg[0] > job.promotion.maxDrop {

@@ -124,7 +124,7 @@ public struct PipelineRunner {
     /// Scores every user with `record` into the cache and makes its lists the active ones.
     public func score(_ record: ModelRecord, db: PostgresConnection) throws -> BatchScorer.Report {
         var scorer = BatchScorer()
-        (scorer.topK, scorer.includeSeen, scorer.showProgress) = (definition.scoring.topK, definition.scoring.includeSeen, showProgress)
+        (scorer.topK, scorer.seen, scorer.showProgress) = (definition.scoring.topK, definition.seen, showProgress)
         let report = try scorer.run(model: try ScoringModel.load(record, db: db, batchSize: 256), db: db, cache: try RecommendationCache(path: cachePath))
         log(String(format: "  %@ users scored in %.1f s (%@ users/s); cache %@", Format.count(report.users), report.seconds,
                    Format.count(Int(report.usersPerS)), cachePath))
@@ -136,6 +136,7 @@ public struct PipelineRunner {
         let settings = definition.evaluation
         var evaluation = OfflineEvaluation(modelIds: records.map(\.id))
         (evaluation.baselines, evaluation.examples, evaluation.sampled, evaluation.log) = (settings.baselines, settings.examples, settings.sampled, log)
+        evaluation.seen = definition.seen
         let directory = URL(fileURLWithPath: settings.report ?? home.url.appendingPathComponent("reports/\(definition.name)").path)
         let (report, _) = try evaluation.run(db: db, reportingTo: directory)
         log("  report: \(directory.path)/report.html (summary.md, metrics.json)")

@@ -2,6 +2,7 @@ import Foundation
 import PleatCore
 import PleatStorage
 import PleatHistories
+import PleatMetrics
 
 /// `pleat score` as a library call: every user's (or only the changed users') top-K from their full
 /// history in PostgreSQL, written to the recommendation cache under the model's id in large
@@ -15,7 +16,9 @@ public struct BatchScorer {
     }
 
     public var topK = 100
-    public var includeSeen = false
+    /// The seen-items rule of the lists; nil: the model's own (`ModelRecord.seen`), the rule it was
+    /// validated and tested under.
+    public var seen: SeenItems?
     public var users = Users.all
     /// Only the users of this shard (`Shard`): one cache per shard, written by one process each.
     public var shard = Shard.all
@@ -33,6 +36,8 @@ public struct BatchScorer {
         /// Users whose lists were already current (`--users changed`).
         public var unchangedUsers: Int
         public var topK: Int
+        /// The seen-items rule the lists follow.
+        public var seen: SeenItems
         /// Wall time of the whole run (histories read, scoring, cache writes), and users per second of it.
         public var seconds: Double
         public var usersPerS: Double
@@ -50,7 +55,13 @@ public struct BatchScorer {
         let directory = try UserDirectory(db: db)
         let marks = users == .changed ? try cache.historyMarks(modelId: model.id) : [:]
         let shardUsers = try db.query("SELECT count(*) FROM users u" + (shard.count > 1 ? " WHERE \(shard.sqlCondition(usersAlias: "u"))" : "")).int(0, 0) ?? 0
-        try cache.beginSet(modelId: model.id, topK: topK, includeSeen: includeSeen)
+        let seen = try self.seen ?? model.record.seen
+        if users == .changed, let existing = try cache.set(modelId: model.id), existing.seen != seen {
+            // One set follows one rule: lists of both rules under one model would serve a user by chance.
+            throw ScoringError("the cache holds \(model.id)'s lists under seen = \(existing.seen.rawValue); they cannot be continued under "
+                               + "seen = \(seen.rawValue): score under \(existing.seen.rawValue), or rescore --users all")
+        }
+        try cache.beginSet(modelId: model.id, topK: topK, seen: seen)
 
         let progress = ProgressLine("scoring \(model.id)", unit: "users", total: shardUsers, enabled: showProgress)
         let writes = CacheWriteQueue(cache: cache, modelId: model.id)
@@ -62,7 +73,7 @@ public struct BatchScorer {
         var (examined, unchanged, skipped, modelSeconds) = (0, 0, 0, 0.0)
         func scoreBatch() throws {
             let modelStart = Date()
-            let ranked = model.topK(batch.map { ($0.items, $0.times) }, k: topK, includeSeen: includeSeen)
+            let ranked = model.topK(batch.map { ($0.items, $0.times) }, k: topK, seen: seen)
             modelSeconds += Date().timeIntervalSince(modelStart)
             let now = Date().timeIntervalSince1970
             for (user, top) in zip(batch, ranked) {
@@ -96,7 +107,7 @@ public struct BatchScorer {
         try cache.activate(modelId: model.id)
         let seconds = Date().timeIntervalSince(start)
         return Report(modelId: model.id, users: written, skippedUsers: skipped, unchangedUsers: unchanged,
-                      topK: topK, seconds: seconds, usersPerS: Double(written) / max(seconds, 1e-9), modelSeconds: modelSeconds,
+                      topK: topK, seen: seen, seconds: seconds, usersPerS: Double(written) / max(seconds, 1e-9), modelSeconds: modelSeconds,
                       cache: cache.path, shard: shard.description)
     }
 }

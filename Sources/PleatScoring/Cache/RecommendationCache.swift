@@ -1,5 +1,6 @@
 import Foundation
 import PleatCore
+import PleatMetrics
 import PleatStorage
 
 /// The SQLite recommendation cache (`.pleat/cache.sqlite` by default; schema in `migrations/sqlite/`,
@@ -35,11 +36,12 @@ public final class RecommendationCache {
             """)
     }
 
-    /// The model whose lists readers see, and how its set was scored; nil before the first `activate`.
-    public func activeSet() throws -> (modelId: String, topK: Int, includeSeen: Bool)? {
+    /// The model whose lists readers see, and how its set was scored (its length and seen-items rule,
+    /// which live scoring repeats); nil before the first `activate`.
+    public func activeSet() throws -> (modelId: String, topK: Int, seen: SeenItems)? {
         activeStatement.bind()
         defer { activeStatement.reset() }
-        return try activeStatement.step() ? (activeStatement.text(0), Int(activeStatement.int(1)), activeStatement.int(2) != 0) : nil
+        return try activeStatement.step() ? (activeStatement.text(0), Int(activeStatement.int(1)), activeStatement.int(2) != 0 ? .include : .exclude) : nil
     }
 
     /// The active model's list for `user`, with that model's id; nil when there is none.
@@ -54,12 +56,19 @@ public final class RecommendationCache {
         return (lookupStatement.text(0), list)
     }
 
-    /// Starts (or continues) the set of `modelId`.
-    public func beginSet(modelId: String, topK: Int, includeSeen: Bool) throws {
+    /// How the set of `modelId` was scored, active or not; nil when the cache has none.
+    public func set(modelId: String) throws -> (topK: Int, seen: SeenItems)? {
+        let statement = try db.prepare("SELECT top_k, include_seen FROM recommendation_sets WHERE model_id = ?").bind(.text(modelId))
+        return try statement.step() ? (Int(statement.int(0)), statement.int(1) != 0 ? .include : .exclude) : nil
+    }
+
+    /// Starts (or continues) the set of `modelId`, scored under `seen` (a rescoring of every user may
+    /// change its length and rule).
+    public func beginSet(modelId: String, topK: Int, seen: SeenItems) throws {
         try db.prepare("""
             INSERT INTO recommendation_sets (model_id, top_k, include_seen, started_at) VALUES (?, ?, ?, ?)
-            ON CONFLICT (model_id) DO NOTHING
-            """).bind(.text(modelId), .integer(Int64(topK)), .integer(includeSeen ? 1 : 0), .real(Date().timeIntervalSince1970)).run()
+            ON CONFLICT (model_id) DO UPDATE SET top_k = excluded.top_k, include_seen = excluded.include_seen
+            """).bind(.text(modelId), .integer(Int64(topK)), .integer(seen == .include ? 1 : 0), .real(Date().timeIntervalSince1970)).run()
     }
 
     /// Writes (or replaces) lists under `modelId` in one transaction.

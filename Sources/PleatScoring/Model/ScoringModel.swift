@@ -1,6 +1,7 @@
 import Foundation
 import PleatCore
 import PleatHistories
+import PleatMetrics
 import PleatModel
 import PleatStorage
 import PleatTensor
@@ -57,14 +58,14 @@ public final class ScoringModel {
     }
 
     /// Each history's top k items (model indices and scores, best first), asked right after its last
-    /// event. Items in the history are excluded unless `includeSeen`. At most `batchSize` histories.
+    /// event, under the seen-items rule `seen` (as `Evaluator.ranked` lists them). At most `batchSize` histories.
     /// The catalogue is scored in blocks (`ItemScoring.topK`): no row of every item's score is held.
-    public func topK(_ histories: [(items: [Int32], times: [Int64])], k: Int, includeSeen: Bool) -> [(items: [Int32], scores: [Float])] {
+    public func topK(_ histories: [(items: [Int32], times: [Int64])], k: Int, seen: SeenItems) -> [(items: [Int32], scores: [Float])] {
         precondition(histories.count <= batchSize)
         let queries = histories.map {
             ScoringQuery(history: EventSequence(items: $0.items[...], times: $0.times[...]), time: $0.times.last ?? 0)
         }
-        return model.itemScoring(for: queries).topK(k: k, excluding: includeSeen ? histories.map { _ in [] } : histories.map(\.items),
+        return model.itemScoring(for: queries).topK(k: k, excluding: histories.map { seen.excluded(from: $0.items) },
                                                     scratch: blockScores)
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import PleatCore
 import PleatStorage
 import PleatModel
+import PleatMetrics
 
 /// Answers "what next for this user" from the cache, checking the answer is still current: the entry
 /// must belong to the active model and cover the user's newest event in PostgreSQL. Otherwise it scores
@@ -142,7 +143,7 @@ public final class Recommender: @unchecked Sendable {
             guard !history.items.isEmpty else {
                 return try fallbackLocked(user: user, k: k, model: model, db: session.db, reason: "none of the events of user \(user) is an item model \(model.id) knows")
             }
-            let top = model.topK([history], k: max(k, active?.topK ?? liveTopK), includeSeen: active?.includeSeen ?? false)[0]
+            let top = model.topK([history], k: max(k, active?.topK ?? liveTopK), seen: try active?.seen ?? model.record.seen)[0]
             let list = RankedList(user: user, items: model.externalIds(top.items), scores: top.scores, historyUntil: times.last ?? 0,
                                   computedAt: Date().timeIntervalSince1970)
             // Only under the model that is active when the write commits (the cache checks it in the

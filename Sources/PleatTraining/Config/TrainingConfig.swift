@@ -1,5 +1,6 @@
 import PleatCore
 import PleatHistories
+import PleatMetrics
 import PleatModel
 import PleatTensor
 
@@ -71,6 +72,11 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     public var split = Split.leaveOneOut
     /// For `split = time`: ISO-8601 date/time or Unix seconds; events from then on are held out.
     public var cutoff: String?
+    /// Which of a user's already-seen items a served list may hold (`SeenItems`): `exclude` (the
+    /// default; a target the user has seen counts as a miss) or `include` (for logs where people come
+    /// back to items). Validation chooses epochs under it, test figures are measured under it, and
+    /// scoring, serving and `pleat evaluate` apply it to the registered model.
+    public var seen = SeenItems.default
     public var sasrec = SASRecSettings()
     public var bert4rec = BERT4RecSettings()
     public var hstu = HSTUSettings()

@@ -12,9 +12,12 @@ public struct TrainingOutcome: Sendable {
     public let kind: ModelKind
     public let state: TrainingState
     public let valid: RankingMetrics
+    /// Test metrics under the config's seen-items rule.
     public let test: RankingMetrics
-    /// Test metrics without removing the user's seen items from the ranking.
-    public let testUnfiltered: RankingMetrics
+    /// Test metrics under each seen-items rule (the config's is `test`), by rule name.
+    public let testByRule: [String: MetricSummary]
+    /// Test metrics under the config's rule, repeat targets and new ones apart.
+    public let testTargets: RepeatBreakdown
     /// Test metrics against 100 sampled negatives, by distribution (`uniform`, `popularity`).
     public let testSampled: [String: RankingMetrics]
     public let run: RunDirectory
@@ -69,29 +72,53 @@ public final class Trainer {
                 + "(best so far: epoch \(state.bestEpoch))")
         }
         let validation = split.validationExamples
+        logRepeatShare()
         try select(&state, validation: validation)
 
         // The chosen epoch's weights (rank 0 has written them when the others read), and their validation figures.
         parallel.communicator.barrier()
         try Checkpoint.load(model.store, optimizer: nil, from: run.best)
-        let valid = parallel.combined(Evaluator.evaluate(model, validation))
+        let valid = parallel.combined(Evaluator.evaluate(model, validation, seen: config.seen))
         if config.refit { try refit(&state) }
 
         // The finished model: the chosen epoch's weights, or the refit pass's last.
-        let test = parallel.combined(Evaluator.evaluate(model, split.testExamples))
-        let testUnfiltered = parallel.combined(Evaluator.evaluate(model, split.testExamples, filterSeen: false))
+        let testExamples = split.testExamples
+        let ranks = Evaluator.ranked(model, testExamples, seen: config.seen).ranks
+        let test = parallel.combined(Evaluator.metrics(ranks: ranks))
+        let targets = Evaluator.repeatBreakdown(ranks: ranks, testExamples)
+        let testTargets = RepeatBreakdown(repeats: parallel.combined(targets.repeats), new: parallel.combined(targets.new))
+        var testByRule = [config.seen.rawValue: test.summary]
+        for other in SeenItems.allCases where other != config.seen {
+            testByRule[other.rawValue] = parallel.combined(Evaluator.evaluate(model, testExamples, seen: other)).summary
+        }
         var testSampled: [String: RankingMetrics] = [:]
         let counts = parallel.combined(split.trainCounts)
         for distribution in [NegativeSampler.Distribution.uniform, .popularity] {
             let sampler = NegativeSampler(counts: counts, distribution: distribution)
             testSampled[distribution.rawValue] = parallel.combined(
-                Evaluator.evaluateSampled(model, split.testExamples, sampler: sampler, seed: config.seed))
+                Evaluator.evaluateSampled(model, testExamples, seen: config.seen, sampler: sampler, seed: config.seed))
         }
         let weights = config.refit ? run.checkpoint : run.best
         if parallel.rank == 0 { try DurableFile.write(try Data(contentsOf: weights.appendingPathComponent(ModelArtifact.weightsFile)), to: run.modelFile) }
         CrashPoint.reach("weights")
         return TrainingOutcome(modelId: modelId, kind: config.model, state: state, valid: valid, test: test,
-                               testUnfiltered: testUnfiltered, testSampled: testSampled, run: run)
+                               testByRule: testByRule, testTargets: testTargets, testSampled: testSampled, run: run)
+    }
+
+    /// Says how many validation and test targets the user has already seen, and what the rule makes of
+    /// them: on a log where people come back to items, the rule decides what the figures mean.
+    private func logRepeatShare() {
+        func share(_ examples: [SequenceSplit.Example]) -> (repeats: Int, all: Int) {
+            let local = (examples.filter(\.isRepeat).count, examples.count)
+            return (parallel.communicator.sum(local.0), parallel.communicator.sum(local.1))
+        }
+        let valid = share(split.validationExamples), test = share(split.testExamples)
+        func percent(_ s: (repeats: Int, all: Int)) -> String {
+            String(format: "%.1f%% (%@ of %@)", 100 * Double(s.repeats) / Double(max(s.all, 1)), Format.count(s.repeats), Format.count(s.all))
+        }
+        let consequence = config.seen == .exclude ? "served lists leave seen items out, so a repeat target counts as a miss"
+            : "served lists may repeat seen items, so a repeat target can be a hit"
+        log("repeat targets (already seen by the user): validation \(percent(valid)), test \(percent(test)); seen = \(config.seen.rawValue): \(consequence)")
     }
 
     /// The epochs validation chooses from: after each, validation NDCG@10 decides whether it is the best
@@ -104,7 +131,7 @@ public final class Trainer {
             let epoch = state.epochsDone + 1, started = Date()
             let loss = trainEpoch(epoch, pass, label: "epoch \(epoch)")
             let trainSeconds = Date().timeIntervalSince(started)
-            let valid = parallel.combined(Evaluator.evaluate(model, validation))
+            let valid = parallel.combined(Evaluator.evaluate(model, validation, seen: config.seen))
             let seconds = Date().timeIntervalSince(started)  // the test curve's evaluation is not counted
             let record = EpochRecord(epoch: epoch, loss: loss, valid: valid.summary, test: testCurvePoint(),
                                      seconds: seconds, sequencesPerSecond: Double(pass.globalUsers) / max(trainSeconds, 1e-9))
@@ -224,7 +251,7 @@ public final class Trainer {
 
     /// This epoch's test metrics when the run records the test curve (`test_curve`); not timed.
     private func testCurvePoint() -> MetricSummary? {
-        config.testCurve ? parallel.combined(Evaluator.evaluate(model, split.testExamples)).summary : nil
+        config.testCurve ? parallel.combined(Evaluator.evaluate(model, split.testExamples, seen: config.seen)).summary : nil
     }
 
     /// The last finished epoch's weights, optimiser and state (rank 0 writes).
