@@ -5,15 +5,22 @@ import PleatTensor
 
 /// Scoring's top-K over blocks of the catalogue (`ItemScoring.topK`) gives what the full row of scores
 /// and a selection over it give, for every model's scoring rule (SASRec's dot product, HSTU's normalised
-/// table, BERT4Rec's output bias), across block boundaries, with the history's items left out.
+/// table, BERT4Rec's output bias, SASRec's repeat head's boosts), across block boundaries, with the
+/// history's items left out.
 final class BlockedTopKTests: XCTestCase {
     func testBlockedTopKMatchesSelectionOverTheFullRow() throws {
         let items = 2 * ItemScoring.blockColumns + 300, batch = 12
         var rng = RandomSource(seed: 5)
-        for kind in [ModelKind.sasrec, .bert4rec, .hstu] {
+        for (kind, repeatHead) in [(ModelKind.sasrec, false), (.sasrec, true), (.bert4rec, false), (.hstu, false)] {
             var spec = ModelSpec(kind: kind, maxLength: 12)
             (spec.sasrec.encoder.dimension, spec.bert4rec.encoder.dimension, spec.hstu.encoder.dimension) = (16, 16, 16)
+            spec.sasrec.repeat = repeatHead
             let model = spec.makeModel(batchSize: batch, seed: 3, items: items)
+            if repeatHead {
+                // Boosts large enough to lift the user's own items into every list.
+                try XCTUnwrap(model.store["repeat.gate.bias"]).value[0] = 3
+                try XCTUnwrap(model.store["repeat.activation.weight"]).value[0] = 0.5
+            }
             if kind == .bert4rec {
                 // A trained model's output bias is not zero: make it count.
                 let bias = try XCTUnwrap(model.store.parameters.first { $0.name.hasSuffix("head.bias") })

@@ -13,6 +13,8 @@ public struct ItemScoring {
     let table: UnsafePointer<Float>
     let bias: UnsafePointer<Float>?
     let items: Int
+    /// Per query, additions to some items' scores (the repeat head's boosts); nil: none.
+    var offsets: LogitOffsets? = nil
 
     /// Item columns scored at once by `topK`: a worker's block of 128 queries × 1,024 items is 512 KB,
     /// inside a core's L2 on the CPUs Pleat runs on.
@@ -22,13 +24,22 @@ public struct ItemScoring {
     public func score(into scores: Tensor) {
         let d = users.columns, n = scores.columns
         precondition(scores.rows >= count && n == items + 1)
-        Parallel.forRows(count, minimumPerWorker: 16) { range in
-            Gemm.multiply(users.pointer + range.lowerBound * d, table, transposeB: true,
-                          into: scores.pointer + range.lowerBound * n, m: range.count, n: n, k: d)
-            if let bias {
-                for r in range { VectorMath.addScaled(bias, by: 1, into: scores.pointer + r * n, count: n) }
+        withOffsets { offsets in
+            Parallel.forRows(count, minimumPerWorker: 16) { range in
+                Gemm.multiply(users.pointer + range.lowerBound * d, table, transposeB: true,
+                              into: scores.pointer + range.lowerBound * n, m: range.count, n: n, k: d)
+                if let bias {
+                    for r in range { VectorMath.addScaled(bias, by: 1, into: scores.pointer + r * n, count: n) }
+                }
+                if let offsets { for r in range { offsets.add(row: r, to: scores.pointer + r * n) } }
             }
         }
+    }
+
+    private func withOffsets<R>(_ body: (LogitOffsets.Access?) -> R) -> R {
+        guard let offsets else { return body(nil) }
+        precondition(offsets.rows == count, "one row of offsets per query")
+        return offsets.withAccess { body($0) }
     }
 
     /// Each query's k best items (indices 1...items, best first, ties to the lower index) and their
@@ -42,11 +53,11 @@ public struct ItemScoring {
         var found = [Int](repeating: 0, count: count)
         indices.withUnsafeMutableBufferPointer { indices in
             selected.withUnsafeMutableBufferPointer { selected in
-                found.withUnsafeMutableBufferPointer { found in
+                found.withUnsafeMutableBufferPointer { found in withOffsets { offsets in
                     Parallel.forRows(count, minimumPerWorker: 8) { rows in
                         var selections = rows.map { TopK.Selection(k: k, indices: indices.baseAddress! + $0 * k, scores: selected.baseAddress! + $0 * k) }
                         let leftOut = rows.map { excluded[$0].sorted() }
-                        var next = [Int](repeating: 0, count: rows.count)
+                        var next = [Int](repeating: 0, count: rows.count), nextOffset = next
                         let block = scratch.pointer + rows.lowerBound * Self.blockColumns
                         for first in stride(from: 1, through: items, by: Self.blockColumns) {
                             let width = min(Self.blockColumns, items + 1 - first), end = Int32(first + width)
@@ -55,6 +66,7 @@ public struct ItemScoring {
                             for q in 0..<rows.count {
                                 let row = block + q * width
                                 if let bias { VectorMath.addScaled(bias + first, by: 1, into: row, count: width) }
+                                offsets?.add(row: rows.lowerBound + q, toBlock: row, first: first, width: width, cursor: &nextOffset[q])
                                 while next[q] < leftOut[q].count && leftOut[q][next[q]] < end {
                                     let item = Int(leftOut[q][next[q]])
                                     if item >= first { row[item - first] = -.infinity }
@@ -65,7 +77,7 @@ public struct ItemScoring {
                         }
                         for q in 0..<rows.count { found[rows.lowerBound + q] = selections[q].finish() }
                     }
-                }
+                } }
             }
         }
         return (0..<count).map { r in (Array(indices[(r * k)..<(r * k + found[r])]), Array(selected[(r * k)..<(r * k + found[r])])) }

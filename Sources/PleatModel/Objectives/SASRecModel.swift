@@ -20,6 +20,8 @@ final class SASRecModel: NextItemModel {
     private let sampledSoftmax: SampledSoftmax
     private let users: Tensor
     private let itemDropout: ParameterDropout?
+    /// With `repeat`: boosts for the user's own items, added to the scores the loss and scoring see.
+    private let repeatHead: RepeatHead?
     private var negativeIds: [Int32] = [], sampledScores: [Float] = [], sampledGradient: [Float] = [], ones: [Float] = []
 
     init(spec: ModelSpec, batchSize: Int, seed: UInt64, items: Int, foldKeys: FoldKeys? = nil) {
@@ -33,6 +35,7 @@ final class SASRecModel: NextItemModel {
                             folded: { FoldedEncoder(sasrec: c, shape: $0, batch: batchSize, seed: seed) })
         users = Tensor([batchSize, c.dimension])
         itemDropout = ParameterDropout.over(backbone.items.table, probability: settings.itemDropout)
+        repeatHead = settings.repeat ? RepeatHead(store: backbone.store, dimension: c.dimension, items: items, maxLength: backbone.batch.maxLength) : nil
     }
 
     var lossTerms: Int { backbone.batch.labelledCount }
@@ -44,12 +47,17 @@ final class SASRecModel: NextItemModel {
         itemDropout?.apply(table, rng: &tableRng)
         defer { itemDropout?.restore(table) }
         backbone.forward(rng: &dropoutRng)
+        if let repeatHead { repeatHead.prepareTraining(backbone.batch) }
         let loss = backbone.batch.labelledLoss(output: backbone.output, outputGradient: backbone.outputGradient) { hidden, labels, dHidden in
-            switch settings.loss.resolved(items: items) {
-            case .ce, .auto: crossEntropy.lossAndGradient(hidden: hidden, table: table, bias: nil, labels: labels, dHidden: dHidden)
+            repeatHead?.forward(hidden)
+            let loss = switch settings.loss.resolved(items: items) {
+            case .ce, .auto: crossEntropy.lossAndGradient(hidden: hidden, table: table, bias: nil, labels: labels, offsets: repeatHead?.offsets,
+                                                          dHidden: dHidden)
             case .bce, .gbce: sampledLoss(hidden, labels, dHidden, rng: rng)
             case .sampledSoftmax: sampledSoftmaxLoss(hidden, labels, dHidden, rng: rng)
             }
+            repeatHead?.backward(hidden, dHidden)
+            return loss
         }
         backbone.backward()
         return loss
@@ -118,7 +126,9 @@ final class SASRecModel: NextItemModel {
             for _ in 1..<columns { negativeIds.append(Int32(1 + sampler.below(items))) }
         }
         ItemScores.forward(hidden: hidden, table: table, ids: negativeIds, columns: columns, into: &sampledScores)
+        repeatHead?.offsets.add(toSampled: &sampledScores, ids: negativeIds, columns: columns)
         let loss = sampledSoftmax.lossAndGradient(scores: sampledScores, ids: negativeIds, columns: columns, gradient: &sampledGradient)
+        repeatHead?.offsets.gather(fromSampled: sampledGradient, ids: negativeIds, columns: columns)
         dHidden.zero()
         ItemScores.backward(hidden: hidden, table: table, ids: negativeIds, columns: columns, dScores: sampledGradient, dHidden: dHidden)
         return loss
@@ -127,6 +137,12 @@ final class SASRecModel: NextItemModel {
     func itemScoring(for queries: [ScoringQuery]) -> ItemScoring {
         backbone.placeQueries(queries)
         backbone.encodeLastPositions(into: users)
-        return ItemScoring(users: users, count: queries.count, table: table.value.pointer, bias: nil, items: items)
+        var scoring = ItemScoring(users: users, count: queries.count, table: table.value.pointer, bias: nil, items: items)
+        if let repeatHead {
+            repeatHead.prepareQueries(backbone.batch, count: queries.count)
+            repeatHead.forward(users)
+            scoring.offsets = repeatHead.offsets
+        }
+        return scoring
     }
 }

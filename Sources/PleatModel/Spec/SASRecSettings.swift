@@ -62,6 +62,11 @@ public struct SASRecSettings: Sendable, Codable, Equatable {
     /// scores alike (RecTools' item net, behind the published Amazon figures); 0 turns it off. It costs
     /// two passes over the table per step, so it suits small catalogues.
     public var itemDropout: Float = 0
+    /// The repeat head (`RepeatHead`): the user's own items in the window get a learned, per-position
+    /// boost (a gate read from the encoder's state, and each item's recency-and-frequency activation).
+    /// For logs where people come back to items, served and evaluated with `seen = include`; with `ce`
+    /// or `sampled_softmax` per position.
+    public var `repeat` = false
 
     public init() {}
 }
@@ -80,5 +85,6 @@ extension SASRecSettings {
         logQCorrection = try c.decodeIfPresent(Bool.self, forKey: .logQCorrection) ?? logQCorrection
         temperature = try c.decodeIfPresent(Float.self, forKey: .temperature) ?? temperature
         itemDropout = try c.decodeIfPresent(Float.self, forKey: .itemDropout) ?? itemDropout
+        `repeat` = try c.decodeIfPresent(Bool.self, forKey: .repeat) ?? `repeat`
     }
 }

@@ -13,11 +13,12 @@ public struct SoftmaxCrossEntropy {
     public init(rowBlock: Int = 256) { self.rowBlock = rowBlock }
 
     /// Weighted mean loss over rows with a label ≥ 0; writes dHidden, accumulates the table's and the
-    /// bias's gradients.
+    /// bias's gradients. `offsets` (one row per hidden row) are added to the logits, and their gradients
+    /// written back to them.
     public func lossAndGradient(hidden: Tensor, table: Parameter, bias: Parameter?, labels: [Int32],
-                                weights: [Float]? = nil, dHidden: Tensor) -> Double {
+                                weights: [Float]? = nil, offsets: LogitOffsets? = nil, dHidden: Tensor) -> Double {
         let rows = hidden.rows, d = hidden.columns, vocabulary = table.shape[0]
-        precondition(labels.count == rows && table.shape[1] == d)
+        precondition(labels.count == rows && table.shape[1] == d && (offsets?.rows ?? rows) == rows)
         var totalWeight: Double = 0
         for r in 0..<rows where labels[r] >= 0 { totalWeight += Double(weights?[r] ?? 1) }
         dHidden.zero()
@@ -28,7 +29,7 @@ public struct SoftmaxCrossEntropy {
         let partials = workspace.partials(workers, vocabulary: vocabulary, dimension: d, block: rowBlock)
         let e = table.value.pointer, b = bias?.value.pointer
 
-        Parallel.forRows(workers, minimumPerWorker: 1) { workerRange in
+        let run = { (offsets: LogitOffsets.Access?) in Parallel.forRows(workers, minimumPerWorker: 1) { workerRange in
             for worker in workerRange {
                 let partial = partials[worker]
                 for block in stride(from: worker, to: blocks, by: workers) {
@@ -40,6 +41,7 @@ public struct SoftmaxCrossEntropy {
                         let label = Int(labels[start + r])
                         guard label >= 0 else { row.update(repeating: 0, count: vocabulary); continue }
                         if let b { for j in 0..<vocabulary { row[j] += b[j] } }
+                        offsets?.add(row: start + r, to: row)
                         let m = VectorMath.maximum(row, count: vocabulary)
                         let sum = VectorMath.expShiftAndSum(row, count: vocabulary, shift: m)
                         let w = (weights?[start + r] ?? 1) * norm
@@ -47,13 +49,15 @@ public struct SoftmaxCrossEntropy {
                         partial.loss += Double(w) * -log(Double(row[label] / sum))
                         VectorMath.scale(row, count: vocabulary, by: w / sum)
                         row[label] -= w
+                        offsets?.gather(row: start + r, from: row)
                     }
                     Gemm.multiply(z, e, into: dHidden.pointer + start * d, m: count, n: d, k: vocabulary)
                     Gemm.multiply(z, transposeA: true, t, into: partial.dTable.pointer, m: vocabulary, n: d, k: count, beta: 1)
                     if b != nil { Rows.accumulateColumnSums(z, rows: count, columns: vocabulary, into: partial.dBias.pointer) }
                 }
             }
-        }
+        } }
+        if let offsets { offsets.withAccess { run($0) } } else { run(nil) }
         var loss = 0.0
         for partial in partials {
             loss += partial.loss

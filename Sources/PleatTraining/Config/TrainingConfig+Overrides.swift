@@ -152,6 +152,8 @@ extension TrainingConfig {
             try require((0..<1).contains(rate), "\(key).item_dropout", "must be in [0, 1)")
         }
         try require((0..<1).contains(bert4rec.maskProbability), "bert4rec.mask_probability", "must be in [0, 1)")
+        try require(!sasrec.repeat || ![.bce, .gbce].contains(sasrec.loss) && (sasrec.loss == .ce || sasrec.sampling == .uniformPerPosition),
+                    "sasrec.repeat", "needs sasrec.loss = ce, or sampled_softmax (or auto) with sasrec.sampling = uniform_per_position")
         if fold.key != .none {
             try require(model != .bert4rec, "fold.key", "folding needs a causal model (sasrec or hstu); bert4rec is bidirectional")
             try require(fold.groups >= 1 && fold.groupLength >= 1 && fold.foldBlocks >= 1, "fold", "groups, group_length and fold_blocks must be at least 1")
