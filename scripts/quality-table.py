@@ -2,7 +2,9 @@
 """Summarises scripts/bench-quality.sh runs: one `pleat train --json` file per (data, model, seed) named
 DATA-MODEL-SEED.json in DIR. Prints a Markdown table (means over seeds) and writes DIR/curves-DATA.svg
 (test NDCG@10 of each epoch's weights against training seconds, first seed; the published bar dashed).
-Runs trained with `refit = true` show as "MODEL + refit": their test figures are the refit model's, "refit s"
+Each run's test figures are under its seen-items rule (`seen`, exclude by default: a target the user has
+already seen is a miss); the other rule's figures and the repeat and new targets apart have columns of
+their own. Runs trained with `refit = true` show as "MODEL + refit": their test figures are the refit model's, "refit s"
 is the refit pass's seconds, and their curves continue with the refit pass, dotted. With the test curve they
 also give "MODEL (first pass)": the test figures of the epoch validation chose, before the refit, which
 is what a run without refit reports (same seed, same epochs).
@@ -54,20 +56,28 @@ def main(directory):
                 # curve, its chosen epoch's test figures are the plain run's row.
                 chosen = next((e for e in record["history"] if not e.get("refit") and e["epoch"] == record["best_epoch"]), None)
                 if chosen and chosen.get("test"):
-                    plain = dict(record, test=chosen["test"], test_unfiltered=None,
+                    plain = dict(record, test=chosen["test"], test_unfiltered=None, test_by_rule=None, test_targets=None,
                                  history=[e for e in record["history"] if not e.get("refit")])
                     runs.setdefault((data, model + " (first pass)"), []).append(plain)
                 model += " + refit"
             runs.setdefault((data, model), []).append(record)
-    print("| data | model | seeds | valid NDCG@10 | test NDCG@10 (sd) | test HR@10 | unfiltered NDCG@10 / HR@10 "
+    print("| data | model | seen | seeds | valid NDCG@10 | test NDCG@10 (sd) | test HR@10 | other rule: NDCG@10 / HR@10 "
+          "| repeat targets: share, NDCG@10 repeat / new "
           "| best epoch | s to best | refit s | s to 95% of bar | bar NDCG@10 / HR@10 | vs bar |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     sasrec_ndcg = {}
     for (data, model), rs in sorted(runs.items(), key=lambda kv: (kv[0][0], ["sasrec", "hstu", "bert4rec"].index(kv[0][1].split()[0]), kv[0][1])):
         bar = PUBLISHED.get(data, {}).get("bar")
         ndcg = [r["test"]["ndcg@10"] for r in rs]
         hr = mean([r["test"]["hr@10"] for r in rs])
-        un = [r.get("test_unfiltered") or {} for r in rs]
+        un = [other_rule(r) for r in rs]
+        targets = [r.get("test_targets") for r in rs if r.get("test_targets")]
+        seen = r_seen(rs[0])
+        repeat_cell = "—"
+        if targets:
+            repeat_cell = (f"{mean([t['repeat_share'] for t in targets]):.1%}, "
+                           f"{fmt(mean([t['repeat']['metrics'].get('ndcg@10') for t in targets]), '.4f')} / "
+                           f"{fmt(mean([t['new']['metrics'].get('ndcg@10') for t in targets]), '.4f')}")
         reach = [seconds_to(r["history"], 0.95 * bar[0]) for r in rs] if bar else []
         sd = statistics.stdev(ndcg) if len(ndcg) > 1 else 0
         if model == "sasrec":  # BERT4Rec is compared with the plain SASRec row (the config, without refit)
@@ -81,9 +91,10 @@ def main(directory):
         if model == "bert4rec" and data in sasrec_ndcg and bar:
             verdict += f"; {statistics.fmean(ndcg) / sasrec_ndcg[data] - 1:+.1%} vs SASRec"
         reached = [x for x in reach if x is not None]
-        print(f"| {data} | {model} | {len(rs)} | {statistics.fmean(r['valid']['ndcg@10'] for r in rs):.4f} "
+        print(f"| {data} | {model} | {seen} | {len(rs)} | {statistics.fmean(r['valid']['ndcg@10'] for r in rs):.4f} "
               f"| {statistics.fmean(ndcg):.4f} ({sd:.4f}) | {hr:.4f} "
               f"| {fmt(mean([u.get('ndcg@10') for u in un]), '.4f')} / {fmt(mean([u.get('hr@10') for u in un]), '.4f')} "
+              f"| {repeat_cell} "
               f"| {statistics.fmean(r['best_epoch'] for r in rs):.0f} | {statistics.fmean(r['seconds_to_best'] for r in rs):.0f} "
               f"| {fmt(refit_seconds, '.0f')} "
               f"| {fmt(mean(reached), '.0f') + (f' ({len(reached)}/{len(reach)})' if reach else '')} "
@@ -91,6 +102,19 @@ def main(directory):
     for data in sorted({d for d, _ in runs}):
         write_curves(directory, data, {m: rs[0] for (d, m), rs in runs.items() if d == data and "first pass" not in m},
                      PUBLISHED.get(data, {}).get("bar"))
+
+
+def r_seen(record):
+    """The run's seen-items rule; runs from before the rule excluded seen items from served lists."""
+    return record.get("seen", "exclude")
+
+
+def other_rule(record):
+    """Test metrics under the rule the run was not measured under (before the rule: the unfiltered figures,
+    which ranked seen items too)."""
+    by_rule = record.get("test_by_rule") or {}
+    other = "include" if r_seen(record) == "exclude" else "exclude"
+    return by_rule.get(other) or (record.get("test_unfiltered") if other == "include" else None) or {}
 
 
 def write_curves(directory, data, first_seed, bar):

@@ -25,10 +25,12 @@ final class PipelineTests: XCTestCase {
                 settings:
                   epochs: ten
                   sasrec.encoder.dimenson: 32
+                  seen: include
               - model: gru4rec
-            scoring: {top_k: 0}
+            scoring: {top_k: 0, include_seen: true}
             evaluation: {baselines: [pop, knn]}
             schedule: daily
+            seen: sometimes
 
             """)
         XCTAssertThrowsError(try PipelineDefinition.load(file)) { error in
@@ -39,10 +41,13 @@ final class PipelineTests: XCTestCase {
                 "7 sources[1].format: 'parquet' is not one of: csv, tsv, jsonl",
                 "11 models[0].settings.epochs: invalid value",
                 "12 models[0].settings.sasrec.encoder.dimenson: unknown config key",
-                "13 models[1].model: 'gru4rec' is not one of: sasrec, bert4rec, hstu",
-                "14 scoring.top_k: expected a whole number from 1",
-                "15 evaluation.baselines[1]: 'knn' is not one of: pop, markov",
-                "16 schedule: unknown key",
+                "13 models[0].settings.seen: set seen at the top of the pipeline",
+                "14 models[1].model: 'gru4rec' is not one of: sasrec, bert4rec, hstu",
+                "15 scoring.include_seen: replaced by the top-level key seen",
+                "15 scoring.top_k: expected a whole number from 1",
+                "16 evaluation.baselines[1]: 'knn' is not one of: pop, markov, recent, frequent",
+                "17 schedule: unknown key",
+                "18 seen: 'sometimes' is not one of: exclude, include",
             ]
             XCTAssertEqual(problems.count, expected.count, problems.joined(separator: "\n"))
             for (problem, prefix) in zip(problems, expected) { XCTAssertTrue(problem.hasPrefix(prefix), "\(problem) does not start with \(prefix)") }
@@ -52,7 +57,7 @@ final class PipelineTests: XCTestCase {
         let (process, output) = try fixture.launch(["run", file])
         process.waitUntilExit()
         XCTAssertEqual(process.terminationStatus, 2)
-        XCTAssertTrue(try String(contentsOf: output, encoding: .utf8).contains("bad.yaml:16: schedule: unknown key"))
+        XCTAssertTrue(try String(contentsOf: output, encoding: .utf8).contains("bad.yaml:17: schedule: unknown key"))
         XCTAssertEqual(try fixture.db.query("SELECT count(*) FROM ingest_batches").int(0, 0), 0)
     }
 

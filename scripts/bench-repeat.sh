@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Repeat-heavy logs (release build): Yelp as preprocessed for S3-Rec (6.7% of test targets are items the
+# user already visited) and the Taobao head (../shared/data/taobao-head, 31% of last events repeat), each
+# ingested into a throwaway PLEAT_HOME; then, for each seed, SASRec and SASRec with the repeat head
+# (`sasrec.repeat = true`) trained with configs/amazon/sasrec.conf under `seen = include` (a user's own items
+# may be listed), and `pleat evaluate --seen include` ranks both with every baseline (pop, markov, recent,
+# frequent) on the test users, each model paired against the best baseline. Prints a Markdown table of
+# means over seeds (scripts/repeat-table.py).
+#
+#   scripts/bench-repeat.sh [--seeds N] [--data "yelp taobao"] [--out DIR] [--set key=value ...]
+#
+# --set applies to every run. Runs go to --out (default .build/repeat/DATE-TIME).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seeds=3 data="yelp taobao" out="" extra=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    --seeds) seeds=$2; shift 2 ;;
+    --data) data=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    --set) extra+=(--set "$2"); shift 2 ;;
+    *) echo "unknown argument $1 (see the header of $0)" >&2; exit 2 ;;
+  esac
+done
+shared=${PLEAT_SHARED_DATA:-../shared/data}
+out=${out:-.build/repeat/$(date +%Y%m%d-%H%M%S)}
+mkdir -p "$out"
+out=$(readlink -f "$out")
+
+scripts/setup.sh
+scripts/build-release.sh >/dev/null
+pleat=$PWD/.build/release/pleat
+source scripts/lib/scratch-database.sh
+scratch_database repeat
+url=$($pleat db url)
+$pleat doctor --json > "$out/doctor.json"
+
+ingest() {
+  case $1 in
+    yelp) $pleat ingest "$shared/amazon-s3rec/yelp.txt" --format sequences --json ;;
+    taobao) $pleat ingest "$shared/taobao-head/events.csv" --format csv --user-col user_id --item-col item_id \
+              --time-col timestamp --event-col behavior_type --json ;;
+    *) echo "unknown data set $1 (yelp, taobao)" >&2; exit 2 ;;
+  esac
+}
+
+for d in $data; do
+  psql -q "$url" -c "CREATE DATABASE $d"
+  export PLEAT_DATABASE_URL=${url/\/\/\/pleat?/\/\/\/$d?}
+  $pleat db migrate >/dev/null
+  ingest "$d" > "$out/$d-ingest.json"
+  for s in $(seq "$seeds"); do
+    ids=()
+    for variant in sasrec repeat; do
+      echo "[$(date +%T)] $d $variant seed $s" >&2
+      head=()
+      [ "$variant" = repeat ] && head=(--set sasrec.repeat=true)
+      $pleat train --config configs/amazon/sasrec.conf --set seed="$s" --set seen=include "${head[@]}" \
+        ${extra[@]+"${extra[@]}"} --artifacts "$work/models" --json 2> "$out/$d-$variant-$s.log" | tail -1 > "$out/$d-$variant-$s.json"
+      ids+=("$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["model_id"])' "$out/$d-$variant-$s.json")")
+    done
+    echo "[$(date +%T)] $d evaluate seed $s" >&2
+    $pleat evaluate --models "$(IFS=,; echo "${ids[*]}")" --seen include --report "$out/$d-report-$s" --json \
+      2> "$out/$d-evaluate-$s.log" | tail -1 > "$out/$d-evaluate-$s.json"
+  done
+done
+python3 scripts/repeat-table.py "$out"
