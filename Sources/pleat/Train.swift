@@ -83,7 +83,8 @@ struct Train: ParsableCommand {
             }
         }
         note("\(record.id): best epoch \(record.bestEpoch) of \(record.epochs)\(refitEpochs > 0 ? ", refit \(refitEpochs) epochs" : ""), "
-             + "\(Format.duration(record.totalSeconds)); seen = \(seen.rawValue)\n" + table.render())
+             + "\(Format.duration(record.totalSeconds)); seen = \(seen.rawValue)"
+             + (resolved.model == .sasrec ? ", repeat head \(resolved.sasrec.repeat ? "on" : "off")" : "") + "\n" + table.render())
         if json {
             try printJSONLine(TrainSummary(modelId: record.id, model: record.kind.rawValue, users: record.users, items: record.items,
                                            events: record.events, bestEpoch: record.bestEpoch,

@@ -4,6 +4,7 @@ import FoundationNetworking
 #endif
 import XCTest
 import PleatCore
+import PleatMetrics
 import PleatScoring
 import PleatServer
 import PleatTestSupport
@@ -11,6 +12,34 @@ import PleatTraining
 
 /// `pleat serve` over real HTTP on a free loopback port.
 final class ServerTests: XCTestCase {
+    /// Over HTTP the list is the cached one, under the set's seen-items rule: under exclude none of the
+    /// user's own items, under include the same model's list with them.
+    func testServedListsFollowTheSetsSeenRule() async throws {
+        let f = try WalkFixture()
+        defer { f.remove() }
+        let rows = try f.db.query("""
+            SELECT i.external_id FROM interactions x JOIN items i ON i.id = x.item_id JOIN users u ON u.id = x.user_id WHERE u.external_id = 'u5'
+            """)
+        let history = Set((0..<rows.rowCount).map { rows.string($0, 0)! })
+        XCTAssertFalse(history.isEmpty)
+        var ownItemsServed = [SeenItems: Int]()
+        for seen in SeenItems.allCases {
+            _ = try f.score(f.sasrec, seen: seen, topK: 100)
+            let server = RecommendationServer(recommender: try Recommender(databaseURL: f.url, cachePath: f.cachePath))
+            let bound = PortBox()
+            let task = Task { try await server.run(port: 0) { port in bound.set(port) } }
+            let port = try await bound.wait()
+            let (data, _) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)/v1/users/u5/recommendations?k=100")!)
+            task.cancel()
+            let body = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            let served = try XCTUnwrap(body["items"] as? [[String: Any]]).compactMap { $0["item"] as? String }
+            XCTAssertEqual(served, try XCTUnwrap(try f.cache().lookup(user: "u5")).list.items, "\(seen): the cached list")
+            ownItemsServed[seen] = served.filter(history.contains).count
+        }
+        XCTAssertEqual(ownItemsServed[.exclude], 0, "a seen item is never served under exclude")
+        XCTAssertEqual(ownItemsServed[.include], history.count, "all of a user's items are among 100 of a catalogue of 100")
+    }
+
     func testEndpointsAndErrors() async throws {
         let f = try WalkFixture()
         defer { f.remove() }
