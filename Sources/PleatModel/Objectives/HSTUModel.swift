@@ -20,6 +20,8 @@ final class HSTUModel: NextItemModel {
     private let loss: SampledSoftmax
     private let users: Tensor, normalizedItems: Tensor, itemNorms: Tensor
     private var negatives: [Int32]
+    /// With `repeat`: boosts for the user's own items, added to the cosine scores.
+    private let repeatHead: RepeatHead?
 
     init(spec: ModelSpec, batchSize: Int, seed: UInt64, items: Int, foldKeys: FoldKeys? = nil) {
         settings = spec.hstu
@@ -34,6 +36,7 @@ final class HSTUModel: NextItemModel {
         normalizedItems = Tensor([items + 1, c.dimension])
         itemNorms = Tensor([items + 1])
         negatives = [Int32](repeating: 1, count: settings.negatives)
+        repeatHead = settings.repeat ? RepeatHead(store: backbone.store, dimension: c.dimension, items: items, maxLength: backbone.batch.maxLength) : nil
     }
 
     var lossTerms: Int { backbone.batch.labelledCount }
@@ -45,8 +48,12 @@ final class HSTUModel: NextItemModel {
         var sampler = rng.split(2)
         for j in negatives.indices { negatives[j] = Int32(1 + sampler.below(items)) }
         let table = backbone.items.table
+        if let repeatHead { repeatHead.prepareTraining(backbone.batch) }
         let value = backbone.batch.labelledLoss(output: backbone.output, outputGradient: backbone.outputGradient) { query, labels, dQuery in
-            loss.lossAndGradient(query: query, table: table, labels: labels, negatives: negatives, dQuery: dQuery)
+            repeatHead?.forward(query)
+            let value = loss.lossAndGradient(query: query, table: table, labels: labels, negatives: negatives, offsets: repeatHead?.offsets, dQuery: dQuery)
+            repeatHead?.backward(query, dQuery)
+            return value
         }
         backbone.backward()
         return value
@@ -56,6 +63,12 @@ final class HSTUModel: NextItemModel {
         backbone.placeQueries(queries)
         backbone.encodeLastPositions(into: users)
         L2Normalize.forward(backbone.items.table.value, into: normalizedItems, norms: itemNorms)
-        return ItemScoring(users: users, count: queries.count, table: normalizedItems.pointer, bias: nil, items: items)
+        var scoring = ItemScoring(users: users, count: queries.count, table: normalizedItems.pointer, bias: nil, items: items)
+        if let repeatHead {
+            repeatHead.prepareQueries(backbone.batch, count: queries.count)
+            repeatHead.forward(users)
+            scoring.offsets = repeatHead.offsets
+        }
+        return scoring
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import PleatCore
 import PleatTensor
 
-/// The repeat head (`sasrec.repeat`): at each position t, every item the user has already interacted
+/// The repeat head (`sasrec.repeat`, `hstu.repeat`): at each position t, every item the user has already interacted
 /// with in the window gets a boost added to its score,
 ///
 ///     o(j) = g + c·A(j),   g = ⟨w, h_t⟩ + b,   A(j) = log Σ_{s ≤ t, i_s = j} (t − s + 1)^(−decay),

@@ -8,6 +8,21 @@ public struct HSTUSettings: Sendable, Codable, Equatable {
     /// larger to contrast as much (on ML-100K, 128 shared reached valid NDCG@10 0.07, 1,024 reached 0.11).
     public var negatives = 1_024
     public var temperature: Float = 0.05
+    /// The repeat head (`RepeatHead`, as `SASRecSettings.repeat`): the user's own items in the window get
+    /// a learned boost, added to their cosine scores before the temperature. For `seen = include`.
+    public var `repeat` = false
 
     public init() {}
+}
+
+extension HSTUSettings {
+    /// Keys absent from a stored spec (one written before they existed) take their defaults.
+    public init(from decoder: Decoder) throws {
+        self.init()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        encoder = try c.decodeIfPresent(HSTUConfig.self, forKey: .encoder) ?? encoder
+        negatives = try c.decodeIfPresent(Int.self, forKey: .negatives) ?? negatives
+        temperature = try c.decodeIfPresent(Float.self, forKey: .temperature) ?? temperature
+        `repeat` = try c.decodeIfPresent(Bool.self, forKey: .repeat) ?? `repeat`
+    }
 }

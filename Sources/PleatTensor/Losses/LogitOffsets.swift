@@ -64,6 +64,11 @@ public final class LogitOffsets {
         public func gather(row r: Int, from dScores: UnsafePointer<Float>) {
             for e in starts[r]..<starts[r + 1] { gradients[e] = dScores[Int(items[e])] }
         }
+
+        public func entries(row r: Int) -> Range<Int> { starts[r]..<starts[r + 1] }
+        public func item(_ e: Int) -> Int32 { items[e] }
+        public func value(_ e: Int) -> Float { values[e] }
+        public func setGradient(_ e: Int, _ g: Float) { gradients[e] = g }
     }
 
     public func withAccess<R>(_ body: (Access) -> R) -> R {

@@ -23,10 +23,12 @@ public struct SampledSoftmax {
     /// Writes dQuery (overwritten) and scatter-adds into the table's gradient. `negativeOffsets[k]` and
     /// `positiveOffsets[r]` (nil: 0) are subtracted from the logits after the temperature: the logQ
     /// correction of a non-uniform sampler (log of each item's expected count among the negatives),
-    /// constants to the gradient.
+    /// constants to the gradient. `offsets` (one row per query; nil: none) are added to the scores of
+    /// their items, before the temperature, wherever an item is the row's positive or one of the
+    /// negatives, and their gradients written back to them.
     public func lossAndGradient(query: Tensor, table: Parameter, labels: [Int32], negatives: [Int32],
                                 weights: [Float]? = nil, negativeOffsets: [Float]? = nil, positiveOffsets: [Float]? = nil,
-                                dQuery: Tensor) -> Double {
+                                offsets: LogitOffsets? = nil, dQuery: Tensor) -> Double {
         let rows = query.rows, d = query.columns, k = negatives.count
         var totalWeight = 0.0
         for r in 0..<rows where labels[r] >= 0 { totalWeight += Double(weights?[r] ?? 1) }
@@ -51,7 +53,11 @@ public struct SampledSoftmax {
         let dPositive = scratch.tensor("dPositive", [rows, d])  // ∂ℓ/∂n(E[y]) per row
         let rowLoss = scratch.tensor("rowLoss", [rows])
         rowLoss.zero()
-        Parallel.forRows(rows) { range in
+        precondition((offsets?.rows ?? rows) == rows, "one row of offsets per query")
+        // The columns of each negative item, for the offsets (an item may be drawn more than once).
+        var columnsOf: [Int32: [Int]] = [:]
+        if offsets != nil { for (j, item) in negatives.enumerated() { columnsOf[item, default: []].append(j) } }
+        let run = { (offsets: LogitOffsets.Access?) in Parallel.forRows(rows) { range in
             for r in range {
                 let z = logits.pointer + r * k, q = query.pointer + r * d, p = positive.pointer + r * d
                 guard labels[r] >= 0 else { z.update(repeating: 0, count: k); continue }
@@ -60,6 +66,13 @@ public struct SampledSoftmax {
                 z0 *= invT
                 if let positiveOffsets { z0 -= positiveOffsets[r] }
                 if let negativeOffsets { for j in 0..<k { z[j] -= negativeOffsets[j] } }
+                if let offsets {
+                    for e in offsets.entries(row: r) {
+                        let item = offsets.item(e), o = offsets.value(e) * invT
+                        if item == labels[r] { z0 += o }
+                        for j in columnsOf[item] ?? [] { z[j] += o }
+                    }
+                }
                 if maskCollisions { for j in 0..<k where negatives[j] == labels[r] { z[j] = Self.collision } }
                 var m = z0
                 for j in 0..<k { m = max(m, z[j]) }
@@ -72,8 +85,17 @@ public struct SampledSoftmax {
                 for j in 0..<k { z[j] = z[j] == Self.collision ? 0 : w * expf(z[j] - m) / sum }
                 let dq = dQuery.pointer + r * d, dp = dPositive.pointer + r * d
                 for i in 0..<d { dq[i] = invT * dz0 * p[i]; dp[i] = invT * dz0 * q[i] }
+                if let offsets {
+                    for e in offsets.entries(row: r) {
+                        let item = offsets.item(e)
+                        var g = item == labels[r] ? dz0 : 0
+                        for j in columnsOf[item] ?? [] { g += z[j] }
+                        offsets.setGradient(e, invT * g)
+                    }
+                }
             }
-        }
+        } }
+        if let offsets { offsets.withAccess { run($0) } } else { run(nil) }
         var loss = 0.0
         for r in 0..<rows { loss += Double(rowLoss[r]) }
         // dq += (1/τ) dZ_neg · n(E_neg);  d n(E_neg) = (1/τ) dZ_negᵀ q.
