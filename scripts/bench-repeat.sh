@@ -7,16 +7,20 @@
 # frequent) on the test users, each model paired against the best baseline. Prints a Markdown table of
 # means over seeds (scripts/repeat-table.py).
 #
-#   scripts/bench-repeat.sh [--seeds N] [--data "yelp taobao"] [--out DIR] [--set key=value ...]
+#   scripts/bench-repeat.sh [--seeds N] [--data "yelp taobao"] [--variants "sasrec repeat"] [--first-seed S]
+#                           [--out DIR] [--set key=value ...]
 #
-# --set applies to every run. Runs go to --out (default .build/repeat/DATE-TIME).
+# --variants trains only those (sasrec: no head; repeat: with it); --first-seed S runs seeds S…S+N−1 (to
+# spread seeds over processes); --set applies to every run. Runs go to --out (default .build/repeat/DATE-TIME).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seeds=3 data="yelp taobao" out="" extra=()
+seeds=3 first=1 data="yelp taobao" variants="sasrec repeat" out="" extra=()
 while [ $# -gt 0 ]; do
   case $1 in
     --seeds) seeds=$2; shift 2 ;;
     --data) data=$2; shift 2 ;;
+    --variants) variants=$2; shift 2 ;;
+    --first-seed) first=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --set) extra+=(--set "$2"); shift 2 ;;
     *) echo "unknown argument $1 (see the header of $0)" >&2; exit 2 ;;
@@ -49,9 +53,9 @@ for d in $data; do
   export PLEAT_DATABASE_URL=${url/\/\/\/pleat?/\/\/\/$d?}
   $pleat db migrate >/dev/null
   ingest "$d" > "$out/$d-ingest.json"
-  for s in $(seq "$seeds"); do
+  for s in $(seq "$first" $((first + seeds - 1))); do
     ids=()
-    for variant in sasrec repeat; do
+    for variant in $variants; do
       echo "[$(date +%T)] $d $variant seed $s" >&2
       head=()
       [ "$variant" = repeat ] && head=(--set sasrec.repeat=true)

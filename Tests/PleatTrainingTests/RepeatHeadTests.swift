@@ -40,9 +40,9 @@ final class RepeatHeadTests: XCTestCase {
             // Away from the zero start, so that every term of the head's gradient is exercised.
             var rng = RandomSource(seed: 1)
             let gate = store["repeat.gate.weight"]!
-            for i in 0..<gate.value.count { gate.value[i] = Float(rng.normal()) * 0.5 }
-            store["repeat.gate.bias"]!.value[0] = 0.3
-            store["repeat.activation.weight"]!.value[0] = 0.7
+            for i in 0..<gate.value.count { gate.value[i] = Float(rng.normal()) * 0.05 }
+            store["repeat.gate.bias"]!.value[0] = 0.03
+            store["repeat.activation.weight"]!.value[0] = 0.07
             func step() -> Double {
                 var stepRng = RandomSource(seed: 9)  // the same negatives every call
                 store.zeroGrad()
@@ -66,7 +66,7 @@ final class RepeatHeadTests: XCTestCase {
         }
     }
 
-    /// Scores with the head are the plain dot products plus g + c·A(j) on the window's items only, and
+    /// Scores with the head are the plain dot products plus κ·(g + c·A(j)) on the window's items only, and
     /// A favours the recent and the frequent.
     func testScoresBoostOnlyTheUsersOwnItems() {
         let model = spec(.ce).makeModel(batchSize: 2, seed: 5, items: 12)
@@ -75,8 +75,8 @@ final class RepeatHeadTests: XCTestCase {
                        ScoringQuery(history: EventSequence(items: [7][...], times: [1][...]), time: 2)]
         model.scores(queries, into: scores)
         let plain = scores.array
-        model.store["repeat.gate.bias"]!.value[0] = 2
-        model.store["repeat.activation.weight"]!.value[0] = 1
+        model.store["repeat.gate.bias"]!.value[0] = 0.2
+        model.store["repeat.activation.weight"]!.value[0] = 0.1  // with κ = 10: a boost of 2 + A(j)
         model.scores(queries, into: scores)
         let boosted = scores.array
         func boost(_ r: Int, _ item: Int) -> Float { boosted[r * 13 + item] - plain[r * 13 + item] }

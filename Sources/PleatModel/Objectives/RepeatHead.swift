@@ -5,7 +5,7 @@ import PleatTensor
 /// The repeat head (`sasrec.repeat`, `hstu.repeat`): at each position t, every item the user has already interacted
 /// with in the window gets a boost added to its score,
 ///
-///     o(j) = g + c·A(j),   g = ⟨w, h_t⟩ + b,   A(j) = log Σ_{s ≤ t, i_s = j} (t − s + 1)^(−decay),
+///     o(j) = κ·(g + c·A(j)),   g = ⟨w, h_t⟩ + b,   A(j) = log Σ_{s ≤ t, i_s = j} (t − s + 1)^(−decay),
 ///
 /// a gate g, read from the encoder's state, on how likely the user is to come back to an own item now,
 /// and the ACT-R base-level activation A of each past item (recent and frequent items higher), weighted
@@ -13,7 +13,11 @@ import PleatTensor
 /// catalogue's distribution and the user's own items, mixed by the gate. The parameters start at 0 (no
 /// boost) and are trained by the model's own loss through the offsets' gradients (`LogitOffsets`):
 ///
-///     ∂g = Σ_j ∂o(j),   ∂c = Σ_j ∂o(j)·A(j),   ∂w = Σ_t ∂g·h_t,   ∂b = Σ_t ∂g,   ∂h_t += ∂g·w.
+///     ∂g = κ·Σ_j ∂o(j),   ∂c = κ·Σ_j ∂o(j)·A(j),   ∂w = Σ_t ∂g·h_t,   ∂b = Σ_t ∂g,   ∂h_t += ∂g·w.
+///
+/// The fixed scale κ lets the boost reach the size of the catalogue's logits in few steps: Adam moves
+/// each scalar by about the learning rate per step, and a small log has few steps (the Taobao head: 7
+/// a epoch, so b and c could not pass 0.6 in 80 epochs, a boost too weak to order the user's own items).
 ///
 /// Ages count events, not seconds, so logs without times work alike. Only items in the window the
 /// encoder reads are candidates; with folding, the fold tokens' positions hold no item and add none.
@@ -22,6 +26,8 @@ import PleatTensor
 final class RepeatHead {
     /// ACT-R's decay of an event's contribution with its age.
     static let decay = 0.5
+    /// κ: the boost per unit of the head's parameters.
+    static let scale: Float = 10
 
     let gate: Parameter, gateBias: Parameter, activationWeight: Parameter
     /// One row per position the head scores: the window's distinct items, their offsets and gradients.
@@ -85,13 +91,13 @@ final class RepeatHead {
 
     // MARK: Forward and backward
 
-    /// o(j) = ⟨w, h_r⟩ + b + c·A(j) for every entry of row r, h_r the r-th row of `hidden`.
+    /// o(j) = κ·(⟨w, h_r⟩ + b + c·A(j)) for every entry of row r, h_r the r-th row of `hidden`.
     func forward(_ hidden: Tensor) {
         precondition(hidden.rows >= offsets.rows && hidden.columns == gate.shape[0])
-        let d = hidden.columns, b = gateBias.value[0], c = activationWeight.value[0]
+        let d = hidden.columns, b = gateBias.value[0], c = activationWeight.value[0], k = Self.scale
         for r in 0..<offsets.rows {
             let g = VectorMath.dot(hidden.pointer + r * d, gate.value.pointer, count: d) + b
-            for e in offsets.entries(row: r) { offsets.values[e] = g + c * activations[e] }
+            for e in offsets.entries(row: r) { offsets.values[e] = k * (g + c * activations[e]) }
         }
     }
 
@@ -103,8 +109,8 @@ final class RepeatHead {
         for r in 0..<offsets.rows {
             var dGate: Float = 0
             for e in offsets.entries(row: r) {
-                dGate += offsets.gradients[e]
-                dActivation += offsets.gradients[e] * activations[e]
+                dGate += Self.scale * offsets.gradients[e]
+                dActivation += Self.scale * offsets.gradients[e] * activations[e]
             }
             guard dGate != 0 else { continue }
             dBias += dGate

@@ -43,6 +43,15 @@ public enum Evaluator {
         }
     }
 
+    /// Each target's rank among itself and the items its user has never interacted with: a probe of what
+    /// a model remembers of a user (whether it knows an item seen 1,000 events back, say), never the
+    /// figure of a served list, which `ranked` gives under the seen-items rule.
+    public static func ranksAmongUnseen(_ ranker: any ItemRanker, _ examples: [SequenceSplit.Example]) -> [Int] {
+        rank(ranker, examples, seen: .exclude, listLength: 0) { scores, example, _ in
+            RankingMetrics.fullRank(scores: UnsafeBufferPointer(scores), target: Int(example.target), excluded: Set(example.history))
+        }.ranks
+    }
+
     /// Ranks grouped by whether each example's target is already in its history.
     public static func repeatBreakdown(ranks: [Int], _ examples: [SequenceSplit.Example],
                                        cutoffs: [Int] = RankingMetrics.defaultCutoffs) -> RepeatBreakdown {

@@ -1,15 +1,18 @@
 import Foundation
 import PleatCore
 import PleatHistories
+import PleatModel
 
 /// Does folding recover a dependency older than the window? Synthetic users each have a favourite item
 /// in each of 30 categories and consume a category's favourite whenever they visit it. After 600 visits
 /// to uniformly drawn categories, one "home" category is not visited for 1,050 events; the validation
 /// and test targets are its favourite. Only a model that remembers the home category's item from more
-/// than 1,000 events back can rank it. The target is an item the user has consumed before, so the runs
-/// rank under `seen = include` (under `exclude` it could never be served): it competes with every item,
-/// the user's other favourites too. Trains HSTU folded by category (window 4, 32 folds × 4 events) and
-/// HSTU on the last 200 events only, and reports both validation NDCG@10.
+/// than 1,000 events back can rank it. The figure (and what chooses the epoch) is a memory probe, not a
+/// served list's: the target ranked among itself and the items the user has never interacted with
+/// (`Evaluator.ranksAmongUnseen`), i.e. does the model know this user's item from 1,050 events back.
+/// The target is an item the user has consumed before, so a product would serve it under `seen =
+/// include`, the rule the runs are configured with. Trains HSTU folded by category (window 4, 32 folds ×
+/// 4 events) and HSTU on the last 200 events only, and reports both probes' validation NDCG@10.
 public struct FoldQualityBenchmark {
     public struct Result: Sendable, Codable {
         public var foldedValidNdcg10: Double
@@ -67,6 +70,7 @@ public struct FoldQualityBenchmark {
             defer { try? FileManager.default.removeItem(at: directory) }
             let trainer = Trainer(config: config, split: split, run: RunDirectory(directory),
                                   foldKeys: folded ? .perItem(keys, count: c) : nil, showProgress: false, log: log)
+            trainer.validationMetrics = { Evaluator.metrics(ranks: Evaluator.ranksAmongUnseen($0, $1)) }
             return try trainer.train(modelId: folded ? "folded" : "window-only").valid.ndcg(at: 10)
         }
         let folded = try train(folded: true), windowOnly = try train(folded: false)

@@ -44,6 +44,10 @@ public final class Trainer {
     var parallel: DataParallel
     /// The fold keys the model was built with (the refit pass builds its initial weights again).
     let foldKeys: FoldKeys?
+    /// What chooses the epoch: this rank's validation metrics of the model. By default full ranking under
+    /// the config's seen-items rule, as the served lists are ranked; a synthetic benchmark may probe
+    /// something else (`FoldQualityBenchmark`).
+    public var validationMetrics: (any ItemRanker, [SequenceSplit.Example]) -> RankingMetrics
 
     public init(config: TrainingConfig, split: SequenceSplit, run: RunDirectory, foldKeys: FoldKeys? = nil, showProgress: Bool = true,
                 communicator: Communicator = .single,
@@ -55,6 +59,8 @@ public final class Trainer {
         self.showProgress = showProgress
         self.log = log
         self.foldKeys = foldKeys
+        let seen = config.seen
+        validationMetrics = { Evaluator.evaluate($0, $1, seen: seen) }
         model = config.spec.makeModel(batchSize: parallel.rankBatchSize(config.batchSize), seed: config.seed, items: split.vocabulary.count, foldKeys: foldKeys)
         adam = Adam(model.store)
         adam.beta2 = config.adamBeta2
@@ -78,7 +84,7 @@ public final class Trainer {
         // The chosen epoch's weights (rank 0 has written them when the others read), and their validation figures.
         parallel.communicator.barrier()
         try Checkpoint.load(model.store, optimizer: nil, from: run.best)
-        let valid = parallel.combined(Evaluator.evaluate(model, validation, seen: config.seen))
+        let valid = parallel.combined(validationMetrics(model, validation))
         if config.refit { try refit(&state) }
 
         // The finished model: the chosen epoch's weights, or the refit pass's last.
@@ -131,7 +137,7 @@ public final class Trainer {
             let epoch = state.epochsDone + 1, started = Date()
             let loss = trainEpoch(epoch, pass, label: "epoch \(epoch)")
             let trainSeconds = Date().timeIntervalSince(started)
-            let valid = parallel.combined(Evaluator.evaluate(model, validation, seen: config.seen))
+            let valid = parallel.combined(validationMetrics(model, validation))
             let seconds = Date().timeIntervalSince(started)  // the test curve's evaluation is not counted
             let record = EpochRecord(epoch: epoch, loss: loss, valid: valid.summary, test: testCurvePoint(),
                                      seconds: seconds, sequencesPerSecond: Double(pass.globalUsers) / max(trainSeconds, 1e-9))
