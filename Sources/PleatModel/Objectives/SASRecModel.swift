@@ -118,12 +118,23 @@ final class SASRecModel: NextItemModel {
 
     /// Softmax over each position's positive and `negatives` uniform draws of its own (collisions
     /// masked; a uniform sampler needs no logQ correction).
+    /// With the repeat head, the position's own items (those its boost applies to) take the first negative
+    /// columns: drawn uniformly from a large catalogue they would almost never compete, and the head
+    /// would learn only to lift them all, never how to order them (which of a user's items comes back).
     private func perPositionSoftmaxLoss(_ hidden: Tensor, _ labels: [Int32], _ dHidden: Tensor, sampler: inout RandomSource) -> Double {
         let columns = settings.negatives + 1
         negativeIds.removeAll(keepingCapacity: true)
-        for label in labels {
+        for (r, label) in labels.enumerated() {
             negativeIds.append(label)
+            let start = negativeIds.count
             for _ in 1..<columns { negativeIds.append(Int32(1 + sampler.below(items))) }
+            if let own = repeatHead?.offsets {
+                var column = start
+                for e in own.entries(row: r) where own.items[e] != label && column < start + columns - 1 {
+                    negativeIds[column] = own.items[e]
+                    column += 1
+                }
+            }
         }
         ItemScores.forward(hidden: hidden, table: table, ids: negativeIds, columns: columns, into: &sampledScores)
         repeatHead?.offsets.add(toSampled: &sampledScores, ids: negativeIds, columns: columns)
