@@ -23,6 +23,8 @@ final class SASRecModel: NextItemModel {
     /// With `repeat`: boosts for the user's own items, added to the scores the loss and scoring see.
     private let repeatHead: RepeatHead?
     private var negativeIds: [Int32] = [], sampledScores: [Float] = [], sampledGradient: [Float] = [], ones: [Float] = []
+    /// Columns of `negativeIds` that hold a position's own items (repeat head), not uniform draws.
+    private var ownColumns: [Int] = []
 
     init(spec: ModelSpec, batchSize: Int, seed: UInt64, items: Int, foldKeys: FoldKeys? = nil) {
         settings = spec.sasrec
@@ -121,9 +123,13 @@ final class SASRecModel: NextItemModel {
     /// With the repeat head, the position's own items (those its boost applies to) take the first negative
     /// columns: drawn uniformly from a large catalogue they would almost never compete, and the head
     /// would learn only to lift them all, never how to order them (which of a user's items comes back).
+    /// Each drawn negative stands for items/negatives items of the full softmax and an own item for
+    /// itself, so an own column's logit is lowered by log(items/negatives) (logQ), which keeps the
+    /// weights of the two as the full softmax has them.
     private func perPositionSoftmaxLoss(_ hidden: Tensor, _ labels: [Int32], _ dHidden: Tensor, sampler: inout RandomSource) -> Double {
         let columns = settings.negatives + 1
         negativeIds.removeAll(keepingCapacity: true)
+        ownColumns.removeAll(keepingCapacity: true)
         for (r, label) in labels.enumerated() {
             negativeIds.append(label)
             let start = negativeIds.count
@@ -132,11 +138,16 @@ final class SASRecModel: NextItemModel {
                 var column = start
                 for e in own.entries(row: r) where own.items[e] != label && column < start + columns - 1 {
                     negativeIds[column] = own.items[e]
+                    ownColumns.append(column)
                     column += 1
                 }
             }
         }
         ItemScores.forward(hidden: hidden, table: table, ids: negativeIds, columns: columns, into: &sampledScores)
+        if !ownColumns.isEmpty {
+            let logQ = settings.temperature * Float(log(Double(items) / Double(settings.negatives)))
+            for c in ownColumns { sampledScores[c] -= logQ }
+        }
         repeatHead?.offsets.add(toSampled: &sampledScores, ids: negativeIds, columns: columns)
         let loss = sampledSoftmax.lossAndGradient(scores: sampledScores, ids: negativeIds, columns: columns, gradient: &sampledGradient)
         repeatHead?.offsets.gather(fromSampled: sampledGradient, ids: negativeIds, columns: columns)
