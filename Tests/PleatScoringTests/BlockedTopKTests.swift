@@ -19,7 +19,8 @@ final class BlockedTopKTests: XCTestCase {
             if repeatHead {
                 // Boosts large enough to lift the user's own items into every list.
                 try XCTUnwrap(model.store["repeat.gate.bias"]).value[0] = 3
-                try XCTUnwrap(model.store["repeat.activation.weight"]).value[0] = 0.5
+                let features = try XCTUnwrap(model.store["repeat.features.weight"])
+                for i in 0..<features.value.count { features.value[i] = 0.2 }
             }
             if kind == .bert4rec {
                 // A trained model's output bias is not zero: make it count.

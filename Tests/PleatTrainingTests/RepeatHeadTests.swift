@@ -42,7 +42,8 @@ final class RepeatHeadTests: XCTestCase {
             let gate = store["repeat.gate.weight"]!
             for i in 0..<gate.value.count { gate.value[i] = Float(rng.normal()) * 0.05 }
             store["repeat.gate.bias"]!.value[0] = 0.03
-            store["repeat.activation.weight"]!.value[0] = 0.07
+            let features = store["repeat.features.weight"]!
+            for i in 0..<features.value.count { features.value[i] = 0.07 * Float(i + 1) }
             func step() -> Double {
                 var stepRng = RandomSource(seed: 9)  // the same negatives every call
                 store.zeroGrad()
@@ -76,7 +77,7 @@ final class RepeatHeadTests: XCTestCase {
         model.scores(queries, into: scores)
         let plain = scores.array
         model.store["repeat.gate.bias"]!.value[0] = 0.2
-        model.store["repeat.activation.weight"]!.value[0] = 0.1  // with κ = 10: a boost of 2 + A(j)
+        model.store["repeat.features.weight"]!.value[0] = 0.1  // with κ = 10: a boost of 2 + A(j)
         model.scores(queries, into: scores)
         let boosted = scores.array
         func boost(_ r: Int, _ item: Int) -> Float { boosted[r * 13 + item] - plain[r * 13 + item] }
@@ -85,6 +86,13 @@ final class RepeatHeadTests: XCTestCase {
         XCTAssertEqual(boost(0, 4), 2 + Float(log(pow(2.0, -0.5))), accuracy: 1e-4)
         XCTAssertEqual(boost(1, 7), 2, accuracy: 1e-4)
         for item in 1...12 where ![3, 4].contains(item) { XCTAssertEqual(boost(0, item), 0, accuracy: 1e-6, "item \(item)") }
+        // The recency place (item 3 newest: −log 1; item 4 next: −log 2) and the count (log 2, log 1).
+        let features = model.store["repeat.features.weight"]!
+        (features.value[0], features.value[1], features.value[2]) = (0, 0.1, 0.1)
+        model.scores(queries, into: scores)
+        let byPlaceAndCount = scores.array
+        XCTAssertEqual(byPlaceAndCount[3] - plain[3], 2 + Float(log(2.0)), accuracy: 1e-4)
+        XCTAssertEqual(byPlaceAndCount[4] - plain[4], 2 - Float(log(2.0)), accuracy: 1e-4)
         for item in 1...12 where item != 7 { XCTAssertEqual(boost(1, item), 0, accuracy: 1e-6, "item \(item)") }
     }
 }

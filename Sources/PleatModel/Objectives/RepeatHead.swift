@@ -2,18 +2,23 @@ import Foundation
 import PleatCore
 import PleatTensor
 
-/// The repeat head (`sasrec.repeat`, `hstu.repeat`): at each position t, every item the user has already interacted
-/// with in the window gets a boost added to its score,
+/// The repeat head (`sasrec.repeat`, `hstu.repeat`): at each position t, every item the user has already
+/// interacted with in the window gets a boost added to its score,
 ///
-///     o(j) = κ·(g + c·A(j)),   g = ⟨w, h_t⟩ + b,   A(j) = log Σ_{s ≤ t, i_s = j} (t − s + 1)^(−decay),
+///     o(j) = κ·(g + ⟨c, f(j)⟩),   g = ⟨w, h_t⟩ + b,
 ///
 /// a gate g, read from the encoder's state, on how likely the user is to come back to an own item now,
-/// and the ACT-R base-level activation A of each past item (recent and frequent items higher), weighted
-/// by c, as in PISA (Tran et al., RecSys 2024). In probabilities, p(j) ∝ exp(z_j + o(j)): the
-/// catalogue's distribution and the user's own items, mixed by the gate. The parameters start at 0 (no
-/// boost) and are trained by the model's own loss through the offsets' gradients (`LogitOffsets`):
+/// and features f(j) of the item's place in the user's history, weighted by c:
+/// - A(j) = log Σ_{s ≤ t, i_s = j} (t − s + 1)^(−decay), the ACT-R base-level activation (recent and
+///   frequent items higher), as in PISA (Tran et al., RecSys 2024);
+/// - −log(1 + r(j)), r(j) the item's place among the user's distinct items by their last event (0: the
+///   newest), what the `recent` baseline ranks by;
+/// - log n(j), n(j) its events in the window, what `frequent` ranks by.
+/// In probabilities, p(j) ∝ exp(z_j + o(j)): the catalogue's distribution and the user's own items,
+/// mixed by the gate. The parameters start at 0 (no boost) and are trained by the model's own loss
+/// through the offsets' gradients (`LogitOffsets`):
 ///
-///     ∂g = κ·Σ_j ∂o(j),   ∂c = κ·Σ_j ∂o(j)·A(j),   ∂w = Σ_t ∂g·h_t,   ∂b = Σ_t ∂g,   ∂h_t += ∂g·w.
+///     ∂g = κ·Σ_j ∂o(j),   ∂c = κ·Σ_j ∂o(j)·f(j),   ∂w = Σ_t ∂g·h_t,   ∂b = Σ_t ∂g,   ∂h_t += ∂g·w.
 ///
 /// The fixed scale κ lets the boost reach the size of the catalogue's logits in few steps: Adam moves
 /// each scalar by about the learning rate per step, and a small log has few steps (the Taobao head: 7
@@ -28,24 +33,29 @@ final class RepeatHead {
     static let decay = 0.5
     /// κ: the boost per unit of the head's parameters.
     static let scale: Float = 10
+    /// Features per candidate: activation, recency place, count.
+    static let features = 3
 
-    let gate: Parameter, gateBias: Parameter, activationWeight: Parameter
+    let gate: Parameter, gateBias: Parameter, featureWeights: Parameter
     /// One row per position the head scores: the window's distinct items, their offsets and gradients.
     let offsets = LogitOffsets()
-    /// A(j) of each entry of `offsets`.
-    private var activations: [Float] = []
+    /// f(j) of each entry of `offsets`, `features` per entry.
+    private var featureValues: [Float] = []
     /// (age)^(−decay) for ages 1…maxLength, index = age.
     private let ageWeights: [Double]
-    /// Per item, the activation sum of the row being built (0 elsewhere), and the items it touched.
-    private var sums: [Double]
-    private var touched: [Int32] = []
+    /// Per item, the activation sum, last position and count of the row being built (0 elsewhere), and
+    /// the items it touched.
+    private var sums: [Double], lastSeen: [Int32], counts: [Int32]
+    private var touched: [Int32] = [], byRecency: [Int32] = [], recencyPlace: [Int32]
 
     init(store: ParameterStore, dimension: Int, items: Int, maxLength: Int) {
         gate = store.make("repeat.gate.weight", shape: [dimension])
         gateBias = store.make("repeat.gate.bias", shape: [1], decays: false)
-        activationWeight = store.make("repeat.activation.weight", shape: [1], decays: false)
+        featureWeights = store.make("repeat.features.weight", shape: [Self.features], decays: false)
         ageWeights = (0...maxLength).map { $0 == 0 ? 0 : pow(Double($0), -Self.decay) }
         sums = [Double](repeating: 0, count: items + 1)
+        (lastSeen, counts, recencyPlace) = ([Int32](repeating: 0, count: items + 1), [Int32](repeating: 0, count: items + 1),
+                                            [Int32](repeating: 0, count: items + 1))
     }
 
     // MARK: Candidates
@@ -67,37 +77,49 @@ final class RepeatHead {
 
     private func start() {
         offsets.clear()
-        activations.removeAll(keepingCapacity: true)
+        featureValues.removeAll(keepingCapacity: true)
     }
 
-    /// The distinct items of positions 0…t of row b and their activations (none when t < 0).
+    /// The distinct items of positions 0…t of row b and their features (none when t < 0).
     private func appendRow(_ ids: [Int32], row b: Int, stride n: Int, through t: Int) {
         touched.removeAll(keepingCapacity: true)
         if t >= 0 {
             for s in 0...t {
                 let id = Int(ids[b * n + s])
                 guard id > 0 else { continue }
-                if sums[id] == 0 { touched.append(Int32(id)) }
+                if counts[id] == 0 { touched.append(Int32(id)) }
                 sums[id] += ageWeights[t - s + 1]
+                counts[id] += 1
+                lastSeen[id] = Int32(s)
             }
         }
+        byRecency.removeAll(keepingCapacity: true)
+        byRecency.append(contentsOf: touched)
+        byRecency.sort { lastSeen[Int($0)] > lastSeen[Int($1)] }
+        for (place, id) in byRecency.enumerated() { recencyPlace[Int(id)] = Int32(place) }
         touched.sort()
         offsets.appendRow(touched)
-        for id in touched {
-            activations.append(Float(log(sums[Int(id)])))
-            sums[Int(id)] = 0
+        for id in touched.map(Int.init) {
+            featureValues.append(Float(log(sums[id])))
+            featureValues.append(-Float(log(1 + Double(recencyPlace[id]))))
+            featureValues.append(Float(log(Double(counts[id]))))
+            (sums[id], counts[id], lastSeen[id], recencyPlace[id]) = (0, 0, 0, 0)
         }
     }
 
     // MARK: Forward and backward
 
-    /// o(j) = κ·(⟨w, h_r⟩ + b + c·A(j)) for every entry of row r, h_r the r-th row of `hidden`.
+    /// o(j) = κ·(⟨w, h_r⟩ + b + ⟨c, f(j)⟩) for every entry of row r, h_r the r-th row of `hidden`.
     func forward(_ hidden: Tensor) {
         precondition(hidden.rows >= offsets.rows && hidden.columns == gate.shape[0])
-        let d = hidden.columns, b = gateBias.value[0], c = activationWeight.value[0], k = Self.scale
+        let d = hidden.columns, b = gateBias.value[0], c = featureWeights.value, k = Self.scale, f = Self.features
         for r in 0..<offsets.rows {
             let g = VectorMath.dot(hidden.pointer + r * d, gate.value.pointer, count: d) + b
-            for e in offsets.entries(row: r) { offsets.values[e] = k * (g + c * activations[e]) }
+            for e in offsets.entries(row: r) {
+                var weighted: Float = 0
+                for i in 0..<f { weighted += c[i] * featureValues[e * f + i] }
+                offsets.values[e] = k * (g + weighted)
+            }
         }
     }
 
@@ -105,12 +127,14 @@ final class RepeatHead {
     /// ∂g·w to each row of `dHidden`.
     func backward(_ hidden: Tensor, _ dHidden: Tensor) {
         let d = hidden.columns
-        var dBias: Float = 0, dActivation: Float = 0
+        let f = Self.features
+        var dBias: Float = 0, dFeatures = [Float](repeating: 0, count: f)
         for r in 0..<offsets.rows {
             var dGate: Float = 0
             for e in offsets.entries(row: r) {
-                dGate += Self.scale * offsets.gradients[e]
-                dActivation += Self.scale * offsets.gradients[e] * activations[e]
+                let dOffset = Self.scale * offsets.gradients[e]
+                dGate += dOffset
+                for i in 0..<f { dFeatures[i] += dOffset * featureValues[e * f + i] }
             }
             guard dGate != 0 else { continue }
             dBias += dGate
@@ -118,6 +142,6 @@ final class RepeatHead {
             VectorMath.addScaled(gate.value.pointer, by: dGate, into: dHidden.pointer + r * d, count: d)
         }
         gateBias.grad[0] += dBias
-        activationWeight.grad[0] += dActivation
+        for i in 0..<f { featureWeights.grad[i] += dFeatures[i] }
     }
 }
