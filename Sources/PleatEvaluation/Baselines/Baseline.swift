@@ -23,6 +23,14 @@ public enum Baseline: String, Sendable, Codable, CaseIterable {
         }
     }
 
+    /// Training-event counts scaled into [0, 0.5]: the popularity that breaks ties below a baseline's
+    /// own scores (a transition's count, a history item's place: at least 1).
+    static func popularityBelowOne(_ split: SequenceSplit) -> [Float] {
+        let counts = split.trainCounts
+        let most = Float(max(counts.max() ?? 1, 1))
+        return counts.map { 0.5 * Float($0) / most }
+    }
+
     /// How reports name it.
     public var title: String {
         switch self {

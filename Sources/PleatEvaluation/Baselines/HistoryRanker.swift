@@ -22,9 +22,7 @@ public final class HistoryRanker: ItemRanker {
     public init(split: SequenceSplit, order: Order) {
         items = split.vocabulary.count
         self.order = order
-        let counts = split.trainCounts
-        let most = Float(max(counts.max() ?? 1, 1))
-        popularity = counts.map { 0.5 * Float($0) / most }
+        popularity = Baseline.popularityBelowOne(split)
     }
 
     public func scores(_ queries: [ScoringQuery], into scores: Tensor) {

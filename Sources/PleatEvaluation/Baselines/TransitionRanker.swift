@@ -19,9 +19,7 @@ public final class TransitionRanker: ItemRanker {
             for (a, b) in zip(train, train.dropFirst()) { counts[Int(a)][b, default: 0] += 1 }
         }
         successors = counts.map { $0.map { (item: $0.key, count: Float($0.value)) } }
-        let trainCounts = split.trainCounts
-        let most = Float(max(trainCounts.max() ?? 1, 1))
-        popularity = trainCounts.map { 0.5 * Float($0) / most }
+        popularity = Baseline.popularityBelowOne(split)
     }
 
     public func scores(_ queries: [ScoringQuery], into scores: Tensor) {

@@ -1,9 +1,12 @@
-/// Additive offsets to chosen items' scores, a few per row (a sparse rows × items matrix, rows in CSR
-/// form, items ascending within a row), and the loss's gradient with respect to each offset. How a head
-/// that is not a dot product with the item table (the repeat head: a boost for the user's own items)
-/// enters a loss over every item or over sampled ones, and the scores that rank and serve, without a
-/// dense rows × items matrix.
+/// Scores of chosen items from a head that is not a dot product with the item table, a few per row (a
+/// sparse rows × items matrix, rows in CSR form, items ascending within a row), added to the dot
+/// products or, with `replacesScores`, in their place; and the loss's gradient with respect to each.
+/// How such a head (the repeat head: the user's own items) enters a loss over every item or over
+/// sampled ones, and the scores that rank and serve, without a dense rows × items matrix. A replaced
+/// score passes no gradient to the dot product it replaced.
 public final class LogitOffsets {
+    /// Whether the values replace the items' dot-product scores instead of adding to them.
+    public let replacesScores: Bool
     /// Row r's entries are `rowStarts[r]..<rowStarts[r + 1]`.
     public private(set) var rowStarts: [Int] = [0]
     public private(set) var items: [Int32] = []
@@ -14,7 +17,7 @@ public final class LogitOffsets {
     /// Item → entry + 1 of the row being matched against sampled ids (0: none); kept between calls.
     private var marks: [Int32] = []
 
-    public init() {}
+    public init(replacesScores: Bool = false) { self.replacesScores = replacesScores }
 
     public var rows: Int { rowStarts.count - 1 }
     public func entries(row r: Int) -> Range<Int> { rowStarts[r]..<rowStarts[r + 1] }
@@ -43,10 +46,15 @@ public final class LogitOffsets {
     public struct Access: @unchecked Sendable {
         let starts: UnsafeBufferPointer<Int>, items: UnsafeBufferPointer<Int32>
         let values: UnsafeBufferPointer<Float>, gradients: UnsafeMutableBufferPointer<Float>
+        let replaces: Bool
 
-        /// Adds row r's offsets to a row of scores indexed by item.
+        /// Applies row r's values to a row of scores indexed by item.
         public func add(row r: Int, to scores: UnsafeMutablePointer<Float>) {
-            for e in starts[r]..<starts[r + 1] { scores[Int(items[e])] += values[e] }
+            for e in starts[r]..<starts[r + 1] { apply(values[e], to: &scores[Int(items[e])]) }
+        }
+
+        @inline(__always) func apply(_ value: Float, to score: inout Float) {
+            if replaces { score = value } else { score += value }
         }
 
         /// Adds row r's offsets for items in `first..<first + width` to a block of scores whose column 0
@@ -55,15 +63,21 @@ public final class LogitOffsets {
             let end = starts[r + 1]
             while starts[r] + cursor < end && Int(items[starts[r] + cursor]) < first + width {
                 let e = starts[r] + cursor, item = Int(items[e])
-                if item >= first { block[item - first] += values[e] }
+                if item >= first { apply(values[e], to: &block[item - first]) }
                 cursor += 1
             }
         }
 
-        /// Sets row r's gradients from the loss's gradient with respect to a row of scores indexed by item.
-        public func gather(row r: Int, from dScores: UnsafePointer<Float>) {
-            for e in starts[r]..<starts[r + 1] { gradients[e] = dScores[Int(items[e])] }
+        /// Sets row r's gradients from the loss's gradient with respect to a row of scores indexed by
+        /// item; a replaced score's gradient is then cleared there, so none reaches its dot product.
+        public func gather(row r: Int, from dScores: UnsafeMutablePointer<Float>) {
+            for e in starts[r]..<starts[r + 1] {
+                gradients[e] = dScores[Int(items[e])]
+                if replaces { dScores[Int(items[e])] = 0 }
+            }
         }
+
+        public var replacesScores: Bool { replaces }
 
         public func entries(row r: Int) -> Range<Int> { starts[r]..<starts[r + 1] }
         public func item(_ e: Int) -> Int32 { items[e] }
@@ -76,7 +90,7 @@ public final class LogitOffsets {
             items.withUnsafeBufferPointer { items in
                 values.withUnsafeBufferPointer { values in
                     gradients.withUnsafeMutableBufferPointer { gradients in
-                        body(Access(starts: starts, items: items, values: values, gradients: gradients))
+                        body(Access(starts: starts, items: items, values: values, gradients: gradients, replaces: replacesScores))
                     }
                 }
             }
@@ -85,17 +99,22 @@ public final class LogitOffsets {
 
     // MARK: Scores of sampled candidates
 
-    /// For scores laid out rows × `columns` against `ids` (`ItemScores`): adds each row's offset to every
-    /// column whose id is one of the row's items.
+    /// For scores laid out rows × `columns` against `ids` (`ItemScores`): applies each row's value to
+    /// every column whose id is one of the row's items.
     public func add(toSampled scores: inout [Float], ids: [Int32], columns: Int) {
-        forEachMatch(ids: ids, columns: columns) { index, entry in scores[index] += values[entry] }
+        forEachMatch(ids: ids, columns: columns) { index, entry in
+            if replacesScores { scores[index] = values[entry] } else { scores[index] += values[entry] }
+        }
     }
 
     /// Sets the gradients from the loss's gradient with respect to the sampled scores; an item drawn
-    /// several times in a row collects the gradient of each of its columns.
-    public func gather(fromSampled dScores: [Float], ids: [Int32], columns: Int) {
+    /// several times in a row collects the gradient of each of its columns (cleared there when replaced).
+    public func gather(fromSampled dScores: inout [Float], ids: [Int32], columns: Int) {
         for e in gradients.indices { gradients[e] = 0 }
-        forEachMatch(ids: ids, columns: columns) { index, entry in gradients[entry] += dScores[index] }
+        forEachMatch(ids: ids, columns: columns) { index, entry in
+            gradients[entry] += dScores[index]
+            if replacesScores { dScores[index] = 0 }
+        }
     }
 
     private func forEachMatch(ids: [Int32], columns: Int, _ body: (_ index: Int, _ entry: Int) -> Void) {

@@ -24,8 +24,8 @@ public struct SampledSoftmax {
     /// `positiveOffsets[r]` (nil: 0) are subtracted from the logits after the temperature: the logQ
     /// correction of a non-uniform sampler (log of each item's expected count among the negatives),
     /// constants to the gradient. `offsets` (one row per query; nil: none) are added to the scores of
-    /// their items, before the temperature, wherever an item is the row's positive or one of the
-    /// negatives, and their gradients written back to them.
+    /// their items (or replace them), before the temperature, wherever an item is the row's positive or
+    /// one of the negatives, and their gradients written back to them.
     public func lossAndGradient(query: Tensor, table: Parameter, labels: [Int32], negatives: [Int32],
                                 weights: [Float]? = nil, negativeOffsets: [Float]? = nil, positiveOffsets: [Float]? = nil,
                                 offsets: LogitOffsets? = nil, dQuery: Tensor) -> Double {
@@ -69,8 +69,8 @@ public struct SampledSoftmax {
                 if let offsets {
                     for e in offsets.entries(row: r) {
                         let item = offsets.item(e), o = offsets.value(e) * invT
-                        if item == labels[r] { z0 += o }
-                        for j in columnsOf[item] ?? [] { z[j] += o }
+                        if item == labels[r] { offsets.apply(o, to: &z0) }
+                        for j in columnsOf[item] ?? [] { offsets.apply(o, to: &z[j]) }
                     }
                 }
                 if maskCollisions { for j in 0..<k where negatives[j] == labels[r] { z[j] = Self.collision } }
@@ -81,18 +81,25 @@ public struct SampledSoftmax {
                 let w = Float(Double(weights?[r] ?? 1) / totalWeight)
                 rowLoss[r] = Float(Double(w) * (Double(m) + log(Double(sum)) - Double(z0)))
                 // dz_0 = p_0 − 1; dz_k = p_k, and 0 for collisions (their logit is a constant).
-                let dz0 = w * (expf(z0 - m) / sum - 1)
+                var dz0 = w * (expf(z0 - m) / sum - 1)
                 for j in 0..<k { z[j] = z[j] == Self.collision ? 0 : w * expf(z[j] - m) / sum }
-                let dq = dQuery.pointer + r * d, dp = dPositive.pointer + r * d
-                for i in 0..<d { dq[i] = invT * dz0 * p[i]; dp[i] = invT * dz0 * q[i] }
                 if let offsets {
+                    // A replaced score's gradient goes to the head alone, none to its dot product.
+                    var replacedPositive = false
                     for e in offsets.entries(row: r) {
                         let item = offsets.item(e)
                         var g = item == labels[r] ? dz0 : 0
-                        for j in columnsOf[item] ?? [] { g += z[j] }
+                        replacedPositive = replacedPositive || item == labels[r]
+                        for j in columnsOf[item] ?? [] {
+                            g += z[j]
+                            if offsets.replacesScores { z[j] = 0 }
+                        }
                         offsets.setGradient(e, invT * g)
                     }
+                    if replacedPositive && offsets.replacesScores { dz0 = 0 }
                 }
+                let dq = dQuery.pointer + r * d, dp = dPositive.pointer + r * d
+                for i in 0..<d { dq[i] = invT * dz0 * p[i]; dp[i] = invT * dz0 * q[i] }
             }
         } }
         if let offsets { offsets.withAccess { run($0) } } else { run(nil) }
