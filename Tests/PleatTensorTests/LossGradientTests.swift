@@ -113,8 +113,10 @@ final class LossGradientTests: XCTestCase {
         let loss = SampledSoftmax(temperature: 0.6, normalize: false, maskCollisions: true)
         let store = ParameterStore()
         let items = table(store, rows: 9, d: 5, seed: 71)
-        let hidden = GradientCheck.random([3, 5], seed: 72)
-        let ids: [Int32] = [1, 4, 2, 8,   4, 4, 3, 3,   6, 7, 1, 2]   // row 1: a negative equals the positive
+        let hidden = GradientCheck.random([4, 5], seed: 72)
+        // Row 1: a negative equals the positive. Row 3: no target (positive 0, as the repeat head leaves a
+        // position whose target is the user's own item): out of the loss and its mean.
+        let ids: [Int32] = [1, 4, 2, 8,   4, 4, 3, 3,   6, 7, 1, 2,   0, 5, 6, 7]
         let columns = 4
         var scores: [Float] = [], gradient: [Float] = []
         func run(_ dHidden: Tensor) -> Double {
@@ -127,7 +129,7 @@ final class LossGradientTests: XCTestCase {
         func value() -> Double {
             let saved = items.grad.array
             defer { items.grad.buffer.update(fromContentsOf: saved) }
-            return run(Tensor([3, 5]))
+            return run(Tensor([4, 5]))
         }
         var expected = 0.0
         for r in 0..<3 {
@@ -141,9 +143,11 @@ final class LossGradientTests: XCTestCase {
             expected += m + log(kept.reduce(0.0) { $0 + exp($1 - m) }) - z[0]
         }
         XCTAssertEqual(value(), expected / 3, accuracy: 1e-5)
-        let dHidden = Tensor([3, 5])
+        let dHidden = Tensor([4, 5])
         _ = run(dHidden)
         XCTAssertEqual(gradient[5], 0, "a masked collision gets no gradient")
+        XCTAssertEqual(Array(gradient[12..<16]), [0, 0, 0, 0], "a row without a target gets no gradient")
+        XCTAssertEqual((0..<5).map { dHidden[15 + $0] }, [0, 0, 0, 0, 0])
         GradientCheck.check(hidden, gradient: dHidden, "per-row sampled softmax dh", loss: value)
         GradientCheck.check(items.value, gradient: items.grad, "per-row sampled softmax dE", loss: value)
     }

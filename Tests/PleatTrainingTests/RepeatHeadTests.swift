@@ -7,8 +7,8 @@ import PleatTestSupport
 @testable import PleatModel
 
 /// The repeat head (`sasrec.repeat`): every parameter's gradient, the head's and the encoder's through
-/// it, against finite differences, under the two losses it trains with; and the scores that rank and
-/// serve carry the boost for the user's own items only.
+/// it, against finite differences, under the losses it trains with; and the scores that rank and serve
+/// are the mixture's: own items with probability g, ordered by their features, the rest as the catalogue's softmax.
 final class RepeatHeadTests: XCTestCase {
     private func spec(_ loss: SASRecSettings.Loss) -> ModelSpec {
         var spec = ModelSpec(kind: .sasrec, maxLength: 6)
@@ -42,6 +42,7 @@ final class RepeatHeadTests: XCTestCase {
             let gate = store["repeat.gate.weight"]!
             for i in 0..<gate.value.count { gate.value[i] = Float(rng.normal()) * 0.05 }
             store["repeat.gate.bias"]!.value[0] = 0.03
+            (store["repeat.gate.history"]!.value[0], store["repeat.gate.history"]!.value[1]) = (0.05, -0.04)
             let features = store["repeat.features.weight"]!
             for i in 0..<features.value.count { features.value[i] = 0.07 * Float(i + 1) }
             func step() -> Double {
@@ -67,32 +68,43 @@ final class RepeatHeadTests: XCTestCase {
         }
     }
 
-    /// With the head, the window's items are scored κ·(g + ⟨c, f(j)⟩) and every other item by its plain
-    /// dot product; A favours the recent and the frequent, the place the newest, the count the frequent.
-    func testScoresBoostOnlyTheUsersOwnItems() {
-        let model = spec(.ce).makeModel(batchSize: 2, seed: 5, items: 12)
-        let scores = Tensor([2, 13])
-        let queries = [ScoringQuery(history: EventSequence(items: [3, 4, 3][...], times: [1, 2, 3][...]), time: 4),
-                       ScoringQuery(history: EventSequence(items: [7][...], times: [1][...]), time: 2)]
-        model.scores(queries, into: scores)
-        let plain = scores.array
-        model.store["repeat.gate.bias"]!.value[0] = 0.2
-        model.store["repeat.features.weight"]!.value[0] = 0.1  // with κ = 10: a boost of 2 + A(j)
-        model.scores(queries, into: scores)
-        let boosted = scores.array
-        func boost(_ r: Int, _ item: Int) -> Float { [3, 4].contains(item) && r == 0 || item == 7 && r == 1 ? boosted[r * 13 + item] : boosted[r * 13 + item] - plain[r * 13 + item] }
-        // Item 3 at ages 1 and 3: A = log(1 + 3^-0.5); item 4 at age 2: A = log(2^-0.5).
-        XCTAssertEqual(boost(0, 3), 2 + Float(log(1 + pow(3.0, -0.5))), accuracy: 1e-4)
-        XCTAssertEqual(boost(0, 4), 2 + Float(log(pow(2.0, -0.5))), accuracy: 1e-4)
-        XCTAssertEqual(boost(1, 7), 2, accuracy: 1e-4)
-        for item in 1...12 where ![3, 4].contains(item) { XCTAssertEqual(boost(0, item), 0, accuracy: 1e-6, "item \(item)") }
-        // The recency place (item 3 newest: −log 1; item 4 next: −log 2) and the count (log 2, log 1).
-        let features = model.store["repeat.features.weight"]!
-        (features.value[0], features.value[1], features.value[2]) = (0, 0.1, 0.1)
-        model.scores(queries, into: scores)
-        let byPlaceAndCount = scores.array
-        XCTAssertEqual(byPlaceAndCount[3], 2 + Float(log(2.0)), accuracy: 1e-4)
-        XCTAssertEqual(byPlaceAndCount[4], 2 - Float(log(2.0)), accuracy: 1e-4)
-        for item in 1...12 where item != 7 { XCTAssertEqual(boost(1, item), 0, accuracy: 1e-6, "item \(item)") }
+    /// Served scores, read as a softmax over the catalogue (scores/τ), give the user's own items the
+    /// gate's probability g = σ(a) in all, shared as softmax(r) among them, and leave the other items'
+    /// scores their plain dot products; a from the bias and the history facts, r from the features.
+    func testServedScoresAreTheMixture() {
+        for (name, spec, temperature) in [("sasrec", spec(.ce), Float(1)), ("hstu", hstuSpec, Float(0.5))] {
+            let model = spec.makeModel(batchSize: 2, seed: 5, items: 12)
+            let scores = Tensor([2, 13])
+            // Query 0 came back to item 3 at its newest event (repeat share 1/3); query 1 did not.
+            let queries = [ScoringQuery(history: EventSequence(items: [3, 4, 3][...], times: [1, 2, 3][...]), time: 4),
+                           ScoringQuery(history: EventSequence(items: [7, 8][...], times: [1, 2][...]), time: 3)]
+            let own: [[Int]] = [[3, 4], [7, 8]]
+            model.scores(queries, into: scores)
+            let start = scores.array
+            let store = model.store
+            store["repeat.gate.bias"]!.value[0] = 0.05
+            (store["repeat.gate.history"]!.value[0], store["repeat.gate.history"]!.value[1]) = (0.06, 0.1)
+            store["repeat.features.weight"]!.value[0] = 0.1  // with κ = 10: r_j = A(j)
+            model.scores(queries, into: scores)
+            let served = scores.array
+            // Item 3 at ages 1 and 3: A = log(1 + 3^-0.5); item 4 at age 2: A = log(2^-0.5). Items 7, 8: ages 2, 1.
+            let activations: [[Double]] = [[log(1 + pow(3.0, -0.5)), log(pow(2.0, -0.5))], [log(pow(2.0, -0.5)), 0]]
+            // a = κ·(b + u₀·share + u₁·[newest repeats]) (the state's weight is 0 at the start).
+            let gates = [10 * (0.05 + 0.06 / 3 + 0.1), 10 * 0.05].map { 1 / (1 + exp(-$0)) }
+            for r in 0..<2 {
+                let row = (1...12).map { Double(served[r * 13 + $0] / temperature) }
+                let m = row.max()!, total = row.reduce(0) { $0 + exp($1 - m) }
+                let p = row.map { exp($0 - m) / total }
+                let ownShare = own[r].reduce(0) { $0 + p[$1 - 1] }
+                XCTAssertEqual(ownShare, gates[r], accuracy: 1e-4, "\(name) query \(r): g")
+                let weights = activations[r].map(exp), weightSum = weights.reduce(0, +)
+                for (i, item) in own[r].enumerated() {
+                    XCTAssertEqual(p[item - 1] / ownShare, weights[i] / weightSum, accuracy: 1e-4, "\(name) query \(r) item \(item)")
+                }
+                for item in 1...12 where !own[r].contains(item) {
+                    XCTAssertEqual(served[r * 13 + item], start[r * 13 + item], accuracy: 1e-6, "\(name) query \(r) item \(item)")
+                }
+            }
+        }
     }
 }

@@ -49,11 +49,11 @@ final class HSTUModel: NextItemModel {
         for j in negatives.indices { negatives[j] = Int32(1 + sampler.below(items)) }
         let table = backbone.items.table
         if let repeatHead { repeatHead.prepareTraining(backbone.batch) }
-        let value = backbone.batch.labelledLoss(output: backbone.output, outputGradient: backbone.outputGradient) { query, labels, dQuery in
-            repeatHead?.forward(query)
+        let value = backbone.batch.labelledLoss(output: backbone.output, outputGradient: backbone.outputGradient) { query, targets, dQuery in
+            let labels = repeatHead?.catalogueLabels(hidden: query, labels: targets) ?? targets
             let value = loss.lossAndGradient(query: query, table: table, labels: labels, negatives: negatives, offsets: repeatHead?.offsets, dQuery: dQuery)
-            repeatHead?.backward(query, dQuery)
-            return value
+            let positions = labels.count { $0 >= 0 }
+            return value + (repeatHead?.lossAndGradient(hidden: query, labels: targets, normalizer: positions, dHidden: dQuery) ?? 0)
         }
         backbone.backward()
         return value
@@ -66,8 +66,7 @@ final class HSTUModel: NextItemModel {
         var scoring = ItemScoring(users: users, count: queries.count, table: normalizedItems.pointer, bias: nil, items: items)
         if let repeatHead {
             repeatHead.prepareQueries(backbone.batch, count: queries.count)
-            repeatHead.forward(users)
-            scoring.offsets = repeatHead.offsets
+            repeatHead.prepareScoring(&scoring, temperature: settings.temperature)
         }
         return scoring
     }

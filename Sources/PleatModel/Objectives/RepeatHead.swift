@@ -2,58 +2,79 @@ import Foundation
 import PleatCore
 import PleatTensor
 
-/// The repeat head (`sasrec.repeat`, `hstu.repeat`): at each position t, every item the user has already
-/// interacted with in the window is scored by the head instead of by its dot product with the state,
+/// The repeat head (`sasrec.repeat`, `hstu.repeat`), RepeatNet's repeat and explore modes: the next item
+/// is one of the user's own items (those in the window) with probability g, then drawn from a
+/// distribution over them, or a new one with probability 1 − g, then drawn from the model's usual
+/// softmax over the rest of the catalogue:
 ///
-///     o(j) = κ·(g + ⟨c, f(j)⟩),   g = ⟨w, h_t⟩ + b,
+///     p(j) = g·softmax_S(r)_j  for j ∈ S (the user's own items),   p(j) = (1 − g)·softmax_{∉S}(z/τ)_j  otherwise,
+///     g = σ(a),  a = κ·(⟨w, h_t⟩ + ⟨u, q_t⟩ + b),   r_j = κ·⟨c, f(j)⟩.
 ///
-/// a gate g, read from the encoder's state, on how likely the user is to come back to an own item now,
-/// and features f(j) of the item's place in the user's history, weighted by c:
+/// The gate reads the encoder's state and two facts of the history q: the share of the window's events
+/// that came back to an earlier item, and whether the newest one did. The own items are ordered by
+/// features of their place in the history, weighted by c:
 /// - A(j) = log Σ_{s ≤ t, i_s = j} (t − s + 1)^(−decay), the ACT-R base-level activation (recent and
 ///   frequent items higher), as in PISA (Tran et al., RecSys 2024);
 /// - −log(1 + r(j)), r(j) the item's place among the user's distinct items by their last event (0: the
 ///   newest), what the `recent` baseline ranks by;
 /// - log n(j), n(j) its events in the window, what `frequent` ranks by.
-/// In probabilities, p(j) ∝ exp(z_j) for a new item and exp(o(j)) for an own one: a distribution over
-/// the catalogue and one over the user's own items, mixed by the gate, as RepeatNet's explore and
-/// repeat modes. Own items leave the dot product so that their order comes from their place in the
-/// history, not from embeddings that may never have been trained (an item touched after the last
-/// training event): on the Taobao head, validation NDCG@10 0.079 with the boost added to the dot
-/// product, 0.088 in its place (test 0.046 and 0.049; README, "Repeat-heavy logs"). The parameters
-/// start at 0 and are trained by the model's own loss through the scores' gradients (`LogitOffsets`):
+/// Not by embeddings: an item touched after the last training event has one that was never trained.
 ///
-///     ∂g = κ·Σ_j ∂o(j),   ∂c = κ·Σ_j ∂o(j)·f(j),   ∂w = Σ_t ∂g·h_t,   ∂b = Σ_t ∂g,   ∂h_t += ∂g·w.
+/// The negative log-likelihood splits into three parts that share nothing but the state h:
 ///
-/// The fixed scale κ lets the boost reach the size of the catalogue's logits in few steps: Adam moves
-/// each scalar by about the learning rate per step, and a small log has few steps (the Taobao head: 7
-/// a epoch, so b and c could not pass 0.6 in 80 epochs, a boost too weak to order the user's own items).
+///     −log p(y) = −log(1 − g) − log softmax_{∉S}(z/τ)_y   (y new),    −log g − log softmax_S(r)_y   (y ∈ S).
 ///
-/// Ages count events, not seconds, so logs without times work alike. Only items in the window the
-/// encoder reads are candidates; with folding, the fold tokens' positions hold no item and add none.
-/// Under `seen = exclude` the boosted items are never served, so the head only changes what is learned;
-/// it is meant for `seen = include`.
+/// The model's own loss (full or sampled softmax) trains the catalogue part: the positions whose target
+/// is new, with the own items masked out (`LogitOffsets` replacing their scores by `masked`), so that it
+/// learns exactly what is served under `seen = exclude`. The head adds the rest, normalised by the same
+/// count of positions, so that the sum is the mixture's mean negative log-likelihood times
+/// positions / new-target positions:
+///
+///     ∂a = σ(a) − [y ∈ S],   ∂r_j = [y ∈ S]·(softmax_S(r)_j − [j = y]),
+///     ∂w = κ·Σ_t ∂a·h_t,   ∂u = κ·Σ_t ∂a·q_t,   ∂b = κ·Σ_t ∂a,   ∂c = κ·Σ ∂r_j·f(j),   ∂h_t += κ·∂a·w.
+///
+/// To rank, the own items' scores are put on the catalogue's scale (τ times the log-probability, shifted
+/// by τ·log Σ_{∉S} exp(z/τ)): o(j) = τ·(a + r_j − lse_S(r) + lse_{∉S}(z/τ)). This costs a second pass over
+/// the catalogue for its normaliser. The parameters start at 0 (g = ½, own items alike); the fixed
+/// scale κ lets them reach useful sizes in few steps (Adam moves each by about the learning rate a step,
+/// and the Taobao head's log has 7 steps an epoch).
+///
+/// Ages count events, not seconds, so logs without times work alike. With folding, the fold tokens'
+/// positions hold no item and add none. Under `seen = exclude` the own items are never served and the
+/// ranking is the catalogue part's.
 final class RepeatHead {
     /// ACT-R's decay of an event's contribution with its age.
     static let decay = 0.5
-    /// κ: the boost per unit of the head's parameters.
+    /// κ: the logit per unit of the head's parameters.
     static let scale: Float = 10
-    /// Features per candidate: activation, recency place, count.
+    /// Features per own item: activation, recency place, count.
     static let features = 3
+    /// History facts per position the gate reads: the repeat share of the window, the newest event a repeat.
+    static let historyFeatures = 2
+    /// The score that takes an own item out of the catalogue's softmax in training (finite, so that a
+    /// temperature or a shift leaves it far below every real logit without producing NaNs).
+    static let masked: Float = -1e30
 
-    let gate: Parameter, gateBias: Parameter, featureWeights: Parameter
-    /// One row per position the head scores: the window's distinct items, their scores and gradients.
+    let gate: Parameter, gateHistory: Parameter, gateBias: Parameter, featureWeights: Parameter
+    /// One row per position the head scores: the window's distinct items (S), and their scores in the
+    /// catalogue's losses and rankings (masked in training, o(j) when ranking).
     let offsets = LogitOffsets(replacesScores: true)
-    /// f(j) of each entry of `offsets`, `features` per entry.
-    private var featureValues: [Float] = []
+    /// f(j) of each entry of `offsets`, `features` per entry; q of each row, `historyFeatures` per row.
+    private var featureValues: [Float] = [], historyValues: [Float] = []
+    /// a of each row, r_j of each entry.
+    private var gateLogits: [Float] = [], ownLogits: [Float] = []
     /// (age)^(−decay) for ages 1…maxLength, index = age.
     private let ageWeights: [Double]
     /// Per item, the activation sum, last position and count of the row being built (0 elsewhere), and
     /// the items it touched.
     private var sums: [Double], lastSeen: [Int32], counts: [Int32]
     private var touched: [Int32] = [], byRecency: [Int32] = [], recencyPlace: [Int32]
+    /// `ItemScoring.logSumExp`'s blocks.
+    private var scratch = Tensor([1])
 
     init(store: ParameterStore, dimension: Int, items: Int, maxLength: Int) {
         gate = store.make("repeat.gate.weight", shape: [dimension])
+        gateHistory = store.make("repeat.gate.history", shape: [Self.historyFeatures], decays: false)
         gateBias = store.make("repeat.gate.bias", shape: [1], decays: false)
         featureWeights = store.make("repeat.features.weight", shape: [Self.features], decays: false)
         ageWeights = (0...maxLength).map { $0 == 0 ? 0 : pow(Double($0), -Self.decay) }
@@ -62,7 +83,7 @@ final class RepeatHead {
                                             [Int32](repeating: 0, count: items + 1))
     }
 
-    // MARK: Candidates
+    // MARK: Own items
 
     /// A row for every labelled position of `batch`, in the order `SequenceBatch.labelledLoss` gathers them.
     func prepareTraining(_ batch: SequenceBatch) {
@@ -82,21 +103,28 @@ final class RepeatHead {
     private func start() {
         offsets.clear()
         featureValues.removeAll(keepingCapacity: true)
+        historyValues.removeAll(keepingCapacity: true)
     }
 
-    /// The distinct items of positions 0…t of row b and their features (none when t < 0).
+    /// The distinct items of positions 0…t of row b, their features and the row's history facts
+    /// (none when t < 0).
     private func appendRow(_ ids: [Int32], row b: Int, stride n: Int, through t: Int) {
         touched.removeAll(keepingCapacity: true)
+        var events = 0, repeats = 0, newestRepeats = false
         if t >= 0 {
             for s in 0...t {
                 let id = Int(ids[b * n + s])
                 guard id > 0 else { continue }
-                if counts[id] == 0 { touched.append(Int32(id)) }
+                if counts[id] == 0 { touched.append(Int32(id)) } else { repeats += 1 }
+                newestRepeats = counts[id] > 0
+                events += 1
                 sums[id] += ageWeights[t - s + 1]
                 counts[id] += 1
                 lastSeen[id] = Int32(s)
             }
         }
+        historyValues.append(events > 0 ? Float(repeats) / Float(events) : 0)
+        historyValues.append(newestRepeats ? 1 : 0)
         byRecency.removeAll(keepingCapacity: true)
         byRecency.append(contentsOf: touched)
         byRecency.sort { lastSeen[Int($0)] > lastSeen[Int($1)] }
@@ -111,41 +139,104 @@ final class RepeatHead {
         }
     }
 
-    // MARK: Forward and backward
+    // MARK: Forward
 
-    /// o(j) = κ·(⟨w, h_r⟩ + b + ⟨c, f(j)⟩) for every entry of row r, h_r the r-th row of `hidden`.
-    func forward(_ hidden: Tensor) {
+    /// a of every row (h_r the r-th row of `hidden`) and r_j of every entry.
+    private func forward(_ hidden: Tensor) {
         precondition(hidden.rows >= offsets.rows && hidden.columns == gate.shape[0])
-        let d = hidden.columns, b = gateBias.value[0], c = featureWeights.value, k = Self.scale, f = Self.features
+        let d = hidden.columns, k = Self.scale, c = featureWeights.value, u = gateHistory.value, b = gateBias.value[0]
+        gateLogits.removeAll(keepingCapacity: true)
+        ownLogits.removeAll(keepingCapacity: true)
         for r in 0..<offsets.rows {
-            let g = VectorMath.dot(hidden.pointer + r * d, gate.value.pointer, count: d) + b
+            var a = VectorMath.dot(hidden.pointer + r * d, gate.value.pointer, count: d) + b
+            for i in 0..<Self.historyFeatures { a += u[i] * historyValues[r * Self.historyFeatures + i] }
+            gateLogits.append(k * a)
             for e in offsets.entries(row: r) {
                 var weighted: Float = 0
-                for i in 0..<f { weighted += c[i] * featureValues[e * f + i] }
-                offsets.values[e] = k * (g + weighted)
+                for i in 0..<Self.features { weighted += c[i] * featureValues[e * Self.features + i] }
+                ownLogits.append(k * weighted)
             }
         }
     }
 
-    /// From the offsets' gradients (set by the loss): accumulates w's, b's and c's gradients and adds
-    /// ∂g·w to each row of `dHidden`.
-    func backward(_ hidden: Tensor, _ dHidden: Tensor) {
-        let d = hidden.columns
-        let f = Self.features
-        var dBias: Float = 0, dFeatures = [Float](repeating: 0, count: f)
-        for r in 0..<offsets.rows {
-            var dGate: Float = 0
-            for e in offsets.entries(row: r) {
-                let dOffset = Self.scale * offsets.gradients[e]
-                dGate += dOffset
-                for i in 0..<f { dFeatures[i] += dOffset * featureValues[e * f + i] }
+    /// lse_S(r) of row r (−∞ for an empty row).
+    private func ownLogSumExp(row r: Int) -> Float {
+        let entries = offsets.entries(row: r)
+        guard let m = entries.map({ ownLogits[$0] }).max() else { return -.infinity }
+        return m + Float(log(entries.reduce(0.0) { $0 + Foundation.exp(Double(ownLogits[$1] - m)) }))
+    }
+
+    // MARK: Training
+
+    /// Takes the own items out of the catalogue's loss (`offsets` masked) and returns its labels: the
+    /// targets that are new, −1 (no loss) where the target is an own item. Call before that loss.
+    func catalogueLabels(hidden: Tensor, labels: [Int32]) -> [Int32] {
+        precondition(labels.count == offsets.rows)
+        forward(hidden)
+        for e in offsets.values.indices { offsets.values[e] = Self.masked }
+        return labels.enumerated().map { r, label in isOwn(label, row: r) ? -1 : label }
+    }
+
+    private func isOwn(_ item: Int32, row r: Int) -> Bool {
+        offsets.items[offsets.entries(row: r)].contains(item)
+    }
+
+    /// The gate's and the own items' negative log-likelihood summed over the rows and divided by
+    /// `normalizer` (the catalogue loss's positions); accumulates the head's gradients and adds ∂h to
+    /// `dHidden` (which the catalogue loss wrote). Call after that loss.
+    func lossAndGradient(hidden: Tensor, labels: [Int32], normalizer: Int, dHidden: Tensor) -> Double {
+        precondition(labels.count == offsets.rows && gateLogits.count == offsets.rows)
+        let d = hidden.columns, k = Self.scale, scale = 1 / Float(max(normalizer, 1))
+        var loss = 0.0, dBias: Float = 0
+        var dHistory = [Float](repeating: 0, count: Self.historyFeatures), dFeatures = [Float](repeating: 0, count: Self.features)
+        for r in 0..<offsets.rows where labels[r] >= 0 && !offsets.entries(row: r).isEmpty {
+            let a = gateLogits[r], entries = offsets.entries(row: r)
+            let target = entries.first { offsets.items[$0] == labels[r] }
+            let dGate: Float
+            if let target {
+                let lse = ownLogSumExp(row: r)
+                loss += Double(softplus(-a) + lse - ownLogits[target])
+                dGate = -sigmoid(-a) * scale
+                for e in entries {
+                    let dOwn = k * scale * (Foundation.exp(ownLogits[e] - lse) - (e == target ? 1 : 0))
+                    for i in 0..<Self.features { dFeatures[i] += dOwn * featureValues[e * Self.features + i] }
+                }
+            } else {
+                loss += Double(softplus(a))
+                dGate = sigmoid(a) * scale
             }
-            guard dGate != 0 else { continue }
-            dBias += dGate
-            VectorMath.addScaled(hidden.pointer + r * d, by: dGate, into: gate.grad.pointer, count: d)
-            VectorMath.addScaled(gate.value.pointer, by: dGate, into: dHidden.pointer + r * d, count: d)
+            let dA = k * dGate
+            dBias += dA
+            for i in 0..<Self.historyFeatures { dHistory[i] += dA * historyValues[r * Self.historyFeatures + i] }
+            VectorMath.addScaled(hidden.pointer + r * d, by: dA, into: gate.grad.pointer, count: d)
+            VectorMath.addScaled(gate.value.pointer, by: dA, into: dHidden.pointer + r * d, count: d)
         }
         gateBias.grad[0] += dBias
-        for i in 0..<f { featureWeights.grad[i] += dFeatures[i] }
+        for i in 0..<Self.historyFeatures { gateHistory.grad[i] += dHistory[i] }
+        for i in 0..<Self.features { featureWeights.grad[i] += dFeatures[i] }
+        return loss * Double(scale)
+    }
+
+    private func softplus(_ x: Float) -> Float { x > 0 ? x + log1p(Foundation.exp(-x)) : log1p(Foundation.exp(x)) }
+    private func sigmoid(_ x: Float) -> Float { 1 / (1 + Foundation.exp(-x)) }
+
+    // MARK: Ranking
+
+    /// Gives `scoring` the own items' scores o(j) = τ·(a + r_j − lse_S(r) + lse_{∉S}(z/τ)), τ the
+    /// temperature of the catalogue's logits in the model's loss; rows of `prepareQueries`.
+    func prepareScoring(_ scoring: inout ItemScoring, temperature: Float) {
+        precondition(offsets.rows == scoring.count && scoring.offsets == nil)
+        forward(scoring.users)
+        let needed = scoring.count * ItemScoring.blockColumns
+        if scratch.count < needed { scratch = Tensor([needed]) }
+        let own = (0..<offsets.rows).map { Array(offsets.items[offsets.entries(row: $0)]) }
+        let catalogue = scoring.logSumExp(scale: 1 / temperature, excluding: own, scratch: scratch)
+        for r in 0..<offsets.rows {
+            let lse = ownLogSumExp(row: r)
+            // With every item the user's own there is no catalogue part to weigh against.
+            let shift = catalogue[r].isFinite ? gateLogits[r] + Float(catalogue[r]) : 0
+            for e in offsets.entries(row: r) { offsets.values[e] = temperature * (shift + ownLogits[e] - lse) }
+        }
+        scoring.offsets = offsets
     }
 }

@@ -20,11 +20,9 @@ final class SASRecModel: NextItemModel {
     private let sampledSoftmax: SampledSoftmax
     private let users: Tensor
     private let itemDropout: ParameterDropout?
-    /// With `repeat`: boosts for the user's own items, added to the scores the loss and scoring see.
+    /// With `repeat`: the user's own items, masked out of the loss here and scored by the head.
     private let repeatHead: RepeatHead?
     private var negativeIds: [Int32] = [], sampledScores: [Float] = [], sampledGradient: [Float] = [], ones: [Float] = []
-    /// Columns of `negativeIds` that hold a position's own items (repeat head), not uniform draws.
-    private var ownColumns: [Int] = []
 
     init(spec: ModelSpec, batchSize: Int, seed: UInt64, items: Int, foldKeys: FoldKeys? = nil) {
         settings = spec.sasrec
@@ -50,16 +48,16 @@ final class SASRecModel: NextItemModel {
         defer { itemDropout?.restore(table) }
         backbone.forward(rng: &dropoutRng)
         if let repeatHead { repeatHead.prepareTraining(backbone.batch) }
-        let loss = backbone.batch.labelledLoss(output: backbone.output, outputGradient: backbone.outputGradient) { hidden, labels, dHidden in
-            repeatHead?.forward(hidden)
+        let loss = backbone.batch.labelledLoss(output: backbone.output, outputGradient: backbone.outputGradient) { hidden, targets, dHidden in
+            let labels = repeatHead?.catalogueLabels(hidden: hidden, labels: targets) ?? targets
             let loss = switch settings.loss.resolved(items: items) {
             case .ce, .auto: crossEntropy.lossAndGradient(hidden: hidden, table: table, bias: nil, labels: labels, offsets: repeatHead?.offsets,
                                                           dHidden: dHidden)
             case .bce, .gbce: sampledLoss(hidden, labels, dHidden, rng: rng)
             case .sampledSoftmax: sampledSoftmaxLoss(hidden, labels, dHidden, rng: rng)
             }
-            repeatHead?.backward(hidden, dHidden)
-            return loss
+            let positions = labels.count { $0 >= 0 }
+            return loss + (repeatHead?.lossAndGradient(hidden: hidden, labels: targets, normalizer: positions, dHidden: dHidden) ?? 0)
         }
         backbone.backward()
         return loss
@@ -119,36 +117,17 @@ final class SASRecModel: NextItemModel {
     }
 
     /// Softmax over each position's positive and `negatives` uniform draws of its own (collisions
-    /// masked; a uniform sampler needs no logQ correction).
-    /// With the repeat head, the position's own items (those its boost applies to) take the first negative
-    /// columns: drawn uniformly from a large catalogue they would almost never compete, and the head
-    /// would learn only to lift them all, never how to order them (which of a user's items comes back).
-    /// Each drawn negative stands for items/negatives items of the full softmax and an own item for
-    /// itself, so an own column's logit is lowered by log(items/negatives) (logQ), which keeps the
-    /// weights of the two as the full softmax has them.
+    /// masked; a uniform sampler needs no logQ correction). With the repeat head, drawn own items are
+    /// masked, and a position whose target is one (label −1) stands as padding (id 0: no loss).
     private func perPositionSoftmaxLoss(_ hidden: Tensor, _ labels: [Int32], _ dHidden: Tensor, sampler: inout RandomSource) -> Double {
         let columns = settings.negatives + 1
         negativeIds.removeAll(keepingCapacity: true)
-        ownColumns.removeAll(keepingCapacity: true)
-        for (r, label) in labels.enumerated() {
-            negativeIds.append(label)
-            let start = negativeIds.count
+        for label in labels {
+            negativeIds.append(max(label, 0))
             for _ in 1..<columns { negativeIds.append(Int32(1 + sampler.below(items))) }
-            if let own = repeatHead?.offsets {
-                var column = start
-                for e in own.entries(row: r) where own.items[e] != label && column < start + columns - 1 {
-                    negativeIds[column] = own.items[e]
-                    ownColumns.append(column)
-                    column += 1
-                }
-            }
         }
         ItemScores.forward(hidden: hidden, table: table, ids: negativeIds, columns: columns, into: &sampledScores)
         repeatHead?.offsets.add(toSampled: &sampledScores, ids: negativeIds, columns: columns)
-        if !ownColumns.isEmpty {
-            let logQ = settings.temperature * Float(log(Double(items) / Double(settings.negatives)))
-            for c in ownColumns { sampledScores[c] -= logQ }
-        }
         let loss = sampledSoftmax.lossAndGradient(scores: sampledScores, ids: negativeIds, columns: columns, gradient: &sampledGradient)
         repeatHead?.offsets.gather(fromSampled: &sampledGradient, ids: negativeIds, columns: columns)
         dHidden.zero()
@@ -162,8 +141,7 @@ final class SASRecModel: NextItemModel {
         var scoring = ItemScoring(users: users, count: queries.count, table: table.value.pointer, bias: nil, items: items)
         if let repeatHead {
             repeatHead.prepareQueries(backbone.batch, count: queries.count)
-            repeatHead.forward(users)
-            scoring.offsets = repeatHead.offsets
+            repeatHead.prepareScoring(&scoring, temperature: settings.loss == .sampledSoftmax ? settings.temperature : 1)
         }
         return scoring
     }
