@@ -141,7 +141,8 @@ final class SASRecModel: NextItemModel {
         var scoring = ItemScoring(users: users, count: queries.count, table: table.value.pointer, bias: nil, items: items)
         if let repeatHead {
             repeatHead.prepareQueries(backbone.batch, count: queries.count)
-            repeatHead.prepareScoring(&scoring, temperature: settings.loss == .sampledSoftmax ? settings.temperature : 1)
+            let sampled = settings.loss == .sampledSoftmax
+            repeatHead.prepareScoring(&scoring, temperature: sampled ? settings.temperature : 1, sampledNegatives: sampled ? settings.negatives : nil)
         }
         return scoring
     }
