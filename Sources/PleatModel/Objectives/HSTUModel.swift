@@ -66,7 +66,7 @@ final class HSTUModel: NextItemModel {
         var scoring = ItemScoring(users: users, count: queries.count, table: normalizedItems.pointer, bias: nil, items: items)
         if let repeatHead {
             repeatHead.prepareQueries(backbone.batch, count: queries.count)
-            repeatHead.prepareScoring(&scoring, temperature: settings.temperature, sampledNegatives: settings.negatives)
+            repeatHead.prepareScoring(&scoring, temperature: settings.temperature)
         }
         return scoring
     }

@@ -34,9 +34,8 @@ import PleatTensor
 ///     ∂w = κ·Σ_t ∂a·h_t,   ∂u = κ·Σ_t ∂a·q_t,   ∂b = κ·Σ_t ∂a,   ∂c = κ·Σ ∂r_j·f(j),   ∂h_t += κ·∂a·w.
 ///
 /// To rank, the own items' scores are put on the catalogue's scale (τ times the log-probability, shifted
-/// by τ·log Σ_{∉S} exp(z/τ)): o(j) = τ·(a + r_j − lse_S(r) + lse_{∉S}(z/τ)), plus τ·log(K/N) when the
-/// catalogue part learned from K of N items (`prepareScoring`). This costs a second pass over the
-/// catalogue for its normaliser. The parameters start at 0 (g = ½, own items alike); the fixed
+/// by τ·log Σ_{∉S} exp(z/τ)): o(j) = τ·(a + r_j − lse_S(r) + lse_{∉S}(z/τ)). This costs a second pass over
+/// the catalogue for its normaliser. The parameters start at 0 (g = ½, own items alike); the fixed
 /// scale κ lets them reach useful sizes in few steps (Adam moves each by about the learning rate a step,
 /// and the Taobao head's log has 7 steps an epoch).
 ///
@@ -223,24 +222,19 @@ final class RepeatHead {
 
     // MARK: Ranking
 
-    /// Gives `scoring` the own items' scores o(j) = τ·(a + r_j − lse_S(r) + lse_{∉S}(z/τ) + log(K/N)), τ
-    /// the temperature of the catalogue's logits in the model's loss; rows of `prepareQueries`.
-    /// `sampledNegatives` K: the catalogue part was trained against K uniform draws from the N items
-    /// (no logQ correction), which stand for K/N of the catalogue's mass, so its probabilities are a
-    /// softmax whose normaliser is (K/N)·Σ exp(z/τ), and the full normaliser would rank own items
-    /// log(N/K) too high.
-    func prepareScoring(_ scoring: inout ItemScoring, temperature: Float, sampledNegatives: Int?) {
+    /// Gives `scoring` the own items' scores o(j) = τ·(a + r_j − lse_S(r) + lse_{∉S}(z/τ)), τ the
+    /// temperature of the catalogue's logits in the model's loss; rows of `prepareQueries`.
+    func prepareScoring(_ scoring: inout ItemScoring, temperature: Float) {
         precondition(offsets.rows == scoring.count && scoring.offsets == nil)
         forward(scoring.users)
         let needed = scoring.count * ItemScoring.blockColumns
         if scratch.count < needed { scratch = Tensor([needed]) }
         let own = (0..<offsets.rows).map { Array(offsets.items[offsets.entries(row: $0)]) }
         let catalogue = scoring.logSumExp(scale: 1 / temperature, excluding: own, scratch: scratch)
-        let sampled = sampledNegatives.map { Float(log(Double(min($0, scoring.items)) / Double(scoring.items))) } ?? 0
         for r in 0..<offsets.rows {
             let lse = ownLogSumExp(row: r)
             // With every item the user's own there is no catalogue part to weigh against.
-            let shift = catalogue[r].isFinite ? gateLogits[r] + Float(catalogue[r]) + sampled : 0
+            let shift = catalogue[r].isFinite ? gateLogits[r] + Float(catalogue[r]) : 0
             for e in offsets.entries(row: r) { offsets.values[e] = temperature * (shift + ownLogits[e] - lse) }
         }
         scoring.offsets = offsets

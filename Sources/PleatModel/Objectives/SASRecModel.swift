@@ -141,8 +141,7 @@ final class SASRecModel: NextItemModel {
         var scoring = ItemScoring(users: users, count: queries.count, table: table.value.pointer, bias: nil, items: items)
         if let repeatHead {
             repeatHead.prepareQueries(backbone.batch, count: queries.count)
-            let sampled = settings.loss == .sampledSoftmax
-            repeatHead.prepareScoring(&scoring, temperature: sampled ? settings.temperature : 1, sampledNegatives: sampled ? settings.negatives : nil)
+            repeatHead.prepareScoring(&scoring, temperature: settings.loss == .sampledSoftmax ? settings.temperature : 1)
         }
         return scoring
     }
