@@ -3,7 +3,8 @@
 the repeat head (DATA-sasrec-SEED.json, DATA-repeat-SEED.json) and `pleat evaluate --json` of both with the
 baselines under `seen = include` (DATA-evaluate-SEED.json). Prints a Markdown table of means over seeds:
 test NDCG@10 and HR@10 under include, repeat and new targets apart, the best baseline, and the paired
-test of each model against it (the largest p over the seeds); then each model under `exclude`.
+test of each model against it and against the other model of its seed (the largest p over the seeds);
+then each model under `exclude`.
 
 Usage: scripts/repeat-table.py DIR
 """
@@ -28,8 +29,8 @@ def spread(xs):
 def main(directory):
     data_sets = sorted({os.path.basename(p).split("-")[0] for p in glob.glob(os.path.join(directory, "*-evaluate-*.json"))})
     print("| data | ranker | seeds | test NDCG@10 (per-seed range) | HR@10 | repeat targets NDCG@10 | new targets NDCG@10 "
-          "| vs best baseline: NDCG@10 difference, largest p |")
-    print("|---|---|---|---|---|---|---|---|")
+          "| vs best baseline: NDCG@10 difference, largest p | vs the other model |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for data in data_sets:
         reports = [r for r in (load(p) for p in sorted(glob.glob(os.path.join(directory, f"{data}-evaluate-*.json")))) if r]
         trains = {v: [r for r in (load(p) for p in sorted(glob.glob(os.path.join(directory, f"{data}-{v}-*.json")))) if r]
@@ -51,15 +52,19 @@ def main(directory):
             cell = "—"
             if versus:
                 cell = f"{mean([v['mean_difference'] for v in versus]):+.4f} vs {'/'.join(sorted(best))}, p ≤ {max(v['p_value'] for v in versus):.2g}"
+            others = [c for _, r in entries for c in (r.get("versus_models") or {}).values()]
+            other = "—"
+            if others:
+                other = f"{mean([c['mean_difference'] for c in others]):+.4f}, p ≤ {max(c['p_value'] for c in others):.2g}"
             print(f"| {data} | {label} | {len(entries)} | {statistics.fmean(ndcg):.4f} ({spread(ndcg)}) "
                   f"| {statistics.fmean(r['metrics']['hr@10'] for _, r in entries):.4f} "
-                  f"| {by_target('repeat') or 0:.4f} | {by_target('new') or 0:.4f} | {cell} |")
+                  f"| {by_target('repeat') or 0:.4f} | {by_target('new') or 0:.4f} | {cell} | {other} |")
         for v, runs in trains.items():
             exclude = [r["test_by_rule"]["exclude"]["ndcg@10"] for r in runs if r.get("test_by_rule")]
             if exclude:
                 label = "sasrec + repeat head" if v == "repeat" else "sasrec"
                 print(f"| {data} | {label}, under exclude | {len(exclude)} | {statistics.fmean(exclude):.4f} ({spread(exclude)}) "
-                      f"| {mean([r['test_by_rule']['exclude']['hr@10'] for r in runs]):.4f} | 0 (a miss) | — | — |")
+                      f"| {mean([r['test_by_rule']['exclude']['hr@10'] for r in runs]):.4f} | 0 (a miss) | — | — | — |")
 
 
 if __name__ == "__main__":

@@ -92,6 +92,12 @@ public struct OfflineEvaluation {
                                                                  Breakdown.ndcg10(baselineRanks), seed: seed)
             }
         }
+        let models = results.indices.filter { results[$0].kind != "baseline" }
+        for i in models where models.count > 1 {
+            results[i].versusModels = Dictionary(uniqueKeysWithValues: models.filter { $0 != i }.map { j in
+                (results[j].name, PairedComparison(Breakdown.ndcg10(ranksByName[results[i].name]!), Breakdown.ndcg10(ranksByName[results[j].name]!), seed: seed))
+            })
+        }
         return EvaluationReport(createdAt: ISO8601DateFormatter().string(from: started), split: examples.rawValue, seen: seen,
                                 snapshotBatch: snapshot, users: chosen.count, repeatTargets: repeats, items: split.vocabulary.count, cutoffs: RankingMetrics.defaultCutoffs,
                                 listLength: listLength, bestBaseline: best?.name, rankers: results,

@@ -71,8 +71,13 @@ struct Evaluate: ParsableCommand {
             table.add([r.name, String(format: "%.4f", r.metrics.hitRate(at: 10) ?? 0), String(format: "%.4f", r.metrics.ndcg(at: 10) ?? 0),
                        String(format: "%.4f", r.metrics.mrr), String(format: "%.3f", r.coverage), versus])
         }
+        let pairs = report.rankers.flatMap { r in
+            (r.versusModels ?? [:]).sorted { $0.key < $1.key }.map { other, c in
+                String(format: "\n%@ against %@: NDCG@10 %+.4f (p %.3g)", r.name, other, c.meanDifference, c.pValue)
+            }
+        }
         note("seen = \(report.seen.rawValue); \(Format.count(report.repeatTargets)) of \(Format.count(report.users)) targets are repeats\n"
-             + table.render() + "\nevaluation run \(id): report in \(directory.path)/report.html, summary.md, metrics.json")
+             + table.render() + pairs.joined() + "\nevaluation run \(id): report in \(directory.path)/report.html, summary.md, metrics.json")
         return report
     }
 }

@@ -70,6 +70,14 @@ final class OfflineEvaluationTests: XCTestCase {
         XCTAssertEqual(versus.meanDifference, sasrec.metrics.ndcg(at: 10)! - report.ranker("markov")!.metrics.ndcg(at: 10)!, accuracy: 1e-9)
         XCTAssertLessThanOrEqual(versus.ciLow, versus.meanDifference)
         XCTAssertGreaterThanOrEqual(versus.ciHigh, versus.meanDifference)
+        // The two models paired with each other, one the mirror of the other; baselines pair with none.
+        let hstu = report.ranker(fixture.hstu.id)!
+        let sasrecVersusHSTU = try XCTUnwrap(sasrec.versusModels?[fixture.hstu.id]), mirror = try XCTUnwrap(hstu.versusModels?[fixture.sasrec.id])
+        XCTAssertEqual(sasrecVersusHSTU.meanDifference, sasrec.metrics.ndcg(at: 10)! - hstu.metrics.ndcg(at: 10)!, accuracy: 1e-9)
+        XCTAssertEqual(mirror.meanDifference, -sasrecVersusHSTU.meanDifference, accuracy: 1e-12)
+        XCTAssertEqual(mirror.pValue, sasrecVersusHSTU.pValue, accuracy: 1e-9)
+        XCTAssertEqual(sasrec.versusModels?.count, 1)
+        XCTAssertNil(report.ranker("markov")!.versusModels)
     }
 
     /// The three files hold the report's numbers; the run is recorded in evaluation_runs.

@@ -42,6 +42,9 @@ public struct EvaluationReport: Sendable, Codable {
         public var byTarget: [BucketResult]
         /// NDCG@10 per user compared with the best baseline's (nil for baselines).
         public var versusBestBaseline: PairedComparison?
+        /// NDCG@10 per user compared with each other model's, by its name (nil for baselines and when one
+        /// model is evaluated): whether a model variant beats another on the same users.
+        public var versusModels: [String: PairedComparison]?
         /// Validation NDCG@10 (and loss) per epoch, from the model registry.
         public var trainingCurve: [EpochRecord]
     }

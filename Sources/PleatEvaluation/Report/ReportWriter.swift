@@ -80,12 +80,30 @@ public struct ReportWriter {
             note: "Paired over the same users: mean difference with a bootstrap 95% interval (1,000 resamples) and a two-sided paired t-test.",
             header: ["model", "NDCG@10", "baseline", "difference", "95% interval", "t", "p", "verdict"],
             rows: models.map { m in
-                let c = m.versusBestBaseline!
-                let verdict = c.pValue < 0.05 ? (c.meanDifference > 0 ? "better" : "worse") : "no significant difference"
-                return [m.name, number(m.metrics.ndcg(at: 10)), number(report.ranker(baseline)?.metrics.ndcg(at: 10)),
-                        String(format: "%+.4f", c.meanDifference), String(format: "[%+.4f, %+.4f]", c.ciLow, c.ciHigh),
-                        String(format: "%.2f", c.t), c.pValue < 1e-4 ? "<0.0001" : String(format: "%.4f", c.pValue), verdict]
+                [m.name, number(m.metrics.ndcg(at: 10)), number(report.ranker(baseline)?.metrics.ndcg(at: 10))]
+                    + comparisonCells(m.versusBestBaseline!)
             })
+    }
+
+    var modelPairs: Table? {
+        let models = report.rankers.filter { $0.versusModels != nil }
+        guard !models.isEmpty else { return nil }
+        return Table(
+            title: "Each model against each other model, NDCG@10 per user",
+            note: "Paired over the same users, as above: the row's model minus the column's.",
+            header: ["model", "other", "difference", "95% interval", "t", "p", "verdict"],
+            rows: models.flatMap { m in
+                m.versusModels!.sorted { $0.key < $1.key }.map { other, c in
+                    [m.name, other] + comparisonCells(c)
+                }
+            })
+    }
+
+    /// Difference, interval, t, p and verdict of a paired comparison, as the tables show them.
+    private func comparisonCells(_ c: PairedComparison) -> [String] {
+        let verdict = c.pValue < 0.05 ? (c.meanDifference > 0 ? "better" : "worse") : "no significant difference"
+        return [String(format: "%+.4f", c.meanDifference), String(format: "[%+.4f, %+.4f]", c.ciLow, c.ciHigh),
+                String(format: "%.2f", c.t), c.pValue < 1e-4 ? "<0.0001" : String(format: "%.4f", c.pValue), verdict]
     }
 
     func breakdown(_ title: String, _ buckets: (EvaluationReport.RankerResult) -> [EvaluationReport.BucketResult]) -> Table {
@@ -113,7 +131,7 @@ public struct ReportWriter {
     }
 
     var tables: [Table] {
-        [overview, significance, breakdown("By history length (events before the target)", \.byHistoryLength),
+        [overview, significance, modelPairs, breakdown("By history length (events before the target)", \.byHistoryLength),
          breakdown("By popularity of the item to predict (share of items by training events)", \.byItemPopularity),
          breakdown("By target: an item the user had already seen (repeat) or a new one", \.byTarget), sampled]
             .compactMap { $0 }
