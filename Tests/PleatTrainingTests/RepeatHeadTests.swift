@@ -34,8 +34,14 @@ final class RepeatHeadTests: XCTestCase {
 
     /// Tolerance: `GradientCheck`'s (5·10⁻⁴ relative; its comment says why it holds for float32 on any BLAS).
     func testGradientsMatchFiniteDifferences() {
-        for (name, spec) in [("sasrec ce", spec(.ce)), ("sasrec sampled_softmax", spec(.sampledSoftmax)), ("hstu", hstuSpec)] {
-            let model = spec.makeModel(batchSize: 3, seed: 5, items: 12)
+        // Folded: the events before the window of 6 go to folds keyed by item (odd, even); the head's own
+        // items are the window's.
+        var folded = spec(.ce)
+        (folded.fold.key, folded.fold.groups, folded.fold.groupLength) = (.category, 2, 3)
+        let keys = FoldKeys.perItem((0...12).map { Int32($0 == 0 ? 0 : 1 + $0 % 2) }, count: 2)
+        for (name, spec, foldKeys) in [("sasrec ce", spec(.ce), nil), ("sasrec sampled_softmax", spec(.sampledSoftmax), nil), ("hstu", hstuSpec, nil),
+                                       ("sasrec ce, folded", folded, keys)] {
+            let model = spec.makeModel(batchSize: 3, seed: 5, items: 12, foldKeys: foldKeys)
             let store = model.store
             // Away from the zero start, so that every term of the head's gradient is exercised.
             var rng = RandomSource(seed: 1)
@@ -62,6 +68,10 @@ final class RepeatHeadTests: XCTestCase {
             // differences are dominated by rounding (relative errors 1e-3 to 5e-3 here, the head on or off).
             let checked = store.parameters.filter { $0.name.hasPrefix("repeat.") || ["item_emb.weight", "blocks.0.ln2.weight", "blocks.0.ln2.bias"].contains($0.name) }
             XCTAssertGreaterThanOrEqual(checked.count, 4, "\(name): \(store.parameters.map(\.name))")
+            if foldKeys != nil {
+                // The folds are read: their key embeddings get a gradient.
+                XCTAssertGreaterThan(store["fold.key_emb.weight"].map { p in (0..<p.grad.count).map { abs(p.grad[$0]) }.max() ?? 0 } ?? 0, 0, name)
+            }
             for (p, gradient) in zip(store.parameters, analytic) where checked.contains(where: { $0 === p }) {
                 GradientCheck.check(p.value, gradient: gradient, "\(name) \(p.name)") { step() }
             }
