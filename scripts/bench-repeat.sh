@@ -4,8 +4,8 @@
 # ingested into a throwaway PLEAT_HOME; then, for each seed, SASRec and SASRec with the repeat head
 # (`sasrec.repeat = true`) trained with configs/amazon/sasrec.conf under `seen = include` (a user's own items
 # may be listed), and `pleat evaluate --seen include` ranks both with every baseline (pop, markov, recent,
-# frequent) on the test users, each model paired against the best baseline. Prints a Markdown table of
-# means over seeds (scripts/repeat-table.py).
+# frequent) on the test users, each model paired against the best baseline and against the other model.
+# Prints a Markdown table of means over seeds (scripts/repeat-table.py).
 #
 #   scripts/bench-repeat.sh [--seeds N] [--data "yelp taobao"] [--variants "sasrec repeat"] [--first-seed S]
 #                           [--out DIR] [--set key=value ...]

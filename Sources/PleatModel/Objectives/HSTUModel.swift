@@ -20,7 +20,7 @@ final class HSTUModel: NextItemModel {
     private let loss: SampledSoftmax
     private let users: Tensor, normalizedItems: Tensor, itemNorms: Tensor
     private var negatives: [Int32]
-    /// With `repeat`: boosts for the user's own items, added to the cosine scores.
+    /// With `repeat`: the user's own items, masked out of the loss here and scored by the head.
     private let repeatHead: RepeatHead?
 
     init(spec: ModelSpec, batchSize: Int, seed: UInt64, items: Int, foldKeys: FoldKeys? = nil) {

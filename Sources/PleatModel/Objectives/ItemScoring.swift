@@ -13,7 +13,8 @@ public struct ItemScoring {
     let table: UnsafePointer<Float>
     let bias: UnsafePointer<Float>?
     let items: Int
-    /// Per query, additions to some items' scores (the repeat head's boosts); nil: none.
+    /// Per query, scores of some items from a head other than the dot product (the repeat head's own
+    /// items); nil: none.
     var offsets: LogitOffsets? = nil
 
     /// Item columns scored at once by `topK`: a worker's block of 128 queries × 1,024 items is 512 KB,

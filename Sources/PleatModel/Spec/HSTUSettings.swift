@@ -8,8 +8,8 @@ public struct HSTUSettings: Sendable, Codable, Equatable {
     /// larger to contrast as much (on ML-100K, 128 shared reached valid NDCG@10 0.07, 1,024 reached 0.11).
     public var negatives = 1_024
     public var temperature: Float = 0.05
-    /// The repeat head (`RepeatHead`, as `SASRecSettings.repeat`): the user's own items in the window get
-    /// a learned boost, added to their cosine scores before the temperature. For `seen = include`.
+    /// The repeat head (`RepeatHead`, as `SASRecSettings.repeat`): a learned mixture of the user's own
+    /// items, ordered by recency and frequency, and the catalogue's softmax over the rest. For `seen = include`.
     public var `repeat` = false
 
     public init() {}

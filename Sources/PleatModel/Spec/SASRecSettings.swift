@@ -62,10 +62,11 @@ public struct SASRecSettings: Sendable, Codable, Equatable {
     /// scores alike (RecTools' item net, behind the published Amazon figures); 0 turns it off. It costs
     /// two passes over the table per step, so it suits small catalogues.
     public var itemDropout: Float = 0
-    /// The repeat head (`RepeatHead`): the user's own items in the window get a learned, per-position
-    /// boost (a gate read from the encoder's state, and each item's recency-and-frequency activation).
-    /// For logs where people come back to items, served and evaluated with `seen = include`; with `ce`
-    /// or `sampled_softmax` per position.
+    /// The repeat head (`RepeatHead`): the next item is one of the user's own items (those in the
+    /// window) with a learned probability, read from the encoder's state and the history, and then
+    /// chosen by its recency and frequency; otherwise a new one, from the usual softmax over the rest.
+    /// For logs where people come back to items, served and evaluated with `seen = include` (under
+    /// `exclude` the ranking is the catalogue part's); with `ce` or `sampled_softmax` per position.
     public var `repeat` = false
 
     public init() {}
