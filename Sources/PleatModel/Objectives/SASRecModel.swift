@@ -129,7 +129,6 @@ final class SASRecModel: NextItemModel {
         ItemScores.forward(hidden: hidden, table: table, ids: negativeIds, columns: columns, into: &sampledScores)
         repeatHead?.offsets.add(toSampled: &sampledScores, ids: negativeIds, columns: columns)
         let loss = sampledSoftmax.lossAndGradient(scores: sampledScores, ids: negativeIds, columns: columns, gradient: &sampledGradient)
-        repeatHead?.offsets.gather(fromSampled: &sampledGradient, ids: negativeIds, columns: columns)
         dHidden.zero()
         ItemScores.backward(hidden: hidden, table: table, ids: negativeIds, columns: columns, dScores: sampledGradient, dHidden: dHidden)
         return loss

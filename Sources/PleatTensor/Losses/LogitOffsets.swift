@@ -107,16 +107,6 @@ public final class LogitOffsets {
         }
     }
 
-    /// Sets the gradients from the loss's gradient with respect to the sampled scores; an item drawn
-    /// several times in a row collects the gradient of each of its columns (cleared there when replaced).
-    public func gather(fromSampled dScores: inout [Float], ids: [Int32], columns: Int) {
-        for e in gradients.indices { gradients[e] = 0 }
-        forEachMatch(ids: ids, columns: columns) { index, entry in
-            gradients[entry] += dScores[index]
-            if replacesScores { dScores[index] = 0 }
-        }
-    }
-
     private func forEachMatch(ids: [Int32], columns: Int, _ body: (_ index: Int, _ entry: Int) -> Void) {
         precondition(ids.count == rows * columns)
         let largest = Int(max(items.max() ?? 0, ids.max() ?? 0))
