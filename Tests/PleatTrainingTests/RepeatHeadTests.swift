@@ -66,7 +66,11 @@ final class RepeatHeadTests: XCTestCase {
             // at the end of the chain, the item table (input and scores alike). The layers in between have
             // their own checks (PleatEncodersTests): through a whole model in float32 their finite
             // differences are dominated by rounding (relative errors 1e-3 to 5e-3 here, the head on or off).
-            let checked = store.parameters.filter { $0.name.hasPrefix("repeat.") || ["item_emb.weight", "blocks.0.ln2.weight", "blocks.0.ln2.bias"].contains($0.name) }
+            // δ (`repeat.gate.shift`) only ranks: training leaves it alone.
+            XCTAssertEqual(store["repeat.gate.shift"]!.grad[0], 0, name)
+            let checked = store.parameters.filter {
+                ($0.name.hasPrefix("repeat.") && $0.name != "repeat.gate.shift") || ["item_emb.weight", "blocks.0.ln2.weight", "blocks.0.ln2.bias"].contains($0.name)
+            }
             XCTAssertGreaterThanOrEqual(checked.count, 4, "\(name): \(store.parameters.map(\.name))")
             if foldKeys != nil {
                 // The folds are read: their key embeddings get a gradient.
@@ -95,12 +99,13 @@ final class RepeatHeadTests: XCTestCase {
             store["repeat.gate.bias"]!.value[0] = 0.05
             (store["repeat.gate.history"]!.value[0], store["repeat.gate.history"]!.value[1]) = (0.06, 0.1)
             store["repeat.features.weight"]!.value[0] = 0.1  // with κ = 10: r_j = A(j)
+            store["repeat.gate.shift"]!.value[0] = 0.3  // δ, validation's (`RepeatShift`)
             model.scores(queries, into: scores)
             let served = scores.array
             // Item 3 at ages 1 and 3: A = log(1 + 3^-0.5); item 4 at age 2: A = log(2^-0.5). Items 7, 8: ages 2, 1.
             let activations: [[Double]] = [[log(1 + pow(3.0, -0.5)), log(pow(2.0, -0.5))], [log(pow(2.0, -0.5)), 0]]
-            // a = κ·(b + u₀·share + u₁·[newest repeats]) (the state's weight is 0 at the start).
-            let gates = [10 * (0.05 + 0.06 / 3 + 0.1), 10 * 0.05].map { 1 / (1 + exp(-$0)) }
+            // a = κ·(b + u₀·share + u₁·[newest repeats]) (the state's weight is 0 at the start), ranked at a + δ.
+            let gates = [10 * (0.05 + 0.06 / 3 + 0.1), 10 * 0.05].map { 1 / (1 + exp(-($0 + 0.3))) }
             for r in 0..<2 {
                 let row = (1...12).map { Double(served[r * 13 + $0] / temperature) }
                 let m = row.max()!, total = row.reduce(0) { $0 + exp($1 - m) }
@@ -115,6 +120,38 @@ final class RepeatHeadTests: XCTestCase {
                     XCTAssertEqual(served[r * 13 + item], start[r * 13 + item], accuracy: 1e-6, "\(name) query \(r) item \(item)")
                 }
             }
+        }
+    }
+
+    /// Validation's one-pass NDCG@10 under each shift step (`Evaluator.evaluateShifts`) is what ranking
+    /// with δ moved by that step gives, for SASRec and HSTU: 12 items, so that the ten best of the rest
+    /// often hold every other item and the own items decide; histories longer than the window of 6.
+    func testEveryShiftStepIsEvaluatedAsRankingWithItWould() {
+        var rng = RandomSource(seed: 11)
+        let examples = (0..<60).map { user -> SequenceSplit.Example in
+            let length = 1 + rng.below(9)
+            var items: [Int32] = []
+            for _ in 0..<length { items.append(items.isEmpty || rng.below(2) == 0 ? Int32(1 + rng.below(12)) : items[rng.below(items.count)]) }
+            let target = rng.below(3) == 0 ? Int32(1 + rng.below(12)) : items[rng.below(items.count)]
+            return SequenceSplit.Example(user: user, history: items[...], historyTimes: items.indices.map { Int64(10 * $0) }[...],
+                                         target: target, targetTime: Int64(10 * length))
+        }
+        XCTAssert(examples.contains { $0.isRepeat } && examples.contains { !$0.isRepeat })
+        for (name, spec) in [("sasrec", spec(.ce)), ("hstu", hstuSpec)] {
+            let model = spec.makeModel(batchSize: 8, seed: 3, items: 12)
+            model.store["repeat.features.weight"]!.value[1] = 0.1
+            model.store["repeat.gate.bias"]!.value[0] = -0.2
+            let shift = try! XCTUnwrap(model.repeatShift)
+            shift.value = 0.4
+            let (metrics, sums) = Evaluator.evaluateShifts(model, examples, shift: shift)
+            let plain = Evaluator.evaluate(model, examples, seen: .include)
+            XCTAssertEqual(metrics.ndcg(at: 10), plain.ndcg(at: 10), accuracy: 1e-12, name)
+            for (step, sum) in zip(RepeatShift.steps, sums) {
+                shift.value = 0.4 + step
+                let moved = Evaluator.evaluate(model, examples, seen: .include).ndcg(at: 10) * Double(examples.count)
+                XCTAssertEqual(sum, moved, accuracy: 1e-9, "\(name) step \(step)")
+            }
+            XCTAssertGreaterThan(Set(sums).count, 3, "\(name): the steps move the own items past others")
         }
     }
 }

@@ -22,6 +22,9 @@ final class HSTUModel: NextItemModel {
     private var negatives: [Int32]
     /// With `repeat`: the user's own items, masked out of the loss here and scored by the head.
     private let repeatHead: RepeatHead?
+    let repeatShift: RepeatShift?
+    /// τ: the temperature of the catalogue's logits in the loss, which the head's scores are put on.
+    private var catalogueTemperature: Float { settings.temperature }
 
     init(spec: ModelSpec, batchSize: Int, seed: UInt64, items: Int, foldKeys: FoldKeys? = nil) {
         settings = spec.hstu
@@ -37,6 +40,8 @@ final class HSTUModel: NextItemModel {
         itemNorms = Tensor([items + 1])
         negatives = [Int32](repeating: 1, count: settings.negatives)
         repeatHead = settings.repeat ? RepeatHead(store: backbone.store, dimension: c.dimension, items: items, maxLength: backbone.batch.maxLength) : nil
+        let (window, temperature) = (backbone.window, settings.temperature)
+        repeatShift = repeatHead.map { RepeatShift(parameter: $0.gateShift, scale: temperature, window: window) }
     }
 
     var lossTerms: Int { backbone.batch.labelledCount }
@@ -66,7 +71,7 @@ final class HSTUModel: NextItemModel {
         var scoring = ItemScoring(users: users, count: queries.count, table: normalizedItems.pointer, bias: nil, items: items)
         if let repeatHead {
             repeatHead.prepareQueries(backbone.batch, count: queries.count)
-            repeatHead.prepareScoring(&scoring, temperature: settings.temperature)
+            repeatHead.prepareScoring(&scoring, temperature: catalogueTemperature)
         }
         return scoring
     }

@@ -50,9 +50,13 @@ public protocol NextItemModel: ItemRanker {
     /// Encodes up to `batchSize` queries for the dot-product scoring rule (every score, or each query's
     /// top k without a full row of scores).
     func itemScoring(for queries: [ScoringQuery]) -> ItemScoring
+    /// The repeat head's ranking shift, for models with the head (`repeat = true`).
+    var repeatShift: RepeatShift? { get }
 }
 
 extension NextItemModel {
+    public var repeatShift: RepeatShift? { nil }
+
     public func scores(_ queries: [ScoringQuery], into scores: Tensor) {
         itemScoring(for: queries).score(into: scores)
     }

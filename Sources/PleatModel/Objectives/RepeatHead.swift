@@ -43,6 +43,8 @@ import PleatTensor
 /// scale κ lets them reach useful sizes in few steps (Adam moves each by about the learning rate a step,
 /// and the Taobao head's log has 7 steps an epoch).
 ///
+/// Ranking adds δ to the gate's logit, a shift validation chooses and training never moves (`RepeatShift`).
+///
 /// Ages count events, not seconds, so logs without times work alike. With folding, the fold tokens'
 /// positions hold no item and add none. Under `seen = exclude` the own items are never served and the
 /// ranking is the catalogue part's.
@@ -60,6 +62,8 @@ final class RepeatHead {
     static let masked: Float = -1e30
 
     let gate: Parameter, gateHistory: Parameter, gateBias: Parameter, featureWeights: Parameter
+    /// δ of `RepeatShift`: set by validation, never trained.
+    let gateShift: Parameter
     /// One row per position the head scores: the window's distinct items (S), and their scores in the
     /// catalogue's losses and rankings (masked in training, o(j) when ranking).
     let offsets = LogitOffsets(replacesScores: true)
@@ -81,6 +85,7 @@ final class RepeatHead {
         gateHistory = store.make("repeat.gate.history", shape: [Self.historyFeatures], decays: false)
         gateBias = store.make("repeat.gate.bias", shape: [1], decays: false)
         featureWeights = store.make("repeat.features.weight", shape: [Self.features], decays: false)
+        gateShift = store.make("repeat.gate.shift", shape: [1], decays: false)
         ageWeights = (0...maxLength).map { $0 == 0 ? 0 : pow(Double($0), -Self.decay) }
         sums = [Double](repeating: 0, count: items + 1)
         (lastSeen, counts, recencyPlace) = ([Int32](repeating: 0, count: items + 1), [Int32](repeating: 0, count: items + 1),
@@ -226,8 +231,9 @@ final class RepeatHead {
 
     // MARK: Ranking
 
-    /// Gives `scoring` the own items' scores o(j) = τ·(a + r_j − lse_S(r) + lse_{∉S}(z/τ)), τ the
-    /// temperature of the catalogue's logits in the model's loss; rows of `prepareQueries`.
+    /// Gives `scoring` the own items' scores o(j) = τ·(a + δ + r_j − lse_S(r) + lse_{∉S}(z/τ)), τ the
+    /// temperature of the catalogue's logits in the model's loss, δ the shift validation chose
+    /// (`RepeatShift`); rows of `prepareQueries`.
     func prepareScoring(_ scoring: inout ItemScoring, temperature: Float) {
         precondition(offsets.rows == scoring.count && scoring.offsets == nil)
         forward(scoring.users)
@@ -238,7 +244,7 @@ final class RepeatHead {
         for r in 0..<offsets.rows {
             let lse = ownLogSumExp(row: r)
             // With every item the user's own there is no catalogue part to weigh against.
-            let shift = catalogue[r].isFinite ? gateLogits[r] + Float(catalogue[r]) : 0
+            let shift = catalogue[r].isFinite ? gateLogits[r] + gateShift.value[0] + Float(catalogue[r]) : 0
             for e in offsets.entries(row: r) { offsets.values[e] = temperature * (shift + ownLogits[e] - lse) }
         }
         scoring.offsets = offsets

@@ -22,6 +22,9 @@ final class SASRecModel: NextItemModel {
     private let itemDropout: ParameterDropout?
     /// With `repeat`: the user's own items, masked out of the loss here and scored by the head.
     private let repeatHead: RepeatHead?
+    let repeatShift: RepeatShift?
+    /// τ: the temperature of the catalogue's logits in the loss, which the head's scores are put on.
+    private var catalogueTemperature: Float { settings.loss == .sampledSoftmax ? settings.temperature : 1 }
     private var negativeIds: [Int32] = [], sampledScores: [Float] = [], sampledGradient: [Float] = [], ones: [Float] = []
 
     init(spec: ModelSpec, batchSize: Int, seed: UInt64, items: Int, foldKeys: FoldKeys? = nil) {
@@ -36,6 +39,8 @@ final class SASRecModel: NextItemModel {
         users = Tensor([batchSize, c.dimension])
         itemDropout = ParameterDropout.over(backbone.items.table, probability: settings.itemDropout)
         repeatHead = settings.repeat ? RepeatHead(store: backbone.store, dimension: c.dimension, items: items, maxLength: backbone.batch.maxLength) : nil
+        let (window, temperature) = (backbone.window, settings.loss == .sampledSoftmax ? settings.temperature : 1)
+        repeatShift = repeatHead.map { RepeatShift(parameter: $0.gateShift, scale: temperature, window: window) }
     }
 
     var lossTerms: Int { backbone.batch.labelledCount }
@@ -140,7 +145,7 @@ final class SASRecModel: NextItemModel {
         var scoring = ItemScoring(users: users, count: queries.count, table: table.value.pointer, bias: nil, items: items)
         if let repeatHead {
             repeatHead.prepareQueries(backbone.batch, count: queries.count)
-            repeatHead.prepareScoring(&scoring, temperature: settings.loss == .sampledSoftmax ? settings.temperature : 1)
+            repeatHead.prepareScoring(&scoring, temperature: catalogueTemperature)
         }
         return scoring
     }

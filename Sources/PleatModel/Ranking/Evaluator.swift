@@ -68,7 +68,7 @@ public enum Evaluator {
     /// > 0 also selects each row's top items after ranking (the row is then overwritten). Batches are
     /// formed in order of history length, so that each costs about its own length (`SequenceBatch.pack`);
     /// results are stored by example index, so the order changes nothing else.
-    private static func rank(_ ranker: any ItemRanker, _ examples: [SequenceSplit.Example], seen: SeenItems, listLength: Int,
+    static func rank(_ ranker: any ItemRanker, _ examples: [SequenceSplit.Example], seen: SeenItems, listLength: Int,
                              _ rankOf: @Sendable (UnsafeMutableBufferPointer<Float>, SequenceSplit.Example, Int) -> Int)
         -> (ranks: [Int], lists: [[Int32]]) {
         let scores = Tensor([ranker.batchSize, ranker.items + 1])

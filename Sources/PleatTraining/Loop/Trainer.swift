@@ -46,7 +46,8 @@ public final class Trainer {
     let foldKeys: FoldKeys?
     /// What chooses the epoch: this rank's validation metrics of the model. By default full ranking under
     /// the config's seen-items rule, as the served lists are ranked; a synthetic benchmark may probe
-    /// something else (`FoldQualityBenchmark`).
+    /// something else (`FoldQualityBenchmark`). A model with a repeat head under `seen = include` is
+    /// validated by `Evaluator.evaluateShifts` instead, which also chooses the head's shift.
     public var validationMetrics: (any ItemRanker, [SequenceSplit.Example]) -> RankingMetrics
 
     public init(config: TrainingConfig, split: SequenceSplit, run: RunDirectory, foldKeys: FoldKeys? = nil, showProgress: Bool = true,
@@ -137,7 +138,7 @@ public final class Trainer {
             let epoch = state.epochsDone + 1, started = Date()
             let loss = trainEpoch(epoch, pass, label: "epoch \(epoch)")
             let trainSeconds = Date().timeIntervalSince(started)
-            let valid = parallel.combined(validationMetrics(model, validation))
+            let (valid, nextShift) = validate(validation)
             let seconds = Date().timeIntervalSince(started)  // the test curve's evaluation is not counted
             let record = EpochRecord(epoch: epoch, loss: loss, valid: valid.summary, test: testCurvePoint(),
                                      seconds: seconds, sequencesPerSecond: Double(pass.globalUsers) / max(trainSeconds, 1e-9))
@@ -151,17 +152,36 @@ public final class Trainer {
                 if parallel.rank == 0 { try run.replace(run.best) { try Checkpoint.save(model.store, optimizer: nil, to: $0, metadata: ["epoch": String(epoch)]) } }
                 CrashPoint.reach("best")
             }
+            var shiftNote = ""
+            if let shift = model.repeatShift, let nextShift, nextShift != shift.value {
+                shiftNote = String(format: ", repeat shift %.2f → %.2f", shift.value, nextShift)
+                shift.value = nextShift  // after `best/` has kept the shift its figures were measured with
+            }
             state.stoppedEarly = epoch - state.bestEpoch >= config.patience
             let outOfTime = config.timeLimitSeconds > 0 && state.trainSeconds >= config.timeLimitSeconds
             state.stoppedEarly = state.stoppedEarly || outOfTime
             try saveCheckpoint(state)
             log(String(format: "epoch %d: loss %.4f, valid ndcg@10 %.4f hr@10 %.4f%@, %.1f s, %.0f seq/s", epoch, record.loss,
-                       valid.ndcg(at: 10), valid.hitRate(at: 10), improved ? " (best)" : "", record.seconds, record.sequencesPerSecond))
+                       valid.ndcg(at: 10), valid.hitRate(at: 10), improved ? " (best)" : "", record.seconds, record.sequencesPerSecond) + shiftNote)
         }
         if state.stoppedEarly && state.history.refitPass.isEmpty {
             log(state.epochsDone - state.bestEpoch >= config.patience ? "early stop: no better validation NDCG@10 in \(config.patience) epochs"
                 : String(format: "stopped at the time limit (%.0f s)", config.timeLimitSeconds))
         }
+    }
+
+    /// This epoch's validation metrics (`validationMetrics`) and, for a model with a repeat head under
+    /// `seen = include`, the shift δ validation ranks best (`RepeatShift`), from the same pass: the
+    /// current δ plus the step with the highest NDCG@10, the smaller step among equals.
+    private func validate(_ validation: [SequenceSplit.Example]) -> (metrics: RankingMetrics, nextShift: Float?) {
+        guard config.seen == .include, let shift = model.repeatShift else {
+            return (parallel.combined(validationMetrics(model, validation)), nil)
+        }
+        var (metrics, sums) = Evaluator.evaluateShifts(model, validation, shift: shift)
+        parallel.communicator.sumInRankOrder(&sums)
+        let steps = RepeatShift.steps
+        let best = steps.indices.max { (sums[$0], -abs(steps[$0])) < (sums[$1], -abs(steps[$1])) }!
+        return (parallel.combined(metrics), shift.value + steps[best])
     }
 
     /// The refit pass: the initial weights and a fresh optimiser, then the chosen number of epochs over
@@ -172,7 +192,9 @@ public final class Trainer {
         if done == 0 {
             let initial = config.spec.makeModel(batchSize: parallel.rankBatchSize(config.batchSize), seed: config.seed,
                                                 items: split.vocabulary.count, foldKeys: foldKeys)
+            let chosenShift = model.repeatShift?.value  // validation's choice, which refitting cannot remake
             model.store.copyValues(from: initial.store)
+            if let chosenShift { model.repeatShift?.value = chosenShift }
             adam.reset()
         } else {
             guard let checkpoint = run.resumableCheckpoint else { throw ConfigError(description: "\(run.modelId): refit epochs recorded but no checkpoint") }
