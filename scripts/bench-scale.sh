@@ -11,8 +11,8 @@
 #    20,000 users; the shard function picks them), then the full epoch projected as S times that.
 # 5. scoring: every user's top-100 into the SQLite cache (`pleat score`), and the cache's size.
 #
-# Prints a table and writes docs/scale/scale-EVENTS.json (kept in git: the README's figures come from it;
-# scripts/scale-table.py turns all of them into the README table and docs/scale/scale.svg).
+# Prints a table and writes docs/scale/scale-EVENTS.json (kept in git: docs/benchmarks/scale-out.md's figures come from it;
+# scripts/scale-table.py turns all of them into that page's table and docs/scale/scale.svg).
 # The data lives in a scratch directory (about 40 bytes of CSV and 60 of database per event), removed at
 # the end unless --keep.
 set -euo pipefail

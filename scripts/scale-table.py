@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reads docs/scale/scale-*.json (written by scripts/bench-scale.sh), prints the README's Markdown table
+"""Reads docs/scale/scale-*.json (written by scripts/bench-scale.sh), prints docs/benchmarks/scale-out.md's Markdown table
 (seconds and peak RSS of each stage per run, and how each grew between the two largest runs) and the
 projection to 10^9 events, and writes docs/scale/scale.svg (seconds per stage against events, log-log).
 

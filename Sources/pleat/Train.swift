@@ -19,7 +19,7 @@ struct Train: ParsableCommand {
 
             Under mpirun or srun the ranks train one model together, data-parallel: each rank on its own \
             user shard, gradients averaged every step; rank 0 logs, checkpoints, registers and prints \
-            (README: Data-parallel training).
+            (docs/benchmarks/scale-out.md: Data-parallel training).
             """)
     @OptionGroup var global: GlobalOptions
     @Option(help: "Model: \(ModelKind.allCases.map(\.rawValue).joined(separator: ", ")).") var model: ModelKind?
@@ -84,7 +84,7 @@ struct Train: ParsableCommand {
         }
         note("\(record.id): best epoch \(record.bestEpoch) of \(record.epochs)\(refitEpochs > 0 ? ", refit \(refitEpochs) epochs" : ""), "
              + "\(Format.duration(record.totalSeconds)); seen = \(seen.rawValue)"
-             + (resolved.model == .sasrec ? ", repeat head \(resolved.sasrec.repeat ? "on" : "off")" : "") + "\n" + table.render())
+             + headNote(resolved, shift: result.outcome?.repeatShift) + "\n" + table.render())
         if json {
             try printJSONLine(TrainSummary(modelId: record.id, model: record.kind.rawValue, users: record.users, items: record.items,
                                            events: record.events, bestEpoch: record.bestEpoch,
@@ -92,12 +92,19 @@ struct Train: ParsableCommand {
                                            secondsToBest: record.history.seconds(through: record.bestEpoch),
                                            seen: seen, valid: record.valid, test: record.test, testByRule: result.outcome?.testByRule,
                                            testTargets: result.outcome?.testTargets.summary,
-                                           testSampled: record.testSampled, history: record.history,
+                                           testSampled: record.testSampled, repeatShift: result.outcome?.repeatShift, history: record.history,
                                            artifactPath: record.artifactPath,
                                            artifactSha256: record.artifactSHA256))
         } else {
             print(record.id)
         }
+    }
+
+    /// Whether the model has the repeat head, and the shift δ validation chose for it.
+    private func headNote(_ config: TrainingConfig, shift: Float?) -> String {
+        guard config.model != .bert4rec else { return "" }
+        let on = config.model == .sasrec ? config.sasrec.repeat : config.hstu.repeat
+        return ", repeat head \(on ? "on" : "off")" + (shift.map { String(format: " (shift δ %.2f)", $0) } ?? "")
     }
 }
 
@@ -112,6 +119,9 @@ struct TrainSummary: Encodable {
     /// Test metrics under `seen`, targets the user had already seen and new ones apart (absent likewise).
     var testTargets: RepeatBreakdown.Summary?
     var testSampled: [String: MetricSummary]
+    /// The repeat head's ranking shift δ that validation chose (absent without the head, or when a resumed
+    /// run only registered).
+    var repeatShift: Float?
     /// Every epoch: loss, validation metrics, seconds, and test metrics with `test_curve`.
     var history: [EpochRecord]
     var artifactPath: String, artifactSha256: String

@@ -7,9 +7,9 @@ import PleatTensor
 /// (`FoldQualityBenchmark`). HSTU folded by category must beat the same HSTU on the last 200 events.
 ///
 /// The margins hold over kernels and seeds, not one run: `pleat bench fold-quality --epochs 80 --seed S`
-/// (the same code) for seeds 7-12 under the Prescott, Haswell and Cooperlake kernels (README, "CPUs and
-/// the BLAS") gave folded 0.105-0.186 against 0.016-0.034 for the last 200 events (smallest margins 0.082
-/// and 4.3×). At 40 epochs the folded model had not yet learned to copy from its folds on some seeds and
+/// (the same code) for seeds 7-12 under the Prescott, Haswell and Cooperlake kernels
+/// (docs/benchmarks/cpus-and-blas.md, "Tests that hold on any kernel") gave folded 0.105-0.186 against
+/// 0.016-0.034 for the last 200 events (smallest margins 0.082 and 4.3×). At 40 epochs the folded model had not yet learned to copy from its folds on some seeds and
 /// kernels (0.03-0.12), too close to the baseline for a test.
 final class FoldQualityTests: XCTestCase {
     func testFoldedHSTURecallsACategoryFromMoreThan1000EventsBack() throws {

@@ -28,8 +28,8 @@ final class ReproducibilityTests: XCTestCase {
         }
     }
 
-    /// NDCG@10 may move by this much when only the BLAS kernel changes (stated in the README). Measured on
-    /// this test's runs over kernels Prescott, Sandybridge, Haswell, SkylakeX and Cooperlake: see the README.
+    /// NDCG@10 may move by this much when only the BLAS kernel changes (stated in docs/benchmarks/cpus-and-blas.md). Measured on
+    /// this test's runs over kernels Prescott, Sandybridge, Haswell, SkylakeX and Cooperlake: see that page.
     static let crossKernelTolerance = 0.01
 
     func testAnotherKernelGivesTheSameMetricsWithinTheStatedTolerance() throws {

@@ -1,5 +1,5 @@
 /// The bounds every ingested row is held to. A row past one is rejected with its line and the reason;
-/// the rest of the file loads. The README lists them with these reasons.
+/// the rest of the file loads. docs/cli.md (`pleat ingest`) lists them with these reasons.
 public enum IngestLimits {
     /// A record (a line, or a CSV record whose quoted fields span lines) longer than this is rejected
     /// without being held in memory: the reader's buffer never grows past its chunk, so memory does not

@@ -66,7 +66,8 @@ public struct SASRecSettings: Sendable, Codable, Equatable {
     /// window) with a learned probability, read from the encoder's state and the history, and then
     /// chosen by its recency and frequency; otherwise a new one, from the usual softmax over the rest.
     /// For logs where people come back to items, served and evaluated with `seen = include` (under
-    /// `exclude` the ranking is the catalogue part's); with `ce` or `sampled_softmax` per position.
+    /// `exclude` the ranking is the catalogue part's); with `ce` or `sampled_softmax` per position. Under
+    /// `include`, validation also sets how far own items are moved against the catalogue (`RepeatShift`).
     public var `repeat` = false
 
     public init() {}

@@ -10,7 +10,7 @@ public enum BLASKernelChoice: Equatable, Sendable {
         /// set `OPENBLAS_CORETYPE` for every process without the user knowing.
         case forced(BLASKernel, by: String = Request.variable)
 
-        /// The environment variable that forces a kernel, documented in the README.
+        /// The environment variable that forces a kernel, documented in docs/benchmarks/cpus-and-blas.md.
         public static let variable = "PLEAT_BLAS_KERNEL"
 
         /// Reads `PLEAT_BLAS_KERNEL`, else `OPENBLAS_CORETYPE`; `auto` or unset is automatic. A name that is

@@ -29,7 +29,7 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     /// epochs, with the same schedule: the run's model is that one, its test figures are that one's, and
     /// its validation figures are the chosen epoch's. Off by default because it doubles the training
     /// time; turn it on for the model you deploy, which then knows every user's newest event (SASRec's
-    /// test NDCG@10, three seeds: Amazon Sports 0.0262 → 0.0332, Toys 0.0533 → 0.0659; README,
+    /// test NDCG@10, three seeds: Amazon Sports 0.0262 → 0.0332, Toys 0.0533 → 0.0659; docs/benchmarks/quality.md,
     /// "Quality on public data").
     public var refit = false
     public var batchSize = 128
@@ -39,7 +39,7 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     /// history's (`SequenceBatch.pack`). 1: plain shuffled batches. Ignored when folding (fixed shapes).
     /// Off by default: batches of like lengths cost less but train worse, on MovieLens-100K (SASRec, seed
     /// 42: best validation NDCG@10 0.1144 with 16 against 0.1206 with 1) and on Amazon Toys and Sports
-    /// (three seeds each; README, "Quality on public data"), unless `position_weighted_steps` is on,
+    /// (three seeds each; docs/benchmarks/quality.md), unless `position_weighted_steps` is on,
     /// which closes the gap there. It makes an epoch on Sports at `max_length` 200 cost what it costs at 50.
     public var lengthGroupBatches = 1
     /// Scale each step's gradient by its batch's positions (Σ min(events − 1, `max_length`) over its
@@ -48,7 +48,7 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     /// this a batch of short histories (from `length_group_batches`) moves the weights as far as one of
     /// long histories with ten times the positions. With `length_group_batches = 16` it trains as well
     /// as shuffled batches at a grouped epoch's cost (SASRec and HSTU on Amazon Sports and Toys, three
-    /// seeds each, so their `configs/amazon/` files use both; README, "Grouped batches weighted by
+    /// seeds each, so their `configs/amazon/` files use both; docs/benchmarks/quality.md, "Grouped batches weighted by
     /// positions"). Off by default: BERT4Rec, whose loss counts masked positions, gained nothing from it
     /// (Toys, one seed).
     public var positionWeightedSteps = false

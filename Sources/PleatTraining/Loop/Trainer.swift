@@ -20,6 +20,8 @@ public struct TrainingOutcome: Sendable {
     public let testTargets: RepeatBreakdown
     /// Test metrics against 100 sampled negatives, by distribution (`uniform`, `popularity`).
     public let testSampled: [String: RankingMetrics]
+    /// The repeat head's ranking shift δ (`RepeatShift`), for models with the head.
+    public let repeatShift: Float?
     public let run: RunDirectory
 }
 
@@ -109,7 +111,8 @@ public final class Trainer {
         if parallel.rank == 0 { try DurableFile.write(try Data(contentsOf: weights.appendingPathComponent(ModelArtifact.weightsFile)), to: run.modelFile) }
         CrashPoint.reach("weights")
         return TrainingOutcome(modelId: modelId, kind: config.model, state: state, valid: valid, test: test,
-                               testByRule: testByRule, testTargets: testTargets, testSampled: testSampled, run: run)
+                               testByRule: testByRule, testTargets: testTargets, testSampled: testSampled,
+                               repeatShift: model.repeatShift?.value, run: run)
     }
 
     /// Says how many validation and test targets the user has already seen, and what the rule makes of
