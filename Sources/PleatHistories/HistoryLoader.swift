@@ -73,9 +73,8 @@ public enum HistoryLoader {
             COPY (SELECT user_id, item_id, occurred_at FROM "\(table)" \(filter)
                   ORDER BY user_id, occurred_at, item_id, event_type) TO STDOUT (FORMAT binary)
             """) { fields in
-            let micros = fields[2]!.loadBigEndian(Int64.self) + postgresEpochOffsetMicros
             try event(fields[0]!.loadBigEndian(Int32.self), fields[1]!.loadBigEndian(Int32.self),
-                      micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000)
+                      PostgresTimestamp.unixSeconds(binary: fields[2]!.loadBigEndian(Int64.self)))
         }
     }
 
@@ -108,9 +107,6 @@ public enum HistoryLoader {
         }
         return groups.filter { !$0.isEmpty }
     }
-
-    /// PostgreSQL counts time from 2000-01-01.
-    static let postgresEpochOffsetMicros: Int64 = 946_684_800 * 1_000_000
 }
 
 /// One result per concurrent worker, each written once by its own worker.

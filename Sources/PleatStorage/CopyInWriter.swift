@@ -57,7 +57,7 @@ public final class CopyInWriter {
 
     /// A `timestamptz` given as microseconds since the Unix epoch.
     @inline(__always) public func timestamp(unixMicros: Int64) {
-        int64(unixMicros - Self.postgresEpochOffsetMicros)
+        int64(PostgresTimestamp.binary(unixMicros: unixMicros))
     }
 
     /// `text` or `bytea` field contents (the server validates text as UTF-8).
@@ -86,9 +86,6 @@ public final class CopyInWriter {
     }
 
     public func binaryTrailer() { appendBigEndian(Int16(-1)) }
-
-    /// PostgreSQL counts time from 2000-01-01.
-    static let postgresEpochOffsetMicros: Int64 = 946_684_800 * 1_000_000
 
     @inline(__always) private func appendBigEndian<T: FixedWidthInteger>(_ value: T) {
         withUnsafeBytes(of: value.bigEndian) { buffer.append(contentsOf: $0) }

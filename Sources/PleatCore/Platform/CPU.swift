@@ -68,7 +68,6 @@ public struct CPU: Sendable, Equatable {
     }()
 
     public var isAMD: Bool { vendor == "AuthenticAMD" }
-    public var isIntel: Bool { vendor == "GenuineIntel" }
 
     public var vectorLevel: VectorLevel {
         if features.isSuperset(of: [.avx512f, .avx512cd, .avx512bw, .avx512dq, .avx512vl]) { return .avx512 }

@@ -42,11 +42,7 @@ public struct Shard: Sendable, Hashable, CustomStringConvertible {
     private init(unchecked index: Int, count: Int) { (self.index, self.count) = (index, count) }
 
     /// FNV-1a (32-bit) of the id's UTF-8 bytes.
-    public static func hash(_ externalId: String) -> UInt32 {
-        var h: UInt32 = 2_166_136_261
-        for byte in externalId.utf8 { h = (h ^ UInt32(byte)) &* 16_777_619 }
-        return h
-    }
+    public static func hash(_ externalId: String) -> UInt32 { FNV1a.hash32(externalId.utf8) }
 
     /// The shard index of a user among `count` shards.
     public static func index(of externalId: String, count: Int) -> Int { Int(hash(externalId) % UInt32(count)) }

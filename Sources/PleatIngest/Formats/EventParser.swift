@@ -1,4 +1,5 @@
 import Foundation
+import PleatCore
 
 /// Turns records of one file into `EventFields`, or into a `RowRejection` saying what is wrong.
 final class EventParser {
@@ -136,12 +137,7 @@ final class EventParser {
         return nil
     }
 
-    /// FNV-1a, 64 bits.
-    private static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
-        return h
-    }
+    private static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 { FNV1a.hash64(bytes) }
 
     // MARK: JSON Lines
 

@@ -1,3 +1,4 @@
+import PleatCore
 /// External id → dense internal id, keyed by raw bytes so the hot path never allocates a String.
 ///
 /// Loaded with the ids already in the database; new external ids get the next free id. Keys live
@@ -94,11 +95,10 @@ struct IdMap {
         for (entry, hash) in hashes.enumerated() { place(entry: entry, hash: hash) }
     }
 
-    /// FNV-1a with a final avalanche, fine for short id strings.
+    /// FNV-1a with a final avalanche (so that the table's low bits depend on every byte).
     @inline(__always)
     static func hash(_ key: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in key { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        var h = FNV1a.hash64(key)
         h ^= h >> 33; h = h &* 0xff51_afd7_ed55_8ccd; h ^= h >> 33
         return h
     }

@@ -106,9 +106,6 @@ public struct ModelArtifact: Sendable {
         return model
     }
 
-    /// Whether `directory` holds a complete artifact (its checksums verify).
-    public static func isComplete(_ directory: URL) -> Bool { (try? load(from: directory)) != nil }
-
     /// Copies the artifact's files (nothing else of a run directory) into `target`, durably.
     public func copy(to target: URL) throws {
         try FileManager.default.createDirectory(at: target, withIntermediateDirectories: true)

@@ -16,13 +16,6 @@ public enum Initializer {
         for i in 0..<t.count { t[i] = Float(rng.normal()) * std }
     }
 
-    /// Uniform(±√(6/(fan_in + fan_out))) for a (fan_out × fan_in) weight.
-    public static func xavierUniform(_ t: Tensor, rng: inout RandomSource) {
-        let fanOut = t.shape.first ?? 1, fanIn = t.count / max(fanOut, 1)
-        let bound = (6.0 / Double(fanIn + fanOut)).squareRoot()
-        for i in 0..<t.count { t[i] = Float((rng.uniform() * 2 - 1) * bound) }
-    }
-
     public static func xavierNormal(_ t: Tensor, rng: inout RandomSource) {
         let fanOut = t.shape.first ?? 1, fanIn = t.count / max(fanOut, 1)
         normal(t, std: Float((2.0 / Double(fanIn + fanOut)).squareRoot()), rng: &rng)

@@ -54,12 +54,6 @@ public final class Tensor {
         count = rows * perRow
     }
 
-    /// Gives the same storage a new shape with the same number of elements.
-    public func reshape(_ newShape: [Int]) {
-        precondition(newShape.reduce(1, *) == count, "cannot view \(shape) as \(newShape)")
-        shape = newShape
-    }
-
     public func fill(_ value: Float) { pointer.update(repeating: value, count: count) }
 
     public func zero() { fill(0) }

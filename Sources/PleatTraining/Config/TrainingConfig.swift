@@ -28,29 +28,23 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     /// weights on every event before the test targets (the validation events too) for that many
     /// epochs, with the same schedule: the run's model is that one, its test figures are that one's, and
     /// its validation figures are the chosen epoch's. Off by default because it doubles the training
-    /// time; turn it on for the model you deploy, which then knows every user's newest event (SASRec's
-    /// test NDCG@10, three seeds: Amazon Sports 0.0262 → 0.0332, Toys 0.0533 → 0.0659; docs/benchmarks/quality.md,
-    /// "Quality on public data").
+    /// time; turn it on for the model you deploy, which then knows every user's newest event
+    /// (docs/benchmarks/quality.md measures the gain).
     public var refit = false
     public var batchSize = 128
     /// Batches whose users are sorted by history length together, each epoch: users are shuffled, cut
     /// into groups of this many batches, sorted by length within a group, and the batches shuffled. A
     /// batch then holds sequences of similar length and costs about its own positions, not the longest
     /// history's (`SequenceBatch.pack`). 1: plain shuffled batches. Ignored when folding (fixed shapes).
-    /// Off by default: batches of like lengths cost less but train worse, on MovieLens-100K (SASRec, seed
-    /// 42: best validation NDCG@10 0.1144 with 16 against 0.1206 with 1) and on Amazon Toys and Sports
-    /// (three seeds each; docs/benchmarks/quality.md), unless `position_weighted_steps` is on,
-    /// which closes the gap there. It makes an epoch on Sports at `max_length` 200 cost what it costs at 50.
+    /// Off by default because, alone, batches of like lengths train worse; with `position_weighted_steps`
+    /// they train as well for less (docs/benchmarks/quality.md, "Grouped batches weighted by positions").
     public var lengthGroupBatches = 1
     /// Scale each step's gradient by its batch's positions (Σ min(events − 1, `max_length`) over its
     /// users) over the epoch's mean per batch, so that a position weighs the same in a short batch as in
     /// a long one, as with shuffled batches. A step's loss is a mean over its own positions, so without
     /// this a batch of short histories (from `length_group_batches`) moves the weights as far as one of
-    /// long histories with ten times the positions. With `length_group_batches = 16` it trains as well
-    /// as shuffled batches at a grouped epoch's cost (SASRec and HSTU on Amazon Sports and Toys, three
-    /// seeds each, so their `configs/amazon/` files use both; docs/benchmarks/quality.md, "Grouped batches weighted by
-    /// positions"). Off by default: BERT4Rec, whose loss counts masked positions, gained nothing from it
-    /// (Toys, one seed).
+    /// long histories with ten times the positions. Off by default because BERT4Rec, whose loss counts
+    /// masked positions, does not gain from it; the `configs/amazon/` SASRec and HSTU files turn it on.
     public var positionWeightedSteps = false
     /// Adam (β1 0.9, β2 `adam_beta2`, ε 1e-8) at `learning_rate`, after `warmup_steps` of linear warm-up
     /// from 0, then held (`lr_decay = none`) or decayed to 0 at the last step of `epochs`.
