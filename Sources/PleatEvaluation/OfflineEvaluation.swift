@@ -108,7 +108,7 @@ public struct OfflineEvaluation {
     public func run(db: PostgresConnection, reportingTo directory: URL) throws -> (report: EvaluationReport, runId: Int) {
         let report = try run(db: db)
         try ReportWriter(report).write(to: directory)
-        return (report, try EvaluationRunLog(db).record(report, reportDirectory: directory.standardizedFileURL.path))
+        return (report, try EvaluationRunLog(db).record(report.runLogEntry(reportDirectory: directory.standardizedFileURL.path)))
     }
 
     /// Validation NDCG@10 of each model on one split, which may hold newer data than the models saw,

@@ -57,7 +57,7 @@ public final class AdvisoryLock: @unchecked Sendable {
     public func release() {
         lock.withLock {
             if held, let connection, connection.isConnected {
-                _ = try? connection.query("SELECT pg_advisory_unlock(hashtext($1))", [name])
+                _ = try? connection.query("SELECT pg_advisory_unlock(hashtext($1))", [.text(name)])
             }
             held = false
             connection = nil
@@ -65,8 +65,8 @@ public final class AdvisoryLock: @unchecked Sendable {
     }
 
     private static func take(_ connection: PostgresConnection, name: String, wait: Bool) throws -> Bool {
-        if wait { _ = try connection.query("SELECT pg_advisory_lock(hashtext($1))", [name]); return true }
-        return try connection.query("SELECT pg_try_advisory_lock(hashtext($1))", [name]).string(0, 0) == "t"
+        if wait { _ = try connection.query("SELECT pg_advisory_lock(hashtext($1))", [.text(name)]); return true }
+        return try connection.query("SELECT pg_try_advisory_lock(hashtext($1))", [.text(name)]).string(0, 0) == "t"
     }
 
     private func startKeeping() {

@@ -182,7 +182,7 @@ public struct LocalCluster: Sendable {
 
     private func createDatabaseIfMissing() throws {
         let admin = try PostgresConnection(url: url(database: "postgres"))
-        let exists = try admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [Self.databaseName]).rowCount > 0
+        let exists = try admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [.text(Self.databaseName)]).rowCount > 0
         if !exists { try admin.execute("CREATE DATABASE \(Self.databaseName)") }
     }
 

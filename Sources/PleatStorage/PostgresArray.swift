@@ -1,7 +1,7 @@
 /// PostgreSQL array literals for query parameters (cast with `$n::text[]`).
-public enum PostgresArray {
+enum PostgresArray {
     /// `{"a","b"}`, each element quoted and escaped.
-    public static func text(_ values: [String]) -> String {
+    static func text(_ values: [String]) -> String {
         "{" + values.map { "\"" + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
             .joined(separator: ",") + "}"
     }

@@ -57,9 +57,9 @@ public final class PostgresConnection {
         return result.affectedRows
     }
 
-    /// Runs one statement with text parameters (`$1`, `$2`, …); `nil` is SQL NULL.
-    public func query(_ sql: String, _ parameters: [String?] = []) throws -> QueryResult {
-        let cStrings = parameters.map { $0.map { strdup($0) } ?? nil }
+    /// Runs one statement with parameters `$1`, `$2`, ….
+    public func query(_ sql: String, _ parameters: [PostgresValue] = []) throws -> QueryResult {
+        let cStrings = parameters.map { $0.wireText.map { strdup($0) } ?? nil }
         defer { cStrings.forEach { free($0) } }
         let pointers = cStrings.map { UnsafePointer<CChar>($0) }
         let raw = pointers.withUnsafeBufferPointer { buffer in

@@ -58,6 +58,11 @@ extension QueryResult {
 
         public func int(_ column: String) throws -> Int { try parse(column, Int.init) }
         public func double(_ column: String) throws -> Double { try parse(column, Double.init) }
+        public func bool(_ column: String) throws -> Bool { try string(column) == "t" }
+
+        /// nil for SQL NULL; a value that is not a number is an error.
+        public func optionalInt(_ column: String) throws -> Int? { try optionalString(column) == nil ? nil : try int(column) }
+        public func optionalDouble(_ column: String) throws -> Double? { try optionalString(column) == nil ? nil : try double(column) }
 
         /// A json/jsonb column decoded into `type` (snake_case keys).
         public func json<T: Decodable>(_ type: T.Type, _ column: String) throws -> T {
@@ -82,6 +87,16 @@ extension QueryResult {
     }
 
     public var rows: [Row] { (0..<rowCount).map { Row(result: self, index: $0) } }
+
+    /// The one row a statement such as `INSERT … RETURNING` or an aggregate gives; any other count is an
+    /// error naming `what`.
+    public func only(_ what: String) throws -> Row {
+        guard rowCount == 1 else { throw PostgresError("\(what): expected one row, got \(rowCount)") }
+        return Row(result: self, index: 0)
+    }
+
+    /// The first row, if any.
+    public var first: Row? { rowCount > 0 ? Row(result: self, index: 0) : nil }
 
     /// The position of a column of the result by its name.
     public func columnIndex(_ name: String) -> Int? {

@@ -89,7 +89,7 @@ final class OfflineEvaluationTests: XCTestCase {
         let report = try evaluation.run(db: fixture.db)
         let directory = fixture.directory.appendingPathComponent("report")
         try ReportWriter(report).write(to: directory)
-        let id = try EvaluationRunLog(fixture.db).record(report, reportDirectory: directory.path)
+        let id = try EvaluationRunLog(fixture.db).record(report.runLogEntry(reportDirectory: directory.path))
 
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("metrics.json"))) as! [String: Any]
         let rankers = json["rankers"] as! [[String: Any]]
@@ -108,7 +108,7 @@ final class OfflineEvaluationTests: XCTestCase {
         XCTAssertTrue(summary.contains("| \(fixture.sasrec.id) | sasrec |"))
         XCTAssertTrue(summary.contains(ndcg))
 
-        let row = try fixture.db.query("SELECT models, baselines, users, (metrics->>'users')::int FROM evaluation_runs WHERE id = $1", [String(id)])
+        let row = try fixture.db.query("SELECT models, baselines, users, (metrics->>'users')::int FROM evaluation_runs WHERE id = $1", [.int(id)])
         XCTAssertEqual(row.string(0, 0), "{\(fixture.sasrec.id)}")
         XCTAssertEqual(row.string(0, 1), "{pop,markov,recent,frequent}")
         XCTAssertEqual(row.int(0, 2), report.users)

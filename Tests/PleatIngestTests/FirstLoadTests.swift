@@ -18,7 +18,7 @@ final class FirstLoadTests: IngestTestCase {
     private func walBytes(_ body: () throws -> Void) throws -> Int {
         let start = try db.query("SELECT pg_current_wal_insert_lsn()").string(0, 0)!
         try body()
-        return try db.query("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1::pg_lsn)::bigint", [start]).int(0, 0)!
+        return try db.query("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1::pg_lsn)::bigint", [.text(start)]).int(0, 0)!
     }
 
     func testTheFirstLoadSkipsTheWALAndLaterLoadsDoNot() throws {

@@ -49,14 +49,14 @@ class IngestTestCase: XCTestCase {
             FROM interactions i JOIN users u ON u.id = i.user_id JOIN items it ON it.id = i.item_id
             JOIN event_types e ON e.id = i.event_type
             WHERE u.external_id = $1 ORDER BY i.occurred_at, i.item_id
-            """, [user])
+            """, [.text(user)])
         return (0..<rows.rowCount).map { (rows.string($0, 0)!, rows.double($0, 1)!, rows.string($0, 2)!, rows.double($0, 3)) }
     }
 
     /// Rejected rows of a batch as (line, reason).
     func rejects(_ batch: Int?) throws -> [(Int, String)] {
         let rows = try db.query("SELECT line_number, reason FROM rejected_rows WHERE batch_id = $1 ORDER BY source, line_number",
-                                [batch.map(String.init)])
+                                [batch.map { .int($0) } ?? .null])
         return (0..<rows.rowCount).map { (rows.int($0, 0)!, rows.string($0, 1)!) }
     }
 }

@@ -84,7 +84,7 @@ final class RejectedRowTests: IngestTestCase {
         let report = try ingest(inter, .csv, items: items)
         XCTAssertEqual(report.itemsDescribed, 1)
         XCTAssertEqual(report.itemRowsRejected, 2)
-        let rows = try db.query("SELECT line_number, reason FROM rejected_rows WHERE source = $1 ORDER BY line_number", [items])
+        let rows = try db.query("SELECT line_number, reason FROM rejected_rows WHERE source = $1 ORDER BY line_number", [.text(items)])
         XCTAssertEqual(rows.rowCount, 2)
         XCTAssertEqual(rows.int(0, 0), 3)
         XCTAssertEqual(rows.string(0, 1), "empty id: item id in column item_id")

@@ -28,7 +28,7 @@ final class ScoringTests: XCTestCase {
         var seenInLists = 0
         for slot in [0, 17, 199] {
             let range = histories.range(slot)
-            let user = try XCTUnwrap(try f.db.query("SELECT external_id FROM users WHERE id = $1", [String(histories.userIds[slot])]).string(0, 0))
+            let user = try XCTUnwrap(try f.db.query("SELECT external_id FROM users WHERE id = $1", [.int(histories.userIds[slot])]).string(0, 0))
             let list = try XCTUnwrap(try cache.lookup(user: user)).list
             XCTAssertEqual(list.items.count, 20)
             XCTAssertEqual(list.scores, list.scores.sorted(by: >), "best first")

@@ -11,9 +11,9 @@ final class AdvisoryLockTests: XCTestCase {
         let pid = try XCTUnwrap(holderPid(name, admin: admin))
         // pg_terminate_backend only signals: wait until the session is gone and its lock free (on a
         // loaded machine that took longer than the rival's first try).
-        _ = try admin.query("SELECT pg_terminate_backend($1::int, 5000)", [pid])
+        _ = try admin.query("SELECT pg_terminate_backend($1::int, 5000)", [.text(pid)])
         let deadline = Date().addingTimeInterval(10)
-        while try admin.query("SELECT 1 FROM pg_stat_activity WHERE pid = $1::int", [pid]).rowCount > 0, Date() < deadline {
+        while try admin.query("SELECT 1 FROM pg_stat_activity WHERE pid = $1::int", [.text(pid)]).rowCount > 0, Date() < deadline {
             Thread.sleep(forTimeInterval: 0.02)
         }
     }
@@ -22,7 +22,7 @@ final class AdvisoryLockTests: XCTestCase {
     private func holderPid(_ name: String, admin: PostgresConnection) throws -> String? {
         let rows = try admin.query("""
             SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND objid = (hashtext($1)::bigint & 4294967295)::oid AND granted
-            """, [name])
+            """, [.text(name)])
         return rows.rowCount == 1 ? rows.string(0, 0) : nil
     }
 

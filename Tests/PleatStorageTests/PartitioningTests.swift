@@ -18,7 +18,7 @@ final class PartitioningTests: XCTestCase {
         let ids = ["1", "42", "user_1000", "u-0007", "José", "用户", "a'b", ""] + (0..<300).map { "u\($0)" }
         _ = try db.execute("INSERT INTO ingest_batches (source, format, sha256, status, started_at) VALUES ('t', 'csv', 'x', 'committed', now())")
         _ = try db.query("INSERT INTO users (id, external_id, batch_id) SELECT n, external, 1 FROM unnest($1::text[]) WITH ORDINALITY AS t(external, n)",
-                         [PostgresArray.text(ids)])
+                         [.textArray(ids)])
         _ = try db.execute("""
             INSERT INTO items (id, external_id, batch_id) SELECT n, 'i' || n, 1 FROM generate_series(1, 50) n;
             INSERT INTO interactions (occurred_at, user_id, item_id, value, event_type, batch_id)

@@ -38,7 +38,7 @@ public final class Ingestor {
             let batch = try db.query("""
                 INSERT INTO ingest_batches (source, format, sha256, items_source, status, started_at)
                 VALUES ($1, $2, '', $3, 'committed', now()) RETURNING id
-                """, [file, options.format.rawValue, options.itemsFile]).int(0, 0)!
+                """, [.text(file), .text(options.format.rawValue), .text(options.itemsFile)]).int(0, 0)!
             report.batchId = batch
 
             var catalogue = Catalogue(users: try loadIdMap("users"), items: try loadIdMap("items"),
@@ -77,7 +77,7 @@ public final class Ingestor {
                 SELECT id FROM ingest_batches
                 WHERE status = 'committed' AND sha256 = $1 AND items_sha256 IS NOT DISTINCT FROM $2
                 ORDER BY id LIMIT 1
-                """, [sha, itemsSHA])
+                """, [.text(sha), .text(itemsSHA)])
             if let id = previous.int(0, 0) {
                 let phases = report.phaseSeconds
                 report = IngestReport(status: .alreadyIngested, batchId: id, source: file, sha256: sha,
@@ -85,7 +85,7 @@ public final class Ingestor {
                 report.phaseSeconds = phases
                 throw AlreadyIngested()  // roll back everything this run did
             }
-            _ = try db.query("UPDATE ingest_batches SET sha256 = $2, items_sha256 = $3 WHERE id = $1", [String(batch), sha, itemsSHA])
+            _ = try db.query("UPDATE ingest_batches SET sha256 = $2, items_sha256 = $3 WHERE id = $1", [.int(batch), .text(sha), .text(itemsSHA)])
             report.rowsRejected = rejects.count - report.itemRowsRejected
             for (kind, count) in rejects.byKind { report.rejectsByKind[kind.rawValue] = count }
 
@@ -112,9 +112,9 @@ public final class Ingestor {
                     duplicates = $6, new_users = $7, new_items = $8, items_described = $9, message = $10,
                     finished_at = clock_timestamp(), seconds = $11
                 WHERE id = $1
-                """, [String(batch), report.status.rawValue, String(report.rowsRead), String(report.rowsLoaded),
-                      String(report.rowsRejected), String(report.duplicates), String(report.newUsers),
-                      String(report.newItems), String(report.itemsDescribed), report.message, String(report.seconds)])
+                """, [.int(batch), .text(report.status.rawValue), .int(report.rowsRead), .int(report.rowsLoaded),
+                      .int(report.rowsRejected), .int(report.duplicates), .int(report.newUsers),
+                      .int(report.newItems), .int(report.itemsDescribed), .text(report.message), .double(report.seconds)])
             endPhase("store")
         } } catch is AlreadyIngested {}
         endPhase("commit")

@@ -18,20 +18,20 @@ public struct ModelRegistry {
                                 load_seconds, train_seconds, total_seconds, test_sampled)
             VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8, $9, $10::jsonb, $11::jsonb, $12::jsonb, $13, $14, $15, $16, $17, $18::jsonb)
             ON CONFLICT (id) DO NOTHING
-            """, [r.id, r.kind.rawValue, r.config, String(r.snapshotBatch), String(r.users), String(r.items), String(r.events),
-                  String(r.bestEpoch), String(r.epochs), try Self.json(r.valid), try Self.json(r.test), try Self.json(r.history),
-                  r.artifactPath, r.artifactSHA256, String(r.loadSeconds), String(r.trainSeconds), String(r.totalSeconds),
-                  try Self.json(r.testSampled)])
+            """, [.text(r.id), .text(r.kind.rawValue), .text(r.config), .int(r.snapshotBatch), .int(r.users), .int(r.items), .int(r.events),
+                  .int(r.bestEpoch), .int(r.epochs), try .json(r.valid), try .json(r.test), try .json(r.history),
+                  .text(r.artifactPath), .text(r.artifactSHA256), .double(r.loadSeconds), .double(r.trainSeconds), .double(r.totalSeconds),
+                  try .json(r.testSampled)])
     }
 
     /// Registered models, newest first (optionally of one kind).
     public func list(kind: ModelKind? = nil, limit: Int = 1_000) throws -> [ModelRecord] {
-        try select(where: "$1::text IS NULL OR kind = $1", [kind?.rawValue], limit: limit)
+        try select(where: "$1::text IS NULL OR kind = $1", [.text(kind?.rawValue)], limit: limit)
     }
 
-    public func find(_ id: String) throws -> ModelRecord? { try select(where: "id = $1", [id], limit: 1).first }
+    public func find(_ id: String) throws -> ModelRecord? { try select(where: "id = $1", [.text(id)], limit: 1).first }
 
-    private func select(where condition: String, _ parameters: [String?], limit: Int) throws -> [ModelRecord] {
+    private func select(where condition: String, _ parameters: [PostgresValue], limit: Int) throws -> [ModelRecord] {
         let result = try db.query("""
             SELECT id, kind, config::text AS config, snapshot_batch, users, items, events, best_epoch, epochs,
                    valid_metrics::text AS valid_metrics, test_metrics::text AS test_metrics, history::text AS history,
@@ -49,9 +49,5 @@ public struct ModelRegistry {
                         loadSeconds: try row.double("load_seconds"), trainSeconds: try row.double("train_seconds"),
                         totalSeconds: try row.double("total_seconds"), createdAt: try row.optionalString("created_at"))
         }
-    }
-
-    static func json<T: Encodable>(_ value: T) throws -> String {
-        String(decoding: try JSONEncoder.snakeCase().encode(value), as: UTF8.self)
     }
 }

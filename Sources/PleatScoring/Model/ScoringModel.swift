@@ -34,7 +34,7 @@ public final class ScoringModel {
             throw ScoringError("model \(record.id): \(error)")
         }
         let rows = try db.query("SELECT id, external_id FROM items WHERE external_id = ANY($1::text[])",
-                                [PostgresArray.text(Array(artifact.vocabulary.externalIds.dropFirst()))])
+                                [.textArray(Array(artifact.vocabulary.externalIds.dropFirst()))])
         var databaseId: [String: Int32] = [:]
         for row in rows.rows { databaseId[try row.string("external_id")] = Int32(try row.int("id")) }
         let ids = artifact.vocabulary.externalIds.enumerated().map { i, external in i == 0 ? 0 : databaseId[external] ?? 0 }

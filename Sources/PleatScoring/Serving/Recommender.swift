@@ -87,7 +87,7 @@ public final class Recommender: @unchecked Sendable {
                 let state = try session.db.query("""
                     SELECT u.id, (SELECT floor(extract(epoch FROM max(i.occurred_at)))::bigint FROM interactions i WHERE i.user_id = u.id)
                     FROM users u WHERE u.external_id = $1
-                    """, [user])
+                    """, [.text(user)])
                 guard state.rowCount == 1, let userId = state.int(0, 0), let newest = state.int(0, 1) else {
                     return .live(LiveRequest(user: user, k: k, userId: nil))
                 }
@@ -135,7 +135,7 @@ public final class Recommender: @unchecked Sendable {
         let rows = try session.db.query("""
             SELECT item_id, floor(extract(epoch FROM occurred_at))::bigint FROM interactions WHERE user_id = $1
             ORDER BY occurred_at, item_id, event_type
-            """, [String(userId)])
+            """, [.int(userId)])
         let items = (0..<rows.rowCount).map { Int32(rows.int($0, 0)!) }, times = (0..<rows.rowCount).map { Int64(rows.int($0, 1)!) }
         return try modelLock.withLock {
             let model = try liveModel(active?.modelId, db: session.db)

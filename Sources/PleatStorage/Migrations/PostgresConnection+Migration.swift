@@ -30,7 +30,7 @@ extension PostgresConnection: MigrationTarget {
         try transaction {
             try execute(migration.sql)
             _ = try query("INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
-                          [String(migration.version), migration.name, migration.checksum])
+                          [.int(migration.version), .text(migration.name), .text(migration.checksum)])
         }
     }
 }

@@ -23,7 +23,7 @@ public enum LegacyArtifactUpgrade {
         let index = vocabulary.trainingIndex
         var counts = [Int](repeating: 0, count: vocabulary.databaseIds.count)
         for row in try db.query("SELECT item_id, count(*) AS events FROM interactions WHERE batch_id <= $1 GROUP BY item_id",
-                                [String(vocabulary.snapshotBatch)]).rows {
+                                [.int(vocabulary.snapshotBatch)]).rows {
             if let i = index.modelIndex(of: Int32(try row.int("item_id"))) { counts[Int(i)] = try row.int("events") }
         }
         vocabulary.counts = counts
