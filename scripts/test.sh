@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 
 scripts/setup.sh
 python3 scripts/check-imports.py
+python3 scripts/check-sql.py
 # The builds' and tests' temporary files (and those of the processes the tests start) go to a directory
 # of their own, removed at exit; after the tests it must hold nothing of Pleat's: a test or a killed
 # process that leaves files behind fails here.
