@@ -54,7 +54,7 @@ public struct BatchScorer {
         let start = Date()
         let directory = try UserDirectory(db: db)
         let marks = users == .changed ? try cache.historyMarks(modelId: model.id) : [:]
-        let shardUsers = try db.query("SELECT count(*) FROM users u" + (shard.count > 1 ? " WHERE \(shard.sqlCondition(usersAlias: "u"))" : "")).int(0, 0) ?? 0
+        let shardUsers = try UserTable(db).count(in: shard)
         let seen = try self.seen ?? model.record.seen
         if users == .changed, let existing = try cache.set(modelId: model.id), existing.seen != seen {
             // One set follows one rule: lists of both rules under one model would serve a user by chance.

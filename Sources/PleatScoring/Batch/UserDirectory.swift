@@ -1,12 +1,8 @@
 import PleatStorage
 
-/// Users' external ids by database id, and the reverse.
+/// Users' external ids by database id.
 struct UserDirectory {
-    private(set) var externalIds: [Int32: String] = [:]
+    let externalIds: [Int32: String]
 
-    init(db: PostgresConnection) throws {
-        let rows = try db.query("SELECT id, external_id FROM users")
-        externalIds.reserveCapacity(rows.rowCount)
-        for r in 0..<rows.rowCount { externalIds[Int32(rows.int(r, 0)!)] = rows.string(r, 1)! }
-    }
+    init(db: PostgresConnection) throws { externalIds = try UserTable(db).externalIds() }
 }

@@ -20,8 +20,7 @@ public struct RecommendBenchmark {
     public func run(databaseURL: String, cachePath: String) throws -> Result {
         let recommender = try Recommender(databaseURL: databaseURL, cachePath: cachePath)
         let db = try PostgresConnection(url: databaseURL)
-        let rows = try db.query("SELECT u.external_id, count(*) FROM users u JOIN interactions i ON i.user_id = u.id GROUP BY u.external_id")
-        let users = (0..<rows.rowCount).map { (rows.string($0, 0)!, rows.int($0, 1)!) }
+        let users = try UserTable(db).eventCounts()
         guard !users.isEmpty else { throw ScoringError("no users to ask for") }
         var rng = RandomSource(seed: 11)
         func timed(_ body: () throws -> Recommendation) throws -> (Double, Recommendation) {

@@ -33,10 +33,7 @@ public final class ScoringModel {
         do { artifact = try ModelArtifact.load(from: URL(fileURLWithPath: record.artifactPath), expectedWeightsSHA256: record.artifactSHA256) } catch {
             throw ScoringError("model \(record.id): \(error)")
         }
-        let rows = try db.query("SELECT id, external_id FROM items WHERE external_id = ANY($1::text[])",
-                                [.textArray(Array(artifact.vocabulary.externalIds.dropFirst()))])
-        var databaseId: [String: Int32] = [:]
-        for row in rows.rows { databaseId[try row.string("external_id")] = Int32(try row.int("id")) }
+        let databaseId = try ItemTable(db).ids(of: Array(artifact.vocabulary.externalIds.dropFirst()))
         let ids = artifact.vocabulary.externalIds.enumerated().map { i, external in i == 0 ? 0 : databaseId[external] ?? 0 }
         return ScoringModel(record: record, artifact: artifact, model: try artifact.makeModel(batchSize: batchSize), databaseIds: ids)
     }

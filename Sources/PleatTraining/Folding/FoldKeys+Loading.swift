@@ -14,9 +14,7 @@ extension FoldKeys {
         case .time:
             return .timeWindow(seconds: Int64(settings.timeWindowDays * 86_400), count: 1_024)
         case .category:
-            let result = try db.query("SELECT item_id, coalesce(nullif(category, ''), genres[1]) FROM item_metadata")
-            var categoryOf: [Int32: String] = [:]
-            for r in 0..<result.rowCount { if let c = result.string(r, 1) { categoryOf[Int32(result.int(r, 0)!)] = c } }
+            let categoryOf = try ItemTable(db).categories()
             let names = Set(categoryOf.values).sorted()
             guard !names.isEmpty else {
                 throw ConfigError(description: "fold.key = category: no item has a category or genre; ingest item metadata (--items) or use fold.key = time")

@@ -22,9 +22,8 @@ public enum LegacyArtifactUpgrade {
         var vocabulary = try JSONDecoder.snakeCase.decode(ArtifactVocabulary.self, from: Data(contentsOf: run.vocabularyFile))
         let index = vocabulary.trainingIndex
         var counts = [Int](repeating: 0, count: vocabulary.databaseIds.count)
-        for row in try db.query("SELECT item_id, count(*) AS events FROM interactions WHERE batch_id <= $1 GROUP BY item_id",
-                                [.int(vocabulary.snapshotBatch)]).rows {
-            if let i = index.modelIndex(of: Int32(try row.int("item_id"))) { counts[Int(i)] = try row.int("events") }
+        for (item, events) in try ItemTable(db).eventCounts(throughBatch: vocabulary.snapshotBatch) {
+            if let i = index.modelIndex(of: item) { counts[Int(i)] = events }
         }
         vocabulary.counts = counts
         let foldKeys = try FoldKeys.load(config.fold, vocabulary: index, db: db, seed: config.seed)

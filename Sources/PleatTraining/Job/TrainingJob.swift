@@ -217,8 +217,7 @@ public struct TrainingJob {
 
     /// The vocabulary with external ids and event counts (`counts` indexed by database id).
     static func vocabulary(_ vocabulary: ItemVocabulary, counts: [Int64], snapshotBatch: Int, db: PostgresConnection) throws -> ArtifactVocabulary {
-        var external: [Int32: String] = [:]
-        for row in try db.query("SELECT id, external_id FROM items").rows { external[Int32(try row.int("id"))] = try row.string("external_id") }
+        let external = try ItemTable(db).externalIds()
         return ArtifactVocabulary(snapshotBatch: snapshotBatch, databaseIds: vocabulary.databaseIds,
                                   externalIds: vocabulary.databaseIds.map { $0 == 0 ? "" : external[$0] ?? "" },
                                   counts: vocabulary.databaseIds.map { $0 == 0 ? 0 : Int(counts[Int($0)]) })
