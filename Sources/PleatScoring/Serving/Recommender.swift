@@ -84,14 +84,10 @@ public final class Recommender: @unchecked Sendable {
         do {
             return try sessions.with { session in
                 let cached = try session.cache.lookup(user: user)
-                let state = try session.db.query("""
-                    SELECT u.id, (SELECT floor(extract(epoch FROM max(i.occurred_at)))::bigint FROM interactions i WHERE i.user_id = u.id)
-                    FROM users u WHERE u.external_id = $1
-                    """, [.text(user)])
-                guard state.rowCount == 1, let userId = state.int(0, 0), let newest = state.int(0, 1) else {
+                guard let (userId, newest) = try UserTable(session.db).newestEvent(of: user), let newest else {
                     return .live(LiveRequest(user: user, k: k, userId: nil))
                 }
-                if let cached, cached.list.historyUntil >= Int64(newest), cached.list.items.count >= k {
+                if let cached, cached.list.historyUntil >= newest, cached.list.items.count >= k {
                     return .answer(Recommendation(user: user, list: cached.list, k: k, modelId: cached.modelId, source: .cache))
                 }
                 return .live(LiveRequest(user: user, k: k, userId: userId))
@@ -132,11 +128,7 @@ public final class Recommender: @unchecked Sendable {
 
     private func scoreLive(user: String, userId: Int, k: Int, session: Session) throws -> Recommendation {
         let active = try session.cache.activeSet()
-        let rows = try session.db.query("""
-            SELECT item_id, floor(extract(epoch FROM occurred_at))::bigint FROM interactions WHERE user_id = $1
-            ORDER BY occurred_at, item_id, event_type
-            """, [.int(userId)])
-        let items = (0..<rows.rowCount).map { Int32(rows.int($0, 0)!) }, times = (0..<rows.rowCount).map { Int64(rows.int($0, 1)!) }
+        let (items, times) = try UserTable(session.db).history(of: userId)
         return try modelLock.withLock {
             let model = try liveModel(active?.modelId, db: session.db)
             let history = model.modelHistory(items: items[...], times: times[...])

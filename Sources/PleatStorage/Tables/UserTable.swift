@@ -25,4 +25,23 @@ public struct UserTable {
         try db.query("SELECT u.external_id, count(*) AS events FROM users u JOIN interactions i ON i.user_id = u.id GROUP BY u.external_id")
             .rows.map { (try $0.string("external_id"), try $0.int("events")) }
     }
+
+    /// The user's database id and the Unix second of their newest event (nil without events); nil for a
+    /// user the table does not hold. What decides whether a cached list is still current.
+    public func newestEvent(of externalId: String) throws -> (id: Int, second: Int64?)? {
+        guard let row = try db.query("""
+            SELECT u.id, (SELECT floor(extract(epoch FROM max(i.occurred_at)))::bigint FROM interactions i WHERE i.user_id = u.id) AS newest
+            FROM users u WHERE u.external_id = $1
+            """, [.text(externalId)]).first else { return nil }
+        return (try row.int("id"), try row.optionalInt("newest").map(Int64.init))
+    }
+
+    /// A user's events in time order: item ids and Unix seconds.
+    public func history(of userId: Int) throws -> (items: [Int32], seconds: [Int64]) {
+        let rows = try db.query("""
+            SELECT item_id, floor(extract(epoch FROM occurred_at))::bigint AS second FROM interactions WHERE user_id = $1
+            ORDER BY occurred_at, item_id, event_type
+            """, [.int(userId)]).rows
+        return (try rows.map { try $0.int32("item_id") }, try rows.map { Int64(try $0.int("second")) })
+    }
 }
