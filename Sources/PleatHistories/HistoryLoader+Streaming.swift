@@ -14,17 +14,16 @@ extension HistoryLoader {
         precondition(chunkUsers > 0)
         let handoff = Handoff<InteractionHistories>(capacity: 2)
         let done = DispatchSemaphore(value: 0)
-        let filter = Self.filter(upToBatch: nil, shard: shard)
+        let filter = InteractionReader.Filter(shard: shard)
         nonisolated(unsafe) let connection = db  // used by the reader alone until it signals `done`
         // A thread of its own, not a Dispatch worker: a worker blocked on the socket would leave the
         // model's parallel loops (concurrentPerform) one worker short.
         let reader = Thread {
             defer { done.signal() }
             do {
-                try connection.transaction {
-                    try connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                try InteractionReader.inSnapshot(connection) { reader in
                     var chunk = InteractionHistories()
-                    try copyEvents(of: "interactions", filter: filter, on: connection) { user, item, time in
+                    try reader.events(of: "interactions", filter: filter) { user, item, time in
                         if chunk.userIds.last != user && chunk.userCount >= chunkUsers {
                             chunk.finish()
                             handoff.put(chunk)

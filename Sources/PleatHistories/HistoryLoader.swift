@@ -20,12 +20,11 @@ public enum HistoryLoader {
     /// function gives to it (`Shard`).
     public static func load(from db: PostgresConnection, upToBatch: Int? = nil, shard: Shard = .all,
                             readers: Int = defaultReaders) throws -> InteractionHistories {
-        try db.transaction {
-            try db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            let newest = try IngestBatches.newestCommitted(db)
+        try InteractionReader.inSnapshot(db) { reader in
+            let newest = try reader.newestCommittedBatch()
             let snapshotBatch = min(newest, upToBatch ?? newest)
-            let filter = Self.filter(upToBatch: upToBatch, shard: shard)
-            let partitions = try InteractionPartitions.list(db)
+            let filter = InteractionReader.Filter(upToBatch: upToBatch, shard: shard)
+            let partitions = try reader.partitions()
             let expectedShare = 1.0 / Double(shard.count)
 
             let groups = Self.balance(partitions, into: max(1, min(readers, partitions.count)))
@@ -34,10 +33,9 @@ public enum HistoryLoader {
                 // One reader reads the parent table: PostgreSQL merges the partitions in key order, so the
                 // result needs no merge here (nor its copy of every event).
                 let whole = InteractionPartitions.Partition(table: "interactions", estimatedRows: partitions.reduce(0) { $0 + $1.estimatedRows })
-                parts = [try read(whole, filter: filter, expectedShare: expectedShare, on: db)]
+                parts = [try read(whole, filter: filter, expectedShare: expectedShare, with: reader)]
             } else {
-                let snapshot = try db.query("SELECT pg_export_snapshot()").string(0, 0)!
-                parts = try readInParallel(groups, url: db.url, snapshot: snapshot, filter: filter, expectedShare: expectedShare)
+                parts = try readInParallel(groups, url: db.url, snapshot: try reader.exportSnapshot(), filter: filter, expectedShare: expectedShare)
             }
             var histories = InteractionHistories.merging(parts)
             parts.removeAll()
@@ -46,49 +44,26 @@ public enum HistoryLoader {
         }
     }
 
-    /// The WHERE clause of a read: ingest batches up to `upToBatch`, the shard's users.
-    static func filter(upToBatch: Int?, shard: Shard) -> String {
-        var conditions: [String] = []
-        if let upToBatch { conditions.append("batch_id <= \(upToBatch)") }
-        if shard.count > 1 { conditions.append("user_id IN (SELECT u.id FROM users u WHERE \(shard.sqlCondition(usersAlias: "u")))") }
-        return conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-    }
-
     /// One partition, or the whole table, as histories.
-    static func read(_ partition: InteractionPartitions.Partition, filter: String, expectedShare: Double,
-                     on db: PostgresConnection) throws -> InteractionHistories {
+    static func read(_ partition: InteractionPartitions.Partition, filter: InteractionReader.Filter, expectedShare: Double,
+                     with reader: InteractionReader) throws -> InteractionHistories {
         var histories = InteractionHistories()
         let estimate = Int(Double(partition.estimatedRows) * expectedShare)
         histories.items.reserveCapacity(estimate)
         histories.times.reserveCapacity(estimate)
-        try copyEvents(of: partition.table, filter: filter, on: db) { histories.append(user: $0, item: $1, time: $2) }
+        try reader.events(of: partition.table, filter: filter) { histories.append(user: $0, item: $1, time: $2) }
         histories.finish()
         return histories
     }
 
-    /// Every event of `table` that passes `filter`, in key order (user, time), as (user, item, Unix seconds).
-    static func copyEvents(of table: String, filter: String, on db: PostgresConnection,
-                           _ event: (Int32, Int32, Int64) throws -> Void) throws {
-        try db.copyOutBinary("""
-            COPY (SELECT user_id, item_id, occurred_at FROM "\(table)" \(filter)
-                  ORDER BY user_id, occurred_at, item_id, event_type) TO STDOUT (FORMAT binary)
-            """) { fields in
-            try event(fields[0]!.loadBigEndian(Int32.self), fields[1]!.loadBigEndian(Int32.self),
-                      PostgresTimestamp.unixSeconds(binary: fields[2]!.loadBigEndian(Int64.self)))
-        }
-    }
-
     /// Each group of partitions on a connection of its own, in the exported snapshot.
     static func readInParallel(_ groups: [[InteractionPartitions.Partition]], url: String, snapshot: String,
-                               filter: String, expectedShare: Double) throws -> [InteractionHistories] {
+                               filter: InteractionReader.Filter, expectedShare: Double) throws -> [InteractionHistories] {
         let results = ResultSlots<[InteractionHistories]>(count: groups.count)
         DispatchQueue.concurrentPerform(iterations: groups.count) { g in
             results.set(g, Result {
-                let reader = try PostgresConnection(url: url)
-                return try reader.transaction {
-                    try reader.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-                    try reader.execute("SET TRANSACTION SNAPSHOT '\(snapshot)'")
-                    return try groups[g].map { try read($0, filter: filter, expectedShare: expectedShare, on: reader) }
+                try InteractionReader.joining(snapshot, on: try PostgresConnection(url: url)) { reader in
+                    try groups[g].map { try read($0, filter: filter, expectedShare: expectedShare, with: reader) }
                 }
             })
         }
