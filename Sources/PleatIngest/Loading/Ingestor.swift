@@ -13,11 +13,9 @@ import PleatStorage
 /// transaction, so a crash at any point leaves nothing behind, and re-running completes the batch.
 public final class Ingestor {
     private let db: PostgresConnection
+    private let tables: IngestTables
 
-    /// Serialises ingests: ids are assigned client-side from the current maximum.
-    static let lockKey = 0x506C_6561_7402
-
-    public init(db: PostgresConnection) { self.db = db }
+    public init(db: PostgresConnection) { (self.db, tables) = (db, IngestTables(db)) }
 
     /// Ingests `file` (`-` is standard input; gzip and zstd are read directly) with its item file, if any.
     public func ingest(file: String, options: IngestOptions) throws -> IngestReport {
@@ -34,15 +32,11 @@ public final class Ingestor {
         }
 
         do { try db.transaction {
-            try db.execute("SELECT pg_advisory_xact_lock(\(Self.lockKey))")
-            let batch = try db.query("""
-                INSERT INTO ingest_batches (source, format, sha256, items_source, status, started_at)
-                VALUES ($1, $2, '', $3, 'committed', now()) RETURNING id
-                """, [.text(file), .text(options.format.rawValue), .text(options.itemsFile)]).int(0, 0)!
+            let batch = try tables.beginBatch(source: file, format: options.format.rawValue, itemsSource: options.itemsFile)
             report.batchId = batch
 
-            var catalogue = Catalogue(users: try loadIdMap("users"), items: try loadIdMap("items"),
-                                      events: try loadIdMap("event_types", limit: IngestLimits.maxEventTypes))
+            var catalogue = Catalogue(users: try loadIdMap(.users), items: try loadIdMap(.items),
+                                      events: try loadIdMap(.eventTypes, limit: IngestLimits.maxEventTypes))
             let rejects = try RejectSpool(batch: batch)
             let spool = SortedEventSpool()
             var descriptions: [(Int32, ItemCatalogReader.ItemRecord)] = []
@@ -56,10 +50,9 @@ public final class Ingestor {
 
             // Read the file; events in key order go straight to the table meanwhile, the rest to the spool.
             report.firstLoad = try InteractionPartitions.prepareFirstLoad(db)
-            try db.execute("SAVEPOINT before_events")
+            try tables.markBeforeEvents()
             var stream = InOrderStream(firstNewUser: catalogue.users.firstNewId)
-            try db.copyIn("COPY interactions \(Self.columns) FROM STDIN (FORMAT binary)") { writer in
-                writer.binaryHeader()
+            try tables.copyEvents { writer in
                 report.rowsRead = try readInteractions(input, options: options, catalogue: &catalogue, rejects: rejects) { event in
                     switch stream.route(event) {
                     case .stream: try Self.send(event, batch: batch, to: writer)
@@ -67,31 +60,25 @@ public final class Ingestor {
                     case .duplicate: break
                     }
                 }
-                writer.binaryTrailer()
             }
             // The hash of what was parsed; a regular file that changed meanwhile stops the batch here.
             let sha = try input.finish()
             report.sha256 = sha
             endPhase("read")
-            let previous = try db.query("""
-                SELECT id FROM ingest_batches
-                WHERE status = 'committed' AND sha256 = $1 AND items_sha256 IS NOT DISTINCT FROM $2
-                ORDER BY id LIMIT 1
-                """, [.text(sha), .text(itemsSHA)])
-            if let id = previous.int(0, 0) {
+            if let id = try tables.committedBatch(sha256: sha, itemsSHA256: itemsSHA) {
                 let phases = report.phaseSeconds
                 report = IngestReport(status: .alreadyIngested, batchId: id, source: file, sha256: sha,
                                       message: "already ingested as batch \(id)")
                 report.phaseSeconds = phases
                 throw AlreadyIngested()  // roll back everything this run did
             }
-            _ = try db.query("UPDATE ingest_batches SET sha256 = $2, items_sha256 = $3 WHERE id = $1", [.int(batch), .text(sha), .text(itemsSHA)])
+            try tables.setHashes(batch: batch, sha256: sha, itemsSHA256: itemsSHA)
             report.rowsRejected = rejects.count - report.itemRowsRejected
             for (kind, count) in rejects.byKind { report.rejectsByKind[kind.rawValue] = count }
 
             let rejectRate = report.rowsRead > 0 ? Double(report.rowsRejected) / Double(report.rowsRead) : 0
             if rejectRate > options.maxRejectRate {
-                try db.execute("ROLLBACK TO SAVEPOINT before_events")
+                try tables.rollbackEvents()
                 report.status = .aborted
                 report.message = String(format: "%.2f%% of rows were rejected, above --max-reject-rate %.2f%%: no interactions stored",
                                         rejectRate * 100, options.maxRejectRate * 100)
@@ -107,14 +94,10 @@ public final class Ingestor {
             }
             try rejects.store(into: db)
             report.seconds = Date().timeIntervalSince(started)
-            _ = try db.query("""
-                UPDATE ingest_batches SET status = $2, rows_read = $3, rows_loaded = $4, rows_rejected = $5,
-                    duplicates = $6, new_users = $7, new_items = $8, items_described = $9, message = $10,
-                    finished_at = clock_timestamp(), seconds = $11
-                WHERE id = $1
-                """, [.int(batch), .text(report.status.rawValue), .int(report.rowsRead), .int(report.rowsLoaded),
-                      .int(report.rowsRejected), .int(report.duplicates), .int(report.newUsers),
-                      .int(report.newItems), .int(report.itemsDescribed), .text(report.message), .double(report.seconds)])
+            try tables.finish(batch: batch, IngestTables.Outcome(
+                status: report.status.rawValue, rowsRead: report.rowsRead, rowsLoaded: report.rowsLoaded, rowsRejected: report.rowsRejected,
+                duplicates: report.duplicates, newUsers: report.newUsers, newItems: report.newItems, itemsDescribed: report.itemsDescribed,
+                message: report.message, seconds: report.seconds))
             endPhase("store")
         } } catch is AlreadyIngested {}
         endPhase("commit")
@@ -131,14 +114,9 @@ public final class Ingestor {
 
     // MARK: Reading
 
-    private func loadIdMap(_ table: String, limit: Int = IngestLimits.maxIds) throws -> IdMap {
-        let nameColumn = table == "event_types" ? "name" : "external_id"
-        let count = try db.query("SELECT count(*) FROM \(table)").int(0, 0) ?? 0
-        var map = IdMap(capacity: count + 1024, limit: limit)
-        try db.copyOutBinary("COPY \(table) (id, \(nameColumn)) TO STDOUT (FORMAT binary)") { fields in
-            let id: Int32 = fields[0]!.count == 2 ? Int32(fields[0]!.loadBigEndian(Int16.self)) : fields[0]!.loadBigEndian(Int32.self)
-            map.preload(fields[1]!, id: id)
-        }
+    private func loadIdMap(_ table: IngestTables.IdTable, limit: Int = IngestLimits.maxIds) throws -> IdMap {
+        var map = IdMap(capacity: try tables.count(table) + 1024, limit: limit)
+        try tables.forEachId(table) { id, name in map.preload(name, id: id) }
         return map
     }
 
@@ -205,41 +183,16 @@ public final class Ingestor {
 
     /// Inserts the users, items and event types first seen in this batch.
     private func storeCatalogue(_ catalogue: Catalogue, batch: Int) throws {
-        for (table, map) in [("users", catalogue.users), ("items", catalogue.items)] where map.newCount > 0 {
-            try db.copyIn("COPY \(table) (id, external_id, batch_id) FROM STDIN (FORMAT binary)") { writer in
-                writer.binaryHeader()
-                try map.forEachNew { key, id in
-                    try writer.beginRow(fields: 3)
-                    writer.int32(id)
-                    writer.bytes(UnsafeRawBufferPointer(key))
-                    writer.int32(Int32(batch))
-                }
-                writer.binaryTrailer()
-            }
-        }
-        guard catalogue.events.newCount > 0 else { return }
-        try db.copyIn("COPY event_types (id, name) FROM STDIN (FORMAT binary)") { writer in
-            writer.binaryHeader()
-            try catalogue.events.forEachNew { name, id in
-                try writer.beginRow(fields: 2)
-                writer.int16(Int16(id))
-                writer.bytes(UnsafeRawBufferPointer(name))
-            }
-            writer.binaryTrailer()
+        for (table, map) in [(IngestTables.IdTable.users, catalogue.users), (.items, catalogue.items), (.eventTypes, catalogue.events)]
+        where map.newCount > 0 {
+            try tables.insertIds(table, batch: batch) { row in try map.forEachNew { key, id in try row(key, id) } }
         }
     }
 
-    static let columns = "(user_id, occurred_at, item_id, event_type, value, batch_id)"
-
     @inline(__always)
     static func send(_ e: PendingEvent, batch: Int, to writer: CopyInWriter) throws {
-        try writer.beginRow(fields: 6)
-        writer.int32(e.user)
-        writer.timestamp(unixMicros: e.micros)
-        writer.int32(e.item)
-        writer.int16(e.event)
-        if e.value.isNaN { writer.null() } else { writer.float4(e.value) }
-        writer.int32(Int32(batch))
+        try IngestTables.appendEvent(to: writer, user: e.user, unixMicros: e.micros, item: e.item, event: e.event, value: e.value,
+                                     batch: Int32(batch))
     }
 
     /// Stores the spool's distinct events; returns (rows loaded, duplicates skipped). Events of users up
@@ -248,47 +201,27 @@ public final class Ingestor {
     private func storeSpooled(_ spool: SortedEventSpool, mayCollideThroughUser limit: Int32, batch: Int) throws -> (Int, Int) {
         guard spool.count > 0 else { return (0, 0) }
         var mayCollide = 0
-        try db.execute("CREATE TEMP TABLE ingest_staging (LIKE interactions) ON COMMIT DROP")
-        try db.copyIn("COPY ingest_staging \(Self.columns) FROM STDIN (FORMAT binary)") { writer in
-            writer.binaryHeader()
+        let inserted = try tables.insertEventsSkippingStored { writer in
             try spool.forEachUnique { e in
                 if e.user <= limit { try Self.send(e, batch: batch, to: writer); mayCollide += 1 }
             }
-            writer.binaryTrailer()
         }
-        let collisionFree = mayCollide == 0 ? 0 : try db.execute(
-            "INSERT INTO interactions SELECT * FROM ingest_staging ON CONFLICT DO NOTHING")
+        let collisionFree = mayCollide == 0 ? 0 : inserted
         var appended = 0
         var inBatchDuplicates = 0
-        try db.copyIn("COPY interactions \(Self.columns) FROM STDIN (FORMAT binary)") { writer in
-            writer.binaryHeader()
+        try tables.copyEvents { writer in
             inBatchDuplicates = try spool.forEachUnique { e in
                 if e.user > limit { try Self.send(e, batch: batch, to: writer); appended += 1 }
             }
-            writer.binaryTrailer()
         }
         return (collisionFree + appended, inBatchDuplicates + (mayCollide - collisionFree))
     }
 
     private func storeItemMetadata(_ descriptions: [(Int32, ItemCatalogReader.ItemRecord)], batch: Int) throws -> Int {
         guard !descriptions.isEmpty else { return 0 }
-        try db.execute("CREATE TEMP TABLE item_staging (item_id integer, title text, genres text[]) ON COMMIT DROP")
-        try db.copyIn("COPY item_staging FROM STDIN (FORMAT binary)") { writer in
-            writer.binaryHeader()
-            for (id, record) in descriptions {
-                try writer.beginRow(fields: 3)
-                writer.int32(id)
-                if let title = record.title { writer.text(title) } else { writer.null() }
-                writer.textArray(record.genres)
-            }
-            writer.binaryTrailer()
+        return try tables.upsertItemMetadata(batch: batch) { row in
+            for (id, record) in descriptions { try row(id, record.title, record.genres) }
         }
-        return try db.execute("""
-            INSERT INTO item_metadata (item_id, title, category, genres, batch_id)
-            SELECT item_id, title, genres[1], genres, \(batch) FROM item_staging
-            ON CONFLICT (item_id) DO UPDATE
-            SET title = EXCLUDED.title, category = EXCLUDED.category, genres = EXCLUDED.genres, batch_id = EXCLUDED.batch_id
-            """)
     }
 }
 

@@ -22,12 +22,7 @@ final class RejectSpool {
     func add(source: String, line: Int, raw: UnsafeBufferPointer<UInt8>, rejection: RowRejection) throws {
         count += 1
         byKind[rejection.kind, default: 0] += 1
-        try writer.beginRow(fields: 5)
-        writer.int32(batch)
-        writer.text(source)
-        writer.int64(Int64(line))
-        writer.bytes(UnsafeRawBufferPointer(raw))
-        writer.text(rejection.reason)
+        try RejectedRowTable.append(to: writer, batch: batch, source: source, line: line, raw: UnsafeRawBufferPointer(raw), reason: rejection.reason)
     }
 
     func store(into db: PostgresConnection) throws {
@@ -35,6 +30,6 @@ final class RejectSpool {
         try writer.flushBuffer()
         guard count > 0 else { return }
         try handle.seek(toOffset: 0)
-        try db.copyIn("COPY rejected_rows (batch_id, source, line_number, raw, reason) FROM STDIN (FORMAT binary)", from: handle)
+        try RejectedRowTable.copy(from: handle, into: db)
     }
 }
