@@ -1,5 +1,6 @@
 import Foundation
 import PleatCore
+import PleatStorage
 
 /// `pleat score`'s cache writes, on a thread of their own and in order, so that the model scores the
 /// next users while the last ones are written (SQLite's insert and JSON encoding are otherwise a fifth

@@ -35,12 +35,11 @@ public struct RecommendBenchmark {
             guard answer.source == .cache else { throw ScoringError("user \(user) was not a cache hit (\(answer.source)): score all users first") }
             cache.append(ms)
         }
-        let writer = try SQLiteConnection(path: cachePath)
-        let delete = try writer.prepare("DELETE FROM recommendations WHERE user_id = ?")
+        let writer = try RecommendationCache(path: cachePath)
         var live: [Double] = [], history = 0
         for _ in 0..<liveRequests {
             let (user, events) = users[rng.below(users.count)]
-            try delete.bind(.text(user)).run()
+            try writer.remove(user: user)
             let (ms, answer) = try timed { try recommender.recommend(user: user, k: k) }
             guard answer.source == .live else { throw ScoringError("user \(user) was not scored live (\(answer.source))") }
             live.append(ms)

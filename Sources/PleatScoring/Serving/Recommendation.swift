@@ -1,4 +1,5 @@
 import Foundation
+import PleatStorage
 
 /// The answer to "what next for this user": `pleat recommend --json` and the HTTP endpoint print it.
 public struct Recommendation: Sendable, Codable, Equatable {

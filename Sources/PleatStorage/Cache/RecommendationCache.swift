@@ -1,13 +1,16 @@
 import Foundation
 import PleatCore
-import PleatMetrics
-import PleatStorage
 
 /// The SQLite recommendation cache (`.pleat/cache.sqlite` by default; schema in `migrations/sqlite/`,
 /// applied on open). Writers add a model's lists under its id, then `activate` switches the pointer in
 /// one transaction and prunes older sets; readers follow the pointer in the same statement that reads
 /// the list, so each read sees one model's set. One instance per thread (it holds one connection).
 public final class RecommendationCache {
+    /// One model's set of lists: how long they are and whether they may hold the user's own items.
+    public struct ListSet: Sendable, Equatable {
+        public let modelId: String, topK: Int, includeSeen: Bool
+    }
+
     public let path: String
     let db: SQLiteConnection
     private let lookupStatement: SQLiteStatement
@@ -36,12 +39,12 @@ public final class RecommendationCache {
             """)
     }
 
-    /// The model whose lists readers see, and how its set was scored (its length and seen-items rule,
-    /// which live scoring repeats); nil before the first `activate`.
-    public func activeSet() throws -> (modelId: String, topK: Int, seen: SeenItems)? {
+    /// The model whose lists readers see, and how its set was scored (its length and whether lists may
+    /// hold the user's own items, which live scoring repeats); nil before the first `activate`.
+    public func activeSet() throws -> ListSet? {
         activeStatement.bind()
         defer { activeStatement.reset() }
-        return try activeStatement.step() ? (activeStatement.text(0), Int(activeStatement.int(1)), activeStatement.int(2) != 0 ? .include : .exclude) : nil
+        return try activeStatement.step() ? ListSet(modelId: activeStatement.text(0), topK: Int(activeStatement.int(1)), includeSeen: activeStatement.int(2) != 0) : nil
     }
 
     /// The active model's list for `user`, with that model's id; nil when there is none.
@@ -57,18 +60,18 @@ public final class RecommendationCache {
     }
 
     /// How the set of `modelId` was scored, active or not; nil when the cache has none.
-    public func set(modelId: String) throws -> (topK: Int, seen: SeenItems)? {
+    public func set(modelId: String) throws -> ListSet? {
         let statement = try db.prepare("SELECT top_k, include_seen FROM recommendation_sets WHERE model_id = ?").bind(.text(modelId))
-        return try statement.step() ? (Int(statement.int(0)), statement.int(1) != 0 ? .include : .exclude) : nil
+        return try statement.step() ? ListSet(modelId: modelId, topK: Int(statement.int(0)), includeSeen: statement.int(1) != 0) : nil
     }
 
-    /// Starts (or continues) the set of `modelId`, scored under `seen` (a rescoring of every user may
-    /// change its length and rule).
-    public func beginSet(modelId: String, topK: Int, seen: SeenItems) throws {
+    /// Starts (or continues) the set of `modelId`, its lists `topK` long and holding the user's own items
+    /// or not (a rescoring of every user may change both).
+    public func beginSet(modelId: String, topK: Int, includeSeen: Bool) throws {
         try db.prepare("""
             INSERT INTO recommendation_sets (model_id, top_k, include_seen, started_at) VALUES (?, ?, ?, ?)
             ON CONFLICT (model_id) DO UPDATE SET top_k = excluded.top_k, include_seen = excluded.include_seen
-            """).bind(.text(modelId), .integer(Int64(topK)), .integer(seen == .include ? 1 : 0), .real(Date().timeIntervalSince1970)).run()
+            """).bind(.text(modelId), .integer(Int64(topK)), .integer(includeSeen ? 1 : 0), .real(Date().timeIntervalSince1970)).run()
     }
 
     /// Writes (or replaces) lists under `modelId` in one transaction.
@@ -96,6 +99,11 @@ public final class RecommendationCache {
         for s in list.scores { withUnsafeBytes(of: s.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
         try insertStatement.bind(.text(modelId), .text(list.user), .text(String(decoding: try JSONEncoder().encode(list.items), as: UTF8.self)),
                                  .blob(bytes), .integer(list.historyUntil), .real(list.computedAt)).run()
+    }
+
+    /// Removes `user`'s list from every set (the latency benchmark's way to force live scoring).
+    public func remove(user: String) throws {
+        try db.prepare("DELETE FROM recommendations WHERE user_id = ?").bind(.text(user)).run()
     }
 
     /// When each user's list under `modelId` was computed from (`historyUntil`).
