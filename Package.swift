@@ -99,11 +99,16 @@ let package = Package(
         .testTarget(name: "PleatEncodersTests", dependencies: ["PleatCore", "PleatTensor", "PleatEncoders", "PleatTestSupport"]),
         .testTarget(name: "PleatStorageTests", dependencies: ["PleatCore", "PleatStorage", "PleatTestSupport"]),
         .testTarget(name: "PleatScoringTests", dependencies: ["PleatCore", "PleatStorage", "PleatMetrics", "PleatHistories", "PleatTensor", "PleatModel", "PleatTraining", "PleatScoring",
-                                                          "PleatServer", "PleatTestSupport"]),
+                                                          "PleatTestSupport"]),
         .testTarget(name: "PleatEvaluationTests", dependencies: ["PleatCore", "PleatStorage", "PleatMetrics", "PleatHistories", "PleatModel",
                                                              "PleatTraining", "PleatScoring", "PleatEvaluation", "PleatTestSupport"]),
         .testTarget(name: "PleatPipelineTests", dependencies: ["PleatCore", "PleatStorage", "PleatIngest", "PleatTraining", "PleatScoring",
                                                            "PleatPipeline", "PleatTestSupport"]),
         .testTarget(name: "PleatIngestTests", dependencies: ["PleatCore", "PleatStorage", "PleatIngest", "PleatTestSupport"]),
+        .testTarget(name: "PleatHistoriesTests", dependencies: ["PleatCore", "PleatStorage", "PleatIngest", "PleatHistories", "PleatTestSupport"]),
+        .testTarget(name: "PleatModelTests", dependencies: ["PleatCore", "PleatMetrics", "PleatTensor", "PleatHistories", "PleatModel", "PleatTestSupport"]),
+        .testTarget(name: "PleatServerTests", dependencies: ["PleatCore", "PleatStorage", "PleatMetrics", "PleatTraining", "PleatScoring", "PleatServer",
+                                                         "PleatTestSupport"]),
+        .testTarget(name: "PleatMPITests", dependencies: ["PleatMPI"]),
     ]
 )

@@ -41,7 +41,7 @@ case "$(echo "${PLEAT_BLAS_KERNEL:-auto}" | tr '[:upper:]' '[:lower:]')" in gene
 # The second pass also keeps the row kernels 8 lanes wide, so on an AVX-512 CPU both widths are tested.
 export PLEAT_BLAS_KERNEL=$other PLEAT_VECTOR_WIDTH=8
 echo "== numeric tests again, $(kernel_line), row kernels 8 lanes wide"
-swift test --disable-swift-testing --skip-build --filter 'PleatTensorTests|PleatEncodersTests|PleatTrainingTests'
+swift test --disable-swift-testing --skip-build --filter 'PleatTensorTests|PleatEncodersTests|PleatModelTests|PleatTrainingTests'
 unset PLEAT_BLAS_KERNEL PLEAT_VECTOR_WIDTH
 
 unset TMPDIR

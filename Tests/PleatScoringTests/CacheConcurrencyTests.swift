@@ -94,10 +94,3 @@ final class CommitTimes: @unchecked Sendable {
     var count: Int { lock.withLock { times.count } }
     func add(_ time: Date) { lock.withLock { times.append(time) } }
 }
-
-final class FailureLog: @unchecked Sendable {
-    private let lock = NSLock()
-    private var items: [String] = []
-    var all: [String] { lock.withLock { items } }
-    func add(_ item: String) { lock.withLock { items.append(item) } }
-}

@@ -4,7 +4,6 @@ import XCTest
 import PleatIngest
 import PleatStorage
 import PleatTestSupport
-@testable import PleatTraining
 import PleatHistories
 
 final class HistoryLoaderTests: XCTestCase {
