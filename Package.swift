@@ -76,11 +76,15 @@ let package = Package(
                                                     .product(name: "HummingbirdCore", package: "hummingbird"),
                                                     .product(name: "HTTPTypes", package: "swift-http-types")],
                 swiftSettings: fastMath),
+        // `pleat bench`'s benchmarks: training steps, folding, gradient exchange, recommendation latency.
+        .target(name: "PleatBenchmarks", dependencies: ["PleatCore", "PleatStorage", "PleatTensor", "PleatEncoders", "PleatHistories",
+                                                        "PleatModel", "PleatTraining", "PleatScoring"],
+                swiftSettings: fastMath),
         .executableTarget(
             name: "pleat",
             dependencies: [
                 "PleatCore", "PleatStorage", "PleatIngest", "PleatTensor", "PleatMetrics", "PleatEncoders", "PleatHistories", "PleatModel",
-                "PleatTraining", "PleatScoring", "PleatServer", "PleatEvaluation", "PleatPipeline", "PleatMPI",
+                "PleatTraining", "PleatScoring", "PleatServer", "PleatEvaluation", "PleatPipeline", "PleatMPI", "PleatBenchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: fastMath),
@@ -95,7 +99,7 @@ let package = Package(
         .testTarget(name: "PleatTensorTests", dependencies: ["PleatCore", "CPleatKernels", "PleatTensor", "PleatTestSupport"]),
         .testTarget(name: "PleatMetricsTests", dependencies: ["PleatCore", "PleatMetrics"]),
         .testTarget(name: "PleatTrainingTests", dependencies: ["PleatCore", "PleatStorage", "PleatMetrics", "PleatIngest", "PleatTensor", "PleatHistories", "PleatEncoders", "PleatModel",
-                                                           "PleatTraining", "PleatTestSupport"]),
+                                                           "PleatTraining", "PleatBenchmarks", "PleatTestSupport"]),
         .testTarget(name: "PleatEncodersTests", dependencies: ["PleatCore", "PleatTensor", "PleatEncoders", "PleatTestSupport"]),
         .testTarget(name: "PleatStorageTests", dependencies: ["PleatCore", "PleatStorage", "PleatTestSupport"]),
         .testTarget(name: "PleatScoringTests", dependencies: ["PleatCore", "PleatStorage", "PleatMetrics", "PleatHistories", "PleatTensor", "PleatModel", "PleatTraining", "PleatScoring",

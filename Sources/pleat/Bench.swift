@@ -8,6 +8,7 @@ import PleatHistories
 import PleatScoring
 import PleatModel
 import PleatMPI
+import PleatBenchmarks
 
 extension TrainStepBenchmark.Preset: ExpressibleByArgument {}
 extension FoldStepBenchmark.Mode: ExpressibleByArgument {}

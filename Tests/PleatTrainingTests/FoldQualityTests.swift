@@ -1,4 +1,5 @@
 import XCTest
+import PleatBenchmarks
 import PleatCore
 import PleatTensor
 @testable import PleatTraining

@@ -1,7 +1,7 @@
 import Foundation
 import PleatCore
-import PleatModel
 import PleatMPI
+import PleatModel
 import PleatTensor
 
 /// `pleat bench gradient-exchange` (run it under mpirun): the time to average one model's gradient over

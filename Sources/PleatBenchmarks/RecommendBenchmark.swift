@@ -1,5 +1,6 @@
 import Foundation
 import PleatCore
+import PleatScoring
 import PleatStorage
 
 /// In-process latency of `Recommender.recommend`: cache hits for random scored users, and live scoring

@@ -1,7 +1,8 @@
 import Foundation
 import PleatCore
-import PleatTensor
 import PleatModel
+import PleatTensor
+import PleatTraining
 
 /// Training-step time and peak memory of HSTU on users with `events`-long histories: folded (window 200,
 /// 64 folds × 128 events, keys = 64 item categories) against brute force (the same model without

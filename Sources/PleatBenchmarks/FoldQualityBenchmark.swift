@@ -2,6 +2,7 @@ import Foundation
 import PleatCore
 import PleatHistories
 import PleatModel
+import PleatTraining
 
 /// Does folding recover a dependency older than the window? Synthetic users each have a favourite item
 /// in each of 30 categories and consume a category's favourite whenever they visit it. After 600 visits

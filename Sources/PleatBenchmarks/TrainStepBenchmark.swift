@@ -1,5 +1,6 @@
 import Foundation
 import PleatCore
+import PleatEncoders
 import PleatTensor
 
 /// Times one training step (forward, backward, Adam) on random full-length batches, with the same
