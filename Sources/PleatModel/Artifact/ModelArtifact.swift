@@ -40,25 +40,41 @@ public struct ModelArtifact: Sendable {
     public var spec: ModelSpec { header.spec }
     public var foldKeys: FoldKeys? { header.foldKeys }
 
-    /// Writes spec, vocabulary and checksums around weights already at `directory/model.safetensors`.
+    /// Writes spec, vocabulary and checksums around weights already at `directory/model.safetensors`
+    /// (an artifact written at once: the legacy upgrade). Returns the weights' SHA-256.
     @discardableResult
     public static func write(modelId: String, spec: ModelSpec, vocabulary: ArtifactVocabulary, foldKeys: FoldKeys?,
-                             to directory: URL) throws -> ModelArtifact {
-        let weights = directory.appendingPathComponent(weightsFile)
-        guard FileManager.default.fileExists(atPath: weights.path) else { throw ArtifactError("\(weights.path) is missing") }
+                             to directory: URL) throws -> String {
+        try writeHeader(modelId: modelId, spec: spec, vocabulary: vocabulary, foldKeys: foldKeys, to: directory)
+        return try seal(directory)
+    }
+
+    /// Writes `spec.json` and `vocabulary.json`: a training run writes them when it starts (a resumed run
+    /// reads them back), before any weights exist.
+    public static func writeHeader(modelId: String, spec: ModelSpec, vocabulary: ArtifactVocabulary, foldKeys: FoldKeys?,
+                                   to directory: URL) throws {
         let header = Header(formatVersion: formatVersion, modelId: modelId, spec: spec, items: vocabulary.count, foldKeys: foldKeys)
         let encoder = JSONEncoder.snakeCase(pretty: true)
         try DurableFile.write(try encoder.encode(header), to: directory.appendingPathComponent(specFile))
-        CrashPoint.reach("artifact.spec")
         try DurableFile.write(try encoder.encode(vocabulary), to: directory.appendingPathComponent(vocabularyFile))
-        CrashPoint.reach("artifact.vocabulary")
-        var sums = ""
+    }
+
+    /// Seals a directory that holds spec, vocabulary and weights: their SHA-256 sums, written last, make it
+    /// an artifact (`load` verifies them). Each file is hashed once; returns the weights' sum, which the
+    /// registry records.
+    @discardableResult
+    public static func seal(_ directory: URL) throws -> String {
+        let weights = directory.appendingPathComponent(weightsFile)
+        guard FileManager.default.fileExists(atPath: weights.path) else { throw ArtifactError("\(weights.path) is missing") }
+        var sums = "", weightsSHA256 = ""
         for name in [specFile, vocabularyFile, weightsFile] {
-            sums += "\(try SHA256.hex(ofFile: directory.appendingPathComponent(name)))  \(name)\n"
+            let sum = try SHA256.hex(ofFile: directory.appendingPathComponent(name))
+            if name == weightsFile { weightsSHA256 = sum }
+            sums += "\(sum)  \(name)\n"
         }
         try DurableFile.write(Data(sums.utf8), to: directory.appendingPathComponent(checksumsFile))
         CrashPoint.reach("artifact.checksums")
-        return try load(from: directory)
+        return weightsSHA256
     }
 
     /// Reads and verifies an artifact; `expectedWeightsSHA256` (the registry's) must match too, when given.

@@ -143,11 +143,7 @@ public struct TrainingJob {
             // `auto` settings become concrete here, so that the stored config and spec say what ran.
             config.sasrec.loss = config.sasrec.loss.resolved(items: split.vocabulary.count)
             try FileManager.default.createDirectory(at: run.url, withIntermediateDirectories: true)
-            let encoder = JSONEncoder.snakeCase(pretty: true)
-            try DurableFile.write(try encoder.encode(ModelArtifact.Header(formatVersion: ModelArtifact.formatVersion, modelId: run.modelId,
-                                                                          spec: config.spec, items: vocabulary.count, foldKeys: foldKeys)),
-                                  to: run.specFile)
-            try DurableFile.write(try encoder.encode(vocabulary), to: run.vocabularyFile)
+            try ModelArtifact.writeHeader(modelId: run.modelId, spec: config.spec, vocabulary: vocabulary, foldKeys: foldKeys, to: run.url)
             // Last: a run whose config.json exists has everything it needs to resume.
             try DurableFile.write(try config.jsonData(pretty: true), to: run.configFile)
             CrashPoint.reach("run.start")
@@ -167,7 +163,8 @@ public struct TrainingJob {
             return Result(outcome: outcome, record: record)
         }
         try lock?.check()
-        let sha = try SHA256.hex(ofFile: run.modelFile)
+        // The spec and vocabulary were written when the run started; sealing adds their sums and the weights'.
+        let sha = try ModelArtifact.seal(run.url)
         let record = ModelRecord(
             id: run.modelId, kind: config.model, config: String(decoding: try config.jsonData(), as: UTF8.self),
             snapshotBatch: histories.snapshotBatch, users: users, items: split.vocabulary.count,
@@ -178,7 +175,6 @@ public struct TrainingJob {
             trainSeconds: outcome.state.trainSeconds, totalSeconds: Date().timeIntervalSince(started))
         try DurableFile.write(try JSONEncoder.snakeCase().encode(record), to: run.metricsFile)
         CrashPoint.reach("metrics")
-        try ModelArtifact.write(modelId: run.modelId, spec: config.spec, vocabulary: vocabulary, foldKeys: foldKeys, to: run.url)
         try ModelRegistry(db).register(record)
         CrashPoint.reach("registry")
         communicator.barrier()
