@@ -11,7 +11,7 @@ public struct ItemVocabulary: Sendable, Codable, Equatable {
     public init<S: Sequence>(events: S, minCount: Int = 1) where S.Element == Int32 {
         var counts: [Int32: Int] = [:]
         for id in events { counts[id, default: 0] += 1 }
-        for id in counts.keys.sorted() where counts[id]! >= minCount {
+        for (id, count) in counts.sorted(by: { $0.key < $1.key }) where count >= minCount {
             index[id] = Int32(databaseIds.count)
             databaseIds.append(id)
         }

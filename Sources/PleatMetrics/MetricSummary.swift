@@ -53,6 +53,6 @@ public struct MetricSummary: Sendable, Equatable, Codable {
 
     public func encode(to encoder: Encoder) throws {
         var container = encoder.container(keyedBy: Key.self)
-        for name in names { try container.encode(self[name]!, forKey: Key(stringValue: name)) }
+        for name in names { if let value = self[name] { try container.encode(value, forKey: Key(stringValue: name)) } }
     }
 }

@@ -29,7 +29,7 @@ public final class ServerMetrics: @unchecked Sendable {
             var out = "# HELP pleat_http_requests_total HTTP requests by route and status.\n# TYPE pleat_http_requests_total counter\n"
             for key in requests.keys.sorted() {
                 let parts = key.split(separator: "|")
-                out += "pleat_http_requests_total{route=\"\(parts[0])\",status=\"\(parts[1])\"} \(requests[key]!)\n"
+                out += "pleat_http_requests_total{route=\"\(parts[0])\",status=\"\(parts[1])\"} \(requests[key, default: 0])\n"
             }
             out += "# HELP pleat_http_request_duration_seconds Time to answer a request.\n# TYPE pleat_http_request_duration_seconds histogram\n"
             var cumulative = 0

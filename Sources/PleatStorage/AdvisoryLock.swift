@@ -34,15 +34,21 @@ public final class AdvisoryLock: @unchecked Sendable {
 
     /// Takes the lock if it is free; false when another session holds it.
     public func tryAcquire() throws -> Bool {
-        let taken = try lock.withLock { try Self.take(connection!, name: name, wait: false) }
+        let taken = try lock.withLock { try Self.take(try takenOn(), name: name, wait: false) }
         if taken { startKeeping() }
         return taken
     }
 
     /// Waits until the lock is free, then takes it.
     public func acquire() throws {
-        _ = try lock.withLock { try Self.take(connection!, name: name, wait: true) }
+        _ = try lock.withLock { try Self.take(try takenOn(), name: name, wait: true) }
         startKeeping()
+    }
+
+    /// The connection the lock is taken on (nil only after `release`).
+    private func takenOn() throws -> PostgresConnection {
+        guard let connection else { throw PostgresError("the lock \(name) was released: take a new one") }
+        return connection
     }
 
     /// Throws when the lock was lost (its connection dropped and another process took it meanwhile).

@@ -16,13 +16,13 @@ public enum InteractionPartitions {
     /// only up to 0003).
     public static func list(_ db: PostgresConnection) throws -> [Partition] {
         let rows = try db.query("""
-            SELECT c.relname, greatest(c.reltuples, 0)::bigint FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+            SELECT c.relname AS name, greatest(c.reltuples, 0)::bigint AS estimate FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
             WHERE i.inhparent = 'interactions'::regclass ORDER BY c.relname
             """)
         if rows.rowCount == 0 {
-            let estimate = try db.query("SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = 'interactions'::regclass")
-            return [Partition(table: "interactions", estimatedRows: estimate.int(0, 0) ?? 0)]
+            let estimate = try db.query("SELECT greatest(reltuples, 0)::bigint AS estimate FROM pg_class WHERE oid = 'interactions'::regclass")
+            return [Partition(table: "interactions", estimatedRows: try estimate.first?.int("estimate") ?? 0)]
         }
-        return (0..<rows.rowCount).map { Partition(table: rows.string($0, 0)!, estimatedRows: rows.int($0, 1) ?? 0) }
+        return try rows.rows.map { Partition(table: try $0.string("name"), estimatedRows: try $0.int("estimate")) }
     }
 }

@@ -11,14 +11,14 @@ public struct StoreStatistics: Codable, Sendable, Equatable {
 
     public static func read(from db: PostgresConnection) throws -> StoreStatistics {
         let r = try db.query("""
-            SELECT (SELECT count(*) FROM users), (SELECT count(*) FROM items), (SELECT count(*) FROM interactions),
-                   (SELECT count(*) FROM item_metadata), (SELECT count(*) FROM event_types),
-                   (SELECT count(*) FROM ingest_batches), (SELECT count(*) FROM ingest_batches WHERE status = 'aborted'),
-                   (SELECT count(*) FROM rejected_rows)
-            """)
-        return StoreStatistics(users: r.int(0, 0)!, items: r.int(0, 1)!, interactions: r.int(0, 2)!,
-                               itemsWithMetadata: r.int(0, 3)!, eventTypes: r.int(0, 4)!, ingestBatches: r.int(0, 5)!,
-                               abortedBatches: r.int(0, 6)!, rejectedRows: r.int(0, 7)!)
+            SELECT (SELECT count(*) FROM users) AS users, (SELECT count(*) FROM items) AS items,
+                   (SELECT count(*) FROM interactions) AS interactions, (SELECT count(*) FROM item_metadata) AS described,
+                   (SELECT count(*) FROM event_types) AS event_types, (SELECT count(*) FROM ingest_batches) AS batches,
+                   (SELECT count(*) FROM ingest_batches WHERE status = 'aborted') AS aborted, (SELECT count(*) FROM rejected_rows) AS rejected
+            """).only("table counts")
+        return StoreStatistics(users: try r.int("users"), items: try r.int("items"), interactions: try r.int("interactions"),
+                               itemsWithMetadata: try r.int("described"), eventTypes: try r.int("event_types"),
+                               ingestBatches: try r.int("batches"), abortedBatches: try r.int("aborted"), rejectedRows: try r.int("rejected"))
     }
 
     public var rows: [(String, Int)] {

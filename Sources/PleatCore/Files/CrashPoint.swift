@@ -18,7 +18,7 @@ public enum CrashPoint {
 
     public static func reach(_ name: String) {
         guard let wanted, wanted.name == name else { return }
-        let count = lock.withLock { passages[name, default: 0] += 1; return passages[name]! }
+        let count = lock.withLock { passages[name, default: 0] += 1; return passages[name, default: 0] }
         if count == wanted.occurrence { kill(getpid(), SIGKILL) }
     }
 }

@@ -46,8 +46,8 @@ public final class HistoryRanker: ItemRanker {
         }
         let items = Array(last.keys)
         switch order {
-        case .recency: return items.sorted { last[$0]! < last[$1]! }
-        case .frequency: return items.sorted { (count[$0]!, last[$0]!) < (count[$1]!, last[$1]!) }
+        case .recency: return items.sorted { last[$0, default: 0] < last[$1, default: 0] }
+        case .frequency: return items.sorted { (count[$0, default: 0], last[$0, default: 0]) < (count[$1, default: 0], last[$1, default: 0]) }
         }
     }
 }

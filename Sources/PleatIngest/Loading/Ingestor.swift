@@ -176,7 +176,7 @@ public final class Ingestor {
         }, reject: { line, raw, rejection in
             try rejects.add(source: input.name, line: line, raw: raw, rejection: rejection)
         })
-        return order.map { ($0, latest[$0]!) }
+        return order.compactMap { id in latest[id].map { (id, $0) } }
     }
 
     // MARK: Storing

@@ -22,7 +22,7 @@ extension PostgresConnection: MigrationTarget {
     public func appliedMigrationChecksums() throws -> [Int: String] {
         let rows = try query("SELECT version, checksum FROM schema_migrations")
         var applied: [Int: String] = [:]
-        for row in 0..<rows.rowCount { applied[rows.int(row, 0)!] = rows.string(row, 1)! }
+        for row in rows.rows { applied[try row.int("version")] = try row.string("checksum") }
         return applied
     }
 
