@@ -77,7 +77,7 @@ public struct BatchScorer {
             modelSeconds += Date().timeIntervalSince(modelStart)
             let now = Date().timeIntervalSince1970
             for (user, top) in zip(batch, ranked) {
-                lists.append(RankedList(user: user.user, items: model.externalIds(top.items), scores: top.scores, historyUntil: user.until, computedAt: now))
+                lists.append(model.rankedList(user: user.user, top, historyUntil: user.until, computedAt: now))
             }
             batch.removeAll(keepingCapacity: true)
             if lists.count >= transactionSize {

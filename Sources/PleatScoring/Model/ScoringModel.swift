@@ -69,6 +69,13 @@ public final class ScoringModel {
     /// External ids of model indices.
     public func externalIds(_ items: [Int32]) -> [String] { items.map { artifact.vocabulary.externalIds[Int($0)] } }
 
+    /// A list as the cache keeps and serves it: this model's top items (model indices, best first) under
+    /// their external ids, computed from a history whose newest event is `historyUntil` (Unix seconds).
+    public func rankedList(user: String, _ top: (items: [Int32], scores: [Float]), historyUntil: Int64,
+                           computedAt: Double = Date().timeIntervalSince1970) -> RankedList {
+        RankedList(user: user, items: externalIds(top.items), scores: top.scores, historyUntil: historyUntil, computedAt: computedAt)
+    }
+
     /// The model's items by how often they occur in its training data, most frequent first: the fallback
     /// for users the model cannot score. From the artifact: no database needed.
     public func popularItems(k: Int) -> (items: [Int32], scores: [Float]) {

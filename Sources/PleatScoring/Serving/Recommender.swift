@@ -136,8 +136,7 @@ public final class Recommender: @unchecked Sendable {
                 return try fallbackLocked(user: user, k: k, model: model, db: session.db, reason: "none of the events of user \(user) is an item model \(model.id) knows")
             }
             let top = model.topK([history], k: max(k, active?.topK ?? liveTopK), seen: try active?.seen ?? model.record.seen)[0]
-            let list = RankedList(user: user, items: model.externalIds(top.items), scores: top.scores, historyUntil: times.last ?? 0,
-                                  computedAt: Date().timeIntervalSince1970)
+            let list = model.rankedList(user: user, top, historyUntil: times.last ?? 0)
             // Only under the model that is active when the write commits (the cache checks it in the
             // same transaction), so a list never lands under a model that was switched away meanwhile.
             try session.cache.writeThrough(list, modelId: model.id)
@@ -154,12 +153,14 @@ public final class Recommender: @unchecked Sendable {
 
     /// The model's most popular items (never an item outside its vocabulary).
     private func fallbackLocked(user: String, k: Int, model: ScoringModel, db: PostgresConnection, reason: String) throws -> Recommendation {
-        if popular?.modelId != model.id || popular!.items.count < k {
-            let top = model.popularItems(k: max(k, liveTopK))
+        let top: (items: [Int32], scores: [Float])
+        if let popular, popular.modelId == model.id, popular.items.count >= k {
+            top = (popular.items, popular.scores)
+        } else {
+            top = model.popularItems(k: max(k, liveTopK))
             popular = (model.id, top.items, top.scores)
         }
-        let list = RankedList(user: user, items: model.externalIds(popular!.items), scores: popular!.scores, historyUntil: 0,
-                              computedAt: Date().timeIntervalSince1970)
+        let list = model.rankedList(user: user, top, historyUntil: 0)
         return Recommendation(user: user, list: list, k: k, modelId: model.id, source: .fallback, message: reason + "; most popular items instead")
     }
 
