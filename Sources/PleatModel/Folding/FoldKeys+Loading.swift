@@ -1,8 +1,7 @@
 import Foundation
+import PleatHistories
 import PleatStorage
 import PleatTensor
-import PleatModel
-import PleatHistories
 
 extension FoldKeys {
     /// The keys `settings` asks for, for the items of `vocabulary`: categories from item metadata, clusters
@@ -17,7 +16,7 @@ extension FoldKeys {
             let categoryOf = try ItemTable(db).categories()
             let names = Set(categoryOf.values).sorted()
             guard !names.isEmpty else {
-                throw ConfigError(description: "fold.key = category: no item has a category or genre; ingest item metadata (--items) or use fold.key = time")
+                throw FoldKeysError("fold.key = category: no item has a category or genre; ingest item metadata (--items) or use fold.key = time")
             }
             let id = Dictionary(uniqueKeysWithValues: names.enumerated().map { ($1, Int32($0 + 1)) })
             return .perItem(vocabulary.databaseIds.map { categoryOf[$0].flatMap { id[$0] } ?? 0 }, count: names.count, names: names)
@@ -30,7 +29,7 @@ extension FoldKeys {
     /// know share one extra key.
     static func clusters(_ settings: FoldSettings, vocabulary: ItemVocabulary, db: PostgresConnection, seed: UInt64) throws -> FoldKeys {
         guard !settings.clusterModel.isEmpty, let source = try ModelRegistry(db).find(settings.clusterModel) else {
-            throw ConfigError(description: "fold.key = cluster needs fold.cluster_model = the id of a registered model (see `pleat models list`)")
+            throw FoldKeysError("fold.key = cluster needs fold.cluster_model = the id of a registered model (see `pleat models list`)")
         }
         let artifact = try ModelArtifact.load(from: URL(fileURLWithPath: source.artifactPath), expectedWeightsSHA256: source.artifactSHA256)
         let sourceItems = artifact.vocabulary.databaseIds, d = artifact.spec.dimension
@@ -45,4 +44,10 @@ extension FoldKeys {
         let unknown = Int32(k + 1)
         return .perItem(vocabulary.databaseIds.enumerated().map { i, id in i == 0 ? 0 : clusterOf[id] ?? unknown }, count: k + 1)
     }
+}
+
+/// Fold keys that cannot be made from the data or settings given (no category anywhere, no cluster model).
+public struct FoldKeysError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
 }
