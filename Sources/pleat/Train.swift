@@ -35,11 +35,11 @@ struct Train: ParsableCommand {
 
     func run() throws {
         try BLASLibrary.load()  // a clear error now rather than a stop at the first product
-        var assignments = overrides
-        if let split { assignments.append("split=\(split.rawValue)") }
-        if let cutoff { assignments.append("cutoff=\"\(cutoff)\"") }
-        if let foldKey { assignments.append("fold.key=\(foldKey.rawValue)") }
-        let resolved = try TrainingConfig.resolve(model: model, file: config.map { URL(fileURLWithPath: $0) }, overrides: assignments)
+        var resolved = try TrainingConfig.resolve(model: model, file: config.map { URL(fileURLWithPath: $0) }, overrides: overrides)
+        // The typed options win over the file and --set, as the last word on the command line.
+        if let split { resolved.split = split }
+        if let cutoff { resolved.cutoff = cutoff }
+        if let foldKey { resolved.fold.key = foldKey }
         if printConfig {
             print(String(decoding: try resolved.jsonData(pretty: true), as: UTF8.self))
             return

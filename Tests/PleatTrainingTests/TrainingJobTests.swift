@@ -199,6 +199,18 @@ final class TrainingJobTests: XCTestCase {
         XCTAssertTrue(message(["sasrec.loss=hinge"]).contains("sasrec.loss"))
         XCTAssertTrue(message(["epochs=many"]).contains("epochs"))
         XCTAssertTrue(message(["sasrec=3"]).contains("is a section"))
+        XCTAssertTrue(message(["epochs=null"]).contains("config key epochs"), message(["epochs=null"]))
+        XCTAssertEqual(try TrainingConfig.resolve(model: nil, file: nil, overrides: ["seed=18446744073709551615"]).seed, UInt64.max,
+                       "a 64-bit seed is not rounded through a double")
+        XCTAssertEqual(try TrainingConfig.resolve(model: nil, file: nil, overrides: ["learning_rate=0.0003"]).learningRate, 0.0003)
+        XCTAssertEqual(try TrainingConfig.resolve(model: nil, file: nil, overrides: ["cutoff=2024-02-01"]).cutoff, "2024-02-01")
+        // A JSON file merges sections key by key; a stored config reads back equal.
+        try #"{"epochs": 5, "sasrec": {"encoder": {"heads": 4}}}"#.write(to: file, atomically: true, encoding: .utf8)
+        let merged = try TrainingConfig.resolve(model: nil, file: file, overrides: [])
+        XCTAssertEqual([merged.epochs, merged.sasrec.encoder.heads, merged.sasrec.encoder.dimension],
+                       [5, 4, TrainingConfig().sasrec.encoder.dimension])
+        XCTAssertEqual(try TrainingConfig.stored(String(decoding: try c.jsonData(), as: UTF8.self), source: "test"), c)
+        XCTAssertTrue(message([], file: { try? "{ not json".write(to: file, atomically: true, encoding: .utf8); return file }()).contains("not a JSON object"))
         XCTAssertEqual(try TrainingConfig.resolve(model: nil, file: nil, overrides: ["shard=1/4"]).shard, try Shard(index: 1, count: 4))
         XCTAssertEqual(c.shard, .all, "every user by default")
         XCTAssertTrue(message(["shard=4/4"]).contains("shard"), message(["shard=4/4"]))

@@ -92,7 +92,8 @@ extension PipelineDefinition {
         }
         guard valid else { return nil }
         do {
-            let config = try TrainingConfig.resolve(model: kind, file: nil, overrides: ["seen=\(seen.rawValue)"] + assignments.map(\.0))
+            var config = try TrainingConfig.resolve(model: kind, file: nil, overrides: assignments.map(\.0))
+            config.seen = seen  // the pipeline's one rule; its settings may not set it (checked above)
             try config.validate()
             return ModelSpec(config: config)
         } catch {

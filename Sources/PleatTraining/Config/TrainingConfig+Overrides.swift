@@ -11,7 +11,7 @@ extension TrainingConfig {
     /// The defaults for `model`, overlaid by `file` (JSON, or `key = value` lines) and then by each
     /// `key=value` in `overrides`. Fails before any work with the key and the reason.
     public static func resolve(model: ModelKind?, file: URL?, overrides: [String]) throws -> TrainingConfig {
-        var tree = try TrainingConfig().jsonObject()
+        var tree = try TrainingConfig().tree()
         if let file {
             let text: String
             do { text = try String(contentsOf: file, encoding: .utf8) } catch {
@@ -27,7 +27,7 @@ extension TrainingConfig {
                 }
             }
         }
-        if let model { tree["model"] = model.rawValue }
+        if let model { tree["model"] = .string(model.rawValue) }
         for assignment in overrides { try set(assignment, in: &tree, source: "--set") }
         return try decode(tree)
     }
@@ -35,73 +35,74 @@ extension TrainingConfig {
     /// A config stored by a run (`ModelRecord.config`), possibly by an earlier Pleat: keys it lacks take
     /// today's defaults, which keep the behaviour from before the key existed.
     public static func stored(_ json: String, source: String) throws -> TrainingConfig {
-        var tree = try TrainingConfig().jsonObject()
+        var tree = try TrainingConfig().tree()
         try overlay(json: json, on: &tree, source: source)
         return try decode(tree)
     }
 
     /// Sets every key of the JSON object `json` in `tree`, sections merged key by key.
-    private static func overlay(json: String, on tree: inout [String: Any], source: String) throws {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else {
+    private static func overlay(json: String, on tree: inout [String: ConfigTree], source: String) throws {
+        guard let object = ConfigTree.parse(json)?.entries else {
             throw ConfigError(description: "\(source): not a JSON object")
         }
         try merge(object, into: &tree, path: "", source: source)
     }
 
-    private static func decode(_ tree: [String: Any]) throws -> TrainingConfig {
+    private static func decode(_ tree: [String: ConfigTree]) throws -> TrainingConfig {
         do {
-            return try JSONDecoder.snakeCase.decode(TrainingConfig.self, from: JSONSerialization.data(withJSONObject: tree))
-        } catch let DecodingError.dataCorrupted(context), let DecodingError.typeMismatch(_, context) {
+            return try JSONDecoder.snakeCase.decode(TrainingConfig.self, from: JSONEncoder().encode(tree))
+        } catch let DecodingError.dataCorrupted(context), let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
             let key = context.codingPath.map { $0.stringValue.snakeCased }.joined(separator: ".")
             throw ConfigError(description: "config key \(key): invalid value (\(context.debugDescription))")
         }
     }
 
-    /// The config as a JSON object with snake_case keys: what the registry stores and files contain.
-    public func jsonObject() throws -> [String: Any] {
-        try JSONSerialization.jsonObject(with: jsonData()) as! [String: Any]
+    /// The config's keys (snake_case) and values, the form overlays apply to.
+    private func tree() throws -> [String: ConfigTree] {
+        try JSONDecoder().decode([String: ConfigTree].self, from: jsonData())
     }
 
+    /// The config as JSON with snake_case keys: what the registry stores and files contain.
     public func jsonData(pretty: Bool = false) throws -> Data {
         try JSONEncoder.snakeCase(pretty: pretty).encode(self)
     }
 
     /// Applies `key=value` (or `key = value`). Values parse as JSON (numbers, booleans, quoted strings)
     /// and otherwise stand for themselves as strings.
-    private static func set(_ assignment: String, in tree: inout [String: Any], source: String) throws {
+    private static func set(_ assignment: String, in tree: inout [String: ConfigTree], source: String) throws {
         guard let eq = assignment.firstIndex(of: "=") else {
             throw ConfigError(description: "\(source): expected key=value, got '\(assignment)'")
         }
         let key = assignment[..<eq].trimmingCharacters(in: .whitespaces)
         let raw = assignment[assignment.index(after: eq)...].trimmingCharacters(in: .whitespaces)
-        let value = (try? JSONSerialization.jsonObject(with: Data(raw.utf8), options: .fragmentsAllowed)) ?? raw
+        let value = ConfigTree.parse(raw) ?? .string(raw)
         try setPath(key.split(separator: ".").map(String.init), value, in: &tree, fullKey: key, source: source)
     }
 
-    private static func setPath(_ path: [String], _ value: Any, in tree: inout [String: Any], fullKey: String, source: String) throws {
+    private static func setPath(_ path: [String], _ value: ConfigTree, in tree: inout [String: ConfigTree], fullKey: String, source: String) throws {
         let head = path[0]
         guard tree.keys.contains(head) || (path.count == 1 && optionalKeys.contains(head)) else {
             let known = tree.keys.sorted().joined(separator: ", ")
             throw ConfigError(description: "\(source): unknown config key '\(fullKey)' (known here: \(known))")
         }
         if path.count == 1 {
-            if tree[head] is [String: Any] { throw ConfigError(description: "\(source): '\(fullKey)' is a section, not a value") }
+            if tree[head]?.entries != nil { throw ConfigError(description: "\(source): '\(fullKey)' is a section, not a value") }
             tree[head] = value
             return
         }
-        guard var child = tree[head] as? [String: Any] else {
+        guard var child = tree[head]?.entries else {
             throw ConfigError(description: "\(source): '\(head)' in '\(fullKey)' is a value, not a section")
         }
         try setPath(Array(path.dropFirst()), value, in: &child, fullKey: fullKey, source: source)
-        tree[head] = child
+        tree[head] = .section(child)
     }
 
-    private static func merge(_ object: [String: Any], into tree: inout [String: Any], path: String, source: String) throws {
+    private static func merge(_ object: [String: ConfigTree], into tree: inout [String: ConfigTree], path: String, source: String) throws {
         for (key, value) in object {
             let full = path.isEmpty ? key : "\(path).\(key)"
-            if let section = value as? [String: Any], var child = tree[key] as? [String: Any] {
+            if let section = value.entries, var child = tree[key]?.entries {
                 try merge(section, into: &child, path: full, source: source)
-                tree[key] = child
+                tree[key] = .section(child)
             } else {
                 try setPath([key], value, in: &tree, fullKey: full, source: source)
             }
