@@ -91,11 +91,11 @@ public struct TrainStepBenchmark {
             line.update(done: step + 1)
         }
         line.finish()
-        let median = times.sorted()[times.count / 2]
+        let sorted = times.sorted(), median = sorted[sorted.count / 2]
         // The reference counts every block (HSTU's too) like a Transformer block with a 4× FFN.
         let flops = Self.flops(batch: batch, length: model.maxLength, dimension: model.dimension, blocks: model.blocks,
                                ffnMultiplier: 4, outputColumns: model.negatives.map { $0 + 1 } ?? model.items)
-        return Result(preset: preset.rawValue, medianMs: median * 1e3, minMs: times.min()! * 1e3,
+        return Result(preset: preset.rawValue, medianMs: median * 1e3, minMs: sorted[0] * 1e3,
                       gflops: flops / median / 1e9, threads: Parallel.workers, finalLoss: lastLoss,
                       sequencesPerS: Double(batch) / median, sgemmPeakGflops: Self.sgemmPeak(), blasKernel: BLASLibrary.shared.kernel)
     }

@@ -35,11 +35,11 @@ public struct SHA256: Sendable {
             pending.append(contentsOf: buffer[0..<take])
             index = take
             if pending.count < 64 { return }
-            pending.withUnsafeBufferPointer { compress($0.baseAddress!) }
+            pending.withUnsafeBufferPointer { compress($0.start) }
             pending.removeAll(keepingCapacity: true)
         }
         while buffer.count - index >= 64 {
-            compress(buffer.baseAddress! + index)
+            compress(buffer.start + index)
             index += 64
         }
         if index < buffer.count { pending.append(contentsOf: buffer[index...]) }

@@ -37,13 +37,19 @@ public enum Subprocess {
     /// `outputDescriptor`, when given, receives stdout and stderr instead (and `output` is empty).
     public static func capture(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
                                outputDescriptor: Int32? = nil) throws -> Outcome {
-        let captured = outputDescriptor == nil ? try FileHandle.unlinkedTemporary(prefix: "pleat-sub") : nil
+        let captured: FileHandle?, target: Int32
+        if let outputDescriptor {
+            (captured, target) = (nil, outputDescriptor)
+        } else {
+            let file = try FileHandle.unlinkedTemporary(prefix: "pleat-sub")
+            (captured, target) = (file, file.fileDescriptor)
+        }
         defer { try? captured?.close() }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, outputDescriptor ?? captured!.fileDescriptor, 1)
+        posix_spawn_file_actions_adddup2(&actions, target, 1)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
 
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]

@@ -52,15 +52,15 @@ public struct OfflineEvaluation {
         log("seen = \(seen.rawValue); \(Format.count(repeats)) of \(Format.count(chosen.count)) targets are items the user has already seen")
         log("evaluating on \(Format.count(chosen.count)) \(examples.rawValue) users, \(Format.count(split.vocabulary.count)) items (data up to ingest batch \(snapshot))")
 
-        var results: [EvaluationReport.RankerResult] = [], ranksByName: [String: [Int]] = [:]
-        let entries: [(name: String, kind: String, title: String, record: ModelRecord?)] =
-            baselines.map { ($0.rawValue, "baseline", $0.title, nil) } + records.map { ($0.id, $0.kind.rawValue, $0.kind.rawValue, $0) }
+        var results: [EvaluationReport.RankerResult] = [], rankLists: [[Int]] = []
+        let entries: [(name: String, kind: String, title: String, record: ModelRecord?, ranker: () throws -> any ItemRanker)] =
+            baselines.map { b in (b.rawValue, "baseline", b.title, nil, { b.ranker(split) }) }
+            + records.map { r in (r.id, r.kind.rawValue, r.kind.rawValue, r, { try Self.ranker(r, on: split, db: db, batchSize: batchSize) }) }
         for entry in entries {
             let start = Date()
-            let ranker = try entry.record.map { try Self.ranker($0, on: split, db: db, batchSize: batchSize) }
-                ?? Baseline(rawValue: entry.name)!.ranker(split)
+            let ranker = try entry.ranker()
             let (ranks, lists) = Evaluator.ranked(ranker, chosen, seen: seen, listLength: listLength)
-            ranksByName[entry.name] = ranks
+            rankLists.append(ranks)
             var sampledMetrics: [String: MetricSummary] = [:]
             for distribution in sampled {
                 let sampler = NegativeSampler(counts: counts, distribution: distribution)
@@ -85,17 +85,19 @@ public struct OfflineEvaluation {
                        result.coverage, Date().timeIntervalSince(start)))
         }
 
-        let best = results.filter { $0.kind == "baseline" }.max { ($0.metrics.ndcg(at: 10) ?? 0) < ($1.metrics.ndcg(at: 10) ?? 0) }
-        if let best, let baselineRanks = ranksByName[best.name] {
+        let gains = rankLists.map(Breakdown.ndcg10)  // per user, in the order of `results`
+        let bestIndex = results.indices.filter { results[$0].kind == "baseline" }
+            .max { (results[$0].metrics.ndcg(at: 10) ?? 0) < (results[$1].metrics.ndcg(at: 10) ?? 0) }
+        let best = bestIndex.map { results[$0] }
+        if let bestIndex {
             for i in results.indices where results[i].kind != "baseline" {
-                results[i].versusBestBaseline = PairedComparison(Breakdown.ndcg10(ranksByName[results[i].name]!),
-                                                                 Breakdown.ndcg10(baselineRanks), seed: seed)
+                results[i].versusBestBaseline = PairedComparison(gains[i], gains[bestIndex], seed: seed)
             }
         }
         let models = results.indices.filter { results[$0].kind != "baseline" }
         for i in models where models.count > 1 {
             results[i].versusModels = Dictionary(uniqueKeysWithValues: models.filter { $0 != i }.map { j in
-                (results[j].name, PairedComparison(Breakdown.ndcg10(ranksByName[results[i].name]!), Breakdown.ndcg10(ranksByName[results[j].name]!), seed: seed))
+                (results[j].name, PairedComparison(gains[i], gains[j], seed: seed))
             })
         }
         return EvaluationReport(createdAt: ISO8601DateFormatter().string(from: started), split: examples.rawValue, seen: seen,

@@ -86,9 +86,12 @@ public enum HistoryLoader {
 
 /// One result per concurrent worker, each written once by its own worker.
 private final class ResultSlots<T>: @unchecked Sendable {
-    private var slots: [Result<T, Error>?]
+    private var slots: [Result<T, Error>]
     private let lock = NSLock()
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    init(count: Int) { slots = Array(repeating: .failure(NotRun()), count: count) }
     func set(_ index: Int, _ result: Result<T, Error>) { lock.withLock { slots[index] = result } }
-    func values() -> [Result<T, Error>] { lock.withLock { slots.map { $0! } } }
+    func values() -> [Result<T, Error>] { lock.withLock { slots } }
+
+    /// A slot's content until its worker has set it (`concurrentPerform` returns after every worker ran).
+    struct NotRun: Error {}
 }

@@ -52,24 +52,21 @@ public final class Communicator: @unchecked Sendable {
 
     public var isDistributed: Bool { size > 1 }
 
-    /// The library of a job of several processes (`isDistributed` is false without one).
-    private var library: MPILibrary { mpi! }
-
     /// Sums `values` over the ranks, in rank order, into every rank's `values`.
     public func sumInRankOrder(_ values: UnsafeMutableBufferPointer<Float>) {
-        guard isDistributed else { return }
-        orderedSum(values, type: library.float)
+        guard isDistributed, let library = mpi else { return }
+        orderedSum(values, type: library.float, library)
     }
 
     /// Sums `values` over the ranks, in rank order, into every rank's `values`.
     public func sumInRankOrder(_ values: inout [Double]) {
-        guard isDistributed else { return }
-        values.withUnsafeMutableBufferPointer { orderedSum($0, type: library.double) }
+        guard isDistributed, let library = mpi else { return }
+        values.withUnsafeMutableBufferPointer { orderedSum($0, type: library.double, library) }
     }
 
     /// Exact integer sums over the ranks (any order gives the same result).
     public func sum(_ values: inout [Int64]) {
-        guard isDistributed, !values.isEmpty else { return }
+        guard isDistributed, let library = mpi, !values.isEmpty else { return }
         values.withUnsafeMutableBufferPointer {
             _ = library.allreduce(library.inPlace, $0.baseAddress, Int32($0.count), library.int64, library.sum, library.commWorld)
         }
@@ -82,7 +79,7 @@ public final class Communicator: @unchecked Sendable {
     }
 
     public func maximum(_ value: Int) -> Int {
-        guard isDistributed else { return value }
+        guard isDistributed, let library = mpi else { return value }
         var v = Int64(value)
         _ = library.allreduce(library.inPlace, &v, 1, library.int64, library.max, library.commWorld)
         return Int(v)
@@ -90,7 +87,7 @@ public final class Communicator: @unchecked Sendable {
 
     /// Rank 0's `text` on every rank (the others' arguments are ignored).
     public func broadcast(_ text: String) -> String {
-        guard isDistributed else { return text }
+        guard isDistributed, let library = mpi else { return text }
         var bytes = Array(text.utf8).map { CChar(bitPattern: $0) }
         var count = Int64(bytes.count)
         _ = library.bcast(&count, 1, library.int64, 0, library.commWorld)
@@ -100,7 +97,7 @@ public final class Communicator: @unchecked Sendable {
     }
 
     public func barrier() {
-        if isDistributed { _ = library.barrier(library.commWorld) }
+        if isDistributed, let library = mpi { _ = library.barrier(library.commWorld) }
     }
 
     /// Ends the whole job after an error on this rank (the others may be waiting in a collective).
@@ -123,14 +120,15 @@ public final class Communicator: @unchecked Sendable {
     /// values (`MPI_Alltoallv`), adds them in rank order, and every rank collects every summed slice
     /// (`MPI_Allgatherv`). Each rank sends and receives about twice its values whatever the number of
     /// ranks, and the sum of every element is formed in the same order on every run.
-    private func orderedSum<T: FloatingPoint>(_ values: UnsafeMutableBufferPointer<T>, type: MPILibrary.Datatype) {
+    private func orderedSum<T: FloatingPoint>(_ values: UnsafeMutableBufferPointer<T>, type: MPILibrary.Datatype, _ library: MPILibrary) {
+        guard let base = values.baseAddress else { return }  // nothing to sum
         var received = [T](repeating: 0, count: (min(Self.chunk, values.count) + size - 1) / size * size)
         var counts = [Int32](repeating: 0, count: size), offsets = [Int32](repeating: 0, count: size)
         var receiveCounts = [Int32](repeating: 0, count: size), receiveOffsets = [Int32](repeating: 0, count: size)
         var start = 0
         while start < values.count {
             let n = min(Self.chunk, values.count - start)
-            let part = values.baseAddress! + start
+            let part = base + start
             for r in 0..<size {
                 offsets[r] = Int32(n * r / size)
                 counts[r] = Int32(n * (r + 1) / size) - offsets[r]

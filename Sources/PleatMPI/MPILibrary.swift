@@ -42,7 +42,7 @@ final class MPILibrary: @unchecked Sendable {
     let commWorld: Comm
     let float: Datatype, double: Datatype, int64: Datatype, char: Datatype
     let sum: Op, max: Op
-    /// `MPI_IN_PLACE` in Open MPI's `mpi.h`.
+    /// `MPI_IN_PLACE` in Open MPI's `mpi.h`. Cannot fail: only bit pattern 0 gives no pointer.
     let inPlace = UnsafeMutableRawPointer(bitPattern: 1)!
     /// `MPI_THREAD_FUNNELED`: only the thread that called `MPI_Init_thread` makes MPI calls.
     static let threadFunneled: Int32 = 1

@@ -6,6 +6,7 @@ public struct NegativeSampler: Sendable {
     public enum Distribution: String, Sendable, Codable, CaseIterable { case uniform, popularity }
 
     let cumulative: [Double]  // popularity: running sums over item ids 1..V
+    let totalCount: Double
     let items: Int
     let distribution: Distribution
     /// Items any draw can return: every item, or by popularity those with training events.
@@ -20,6 +21,7 @@ public struct NegativeSampler: Sendable {
             if i > 0 { running += Double(c) }
             return running
         }
+        totalCount = running
         drawableItems = distribution == .uniform ? items : counts.dropFirst().filter { $0 > 0 }.count
     }
 
@@ -46,7 +48,7 @@ public struct NegativeSampler: Sendable {
         switch distribution {
         case .uniform: return Int32(1 + rng.below(items))
         case .popularity:
-            let x = rng.uniform() * cumulative.last!
+            let x = rng.uniform() * totalCount
             var lo = 1, hi = items
             while lo < hi {
                 let mid = (lo + hi) / 2

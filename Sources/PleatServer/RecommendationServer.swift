@@ -141,6 +141,7 @@ public struct RecommendationServer: Sendable {
         (try? JSONEncoder.snakeCase().encode(["error": message])) ?? Data(#"{"error":"unknown"}"#.utf8)
     }
 
+    // These two cannot fail: `HTTPField.Name` is nil only for a name that is not an HTTP token, and both are.
     static let requestIdHeader = HTTPField.Name("X-Request-Id")!
     /// The shard (`J/N`) that owns the user of a misdirected request.
     public static let shardHeader = HTTPField.Name("Pleat-Shard")!

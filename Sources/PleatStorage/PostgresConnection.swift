@@ -1,5 +1,6 @@
 import CLibPQ
 import Foundation
+import PleatCore
 
 /// One libpq connection. Not thread-safe: use one per thread of work.
 ///
@@ -106,8 +107,9 @@ public final class PostgresConnection {
             let length = PQgetCopyData(handle, &buffer, 0)
             if length == -1 { break }
             if length == -2 { throw lastError("COPY out") }
+            guard let buffer else { throw PostgresError("COPY out: libpq returned \(length) bytes without a buffer") }
             defer { PQfreemem(buffer) }
-            try buffer!.withMemoryRebound(to: UInt8.self, capacity: Int(length)) {
+            try buffer.withMemoryRebound(to: UInt8.self, capacity: Int(length)) {
                 try body(UnsafeBufferPointer(start: $0, count: Int(length)))
             }
         }
@@ -183,6 +185,6 @@ extension Array where Element == String {
     func withCStrings<T>(_ body: (UnsafePointer<UnsafePointer<CChar>?>) -> T) -> T {
         let copies = map { strdup($0) } + [nil]
         defer { copies.forEach { free($0) } }
-        return copies.map { $0.map { UnsafePointer($0) } }.withUnsafeBufferPointer { body($0.baseAddress!) }
+        return copies.map { $0.map { UnsafePointer($0) } }.withUnsafeBufferPointer { body($0.start) }
     }
 }

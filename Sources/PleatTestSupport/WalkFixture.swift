@@ -51,10 +51,9 @@ public struct WalkFixture: @unchecked Sendable {  // one task at a time uses its
     public static func ingest(_ csv: String, name: String, db: PostgresConnection, directory: URL, items: [String]? = nil) throws {
         let file = directory.appendingPathComponent(name).path
         try csv.write(toFile: file, atomically: true, encoding: .utf8)
-        var itemFile: String?
-        if let items {
-            itemFile = directory.appendingPathComponent(name + ".items.csv").path
-            try (["item_id,category"] + items).joined(separator: "\n").appending("\n").write(toFile: itemFile!, atomically: true, encoding: .utf8)
+        let itemFile = items.map { _ in directory.appendingPathComponent(name + ".items.csv").path }
+        if let items, let itemFile {
+            try (["item_id,category"] + items).joined(separator: "\n").appending("\n").write(toFile: itemFile, atomically: true, encoding: .utf8)
         }
         _ = try Ingestor(db: db).ingest(file: file, options: IngestOptions(format: .csv, itemsFile: itemFile))
     }

@@ -35,12 +35,13 @@ enum ParserCheck {
             do {
                 try reader.read(observe: { records.append(Span(line: $0.line, lineCount: $0.lineCount)) }, item: { item in
                     try checkId(item.externalId, "item id")
-                    outcomes.append(Outcome(line: records.last!.line, isEvent: true))
+                    guard let record = records.last else { throw Violation(description: "\(target): an item before any record") }
+                    outcomes.append(Outcome(line: record.line, isEvent: true))
                     return nil
                 }, reject: { line, _, _ in outcomes.append(Outcome(line: line, isEvent: false)) })
             } catch let violation as Violation { throw violation } catch { threw = error }
-        } else {
-            format = InteractionFormat(rawValue: target.rawValue)!
+        } else if let interactions = InteractionFormat(rawValue: target.rawValue) {
+            format = interactions
             let reader = InteractionReader(input: InputFile(bytes: input, name: "fuzz"), format: format, chunkSize: chunk, maxRecord: maxRecord)
             do {
                 try reader.read(observe: { records.append(Span(line: $0.line, lineCount: $0.lineCount)) }, event: { line, event in
@@ -49,6 +50,8 @@ enum ParserCheck {
                     return nil
                 }, reject: { line, _, _ in outcomes.append(Outcome(line: line, isEvent: false)) })
             } catch let violation as Violation { throw violation } catch { threw = error }
+        } else {
+            throw Violation(description: "\(target) names no input format")
         }
         let compressed = input.starts(with: [0x1F, 0x8B]) || input.starts(with: [0x28, 0xB5, 0x2F, 0xFD])
         let hasHeader = [.csv, .tsv, .recbole].contains(format)

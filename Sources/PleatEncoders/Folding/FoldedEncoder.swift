@@ -110,7 +110,7 @@ public final class FoldedEncoder {
             if length > 0 { row.update(from: folds.output.pointer + (g * c + length - 1) * d, count: d) } else { row.update(repeating: 0, count: d) }
         }
         foldKeys.withUnsafeBufferPointer { keyEmbedding.forward($0, into: keyed) }
-        x.foldStatistics.withUnsafeBufferPointer { statisticsInput.pointer.update(from: $0.baseAddress!, count: $0.count) }
+        x.foldStatistics.withUnsafeBufferPointer { statisticsInput.pointer.update(from: $0.start, count: $0.count) }
         statistics.forward(statisticsInput, into: projected)
         Tensor.add(summed, keyed, into: summed)
         Tensor.add(summed, projected, into: summed)

@@ -73,29 +73,27 @@ public struct ReportWriter {
 
     var significance: Table? {
         guard let baseline = report.bestBaseline else { return nil }
-        let models = report.rankers.filter { $0.versusBestBaseline != nil }
+        let models = report.rankers.compactMap { m in m.versusBestBaseline.map { (m, $0) } }
         guard !models.isEmpty else { return nil }
         return Table(
             title: "Each model against the best baseline (\(baseline)), NDCG@10 per user",
             note: "Paired over the same users: mean difference with a bootstrap 95% interval (1,000 resamples) and a two-sided paired t-test.",
             header: ["model", "NDCG@10", "baseline", "difference", "95% interval", "t", "p", "verdict"],
-            rows: models.map { m in
+            rows: models.map { m, comparison in
                 [m.name, number(m.metrics.ndcg(at: 10)), number(report.ranker(baseline)?.metrics.ndcg(at: 10))]
-                    + comparisonCells(m.versusBestBaseline!)
+                    + comparisonCells(comparison)
             })
     }
 
     var modelPairs: Table? {
-        let models = report.rankers.filter { $0.versusModels != nil }
+        let models = report.rankers.compactMap { m in m.versusModels.map { (m.name, $0) } }
         guard !models.isEmpty else { return nil }
         return Table(
             title: "Each model against each other model, NDCG@10 per user",
             note: "Paired over the same users, as above: the row's model minus the column's.",
             header: ["model", "other", "difference", "95% interval", "t", "p", "verdict"],
-            rows: models.flatMap { m in
-                m.versusModels!.sorted { $0.key < $1.key }.map { other, c in
-                    [m.name, other] + comparisonCells(c)
-                }
+            rows: models.flatMap { name, comparisons in
+                comparisons.sorted { $0.key < $1.key }.map { other, c in [name, other] + comparisonCells(c) }
             })
     }
 

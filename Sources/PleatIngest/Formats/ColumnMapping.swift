@@ -43,24 +43,24 @@ public struct ColumnMapping: Sendable, Codable, Equatable {
             return bare.trimmingCharacters(in: .whitespaces)
         }
         let lowered = names.map { $0.lowercased() }
-        func find(_ explicit: String?, _ defaults: [String], _ role: String, required: Bool) throws -> Int? {
+        func find(_ explicit: String?, _ defaults: [String], _ role: String) throws -> Int? {
             if let explicit {
                 guard let index = names.firstIndex(of: explicit) ?? lowered.firstIndex(of: explicit.lowercased()) else {
                     throw IngestError("\(file): no column named '\(explicit)' for the \(role) (columns: \(names.joined(separator: ", ")))")
                 }
                 return index
             }
-            if let index = defaults.lazy.compactMap({ lowered.firstIndex(of: $0) }).first { return index }
-            if required {
-                throw IngestError("\(file): cannot tell which column holds the \(role) (columns: \(names.joined(separator: ", "))); name it with --\(role)-col")
-            }
-            return nil
+            return defaults.lazy.compactMap({ lowered.firstIndex(of: $0) }).first
         }
-        let user = try find(self.user, Self.userNames, "user", required: true)!
-        let item = try find(self.item, Self.itemNames, "item", required: true)!
-        let time = try find(self.time, Self.timeNames, "time", required: needsTime)
-        let event = try find(self.event, Self.eventNames, "event", required: false)
-        let value = try find(self.value, Self.valueNames, "value", required: false)
+        func missing(_ role: String) -> IngestError {
+            IngestError("\(file): cannot tell which column holds the \(role) (columns: \(names.joined(separator: ", "))); name it with --\(role)-col")
+        }
+        guard let user = try find(self.user, Self.userNames, "user") else { throw missing("user") }
+        guard let item = try find(self.item, Self.itemNames, "item") else { throw missing("item") }
+        let time = try find(self.time, Self.timeNames, "time")
+        if needsTime && time == nil { throw missing("time") }
+        let event = try find(self.event, Self.eventNames, "event")
+        let value = try find(self.value, Self.valueNames, "value")
         let valueName = value.map { lowered[$0] }
         return Resolved(user: user, item: item, time: time, event: event, value: value, fieldCount: names.count,
                         names: names, eventNameFromValueColumn: valueName == "rating" ? "rating" : nil)

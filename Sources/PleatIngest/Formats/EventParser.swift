@@ -57,8 +57,8 @@ final class EventParser {
     /// Parses one data record, calling `body` with its fields when it is valid; the rejection of the
     /// record (the parser's, or the one `body` returns), or nil when it became an event.
     func parse(line: Int, record: UnsafeBufferPointer<UInt8>, _ body: (EventFields) throws -> RowRejection?) throws -> RowRejection? {
-        if let nul = memchr(record.baseAddress!, 0, record.count) {
-            return RowRejection(.nulByte, "at byte \(record.baseAddress!.distance(to: nul.assumingMemoryBound(to: UInt8.self)) + 1)")
+        if let nul = memchr(record.start, 0, record.count) {
+            return RowRejection(.nulByte, "at byte \(record.start.distance(to: nul.assumingMemoryBound(to: UInt8.self)) + 1)")
         }
         guard ByteParsing.isValidUTF8(record) else { return RowRejection(.invalidUTF8) }
         if format == .jsonl { return try parseJSON(line: line, record: record, body) }
@@ -157,7 +157,10 @@ final class EventParser {
         // otherwise this line's keys are resolved, and a line without a user, item or time key is a
         // rejected row, not a broken file.
         let required = jsonKeys.map { [$0.user, $0.item, $0.time] } ?? []
-        if jsonKeys == nil || required.contains(where: { object[$0] == nil }) {
+        let keys: JSONKeys
+        if let known = jsonKeys, !required.contains(where: { object[$0] == nil }) {
+            keys = known
+        } else {
             let present = Array(object.keys).sorted()
             let resolved: ColumnMapping.Resolved
             do { resolved = try mapping.resolve(header: present, needsTime: true, file: file) } catch {
@@ -165,14 +168,15 @@ final class EventParser {
                 return RowRejection(.missingField, "\(error)".replacingOccurrences(of: "\(file): ", with: "")
                                     .replacingOccurrences(of: "column", with: "key"))
             }
-            jsonKeys = JSONKeys(user: present[resolved.user], item: present[resolved.item], time: present[resolved.time!],
-                                event: resolved.event.map { present[$0] }, value: resolved.value.map { present[$0] })
+            guard let time = resolved.time else { return RowRejection(.missingField, "no key for the time") }  // needsTime: resolved
+            keys = JSONKeys(user: present[resolved.user], item: present[resolved.item], time: present[time],
+                            event: resolved.event.map { present[$0] }, value: resolved.value.map { present[$0] })
+            jsonKeys = keys
             if !jsonDefaultEventSet {
                 jsonDefaultEventSet = true
                 if let name = resolved.eventNameFromValueColumn, resolved.event == nil { defaultEvent = name }
             }
         }
-        let keys = jsonKeys!
         var texts: [String] = []
         var names = [keys.user, keys.item, keys.time]
         if let e = keys.event { names.append(e) }

@@ -1,4 +1,5 @@
 import Foundation
+import PleatCore
 
 /// Reads an item metadata file: RecBole `.item`, MovieLens `movies.dat` / `u.item`, or CSV/TSV/JSONL with
 /// an item column and a category or genres column. The first genre is the item's category.
@@ -46,8 +47,8 @@ public struct ItemCatalogReader {
             let problem: RowRejection?
             if let length = record.overlongBytes {
                 problem = RowRejection(.recordTooLong, "\(length) bytes (limit \(maxRecord)); the first \(bytes.count) are kept")
-            } else if let nul = memchr(bytes.baseAddress!, 0, bytes.count) {
-                problem = RowRejection(.nulByte, "at byte \(bytes.baseAddress!.distance(to: nul.assumingMemoryBound(to: UInt8.self)) + 1)")
+            } else if let nul = memchr(bytes.start, 0, bytes.count) {
+                problem = RowRejection(.nulByte, "at byte \(bytes.start.distance(to: nul.assumingMemoryBound(to: UInt8.self)) + 1)")
             } else if !ByteParsing.isValidUTF8(bytes) {
                 problem = RowRejection(.invalidUTF8)
             } else {

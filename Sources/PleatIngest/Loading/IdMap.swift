@@ -67,7 +67,7 @@ struct IdMap {
 
     @inline(__always)
     private func equal(_ entry: Int, _ key: UnsafeBufferPointer<UInt8>) -> Bool {
-        arena.withUnsafeBufferPointer { a in memcmp(a.baseAddress! + keyStart[entry], key.baseAddress!, key.count) == 0 }
+        arena.withUnsafeBufferPointer { a in memcmp(a.start + keyStart[entry], key.start, key.count) == 0 }
     }
 
     private mutating func insert(_ key: UnsafeBufferPointer<UInt8>, hash: UInt64, id: Int32) -> Int32 {

@@ -71,14 +71,14 @@ final class SortedEventSpool {
         let readers = try runs.indices.map { try RunReader(run: runs[$0], number: $0 + 1, events: runCounts[$0]) }
         var heads = try readers.map { try $0.next() }
         while true {
-            var best = -1
+            var best: (run: Int, event: PendingEvent)? = nil
             for (i, head) in heads.enumerated() {
                 guard let head else { continue }
-                if best < 0 || PendingEvent.precedes(head, heads[best]!) { best = i }
+                if best.map({ PendingEvent.precedes(head, $0.event) }) ?? true { best = (i, head) }
             }
-            guard best >= 0 else { break }
-            try visit(heads[best]!)
-            heads[best] = try readers[best].next()
+            guard let best else { break }
+            try visit(best.event)
+            heads[best.run] = try readers[best.run].next()
         }
     }
 

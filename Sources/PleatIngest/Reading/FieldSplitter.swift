@@ -1,3 +1,5 @@
+import PleatCore
+
 /// Splits one record into fields without copying, except for quoted CSV fields, whose unescaped
 /// contents go to a scratch buffer.
 final class FieldSplitter {
@@ -25,7 +27,7 @@ final class FieldSplitter {
     /// Splits `record`; false when a quote is not closed.
     func split(_ record: UnsafeBufferPointer<UInt8>) -> Bool {
         fields.removeAll(keepingCapacity: true)
-        let base = record.baseAddress!
+        let base = record.start
         let n = record.count
         switch separator {
         case .byte(let sep, let quoted):
@@ -93,7 +95,7 @@ final class FieldSplitter {
             if i >= n { break }
             i += 1  // the separator
         }
-        let base = UnsafePointer(scratch.baseAddress!)
+        let base = UnsafePointer(scratch.start)
         for (s, e) in zip(starts, ends) { fields.append(UnsafeBufferPointer(start: base + s, count: e - s)) }
         return true
     }

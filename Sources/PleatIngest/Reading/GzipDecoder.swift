@@ -1,4 +1,5 @@
 import CZlib
+import PleatCore
 
 /// gzip through zlib, with concatenated members (what `cat a.gz b.gz` and parallel gzip tools write).
 final class GzipDecoder: Decoder {
@@ -21,9 +22,9 @@ final class GzipDecoder: Decoder {
             guard inflateReset(&stream) == Z_OK else { throw IngestError("\(name): cannot restart zlib") }
             betweenMembers = false
         }
-        stream.next_in = UnsafeMutablePointer(mutating: input.baseAddress!.assumingMemoryBound(to: Bytef.self))
+        stream.next_in = UnsafeMutablePointer(mutating: input.start.assumingMemoryBound(to: Bytef.self))
         stream.avail_in = uInt(input.count)
-        stream.next_out = output.baseAddress!.assumingMemoryBound(to: Bytef.self)
+        stream.next_out = output.start.assumingMemoryBound(to: Bytef.self)
         stream.avail_out = uInt(output.count)
         let status = inflate(&stream, Z_NO_FLUSH)
         consumed = input.count - Int(stream.avail_in)

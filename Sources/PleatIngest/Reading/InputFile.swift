@@ -96,7 +96,7 @@ public final class InputFile {
                 }
             } else if rawStart < rawEnd {
                 n = min(buffer.count, rawEnd - rawStart)
-                buffer.baseAddress!.copyMemory(from: rawBuffer.baseAddress! + rawStart, byteCount: n)
+                buffer.start.copyMemory(from: rawBuffer.start + rawStart, byteCount: n)
                 rawStart += n
             } else {
                 n = try readRaw(into: buffer)
@@ -154,12 +154,12 @@ public final class InputFile {
     private func readRaw(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         if let memory {
             let n = min(buffer.count, memory.count - rawBytesRead)
-            memory.withUnsafeBytes { buffer.baseAddress!.copyMemory(from: $0.baseAddress! + rawBytesRead, byteCount: n) }
+            memory.withUnsafeBytes { buffer.start.copyMemory(from: $0.start + rawBytesRead, byteCount: n) }
             rawBytesRead += n
             return n
         }
         while true {
-            let n = Foundation.read(descriptor, buffer.baseAddress!, buffer.count)
+            let n = Foundation.read(descriptor, buffer.start, buffer.count)
             if n >= 0 { rawBytesRead += n; return n }
             if errno == EINTR { continue }
             throw IngestError("read error in \(name): \(String(cString: strerror(errno)))")
@@ -213,7 +213,7 @@ private final class BackgroundHasher: @unchecked Sendable {
             buffer.deallocate()
             buffer = .allocate(byteCount: bytes.count, alignment: 64)
         }
-        buffer.baseAddress!.copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+        buffer.start.copyMemory(from: bytes.start, byteCount: bytes.count)
         condition.lock()
         queue.append((buffer, bytes.count))
         condition.broadcast()
@@ -249,7 +249,7 @@ private final class BackgroundHasher: @unchecked Sendable {
             }
             let (buffer, count) = queue.removeFirst()
             condition.unlock()
-            hash.update(buffer: UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: count))
+            hash.update(buffer: UnsafeBufferPointer(start: buffer.start.assumingMemoryBound(to: UInt8.self), count: count))
             condition.lock()
             spare.append(buffer)
             condition.broadcast()

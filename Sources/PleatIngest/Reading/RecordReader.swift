@@ -1,4 +1,5 @@
 import Foundation
+import PleatCore
 
 /// Streams an input as records (lines, or CSV records whose quoted fields may span lines) in bounded
 /// memory: one chunk-sized buffer, whatever the line lengths.
@@ -34,7 +35,7 @@ public final class RecordReader {
         let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: chunkSize)
         let kept = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: min(IngestLimits.keptBytesOfLongRecord, maxRecord))
         defer { buffer.deallocate(); kept.deallocate() }
-        let base = UnsafePointer(buffer.baseAddress!)
+        let base = UnsafePointer(buffer.start)
         var filled = 0          // valid bytes in buffer
         var line = 1            // line number of the next record's first line
         var atEOF = false
@@ -44,8 +45,7 @@ public final class RecordReader {
         func newline(from: Int, within: Int) -> Int? {
             memchr(base + from, 0x0A, within).map { UnsafePointer<UInt8>($0.assumingMemoryBound(to: UInt8.self)) - base }
         }
-        func endOverlong(length: Int) throws {
-            let o = overlong!
+        func endOverlong(_ o: (line: Int, length: Int, kept: Int), length: Int) throws {
             overlong = nil
             try body(Record(line: o.line, lineCount: 1, bytes: UnsafeBufferPointer(rebasing: kept[0..<o.kept]), overlongBytes: length))
             line = o.line + 1
@@ -58,11 +58,11 @@ public final class RecordReader {
             while start < filled {
                 if let o = overlong {
                     guard let end = newline(from: start, within: filled - start) else {
-                        overlong!.length += filled - start
+                        overlong = (o.line, o.length + filled - start, o.kept)
                         start = filled
                         break
                     }
-                    try endOverlong(length: o.length + end - start)
+                    try endOverlong(o, length: o.length + end - start)
                     start = end + 1
                     continue
                 }
@@ -92,14 +92,14 @@ public final class RecordReader {
                 }
             }
             if atEOF {
-                if overlong != nil { try endOverlong(length: overlong!.length) } else if start < filled {
+                if let o = overlong { try endOverlong(o, length: o.length) } else if start < filled {
                     try emit(base, start, filled, line, 1, body)  // the last record, without a final newline
                 }
                 break
             }
             // Keep the incomplete tail for the next read.
             let tail = filled - start
-            if tail > 0, start > 0 { memmove(buffer.baseAddress!, buffer.baseAddress! + start, tail) }
+            if tail > 0, start > 0 { memmove(buffer.start, buffer.start + start, tail) }
             filled = tail
             chunk(input.rawBytesRead)
         }

@@ -139,7 +139,7 @@ public struct SyntheticLog: Sendable {
     private func flush(_ buffer: inout [UInt8], to out: OutputStream) throws {
         var offset = 0
         while offset < buffer.count {
-            let written = buffer[offset...].withUnsafeBufferPointer { out.write($0.baseAddress!, maxLength: $0.count) }
+            let written = buffer[offset...].withUnsafeBufferPointer { out.write($0.start, maxLength: $0.count) }
             if written <= 0 { throw IngestError("write failed: \(out.streamError.map { "\($0)" } ?? "unknown error")") }
             offset += written
         }

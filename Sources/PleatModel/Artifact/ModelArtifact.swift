@@ -88,6 +88,7 @@ public struct ModelArtifact: Sendable {
             throw ArtifactError("\(directory.path) is not a complete model artifact (no \(checksumsFile))")
         }
         let listed = try checksums(in: sumsFile)
+        guard let weightsSHA256 = listed[weightsFile] else { throw ArtifactError("\(sumsFile.path) does not list \(weightsFile)") }
         for name in [specFile, vocabularyFile, weightsFile] {
             guard let expected = listed[name] else { throw ArtifactError("\(sumsFile.path) does not list \(name)") }
             let file = directory.appendingPathComponent(name)
@@ -97,8 +98,8 @@ public struct ModelArtifact: Sendable {
                 throw ArtifactError("\(file.path) does not match its checksum (SHA-256 \(actual), expected \(expected)): the file was changed or damaged")
             }
         }
-        if let expectedWeightsSHA256, listed[weightsFile] != expectedWeightsSHA256 {
-            throw ArtifactError("\(directory.path): the weights' SHA-256 \(listed[weightsFile] ?? "?") is not the registry's \(expectedWeightsSHA256)")
+        if let expectedWeightsSHA256, weightsSHA256 != expectedWeightsSHA256 {
+            throw ArtifactError("\(directory.path): the weights' SHA-256 \(weightsSHA256) is not the registry's \(expectedWeightsSHA256)")
         }
         let decoder = JSONDecoder.snakeCase
         let header: Header
@@ -112,7 +113,7 @@ public struct ModelArtifact: Sendable {
         guard vocabulary.count == header.items, vocabulary.externalIds.count == vocabulary.databaseIds.count else {
             throw ArtifactError("\(directory.path): the vocabulary does not have the \(header.items) items of the spec")
         }
-        return ModelArtifact(directory: directory, header: header, vocabulary: vocabulary, weightsSHA256: listed[weightsFile]!)
+        return ModelArtifact(directory: directory, header: header, vocabulary: vocabulary, weightsSHA256: weightsSHA256)
     }
 
     /// The network with the trained weights, taking `batchSize` histories per call.

@@ -1,3 +1,4 @@
+import PleatCore
 import PleatTensor
 
 /// The dot-product scoring rule of every model for one batch of encoded queries: score[r, j] =
@@ -56,7 +57,7 @@ public struct ItemScoring {
             selected.withUnsafeMutableBufferPointer { selected in
                 found.withUnsafeMutableBufferPointer { found in withOffsets { offsets in
                     Parallel.forRows(count, minimumPerWorker: 8) { rows in
-                        var selections = rows.map { TopK.Selection(k: k, indices: indices.baseAddress! + $0 * k, scores: selected.baseAddress! + $0 * k) }
+                        var selections = rows.map { TopK.Selection(k: k, indices: indices.start + $0 * k, scores: selected.start + $0 * k) }
                         let leftOut = rows.map { excluded[$0].sorted() }
                         var next = [Int](repeating: 0, count: rows.count), nextOffset = next
                         let block = scratch.pointer + rows.lowerBound * Self.blockColumns

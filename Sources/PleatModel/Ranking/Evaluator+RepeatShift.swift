@@ -1,4 +1,5 @@
 import Foundation
+import PleatCore
 import PleatHistories
 import PleatMetrics
 import PleatTensor
@@ -26,7 +27,7 @@ extension Evaluator {
             row[0] = -.infinity
             for item in own { row[Int(item)] = -.infinity }
             var best = [Float](repeating: 0, count: cutoff), bestItems = [Int32](repeating: 0, count: cutoff)
-            let found = TopK.select(row.baseAddress!, count: row.count, k: cutoff, indices: &bestItems, scores: &best)
+            let found = TopK.select(row.start, count: row.count, k: cutoff, indices: &bestItems, scores: &best)
             for (item, score) in zip(own, ownScores) { row[Int(item)] = score }
             row[0] = padding
             let targetScore = row[Int(target)], targetIsOwn = own.contains(target)

@@ -95,9 +95,9 @@ public enum Evaluator {
                                     guard k > 0 else { continue }
                                     row[0] = -.infinity
                                     for item in seen.excluded(from: example.history) { row[Int(item)] = -.infinity }
-                                    counts[index] = TopK.select(row.baseAddress!, count: row.count, k: k,
-                                                                indices: items.baseAddress! + index * k,
-                                                                scores: selected.baseAddress! + r * k)
+                                    counts[index] = TopK.select(row.start, count: row.count, k: k,
+                                                                indices: items.start + index * k,
+                                                                scores: selected.start + r * k)
                                 }
                             }
                         }

@@ -44,6 +44,14 @@ final class DefinitionReader {
         if !problems.isEmpty { throw DefinitionError(problems: problems.enumerated().sorted { ($0.1.line ?? 0, $0.0) < ($1.1.line ?? 0, $1.0) }.map(\.1)) }
     }
 
+    /// `value`, which a reading step left nil only after recording why: so the problems found so far are
+    /// the error (and `key` is named should a step ever return nil without one).
+    func required<T>(_ value: T?, key: String) throws -> T {
+        if let value { return value }
+        try check()
+        throw DefinitionError(problems: [.init(file: file, line: nil, key: key, reason: "missing or invalid")])
+    }
+
     // MARK: Shapes
 
     /// The mapping's entries by key; keys outside `allowed` are problems. `required` keys must be present.
@@ -128,6 +136,7 @@ final class DefinitionReader {
         guard let scalar = value.node.scalar else { problem(value, "expected a value"); return nil }
         let s = scalar.string
         if scalar.style == .plain, Double(s) != nil || ["true", "false", "null"].contains(s) { return s }
-        return String(decoding: try! JSONEncoder().encode(s), as: UTF8.self)
+        guard let quoted = try? JSONEncoder().encode(s) else { problem(value, "cannot be written as a config value"); return nil }
+        return String(decoding: quoted, as: UTF8.self)
     }
 }

@@ -14,7 +14,7 @@ extension PipelineDefinition {
     /// Reads and checks a pipeline file; throws a `DefinitionError` listing every problem.
     public static func load(_ file: String) throws -> PipelineDefinition {
         let reader = DefinitionReader(file: file)
-        guard let root = reader.root() else { try reader.check(); fatalError("unreachable") }
+        let root = try reader.required(reader.root(), key: "")
         let top = reader.mapping(root, allowed: keys, required: ["sources", "models"])
         let fallbackName = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
         let seen = reader.choice(top["seen"], SeenItems.self) ?? .default

@@ -27,7 +27,7 @@ public struct JobDefinition: Sendable {
     /// Reads and checks a job file and the pipeline it names.
     public static func load(_ file: String) throws -> JobDefinition {
         let reader = DefinitionReader(file: file)
-        guard let root = reader.root() else { try reader.check(); fatalError("unreachable") }
+        let root = try reader.required(reader.root(), key: "")
         let fields = reader.mapping(root, allowed: ["pipeline", "schedule", "retry", "promotion"], required: ["pipeline", "schedule"])
         let schedule = reader.string(fields["schedule"]) ?? ""
         if let value = fields["schedule"], !schedule.isEmpty, !isCron(schedule) {
@@ -46,7 +46,7 @@ public struct JobDefinition: Sendable {
         let pipelinePath = reader.path(fields["pipeline"], mustExist: true)
         try reader.check()
         let pipeline: PipelineDefinition
-        do { pipeline = try PipelineDefinition.load(pipelinePath!) } catch let error as DefinitionError {
+        do { pipeline = try PipelineDefinition.load(try reader.required(pipelinePath, key: "pipeline")) } catch let error as DefinitionError {
             throw DefinitionError(problems: [.init(file: file, line: fields["pipeline"]?.line, key: "pipeline", reason: "the pipeline has problems")] + error.problems)
         }
         return JobDefinition(name: URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent, file: file, pipeline: pipeline,

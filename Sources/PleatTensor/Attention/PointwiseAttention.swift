@@ -145,7 +145,7 @@ public struct PointwiseAttention {
         precondition(n <= maxLength, "sequence length \(n) exceeds the model's \(maxLength)")
         for b in 0..<cache.batch { cache.lengths[b] = lengths[b]; cache.prefixes[b] = prefixes?[b] ?? 0 }
         cache.hasTimes = timeBias != nil && timestamps != nil
-        if cache.hasTimes && cache.fillsBuckets { computeBuckets(timestamps!, cache: cache) }
+        if cache.hasTimes, cache.fillsBuckets, let timestamps { computeBuckets(timestamps, cache: cache) }
         let seed = rng?.next()
         cache.usedDropout = options.dropout > 0 && seed != nil
         let inverseN = 1 / Float(maxLength)
@@ -161,8 +161,8 @@ public struct PointwiseAttention {
                 for i in 0..<n {
                     VectorMath.siluRow(s + i * n, into: a + i * n, count: n, visible: cache.visible(i, sequence: b), scale: inverseN)
                 }
-                if cache.usedDropout, let mask = cache.dropMask {
-                    var local = RandomSource(seed: seed!).split(UInt64(bh))
+                if cache.usedDropout, let mask = cache.dropMask, let seed {
+                    var local = RandomSource(seed: seed).split(UInt64(bh))
                     Dropout.apply(a, into: a, mask: mask.pointer + bh * n * n, count: n * n, keep: 1 - options.dropout, rng: &local)
                 }
                 let vb = v.block(sequence: b, length: n, head: h, width: vDim), ob = out.block(sequence: b, length: n, head: h, width: vDim)
@@ -225,7 +225,7 @@ public struct PointwiseAttention {
                         let t = timestamps + b * (n + 1)
                         for i in 0..<n {
                             // Only keys the query sees: the others' bias is masked in forward and never read backward.
-                            Self.fillBuckets(buckets.baseAddress! + (b * n + i) * n, next: t[i + 1], times: t,
+                            Self.fillBuckets(buckets.start + (b * n + i) * n, next: t[i + 1], times: t,
                                              count: cache.visible(i, sequence: b), starts: starts)
                         }
                     }
@@ -249,7 +249,7 @@ public struct PointwiseAttention {
         if cache.hasTimes, let ts = timeBias?.value.pointer {
             cache.timeBuckets.values.withUnsafeBufferPointer { buckets in
                 for i in 0..<n {
-                    let row = s + i * n, bucketRow = buckets.baseAddress! + (b * n + i) * n
+                    let row = s + i * n, bucketRow = buckets.start + (b * n + i) * n
                     for j in 0..<cache.visible(i, sequence: b) { row[j] += ts[Int(bucketRow[j])] }
                 }
             }
@@ -267,8 +267,11 @@ public struct PointwiseAttention {
         let positionTables = options.positionBias == .perHead ? heads : 1
         let positionCount = dPos == nil ? 0 : positionTables * positionWidth
         let width = positionCount + (dTs == nil ? 0 : Self.timeBuckets + 1)
-        if cache.biasPartials?.shape != [cache.batch, width] { cache.biasPartials = Tensor([cache.batch, width]) }
-        let partials = cache.biasPartials!
+        let partials: Tensor
+        if let kept = cache.biasPartials, kept.shape == [cache.batch, width] { partials = kept } else {
+            partials = Tensor([cache.batch, width])
+            cache.biasPartials = partials
+        }
         partials.fill(0)
         cache.timeBuckets.values.withUnsafeBufferPointer { buckets in
             Parallel.forRows(cache.batch, minimumPerWorker: 1) { range in
@@ -278,7 +281,7 @@ public struct PointwiseAttention {
                         let ds = cache.scratch.pointer + (b * heads + h) * n * n
                         let table = partial + (positionTables > 1 ? h * positionWidth : 0) + maxLength - 1
                         for i in 0..<n {
-                            let row = ds + i * n, bucketRow = buckets.baseAddress! + (b * n + i) * n
+                            let row = ds + i * n, bucketRow = buckets.start + (b * n + i) * n
                             for j in 0..<cache.visible(i, sequence: b) where row[j] != 0 {
                                 if dPos != nil { table[j - i] += row[j] }
                                 if dTs != nil { timePartial[Int(bucketRow[j])] += row[j] }

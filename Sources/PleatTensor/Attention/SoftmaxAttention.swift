@@ -126,8 +126,8 @@ public struct SoftmaxAttention {
                     if visible < n { (row + visible).update(repeating: 0, count: n - visible) }
                 }
                 var source = p
-                if useDropout, let mask = cache.dropMask {
-                    var local = RandomSource(seed: seed!).split(UInt64(bh))
+                if useDropout, let mask = cache.dropMask, let seed {
+                    var local = RandomSource(seed: seed).split(UInt64(bh))
                     let mb = mask.pointer + bh * n * n, dropped = cache.scratch.pointer + bh * n * n
                     Dropout.apply(p, into: dropped, mask: mb, count: n * n, keep: 1 - dropout, rng: &local)
                     source = dropped

@@ -29,7 +29,14 @@ public enum BLASKernel: String, CaseIterable, Sendable, Codable {
         }
     }
 
-    public var vectorLevel: CPU.VectorLevel { Self.vectorLevel(ofCoreName: rawValue)! }
+    public var vectorLevel: CPU.VectorLevel {
+        switch self {
+        case .prescott, .nehalem: .sse
+        case .sandybridge: .avx
+        case .haswell, .zen: .avx2
+        case .skylakeX, .cooperlake, .sapphireRapids: .avx512
+        }
+    }
 
     public func runs(on cpu: CPU) -> Bool { cpu.features.isSuperset(of: requiredFeatures) }
 
@@ -44,16 +51,13 @@ public enum BLASKernel: String, CaseIterable, Sendable, Codable {
     /// The vector width of any core type OpenBLAS 0.3.x may report (`openblas_get_corename()`), including
     /// those Pleat never forces; nil for a name it does not know.
     public static func vectorLevel(ofCoreName name: String) -> CPU.VectorLevel? {
+        if let kernel = BLASKernel(name: name) { return kernel.vectorLevel }
         switch name.lowercased() {
-        case "katmai", "coppermine", "northwood", "prescott", "banias", "atom", "core2", "penryn", "dunnington", "nehalem",
+        case "katmai", "coppermine", "northwood", "banias", "atom", "core2", "penryn", "dunnington",
              "athlon", "opteron", "opteron_sse3", "barcelona", "nano", "bobcat":
             return .sse
-        case "sandybridge", "bulldozer", "piledriver", "steamroller", "excavator":
+        case "bulldozer", "piledriver", "steamroller", "excavator":
             return .avx
-        case "haswell", "zen":
-            return .avx2
-        case "skylakex", "cooperlake", "sapphirerapids":
-            return .avx512
         default:
             return nil
         }

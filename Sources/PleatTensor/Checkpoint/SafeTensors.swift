@@ -1,4 +1,5 @@
 import Foundation
+import PleatCore
 
 /// Reads and writes the safetensors format: an 8-byte little-endian header length, a JSON header
 /// (`{"name": {"dtype": "F32", "shape": [...], "data_offsets": [begin, end]}, "__metadata__": {...}}`),
@@ -54,7 +55,7 @@ public enum SafeTensors {
                 throw FormatError(description: "\(name): bad data offsets")
             }
             data.withUnsafeBytes { raw in
-                let source = raw.baseAddress! + base + offsets[0]
+                let source = raw.start + base + offsets[0]
                 UnsafeMutableRawPointer(tensor.pointer).copyMemory(from: source, byteCount: tensor.count * 4)
             }
         }

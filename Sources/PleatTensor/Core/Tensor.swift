@@ -1,4 +1,5 @@
 import Foundation
+import PleatCore
 
 /// Float32 values in contiguous row-major storage, with a shape.
 ///
@@ -25,7 +26,7 @@ public final class Tensor {
     public convenience init(_ shape: [Int], values: [Float]) {
         self.init(shape)
         precondition(values.count == count, "\(values.count) values for shape \(shape)")
-        values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: count) }
+        values.withUnsafeBufferPointer { pointer.update(from: $0.start, count: count) }
     }
 
     deinit { free(pointer) }
@@ -35,7 +36,7 @@ public final class Tensor {
     public var array: [Float] { Array(buffer) }
 
     /// Rows and columns when the tensor is viewed as a matrix (all leading dimensions are rows).
-    public var rows: Int { shape.count <= 1 ? 1 : count / shape.last! }
+    public var rows: Int { shape.count <= 1 ? 1 : count / columns }
     public var columns: Int { shape.last ?? 1 }
 
     @inline(__always) public subscript(_ i: Int) -> Float {

@@ -11,7 +11,7 @@ public struct Dropout {
 
     /// Training mode draws a new mask from `rng`; evaluation (`rng == nil`) copies x.
     public func forward(_ x: Tensor, into y: Tensor, mask: Tensor, rng: inout RandomSource?) {
-        guard probability > 0, rng != nil else {
+        guard probability > 0, let seed = rng?.next() else {
             if x !== y { y.copy(from: x) }
             mask.fill(1)
             return
@@ -19,7 +19,7 @@ public struct Dropout {
         let keep = 1 - probability
         // One draw from the caller's generator seeds a stream per chunk: deterministic for a given
         // seed and core count.
-        let streams = RandomSource(seed: rng!.next())
+        let streams = RandomSource(seed: seed)
         let (xp, yp, mp) = (x.pointer, y.pointer, mask.pointer)
         Parallel.forRows(x.count, minimumPerWorker: 16_384) { range in
             var local = streams.split(UInt64(range.lowerBound))

@@ -10,8 +10,9 @@ public struct LayerNorm {
         self.features = features
         self.epsilon = epsilon
         if affine {
-            gain = store.make("\(name).weight", shape: [features], decays: false)
-            gain!.value.fill(1)
+            let ones = store.make("\(name).weight", shape: [features], decays: false)
+            ones.value.fill(1)
+            gain = ones
             shift = store.make("\(name).bias", shape: [features], decays: false)
         } else {
             gain = nil

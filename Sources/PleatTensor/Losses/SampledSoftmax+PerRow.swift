@@ -1,4 +1,5 @@
 import Foundation
+import PleatCore
 
 extension SampledSoftmax {
     /// The softmax over candidates drawn for each row on its own: `scores` is rows × `columns` of raw
@@ -23,7 +24,7 @@ extension SampledSoftmax {
                 rowLoss.withUnsafeMutableBufferPointer { losses in
                     Parallel.forRows(rows) { range in
                         for r in range {
-                            let z = s.baseAddress! + r * columns, dz = g.baseAddress! + r * columns
+                            let z = s.start + r * columns, dz = g.start + r * columns
                             guard ids[r * columns] > 0 else { dz.update(repeating: 0, count: columns); continue }
                             let positive = ids[r * columns]
                             var m = -Float.infinity

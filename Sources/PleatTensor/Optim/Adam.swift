@@ -41,7 +41,7 @@ public final class Adam {
             let wd = p.decays ? weightDecay : 0
             let m = first[index].pointer, v = second[index].pointer
             let theta = p.value.pointer, g = p.grad.pointer
-            let width = p.shape.count > 1 ? p.shape.last! : p.value.count
+            let width = p.value.columns
             let lazy = lazyRows.contains(p.name)
             Parallel.forRows(p.value.count / width, minimumPerWorker: 256) { rows in
                 for r in rows {
