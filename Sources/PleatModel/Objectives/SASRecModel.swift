@@ -24,11 +24,13 @@ final class SASRecModel: NextItemModel {
     private let repeatHead: RepeatHead?
     let repeatShift: RepeatShift?
     /// τ: the temperature of the catalogue's logits in the loss, which the head's scores are put on.
-    private var catalogueTemperature: Float { settings.loss == .sampledSoftmax ? settings.temperature : 1 }
+    private let catalogueTemperature: Float
     private var negativeIds: [Int32] = [], sampledScores: [Float] = [], sampledGradient: [Float] = [], ones: [Float] = []
 
     init(spec: ModelSpec, batchSize: Int, seed: UInt64, items: Int, foldKeys: FoldKeys? = nil) {
         settings = spec.sasrec
+        let temperature: Float = settings.loss == .sampledSoftmax ? settings.temperature : 1
+        catalogueTemperature = temperature
         var c = spec.sasrec.encoder
         (c.items, c.maxLength) = (items, spec.maxLength)
         self.items = items
@@ -39,7 +41,7 @@ final class SASRecModel: NextItemModel {
         users = Tensor([batchSize, c.dimension])
         itemDropout = ParameterDropout.over(backbone.items.table, probability: settings.itemDropout)
         repeatHead = settings.repeat ? RepeatHead(store: backbone.store, dimension: c.dimension, items: items, maxLength: backbone.batch.maxLength) : nil
-        let (window, temperature) = (backbone.window, settings.loss == .sampledSoftmax ? settings.temperature : 1)
+        let window = backbone.window
         repeatShift = repeatHead.map { RepeatShift(parameter: $0.gateShift, scale: temperature, window: window) }
     }
 
