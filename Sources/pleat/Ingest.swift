@@ -79,7 +79,7 @@ struct Ingest: ParsableCommand {
         lines.append(table.render())
         if !r.rejectsByKind.isEmpty {
             var reasons = TextTable(["rejected because", "rows"])
-            for (kind, count) in r.rejectsByKind.sorted(by: { $0.value > $1.value }) { reasons.add([kind, Format.count(count)]) }
+            for (kind, count) in r.rejectsByKind.sorted(by: { $0.value > $1.value }) { reasons.add([kind.rawValue, Format.count(count)]) }
             lines.append(reasons.render())
             lines.append("details: SELECT line_number, reason FROM rejected_rows WHERE batch_id = \(r.batchId ?? 0)")
         }

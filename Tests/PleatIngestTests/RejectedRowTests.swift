@@ -36,7 +36,11 @@ final class RejectedRowTests: IngestTestCase {
         XCTAssertTrue(reasons[4].hasPrefix("unparsable value: 'lots'"), reasons[4])
         XCTAssertEqual(reasons[5], "unterminated quote")
         XCTAssertEqual(reasons[6], "invalid UTF-8")
-        XCTAssertEqual(report.rejectsByKind["wrong column count"], 1)
+        XCTAssertEqual(report.rejectsByKind[.wrongColumnCount], 1)
+        // --json names each kind by its reason, as the stored rows do.
+        let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(report)) as? [String: Any]
+        XCTAssertEqual(json?["rejectsByKind"] as? [String: Int], ["wrong column count": 1, "unparsable time": 1, "empty id": 2,
+                                                                  "unparsable value": 1, "unterminated quote": 1, "invalid UTF-8": 1])
         // The raw bytes are kept exactly, even when they are not UTF-8.
         let raw = try db.query("SELECT encode(raw, 'hex'), source FROM rejected_rows WHERE line_number = 10")
         XCTAssertEqual(raw.string(0, 0), "75312c69fffe2c3330302c31")

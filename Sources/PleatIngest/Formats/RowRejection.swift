@@ -1,6 +1,6 @@
 /// Why one row could not be loaded. The row is kept in `rejected_rows` with this reason.
-public struct RowRejection: Sendable, Equatable {
-    public enum Kind: String, Sendable, CaseIterable, Codable {
+public struct RowRejection: Error, Sendable, Equatable {
+    public enum Kind: String, Sendable, CaseIterable, Codable, CodingKeyRepresentable {
         case wrongColumnCount = "wrong column count"
         case missingField = "missing field"
         case emptyId = "empty id"

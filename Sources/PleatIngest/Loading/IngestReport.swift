@@ -21,7 +21,7 @@ public struct IngestReport: Codable, Sendable {
     public var newItems = 0
     public var itemsDescribed = 0
     public var itemRowsRejected = 0
-    public var rejectsByKind: [String: Int] = [:]
+    public var rejectsByKind: [RowRejection.Kind: Int] = [:]
     /// The first load into an empty database: written without the WAL (`InteractionPartitions.prepareFirstLoad`).
     public var firstLoad = false
     public var seconds = 0.0
@@ -29,6 +29,11 @@ public struct IngestReport: Codable, Sendable {
     /// spooled events, metadata, rejects), commit.
     public var phaseSeconds: [String: Double] = [:]
     public var message: String?
+
+    public init(status: Status, batchId: Int? = nil, source: String, sha256: String, message: String? = nil,
+                phaseSeconds: [String: Double] = [:]) {
+        (self.status, self.batchId, self.source, self.sha256, self.message, self.phaseSeconds) = (status, batchId, source, sha256, message, phaseSeconds)
+    }
 
     public var rowsPerSecond: Double { seconds > 0 ? Double(rowsRead) / seconds : 0 }
 }

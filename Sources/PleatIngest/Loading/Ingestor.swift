@@ -19,97 +19,93 @@ public final class Ingestor {
 
     /// Ingests `file` (`-` is standard input; gzip and zstd are read directly) with its item file, if any.
     public func ingest(file: String, options: IngestOptions) throws -> IngestReport {
-        let started = Date()
         // Both inputs are opened first, so that a missing one stops the run before anything happens.
         let input = try InputFile(path: file)
         let itemsInput = try options.itemsFile.map { try InputFile(path: $0) }
-        var report = IngestReport(status: .committed, source: file, sha256: "")
-        var phaseStart = started
-        func endPhase(_ name: String) {
+        var run = Run(report: IngestReport(status: .committed, source: file, sha256: ""))
+        do {
+            try db.transaction { try load(input, itemsInput: itemsInput, options: options, run: &run) }
+        } catch is AlreadyIngested {}
+        run.endPhase("commit")
+        run.report.seconds = Date().timeIntervalSince(run.started)
+        return run.report
+    }
+
+    /// The batch in the making: its report and the clock of its phases.
+    struct Run {
+        var report: IngestReport
+        let started = Date()
+        private var phaseStart = Date()
+
+        init(report: IngestReport) { self.report = report }
+
+        mutating func endPhase(_ name: String) {
             let now = Date()
             report.phaseSeconds[name, default: 0] += now.timeIntervalSince(phaseStart)
             phaseStart = now
         }
-
-        do { try db.transaction {
-            let batch = try tables.beginBatch(source: file, format: options.format.rawValue, itemsSource: options.itemsFile)
-            report.batchId = batch
-
-            var catalogue = Catalogue(users: try loadIdMap(.users), items: try loadIdMap(.items),
-                                      events: try loadIdMap(.eventTypes, limit: IngestLimits.maxEventTypes))
-            let rejects = try RejectSpool(batch: batch)
-            let spool = SortedEventSpool()
-            var descriptions: [(Int32, ItemCatalogReader.ItemRecord)] = []
-            var itemsSHA: String? = nil
-            if let itemsInput {
-                descriptions = try readItemMetadata(itemsInput, format: options.itemsFormat ?? options.format,
-                                                    mapping: options.mapping, catalogue: &catalogue, rejects: rejects)
-                itemsSHA = try itemsInput.finish()
-                report.itemRowsRejected = rejects.count
-            }
-
-            // Read the file; events in key order go straight to the table meanwhile, the rest to the spool.
-            report.firstLoad = try InteractionPartitions.prepareFirstLoad(db)
-            try tables.markBeforeEvents()
-            var stream = InOrderStream(firstNewUser: catalogue.users.firstNewId)
-            try tables.copyEvents { writer in
-                report.rowsRead = try readInteractions(input, options: options, catalogue: &catalogue, rejects: rejects) { event in
-                    switch stream.route(event) {
-                    case .stream: try Self.send(event, batch: batch, to: writer)
-                    case .spool: try spool.append(event)
-                    case .duplicate: break
-                    }
-                }
-            }
-            // The hash of what was parsed; a regular file that changed meanwhile stops the batch here.
-            let sha = try input.finish()
-            report.sha256 = sha
-            endPhase("read")
-            if let id = try tables.committedBatch(sha256: sha, itemsSHA256: itemsSHA) {
-                let phases = report.phaseSeconds
-                report = IngestReport(status: .alreadyIngested, batchId: id, source: file, sha256: sha,
-                                      message: "already ingested as batch \(id)")
-                report.phaseSeconds = phases
-                throw AlreadyIngested()  // roll back everything this run did
-            }
-            try tables.setHashes(batch: batch, sha256: sha, itemsSHA256: itemsSHA)
-            report.rowsRejected = rejects.count - report.itemRowsRejected
-            for (kind, count) in rejects.byKind { report.rejectsByKind[kind.rawValue] = count }
-
-            let rejectRate = report.rowsRead > 0 ? Double(report.rowsRejected) / Double(report.rowsRead) : 0
-            if rejectRate > options.maxRejectRate {
-                try tables.rollbackEvents()
-                report.status = .aborted
-                report.message = String(format: "%.2f%% of rows were rejected, above --max-reject-rate %.2f%%: no interactions stored",
-                                        rejectRate * 100, options.maxRejectRate * 100)
-            } else {
-                try spool.finish()
-                try storeCatalogue(catalogue, batch: batch)
-                let (loaded, duplicates) = try storeSpooled(spool, mayCollideThroughUser: stream.mayCollideThroughUser, batch: batch)
-                report.rowsLoaded = stream.streamed + loaded
-                report.duplicates = stream.duplicates + duplicates
-                report.itemsDescribed = try storeItemMetadata(descriptions, batch: batch)
-                report.newUsers = catalogue.users.newCount
-                report.newItems = catalogue.items.newCount
-            }
-            try rejects.store(into: db)
-            report.seconds = Date().timeIntervalSince(started)
-            try tables.finish(batch: batch, IngestTables.Outcome(
-                status: report.status.rawValue, rowsRead: report.rowsRead, rowsLoaded: report.rowsLoaded, rowsRejected: report.rowsRejected,
-                duplicates: report.duplicates, newUsers: report.newUsers, newItems: report.newItems, itemsDescribed: report.itemsDescribed,
-                message: report.message, seconds: report.seconds))
-            endPhase("store")
-        } } catch is AlreadyIngested {}
-        endPhase("commit")
-        report.seconds = Date().timeIntervalSince(started)
-        return report
     }
 
-    /// External → internal ids of everything the batch may touch.
-    struct Catalogue {
-        var users: IdMap
-        var items: IdMap
-        var events: IdMap
+    /// The stages, inside the batch's transaction: ids known so far, the item file, the interactions
+    /// (read, parsed, validated, mapped to ids, and streamed or spooled), then the writes.
+    private func load(_ input: InputFile, itemsInput: InputFile?, options: IngestOptions, run: inout Run) throws {
+        let batch = try tables.beginBatch(source: run.report.source, format: options.format.rawValue, itemsSource: options.itemsFile)
+        run.report.batchId = batch
+        let reader = InteractionReader(input: input, format: options.format, mapping: options.mapping)
+        var mapper = EventMapper(catalogue: Catalogue(users: try loadIdMap(.users), items: try loadIdMap(.items),
+                                                      events: try loadIdMap(.eventTypes, limit: IngestLimits.maxEventTypes)),
+                                 defaultEvent: { reader.defaultEvent })
+        let rejects = try RejectSpool(batch: batch)
+        var descriptions: [(Int32, ItemCatalogReader.ItemRecord)] = []
+        var itemsSHA: String? = nil
+        if let itemsInput {
+            descriptions = try readItemMetadata(itemsInput, format: options.itemsFormat ?? options.format, mapping: options.mapping,
+                                                mapper: &mapper, rejects: rejects)
+            itemsSHA = try itemsInput.finish()
+            run.report.itemRowsRejected = rejects.count
+        }
+
+        run.report.firstLoad = try InteractionPartitions.prepareFirstLoad(db)
+        try tables.markBeforeEvents()
+        let (stream, spool) = try readEvents(reader, mapper: &mapper, rejects: rejects, batch: batch, showProgress: options.showProgress)
+        run.report.rowsRead = reader.rowsRead
+        // The hash of what was parsed; a regular file that changed meanwhile stops the batch here.
+        let sha = try input.finish()
+        run.report.sha256 = sha
+        run.endPhase("read")
+        if let id = try tables.committedBatch(sha256: sha, itemsSHA256: itemsSHA) {
+            run.report = IngestReport(status: .alreadyIngested, batchId: id, source: run.report.source, sha256: sha,
+                                      message: "already ingested as batch \(id)", phaseSeconds: run.report.phaseSeconds)
+            throw AlreadyIngested()  // roll back everything this run did
+        }
+        try tables.setHashes(batch: batch, sha256: sha, itemsSHA256: itemsSHA)
+        run.report.rowsRejected = rejects.count - run.report.itemRowsRejected
+        run.report.rejectsByKind = rejects.byKind
+
+        let rejectRate = run.report.rowsRead > 0 ? Double(run.report.rowsRejected) / Double(run.report.rowsRead) : 0
+        if rejectRate > options.maxRejectRate {
+            try tables.rollbackEvents()
+            run.report.status = .aborted
+            run.report.message = String(format: "%.2f%% of rows were rejected, above --max-reject-rate %.2f%%: no interactions stored",
+                                        rejectRate * 100, options.maxRejectRate * 100)
+        } else {
+            try spool.finish()
+            try storeCatalogue(mapper.catalogue, batch: batch)
+            let (loaded, duplicates) = try storeSpooled(spool, mayCollideThroughUser: stream.mayCollideThroughUser, batch: batch)
+            run.report.rowsLoaded = stream.streamed + loaded
+            run.report.duplicates = stream.duplicates + duplicates
+            run.report.itemsDescribed = try storeItemMetadata(descriptions, batch: batch)
+            run.report.newUsers = mapper.catalogue.users.newCount
+            run.report.newItems = mapper.catalogue.items.newCount
+        }
+        try rejects.store(into: db)
+        run.report.seconds = Date().timeIntervalSince(run.started)
+        let report = run.report
+        try tables.finish(batch: batch, IngestTables.Outcome(
+            status: report.status.rawValue, rowsRead: report.rowsRead, rowsLoaded: report.rowsLoaded, rowsRejected: report.rowsRejected,
+            duplicates: report.duplicates, newUsers: report.newUsers, newItems: report.newItems, itemsDescribed: report.itemsDescribed,
+            message: report.message, seconds: report.seconds))
+        run.endPhase("store")
     }
 
     // MARK: Reading
@@ -120,59 +116,51 @@ public final class Ingestor {
         return map
     }
 
-    /// Parses the interaction input, handing valid events to `accept` and bad rows to the reject spool;
-    /// returns the number of rows read.
-    private func readInteractions(_ input: InputFile, options: IngestOptions, catalogue: inout Catalogue, rejects: RejectSpool,
-                                  accept: (PendingEvent) throws -> Void) throws -> Int {
-        let reader = InteractionReader(input: input, format: options.format, mapping: options.mapping)
-        let progress = ProgressLine("ingest \((input.name as NSString).lastPathComponent)", unit: "rows", enabled: options.showProgress)
-        var defaultEventId: Int16? = nil
-        try reader.read(progress: { bytes in
-            progress.update(done: reader.rowsRead, fraction: input.size.map { $0 > 0 ? Double(bytes) / Double($0) : 1 })
-        }, event: { line, event in
-            let eventId: Int16
-            if let name = event.event {
-                guard let id = catalogue.events.id(for: name) else {
-                    return RowRejection(.tooManyEventTypes, "a new event type past the limit of \(IngestLimits.maxEventTypes)")
+    /// Reads the interactions through the mapper: events of new users that arrive in key order go
+    /// straight to `interactions` in a COPY that runs while the file is read, the others to the spool,
+    /// and rejected rows to `rejects`.
+    private func readEvents(_ reader: InteractionReader, mapper: inout EventMapper, rejects: RejectSpool, batch: Int,
+                            showProgress: Bool) throws -> (InOrderStream, SortedEventSpool) {
+        let input = reader.input
+        let progress = ProgressLine("ingest \((input.name as NSString).lastPathComponent)", unit: "rows", enabled: showProgress)
+        var stream = InOrderStream(firstNewUser: mapper.catalogue.users.firstNewId)
+        let spool = SortedEventSpool()
+        try tables.copyEvents { writer in
+            try reader.read(progress: { bytes in
+                progress.update(done: reader.rowsRead, fraction: input.size.map { $0 > 0 ? Double(bytes) / Double($0) : 1 })
+            }, event: { line, fields in
+                switch mapper.map(fields, line: line) {
+                case .failure(let rejection): return rejection
+                case .success(let event):
+                    switch stream.route(event) {
+                    case .stream: try Self.send(event, batch: batch, to: writer)
+                    case .spool: try spool.append(event)
+                    case .duplicate: break
+                    }
+                    return nil
                 }
-                eventId = Int16(id)
-            } else {
-                if defaultEventId == nil {
-                    var name = reader.defaultEvent
-                    defaultEventId = name.withUTF8 { catalogue.events.id(for: $0) }.map(Int16.init)
-                }
-                guard let id = defaultEventId else {
-                    return RowRejection(.tooManyEventTypes, "the default event type is past the limit of \(IngestLimits.maxEventTypes)")
-                }
-                eventId = id
-            }
-            guard let user = catalogue.users.id(for: event.user), let item = catalogue.items.id(for: event.item) else {
-                return RowRejection(.tooManyIds, "a new user or item past the limit of \(IngestLimits.maxIds)")
-            }
-            try accept(PendingEvent(micros: event.unixMicros, line: Int64(line), user: user, item: item, value: event.value ?? .nan,
-                                    event: eventId))
-            return nil
-        }, reject: { line, raw, rejection in
-            try rejects.add(source: input.name, line: line, raw: raw, rejection: rejection)
-        })
+            }, reject: { line, raw, rejection in
+                try rejects.add(source: input.name, line: line, raw: raw, rejection: rejection)
+            })
+        }
         progress.finish()
-        return reader.rowsRead
+        return (stream, spool)
     }
 
     /// Reads item descriptions (the last one of an item wins), adding unseen items to the catalogue.
-    private func readItemMetadata(_ input: InputFile, format: InteractionFormat, mapping: ColumnMapping, catalogue: inout Catalogue,
+    private func readItemMetadata(_ input: InputFile, format: InteractionFormat, mapping: ColumnMapping, mapper: inout EventMapper,
                                   rejects: RejectSpool) throws -> [(Int32, ItemCatalogReader.ItemRecord)] {
         guard format != .pairs && format != .sequences else { throw IngestError("\(input.name): give the item file's format with --items-format") }
         let reader = ItemCatalogReader(input: input, format: format, itemColumn: mapping.item, categoryColumn: mapping.category)
         var latest: [Int32: ItemCatalogReader.ItemRecord] = [:]
         var order: [Int32] = []
         try reader.read(item: { record in
-            var key = record.externalId
-            guard let id = key.withUTF8({ catalogue.items.id(for: $0) }) else {
-                return RowRejection(.tooManyIds, "a new item past the limit of \(IngestLimits.maxIds)")
+            switch mapper.item(record.externalId) {
+            case .failure(let rejection): return rejection
+            case .success(let id):
+                if latest.updateValue(record, forKey: id) == nil { order.append(id) }
+                return nil
             }
-            if latest.updateValue(record, forKey: id) == nil { order.append(id) }
-            return nil
         }, reject: { line, raw, rejection in
             try rejects.add(source: input.name, line: line, raw: raw, rejection: rejection)
         })
