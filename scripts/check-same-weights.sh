@@ -28,7 +28,8 @@ cp .build/release/pleat "$scratch/pleat-after"
 # REV's build reuses this checkout's dependencies (copied, so neither build disturbs the other).
 git worktree add --detach "$scratch/before" "$rev" >/dev/null
 cp -a .build "$scratch/before/.build"
-(cd "$scratch/before" && scripts/build-release.sh >/dev/null)
+rm -rf "$scratch"/before/.build/*/*/ModuleCache  # the compiler's module cache names its own path
+(cd "$scratch/before" && scripts/build-release.sh > "$scratch/build.log" 2>&1) || { tail -30 "$scratch/build.log" >&2; exit 1; }
 cp "$scratch/before/.build/release/pleat" "$scratch/pleat-before"
 
 # Prints "MODEL SHA-256" for each model trained by the binary $1.
