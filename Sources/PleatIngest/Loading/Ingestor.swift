@@ -189,12 +189,11 @@ public final class Ingestor {
     private func storeSpooled(_ spool: SortedEventSpool, mayCollideThroughUser limit: Int32, batch: Int) throws -> (Int, Int) {
         guard spool.count > 0 else { return (0, 0) }
         var mayCollide = 0
-        let inserted = try tables.insertEventsSkippingStored { writer in
+        let collisionFree = try tables.insertEventsSkippingStored { writer in
             try spool.forEachUnique { e in
                 if e.user <= limit { try Self.send(e, batch: batch, to: writer); mayCollide += 1 }
             }
         }
-        let collisionFree = mayCollide == 0 ? 0 : inserted
         var appended = 0
         var inBatchDuplicates = 0
         try tables.copyEvents { writer in

@@ -131,11 +131,12 @@ public struct IngestTables {
     /// NOTHING`; returns how many were new.
     public func insertEventsSkippingStored(_ body: (CopyInWriter) throws -> Void) throws -> Int {
         try db.execute("CREATE TEMP TABLE ingest_staging (LIKE interactions) ON COMMIT DROP")
-        _ = try db.copyIn("COPY ingest_staging \(Self.eventColumns) FROM STDIN (FORMAT binary)") { writer in
+        let staged = try db.copyIn("COPY ingest_staging \(Self.eventColumns) FROM STDIN (FORMAT binary)") { writer in
             writer.binaryHeader()
             try body(writer)
             writer.binaryTrailer()
         }
+        guard staged > 0 else { return 0 }  // nothing that could collide: no INSERT to plan and run
         return try db.execute("INSERT INTO interactions SELECT * FROM ingest_staging ON CONFLICT DO NOTHING")
     }
 
