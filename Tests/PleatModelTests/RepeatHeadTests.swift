@@ -39,8 +39,13 @@ final class RepeatHeadTests: XCTestCase {
         var folded = spec(.ce)
         (folded.fold.key, folded.fold.groups, folded.fold.groupLength) = (.category, 2, 3)
         let keys = FoldKeys.perItem((0...12).map { Int32($0 == 0 ? 0 : 1 + $0 % 2) }, count: 2)
+        // The catalogue part trained on every position (own items unmasked, repeat targets labelled).
+        var everyPosition = spec(.sampledSoftmax), hstuEveryPosition = hstuSpec
+        everyPosition.sasrec.repeatCatalogue = .everyPosition
+        hstuEveryPosition.hstu.repeatCatalogue = .everyPosition
         for (name, spec, foldKeys) in [("sasrec ce", spec(.ce), nil), ("sasrec sampled_softmax", spec(.sampledSoftmax), nil), ("hstu", hstuSpec, nil),
-                                       ("sasrec ce, folded", folded, keys)] {
+                                       ("sasrec ce, folded", folded, keys), ("sasrec sampled_softmax, every position", everyPosition, nil),
+                                       ("hstu, every position", hstuEveryPosition, nil)] {
             let model = spec.makeModel(batchSize: 3, seed: 5, items: 12, foldKeys: foldKeys)
             let store = model.store
             // Away from the zero start, so that every term of the head's gradient is exercised.
@@ -79,6 +84,27 @@ final class RepeatHeadTests: XCTestCase {
             for (p, gradient) in zip(store.parameters, analytic) where checked.contains(where: { $0 === p }) {
                 GradientCheck.check(p.value, gradient: gradient, "\(name) \(p.name)") { step() }
             }
+        }
+    }
+
+    /// `every_position`: the catalogue loss also counts the positions whose target the user has seen, over
+    /// every item: from the same weights its loss is the model's without the head plus the head's, and
+    /// differs from the default's, which leaves those positions to the head.
+    func testCatalogueOnEveryPositionAddsTheModelsOwnLoss() {
+        for base in [spec(.ce), hstuSpec] {
+            var every = base
+            every.sasrec.repeatCatalogue = .everyPosition
+            every.hstu.repeatCatalogue = .everyPosition
+            var plain = base
+            (plain.sasrec.repeat, plain.hstu.repeat) = (false, false)
+            func loss(_ spec: ModelSpec) -> Double {
+                var rng = RandomSource(seed: 9)
+                return spec.makeModel(batchSize: 3, seed: 5, items: 12).trainStep(sequences, rng: &rng)
+            }
+            let (newTargets, everyPosition, withoutHead) = (loss(base), loss(every), loss(plain))
+            // The head's parameters start at 0: g = ½ and the own items alike, so its part is known.
+            XCTAssertGreaterThan(everyPosition, withoutHead, "\(base.kind): the head's terms are added")
+            XCTAssertGreaterThan(abs(everyPosition - newTargets), 1e-3, "\(base.kind): the options train on different positions")
         }
     }
 

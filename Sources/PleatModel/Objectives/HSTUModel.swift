@@ -39,7 +39,8 @@ final class HSTUModel: NextItemModel {
         normalizedItems = Tensor([items + 1, c.dimension])
         itemNorms = Tensor([items + 1])
         negatives = [Int32](repeating: 1, count: settings.negatives)
-        repeatHead = settings.repeat ? RepeatHead(store: backbone.store, dimension: c.dimension, items: items, maxLength: backbone.batch.maxLength) : nil
+        repeatHead = settings.repeat ? RepeatHead(store: backbone.store, dimension: c.dimension, items: items, maxLength: backbone.batch.maxLength,
+                                                   catalogue: settings.repeatCatalogue) : nil
         let (window, temperature) = (backbone.window, settings.temperature)
         repeatShift = repeatHead.map { RepeatShift(parameter: $0.gateShift, scale: temperature, window: window) }
     }
@@ -56,7 +57,7 @@ final class HSTUModel: NextItemModel {
         if let repeatHead { repeatHead.prepareTraining(backbone.batch) }
         let value = backbone.batch.labelledLoss(output: backbone.output, outputGradient: backbone.outputGradient) { query, targets, dQuery in
             let labels = repeatHead?.catalogueLabels(hidden: query, labels: targets) ?? targets
-            let value = loss.lossAndGradient(query: query, table: table, labels: labels, negatives: negatives, offsets: repeatHead?.offsets, dQuery: dQuery)
+            let value = loss.lossAndGradient(query: query, table: table, labels: labels, negatives: negatives, offsets: repeatHead?.catalogueOffsets, dQuery: dQuery)
             let positions = labels.count { $0 >= 0 }
             return value + (repeatHead?.lossAndGradient(hidden: query, labels: targets, normalizer: positions, dHidden: dQuery) ?? 0)
         }

@@ -26,7 +26,9 @@ import PleatTensor
 ///
 /// The model's own loss (full or sampled softmax) trains the catalogue part: the positions whose target
 /// is new, with the own items masked out (`LogitOffsets` replacing their scores by `masked`), so that it
-/// learns exactly what is served under `seen = exclude`. The head adds the rest, normalised by the same
+/// learns exactly what is served under `seen = exclude` (`RepeatCatalogue.newTargets`, the default; with
+/// `everyPosition` it trains on every position, own items unmasked, as the model without the head, and the
+/// sum below is no longer one likelihood but that model's loss plus the head's). The head adds the rest, normalised by the same
 /// count of positions, so that the sum is the mixture's mean negative log-likelihood times
 /// positions / new-target positions:
 ///
@@ -67,6 +69,8 @@ final class RepeatHead {
     /// One row per position the head scores: the window's distinct items (S), and their scores in the
     /// catalogue's losses and rankings (masked in training, o(j) when ranking).
     let offsets = LogitOffsets(replacesScores: true)
+    /// Which positions train the catalogue part.
+    let catalogue: RepeatCatalogue
     /// f(j) of each entry of `offsets`, `features` per entry; q of each row, `historyFeatures` per row.
     private var featureValues: [Float] = [], historyValues: [Float] = []
     /// a of each row, r_j of each entry.
@@ -80,7 +84,8 @@ final class RepeatHead {
     /// `ItemScoring.logSumExp`'s blocks.
     private var scratch = Tensor([1])
 
-    init(store: ParameterStore, dimension: Int, items: Int, maxLength: Int) {
+    init(store: ParameterStore, dimension: Int, items: Int, maxLength: Int, catalogue: RepeatCatalogue) {
+        self.catalogue = catalogue
         gate = store.make("repeat.gate.weight", shape: [dimension])
         gateHistory = store.make("repeat.gate.history", shape: [Self.historyFeatures], decays: false)
         gateBias = store.make("repeat.gate.bias", shape: [1], decays: false)
@@ -177,14 +182,19 @@ final class RepeatHead {
 
     // MARK: Training
 
-    /// Takes the own items out of the catalogue's loss (`offsets` masked) and returns its labels: the
-    /// targets that are new, −1 (no loss) where the target is an own item. Call before that loss.
+    /// Computes the head's logits and returns the catalogue loss's labels: with `newTargets` the targets
+    /// that are new, −1 (no loss) where the target is an own item, and the own items masked
+    /// (`catalogueOffsets`); with `everyPosition` every target. Call before that loss.
     func catalogueLabels(hidden: Tensor, labels: [Int32]) -> [Int32] {
         precondition(labels.count == offsets.rows)
         forward(hidden)
+        guard catalogue == .newTargets else { return labels }
         for e in offsets.values.indices { offsets.values[e] = Self.masked }
         return labels.enumerated().map { r, label in isOwn(label, row: r) ? -1 : label }
     }
+
+    /// What the catalogue loss adds to its logits: the own items masked, or nothing (`everyPosition`).
+    var catalogueOffsets: LogitOffsets? { catalogue == .newTargets ? offsets : nil }
 
     private func isOwn(_ item: Int32, row r: Int) -> Bool {
         offsets.items[offsets.entries(row: r)].contains(item)

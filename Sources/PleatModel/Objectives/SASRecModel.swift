@@ -40,7 +40,8 @@ final class SASRecModel: NextItemModel {
                             folded: { FoldedEncoder(sasrec: c, shape: $0, batch: batchSize, seed: seed) })
         users = Tensor([batchSize, c.dimension])
         itemDropout = ParameterDropout.over(backbone.items.table, probability: settings.itemDropout)
-        repeatHead = settings.repeat ? RepeatHead(store: backbone.store, dimension: c.dimension, items: items, maxLength: backbone.batch.maxLength) : nil
+        repeatHead = settings.repeat ? RepeatHead(store: backbone.store, dimension: c.dimension, items: items, maxLength: backbone.batch.maxLength,
+                                                   catalogue: settings.repeatCatalogue) : nil
         let window = backbone.window
         repeatShift = repeatHead.map { RepeatShift(parameter: $0.gateShift, scale: temperature, window: window) }
     }
@@ -58,7 +59,7 @@ final class SASRecModel: NextItemModel {
         let loss = backbone.batch.labelledLoss(output: backbone.output, outputGradient: backbone.outputGradient) { hidden, targets, dHidden in
             let labels = repeatHead?.catalogueLabels(hidden: hidden, labels: targets) ?? targets
             let loss = switch settings.loss.resolved(items: items) {
-            case .ce, .auto: crossEntropy.lossAndGradient(hidden: hidden, table: table, bias: nil, labels: labels, offsets: repeatHead?.offsets,
+            case .ce, .auto: crossEntropy.lossAndGradient(hidden: hidden, table: table, bias: nil, labels: labels, offsets: repeatHead?.catalogueOffsets,
                                                           dHidden: dHidden)
             case .bce, .gbce: sampledLoss(hidden, labels, dHidden, rng: rng)
             case .sampledSoftmax: sampledSoftmaxLoss(hidden, labels, dHidden, rng: rng)
@@ -134,7 +135,7 @@ final class SASRecModel: NextItemModel {
             for _ in 1..<columns { negativeIds.append(Int32(1 + sampler.below(items))) }
         }
         ItemScores.forward(hidden: hidden, table: table, ids: negativeIds, columns: columns, into: &sampledScores)
-        repeatHead?.offsets.add(toSampled: &sampledScores, ids: negativeIds, columns: columns)
+        repeatHead?.catalogueOffsets?.add(toSampled: &sampledScores, ids: negativeIds, columns: columns)
         let loss = sampledSoftmax.lossAndGradient(scores: sampledScores, ids: negativeIds, columns: columns, gradient: &sampledGradient)
         dHidden.zero()
         ItemScores.backward(hidden: hidden, table: table, ids: negativeIds, columns: columns, dScores: sampledGradient, dHidden: dHidden)

@@ -11,6 +11,8 @@ public struct HSTUSettings: Sendable, Codable, Equatable {
     /// The repeat head (`RepeatHead`, as `SASRecSettings.repeat`): a learned mixture of the user's own
     /// items, ordered by recency and frequency, and the catalogue's softmax over the rest. For `seen = include`.
     public var `repeat` = false
+    /// With `repeat`: which positions train the catalogue part (`RepeatCatalogue`).
+    public var repeatCatalogue = RepeatCatalogue.newTargets
 
     public init() {}
 }
@@ -24,5 +26,6 @@ extension HSTUSettings {
         negatives = try c.decodeIfPresent(Int.self, forKey: .negatives) ?? negatives
         temperature = try c.decodeIfPresent(Float.self, forKey: .temperature) ?? temperature
         `repeat` = try c.decodeIfPresent(Bool.self, forKey: .repeat) ?? `repeat`
+        repeatCatalogue = try c.decodeIfPresent(RepeatCatalogue.self, forKey: .repeatCatalogue) ?? repeatCatalogue
     }
 }

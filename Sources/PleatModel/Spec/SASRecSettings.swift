@@ -69,6 +69,8 @@ public struct SASRecSettings: Sendable, Codable, Equatable {
     /// `exclude` the ranking is the catalogue part's); with `ce` or `sampled_softmax` per position. Under
     /// `include`, validation also sets how far own items are moved against the catalogue (`RepeatShift`).
     public var `repeat` = false
+    /// With `repeat`: which positions train the catalogue part (`RepeatCatalogue`).
+    public var repeatCatalogue = RepeatCatalogue.newTargets
 
     public init() {}
 }
@@ -88,5 +90,6 @@ extension SASRecSettings {
         temperature = try c.decodeIfPresent(Float.self, forKey: .temperature) ?? temperature
         itemDropout = try c.decodeIfPresent(Float.self, forKey: .itemDropout) ?? itemDropout
         `repeat` = try c.decodeIfPresent(Bool.self, forKey: .repeat) ?? `repeat`
+        repeatCatalogue = try c.decodeIfPresent(RepeatCatalogue.self, forKey: .repeatCatalogue) ?? repeatCatalogue
     }
 }

@@ -1,0 +1,10 @@
+/// Which positions train the catalogue part of a model with the repeat head (`RepeatHead`).
+public enum RepeatCatalogue: String, Sendable, Codable, CaseIterable {
+    /// The positions whose target is new, with the user's own items masked: the catalogue learns
+    /// exactly the distribution the mixture uses for new items (the decoupled likelihood).
+    case newTargets = "new_targets"
+    /// Every position, own items not masked, as the model without the head trains: the catalogue also
+    /// learns the transitions to items a user comes back to, and ranks new items as that model would
+    /// (what `seen = exclude` serves); the gate and the own items' distribution train on top.
+    case everyPosition = "every_position"
+}
