@@ -43,9 +43,11 @@ final class RepeatHeadTests: XCTestCase {
         var everyPosition = spec(.sampledSoftmax), hstuEveryPosition = hstuSpec
         everyPosition.sasrec.repeatCatalogue = .everyPosition
         hstuEveryPosition.hstu.repeatCatalogue = .everyPosition
+        var separate = spec(.ce)
+        separate.sasrec.repeatCatalogue = .separate
         for (name, spec, foldKeys) in [("sasrec ce", spec(.ce), nil), ("sasrec sampled_softmax", spec(.sampledSoftmax), nil), ("hstu", hstuSpec, nil),
                                        ("sasrec ce, folded", folded, keys), ("sasrec sampled_softmax, every position", everyPosition, nil),
-                                       ("hstu, every position", hstuEveryPosition, nil)] {
+                                       ("hstu, every position", hstuEveryPosition, nil), ("sasrec ce, separate", separate, nil)] {
             let model = spec.makeModel(batchSize: 3, seed: 5, items: 12, foldKeys: foldKeys)
             let store = model.store
             // Away from the zero start, so that every term of the head's gradient is exercised.
@@ -73,8 +75,12 @@ final class RepeatHeadTests: XCTestCase {
             // differences are dominated by rounding (relative errors 1e-3 to 5e-3 here, the head on or off).
             // δ (`repeat.gate.shift`) only ranks: training leaves it alone.
             XCTAssertEqual(store["repeat.gate.shift"]!.grad[0], 0, name)
+            // A separate head's gradient stops at the state (its own parameters are checked here, the
+            // encoder's against the model without the head below).
+            let isSeparate = spec.sasrec.repeatCatalogue == .separate
             let checked = store.parameters.filter {
-                ($0.name.hasPrefix("repeat.") && $0.name != "repeat.gate.shift") || ["item_emb.weight", "blocks.0.ln2.weight", "blocks.0.ln2.bias"].contains($0.name)
+                ($0.name.hasPrefix("repeat.") && $0.name != "repeat.gate.shift")
+                    || (!isSeparate && ["item_emb.weight", "blocks.0.ln2.weight", "blocks.0.ln2.bias"].contains($0.name))
             }
             XCTAssertGreaterThanOrEqual(checked.count, 4, "\(name): \(store.parameters.map(\.name))")
             if foldKeys != nil {
@@ -85,6 +91,32 @@ final class RepeatHeadTests: XCTestCase {
                 GradientCheck.check(p.value, gradient: gradient, "\(name) \(p.name)") { step() }
             }
         }
+    }
+
+    /// `separate`: the encoder and the item table get exactly the gradients of the model without the
+    /// head (same weights, same batch), so under `seen = exclude` they train and rank as that model does.
+    func testSeparateHeadLeavesTheEncoderToTheModelsOwnLoss() {
+        var separate = spec(.ce)
+        separate.sasrec.repeatCatalogue = .separate
+        var plain = separate
+        plain.sasrec.repeat = false
+        func gradients(_ spec: ModelSpec) -> [String: [Float]] {
+            let model = spec.makeModel(batchSize: 3, seed: 5, items: 12)
+            if let gate = model.store["repeat.gate.weight"] { for i in 0..<gate.value.count { gate.value[i] = 0.3 } }  // a gate that would pull
+            var rng = RandomSource(seed: 9)
+            model.store.zeroGrad()
+            _ = model.trainStep(sequences, rng: &rng)
+            return Dictionary(uniqueKeysWithValues: model.store.parameters.map { ($0.name, $0.grad.array) })
+        }
+        let (withHead, without) = (gradients(separate), gradients(plain))
+        XCTAssertGreaterThan(without.count, 4)
+        for (name, gradient) in without {
+            XCTAssertEqual(withHead[name], gradient, name)
+        }
+        XCTAssertGreaterThan(withHead["repeat.gate.weight"]?.map(abs).max() ?? 0, 0, "the gate itself learns")
+        // The same head pulling on the state: the encoder's gradients differ.
+        separate.sasrec.repeatCatalogue = .everyPosition
+        XCTAssertNotEqual(gradients(separate)["item_emb.weight"], without["item_emb.weight"])
     }
 
     /// `every_position`: the catalogue loss also counts the positions whose target the user has seen, over

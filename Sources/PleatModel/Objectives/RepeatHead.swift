@@ -202,7 +202,7 @@ final class RepeatHead {
 
     /// The gate's and the own items' negative log-likelihood summed over the rows and divided by
     /// `normalizer` (the catalogue loss's positions); accumulates the head's gradients and adds ∂h to
-    /// `dHidden` (which the catalogue loss wrote). Call after that loss.
+    /// `dHidden` (which the catalogue loss wrote) unless the head is `separate`. Call after that loss.
     func lossAndGradient(hidden: Tensor, labels: [Int32], normalizer: Int, dHidden: Tensor) -> Double {
         precondition(labels.count == offsets.rows && gateLogits.count == offsets.rows)
         let d = hidden.columns, k = Self.scale, scale = 1 / Float(max(normalizer, 1))
@@ -228,7 +228,7 @@ final class RepeatHead {
             dBias += dA
             for i in 0..<Self.historyFeatures { dHistory[i] += dA * historyValues[r * Self.historyFeatures + i] }
             VectorMath.addScaled(hidden.pointer + r * d, by: dA, into: gate.grad.pointer, count: d)
-            VectorMath.addScaled(gate.value.pointer, by: dA, into: dHidden.pointer + r * d, count: d)
+            if catalogue != .separate { VectorMath.addScaled(gate.value.pointer, by: dA, into: dHidden.pointer + r * d, count: d) }
         }
         gateBias.grad[0] += dBias
         for i in 0..<Self.historyFeatures { gateHistory.grad[i] += dHistory[i] }

@@ -7,4 +7,8 @@ public enum RepeatCatalogue: String, Sendable, Codable, CaseIterable {
     /// learns the transitions to items a user comes back to, and ranks new items as that model would
     /// (what `seen = exclude` serves); the gate and the own items' distribution train on top.
     case everyPosition = "every_position"
+    /// As `everyPosition`, and the head's gradient stops at the encoder's state: the encoder and the
+    /// catalogue train exactly as the model without the head, which is what `seen = exclude` then
+    /// serves, and the gate and the own items learn on top of that state.
+    case separate
 }
