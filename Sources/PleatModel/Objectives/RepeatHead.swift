@@ -27,8 +27,9 @@ import PleatTensor
 /// The model's own loss (full or sampled softmax) trains the catalogue part: the positions whose target
 /// is new, with the own items masked out (`LogitOffsets` replacing their scores by `masked`), so that it
 /// learns exactly what is served under `seen = exclude` (`RepeatCatalogue.newTargets`, the default; with
-/// `everyPosition` it trains on every position, own items unmasked, as the model without the head, and the
-/// sum below is no longer one likelihood but that model's loss plus the head's). The head adds the rest, normalised by the same
+/// `everyPosition` or `separate` it trains on every position, own items unmasked, as the model without
+/// the head, and the sum below is that model's loss plus the head's rather than one likelihood; `separate`
+/// also keeps the head's ∂h out of the encoder). The head adds the rest, normalised by the same
 /// count of positions, so that the sum is the mixture's mean negative log-likelihood times
 /// positions / new-target positions:
 ///
@@ -182,19 +183,19 @@ final class RepeatHead {
 
     // MARK: Training
 
-    /// Computes the head's logits and returns the catalogue loss's labels: with `newTargets` the targets
-    /// that are new, −1 (no loss) where the target is an own item, and the own items masked
-    /// (`catalogueOffsets`); with `everyPosition` every target. Call before that loss.
+    /// Computes the head's logits and returns the catalogue loss's labels: when the catalogue masks own
+    /// items, the targets that are new, −1 (no loss) where the target is an own item, with the own items
+    /// masked (`catalogueOffsets`); otherwise every target. Call before that loss.
     func catalogueLabels(hidden: Tensor, labels: [Int32]) -> [Int32] {
         precondition(labels.count == offsets.rows)
         forward(hidden)
-        guard catalogue == .newTargets else { return labels }
+        guard catalogue.masksOwnItems else { return labels }
         for e in offsets.values.indices { offsets.values[e] = Self.masked }
         return labels.enumerated().map { r, label in isOwn(label, row: r) ? -1 : label }
     }
 
-    /// What the catalogue loss adds to its logits: the own items masked, or nothing (`everyPosition`).
-    var catalogueOffsets: LogitOffsets? { catalogue == .newTargets ? offsets : nil }
+    /// What the catalogue loss adds to its logits: the own items masked, or nothing.
+    var catalogueOffsets: LogitOffsets? { catalogue.masksOwnItems ? offsets : nil }
 
     private func isOwn(_ item: Int32, row r: Int) -> Bool {
         offsets.items[offsets.entries(row: r)].contains(item)
@@ -228,7 +229,7 @@ final class RepeatHead {
             dBias += dA
             for i in 0..<Self.historyFeatures { dHistory[i] += dA * historyValues[r * Self.historyFeatures + i] }
             VectorMath.addScaled(hidden.pointer + r * d, by: dA, into: gate.grad.pointer, count: d)
-            if catalogue != .separate { VectorMath.addScaled(gate.value.pointer, by: dA, into: dHidden.pointer + r * d, count: d) }
+            if catalogue.headTrainsEncoder { VectorMath.addScaled(gate.value.pointer, by: dA, into: dHidden.pointer + r * d, count: d) }
         }
         gateBias.grad[0] += dBias
         for i in 0..<Self.historyFeatures { gateHistory.grad[i] += dHistory[i] }

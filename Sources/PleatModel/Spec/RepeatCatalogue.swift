@@ -11,4 +11,10 @@ public enum RepeatCatalogue: String, Sendable, Codable, CaseIterable {
     /// catalogue train exactly as the model without the head, which is what `seen = exclude` then
     /// serves, and the gate and the own items learn on top of that state.
     case separate
+
+    /// Whether the catalogue's loss leaves out the positions whose target is an own item and masks the
+    /// own items in the rest.
+    var masksOwnItems: Bool { self == .newTargets }
+    /// Whether the head's gradient flows into the encoder's state.
+    var headTrainsEncoder: Bool { self != .separate }
 }
