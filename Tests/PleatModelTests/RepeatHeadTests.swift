@@ -18,7 +18,7 @@ final class RepeatHeadTests: XCTestCase {
     }
 
     /// HSTU with its shared negatives (drawn with repeats from 12 items, so that several columns can
-    /// hold one of the user's items) and the temperature the offsets are divided by.
+    /// hold one of the user's items) and the temperature the overridden scores are divided by.
     private var hstuSpec: ModelSpec {
         var spec = ModelSpec(kind: .hstu, maxLength: 6)
         (spec.hstu.encoder.dimension, spec.hstu.encoder.heads, spec.hstu.encoder.blocks, spec.hstu.encoder.dropout) = (8, 1, 1, 0)

@@ -57,7 +57,7 @@ final class HSTUModel: NextItemModel {
         if let repeatHead { repeatHead.prepareTraining(backbone.batch) }
         let value = backbone.batch.labelledLoss(output: backbone.output, outputGradient: backbone.outputGradient) { query, targets, dQuery in
             let labels = repeatHead?.catalogueLabels(hidden: query, labels: targets) ?? targets
-            let value = loss.lossAndGradient(query: query, table: table, labels: labels, negatives: negatives, offsets: repeatHead?.catalogueOffsets, dQuery: dQuery)
+            let value = loss.lossAndGradient(query: query, table: table, labels: labels, negatives: negatives, overrides: repeatHead?.catalogueOverrides, dQuery: dQuery)
             let positions = labels.count { $0 >= 0 }
             return value + (repeatHead?.lossAndGradient(hidden: query, labels: targets, normalizer: positions, dHidden: dQuery) ?? 0)
         }

@@ -5,7 +5,7 @@ extension ItemScoring {
     /// Per query, log Σ_j exp(scale · score[r, j]) over items 1...items except `excluded[r]` (ascending):
     /// the normaliser of a softmax over the catalogue, as the loss sees it (`scale` = 1/temperature),
     /// computed in blocks like `topK` so that no full row exists. −∞ when every item is excluded.
-    /// The plain dot products: `offsets` play no part. `scratch` holds at least `count × blockColumns` floats.
+    /// The plain dot products: `overrides` play no part. `scratch` holds at least `count × blockColumns` floats.
     public func logSumExp(scale: Float, excluding excluded: [[Int32]], scratch: Tensor) -> [Double] {
         precondition(excluded.count == count && scratch.count >= count * Self.blockColumns)
         let d = users.columns

@@ -16,7 +16,7 @@ public struct ItemScoring {
     let items: Int
     /// Per query, scores of some items from a head other than the dot product (the repeat head's own
     /// items); nil: none.
-    var offsets: LogitOffsets? = nil
+    var overrides: ScoreOverrides? = nil
 
     /// Item columns scored at once by `topK`: a worker's block of 128 queries × 1,024 items is 512 KB,
     /// inside a core's L2 on the CPUs Pleat runs on.
@@ -26,22 +26,22 @@ public struct ItemScoring {
     public func score(into scores: Tensor) {
         let d = users.columns, n = scores.columns
         precondition(scores.rows >= count && n == items + 1)
-        withOffsets { offsets in
+        withOverrides { overrides in
             Parallel.forRows(count, minimumPerWorker: 16) { range in
                 Gemm.multiply(users.pointer + range.lowerBound * d, table, transposeB: true,
                               into: scores.pointer + range.lowerBound * n, m: range.count, n: n, k: d)
                 if let bias {
                     for r in range { VectorMath.addScaled(bias, by: 1, into: scores.pointer + r * n, count: n) }
                 }
-                if let offsets { for r in range { offsets.add(row: r, to: scores.pointer + r * n) } }
+                if let overrides { for r in range { overrides.write(row: r, into: scores.pointer + r * n) } }
             }
         }
     }
 
-    private func withOffsets<R>(_ body: (LogitOffsets.Access?) -> R) -> R {
-        guard let offsets else { return body(nil) }
-        precondition(offsets.rows == count, "one row of offsets per query")
-        return offsets.withAccess { body($0) }
+    private func withOverrides<R>(_ body: (ScoreOverrides.Access?) -> R) -> R {
+        guard let overrides else { return body(nil) }
+        precondition(overrides.rows == count, "one row of overrides per query")
+        return overrides.withAccess { body($0) }
     }
 
     /// Each query's k best items (indices 1...items, best first, ties to the lower index) and their
@@ -55,11 +55,11 @@ public struct ItemScoring {
         var found = [Int](repeating: 0, count: count)
         indices.withUnsafeMutableBufferPointer { indices in
             selected.withUnsafeMutableBufferPointer { selected in
-                found.withUnsafeMutableBufferPointer { found in withOffsets { offsets in
+                found.withUnsafeMutableBufferPointer { found in withOverrides { overrides in
                     Parallel.forRows(count, minimumPerWorker: 8) { rows in
                         var selections = rows.map { TopK.Selection(k: k, indices: indices.start + $0 * k, scores: selected.start + $0 * k) }
                         let leftOut = rows.map { excluded[$0].sorted() }
-                        var next = [Int](repeating: 0, count: rows.count), nextOffset = next
+                        var next = [Int](repeating: 0, count: rows.count), nextOverride = next
                         let block = scratch.pointer + rows.lowerBound * Self.blockColumns
                         for first in stride(from: 1, through: items, by: Self.blockColumns) {
                             let width = min(Self.blockColumns, items + 1 - first), end = Int32(first + width)
@@ -68,7 +68,7 @@ public struct ItemScoring {
                             for q in 0..<rows.count {
                                 let row = block + q * width
                                 if let bias { VectorMath.addScaled(bias + first, by: 1, into: row, count: width) }
-                                offsets?.add(row: rows.lowerBound + q, toBlock: row, first: first, width: width, cursor: &nextOffset[q])
+                                overrides?.write(row: rows.lowerBound + q, intoBlock: row, first: first, width: width, cursor: &nextOverride[q])
                                 while next[q] < leftOut[q].count && leftOut[q][next[q]] < end {
                                     let item = Int(leftOut[q][next[q]])
                                     if item >= first { row[item - first] = -.infinity }

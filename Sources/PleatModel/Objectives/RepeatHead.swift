@@ -25,7 +25,7 @@ import PleatTensor
 ///     −log p(y) = −log(1 − g) − log softmax_{∉S}(z/τ)_y   (y new),    −log g − log softmax_S(r)_y   (y ∈ S).
 ///
 /// The model's own loss (full or sampled softmax) trains the catalogue part: the positions whose target
-/// is new, with the own items masked out (`LogitOffsets` replacing their scores by `masked`), so that it
+/// is new, with the own items masked out (`ScoreOverrides` replacing their scores by `masked`), so that it
 /// learns exactly what is served under `seen = exclude` (`RepeatCatalogue.newTargets`, the default; with
 /// `everyPosition` or `separate` it trains on every position, own items unmasked, as the model without
 /// the head, and the sum below is that model's loss plus the head's rather than one likelihood; `separate`
@@ -69,10 +69,10 @@ final class RepeatHead {
     let gateShift: Parameter
     /// One row per position the head scores: the window's distinct items (S), and their scores in the
     /// catalogue's losses and rankings (masked in training, o(j) when ranking).
-    let offsets = LogitOffsets(replacesScores: true)
+    let ownItems = ScoreOverrides()
     /// Which positions train the catalogue part.
     let catalogue: RepeatCatalogue
-    /// f(j) of each entry of `offsets`, `features` per entry; q of each row, `historyFeatures` per row.
+    /// f(j) of each entry of `ownItems`, `features` per entry; q of each row, `historyFeatures` per row.
     private var featureValues: [Float] = [], historyValues: [Float] = []
     /// a of each row, r_j of each entry.
     private var gateLogits: [Float] = [], ownLogits: [Float] = []
@@ -116,7 +116,7 @@ final class RepeatHead {
     }
 
     private func start() {
-        offsets.clear()
+        ownItems.clear()
         featureValues.removeAll(keepingCapacity: true)
         historyValues.removeAll(keepingCapacity: true)
     }
@@ -145,7 +145,7 @@ final class RepeatHead {
         byRecency.sort { lastSeen[Int($0)] > lastSeen[Int($1)] }
         for (place, id) in byRecency.enumerated() { recencyPlace[Int(id)] = Int32(place) }
         touched.sort()
-        offsets.appendRow(touched)
+        ownItems.appendRow(touched)
         for id in touched.map(Int.init) {
             featureValues.append(Float(log(sums[id])))
             featureValues.append(-Float(log(1 + Double(recencyPlace[id]))))
@@ -158,15 +158,15 @@ final class RepeatHead {
 
     /// a of every row (h_r the r-th row of `hidden`) and r_j of every entry.
     private func forward(_ hidden: Tensor) {
-        precondition(hidden.rows >= offsets.rows && hidden.columns == gate.shape[0])
+        precondition(hidden.rows >= ownItems.rows && hidden.columns == gate.shape[0])
         let d = hidden.columns, k = Self.scale, c = featureWeights.value, u = gateHistory.value, b = gateBias.value[0]
         gateLogits.removeAll(keepingCapacity: true)
         ownLogits.removeAll(keepingCapacity: true)
-        for r in 0..<offsets.rows {
+        for r in 0..<ownItems.rows {
             var a = VectorMath.dot(hidden.pointer + r * d, gate.value.pointer, count: d) + b
             for i in 0..<Self.historyFeatures { a += u[i] * historyValues[r * Self.historyFeatures + i] }
             gateLogits.append(k * a)
-            for e in offsets.entries(row: r) {
+            for e in ownItems.entries(row: r) {
                 var weighted: Float = 0
                 for i in 0..<Self.features { weighted += c[i] * featureValues[e * Self.features + i] }
                 ownLogits.append(k * weighted)
@@ -176,7 +176,7 @@ final class RepeatHead {
 
     /// lse_S(r) of row r (−∞ for an empty row).
     private func ownLogSumExp(row r: Int) -> Float {
-        let entries = offsets.entries(row: r)
+        let entries = ownItems.entries(row: r)
         guard let m = entries.map({ ownLogits[$0] }).max() else { return -.infinity }
         return m + Float(log(entries.reduce(0.0) { $0 + Foundation.exp(Double(ownLogits[$1] - m)) }))
     }
@@ -185,33 +185,33 @@ final class RepeatHead {
 
     /// Computes the head's logits and returns the catalogue loss's labels: when the catalogue masks own
     /// items, the targets that are new, −1 (no loss) where the target is an own item, with the own items
-    /// masked (`catalogueOffsets`); otherwise every target. Call before that loss.
+    /// masked (`catalogueOverrides`); otherwise every target. Call before that loss.
     func catalogueLabels(hidden: Tensor, labels: [Int32]) -> [Int32] {
-        precondition(labels.count == offsets.rows)
+        precondition(labels.count == ownItems.rows)
         forward(hidden)
         guard catalogue.masksOwnItems else { return labels }
-        for e in offsets.values.indices { offsets.values[e] = Self.masked }
+        for e in ownItems.values.indices { ownItems.values[e] = Self.masked }
         return labels.enumerated().map { r, label in isOwn(label, row: r) ? -1 : label }
     }
 
     /// What the catalogue loss adds to its logits: the own items masked, or nothing.
-    var catalogueOffsets: LogitOffsets? { catalogue.masksOwnItems ? offsets : nil }
+    var catalogueOverrides: ScoreOverrides? { catalogue.masksOwnItems ? ownItems : nil }
 
     private func isOwn(_ item: Int32, row r: Int) -> Bool {
-        offsets.items[offsets.entries(row: r)].contains(item)
+        ownItems.items[ownItems.entries(row: r)].contains(item)
     }
 
     /// The gate's and the own items' negative log-likelihood summed over the rows and divided by
     /// `normalizer` (the catalogue loss's positions); accumulates the head's gradients and adds ∂h to
     /// `dHidden` (which the catalogue loss wrote) unless the head is `separate`. Call after that loss.
     func lossAndGradient(hidden: Tensor, labels: [Int32], normalizer: Int, dHidden: Tensor) -> Double {
-        precondition(labels.count == offsets.rows && gateLogits.count == offsets.rows)
+        precondition(labels.count == ownItems.rows && gateLogits.count == ownItems.rows)
         let d = hidden.columns, k = Self.scale, scale = 1 / Float(max(normalizer, 1))
         var loss = 0.0, dBias: Float = 0
         var dHistory = [Float](repeating: 0, count: Self.historyFeatures), dFeatures = [Float](repeating: 0, count: Self.features)
-        for r in 0..<offsets.rows where labels[r] >= 0 && !offsets.entries(row: r).isEmpty {
-            let a = gateLogits[r], entries = offsets.entries(row: r)
-            let target = entries.first { offsets.items[$0] == labels[r] }
+        for r in 0..<ownItems.rows where labels[r] >= 0 && !ownItems.entries(row: r).isEmpty {
+            let a = gateLogits[r], entries = ownItems.entries(row: r)
+            let target = entries.first { ownItems.items[$0] == labels[r] }
             let dGate: Float
             if let target {
                 let lse = ownLogSumExp(row: r)
@@ -246,18 +246,18 @@ final class RepeatHead {
     /// temperature of the catalogue's logits in the model's loss, δ the shift validation chose
     /// (`RepeatShift`); rows of `prepareQueries`.
     func prepareScoring(_ scoring: inout ItemScoring, temperature: Float) {
-        precondition(offsets.rows == scoring.count && scoring.offsets == nil)
+        precondition(ownItems.rows == scoring.count && scoring.overrides == nil)
         forward(scoring.users)
         let needed = scoring.count * ItemScoring.blockColumns
         if scratch.count < needed { scratch = Tensor([needed]) }
-        let own = (0..<offsets.rows).map { Array(offsets.items[offsets.entries(row: $0)]) }
+        let own = (0..<ownItems.rows).map { Array(ownItems.items[ownItems.entries(row: $0)]) }
         let catalogue = scoring.logSumExp(scale: 1 / temperature, excluding: own, scratch: scratch)
-        for r in 0..<offsets.rows {
+        for r in 0..<ownItems.rows {
             let lse = ownLogSumExp(row: r)
             // With every item the user's own there is no catalogue part to weigh against.
             let shift = catalogue[r].isFinite ? gateLogits[r] + gateShift.value[0] + Float(catalogue[r]) : 0
-            for e in offsets.entries(row: r) { offsets.values[e] = temperature * (shift + ownLogits[e] - lse) }
+            for e in ownItems.entries(row: r) { ownItems.values[e] = temperature * (shift + ownLogits[e] - lse) }
         }
-        scoring.offsets = offsets
+        scoring.overrides = ownItems
     }
 }

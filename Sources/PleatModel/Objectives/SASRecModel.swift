@@ -59,7 +59,7 @@ final class SASRecModel: NextItemModel {
         let loss = backbone.batch.labelledLoss(output: backbone.output, outputGradient: backbone.outputGradient) { hidden, targets, dHidden in
             let labels = repeatHead?.catalogueLabels(hidden: hidden, labels: targets) ?? targets
             let loss = switch settings.loss.resolved(items: items) {
-            case .ce, .auto: crossEntropy.lossAndGradient(hidden: hidden, table: table, bias: nil, labels: labels, offsets: repeatHead?.catalogueOffsets,
+            case .ce, .auto: crossEntropy.lossAndGradient(hidden: hidden, table: table, bias: nil, labels: labels, overrides: repeatHead?.catalogueOverrides,
                                                           dHidden: dHidden)
             case .bce, .gbce: sampledLoss(hidden, labels, dHidden, rng: rng)
             case .sampledSoftmax: sampledSoftmaxLoss(hidden, labels, dHidden, rng: rng)
@@ -135,7 +135,7 @@ final class SASRecModel: NextItemModel {
             for _ in 1..<columns { negativeIds.append(Int32(1 + sampler.below(items))) }
         }
         ItemScores.forward(hidden: hidden, table: table, ids: negativeIds, columns: columns, into: &sampledScores)
-        repeatHead?.catalogueOffsets?.add(toSampled: &sampledScores, ids: negativeIds, columns: columns)
+        repeatHead?.catalogueOverrides?.write(intoSampled: &sampledScores, ids: negativeIds, columns: columns)
         let loss = sampledSoftmax.lossAndGradient(scores: sampledScores, ids: negativeIds, columns: columns, gradient: &sampledGradient)
         dHidden.zero()
         ItemScores.backward(hidden: hidden, table: table, ids: negativeIds, columns: columns, dScores: sampledGradient, dHidden: dHidden)

@@ -23,12 +23,12 @@ public struct SampledSoftmax {
     /// Writes dQuery (overwritten) and scatter-adds into the table's gradient. `negativeOffsets[k]` and
     /// `positiveOffsets[r]` (nil: 0) are subtracted from the logits after the temperature: the logQ
     /// correction of a non-uniform sampler (log of each item's expected count among the negatives),
-    /// constants to the gradient. `offsets` (one row per query; nil: none) are added to the scores of
-    /// their items (or replace them), before the temperature, wherever an item is the row's positive or
+    /// constants to the gradient. `overrides` (one row per query; nil: none) replace the scores of their
+    /// items, before the temperature, wherever an item is the row's positive or
     /// one of the negatives, and their gradients written back to them.
     public func lossAndGradient(query: Tensor, table: Parameter, labels: [Int32], negatives: [Int32],
                                 weights: [Float]? = nil, negativeOffsets: [Float]? = nil, positiveOffsets: [Float]? = nil,
-                                offsets: LogitOffsets? = nil, dQuery: Tensor) -> Double {
+                                overrides: ScoreOverrides? = nil, dQuery: Tensor) -> Double {
         let rows = query.rows, d = query.columns, k = negatives.count
         var totalWeight = 0.0
         for r in 0..<rows where labels[r] >= 0 { totalWeight += Double(weights?[r] ?? 1) }
@@ -53,11 +53,11 @@ public struct SampledSoftmax {
         let dPositive = scratch.tensor("dPositive", [rows, d])  // ∂ℓ/∂n(E[y]) per row
         let rowLoss = scratch.tensor("rowLoss", [rows])
         rowLoss.zero()
-        precondition((offsets?.rows ?? rows) == rows, "one row of offsets per query")
-        // The columns of each negative item, for the offsets (an item may be drawn more than once).
+        precondition((overrides?.rows ?? rows) == rows, "one row of overrides per query")
+        // The columns of each negative item, for the overrides (an item may be drawn more than once).
         var columnsOf: [Int32: [Int]] = [:]
-        if offsets != nil { for (j, item) in negatives.enumerated() { columnsOf[item, default: []].append(j) } }
-        let run = { (offsets: LogitOffsets.Access?) in Parallel.forRows(rows) { range in
+        if overrides != nil { for (j, item) in negatives.enumerated() { columnsOf[item, default: []].append(j) } }
+        let run = { (overrides: ScoreOverrides.Access?) in Parallel.forRows(rows) { range in
             for r in range {
                 let z = logits.pointer + r * k, q = query.pointer + r * d, p = positive.pointer + r * d
                 guard labels[r] >= 0 else { z.update(repeating: 0, count: k); continue }
@@ -66,11 +66,11 @@ public struct SampledSoftmax {
                 z0 *= invT
                 if let positiveOffsets { z0 -= positiveOffsets[r] }
                 if let negativeOffsets { for j in 0..<k { z[j] -= negativeOffsets[j] } }
-                if let offsets {
-                    for e in offsets.entries(row: r) {
-                        let item = offsets.item(e), o = offsets.value(e) * invT
-                        if item == labels[r] { offsets.apply(o, to: &z0) }
-                        for j in columnsOf[item] ?? [] { offsets.apply(o, to: &z[j]) }
+                if let overrides {
+                    for e in overrides.entries(row: r) {
+                        let item = overrides.item(e), o = overrides.value(e) * invT
+                        if item == labels[r] { z0 = o }
+                        for j in columnsOf[item] ?? [] { z[j] = o }
                     }
                 }
                 if maskCollisions { for j in 0..<k where negatives[j] == labels[r] { z[j] = Self.collision } }
@@ -83,26 +83,26 @@ public struct SampledSoftmax {
                 // dz_0 = p_0 − 1; dz_k = p_k, and 0 for collisions (their logit is a constant).
                 var dz0 = w * (expf(z0 - m) / sum - 1)
                 for j in 0..<k { z[j] = z[j] == Self.collision ? 0 : w * expf(z[j] - m) / sum }
-                if let offsets {
+                if let overrides {
                     // A replaced score's gradient goes to the head alone, none to its dot product.
                     var replacedPositive = false
-                    for e in offsets.entries(row: r) {
-                        let item = offsets.item(e)
+                    for e in overrides.entries(row: r) {
+                        let item = overrides.item(e)
                         var g = item == labels[r] ? dz0 : 0
                         replacedPositive = replacedPositive || item == labels[r]
                         for j in columnsOf[item] ?? [] {
                             g += z[j]
-                            if offsets.replacesScores { z[j] = 0 }
+                            z[j] = 0
                         }
-                        offsets.setGradient(e, invT * g)
+                        overrides.setGradient(e, invT * g)
                     }
-                    if replacedPositive && offsets.replacesScores { dz0 = 0 }
+                    if replacedPositive { dz0 = 0 }
                 }
                 let dq = dQuery.pointer + r * d, dp = dPositive.pointer + r * d
                 for i in 0..<d { dq[i] = invT * dz0 * p[i]; dp[i] = invT * dz0 * q[i] }
             }
         } }
-        if let offsets { offsets.withAccess { run($0) } } else { run(nil) }
+        if let overrides { overrides.withAccess { run($0) } } else { run(nil) }
         var loss = 0.0
         for r in 0..<rows { loss += Double(rowLoss[r]) }
         // dq += (1/τ) dZ_neg · n(E_neg);  d n(E_neg) = (1/τ) dZ_negᵀ q.

@@ -13,12 +13,12 @@ public struct SoftmaxCrossEntropy {
     public init(rowBlock: Int = 256) { self.rowBlock = rowBlock }
 
     /// Weighted mean loss over rows with a label ≥ 0; writes dHidden, accumulates the table's and the
-    /// bias's gradients. `offsets` (one row per hidden row) are added to the logits, and their gradients
-    /// written back to them.
+    /// bias's gradients. `overrides` (one row per hidden row) replace their items' logits, and their
+    /// gradients are written back to them.
     public func lossAndGradient(hidden: Tensor, table: Parameter, bias: Parameter?, labels: [Int32],
-                                weights: [Float]? = nil, offsets: LogitOffsets? = nil, dHidden: Tensor) -> Double {
+                                weights: [Float]? = nil, overrides: ScoreOverrides? = nil, dHidden: Tensor) -> Double {
         let rows = hidden.rows, d = hidden.columns, vocabulary = table.shape[0]
-        precondition(labels.count == rows && table.shape[1] == d && (offsets?.rows ?? rows) == rows)
+        precondition(labels.count == rows && table.shape[1] == d && (overrides?.rows ?? rows) == rows)
         var totalWeight: Double = 0
         for r in 0..<rows where labels[r] >= 0 { totalWeight += Double(weights?[r] ?? 1) }
         dHidden.zero()
@@ -29,7 +29,7 @@ public struct SoftmaxCrossEntropy {
         let partials = workspace.partials(workers, vocabulary: vocabulary, dimension: d, block: rowBlock)
         let e = table.value.pointer, b = bias?.value.pointer
 
-        let run = { (offsets: LogitOffsets.Access?) in Parallel.forRows(workers, minimumPerWorker: 1) { workerRange in
+        let run = { (overrides: ScoreOverrides.Access?) in Parallel.forRows(workers, minimumPerWorker: 1) { workerRange in
             for worker in workerRange {
                 let partial = partials[worker]
                 for block in stride(from: worker, to: blocks, by: workers) {
@@ -41,7 +41,7 @@ public struct SoftmaxCrossEntropy {
                         let label = Int(labels[start + r])
                         guard label >= 0 else { row.update(repeating: 0, count: vocabulary); continue }
                         if let b { for j in 0..<vocabulary { row[j] += b[j] } }
-                        offsets?.add(row: start + r, to: row)
+                        overrides?.write(row: start + r, into: row)
                         let m = VectorMath.maximum(row, count: vocabulary)
                         let sum = VectorMath.expShiftAndSum(row, count: vocabulary, shift: m)
                         let w = (weights?[start + r] ?? 1) * norm
@@ -49,7 +49,7 @@ public struct SoftmaxCrossEntropy {
                         partial.loss += Double(w) * -log(Double(row[label] / sum))
                         VectorMath.scale(row, count: vocabulary, by: w / sum)
                         row[label] -= w
-                        offsets?.gather(row: start + r, from: row)
+                        overrides?.gather(row: start + r, from: row)
                     }
                     Gemm.multiply(z, e, into: dHidden.pointer + start * d, m: count, n: d, k: vocabulary)
                     Gemm.multiply(z, transposeA: true, t, into: partial.dTable.pointer, m: vocabulary, n: d, k: count, beta: 1)
@@ -57,7 +57,7 @@ public struct SoftmaxCrossEntropy {
                 }
             }
         } }
-        if let offsets { offsets.withAccess { run($0) } } else { run(nil) }
+        if let overrides { overrides.withAccess { run($0) } } else { run(nil) }
         var loss = 0.0
         for partial in partials {
             loss += partial.loss

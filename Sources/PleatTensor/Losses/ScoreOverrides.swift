@@ -1,23 +1,20 @@
-/// Scores of chosen items from a head that is not a dot product with the item table, a few per row (a
-/// sparse rows × items matrix, rows in CSR form, items ascending within a row), added to the dot
-/// products or, with `replacesScores`, in their place; and the loss's gradient with respect to each.
-/// How such a head (the repeat head: the user's own items) enters a loss over every item or over
-/// sampled ones, and the scores that rank and serve, without a dense rows × items matrix. A replaced
-/// score passes no gradient to the dot product it replaced.
-public final class LogitOffsets {
-    /// Whether the values replace the items' dot-product scores instead of adding to them.
-    public let replacesScores: Bool
+/// Scores of chosen items that replace their dot products with the item table, a few per row (a sparse
+/// rows × items matrix, rows in CSR form, items ascending within a row), and the loss's gradient with
+/// respect to each. How a head that is not a dot product (the repeat head: the user's own items) enters
+/// a loss over every item or over sampled ones, and the scores that rank and serve, without a dense
+/// rows × items matrix. A replaced score passes no gradient to the dot product it replaced.
+public final class ScoreOverrides {
     /// Row r's entries are `rowStarts[r]..<rowStarts[r + 1]`.
     public private(set) var rowStarts: [Int] = [0]
     public private(set) var items: [Int32] = []
-    /// The offset of each entry, set by the head that owns them.
+    /// The score of each entry, set by the head that owns them.
     public var values: [Float] = []
     /// ∂loss/∂offset of each entry, written by the loss (`gather`).
     public var gradients: [Float] = []
     /// Item → entry + 1 of the row being matched against sampled ids (0: none); kept between calls.
     private var marks: [Int32] = []
 
-    public init(replacesScores: Bool = false) { self.replacesScores = replacesScores }
+    public init() {}
 
     public var rows: Int { rowStarts.count - 1 }
     public func entries(row r: Int) -> Range<Int> { rowStarts[r]..<rowStarts[r + 1] }
@@ -30,7 +27,7 @@ public final class LogitOffsets {
         gradients.removeAll(keepingCapacity: true)
     }
 
-    /// Adds a row whose entries are `rowItems` (distinct, ascending), offsets 0 until set.
+    /// Adds a row whose entries are `rowItems` (distinct, ascending), scores 0 until set.
     public func appendRow(_ rowItems: some Collection<Int32>) {
         assert(zip(rowItems, rowItems.dropFirst()).allSatisfy { $0 < $1 }, "a row's items are distinct and ascending")
         items.append(contentsOf: rowItems)
@@ -46,38 +43,31 @@ public final class LogitOffsets {
     public struct Access: @unchecked Sendable {
         let starts: UnsafeBufferPointer<Int>, items: UnsafeBufferPointer<Int32>
         let values: UnsafeBufferPointer<Float>, gradients: UnsafeMutableBufferPointer<Float>
-        let replaces: Bool
 
-        /// Applies row r's values to a row of scores indexed by item.
-        public func add(row r: Int, to scores: UnsafeMutablePointer<Float>) {
-            for e in starts[r]..<starts[r + 1] { apply(values[e], to: &scores[Int(items[e])]) }
+        /// Writes row r's scores into a row of scores indexed by item.
+        public func write(row r: Int, into scores: UnsafeMutablePointer<Float>) {
+            for e in starts[r]..<starts[r + 1] { scores[Int(items[e])] = values[e] }
         }
 
-        @inline(__always) func apply(_ value: Float, to score: inout Float) {
-            if replaces { score = value } else { score += value }
-        }
-
-        /// Adds row r's offsets for items in `first..<first + width` to a block of scores whose column 0
+        /// Writes row r's scores of items in `first..<first + width` into a block of scores whose column 0
         /// is item `first`; `cursor` walks the row's entries across the blocks of one pass (start at 0).
-        public func add(row r: Int, toBlock block: UnsafeMutablePointer<Float>, first: Int, width: Int, cursor: inout Int) {
+        public func write(row r: Int, intoBlock block: UnsafeMutablePointer<Float>, first: Int, width: Int, cursor: inout Int) {
             let end = starts[r + 1]
             while starts[r] + cursor < end && Int(items[starts[r] + cursor]) < first + width {
                 let e = starts[r] + cursor, item = Int(items[e])
-                if item >= first { apply(values[e], to: &block[item - first]) }
+                if item >= first { block[item - first] = values[e] }
                 cursor += 1
             }
         }
 
         /// Sets row r's gradients from the loss's gradient with respect to a row of scores indexed by
-        /// item; a replaced score's gradient is then cleared there, so none reaches its dot product.
+        /// item, and clears them there: none reaches the dot products replaced.
         public func gather(row r: Int, from dScores: UnsafeMutablePointer<Float>) {
             for e in starts[r]..<starts[r + 1] {
                 gradients[e] = dScores[Int(items[e])]
-                if replaces { dScores[Int(items[e])] = 0 }
+                dScores[Int(items[e])] = 0
             }
         }
-
-        public var replacesScores: Bool { replaces }
 
         public func entries(row r: Int) -> Range<Int> { starts[r]..<starts[r + 1] }
         public func item(_ e: Int) -> Int32 { items[e] }
@@ -90,7 +80,7 @@ public final class LogitOffsets {
             items.withUnsafeBufferPointer { items in
                 values.withUnsafeBufferPointer { values in
                     gradients.withUnsafeMutableBufferPointer { gradients in
-                        body(Access(starts: starts, items: items, values: values, gradients: gradients, replaces: replacesScores))
+                        body(Access(starts: starts, items: items, values: values, gradients: gradients))
                     }
                 }
             }
@@ -99,12 +89,10 @@ public final class LogitOffsets {
 
     // MARK: Scores of sampled candidates
 
-    /// For scores laid out rows × `columns` against `ids` (`ItemScores`): applies each row's value to
+    /// For scores laid out rows × `columns` against `ids` (`ItemScores`): writes each row's score into
     /// every column whose id is one of the row's items.
-    public func add(toSampled scores: inout [Float], ids: [Int32], columns: Int) {
-        forEachMatch(ids: ids, columns: columns) { index, entry in
-            if replacesScores { scores[index] = values[entry] } else { scores[index] += values[entry] }
-        }
+    public func write(intoSampled scores: inout [Float], ids: [Int32], columns: Int) {
+        forEachMatch(ids: ids, columns: columns) { index, entry in scores[index] = values[entry] }
     }
 
     private func forEachMatch(ids: [Int32], columns: Int, _ body: (_ index: Int, _ entry: Int) -> Void) {
