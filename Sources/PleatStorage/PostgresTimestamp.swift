@@ -7,6 +7,11 @@ public enum PostgresTimestamp {
     /// The binary value of a time given in Unix microseconds.
     @inline(__always) public static func binary(unixMicros: Int64) -> Int64 { unixMicros - epochOffsetMicros }
 
+    /// SQL for the Unix second (rounded down, as `unixSeconds(binary:)`) of a `timestamptz` expression:
+    /// the one conversion queries that return seconds use, so that a second read by a query (a user's
+    /// newest event) equals the one the COPY streams give for the same event.
+    static func unixSecondSQL(_ expression: String) -> String { "floor(extract(epoch FROM \(expression)))::bigint" }
+
     /// The Unix second (rounded down, also before 1970) of a binary value.
     @inline(__always) public static func unixSeconds(binary: Int64) -> Int64 {
         let micros = binary + epochOffsetMicros

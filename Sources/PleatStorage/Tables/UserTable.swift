@@ -30,7 +30,7 @@ public struct UserTable {
     /// user the table does not hold. What decides whether a cached list is still current.
     public func newestEvent(of externalId: String) throws -> (id: Int, second: Int64?)? {
         guard let row = try db.query("""
-            SELECT u.id, (SELECT floor(extract(epoch FROM max(i.occurred_at)))::bigint FROM interactions i WHERE i.user_id = u.id) AS newest
+            SELECT u.id, (SELECT \(PostgresTimestamp.unixSecondSQL("max(i.occurred_at)")) FROM interactions i WHERE i.user_id = u.id) AS newest
             FROM users u WHERE u.external_id = $1
             """, [.text(externalId)]).first else { return nil }
         return (try row.int("id"), try row.optionalInt("newest").map(Int64.init))
@@ -39,7 +39,7 @@ public struct UserTable {
     /// A user's events in time order: item ids and Unix seconds.
     public func history(of userId: Int) throws -> (items: [Int32], seconds: [Int64]) {
         let rows = try db.query("""
-            SELECT item_id, floor(extract(epoch FROM occurred_at))::bigint AS second FROM interactions WHERE user_id = $1
+            SELECT item_id, \(PostgresTimestamp.unixSecondSQL("occurred_at")) AS second FROM interactions WHERE user_id = $1
             ORDER BY occurred_at, item_id, event_type
             """, [.int(userId)]).rows
         return (try rows.map { try $0.int32("item_id") }, try rows.map { Int64(try $0.int("second")) })
