@@ -23,13 +23,13 @@ extension HistoryLoader {
             do {
                 try InteractionReader.inSnapshot(connection) { reader in
                     var chunk = InteractionHistories()
-                    try reader.events(of: "interactions", filter: filter) { user, item, time in
-                        if chunk.userIds.last != user && chunk.userCount >= chunkUsers {
+                    try reader.events(of: "interactions", filter: filter) { event in
+                        if chunk.userIds.last != event.user && chunk.userCount >= chunkUsers {
                             chunk.finish()
                             handoff.put(chunk)
                             chunk = InteractionHistories()
                         }
-                        chunk.append(user: user, item: item, time: time)
+                        chunk.append(event)
                     }
                     chunk.finish()
                     if chunk.userCount > 0 { handoff.put(chunk) }

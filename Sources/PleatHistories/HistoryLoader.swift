@@ -49,9 +49,8 @@ public enum HistoryLoader {
                      with reader: InteractionReader) throws -> InteractionHistories {
         var histories = InteractionHistories()
         let estimate = Int(Double(partition.estimatedRows) * expectedShare)
-        histories.items.reserveCapacity(estimate)
-        histories.times.reserveCapacity(estimate)
-        try reader.events(of: partition.table, filter: filter) { histories.append(user: $0, item: $1, time: $2) }
+        histories.reserveCapacity(events: estimate)
+        try reader.events(of: partition.table, filter: filter) { histories.append($0) }
         histories.finish()
         return histories
     }

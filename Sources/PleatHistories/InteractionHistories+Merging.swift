@@ -13,13 +13,14 @@ extension InteractionHistories {
         let events = parts.reduce(0) { $0 + $1.eventCount }
         merged.userIds.reserveCapacity(order.count)
         merged.offsets.reserveCapacity(order.count + 1)
-        merged.items.reserveCapacity(events)
-        merged.times.reserveCapacity(events)
+        merged.reserveCapacity(events: events)
         for entry in order {
             let part = parts[Int(entry.part)], range = part.range(Int(entry.slot))
             merged.userIds.append(entry.user)
             merged.items.append(contentsOf: part.items[range])
             merged.times.append(contentsOf: part.times[range])
+            merged.behaviours.append(contentsOf: part.behaviours[range])
+            merged.values.append(contentsOf: part.values[range])
             merged.offsets.append(merged.items.count)
         }
         return merged

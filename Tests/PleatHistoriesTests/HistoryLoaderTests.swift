@@ -12,7 +12,8 @@ final class HistoryLoaderTests: XCTestCase {
         let dir = try TestDatabase.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("log.csv").path
-        try "user,item,time\nb,x,300\na,y,200\na,x,100\nb,z,100\na,z,2024-01-01T00:00:00Z\n".write(toFile: file, atomically: true, encoding: .utf8)
+        try "user,item,time,event,value\nb,x,300,view,\na,y,200,buy,2.5\na,x,100,view,\nb,z,100,cart,1\na,z,2024-01-01T00:00:00Z,view,-4\n"
+            .write(toFile: file, atomically: true, encoding: .utf8)
         let report = try Ingestor(db: db).ingest(file: file, options: IngestOptions(format: .csv))
         let histories = try HistoryLoader.load(from: db)
         XCTAssertEqual(histories.userCount, 2)
@@ -25,6 +26,15 @@ final class HistoryLoaderTests: XCTestCase {
         let a = histories.userIds.firstIndex(of: Int32(users.int(0, 0)!))!
         XCTAssertEqual(histories.items[histories.range(a)].map { itemName[$0]! }, ["x", "y", "z"])
         XCTAssertEqual(Array(histories.times[histories.range(a)]), [100, 200, 1_704_067_200])
+        // Each event's behaviour and value come along: a's view, buy, view; values none, 2.5, -4.
+        let types = try db.query("SELECT id, name FROM event_types")
+        var typeName: [Int16: String] = [:]
+        for r in 0..<types.rowCount { typeName[Int16(types.int(r, 0)!)] = types.string(r, 1)! }
+        XCTAssertEqual(histories.behaviours[histories.range(a)].map { typeName[$0]! }, ["view", "buy", "view"])
+        XCTAssertEqual(histories.values[histories.range(a)].map { $0.isNaN ? nil : $0 }, [nil, 2.5, -4])
+        let b = 1 - a
+        XCTAssertEqual(histories.behaviours[histories.range(b)].map { typeName[$0]! }, ["cart", "view"])
+        XCTAssertEqual(histories.values[histories.range(b)].map { $0.isNaN ? nil : $0 }, [1, nil])
     }
 
     func testSequenceSplitAndVocabulary() {
@@ -121,6 +131,8 @@ final class HistoryLoaderTests: XCTestCase {
             XCTAssertEqual(many.offsets, one.offsets)
             XCTAssertEqual(many.items, one.items)
             XCTAssertEqual(many.times, one.times)
+            XCTAssertEqual(many.behaviours, one.behaviours)
+            XCTAssertEqual(many.values.map(\.bitPattern), one.values.map(\.bitPattern))
             XCTAssertEqual(many.snapshotBatch, one.snapshotBatch)
         }
 
@@ -157,8 +169,13 @@ final class HistoryLoaderTests: XCTestCase {
         let dir = try TestDatabase.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         var rng = RandomSource(seed: 11)
-        var csv = "user,item,time\n"
-        for user in 0..<400 { for t in 0..<(1 + rng.below(12)) { csv += "user \(user),i\(rng.below(60)),\(500 + t * 3 + rng.below(3))\n" } }
+        var csv = "user,item,time,event,value\n"
+        for user in 0..<400 {
+            for t in 0..<(1 + rng.below(12)) {
+                let value = rng.below(3) == 0 ? "" : String(rng.below(50))
+                csv += "user \(user),i\(rng.below(60)),\(500 + t * 3 + rng.below(3)),\(["view", "cart", "buy"][rng.below(3)]),\(value)\n"
+            }
+        }
         let file = dir.appendingPathComponent("log.csv").path
         try csv.write(toFile: file, atomically: true, encoding: .utf8)
         let first = try Ingestor(db: db).ingest(file: file, options: IngestOptions(format: .csv))
@@ -177,7 +194,10 @@ final class HistoryLoaderTests: XCTestCase {
             try HistoryLoader.stream(from: db, shard: shard, chunkUsers: chunkUsers) { chunk in
                 sizes.append(chunk.userCount)
                 for slot in 0..<chunk.userCount {
-                    for e in chunk.range(slot) { joined.append(user: chunk.userIds[slot], item: chunk.items[e], time: chunk.times[e]) }
+                    for e in chunk.range(slot) {
+                        joined.append(user: chunk.userIds[slot], item: chunk.items[e], time: chunk.times[e], behaviour: chunk.behaviours[e],
+                                      value: chunk.values[e])
+                    }
                 }
             }
             joined.finish()
@@ -190,6 +210,8 @@ final class HistoryLoaderTests: XCTestCase {
             XCTAssertEqual(joined.offsets, whole.offsets)
             XCTAssertEqual(joined.items, whole.items)
             XCTAssertEqual(joined.times, whole.times)
+            XCTAssertEqual(joined.behaviours, whole.behaviours)
+            XCTAssertEqual(joined.values.map(\.bitPattern), whole.values.map(\.bitPattern))
             XCTAssertEqual(sizes.dropLast(), Array(repeating: chunkUsers, count: sizes.count - 1), "full chunks but the last")
             XCTAssertEqual(sizes.count, (401 + chunkUsers - 1) / chunkUsers)
         }

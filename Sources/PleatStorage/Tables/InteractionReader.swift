@@ -48,15 +48,20 @@ public struct InteractionReader {
     public func partitions() throws -> [InteractionPartitions.Partition] { try InteractionPartitions.list(db) }
 
     /// Every event of `table` (`interactions` or one of its partitions) that passes `filter`, in key
-    /// order, as (user id, item id, Unix second).
-    public func events(of table: String, filter: Filter, _ event: (Int32, Int32, Int64) throws -> Void) throws {
+    /// order.
+    public func events(of table: String, filter: Filter, _ event: (StoredEvent) throws -> Void) throws {
         try db.copyOutBinary("""
-            COPY (SELECT user_id, item_id, occurred_at FROM "\(table)" \(filter.whereClause)
+            COPY (SELECT \(StoredEvent.columns) FROM "\(table)" \(filter.whereClause)
                   ORDER BY user_id, occurred_at, item_id, event_type) TO STDOUT (FORMAT binary)
             """) { fields in
-            // The three columns are NOT NULL in the schema.
-            guard let user = fields[0], let item = fields[1], let time = fields[2] else { throw PostgresError("interactions: a NULL in a NOT NULL column") }
-            try event(user.loadBigEndian(Int32.self), item.loadBigEndian(Int32.self), PostgresTimestamp.unixSeconds(binary: time.loadBigEndian(Int64.self)))
+            // Every column but the value is NOT NULL in the schema.
+            guard fields.count == 5, let user = fields[0], let item = fields[1], let time = fields[2], let behaviour = fields[3] else {
+                throw PostgresError("interactions: a NULL in a NOT NULL column")
+            }
+            try event(StoredEvent(user: user.loadBigEndian(Int32.self), item: item.loadBigEndian(Int32.self),
+                                  second: PostgresTimestamp.unixSeconds(binary: time.loadBigEndian(Int64.self)),
+                                  behaviour: behaviour.loadBigEndian(Int16.self),
+                                  value: fields[4].map { Float(bitPattern: $0.loadBigEndian(UInt32.self)) } ?? .nan))
         }
     }
 }
