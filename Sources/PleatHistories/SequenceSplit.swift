@@ -6,87 +6,125 @@
 /// - Global time split (`cutoff` set, Unix seconds): events before the cutoff are the user's past. The
 ///   first event at or after the cutoff is the test target; the last past event is the validation target
 ///   when another past event precedes it; the rest of the past trains. Later events are not used.
+///
+/// With target behaviours ("what will this user buy next?") only their events are validation and test
+/// targets, and every event is history (`init(_:vocabulary:cutoff:targetBehaviours:)`).
 public struct SequenceSplit: Sendable {
     public struct Example: Sendable, Equatable {
         /// Slot in `InteractionHistories`.
         public let user: Int
-        /// The events before the target, oldest first.
+        /// The events before the target, oldest first, every behaviour.
         public let history: ArraySlice<Int32>
         public let historyTimes: ArraySlice<Int64>
+        public let historyBehaviours: ArraySlice<Int16>
         public let target: Int32
         public let targetTime: Int64
+        public let targetBehaviour: Int16
 
         /// Whether the target is an item the user has already interacted with (a repeat): what the
         /// seen-items rule decides about, and what reports break down.
         public var isRepeat: Bool { history.contains(target) }
 
-        public init(user: Int, history: ArraySlice<Int32>, historyTimes: ArraySlice<Int64>, target: Int32, targetTime: Int64) {
-            precondition(history.count == historyTimes.count)
-            (self.user, self.history, self.historyTimes, self.target, self.targetTime) = (user, history, historyTimes, target, targetTime)
+        /// `historyBehaviours` nil: every event's is `InteractionHistories.unknownBehaviour`.
+        public init(user: Int, history: ArraySlice<Int32>, historyTimes: ArraySlice<Int64>, historyBehaviours: ArraySlice<Int16>? = nil,
+                    target: Int32, targetTime: Int64, targetBehaviour: Int16 = InteractionHistories.unknownBehaviour) {
+            let behaviours = historyBehaviours ?? ArraySlice(repeating: InteractionHistories.unknownBehaviour, count: history.count)
+            precondition(history.count == historyTimes.count && history.count == behaviours.count)
+            (self.user, self.history, self.historyTimes, self.historyBehaviours) = (user, history, historyTimes, behaviours)
+            (self.target, self.targetTime, self.targetBehaviour) = (target, targetTime, targetBehaviour)
         }
     }
 
-    /// Model-index sequences of every user, parallel to the histories' slots.
+    /// Model-index sequences of every user, parallel to the histories' slots, with each event's time and
+    /// behaviour.
     public let sequences: [[Int32]]
     public let sequenceTimes: [[Int64]]
+    public let sequenceBehaviours: [[Int16]]
     public let vocabulary: ItemVocabulary
     public let cutoff: Int64?
-    /// Per user: past events (train + validation), and whether the event after them is a test target.
+    /// The behaviours whose events are targets (validation and test targets); nil: every event.
+    public let targetBehaviours: Set<Int16>?
+    /// Per user: past events (train + validation), and the indices of the validation and test targets.
     private let pastCounts: [Int]
-    private let hasTest: [Bool]
+    private let validationIndices: [Int?], testIndices: [Int?]
 
     /// Filters, then splits (RecBole's protocol): items seen fewer than `minCount` times in all events
     /// leave the vocabulary and the sequences, and the split is made on what remains, so a target is
     /// never silently replaced by another event.
-    public init(_ histories: InteractionHistories, minCount: Int = 1, cutoff: Int64? = nil) {
-        self.init(histories, vocabulary: ItemVocabulary(events: histories.items, minCount: minCount), cutoff: cutoff)
+    public init(_ histories: InteractionHistories, minCount: Int = 1, cutoff: Int64? = nil, targetBehaviours: Set<Int16>? = nil) {
+        self.init(histories, vocabulary: ItemVocabulary(events: histories.items, minCount: minCount), cutoff: cutoff,
+                  targetBehaviours: targetBehaviours)
     }
 
     /// Splits with a vocabulary decided elsewhere (a data-parallel job's, from every shard's counts).
-    public init(_ histories: InteractionHistories, vocabulary: ItemVocabulary, cutoff: Int64? = nil) {
+    ///
+    /// Targets are events of `targetBehaviours` (nil: every event); every event, whatever its behaviour,
+    /// is history.
+    /// - Leave-one-out: the last target is the test target and the target before it the validation
+    ///   target, when at least one event precedes that; events after the test target are dropped.
+    ///   Other users only train, on their whole history.
+    /// - Time split: the first target at or after the cutoff is the test target (when an event precedes
+    ///   the cutoff); the last target before the cutoff is the validation target (when an event precedes
+    ///   it); the past is the events before the cutoff.
+    public init(_ histories: InteractionHistories, vocabulary: ItemVocabulary, cutoff: Int64? = nil, targetBehaviours: Set<Int16>? = nil) {
         self.vocabulary = vocabulary
         self.cutoff = cutoff
-        var sequences: [[Int32]] = [], times: [[Int64]] = [], pastCounts: [Int] = [], hasTest: [Bool] = []
+        self.targetBehaviours = targetBehaviours
+        let isTarget = { (behaviour: Int16) in targetBehaviours?.contains(behaviour) ?? true }
+        var sequences: [[Int32]] = [], times: [[Int64]] = [], behaviours: [[Int16]] = []
+        var pastCounts: [Int] = [], validationIndices: [Int?] = [], testIndices: [Int?] = []
         sequences.reserveCapacity(histories.userCount)
         for u in 0..<histories.userCount {
-            var seq: [Int32] = [], ts: [Int64] = []
+            var seq: [Int32] = [], ts: [Int64] = [], bs: [Int16] = []
             for e in histories.range(u) {
-                if let m = vocabulary.modelIndex(of: histories.items[e]) { seq.append(m); ts.append(histories.times[e]) }
+                if let m = vocabulary.modelIndex(of: histories.items[e]) {
+                    seq.append(m); ts.append(histories.times[e]); bs.append(histories.behaviours[e])
+                }
             }
-            let past: Int
+            let past: Int, validation: Int?, test: Int?, end: Int
             if let cutoff {
                 past = ts.firstIndex { $0 >= cutoff } ?? ts.count
-                hasTest.append(past >= 1 && past < ts.count)
-                seq.removeSubrange(min(past + 1, seq.count)...)
-                ts.removeSubrange(min(past + 1, ts.count)...)
+                test = past >= 1 ? bs[past...].firstIndex(where: isTarget) : nil
+                validation = bs[..<past].lastIndex(where: isTarget).flatMap { $0 >= 1 ? $0 : nil }
+                end = test.map { $0 + 1 } ?? min(past + 1, seq.count)
             } else {
-                hasTest.append(seq.count >= 3)
-                past = seq.count >= 3 ? seq.count - 1 : seq.count
+                let last = bs.lastIndex(where: isTarget)
+                let before = last.flatMap { bs[..<$0].lastIndex(where: isTarget) }
+                if let last, let before, before >= 1 {
+                    (past, validation, test, end) = (last, before, last, last + 1)
+                } else {
+                    (past, validation, test, end) = (seq.count, nil, nil, seq.count)
+                }
             }
+            seq.removeSubrange(end...)
+            ts.removeSubrange(end...)
+            bs.removeSubrange(end...)
             pastCounts.append(past)
+            validationIndices.append(validation)
+            testIndices.append(test)
             sequences.append(seq)
             times.append(ts)
+            behaviours.append(bs)
         }
         self.sequences = sequences
         sequenceTimes = times
+        sequenceBehaviours = behaviours
         self.pastCounts = pastCounts
-        self.hasTest = hasTest
+        self.validationIndices = validationIndices
+        self.testIndices = testIndices
     }
 
-    /// Index of the validation target: the last past event, when an earlier one remains to train on
-    /// (leave-one-out: exactly the users with a test target).
-    private func validationIndex(_ user: Int) -> Int? {
-        let past = pastCounts[user]
-        if cutoff == nil { return hasTest[user] ? past - 1 : nil }
-        return past >= 2 ? past - 1 : nil
-    }
+    /// Whether events of `behaviour` are targets.
+    public func isTarget(_ behaviour: Int16) -> Bool { targetBehaviours?.contains(behaviour) ?? true }
 
     /// Training events of a user: the past without its validation event.
     public func trainSequence(_ user: Int) -> ArraySlice<Int32> { sequences[user][..<trainCount(user)] }
 
     public func trainTimes(_ user: Int) -> ArraySlice<Int64> { sequenceTimes[user][..<trainCount(user)] }
 
-    private func trainCount(_ user: Int) -> Int { validationIndex(user) ?? pastCounts[user] }
+    public func trainBehaviours(_ user: Int) -> ArraySlice<Int16> { sequenceBehaviours[user][..<trainCount(user)] }
+
+    private func trainCount(_ user: Int) -> Int { validationIndices[user] ?? pastCounts[user] }
 
     /// Every event before the test target: the training events and the validation event. What a model
     /// refitted after validation has chosen its epochs trains on (`refit`).
@@ -94,15 +132,18 @@ public struct SequenceSplit: Sendable {
 
     public func pastTimes(_ user: Int) -> ArraySlice<Int64> { sequenceTimes[user][..<pastCounts[user]] }
 
-    /// The validation example (target = the last past event).
-    public func validation(_ user: Int) -> Example? { validationIndex(user).map { example(user, at: $0) } }
+    public func pastBehaviours(_ user: Int) -> ArraySlice<Int16> { sequenceBehaviours[user][..<pastCounts[user]] }
 
-    /// The test example (target = the first event after the past; its history includes validation).
-    public func test(_ user: Int) -> Example? { hasTest[user] ? example(user, at: pastCounts[user]) : nil }
+    /// The validation example (target = the last past target).
+    public func validation(_ user: Int) -> Example? { validationIndices[user].map { example(user, at: $0) } }
+
+    /// The test example (its history includes validation).
+    public func test(_ user: Int) -> Example? { testIndices[user].map { example(user, at: $0) } }
 
     private func example(_ user: Int, at i: Int) -> Example {
-        let s = sequences[user], t = sequenceTimes[user]
-        return Example(user: user, history: s[..<i], historyTimes: t[..<i], target: s[i], targetTime: t[i])
+        let s = sequences[user], t = sequenceTimes[user], b = sequenceBehaviours[user]
+        return Example(user: user, history: s[..<i], historyTimes: t[..<i], historyBehaviours: b[..<i], target: s[i], targetTime: t[i],
+                       targetBehaviour: b[i])
     }
 
     /// Each model index's number of training events (index 0, padding, is 0).
