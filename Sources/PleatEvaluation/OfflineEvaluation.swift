@@ -153,11 +153,11 @@ public struct OfflineEvaluation {
                                       + "\(records[0].snapshotBatch): models compared in one report must share their data")
             }
             guard other == rule else {
-                throw EvaluationError("\(record.id) and \(records[0].id) use different splits (split, cutoff or min_count): evaluate them separately")
+                throw EvaluationError("\(record.id) and \(records[0].id) use different splits (split, cutoff, min_count or target_events): evaluate them separately")
             }
         }
         let histories = try HistoryLoader.load(from: db, upToBatch: records.first?.snapshotBatch)
-        return (try SequenceSplit(histories, rule: rule), histories.snapshotBatch)
+        return (try SequenceSplit(histories, rule: rule, eventTypes: try EventTypeTable(db).ids()), histories.snapshotBatch)
     }
 }
 

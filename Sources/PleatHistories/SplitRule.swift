@@ -11,9 +11,24 @@ public struct SplitRule: Sendable, Codable, Equatable {
     public var split = Kind.leaveOneOut
     /// For `split = time`: ISO-8601 date/time or Unix seconds; events from then on are held out.
     public var cutoff: String?
+    /// The behaviours (event type names) whose events are targets; nil: every event.
+    public var targetEvents: EventNames?
 
-    public init(minCount: Int = 1, split: Kind = .leaveOneOut, cutoff: String? = nil) {
-        (self.minCount, self.split, self.cutoff) = (minCount, split, cutoff)
+    public init(minCount: Int = 1, split: Kind = .leaveOneOut, cutoff: String? = nil, targetEvents: EventNames? = nil) {
+        (self.minCount, self.split, self.cutoff, self.targetEvents) = (minCount, split, cutoff, targetEvents)
+    }
+
+    /// The `event_types` ids of `target_events` (nil: every event is a target), given the data's event
+    /// types by name; an error names a type the data does not have.
+    public func targetBehaviours(eventTypes: [String: Int16]) throws -> Set<Int16>? {
+        guard let targetEvents else { return nil }
+        return Set(try targetEvents.names.map { name in
+            guard let id = eventTypes[name] else {
+                throw SplitRuleError(description: "config key target_events: no event type '\(name)' in the data (it has: "
+                                     + "\(eventTypes.keys.sorted().joined(separator: ", ")))")
+            }
+            return id
+        })
     }
 
     /// The time split's cutoff in Unix seconds (nil for leave-one-out).
@@ -34,8 +49,9 @@ public struct SplitRuleError: Error, CustomStringConvertible, Sendable {
 }
 
 extension SequenceSplit {
-    /// Splits `histories` by `rule`.
-    public init(_ histories: InteractionHistories, rule: SplitRule) throws {
-        self.init(histories, minCount: rule.minCount, cutoff: try rule.cutoffSeconds())
+    /// Splits `histories` by `rule`; `eventTypes` (ids by name) resolves its target events.
+    public init(_ histories: InteractionHistories, rule: SplitRule, eventTypes: [String: Int16]) throws {
+        self.init(histories, minCount: rule.minCount, cutoff: try rule.cutoffSeconds(),
+                  targetBehaviours: try rule.targetBehaviours(eventTypes: eventTypes))
     }
 }

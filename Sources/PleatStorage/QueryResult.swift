@@ -59,8 +59,10 @@ extension QueryResult {
         public func int(_ column: String) throws -> Int { try parse(column, Int.init) }
         public func double(_ column: String) throws -> Double { try parse(column, Double.init) }
         public func bool(_ column: String) throws -> Bool { try string(column) == "t" }
-        /// An `integer` column (ids of users, items, event types).
+        /// An `integer` column (ids of users and items).
         public func int32(_ column: String) throws -> Int32 { try parse(column, Int32.init) }
+        /// A `smallint` column (ids of event types).
+        public func int16(_ column: String) throws -> Int16 { try parse(column, Int16.init) }
 
         /// nil for SQL NULL; a value that is not a number is an error.
         public func optionalInt(_ column: String) throws -> Int? { try optionalString(column) == nil ? nil : try int(column) }

@@ -39,7 +39,8 @@ final class Backbone {
         }
     }
 
-    /// Lays out next-item training pairs for `sequences` (labels at every window position).
+    /// Lays out next-item training pairs for `sequences` (labels at every window position whose next
+    /// event is a target).
     func placeTraining(_ sequences: [EventSequence], rng: inout RandomSource) {
         batch.clear()
         switch encoder {
@@ -58,8 +59,7 @@ final class Backbone {
                 let first = max(0, end - window - 1)
                 let folds = folder.fold(s.items[start..<(start + first)], s.times[start..<(start + first)],
                                         windowStart: s.times[start + first], row: b, batch: batch)
-                batch.placeShifted(EventSequence(items: s.items[(start + first)..<(start + end)], times: s.times[(start + first)..<(start + end)]),
-                                   row: b, offset: folds)
+                batch.placeShifted(s[(start + first)..<(start + end)], row: b, offset: folds)
             }
         }
     }

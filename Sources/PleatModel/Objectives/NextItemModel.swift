@@ -6,10 +6,20 @@ import PleatTensor
 public struct EventSequence: Sendable {
     public let items: ArraySlice<Int32>
     public let times: ArraySlice<Int64>
+    /// Which events are targets, the ones training predicts (`target_events`); nil: every event.
+    public let targets: ArraySlice<Bool>?
 
-    public init(items: ArraySlice<Int32>, times: ArraySlice<Int64>) {
-        self.items = items
-        self.times = times
+    public init(items: ArraySlice<Int32>, times: ArraySlice<Int64>, targets: ArraySlice<Bool>? = nil) {
+        precondition(items.indices == times.indices && (targets?.indices ?? items.indices) == items.indices)
+        (self.items, self.times, self.targets) = (items, times, targets)
+    }
+
+    /// Whether the event at index i (of `items`' indices) is a target.
+    @inline(__always) public func isTarget(_ i: Int) -> Bool { targets?[i] ?? true }
+
+    /// The events in `range` (of `items`' indices).
+    public subscript(range: Range<Int>) -> EventSequence {
+        EventSequence(items: items[range], times: times[range], targets: targets?[range])
     }
 }
 

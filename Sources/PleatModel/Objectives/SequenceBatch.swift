@@ -79,13 +79,14 @@ final class SequenceBatch {
     }
 
     /// Next-item training pairs: row b reads `items[..<n−1]` and predicts `items[1...]` (most recent
-    /// events that fit after `offset`). Positions past the row's length keep label −1.
+    /// events that fit after `offset`), where the next event is a target. Other positions, and those
+    /// past the row's length, keep label −1.
     func placeShifted(_ sequence: EventSequence, row b: Int, offset: Int = 0) {
         let room = length - offset
         let window = sequence.items.suffix(room + 1), windowTimes = sequence.times.suffix(room + 1)
         guard window.count >= 2 else { return }
         place(window.dropLast(), times: windowTimes.dropLast(), next: windowTimes.last, row: b, offset: offset)
-        for (i, label) in window.dropFirst().enumerated() { labels[b * length + offset + i] = label }
+        for (i, e) in window.indices.dropFirst().enumerated() where sequence.isTarget(e) { labels[b * length + offset + i] = window[e] }
     }
 
     /// The loss over the labelled positions only, so that padding never costs a row of the output

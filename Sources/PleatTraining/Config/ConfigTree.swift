@@ -6,6 +6,8 @@ import Foundation
 /// not exist is an error naming it rather than a silently ignored field.
 enum ConfigTree: Codable, Equatable {
     case section([String: ConfigTree])
+    /// A list (`target_events`), replaced whole by an overlay.
+    case array([ConfigTree])
     case string(String)
     case bool(Bool)
     /// Integers apart from doubles so that a 64-bit seed survives the trip unrounded.
@@ -22,6 +24,7 @@ enum ConfigTree: Codable, Equatable {
         } else if let u = try? value.decode(UInt64.self) { self = .unsigned(u)
         } else if let d = try? value.decode(Double.self) { self = .number(d)
         } else if let s = try? value.decode(String.self) { self = .string(s)
+        } else if let list = try? value.decode([ConfigTree].self) { self = .array(list)
         } else { self = .section(try value.decode([String: ConfigTree].self)) }
     }
 
@@ -29,6 +32,7 @@ enum ConfigTree: Codable, Equatable {
         var value = encoder.singleValueContainer()
         switch self {
         case .section(let entries): try value.encode(entries)
+        case .array(let list): try value.encode(list)
         case .string(let s): try value.encode(s)
         case .bool(let b): try value.encode(b)
         case .integer(let i): try value.encode(i)

@@ -1,6 +1,8 @@
 import Foundation
 import PleatCore
 import PleatModel
+import PleatStorage
+import PleatHistories
 
 /// A config file or `--set` that names an unknown key or gives a value of the wrong type.
 public struct ConfigError: Error, CustomStringConvertible {
@@ -110,7 +112,7 @@ extension TrainingConfig {
     }
 
     /// Keys whose default is nil, so the encoded defaults do not list them.
-    private static let optionalKeys: Set<String> = ["cutoff"]
+    private static let optionalKeys: Set<String> = ["cutoff", "target_events"]
 }
 
 extension String {
@@ -139,6 +141,11 @@ extension TrainingConfig {
         try require(learningRate > 0, "learning_rate", "must be positive")
         try require(warmupSteps >= 0, "warmup_steps", "must be 0 or more")
         try require(split == .leaveOneOut || cutoff != nil, "cutoff", "required with split = time")
+        if targetEvents != nil {
+            try require(seen == .include, "target_events", "needs seen = include for now: under exclude an item the user only viewed "
+                        + "could never be listed for purchase")
+            try require(model != .bert4rec, "target_events", "is for sasrec and hstu for now, not model = bert4rec (its Cloze masks do not follow targets yet)")
+        }
         for (key, encoder) in [("sasrec", sasrec.encoder), ("bert4rec", bert4rec.encoder)] {
             try require(encoder.dimension % encoder.heads == 0, "\(key).encoder.heads", "must divide dimension \(encoder.dimension)")
             try require((0..<1).contains(encoder.dropout), "\(key).encoder.dropout", "must be in [0, 1)")
@@ -168,5 +175,13 @@ extension TrainingConfig {
     /// The time split's cutoff in Unix seconds (nil for leave-one-out).
     public func cutoffSeconds() throws -> Int64? {
         do { return try splitRule.cutoffSeconds() } catch { throw ConfigError(description: "\(error)") }
+    }
+
+    /// The `event_types` ids of `target_events` in `db` (nil: every event is a target).
+    func targetBehaviours(_ db: PostgresConnection) throws -> Set<Int16>? {
+        guard targetEvents != nil else { return nil }
+        do { return try splitRule.targetBehaviours(eventTypes: EventTypeTable(db).ids()) } catch let error as SplitRuleError {
+            throw ConfigError(description: error.description)
+        }
     }
 }

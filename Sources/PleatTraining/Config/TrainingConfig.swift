@@ -66,6 +66,11 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     public var split = Split.leaveOneOut
     /// For `split = time`: ISO-8601 date/time or Unix seconds; events from then on are held out.
     public var cutoff: String?
+    /// The behaviours whose events are targets ("what will this user buy next?"): only their events
+    /// are labels, validation and test targets, while every event is history. Event type names, e.g.
+    /// `target_events = [buy]`; nil (the default): every event is a target. Needs `seen = include` for
+    /// now (an item a user viewed may still be one to buy, which `exclude` would never list).
+    public var targetEvents: EventNames?
     /// Which of a user's already-seen items a served list may hold (`SeenItems`): `exclude` (the
     /// default; a target the user has seen counts as a miss) or `include` (for logs where people come
     /// back to items). Validation chooses epochs under it, test figures are measured under it, and
@@ -89,7 +94,7 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     }
 
     /// The data-side part: how the histories are split (what evaluation must repeat).
-    public var splitRule: SplitRule { SplitRule(minCount: minCount, split: split, cutoff: cutoff) }
+    public var splitRule: SplitRule { SplitRule(minCount: minCount, split: split, cutoff: cutoff, targetEvents: targetEvents) }
 
     /// The learning rate of every step, for epochs of `stepsPerEpoch` steps.
     public func schedule(stepsPerEpoch: Int) -> LearningRateSchedule {

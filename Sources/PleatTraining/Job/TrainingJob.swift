@@ -124,7 +124,10 @@ public struct TrainingJob {
         // Item counts over every rank's events: the vocabulary (`min_count`) and the artifact's counts.
         let itemCounts = Self.itemCounts(histories, communicator: communicator)
         let split = SequenceSplit(histories, vocabulary: ItemVocabulary(counts: itemCounts, minCount: config.minCount),
-                                  cutoff: try config.cutoffSeconds())
+                                  cutoff: try config.cutoffSeconds(), targetBehaviours: try config.targetBehaviours(db))
+        if let targets = config.targetEvents {
+            log("targets: \(targets.names.joined(separator: ", ")) events only (training labels, validation and test targets); every event is history")
+        }
         let trainable = communicator.sum(split.sequences.indices.filter { split.trainSequence($0).count >= 2 }.count)
         guard split.vocabulary.count > 0, trainable > 0 else {
             throw ConfigError(description: "no training data: ingest interactions first (every user needs at least 2 events)")

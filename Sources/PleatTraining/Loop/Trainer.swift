@@ -135,7 +135,7 @@ public final class Trainer {
     /// so far (its weights kept in `best/`) and whether to stop.
     private func select(_ state: inout TrainingState, validation: [SequenceSplit.Example]) throws {
         let pass = Pass(self, users: split.sequences.indices.filter { split.trainSequence($0).count >= 2 }, random: RandomSource(seed: config.seed)) {
-            EventSequence(items: self.split.trainSequence($0), times: self.split.trainTimes($0))
+            EventSequence(items: self.split.trainSequence($0), times: self.split.trainTimes($0), targets: self.targets(self.split.trainBehaviours($0)))
         }
         while state.epochsDone < config.epochs && !state.stoppedEarly {
             let epoch = state.epochsDone + 1, started = Date()
@@ -206,7 +206,7 @@ public final class Trainer {
         log("refit: \(epochs) epochs (the chosen number) on the training and validation events")
         let pass = Pass(self, users: split.sequences.indices.filter { split.pastSequence($0).count >= 2 },
                         random: RandomSource(seed: config.seed).split(.max)) {
-            EventSequence(items: self.split.pastSequence($0), times: self.split.pastTimes($0))
+            EventSequence(items: self.split.pastSequence($0), times: self.split.pastTimes($0), targets: self.targets(self.split.pastBehaviours($0)))
         }
         for epoch in stride(from: done + 1, through: epochs, by: 1) {
             let started = Date()
@@ -246,6 +246,13 @@ public final class Trainer {
 
     /// One epoch of `pass`: shuffled batches (of like lengths when `length_group_batches` > 1), one Adam
     /// step each, gradients averaged over the ranks. Returns the mean loss over the steps.
+    /// Which of a training sequence's events are labels: those of the split's target behaviours (nil
+    /// when every event is one).
+    private func targets(_ behaviours: ArraySlice<Int16>) -> ArraySlice<Bool>? {
+        guard split.targetBehaviours != nil else { return nil }
+        return ArraySlice(behaviours.map(split.isTarget))
+    }
+
     private func trainEpoch(_ epoch: Int, _ pass: Pass, label: String) -> Double {
         let epochRandom = pass.random.split(UInt64(epoch))
         var shuffler = parallel.isDistributed ? epochRandom.split(0).split(UInt64(parallel.rank)) : epochRandom.split(0)
