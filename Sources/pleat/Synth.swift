@@ -19,6 +19,8 @@ struct Synth: ParsableCommand {
     @Option(help: "Longest history (up to 50,000).") var maxEvents = 2_000
     @Option(help: "Users (spread over the ids) with a long history, uniform in [max-events/2, max-events].") var longUsers = 0
     @Option(help: "Random seed.") var seed: UInt64 = 42
+    @Flag(help: "Write a shop's funnel: views, carts of some viewed items, purchases of carted items only (never twice).")
+    var funnel = false
     @Flag(help: "Print a JSON summary line.") var json = false
 
     func validate() throws {
@@ -31,7 +33,7 @@ struct Synth: ParsableCommand {
         var settings = SyntheticLog.Settings()
         settings.users = users; settings.items = items; settings.categories = categories
         settings.medianEvents = medianEvents; settings.minEvents = minEvents; settings.maxEvents = maxEvents
-        (settings.seed, settings.longUsers) = (seed, longUsers)
+        (settings.seed, settings.longUsers, settings.funnel) = (seed, longUsers, funnel)
         let itemsPath = itemsOutput ?? (output.hasSuffix(".csv") ? String(output.dropLast(4)) : output) + ".items.csv"
         let result = try SyntheticLog(settings: settings).write(interactions: output, items: itemsPath, progress: !json)
         if json { try printJSONLine(result) } else {

@@ -3,11 +3,12 @@ import XCTest
 @testable import PleatIngest
 
 final class SyntheticLogTests: XCTestCase {
-    private func generate(seed: UInt64, longUsers: Int = 0) throws -> (String, SyntheticLog.Output) {
+    private func generate(seed: UInt64, longUsers: Int = 0, funnel: Bool = false) throws -> (String, SyntheticLog.Output) {
         var settings = SyntheticLog.Settings()
         settings.users = 200
         settings.seed = seed
         settings.longUsers = longUsers
+        settings.funnel = funnel
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("synth-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -34,6 +35,37 @@ final class SyntheticLogTests: XCTestCase {
         let long = counts.filter { $0.value >= 1_000 }
         XCTAssertEqual(Set(long.keys), ["u1", "u51", "u101", "u151"])
         XCTAssertTrue(long.values.allSatisfy { (1_000...2_000).contains($0) }, "\(long)")
+    }
+
+    /// The funnel: every purchase is of an item the user put in the cart before and bought never again;
+    /// views repeat; times never go back; the summary counts each behaviour.
+    func testFunnelBuysOnlyCartedItemsOnce() throws {
+        let (text, output) = try generate(seed: 6, funnel: true)
+        var carted = Set<[Substring]>(), bought = Set<[Substring]>(), viewed = Set<[Substring]>()
+        var counts: [String: Int] = [:], repeatedViews = 0, lastTime: [Substring: Int] = [:]
+        for line in text.split(separator: "\n").dropFirst() {
+            let f = line.split(separator: ","), key = [f[0], f[1]], time = Int(f[2])!
+            XCTAssertGreaterThanOrEqual(time, lastTime[f[0]] ?? 0, "\(line): in time order")
+            lastTime[f[0]] = time
+            counts[String(f[3]), default: 0] += 1
+            switch f[3] {
+            case "view": if !viewed.insert(key).inserted { repeatedViews += 1 }
+            case "cart": carted.insert(key)
+            case "buy":
+                XCTAssertTrue(carted.contains(key), "\(line): bought without a cart")
+                XCTAssertTrue(bought.insert(key).inserted, "\(line): bought twice")
+            default: XCTFail("\(line): unknown behaviour")
+            }
+        }
+        XCTAssertEqual(counts, output.behaviours)
+        XCTAssertEqual(counts.values.reduce(0, +), output.events)
+        let views = try XCTUnwrap(counts["view"]), carts = try XCTUnwrap(counts["cart"]), buys = try XCTUnwrap(counts["buy"])
+        XCTAssertGreaterThan(repeatedViews, views / 20, "views repeat")
+        XCTAssertGreaterThan(buys, carts / 2, "most carts end in a purchase")
+        XCTAssertLessThan(carts, views / 4)
+        let (plain, plainOutput) = try generate(seed: 6)
+        XCTAssertEqual(Set(plainOutput.behaviours.keys), ["view", "purchase"], "without the funnel, the random labels")
+        XCTAssertNotEqual(plain, text)
     }
 
     func testPlantedSequentialStructureIsPresent() throws {

@@ -12,6 +12,13 @@ import PleatCore
 /// - Repeat consumption: sometimes a recently consumed item is consumed again.
 /// - Long-range returns: each user has a "home" category they come back to after long gaps; on return
 ///   they continue where they left off there, even thousands of events later.
+///
+/// With `funnel`, events say how the item was touched, as a shop's log does (`Funnel`): every consumed
+/// item is a `view`; some views put the item in the cart (`cart`, shortly after); purchases (`buy`) are of
+/// carted items only and never repeat, while views repeat as above. What a user buys next is then one
+/// of the items in their cart: a model that reads the behaviours can know it, one that reads ids alone
+/// sees carted and merely viewed items alike. Without it each event is a `view` or, at random, a
+/// `purchase`.
 public struct SyntheticLog: Sendable {
     public struct Settings: Sendable, Codable {
         public var users = 1_000
@@ -29,8 +36,19 @@ public struct SyntheticLog: Sendable {
         public var repeatProbability = 0.08
         /// Probability of returning to the user's home category when away from it.
         public var returnProbability = 0.01
+        /// Write the view → cart → buy funnel (`Funnel`) instead of random `view`/`purchase` labels.
+        public var funnel = false
 
         public init() {}
+    }
+
+    /// The funnel's behaviours and rates.
+    public enum Funnel {
+        public static let view = "view", cart = "cart", buy = "buy"
+        /// Probability that a view puts the item in the cart (when it is not there and not bought yet).
+        public static let cartProbability = 0.15
+        /// Probability, after each view, of buying one of the carted items (each equally likely).
+        public static let buyProbability = 0.25
     }
 
     public let settings: Settings
@@ -48,6 +66,8 @@ public struct SyntheticLog: Sendable {
         public var users: Int
         public var items: Int
         public var events: Int
+        /// Events per behaviour.
+        public var behaviours: [String: Int] = [:]
         public var seconds: Double
     }
 
@@ -68,7 +88,7 @@ public struct SyntheticLog: Sendable {
         let successors = (0..<s.categories).map { c in [(c * 7 + 3) % s.categories, (c * 13 + 5) % s.categories] }
         let root = RandomSource(seed: s.seed)
         let line = ProgressLine("synth", unit: "users", total: s.users, enabled: progress)
-        var events = 0
+        var events = 0, behaviours: [String: Int] = [:]
         for user in 0..<s.users {
             var rng = root.split(UInt64(user))
             let length = isLong(user) ? rng.below(s.maxEvents - s.maxEvents / 2 + 1) + s.maxEvents / 2 : historyLength(&rng)
@@ -77,6 +97,7 @@ public struct SyntheticLog: Sendable {
             var category = rng.below(s.categories)
             var position = [Int](repeating: -1, count: s.categories)  // last item index consumed per category
             var recent: [Int] = []
+            var funnel = FunnelState()
             for _ in 0..<length {
                 let item: Int
                 if !recent.isEmpty, rng.uniform() < s.repeatProbability {
@@ -97,9 +118,19 @@ public struct SyntheticLog: Sendable {
                 if recent.count > 10 { recent.removeFirst() }
                 // Sessions: short gaps inside, long gaps between.
                 time += rng.uniform() < 0.1 ? Int64(rng.exponential(mean: 86_400)) + 3_600 : Int64(rng.exponential(mean: 120)) + 1
-                let event = rng.uniform() < 0.1 ? "purchase" : "view"
-                buffer += Array("u\(user + 1),i\(item + 1),\(time),\(event)\n".utf8)
-                events += 1
+                if s.funnel {
+                    for (offset, touch) in funnel.events(after: item, rng: &rng) {
+                        buffer += Array("u\(user + 1),i\(touch.item + 1),\(time + offset),\(touch.behaviour)\n".utf8)
+                        behaviours[touch.behaviour, default: 0] += 1
+                        events += 1
+                    }
+                    time += 600  // after the funnel's own events
+                } else {
+                    let event = rng.uniform() < 0.1 ? "purchase" : "view"
+                    buffer += Array("u\(user + 1),i\(item + 1),\(time),\(event)\n".utf8)
+                    behaviours[event, default: 0] += 1
+                    events += 1
+                }
             }
             if buffer.count > 1 << 20 { try flush(&buffer, to: out) }
             if user % 256 == 0 { line.update(done: user) }
@@ -107,7 +138,7 @@ public struct SyntheticLog: Sendable {
         try flush(&buffer, to: out)
         line.update(done: s.users)
         line.finish()
-        return Output(users: s.users, items: s.items, events: events, seconds: Date().timeIntervalSince(start))
+        return Output(users: s.users, items: s.items, events: events, behaviours: behaviours, seconds: Date().timeIntervalSince(start))
     }
 
     /// Items are laid out category by category; category c holds a near-equal share.
