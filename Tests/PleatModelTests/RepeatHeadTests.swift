@@ -14,6 +14,7 @@ final class RepeatHeadTests: XCTestCase {
         var spec = ModelSpec(kind: .sasrec, maxLength: 6)
         (spec.sasrec.encoder.dimension, spec.sasrec.encoder.heads, spec.sasrec.encoder.blocks, spec.sasrec.encoder.dropout) = (8, 1, 1, 0)
         (spec.sasrec.loss, spec.sasrec.negatives, spec.sasrec.repeat) = (loss, 6, true)
+        spec.sasrec.repeatCatalogue = .newTargets  // the head's gradient reaches the encoder: checked through it
         return spec
     }
 
@@ -24,6 +25,7 @@ final class RepeatHeadTests: XCTestCase {
         (spec.hstu.encoder.dimension, spec.hstu.encoder.heads, spec.hstu.encoder.blocks, spec.hstu.encoder.dropout) = (8, 1, 1, 0)
         spec.hstu.encoder.attention.dropout = 0
         (spec.hstu.negatives, spec.hstu.temperature, spec.hstu.repeat) = (16, 0.5, true)
+        spec.hstu.repeatCatalogue = .newTargets
         return spec
     }
 

@@ -12,7 +12,7 @@ public struct HSTUSettings: Sendable, Codable, Equatable {
     /// items, ordered by recency and frequency, and the catalogue's softmax over the rest. For `seen = include`.
     public var `repeat` = false
     /// With `repeat`: which positions train the catalogue part (`RepeatCatalogue`).
-    public var repeatCatalogue = RepeatCatalogue.newTargets
+    public var repeatCatalogue = RepeatCatalogue.separate
 
     public init() {}
 }
@@ -26,6 +26,7 @@ extension HSTUSettings {
         negatives = try c.decodeIfPresent(Int.self, forKey: .negatives) ?? negatives
         temperature = try c.decodeIfPresent(Float.self, forKey: .temperature) ?? temperature
         `repeat` = try c.decodeIfPresent(Bool.self, forKey: .repeat) ?? `repeat`
-        repeatCatalogue = try c.decodeIfPresent(RepeatCatalogue.self, forKey: .repeatCatalogue) ?? repeatCatalogue
+        // Specs from before the key: the catalogue part trained on new targets.
+        repeatCatalogue = try c.decodeIfPresent(RepeatCatalogue.self, forKey: .repeatCatalogue) ?? .newTargets
     }
 }

@@ -1,4 +1,6 @@
-/// Which positions train the catalogue part of a model with the repeat head (`RepeatHead`).
+/// Which positions train the catalogue part of a model with the repeat head (`RepeatHead`). The default
+/// is `separate`: on Yelp and the Taobao head it ranked best under `include` and, alone of the three,
+/// ranks under `exclude` exactly as the model without the head (docs/benchmarks/repeat-heavy-logs.md).
 public enum RepeatCatalogue: String, Sendable, Codable, CaseIterable {
     /// The positions whose target is new, with the user's own items masked: the catalogue learns
     /// exactly the distribution the mixture uses for new items (the decoupled likelihood).

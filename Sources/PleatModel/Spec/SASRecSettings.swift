@@ -70,7 +70,7 @@ public struct SASRecSettings: Sendable, Codable, Equatable {
     /// `include`, validation also sets how far own items are moved against the catalogue (`RepeatShift`).
     public var `repeat` = false
     /// With `repeat`: which positions train the catalogue part (`RepeatCatalogue`).
-    public var repeatCatalogue = RepeatCatalogue.newTargets
+    public var repeatCatalogue = RepeatCatalogue.separate
 
     public init() {}
 }
@@ -90,6 +90,7 @@ extension SASRecSettings {
         temperature = try c.decodeIfPresent(Float.self, forKey: .temperature) ?? temperature
         itemDropout = try c.decodeIfPresent(Float.self, forKey: .itemDropout) ?? itemDropout
         `repeat` = try c.decodeIfPresent(Bool.self, forKey: .repeat) ?? `repeat`
-        repeatCatalogue = try c.decodeIfPresent(RepeatCatalogue.self, forKey: .repeatCatalogue) ?? repeatCatalogue
+        // Specs from before the key: the catalogue part trained on new targets.
+        repeatCatalogue = try c.decodeIfPresent(RepeatCatalogue.self, forKey: .repeatCatalogue) ?? .newTargets
     }
 }
