@@ -24,13 +24,13 @@ import PleatTensor
 ///
 ///     −log p(y) = −log(1 − g) − log softmax_{∉S}(z/τ)_y   (y new),    −log g − log softmax_S(r)_y   (y ∈ S).
 ///
-/// The model's own loss (full or sampled softmax) trains the catalogue part: the positions whose target
-/// is new, with the own items masked out (`ScoreOverrides` replacing their scores by `masked`), so that it
-/// learns exactly what is served under `seen = exclude` (`RepeatCatalogue.newTargets`, the default; with
-/// `everyPosition` or `separate` it trains on every position, own items unmasked, as the model without
-/// the head, and the sum below is that model's loss plus the head's rather than one likelihood; `separate`
-/// also keeps the head's ∂h out of the encoder). The head adds the rest, normalised by the same
-/// count of positions, so that the sum is the mixture's mean negative log-likelihood times
+/// The model's own loss (full or sampled softmax) trains the catalogue part. With `separate` (the
+/// default) and `everyPosition` it trains on every position, own items unmasked, as the model without the
+/// head, and the sum below is that model's loss plus the head's rather than one likelihood; `separate`
+/// also keeps the head's ∂h out of the encoder, so the encoder trains exactly as without the head. With
+/// `newTargets` it trains on the positions whose target is new, with the own items masked out
+/// (`ScoreOverrides` replacing their scores by `masked`), and the head adds the rest, normalised by the
+/// same count of positions, so that the sum is the mixture's mean negative log-likelihood times
 /// positions / new-target positions:
 ///
 ///     ∂a = σ(a) − [y ∈ S],   ∂r_j = [y ∈ S]·(softmax_S(r)_j − [j = y]),
