@@ -104,7 +104,7 @@ let package = Package(
         .testTarget(name: "PleatStorageTests", dependencies: ["PleatCore", "PleatStorage", "PleatTestSupport"]),
         .testTarget(name: "PleatScoringTests", dependencies: ["PleatCore", "PleatStorage", "PleatMetrics", "PleatHistories", "PleatTensor", "PleatModel", "PleatTraining", "PleatScoring",
                                                           "PleatTestSupport"]),
-        .testTarget(name: "PleatEvaluationTests", dependencies: ["PleatCore", "PleatStorage", "PleatMetrics", "PleatHistories", "PleatModel",
+        .testTarget(name: "PleatEvaluationTests", dependencies: ["PleatCore", "PleatStorage", "PleatIngest", "PleatMetrics", "PleatHistories", "PleatModel",
                                                              "PleatTraining", "PleatScoring", "PleatEvaluation", "PleatTestSupport"]),
         .testTarget(name: "PleatPipelineTests", dependencies: ["PleatCore", "PleatStorage", "PleatIngest", "PleatTraining", "PleatScoring",
                                                            "PleatPipeline", "PleatTestSupport"]),
