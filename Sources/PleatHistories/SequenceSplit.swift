@@ -70,7 +70,7 @@ public struct SequenceSplit: Sendable {
         self.vocabulary = vocabulary
         self.cutoff = cutoff
         self.targetBehaviours = targetBehaviours
-        let isTarget = { (behaviour: Int16) in targetBehaviours?.contains(behaviour) ?? true }
+        let isTarget = { Self.isTarget($0, of: targetBehaviours) }
         var sequences: [[Int32]] = [], times: [[Int64]] = [], behaviours: [[Int16]] = []
         var pastCounts: [Int] = [], validationIndices: [Int?] = [], testIndices: [Int?] = []
         sequences.reserveCapacity(histories.userCount)
@@ -115,7 +115,9 @@ public struct SequenceSplit: Sendable {
     }
 
     /// Whether events of `behaviour` are targets.
-    public func isTarget(_ behaviour: Int16) -> Bool { targetBehaviours?.contains(behaviour) ?? true }
+    public func isTarget(_ behaviour: Int16) -> Bool { Self.isTarget(behaviour, of: targetBehaviours) }
+
+    private static func isTarget(_ behaviour: Int16, of targets: Set<Int16>?) -> Bool { targets?.contains(behaviour) ?? true }
 
     /// Training events of a user: the past without its validation event.
     public func trainSequence(_ user: Int) -> ArraySlice<Int32> { sequences[user][..<trainCount(user)] }
