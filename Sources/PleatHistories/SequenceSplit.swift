@@ -20,19 +20,34 @@ public struct SequenceSplit: Sendable {
         public let target: Int32
         public let targetTime: Int64
         public let targetBehaviour: Int16
+        /// The split's target behaviours (nil: every event is a target): what "already seen" means.
+        public let targetBehaviours: Set<Int16>?
 
-        /// Whether the target is an item the user has already interacted with (a repeat): what the
-        /// seen-items rule decides about, and what reports break down.
-        public var isRepeat: Bool { history.contains(target) }
+        /// The items the seen-items rule counts as already seen (`SequenceSplit.seenItems`).
+        public var seenItems: [Int32] { SequenceSplit.seenItems(history, behaviours: historyBehaviours, targetBehaviours: targetBehaviours) }
+
+        /// Whether the target is an item the user has already seen (a repeat): what the seen-items rule
+        /// decides about, and what reports break down.
+        public var isRepeat: Bool { targetBehaviours == nil ? history.contains(target) : seenItems.contains(target) }
 
         /// `historyBehaviours` nil: every event's is `InteractionHistories.unknownBehaviour`.
         public init(user: Int, history: ArraySlice<Int32>, historyTimes: ArraySlice<Int64>, historyBehaviours: ArraySlice<Int16>? = nil,
-                    target: Int32, targetTime: Int64, targetBehaviour: Int16 = InteractionHistories.unknownBehaviour) {
+                    target: Int32, targetTime: Int64, targetBehaviour: Int16 = InteractionHistories.unknownBehaviour,
+                    targetBehaviours: Set<Int16>? = nil) {
             let behaviours = historyBehaviours ?? ArraySlice(repeating: InteractionHistories.unknownBehaviour, count: history.count)
             precondition(history.count == historyTimes.count && history.count == behaviours.count)
             (self.user, self.history, self.historyTimes, self.historyBehaviours) = (user, history, historyTimes, behaviours)
-            (self.target, self.targetTime, self.targetBehaviour) = (target, targetTime, targetBehaviour)
+            (self.target, self.targetTime, self.targetBehaviour, self.targetBehaviours) = (target, targetTime, targetBehaviour, targetBehaviours)
         }
+    }
+
+    /// The items of a history that count as already seen: every event's or, with target behaviours,
+    /// only those of target events. A shop asking "what will this user buy next?" may list an item the
+    /// user viewed or put in the cart, not one already bought; evaluation, scoring and serving all ask here.
+    public static func seenItems(_ items: some Collection<Int32>, behaviours: some Collection<Int16>, targetBehaviours: Set<Int16>?) -> [Int32] {
+        guard let targetBehaviours else { return Array(items) }
+        precondition(items.count == behaviours.count)
+        return zip(items, behaviours).compactMap { targetBehaviours.contains($1) ? $0 : nil }
     }
 
     /// Model-index sequences of every user, parallel to the histories' slots, with each event's time and
@@ -145,7 +160,7 @@ public struct SequenceSplit: Sendable {
     private func example(_ user: Int, at i: Int) -> Example {
         let s = sequences[user], t = sequenceTimes[user], b = sequenceBehaviours[user]
         return Example(user: user, history: s[..<i], historyTimes: t[..<i], historyBehaviours: b[..<i], target: s[i], targetTime: t[i],
-                       targetBehaviour: b[i])
+                       targetBehaviour: b[i], targetBehaviours: targetBehaviours)
     }
 
     /// Each model index's number of training events (index 0, padding, is 0).

@@ -51,7 +51,9 @@ final class OfflineEvaluationTests: XCTestCase {
         var listed = Set<Int32>()
         let tests = split.testExamples
         for start in stride(from: 0, to: tests.count, by: 50) {
-            let chunk = tests[start..<min(start + 50, tests.count)].map { (Array($0.history), Array($0.historyTimes)) }
+            let chunk = tests[start..<min(start + 50, tests.count)].map {
+                ModelHistory(items: Array($0.history), times: Array($0.historyTimes), behaviours: Array($0.historyBehaviours))
+            }
             for top in model.topK(chunk, k: 10, seen: .exclude) { listed.formUnion(top.items) }
         }
         let sasrec = report.ranker(fixture.sasrec.id)!

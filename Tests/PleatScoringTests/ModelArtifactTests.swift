@@ -115,7 +115,7 @@ final class ModelArtifactTests: XCTestCase {
         let f = try WalkFixture()
         defer { f.remove() }
         let directory = URL(fileURLWithPath: f.sasrec.artifactPath)
-        let expected = try ScoringModel.load(f.sasrec, db: f.db, batchSize: 1).topK([([3, 4, 5], [1, 2, 3])], k: 10, seen: .exclude)[0].items
+        let expected = try ScoringModel.load(f.sasrec, db: f.db, batchSize: 1).topK([ModelHistory(items: [3, 4, 5], times: [1, 2, 3], behaviours: [0, 0, 0])], k: 10, seen: .exclude)[0].items
         // What an earlier Pleat left: no spec.json, no SHA256SUMS, a vocabulary without counts.
         for name in [ModelArtifact.specFile, ModelArtifact.checksumsFile] { try FileManager.default.removeItem(at: directory.appendingPathComponent(name)) }
         var vocabulary = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("vocabulary.json"))) as! [String: Any]
@@ -132,7 +132,7 @@ final class ModelArtifactTests: XCTestCase {
         XCTAssertTrue(try LegacyArtifactUpgrade.upgrade(record, db: f.db))
         XCTAssertFalse(try LegacyArtifactUpgrade.upgrade(f.sasrec, db: f.db), "already converted")
         let model = try ScoringModel.load(f.sasrec, db: f.db, batchSize: 1)
-        XCTAssertEqual(model.topK([([3, 4, 5], [1, 2, 3])], k: 10, seen: .exclude)[0].items, expected)
+        XCTAssertEqual(model.topK([ModelHistory(items: [3, 4, 5], times: [1, 2, 3], behaviours: [0, 0, 0])], k: 10, seen: .exclude)[0].items, expected)
         XCTAssertEqual(model.popularItems(k: 3).items.count, 3, "counts from the database")
     }
 }

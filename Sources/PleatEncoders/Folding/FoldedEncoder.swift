@@ -37,25 +37,27 @@ public final class FoldedEncoder {
     public var items: Embedding { main.items }
 
     /// Folded HSTU. `config.maxLength` is the recent window W; the main encoder is sized for G + W.
-    public convenience init(hstu config: HSTUConfig, shape: Shape, batch: Int, seed: UInt64) {
+    /// `behaviourTypes` > 0: both encoders embed the events' behaviours (`Inputs.behaviours`, `foldBehaviours`).
+    public convenience init(hstu config: HSTUConfig, shape: Shape, batch: Int, seed: UInt64, behaviourTypes: Int = 0) {
         var mainConfig = config, foldConfig = config
         mainConfig.maxLength = shape.groups + config.maxLength
         (foldConfig.maxLength, foldConfig.blocks) = (shape.groupLength, shape.foldBlocks)
-        let main = HSTUEncoder(config: mainConfig, batch: batch, seed: seed, contextTokens: shape.groups)
-        let folds = HSTUEncoder(config: foldConfig, batch: batch * shape.groups, seed: seed &+ 1, store: main.store,
-                                namePrefix: "fold.", sharedItems: main.items)
+        let main = HSTUEncoder(config: mainConfig, batch: batch, seed: seed, contextTokens: shape.groups, behaviourTypes: behaviourTypes)
+        let folds = HSTUEncoder(config: foldConfig, batch: batch * shape.groups, seed: seed &+ 1, behaviourTypes: behaviourTypes,
+                                store: main.store, namePrefix: "fold.", sharedItems: main.items)
         self.init(main: main, folds: folds, shape: shape, batch: batch, seed: seed,
                   layerNormEpsilon: config.layerNormEpsilon, layerNormAffine: config.layerNormAffine)
     }
 
     /// Folded SASRec. `config.maxLength` is the recent window W; the main encoder is sized for G + W.
-    public convenience init(sasrec config: TransformerConfig, shape: Shape, batch: Int, seed: UInt64) {
+    /// `behaviourTypes` > 0: both encoders embed the events' behaviours (`Inputs.behaviours`, `foldBehaviours`).
+    public convenience init(sasrec config: TransformerConfig, shape: Shape, batch: Int, seed: UInt64, behaviourTypes: Int = 0) {
         var mainConfig = config, foldConfig = config
         mainConfig.maxLength = shape.groups + config.maxLength
         (foldConfig.maxLength, foldConfig.blocks) = (shape.groupLength, shape.foldBlocks)
-        let main = SASRecEncoder(config: mainConfig, batch: batch, seed: seed, contextTokens: shape.groups)
-        let folds = SASRecEncoder(config: foldConfig, batch: batch * shape.groups, seed: seed &+ 1, store: main.store,
-                                  namePrefix: "fold.", sharedItems: main.items)
+        let main = SASRecEncoder(config: mainConfig, batch: batch, seed: seed, contextTokens: shape.groups, behaviourTypes: behaviourTypes)
+        let folds = SASRecEncoder(config: foldConfig, batch: batch * shape.groups, seed: seed &+ 1, behaviourTypes: behaviourTypes,
+                                  store: main.store, namePrefix: "fold.", sharedItems: main.items)
         self.init(main: main, folds: folds, shape: shape, batch: batch, seed: seed,
                   layerNormEpsilon: config.layerNormEpsilon, layerNormAffine: true)
     }
@@ -81,15 +83,20 @@ public final class FoldedEncoder {
     /// row are fold tokens with id 0, then the window's items), `lengths` (fold tokens + window events)
     /// and `timestamps` ((G + W) + 1 per row). Folds: `foldIds` (batch·G × C, right-padded),
     /// `foldLengths`, `foldTimes` (C + 1 per fold), `foldKeys` and `foldStatistics` (batch·G × 2).
+    /// `behaviours` and `foldBehaviours`: the behaviour id of each position of `ids` and `foldIds`, read
+    /// by an encoder built with behaviour types.
     public struct Inputs {
-        public var ids: [Int32], lengths: [Int32], foldCounts: [Int32], timestamps: [Int64]
+        public var ids: [Int32], lengths: [Int32], foldCounts: [Int32], timestamps: [Int64], behaviours: [Int32]
         public var foldIds: [Int32], foldLengths: [Int32], foldTimes: [Int64], foldKeys: [Int32], foldStatistics: [Float]
+        public var foldBehaviours: [Int32]
 
         public init(batch: Int, shape: Shape, window: Int) {
             let n = shape.groups + window, folds = batch * shape.groups
             (ids, lengths, foldCounts) = ([Int32](repeating: 0, count: batch * n), [Int32](repeating: 0, count: batch), [Int32](repeating: 0, count: batch))
+            behaviours = ids
             timestamps = [Int64](repeating: 0, count: batch * (n + 1))
             foldIds = [Int32](repeating: 0, count: folds * shape.groupLength)
+            foldBehaviours = foldIds
             foldLengths = [Int32](repeating: 0, count: folds)
             foldTimes = [Int64](repeating: 0, count: folds * (shape.groupLength + 1))
             foldKeys = [Int32](repeating: 0, count: folds)
@@ -103,6 +110,7 @@ public final class FoldedEncoder {
     public func forward(_ x: Inputs, rng: inout RandomSource?) {
         let c = shape.groupLength, d = main.context.columns
         (foldLengths, foldKeys) = (x.foldLengths, x.foldKeys)
+        (main.behaviourIds, folds.behaviourIds) = (x.behaviours, x.foldBehaviours)
         folds.forward(x.foldIds, lengths: x.foldLengths, contextCounts: nil, timestamps: x.foldTimes, rng: &rng)
         // Pool: each fold's last state.
         for g in 0..<foldLengths.count {

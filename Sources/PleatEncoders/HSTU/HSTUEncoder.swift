@@ -15,6 +15,10 @@ public final class HSTUEncoder: LastPositionEncoder {
     let blocks: [HSTUBlock]
     let finalNorm: LayerNorm?
     public var items: Embedding { input.items }
+    public var behaviourIds: [Int32]? {
+        get { input.behaviourIds }
+        set { input.behaviourIds = newValue }
+    }
     public let output: Tensor
     public let outputGradient: Tensor
     let prefix: ContextPrefix
@@ -29,8 +33,9 @@ public final class HSTUEncoder: LastPositionEncoder {
     var lengths: [Int32]
 
     /// `store`, `namePrefix` and `sharedItems` let a second encoder (a fold encoder) live in the same
-    /// model and read the same item table.
-    public init(config: HSTUConfig, batch: Int, seed: UInt64, contextTokens: Int = 0,
+    /// model and read the same item table. `behaviourTypes` > 0 adds a behaviour embedding to the input
+    /// (`behaviourIds`).
+    public init(config: HSTUConfig, batch: Int, seed: UInt64, contextTokens: Int = 0, behaviourTypes: Int = 0,
                 store: ParameterStore = ParameterStore(), namePrefix: String = "", sharedItems: Embedding? = nil) {
         self.config = config
         self.batch = batch
@@ -40,7 +45,7 @@ public final class HSTUEncoder: LastPositionEncoder {
         input = InputEmbedding(store, items: config.items, dimension: d, maxLength: config.maxLength, rows: rows,
                                layerNormEpsilon: config.inputLayerNorm ? config.layerNormEpsilon : nil,
                                scaleBySqrtDimension: !config.inputLayerNorm, dropout: config.dropout,
-                               sharedItems: sharedItems, namePrefix: namePrefix)
+                               behaviourTypes: behaviourTypes, sharedItems: sharedItems, namePrefix: namePrefix)
         var stack: [HSTUBlock] = []
         for i in 0..<config.blocks {
             stack.append(HSTUBlock(store, "\(namePrefix)blocks.\(i)", config: config, batch: batch, sharingBucketsWith: stack.first))

@@ -23,6 +23,10 @@ public final class SASRecEncoder: LastPositionEncoder {
     /// One row per sequence, for `encodeLastPositions`.
     let lastStream: Tensor, lastNormalized: Tensor, lastRstd: Tensor
     public var items: Embedding { input.items }
+    public var behaviourIds: [Int32]? {
+        get { input.behaviourIds }
+        set { input.behaviourIds = newValue }
+    }
     public let output: Tensor
     public let outputGradient: Tensor
     let prefix: ContextPrefix
@@ -35,8 +39,9 @@ public final class SASRecEncoder: LastPositionEncoder {
     public var length: Int { input.length }
 
     /// `store`, `namePrefix` and `sharedItems` let a second encoder (a fold encoder) live in the same
-    /// model and read the same item table.
-    public init(config: TransformerConfig, batch: Int, seed: UInt64, contextTokens: Int = 0,
+    /// model and read the same item table. `behaviourTypes` > 0 adds a behaviour embedding to the input
+    /// (`behaviourIds`).
+    public init(config: TransformerConfig, batch: Int, seed: UInt64, contextTokens: Int = 0, behaviourTypes: Int = 0,
                 store: ParameterStore = ParameterStore(), namePrefix: String = "", sharedItems: Embedding? = nil) {
         self.config = config
         self.batch = batch
@@ -46,7 +51,7 @@ public final class SASRecEncoder: LastPositionEncoder {
         input = InputEmbedding(store, items: config.items, dimension: d, maxLength: config.maxLength, rows: rows,
                                layerNormEpsilon: config.block == .sasrec ? nil : config.layerNormEpsilon,
                                scaleBySqrtDimension: false, dropout: config.dropout,
-                               countsFromNewest: config.positions == .fromNewest,
+                               countsFromNewest: config.positions == .fromNewest, behaviourTypes: behaviourTypes,
                                sharedItems: sharedItems, namePrefix: namePrefix)
         paddingLogCounts = config.attendPadding ? Tensor([batch]) : nil
         blocks = config.makeBlocks(store, namePrefix: namePrefix, batch: batch, causal: true, paddingLogCounts: paddingLogCounts)

@@ -1,11 +1,17 @@
 import PleatCore
 import PleatTensor
 
-/// The encoders' input stage: x = Drop(Norm(E[id]·c + P[position])), with c = √d or 1 and Norm a
-/// LayerNorm or nothing, depending on the model. Id 0 is padding and reads as zeros.
+/// The encoders' input stage: x = Drop(Norm(E[id]·c + P[position] + B[behaviour])), with c = √d or 1 and
+/// Norm a LayerNorm or nothing, depending on the model. Id 0 is padding and reads as zeros; B, the
+/// behaviour embedding, exists only in models built with behaviour types, and its row 0 (a behaviour the
+/// model does not know) reads as zeros too, so an event without one is its item and position alone.
 final class InputEmbedding {
     let items: Embedding
     let positions: Embedding
+    let behaviours: Embedding?
+    /// Each input row's behaviour id for the next passes (nil: every row's is 0); read by `forward` and
+    /// `backward` only when the model has `behaviours`.
+    var behaviourIds: [Int32]?
     let norm: LayerNorm?
     let dropout: Dropout
     let scale: Float
@@ -20,11 +26,13 @@ final class InputEmbedding {
 
     /// `sharedItems`: an item table owned by another encoder of the same model (fold encoders read the
     /// main encoder's table); `namePrefix` keeps the parameter names of several encoders apart.
+    /// `behaviourTypes`: behaviour ids 1…behaviourTypes have a learned row (0: no behaviour embedding).
     init(_ store: ParameterStore, items count: Int, dimension d: Int, maxLength: Int, rows: Int,
          layerNormEpsilon: Float?, scaleBySqrtDimension: Bool, dropout: Float, countsFromNewest: Bool = false,
-         sharedItems: Embedding? = nil, namePrefix: String = "") {
+         behaviourTypes: Int = 0, sharedItems: Embedding? = nil, namePrefix: String = "") {
         items = sharedItems ?? Embedding(store, namePrefix + "item_emb", rows: count + 1, dimension: d, paddingId: 0)
         positions = Embedding(store, namePrefix + "pos_emb", rows: maxLength, dimension: d)
+        behaviours = behaviourTypes > 0 ? Embedding(store, namePrefix + "behaviour_emb", rows: behaviourTypes + 1, dimension: d, paddingId: 0) : nil
         norm = layerNormEpsilon.map { LayerNorm(store, namePrefix + "emb_ln", features: d, epsilon: $0) }
         self.dropout = Dropout(dropout)
         scale = scaleBySqrtDimension ? Float(d).squareRoot() : 1
@@ -51,6 +59,11 @@ final class InputEmbedding {
         ids.withUnsafeBufferPointer { items.forward($0, scale: scale, into: summed) }
         positionIds.withUnsafeBufferPointer { positions.forward($0, into: scratch) }
         Tensor.add(summed, scratch, into: summed)
+        if let behaviours, let behaviourIds {
+            precondition(behaviourIds.count == ids.count, "expected a behaviour id per input row")
+            behaviourIds.withUnsafeBufferPointer { behaviours.forward($0, into: scratch) }
+            Tensor.add(summed, scratch, into: summed)
+        }
         if let norm { norm.forward(summed, into: x, normalized: xhat, rstd: rstd) } else { x.copy(from: summed) }
         dropout.forward(x, into: x, mask: mask, rng: &rng)
     }
@@ -72,5 +85,6 @@ final class InputEmbedding {
         if let norm { norm.backward(dx, normalized: xhat, rstd: rstd, dx: scratch) } else { scratch.copy(from: dx) }
         ids.withUnsafeBufferPointer { items.backward($0, scale: scale, scratch) }
         positionIds.withUnsafeBufferPointer { positions.backward($0, scratch) }
+        if let behaviours, let behaviourIds { behaviourIds.withUnsafeBufferPointer { behaviours.backward($0, scratch) } }
     }
 }

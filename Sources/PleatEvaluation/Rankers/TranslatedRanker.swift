@@ -24,11 +24,14 @@ final class TranslatedRanker: ItemRanker {
 
     func scores(_ queries: [ScoringQuery], into scores: Tensor) {
         let translated = queries.map { query in
-            var kept: (items: [Int32], times: [Int64]) = ([], [])
-            for (item, time) in zip(query.history.items, query.history.times) where toModel[Int(item)] > 0 {
-                kept.items.append(toModel[Int(item)]); kept.times.append(time)
+            let h = query.history
+            var kept: (items: [Int32], times: [Int64], behaviours: [Int16]) = ([], [], [])
+            for i in h.items.indices where toModel[Int(h.items[i])] > 0 {
+                kept.items.append(toModel[Int(h.items[i])]); kept.times.append(h.times[i])
+                if let behaviours = h.behaviours { kept.behaviours.append(behaviours[i]) }
             }
-            return ScoringQuery(history: EventSequence(items: kept.items[...], times: kept.times[...]), time: query.time)
+            return ScoringQuery(history: EventSequence(items: kept.items[...], times: kept.times[...],
+                                                       behaviours: h.behaviours == nil ? nil : kept.behaviours[...]), time: query.time)
         }
         model.scores(translated, into: modelScores)
         for r in queries.indices {

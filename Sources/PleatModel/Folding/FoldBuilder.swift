@@ -13,8 +13,12 @@ final class FoldBuilder {
     private var collected: [[Int]]
     private var chosen: [Int32] = [], counts: [Int] = [], lastTimes: [Int64] = []
 
-    init(keys: FoldKeys, shape: FoldedEncoder.Shape, batch: Int, window: Int) {
+    /// Behaviour ids the encoders embed (`BehaviourSettings.embeddedTypes`; 0: none).
+    let behaviourTypes: Int
+
+    init(keys: FoldKeys, shape: FoldedEncoder.Shape, batch: Int, window: Int, behaviourTypes: Int = 0) {
         self.keys = keys
+        self.behaviourTypes = behaviourTypes
         self.shape = shape
         inputs = .init(batch: batch, shape: shape, window: window)
         slotOfKey = [Int32](repeating: 0, count: keys.count + 1)
@@ -28,10 +32,11 @@ final class FoldBuilder {
         for i in inputs.foldCounts.indices { inputs.foldCounts[i] = 0 }
     }
 
-    /// Folds `items`/`times` (all older than the window, which starts at `windowStart`) into row b and
+    /// Folds the `older` events (all older than the window, which starts at `windowStart`) into row b and
     /// writes the fold tokens' times into `batch`'s row. Returns the number of folds.
-    func fold(_ items: ArraySlice<Int32>, _ times: ArraySlice<Int64>, windowStart: Int64, row b: Int, batch: SequenceBatch) -> Int {
+    func fold(_ older: EventSequence, windowStart: Int64, row b: Int, batch: SequenceBatch) -> Int {
         let g = shape.groups, c = shape.groupLength
+        let (items, times, behaviours) = (older.items, older.times, older.behaviours)
         chosen.removeAll(keepingCapacity: true); counts.removeAll(keepingCapacity: true); lastTimes.removeAll(keepingCapacity: true)
         var index = items.endIndex
         while index > items.startIndex {
@@ -59,8 +64,9 @@ final class FoldBuilder {
             for (j, e) in events.reversed().enumerated() {
                 inputs.foldIds[f * c + j] = items[e]
                 inputs.foldTimes[f * (c + 1) + j] = times[e]
+                inputs.foldBehaviours[f * c + j] = behaviours.map { BehaviourSettings.encoderId($0[e], types: behaviourTypes) } ?? 0
             }
-            for j in events.count..<c { inputs.foldIds[f * c + j] = 0 }
+            for j in events.count..<c { (inputs.foldIds[f * c + j], inputs.foldBehaviours[f * c + j]) = (0, 0) }
             for j in events.count...c { inputs.foldTimes[f * (c + 1) + j] = windowStart }
             inputs.foldStatistics[f * 2] = Float(log1p(Double(counts[slot])))
             inputs.foldStatistics[f * 2 + 1] = Float(log1p(Double(max(0, windowStart - lastTimes[slot])) / 86_400))
@@ -73,6 +79,7 @@ final class FoldBuilder {
     /// Copies the window part (ids, lengths, times) from `batch` into the encoder inputs.
     func finish(_ batch: SequenceBatch) {
         inputs.ids = batch.ids
+        inputs.behaviours = batch.behaviours
         inputs.lengths = batch.lengths
         inputs.timestamps = batch.times
     }

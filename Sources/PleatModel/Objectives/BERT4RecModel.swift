@@ -29,8 +29,8 @@ final class BERT4RecModel: NextItemModel {
         self.items = items
         self.batchSize = batchSize
         let rows = settings.lastItem == .separateInstance ? 2 * batchSize : batchSize
-        encoder = BERT4RecEncoder(config: c, batch: rows, seed: seed)
-        batch = SequenceBatch(batch: rows, length: spec.maxLength)
+        encoder = BERT4RecEncoder(config: c, batch: rows, seed: seed, behaviourTypes: spec.behaviour.embeddedTypes)
+        batch = SequenceBatch(batch: rows, length: spec.maxLength, behaviourTypes: spec.behaviour.embeddedTypes)
         users = Tensor([rows, c.dimension])
         itemDropout = ParameterDropout.over(encoder.items.table, probability: settings.itemDropout)
     }
@@ -43,7 +43,7 @@ final class BERT4RecModel: NextItemModel {
         let n = batch.length, mask = encoder.maskToken
         for (b, s) in sequences.enumerated() {
             let rows = settings.lastItem == .separateInstance ? [2 * b, 2 * b + 1] : [b]
-            for row in rows { batch.place(s.items, times: s.times, row: row) }
+            for row in rows { batch.place(s, row: row) }
             let length = Int(batch.lengths[rows[0]])
             guard length > 0 else { continue }
             // Cloze: a random subset of positions.
@@ -53,21 +53,16 @@ final class BERT4RecModel: NextItemModel {
             if settings.lastItem == .alwaysMasked { positions.swapAt(0, length - 1) }
             for i in 0..<count {
                 if !(i == 0 && settings.lastItem == .alwaysMasked) { positions.swapAt(i, i + sampler.below(length - i)) }
-                let p = rows[0] * n + positions[i]
-                batch.labels[p] = batch.ids[p]
-                batch.ids[p] = mask
+                batch.mask(rows[0] * n + positions[i], with: mask)
             }
-            if settings.lastItem == .separateInstance {
-                let p = rows[1] * n + length - 1
-                batch.labels[p] = batch.ids[p]
-                batch.ids[p] = mask
-            }
+            if settings.lastItem == .separateInstance { batch.mask(rows[1] * n + length - 1, with: mask) }
         }
         var dropoutRng: RandomSource? = rng.split(1)
         var tableRng: RandomSource? = rng.split(4)
         itemDropout?.apply(encoder.items.table, rng: &tableRng)
         defer { itemDropout?.restore(encoder.items.table) }
         encoder.setLength(batch.pack())
+        encoder.behaviourIds = batch.behaviourTypes > 0 ? batch.behaviours : nil
         encoder.forward(batch.ids, rng: &dropoutRng)
         let loss = batch.labelledLoss(output: encoder.output, outputGradient: encoder.outputGradient) { hidden, labels, dHidden in
             crossEntropy.lossAndGradient(hidden: hidden, table: encoder.items.table, bias: encoder.outputBias, labels: labels, dHidden: dHidden)
@@ -82,12 +77,14 @@ final class BERT4RecModel: NextItemModel {
         batch.clear()
         let n = batch.length
         for (b, q) in queries.enumerated() {
-            batch.place(q.history.items.suffix(n - 1), times: q.history.times.suffix(n - 1), row: b)
+            let h = q.history
+            batch.place(h[max(h.items.startIndex, h.items.endIndex - (n - 1))..<h.items.endIndex], row: b)
             batch.ids[b * n + Int(batch.lengths[b])] = encoder.maskToken
             batch.lengths[b] += 1
         }
         var noDropout: RandomSource? = nil
         encoder.setLength(batch.pack())
+        encoder.behaviourIds = batch.behaviourTypes > 0 ? batch.behaviours : nil
         encoder.forward(batch.ids, rng: &noDropout)
         batch.gatherLastPositions(encoder.output, into: users)
         return ItemScoring(users: users, count: queries.count, table: encoder.items.table.value.pointer,

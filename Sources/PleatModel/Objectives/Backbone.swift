@@ -18,6 +18,8 @@ final class Backbone {
     let store: ParameterStore
     let items: Embedding
     let output: Tensor, outputGradient: Tensor
+    /// Whether the encoder embeds behaviours (`BehaviourSettings`), so that batches pass theirs on.
+    var readsBehaviours: Bool { batch.behaviourTypes > 0 }
 
     /// `makePlain()` builds the encoder over the last `spec.maxLength` events; `makeFolded(shape)` the
     /// folded one, used when `foldKeys` is given and `fold.key` is set.
@@ -28,13 +30,14 @@ final class Backbone {
             var shape = FoldedEncoder.Shape()
             (shape.groups, shape.groupLength, shape.foldBlocks, shape.keys) = (spec.fold.groups, spec.fold.groupLength, spec.fold.foldBlocks, foldKeys.count)
             let folded = makeFolded(shape)
-            encoder = .folded(folded, FoldBuilder(keys: foldKeys, shape: shape, batch: batchSize, window: spec.maxLength))
-            batch = SequenceBatch(batch: batchSize, length: shape.groups + spec.maxLength)
+            encoder = .folded(folded, FoldBuilder(keys: foldKeys, shape: shape, batch: batchSize, window: spec.maxLength,
+                                                  behaviourTypes: spec.behaviour.embeddedTypes))
+            batch = SequenceBatch(batch: batchSize, length: shape.groups + spec.maxLength, behaviourTypes: spec.behaviour.embeddedTypes)
             (store, items, output, outputGradient) = (folded.store, folded.items, folded.output, folded.outputGradient)
         } else {
             let plain = makePlain()
             encoder = .plain(plain)
-            batch = SequenceBatch(batch: batchSize, length: spec.maxLength)
+            batch = SequenceBatch(batch: batchSize, length: spec.maxLength, behaviourTypes: spec.behaviour.embeddedTypes)
             (store, items, output, outputGradient) = (plain.store, plain.items, plain.output, plain.outputGradient)
         }
     }
@@ -57,8 +60,7 @@ final class Backbone {
                     end = lowest + windows.below(n - lowest + 1)
                 }
                 let first = max(0, end - window - 1)
-                let folds = folder.fold(s.items[start..<(start + first)], s.times[start..<(start + first)],
-                                        windowStart: s.times[start + first], row: b, batch: batch)
+                let folds = folder.fold(s[start..<(start + first)], windowStart: s.times[start + first], row: b, batch: batch)
                 batch.placeShifted(s[(start + first)..<(start + end)], row: b, offset: folds)
             }
         }
@@ -69,15 +71,14 @@ final class Backbone {
         batch.clear()
         switch encoder {
         case .plain:
-            for (b, q) in queries.enumerated() { batch.place(q.history.items, times: q.history.times, next: q.time, row: b) }
+            for (b, q) in queries.enumerated() { batch.place(q.history, next: q.time, row: b) }
         case .folded(_, let folder):
             folder.clear()
             for (b, q) in queries.enumerated() {
                 let h = q.history, start = h.items.startIndex, first = max(0, h.items.count - window)
                 let windowStart = first < h.items.count ? h.times[start + first] : q.time
-                let folds = folder.fold(h.items[start..<(start + first)], h.times[start..<(start + first)],
-                                        windowStart: windowStart, row: b, batch: batch)
-                batch.place(h.items[(start + first)...], times: h.times[(start + first)...], next: q.time, row: b, offset: folds)
+                let folds = folder.fold(h[start..<(start + first)], windowStart: windowStart, row: b, batch: batch)
+                batch.place(h[(start + first)..<h.items.endIndex], next: q.time, row: b, offset: folds)
             }
         }
     }
@@ -88,6 +89,7 @@ final class Backbone {
         switch encoder {
         case .plain(let encoder):
             encoder.setLength(batch.pack())
+            encoder.behaviourIds = readsBehaviours ? batch.behaviours : nil
             encoder.forward(batch.ids, lengths: batch.lengths, contextCounts: nil, timestamps: batch.times, rng: &rng)
         case .folded(let encoder, let folder):
             folder.finish(batch)
@@ -101,6 +103,7 @@ final class Backbone {
     func encodeLastPositions(into users: Tensor) {
         if case .plain(let encoder) = encoder, let last = encoder as? any LastPositionEncoder {
             last.setLength(batch.pack())
+            last.behaviourIds = readsBehaviours ? batch.behaviours : nil
             last.encodeLastPositions(batch.ids, lengths: batch.lengths, timestamps: batch.times, into: users)
             return
         }

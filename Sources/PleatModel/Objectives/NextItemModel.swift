@@ -8,10 +8,14 @@ public struct EventSequence: Sendable {
     public let times: ArraySlice<Int64>
     /// Which events are targets, the ones training predicts (`target_events`); nil: every event.
     public let targets: ArraySlice<Bool>?
+    /// Each event's behaviour (its `event_types` id; 0: none), read by models with a behaviour input;
+    /// nil: no event has one.
+    public let behaviours: ArraySlice<Int16>?
 
-    public init(items: ArraySlice<Int32>, times: ArraySlice<Int64>, targets: ArraySlice<Bool>? = nil) {
-        precondition(items.indices == times.indices && (targets?.indices ?? items.indices) == items.indices)
-        (self.items, self.times, self.targets) = (items, times, targets)
+    public init(items: ArraySlice<Int32>, times: ArraySlice<Int64>, targets: ArraySlice<Bool>? = nil, behaviours: ArraySlice<Int16>? = nil) {
+        precondition(items.indices == times.indices && (targets?.indices ?? items.indices) == items.indices
+                     && (behaviours?.indices ?? items.indices) == items.indices)
+        (self.items, self.times, self.targets, self.behaviours) = (items, times, targets, behaviours)
     }
 
     /// Whether the event at index i (of `items`' indices) is a target.
@@ -19,7 +23,7 @@ public struct EventSequence: Sendable {
 
     /// The events in `range` (of `items`' indices).
     public subscript(range: Range<Int>) -> EventSequence {
-        EventSequence(items: items[range], times: times[range], targets: targets?[range])
+        EventSequence(items: items[range], times: times[range], targets: targets?[range], behaviours: behaviours?[range])
     }
 }
 

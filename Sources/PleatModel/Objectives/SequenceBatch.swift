@@ -16,6 +16,10 @@ final class SequenceBatch {
     /// Whether `pack()` shortens the rows (tests compare against the padded layout with it off).
     var packs = true
     var ids: [Int32]
+    /// Each position's behaviour id, laid out as `ids` (0: none, padding, or a type past `behaviourTypes`).
+    var behaviours: [Int32]
+    /// Behaviour ids the model embeds (1…this); the placed ones past it read as 0.
+    let behaviourTypes: Int
     var labels: [Int32]
     /// Unix seconds, `length + 1` per sequence: event times, then the time of what follows (HSTU).
     var times: [Int64]
@@ -25,11 +29,13 @@ final class SequenceBatch {
     private var labelled: [Int] = []
     private let scratch = Scratch()
 
-    init(batch: Int, length: Int) {
+    init(batch: Int, length: Int, behaviourTypes: Int = 0) {
         self.batch = batch
         maxLength = length
         self.length = length
+        self.behaviourTypes = behaviourTypes
         ids = [Int32](repeating: 0, count: batch * length)
+        behaviours = ids
         labels = [Int32](repeating: -1, count: batch * length)
         times = [Int64](repeating: 0, count: batch * (length + 1))
         lengths = [Int32](repeating: 0, count: batch)
@@ -40,6 +46,8 @@ final class SequenceBatch {
         length = maxLength
         ids.removeAll(keepingCapacity: true)
         ids.append(contentsOf: repeatElement(0, count: batch * maxLength))
+        behaviours.removeAll(keepingCapacity: true)
+        behaviours.append(contentsOf: repeatElement(0, count: batch * maxLength))
         labels.removeAll(keepingCapacity: true)
         labels.append(contentsOf: repeatElement(-1, count: batch * maxLength))
         times.removeAll(keepingCapacity: true)
@@ -56,21 +64,29 @@ final class SequenceBatch {
         guard n < length else { return length }
         let old = length
         for b in 0..<batch {
-            for i in 0..<n { ids[b * n + i] = ids[b * old + i]; labels[b * n + i] = labels[b * old + i] }
+            for i in 0..<n {
+                (ids[b * n + i], behaviours[b * n + i], labels[b * n + i]) = (ids[b * old + i], behaviours[b * old + i], labels[b * old + i])
+            }
             for i in 0...n { times[b * (n + 1) + i] = times[b * (old + 1) + i] }
         }
         ids.removeLast(batch * (old - n))
+        behaviours.removeLast(batch * (old - n))
         labels.removeLast(batch * (old - n))
         times.removeLast(batch * (old - n))
         length = n
         return n
     }
 
-    /// Writes the last `length − offset` items (and times) of `items` into row b from position `offset`
-    /// (positions before it are left to context tokens); `next` is the time after them.
-    func place(_ items: ArraySlice<Int32>, times eventTimes: ArraySlice<Int64>, next: Int64? = nil, row b: Int, offset: Int = 0) {
-        let kept = items.suffix(length - offset), keptTimes = eventTimes.suffix(length - offset)
+    /// Writes the last `length − offset` events of `events` (items, times, behaviours) into row b from
+    /// position `offset` (positions before it are left to context tokens); `next` is the time after them.
+    func place(_ events: EventSequence, next: Int64? = nil, row b: Int, offset: Int = 0) {
+        let kept = events.items.suffix(length - offset), keptTimes = events.times.suffix(length - offset)
         for (i, id) in kept.enumerated() { ids[b * length + offset + i] = id }
+        if behaviourTypes > 0, let eventBehaviours = events.behaviours {
+            for (i, behaviour) in eventBehaviours.suffix(length - offset).enumerated() {
+                behaviours[b * length + offset + i] = BehaviourSettings.encoderId(behaviour, types: behaviourTypes)
+            }
+        }
         let t = b * (length + 1) + offset
         for (i, time) in keptTimes.enumerated() { times[t + i] = time }
         let last = next ?? keptTimes.last ?? 0
@@ -85,8 +101,14 @@ final class SequenceBatch {
         let room = length - offset
         let window = sequence.items.suffix(room + 1), windowTimes = sequence.times.suffix(room + 1)
         guard window.count >= 2 else { return }
-        place(window.dropLast(), times: windowTimes.dropLast(), next: windowTimes.last, row: b, offset: offset)
+        place(sequence[window.startIndex..<(window.endIndex - 1)], next: windowTimes.last, row: b, offset: offset)
         for (i, e) in window.indices.dropFirst().enumerated() where sequence.isTarget(e) { labels[b * length + offset + i] = window[e] }
+    }
+
+    /// Hides position p behind `token` (BERT4Rec's [MASK]) and makes its item the label there. Its
+    /// behaviour is hidden too: the [MASK] that scoring appends has none.
+    func mask(_ p: Int, with token: Int32) {
+        (labels[p], ids[p], behaviours[p]) = (ids[p], token, 0)
     }
 
     /// The loss over the labelled positions only, so that padding never costs a row of the output

@@ -21,9 +21,9 @@ public enum Evaluator {
                                        cutoffs: [Int] = RankingMetrics.defaultCutoffs) -> RankingMetrics {
         let base = RandomSource(seed: seed)
         let ranks = rank(ranker, examples, seen: seen, listLength: 0) { scores, example, index in
-            guard seen.allows(example.target, after: example.history) else { return RankingMetrics.miss }
+            guard seen.allows(example.target, after: example.seenItems) else { return RankingMetrics.miss }
             var rng = base.split(UInt64(index))
-            var excluded = Set(seen.excluded(from: example.history))
+            var excluded = Set(seen.excluded(from: example.seenItems))
             excluded.remove(example.target)
             // A small catalogue may not hold `negatives` items to draw: then all of them are used.
             let drawn = sampler.sample(negatives, target: example.target, seen: excluded, rng: &rng)
@@ -39,7 +39,7 @@ public enum Evaluator {
     public static func ranked(_ ranker: any ItemRanker, _ examples: [SequenceSplit.Example], seen: SeenItems,
                               listLength: Int = 0) -> (ranks: [Int], lists: [[Int32]]) {
         rank(ranker, examples, seen: seen, listLength: listLength) { scores, example, _ in
-            seen.rank(scores: UnsafeBufferPointer(scores), target: example.target, history: example.history)
+            seen.rank(scores: UnsafeBufferPointer(scores), target: example.target, history: example.seenItems)
         }
     }
 
@@ -80,7 +80,8 @@ public enum Evaluator {
         for start in stride(from: 0, to: examples.count, by: ranker.batchSize) {
             let chunk = byLength[start..<min(start + ranker.batchSize, examples.count)]
             let queries = chunk.map {
-                ScoringQuery(history: EventSequence(items: examples[$0].history, times: examples[$0].historyTimes), time: examples[$0].targetTime)
+                ScoringQuery(history: EventSequence(items: examples[$0].history, times: examples[$0].historyTimes,
+                                                    behaviours: examples[$0].historyBehaviours), time: examples[$0].targetTime)
             }
             ranker.scores(queries, into: scores)
             ranks.withUnsafeMutableBufferPointer { ranks in
@@ -94,7 +95,7 @@ public enum Evaluator {
                                     ranks[index] = rankOf(row, example, index)
                                     guard k > 0 else { continue }
                                     row[0] = -.infinity
-                                    for item in seen.excluded(from: example.history) { row[Int(item)] = -.infinity }
+                                    for item in seen.excluded(from: example.seenItems) { row[Int(item)] = -.infinity }
                                     counts[index] = TopK.select(row.start, count: row.count, k: k,
                                                                 indices: items.start + index * k,
                                                                 scores: selected.start + r * k)

@@ -1,5 +1,6 @@
 import Foundation
 import PleatCore
+import PleatHistories
 import PleatMetrics
 
 extension ModelRecord {
@@ -13,6 +14,19 @@ extension ModelRecord {
                 return try JSONDecoder.snakeCase.decode(Stored.self, from: Data(config.utf8)).seen ?? .default
             } catch {
                 throw ModelRecordError("model \(id): its stored config has no valid seen-items rule (\(error))")
+            }
+        }
+    }
+
+    /// The behaviours whose events the model was trained to predict (`target_events` in its stored
+    /// config; nil: every event). With them, "already seen" means already done with one of them.
+    public var targetEvents: EventNames? {
+        get throws {
+            struct Stored: Decodable { var targetEvents: EventNames? }
+            do {
+                return try JSONDecoder.snakeCase.decode(Stored.self, from: Data(config.utf8)).targetEvents
+            } catch {
+                throw ModelRecordError("model \(id): its stored config has no valid target_events (\(error))")
             }
         }
     }

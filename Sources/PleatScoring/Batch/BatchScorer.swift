@@ -66,14 +66,14 @@ public struct BatchScorer {
         let progress = ProgressLine("scoring \(model.id)", unit: "users", total: shardUsers, enabled: showProgress)
         let writes = CacheWriteQueue(cache: cache, modelId: model.id)
         defer { writes.close() }
-        var batch: [(user: String, items: [Int32], times: [Int64], until: Int64)] = []
+        var batch: [(user: String, history: ModelHistory, until: Int64)] = []
         batch.reserveCapacity(model.batchSize)
         var lists: [RankedList] = []
         lists.reserveCapacity(transactionSize)
         var (examined, unchanged, skipped, modelSeconds) = (0, 0, 0, 0.0)
         func scoreBatch() throws {
             let modelStart = Date()
-            let ranked = model.topK(batch.map { ($0.items, $0.times) }, k: topK, seen: seen)
+            let ranked = model.topK(batch.map(\.history), k: topK, seen: seen)
             modelSeconds += Date().timeIntervalSince(modelStart)
             let now = Date().timeIntervalSince1970
             for (user, top) in zip(batch, ranked) {
@@ -93,9 +93,9 @@ public struct BatchScorer {
                 let user = directory.externalIds[histories.userIds[slot]] ?? String(histories.userIds[slot])
                 let until = histories.times[range.upperBound - 1]
                 if let mark = marks[user], mark >= until { unchanged += 1; continue }
-                let h = model.modelHistory(items: histories.items[range], times: histories.times[range])
-                if h.items.isEmpty { skipped += 1; continue }
-                batch.append((user, h.items, h.times, until))
+                let h = model.modelHistory(items: histories.items[range], times: histories.times[range], behaviours: histories.behaviours[range])
+                if h.isEmpty { skipped += 1; continue }
+                batch.append((user, h, until))
                 if batch.count == model.batchSize { try scoreBatch() }
             }
             progress.update(done: examined)

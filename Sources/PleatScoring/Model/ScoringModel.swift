@@ -19,6 +19,9 @@ public final class ScoringModel {
     let itemIndex: ItemVocabulary
     /// `ItemScoring.topK`'s blocks of scores.
     private let blockScores: Tensor
+    /// This database's ids of the model's target behaviours (nil: every event is a target): which of a
+    /// history's events make its item "already seen" (`SequenceSplit.seenItems`).
+    let targetBehaviours: Set<Int16>?
 
     public var id: String { record.id }
     public var batchSize: Int { model.batchSize }
@@ -35,21 +38,29 @@ public final class ScoringModel {
         }
         let databaseId = try ItemTable(db).ids(of: Array(artifact.vocabulary.externalIds.dropFirst()))
         let ids = artifact.vocabulary.externalIds.enumerated().map { i, external in i == 0 ? 0 : databaseId[external] ?? 0 }
-        return ScoringModel(record: record, artifact: artifact, model: try artifact.makeModel(batchSize: batchSize), databaseIds: ids)
+        let targetBehaviours: Set<Int16>?
+        do {
+            targetBehaviours = try SplitRule(targetEvents: try record.targetEvents).targetBehaviours(eventTypes: try EventTypeTable(db).ids())
+        } catch let error as SplitRuleError { throw ScoringError("model \(record.id): \(error)") }
+        return ScoringModel(record: record, artifact: artifact, model: try artifact.makeModel(batchSize: batchSize), databaseIds: ids,
+                            targetBehaviours: targetBehaviours)
     }
 
-    init(record: ModelRecord, artifact: ModelArtifact, model: any NextItemModel, databaseIds: [Int32]) {
-        (self.record, self.artifact, self.model) = (record, artifact, model)
+    init(record: ModelRecord, artifact: ModelArtifact, model: any NextItemModel, databaseIds: [Int32], targetBehaviours: Set<Int16>? = nil) {
+        (self.record, self.artifact, self.model, self.targetBehaviours) = (record, artifact, model, targetBehaviours)
         itemIndex = ItemVocabulary(databaseIds: databaseIds)
         blockScores = Tensor([model.batchSize, ItemScoring.blockColumns])
     }
 
     /// A history in model indices: events of items the model does not know (newer than it) are left out.
-    public func modelHistory(items: ArraySlice<Int32>, times: ArraySlice<Int64>) -> (items: [Int32], times: [Int64]) {
-        var kept: ([Int32], [Int64]) = ([], [])
-        kept.0.reserveCapacity(items.count); kept.1.reserveCapacity(items.count)
-        for (item, time) in zip(items, times) {
-            if let index = itemIndex.modelIndex(of: item) { kept.0.append(index); kept.1.append(time) }
+    public func modelHistory(items: ArraySlice<Int32>, times: ArraySlice<Int64>, behaviours: ArraySlice<Int16>) -> ModelHistory {
+        precondition(items.indices == times.indices && items.indices == behaviours.indices)
+        var kept = ModelHistory()
+        kept.items.reserveCapacity(items.count); kept.times.reserveCapacity(items.count); kept.behaviours.reserveCapacity(items.count)
+        for i in items.indices {
+            if let index = itemIndex.modelIndex(of: items[i]) {
+                kept.items.append(index); kept.times.append(times[i]); kept.behaviours.append(behaviours[i])
+            }
         }
         return kept
     }
@@ -57,12 +68,13 @@ public final class ScoringModel {
     /// Each history's top k items (model indices and scores, best first), asked right after its last
     /// event, under the seen-items rule `seen` (as `Evaluator.ranked` lists them). At most `batchSize` histories.
     /// The catalogue is scored in blocks (`ItemScoring.topK`): no row of every item's score is held.
-    public func topK(_ histories: [(items: [Int32], times: [Int64])], k: Int, seen: SeenItems) -> [(items: [Int32], scores: [Float])] {
+    public func topK(_ histories: [ModelHistory], k: Int, seen: SeenItems) -> [(items: [Int32], scores: [Float])] {
         precondition(histories.count <= batchSize)
-        let queries = histories.map {
-            ScoringQuery(history: EventSequence(items: $0.items[...], times: $0.times[...]), time: $0.times.last ?? 0)
+        let queries = histories.map { ScoringQuery(history: $0.events, time: $0.times.last ?? 0) }
+        let excluded = histories.map {
+            seen.excluded(from: SequenceSplit.seenItems($0.items, behaviours: $0.behaviours, targetBehaviours: targetBehaviours))
         }
-        return model.itemScoring(for: queries).topK(k: k, excluding: histories.map { seen.excluded(from: $0.items) },
+        return model.itemScoring(for: queries).topK(k: k, excluding: excluded,
                                                     scratch: blockScores)
     }
 

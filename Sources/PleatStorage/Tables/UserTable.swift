@@ -36,12 +36,14 @@ public struct UserTable {
         return (try row.int("id"), try row.optionalInt("newest").map(Int64.init))
     }
 
-    /// A user's events in time order: item ids and Unix seconds.
-    public func history(of userId: Int) throws -> (items: [Int32], seconds: [Int64]) {
+    /// A user's events in time order (as `HistoryLoader` orders them): item ids, Unix seconds and
+    /// event types.
+    public func history(of userId: Int) throws -> (items: [Int32], seconds: [Int64], eventTypes: [Int16]) {
         let rows = try db.query("""
-            SELECT item_id, \(PostgresTimestamp.unixSecondSQL("occurred_at")) AS second FROM interactions WHERE user_id = $1
+            SELECT item_id, \(PostgresTimestamp.unixSecondSQL("occurred_at")) AS second, event_type FROM interactions WHERE user_id = $1
             ORDER BY occurred_at, item_id, event_type
             """, [.int(userId)]).rows
-        return (try rows.map { try $0.int32("item_id") }, try rows.map { Int64(try $0.int("second")) })
+        return (try rows.map { try $0.int32("item_id") }, try rows.map { Int64(try $0.int("second")) },
+                try rows.map { try $0.int16("event_type") })
     }
 }

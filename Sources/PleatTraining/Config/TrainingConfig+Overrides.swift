@@ -142,8 +142,6 @@ extension TrainingConfig {
         try require(warmupSteps >= 0, "warmup_steps", "must be 0 or more")
         try require(split == .leaveOneOut || cutoff != nil, "cutoff", "required with split = time")
         if targetEvents != nil {
-            try require(seen == .include, "target_events", "needs seen = include for now: under exclude an item the user only viewed "
-                        + "could never be listed for purchase")
             try require(model != .bert4rec, "target_events", "is for sasrec and hstu for now, not model = bert4rec (its Cloze masks do not follow targets yet)")
         }
         for (key, encoder) in [("sasrec", sasrec.encoder), ("bert4rec", bert4rec.encoder)] {
@@ -162,6 +160,8 @@ extension TrainingConfig {
         try require((0..<1).contains(bert4rec.maskProbability), "bert4rec.mask_probability", "must be in [0, 1)")
         try require(!sasrec.repeat || ![.bce, .gbce].contains(sasrec.loss) && (sasrec.loss == .ce || sasrec.sampling == .uniformPerPosition),
                     "sasrec.repeat", "needs sasrec.loss = ce, or sampled_softmax (or auto) with sasrec.sampling = uniform_per_position")
+        try require((0...BehaviourSettings.maxTypes).contains(behaviour.types), "behaviour.types",
+                    "must be 0 (every type in the data) up to \(BehaviourSettings.maxTypes)")
         if fold.key != .none {
             try require(model != .bert4rec, "fold.key", "folding needs a causal model (sasrec or hstu); bert4rec is bidirectional")
             try require(fold.groups >= 1 && fold.groupLength >= 1 && fold.foldBlocks >= 1, "fold", "groups, group_length and fold_blocks must be at least 1")

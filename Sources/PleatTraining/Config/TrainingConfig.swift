@@ -68,8 +68,9 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     public var cutoff: String?
     /// The behaviours whose events are targets ("what will this user buy next?"): only their events
     /// are labels, validation and test targets, while every event is history. Event type names, e.g.
-    /// `target_events = [buy]`; nil (the default): every event is a target. Needs `seen = include` for
-    /// now (an item a user viewed may still be one to buy, which `exclude` would never list).
+    /// `target_events = [buy]`; nil (the default): every event is a target. With target events an item
+    /// counts as already seen (`seen`) only once the user has done it with one of them: under `exclude`
+    /// a list for purchases leaves out what the user bought, not what they viewed.
     public var targetEvents: EventNames?
     /// Which of a user's already-seen items a served list may hold (`SeenItems`): `exclude` (the
     /// default; a target the user has seen counts as a miss) or `include` (for logs where people come
@@ -81,6 +82,9 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     public var hstu = HSTUSettings()
     /// Folding of the history older than the window (SASRec, HSTU); off unless `fold.key` is set.
     public var fold = FoldSettings()
+    /// Whether the encoder reads each event's behaviour, e.g. `behaviour.input = embedding`
+    /// (`BehaviourSettings`; off by default: a log without an event column has nothing to read).
+    public var behaviour = BehaviourSettings()
 
     public enum Decay: String, Sendable, Codable, CaseIterable {
         case none, linear, cosine
@@ -108,6 +112,6 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
 
     /// The model-side part: what the trained model is (stored in its artifact).
     public var spec: ModelSpec {
-        ModelSpec(kind: model, maxLength: maxLength, sasrec: sasrec, bert4rec: bert4rec, hstu: hstu, fold: fold)
+        ModelSpec(kind: model, maxLength: maxLength, sasrec: sasrec, bert4rec: bert4rec, hstu: hstu, fold: fold, behaviour: behaviour)
     }
 }

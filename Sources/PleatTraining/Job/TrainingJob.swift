@@ -121,6 +121,7 @@ public struct TrainingJob {
         log(String(format: "loaded %@ events of %@ users%@ in %.2f s (data up to ingest batch %d)",
                    Format.count(histories.eventCount), Format.count(histories.userCount),
                    shard.count > 1 ? " of shard \(shard)" : "", loadSeconds, histories.snapshotBatch))
+        try resolveBehaviourTypes(&config, histories)
         // Item counts over every rank's events: the vocabulary (`min_count`) and the artifact's counts.
         let itemCounts = Self.itemCounts(histories, communicator: communicator)
         let split = SequenceSplit(histories, vocabulary: ItemVocabulary(counts: itemCounts, minCount: config.minCount),
@@ -182,6 +183,23 @@ public struct TrainingJob {
         CrashPoint.reach("registry")
         communicator.barrier()
         return Result(outcome: outcome, record: record)
+    }
+
+    /// `behaviour.types = 0` becomes the highest event type id in the data (over every rank), so that
+    /// the stored config and spec say how large the behaviour table is.
+    private func resolveBehaviourTypes(_ config: inout TrainingConfig, _ histories: InteractionHistories) throws {
+        guard config.behaviour.input != .none else { return }
+        if config.behaviour.types == 0 {
+            config.behaviour.types = communicator.maximum(Int(histories.behaviours.max() ?? 0))
+            guard config.behaviour.types > 0 else {
+                throw ConfigError(description: "config key behaviour.input: the data has no event types to read (ingest with --event-col)")
+            }
+            guard config.behaviour.types <= BehaviourSettings.maxTypes else {
+                throw ConfigError(description: "config key behaviour.input: the data has \(config.behaviour.types) event types, more than "
+                                  + "\(BehaviourSettings.maxTypes) (is the event column an identifier?)")
+            }
+        }
+        log("behaviour input: \(config.behaviour.input.rawValue) of \(config.behaviour.types) event types")
     }
 
     /// The stored vocabulary and spec of a run being resumed.

@@ -135,7 +135,8 @@ public final class Trainer {
     /// so far (its weights kept in `best/`) and whether to stop.
     private func select(_ state: inout TrainingState, validation: [SequenceSplit.Example]) throws {
         let pass = Pass(self, users: split.sequences.indices.filter { split.trainSequence($0).count >= 2 }, random: RandomSource(seed: config.seed)) {
-            EventSequence(items: self.split.trainSequence($0), times: self.split.trainTimes($0), targets: self.targets(self.split.trainBehaviours($0)))
+            let behaviours = self.split.trainBehaviours($0)
+            return EventSequence(items: self.split.trainSequence($0), times: self.split.trainTimes($0), targets: self.targets(behaviours), behaviours: behaviours)
         }
         while state.epochsDone < config.epochs && !state.stoppedEarly {
             let epoch = state.epochsDone + 1, started = Date()
@@ -206,7 +207,8 @@ public final class Trainer {
         log("refit: \(epochs) epochs (the chosen number) on the training and validation events")
         let pass = Pass(self, users: split.sequences.indices.filter { split.pastSequence($0).count >= 2 },
                         random: RandomSource(seed: config.seed).split(.max)) {
-            EventSequence(items: self.split.pastSequence($0), times: self.split.pastTimes($0), targets: self.targets(self.split.pastBehaviours($0)))
+            let behaviours = self.split.pastBehaviours($0)
+            return EventSequence(items: self.split.pastSequence($0), times: self.split.pastTimes($0), targets: self.targets(behaviours), behaviours: behaviours)
         }
         for epoch in stride(from: done + 1, through: epochs, by: 1) {
             let started = Date()

@@ -1,0 +1,45 @@
+/// Whether a model reads *how* each event happened (its event type: a view, a cart, a purchase) beside
+/// *what* it was. A glance and a purchase of the same item say different things about what comes next;
+/// an id-only model cannot tell them apart.
+public struct BehaviourSettings: Sendable, Codable, Equatable {
+    public enum Input: String, Sendable, Codable, CaseIterable {
+        /// Items and positions only: every event is its item.
+        case none
+        /// A learned behaviour embedding added to each event's item embedding (HSTU's actions beside
+        /// items; the simple form of MBGen's behaviour tokens): x = E[item] + P[position] + B[behaviour].
+        case embedding
+    }
+
+    public var input = Input.none
+    /// Behaviour ids 1…`types` have a row: the data's `event_types` ids. 0 (the default) means every
+    /// type the data has when a run starts, and the run stores that number; an event of a type added
+    /// later reads as no behaviour (row 0, zeros), as does an event without one.
+    public var types = 0
+
+    /// Rows of the behaviour table at most: logs name a handful of behaviours, and ids past this are a
+    /// mistake (an identifier column given as `--event-col`), not behaviours to learn.
+    public static let maxTypes = 256
+
+    public init(input: Input = .none, types: Int = 0) {
+        (self.input, self.types) = (input, types)
+    }
+
+    /// Behaviour ids the encoder embeds (1…this); 0: it reads none.
+    public var embeddedTypes: Int { input == .none ? 0 : types }
+
+    /// The encoder's id for an event's behaviour, for a model that embeds `types` behaviours: the
+    /// behaviour itself, or 0 for one it has no row for.
+    @inline(__always) static func encoderId(_ behaviour: Int16, types: Int) -> Int32 {
+        behaviour > 0 && Int(behaviour) <= types ? Int32(behaviour) : 0
+    }
+}
+
+extension BehaviourSettings {
+    /// Keys absent from a stored spec take their defaults.
+    public init(from decoder: Decoder) throws {
+        self.init()
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        input = try c.decodeIfPresent(Input.self, forKey: .input) ?? input
+        types = try c.decodeIfPresent(Int.self, forKey: .types) ?? types
+    }
+}
