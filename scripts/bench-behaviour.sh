@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Behaviour-aware input against id-only (release build): for each data set, a throwaway PLEAT_HOME with the
+# log ingested with its event column; for each seed and each target (`buy`: target_events = [buy] under
+# `seen = exclude`, where seen means bought; `all`: every event a target under `seen = include`), SASRec
+# id-only (`behaviour.input = none`) and behaviour-aware (`embedding`), trained with configs/amazon/sasrec.conf,
+# then `pleat evaluate` ranks both with every baseline on the same users (paired tests).
+# Data: `funnel` (`pleat synth --funnel`, 1,000 users, 1,000 items, seed 1) and `taobao`
+# (../shared/data/taobao-head: pv, cart, fav, buy). Prints a Markdown table (scripts/behaviour-table.py).
+#
+#   scripts/bench-behaviour.sh [--data "funnel taobao"] [--targets "buy all"] [--seeds N] [--first-seed S]
+#                              [--out DIR] [--set key=value ...]
+#
+# --set applies to every run (e.g. --set learning_rate=0.003); runs go to --out (default
+# .build/behaviour/DATE-TIME). The BLAS kernel is the machine's unless OPENBLAS_CORETYPE says otherwise.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seeds=3 first=1 data="funnel taobao" targets="buy all" out="" extra=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    --seeds) seeds=$2; shift 2 ;;
+    --first-seed) first=$2; shift 2 ;;
+    --data) data=$2; shift 2 ;;
+    --targets) targets=$2; shift 2 ;;
+    --out) out=$2; shift 2 ;;
+    --set) extra+=(--set "$2"); shift 2 ;;
+    *) echo "unknown argument $1 (see the header of $0)" >&2; exit 2 ;;
+  esac
+done
+shared=${PLEAT_SHARED_DATA:-../shared/data}
+out=${out:-.build/behaviour/$(date +%Y%m%d-%H%M%S)}
+mkdir -p "$out"
+out=$(readlink -f "$out")
+
+scripts/setup.sh
+scripts/build-release.sh >/dev/null
+pleat=$PWD/.build/release/pleat
+source scripts/lib/scratch-database.sh
+scratch_database behaviour
+url=$($pleat db url)
+$pleat doctor --json > "$out/doctor.json"
+
+ingest() {
+  case $1 in
+    funnel) $pleat synth --funnel --users 1000 --items 1000 --median-events 40 --seed 1 -o "$work/funnel.csv" >/dev/null
+            $pleat ingest "$work/funnel.csv" --format csv --event-col event_type --json ;;
+    taobao) $pleat ingest "$shared/taobao-head/events.csv" --format csv --user-col user_id --item-col item_id \
+              --time-col timestamp --event-col behavior_type --json ;;
+    *) echo "unknown data set $1 (funnel, taobao)" >&2; exit 2 ;;
+  esac
+}
+
+for d in $data; do
+  psql -q "$url" -c "CREATE DATABASE $d"
+  export PLEAT_DATABASE_URL=${url/\/\/\/pleat?/\/\/\/$d?}
+  $pleat db migrate >/dev/null
+  ingest "$d" > "$out/$d-ingest.json"
+  for target in $targets; do
+    case $target in
+      buy) rule=(--set 'target_events=[buy]' --set seen=exclude); seen=exclude ;;
+      all) rule=(--set seen=include); seen=include ;;
+      *) echo "unknown target $target (buy, all)" >&2; exit 2 ;;
+    esac
+    for s in $(seq "$first" $((first + seeds - 1))); do
+      ids=()
+      for input in none embedding; do
+        echo "[$(date +%T)] $d target $target, behaviour $input, seed $s" >&2
+        run=$d-$target-$input-$s
+        $pleat train --config configs/amazon/sasrec.conf --set seed="$s" "${rule[@]}" --set behaviour.input=$input \
+          ${extra[@]+"${extra[@]}"} --artifacts "$work/models" --json 2> "$out/$run.log" | tail -1 > "$out/$run.json"
+        ids+=("$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["model_id"])' "$out/$run.json")")
+      done
+      $pleat evaluate --models "$(IFS=,; echo "${ids[*]}")" --seen $seen --json 2> "$out/$d-$target-evaluate-$s.log" \
+        | tail -1 > "$out/$d-$target-evaluate-$s.json"
+    done
+  done
+done
+python3 scripts/behaviour-table.py "$out"
