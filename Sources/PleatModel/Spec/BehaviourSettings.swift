@@ -15,13 +15,17 @@ public struct BehaviourSettings: Sendable, Codable, Equatable {
     /// type the data has when a run starts, and the run stores that number; an event of a type added
     /// later reads as no behaviour (row 0, zeros), as does an event without one.
     public var types = 0
+    /// The event type name of each behaviour id 1…`types` ("" for an id the data has no name for),
+    /// filled when a run starts: scoring in another database (or after a fresh ingest numbered the
+    /// types differently) maps its own ids to the model's by name. Empty: ids are used as they are.
+    public var names: [String] = []
 
     /// Rows of the behaviour table at most: logs name a handful of behaviours, and ids past this are a
     /// mistake (an identifier column given as `--event-col`), not behaviours to learn.
     public static let maxTypes = 256
 
-    public init(input: Input = .none, types: Int = 0) {
-        (self.input, self.types) = (input, types)
+    public init(input: Input = .none, types: Int = 0, names: [String] = []) {
+        (self.input, self.types, self.names) = (input, types, names)
     }
 
     /// Behaviour ids the encoder embeds (1…this); 0: it reads none.
@@ -41,5 +45,20 @@ extension BehaviourSettings {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         input = try c.decodeIfPresent(Input.self, forKey: .input) ?? input
         types = try c.decodeIfPresent(Int.self, forKey: .types) ?? types
+        names = try c.decodeIfPresent([String].self, forKey: .names) ?? names
+    }
+
+    /// For each of a database's event type ids (`eventTypes`: ids by name), the model's behaviour id: the
+    /// id of the same name, or 0 for a type the model has no row for. Indexed by the database's id.
+    public func modelIds(eventTypes: [String: Int16]) -> [Int16] {
+        var map = [Int16](repeating: 0, count: Int(eventTypes.values.max() ?? 0) + 1)
+        if names.isEmpty {
+            for id in map.indices where id <= embeddedTypes { map[id] = Int16(id) }
+        } else {
+            for (i, name) in names.enumerated() where !name.isEmpty && i < embeddedTypes {
+                if let id = eventTypes[name] { map[Int(id)] = Int16(i + 1) }
+            }
+        }
+        return map
     }
 }

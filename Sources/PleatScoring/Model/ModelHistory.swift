@@ -1,5 +1,3 @@
-import PleatModel
-
 /// A user's history as a model scores it: the events of items the model knows, in its item indices,
 /// with their Unix seconds and behaviours (`event_types` ids; 0: none), oldest first.
 public struct ModelHistory: Sendable {
@@ -13,7 +11,4 @@ public struct ModelHistory: Sendable {
     }
 
     public var isEmpty: Bool { items.isEmpty }
-
-    /// The history as the model reads it.
-    var events: EventSequence { EventSequence(items: items[...], times: times[...], behaviours: behaviours[...]) }
 }

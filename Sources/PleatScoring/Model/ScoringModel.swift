@@ -22,6 +22,8 @@ public final class ScoringModel {
     /// This database's ids of the model's target behaviours (nil: every event is a target): which of a
     /// history's events make its item "already seen" (`SequenceSplit.seenItems`).
     let targetBehaviours: Set<Int16>?
+    /// The model's behaviour id of each of this database's event type ids (`BehaviourSettings.modelIds`).
+    let behaviourIndex: [Int16]
 
     public var id: String { record.id }
     public var batchSize: Int { model.batchSize }
@@ -38,16 +40,18 @@ public final class ScoringModel {
         }
         let databaseId = try ItemTable(db).ids(of: Array(artifact.vocabulary.externalIds.dropFirst()))
         let ids = artifact.vocabulary.externalIds.enumerated().map { i, external in i == 0 ? 0 : databaseId[external] ?? 0 }
-        let targetBehaviours: Set<Int16>?
+        let eventTypes = try EventTypeTable(db).ids(), targetBehaviours: Set<Int16>?
         do {
-            targetBehaviours = try SplitRule(targetEvents: try record.targetEvents).targetBehaviours(eventTypes: try EventTypeTable(db).ids())
+            targetBehaviours = try SplitRule(targetEvents: try record.targetEvents).targetBehaviours(eventTypes: eventTypes)
         } catch let error as SplitRuleError { throw ScoringError("model \(record.id): \(error)") }
         return ScoringModel(record: record, artifact: artifact, model: try artifact.makeModel(batchSize: batchSize), databaseIds: ids,
-                            targetBehaviours: targetBehaviours)
+                            targetBehaviours: targetBehaviours, behaviourIndex: artifact.spec.behaviour.modelIds(eventTypes: eventTypes))
     }
 
-    init(record: ModelRecord, artifact: ModelArtifact, model: any NextItemModel, databaseIds: [Int32], targetBehaviours: Set<Int16>? = nil) {
+    init(record: ModelRecord, artifact: ModelArtifact, model: any NextItemModel, databaseIds: [Int32], targetBehaviours: Set<Int16>? = nil,
+         behaviourIndex: [Int16] = []) {
         (self.record, self.artifact, self.model, self.targetBehaviours) = (record, artifact, model, targetBehaviours)
+        self.behaviourIndex = behaviourIndex
         itemIndex = ItemVocabulary(databaseIds: databaseIds)
         blockScores = Tensor([model.batchSize, ItemScoring.blockColumns])
     }
@@ -70,7 +74,10 @@ public final class ScoringModel {
     /// The catalogue is scored in blocks (`ItemScoring.topK`): no row of every item's score is held.
     public func topK(_ histories: [ModelHistory], k: Int, seen: SeenItems) -> [(items: [Int32], scores: [Float])] {
         precondition(histories.count <= batchSize)
-        let queries = histories.map { ScoringQuery(history: $0.events, time: $0.times.last ?? 0) }
+        let queries = histories.map { h in
+            let behaviours = h.behaviours.map { $0 >= 0 && Int($0) < behaviourIndex.count ? behaviourIndex[Int($0)] : 0 }
+            return ScoringQuery(history: EventSequence(items: h.items[...], times: h.times[...], behaviours: behaviours[...]), time: h.times.last ?? 0)
+        }
         let excluded = histories.map {
             seen.excluded(from: SequenceSplit.seenItems($0.items, behaviours: $0.behaviours, targetBehaviours: targetBehaviours))
         }

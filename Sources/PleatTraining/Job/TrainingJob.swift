@@ -121,7 +121,7 @@ public struct TrainingJob {
         log(String(format: "loaded %@ events of %@ users%@ in %.2f s (data up to ingest batch %d)",
                    Format.count(histories.eventCount), Format.count(histories.userCount),
                    shard.count > 1 ? " of shard \(shard)" : "", loadSeconds, histories.snapshotBatch))
-        try resolveBehaviourTypes(&config, histories)
+        try resolveBehaviourTypes(&config, histories, db: db)
         // Item counts over every rank's events: the vocabulary (`min_count`) and the artifact's counts.
         let itemCounts = Self.itemCounts(histories, communicator: communicator)
         let split = SequenceSplit(histories, vocabulary: ItemVocabulary(counts: itemCounts, minCount: config.minCount),
@@ -186,8 +186,9 @@ public struct TrainingJob {
     }
 
     /// `behaviour.types = 0` becomes the highest event type id in the data (over every rank), so that
-    /// the stored config and spec say how large the behaviour table is.
-    private func resolveBehaviourTypes(_ config: inout TrainingConfig, _ histories: InteractionHistories) throws {
+    /// the stored config and spec say how large the behaviour table is; the names of those ids are
+    /// stored with them (`BehaviourSettings.names`).
+    private func resolveBehaviourTypes(_ config: inout TrainingConfig, _ histories: InteractionHistories, db: PostgresConnection) throws {
         guard config.behaviour.input != .none else { return }
         if config.behaviour.types == 0 {
             config.behaviour.types = communicator.maximum(Int(histories.behaviours.max() ?? 0))
@@ -199,7 +200,12 @@ public struct TrainingJob {
                                   + "\(BehaviourSettings.maxTypes) (is the event column an identifier?)")
             }
         }
-        log("behaviour input: \(config.behaviour.input.rawValue) of \(config.behaviour.types) event types")
+        if config.behaviour.names.isEmpty {
+            let byId = Dictionary(try EventTypeTable(db).ids().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+            config.behaviour.names = (1...config.behaviour.types).map { byId[Int16($0)] ?? "" }
+        }
+        log("behaviour input: \(config.behaviour.input.rawValue) of \(config.behaviour.types) event types "
+            + "(\(config.behaviour.names.filter { !$0.isEmpty }.joined(separator: ", ")))")
     }
 
     /// The stored vocabulary and spec of a run being resumed.
