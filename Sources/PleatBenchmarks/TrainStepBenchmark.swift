@@ -25,15 +25,20 @@ public struct TrainStepBenchmark {
         public var sgemmPeakGflops: Double
         /// The BLAS kernel the products ran on.
         public var blasKernel: String
+        /// Behaviour types embedded beside the items (0: id-only, as the reference).
+        public var behaviourTypes: Int
     }
 
     public let preset: Preset
     public let steps: Int
+    /// > 0: the encoder also embeds a random behaviour of 1…this at every position (`behaviour.input`).
+    public let behaviourTypes: Int
     let batch = 128, warmup = 3
 
-    public init(preset: Preset, steps: Int = 10) {
+    public init(preset: Preset, steps: Int = 10, behaviourTypes: Int = 0) {
         self.preset = preset
         self.steps = steps
+        self.behaviourTypes = behaviourTypes
     }
 
     /// What a preset trains, with the sizes the reference's FLOP count uses.
@@ -48,11 +53,11 @@ public struct TrainStepBenchmark {
         case .sasrecFull, .sasrecSampled:
             var c = TransformerConfig()
             if preset == .sasrecSampled { (c.dimension, c.heads, c.items) = (256, 4, 40_000) }
-            return Setup(encoder: SASRecEncoder(config: c, batch: batch, seed: 0), dimension: c.dimension, blocks: c.blocks,
+            return Setup(encoder: SASRecEncoder(config: c, batch: batch, seed: 0, behaviourTypes: behaviourTypes), dimension: c.dimension, blocks: c.blocks,
                          maxLength: c.maxLength, items: c.items, negatives: preset == .sasrecSampled ? 128 : nil)
         case .hstu:
             let c = HSTUConfig.benchmark
-            return Setup(encoder: HSTUEncoder(config: c, batch: batch, seed: 0), dimension: c.dimension, blocks: c.blocks,
+            return Setup(encoder: HSTUEncoder(config: c, batch: batch, seed: 0, behaviourTypes: behaviourTypes), dimension: c.dimension, blocks: c.blocks,
                          maxLength: c.maxLength, items: c.items, negatives: nil)
         }
     }
@@ -68,6 +73,7 @@ public struct TrainStepBenchmark {
         let batches = (0..<4).map { _ in randomItems(rows) }
         let targets = (0..<4).map { _ in randomItems(rows) }
         let negatives = (0..<4).map { _ in randomItems(model.negatives ?? 0) }
+        let behaviours = (0..<4).map { _ in (0..<rows).map { _ in Int32(behaviourTypes > 0 ? 1 + data.below(behaviourTypes) : 0) } }
         var dropoutRng: RandomSource? = RandomSource(seed: 2)
         let line = ProgressLine("bench \(preset.rawValue)", unit: "steps", total: warmup + steps, enabled: progress)
 
@@ -77,6 +83,7 @@ public struct TrainStepBenchmark {
             let j = step % 4
             let start = Date()
             encoder.store.zeroGrad()
+            encoder.behaviourIds = behaviourTypes > 0 ? behaviours[j] : nil
             encoder.forward(batches[j], rng: &dropoutRng)
             if model.negatives == nil {
                 lastLoss = full.lossAndGradient(hidden: encoder.output, table: encoder.items.table, bias: nil,
@@ -97,7 +104,8 @@ public struct TrainStepBenchmark {
                                ffnMultiplier: 4, outputColumns: model.negatives.map { $0 + 1 } ?? model.items)
         return Result(preset: preset.rawValue, medianMs: median * 1e3, minMs: sorted[0] * 1e3,
                       gflops: flops / median / 1e9, threads: Parallel.workers, finalLoss: lastLoss,
-                      sequencesPerS: Double(batch) / median, sgemmPeakGflops: Self.sgemmPeak(), blasKernel: BLASLibrary.shared.kernel)
+                      sequencesPerS: Double(batch) / median, sgemmPeakGflops: Self.sgemmPeak(), blasKernel: BLASLibrary.shared.kernel,
+                      behaviourTypes: behaviourTypes)
     }
 
     /// Best of 5 square 2048 products, split by rows over the cores as the layers do.

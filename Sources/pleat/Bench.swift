@@ -26,11 +26,16 @@ struct Bench: ParsableCommand {
 
         @Option(help: "Configuration, as in shared/bench/torch_step.py.") var preset: TrainStepBenchmark.Preset
         @Option(help: "Timed steps (after 3 warm-up steps).") var steps = 10
+        @Option(help: "Also embed a random behaviour of this many types at every position (0: id-only, as the reference).")
+        var behaviours = 0
         @Flag(help: "Print one JSON line: preset, median_ms, min_ms, gflops, threads.") var json = false
 
         func run() throws {
+            guard (0...BehaviourSettings.maxTypes).contains(behaviours) else {
+                throw ValidationError("--behaviours must be 0 to \(BehaviourSettings.maxTypes)")
+            }
             try BLASLibrary.load()  // a clear error now rather than a stop at the first product
-            let result = try TrainStepBenchmark(preset: preset, steps: steps).run(progress: !json)
+            let result = try TrainStepBenchmark(preset: preset, steps: steps, behaviourTypes: behaviours).run(progress: !json)
             if json { try printJSONLine(result); return }
             var table = TextTable(["preset", "median ms", "min ms", "GFLOP/s", "sgemm peak", "sequences/s", "threads"])
             table.add([result.preset, String(format: "%.1f", result.medianMs), String(format: "%.1f", result.minMs),
