@@ -48,6 +48,7 @@ public struct OfflineEvaluation {
         guard !chosen.isEmpty else { throw EvaluationError("no \(examples.rawValue) examples: users need at least 3 events") }
         let counts = split.trainCounts
         let seen = try self.seen ?? Self.sharedRule(records)
+        let behaviourNames = Dictionary(try EventTypeTable(db).ids().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         let repeats = chosen.filter(\.isRepeat).count
         log("seen = \(seen.rawValue); \(Format.count(repeats)) of \(Format.count(chosen.count)) targets are items the user has already seen")
         log("evaluating on \(Format.count(chosen.count)) \(examples.rawValue) users, \(Format.count(split.vocabulary.count)) items (data up to ingest batch \(snapshot))")
@@ -78,6 +79,7 @@ public struct OfflineEvaluation {
                 byHistoryLength: Breakdown.byHistoryLength(chosen, ranks),
                 byItemPopularity: Breakdown.byItemPopularity(chosen, ranks, trainCounts: counts),
                 byTarget: Breakdown.byTarget(chosen, ranks),
+                byTargetBehaviour: Breakdown.byTargetBehaviour(chosen, ranks, names: behaviourNames),
                 versusBestBaseline: nil, trainingCurve: curve)
             results.append(result)
             log(String(format: "  %@: NDCG@10 %.4f, HR@10 %.4f, MRR %.4f, coverage@%d %.3f (%.1f s)", entry.name,

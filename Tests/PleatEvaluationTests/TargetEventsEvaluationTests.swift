@@ -6,7 +6,7 @@ import PleatStorage
 import PleatTestSupport
 import PleatHistories
 import PleatTraining
-import PleatEvaluation
+@testable import PleatEvaluation
 
 /// `target_events` across stages: the run holds out each user's last purchases and `pleat evaluate`'s
 /// split holds out the same ones.
@@ -48,6 +48,23 @@ final class TargetEventsEvaluationTests: XCTestCase {
         let (shared, _) = try OfflineEvaluation.sharedSplit([result.record], db: db)
         XCTAssertEqual(shared.targetBehaviours, [buy])
         XCTAssertEqual(shared.testExamples, expected.testExamples, "evaluation holds out the same purchases")
+
+        // The report breaks metrics down by the behaviour of the event to predict: all purchases here;
+        // with every event a target (baselines alone, the default split), views and purchases apart.
+        var evaluation = OfflineEvaluation(modelIds: [result.record.id])
+        evaluation.log = { _ in }
+        let model = try XCTUnwrap(try evaluation.run(db: db).ranker(result.record.id))
+        XCTAssertEqual(model.byTargetBehaviour.map(\.bucket), ["buy"])
+        XCTAssertEqual(model.byTargetBehaviour.first?.users, expected.testExamples.count)
+        var everyEvent = OfflineEvaluation(modelIds: [])
+        everyEvent.log = { _ in }
+        let recent = try XCTUnwrap(try everyEvent.run(db: db).ranker("recent"))
+        let all = SequenceSplit(histories)
+        XCTAssertEqual(recent.byTargetBehaviour.map(\.bucket), ["buy", "view"])
+        XCTAssertEqual(recent.byTargetBehaviour.map(\.users), [all.testExamples.filter { $0.targetBehaviour == buy }.count,
+                                                               all.testExamples.filter { $0.targetBehaviour != buy }.count])
+        let html = ReportWriter(try everyEvent.run(db: db)).html()
+        XCTAssertTrue(html.contains("By the behaviour of the event to predict"))
 
         var unknown = config
         unknown.targetEvents = ["purchase"]

@@ -32,6 +32,17 @@ enum Breakdown {
         buckets(["repeat", "new"], ranks) { r in examples[r].isRepeat ? 0 : 1 }
     }
 
+    /// By the behaviour of the event to predict (its event type's name; "none" for an event without
+    /// one): on a log that says how users touched items, which behaviours a model predicts well.
+    static func byTargetBehaviour(_ examples: [SequenceSplit.Example], _ ranks: [Int], names: [Int16: String]) -> [EvaluationReport.BucketResult] {
+        let labels = Set(examples.map { names[$0.targetBehaviour] ?? noBehaviour }).sorted()
+        let index = Dictionary(uniqueKeysWithValues: labels.enumerated().map { ($1, $0) })
+        return buckets(labels, ranks) { r in index[names[examples[r].targetBehaviour] ?? noBehaviour]! }
+    }
+
+    /// The label of targets without a behaviour.
+    static let noBehaviour = "none"
+
     /// Non-empty buckets, in label order, with their users' HR@10 and NDCG@10.
     private static func buckets(_ labels: [String], _ ranks: [Int], bucketOf: (Int) -> Int) -> [EvaluationReport.BucketResult] {
         var users = [Int](repeating: 0, count: labels.count), hits = [Double](repeating: 0, count: labels.count)

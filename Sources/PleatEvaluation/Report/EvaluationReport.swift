@@ -40,6 +40,8 @@ public struct EvaluationReport: Sendable, Codable {
         public var byItemPopularity: [BucketResult]
         /// Targets the user had already seen ("repeat") and new ones ("new").
         public var byTarget: [BucketResult]
+        /// By the behaviour of the target event (its event type), e.g. "buy" and "cart".
+        public var byTargetBehaviour: [BucketResult] = []
         /// NDCG@10 per user compared with the best baseline's (nil for baselines).
         public var versusBestBaseline: PairedComparison?
         /// NDCG@10 per user compared with each other model's, by its name (nil for baselines and when one

@@ -131,7 +131,9 @@ public struct ReportWriter {
     var tables: [Table] {
         [overview, significance, modelPairs, breakdown("By history length (events before the target)", \.byHistoryLength),
          breakdown("By popularity of the item to predict (share of items by training events)", \.byItemPopularity),
-         breakdown("By target: an item the user had already seen (repeat) or a new one", \.byTarget), sampled]
+         breakdown("By target: an item the user had already seen (repeat) or a new one", \.byTarget),
+         bucketLabels(\.byTargetBehaviour) == [Breakdown.noBehaviour] ? nil
+            : breakdown("By the behaviour of the event to predict", \.byTargetBehaviour), sampled]
             .compactMap { $0 }
     }
 
