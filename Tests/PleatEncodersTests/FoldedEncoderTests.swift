@@ -58,11 +58,31 @@ final class FoldedEncoderTests: XCTestCase {
                        randomizeVectors: false)
     }
 
-    func checkGradients(_ encoder: FoldedEncoder, mustCheck: [String], randomizeVectors: Bool = true, file: StaticString = #filePath, line: UInt = #line) {
+    /// Folded SASRec reading behaviours: the window's and the folds' behaviour embeddings, and the
+    /// per-behaviour fold statistics (counts and days since the last of each behaviour: 2 + 2·2 a fold).
+    func testFoldedSASRecWithBehavioursGradients() {
+        var c = TransformerConfig()
+        (c.items, c.dimension, c.heads, c.blocks, c.maxLength, c.dropout, c.ffnMultiplier) = (9, 8, 2, 1, 3, 0.2, 2)
+        let encoder = FoldedEncoder(sasrec: c, shape: Self.shape, batch: 2, seed: 7, behaviourTypes: 2)
+        XCTAssertEqual(encoder.statisticCount, 6)
+        XCTAssertEqual(encoder.store["fold.stats.weight"]?.shape, [8, 6])
+        var x = FoldedEncoder.Inputs(batch: 2, shape: Self.shape, window: 3, behaviourTypes: 2)
+        let plain = Self.inputs(Self.shape)
+        (x.ids, x.lengths, x.foldCounts, x.timestamps) = (plain.ids, plain.lengths, plain.foldCounts, plain.timestamps)
+        (x.foldIds, x.foldLengths, x.foldTimes, x.foldKeys) = (plain.foldIds, plain.foldLengths, plain.foldTimes, plain.foldKeys)
+        x.behaviours = [0, 0, 1, 2, 1, 0, 2, 2, 0, 0]
+        x.foldBehaviours = [1, 1, 2, 2, 1, 0, 1, 0, 0, 0, 0, 0]
+        x.foldStatistics = [1.1, 0.3, 0.7, 0.2, 0.5, 0.1, 0.7, 0.2, 0.5, 0.9, 0.2, 2.0, 0.6, 1.3, 0, 0] + [Float](repeating: 0, count: 8)
+        checkGradients(encoder, inputs: x, mustCheck: ["behaviour_emb.weight", "fold.behaviour_emb.weight", "fold.stats.weight",
+                                                       "fold.key_emb.weight", "item_emb.weight"], randomizeVectors: false)
+    }
+
+    func checkGradients(_ encoder: FoldedEncoder, inputs: FoldedEncoder.Inputs? = nil, mustCheck: [String], randomizeVectors: Bool = true,
+                        file: StaticString = #filePath, line: UInt = #line) {
         let shape = Self.shape
         var rng = RandomSource(seed: 8)
         for p in encoder.store.parameters where p.shape.count == 2 || randomizeVectors { Initializer.normal(p.value, std: 0.3, rng: &rng) }
-        let x = Self.inputs(shape)
+        let x = inputs ?? Self.inputs(shape)
         let w = GradientCheck.random([10, 8], seed: 9)
         for row in [0, 1, 5, 8, 9] { for j in 0..<8 { w[row * 8 + j] = 0 } }  // loss on window positions only
         func loss() -> Double {

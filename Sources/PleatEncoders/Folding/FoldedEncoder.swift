@@ -6,6 +6,8 @@ import PleatTensor
 /// shared encoder (`folds`: HSTU or SASRec, same item table) encodes all folds of the batch at once;
 /// each fold's last state, plus its key embedding and statistics, becomes a fold token:
 ///   f_g = LN(H_g[ℓ_g − 1] + E_key[key_g] + W_s · stats_g)
+/// With behaviours, the statistics are per behaviour too (LBSF's multi-field fold encoding): how often
+/// the user viewed, carted, bought in the fold, and how long ago each last happened.
 /// The fold tokens are a prefix to the recent-window encoder (`main`, the same kind): they see one
 /// another, and every window position sees all of them and causally the window (Option A of §4.3).
 /// Cost: B·G·C² for the folds plus B·(G + W)² for the window, against B·L² over the whole history.
@@ -21,11 +23,15 @@ public final class FoldedEncoder {
         public init() {}
     }
 
-    /// Per-fold statistics fed to W_s: log(1 + events in the fold), log(1 + days since its last event).
-    public static let statisticCount = 2
+    /// Per-fold statistics fed to W_s: log(1 + events in the fold), log(1 + days since its last event);
+    /// then, for each behaviour 1…B of a model that embeds B, log(1 + its events in the fold) and
+    /// log(1 + days since its last one in the fold) (0 and 0 when it has none).
+    public static func statisticCount(behaviourTypes: Int) -> Int { 2 + 2 * behaviourTypes }
 
     public let shape: Shape
     public let batch: Int
+    /// Statistics per fold (`statisticCount(behaviourTypes:)`).
+    public let statisticCount: Int
     public let main: any ContextEncoder
     public let folds: any ContextEncoder
     let keyEmbedding: Embedding
@@ -45,7 +51,7 @@ public final class FoldedEncoder {
         let main = HSTUEncoder(config: mainConfig, batch: batch, seed: seed, contextTokens: shape.groups, behaviourTypes: behaviourTypes)
         let folds = HSTUEncoder(config: foldConfig, batch: batch * shape.groups, seed: seed &+ 1, behaviourTypes: behaviourTypes,
                                 store: main.store, namePrefix: "fold.", sharedItems: main.items)
-        self.init(main: main, folds: folds, shape: shape, batch: batch, seed: seed,
+        self.init(main: main, folds: folds, shape: shape, batch: batch, seed: seed, behaviourTypes: behaviourTypes,
                   layerNormEpsilon: config.layerNormEpsilon, layerNormAffine: config.layerNormAffine)
     }
 
@@ -58,22 +64,23 @@ public final class FoldedEncoder {
         let main = SASRecEncoder(config: mainConfig, batch: batch, seed: seed, contextTokens: shape.groups, behaviourTypes: behaviourTypes)
         let folds = SASRecEncoder(config: foldConfig, batch: batch * shape.groups, seed: seed &+ 1, behaviourTypes: behaviourTypes,
                                   store: main.store, namePrefix: "fold.", sharedItems: main.items)
-        self.init(main: main, folds: folds, shape: shape, batch: batch, seed: seed,
+        self.init(main: main, folds: folds, shape: shape, batch: batch, seed: seed, behaviourTypes: behaviourTypes,
                   layerNormEpsilon: config.layerNormEpsilon, layerNormAffine: true)
     }
 
     /// `main` has `shape.groups` context tokens; `folds` runs batch·G sequences of C events in the same store.
-    init(main: any ContextEncoder, folds: any ContextEncoder, shape: Shape, batch: Int, seed: UInt64,
+    init(main: any ContextEncoder, folds: any ContextEncoder, shape: Shape, batch: Int, seed: UInt64, behaviourTypes: Int = 0,
          layerNormEpsilon: Float, layerNormAffine: Bool) {
         precondition(main.contextTokens == shape.groups && folds.maxLength == shape.groupLength, "encoders do not match the fold shape")
         (self.main, self.folds, self.shape, self.batch) = (main, folds, shape, batch)
         let d = main.context.columns, rows = batch * shape.groups
         keyEmbedding = Embedding(main.store, "fold.key_emb", rows: shape.keys + 1, dimension: d, paddingId: 0)
-        statistics = Linear(main.store, "fold.stats", inputs: Self.statisticCount, outputs: d)
+        statisticCount = Self.statisticCount(behaviourTypes: behaviourTypes)
+        statistics = Linear(main.store, "fold.stats", inputs: statisticCount, outputs: d)
         norm = LayerNorm(main.store, "fold.ln", features: d, epsilon: layerNormEpsilon, affine: layerNormAffine)
         (summed, xhat, keyed, projected) = (Tensor([rows, d]), Tensor([rows, d]), Tensor([rows, d]), Tensor([rows, d]))
         rstd = Tensor([rows])
-        statisticsInput = Tensor([rows, Self.statisticCount])
+        statisticsInput = Tensor([rows, statisticCount])
         var rng = RandomSource(seed: seed &+ 2)
         Initializer.normal(keyEmbedding.table.value, std: 0.02, rng: &rng)
         Initializer.normal(statistics.weight.value, std: 0.02, rng: &rng)
@@ -82,15 +89,17 @@ public final class FoldedEncoder {
     /// The inputs of one batch. Window: `ids` (batch × (G + W), the first `foldCounts[b]` positions of a
     /// row are fold tokens with id 0, then the window's items), `lengths` (fold tokens + window events)
     /// and `timestamps` ((G + W) + 1 per row). Folds: `foldIds` (batch·G × C, right-padded),
-    /// `foldLengths`, `foldTimes` (C + 1 per fold), `foldKeys` and `foldStatistics` (batch·G × 2).
+    /// `foldLengths`, `foldTimes` (C + 1 per fold), `foldKeys` and `foldStatistics` (batch·G × `statisticCount`).
     /// `behaviours` and `foldBehaviours`: the behaviour id of each position of `ids` and `foldIds`, read
     /// by an encoder built with behaviour types.
     public struct Inputs {
         public var ids: [Int32], lengths: [Int32], foldCounts: [Int32], timestamps: [Int64], behaviours: [Int32]
         public var foldIds: [Int32], foldLengths: [Int32], foldTimes: [Int64], foldKeys: [Int32], foldStatistics: [Float]
         public var foldBehaviours: [Int32]
+        /// Statistics per fold in `foldStatistics`.
+        public let statisticCount: Int
 
-        public init(batch: Int, shape: Shape, window: Int) {
+        public init(batch: Int, shape: Shape, window: Int, behaviourTypes: Int = 0) {
             let n = shape.groups + window, folds = batch * shape.groups
             (ids, lengths, foldCounts) = ([Int32](repeating: 0, count: batch * n), [Int32](repeating: 0, count: batch), [Int32](repeating: 0, count: batch))
             behaviours = ids
@@ -100,7 +109,8 @@ public final class FoldedEncoder {
             foldLengths = [Int32](repeating: 0, count: folds)
             foldTimes = [Int64](repeating: 0, count: folds * (shape.groupLength + 1))
             foldKeys = [Int32](repeating: 0, count: folds)
-            foldStatistics = [Float](repeating: 0, count: folds * FoldedEncoder.statisticCount)
+            statisticCount = FoldedEncoder.statisticCount(behaviourTypes: behaviourTypes)
+            foldStatistics = [Float](repeating: 0, count: folds * statisticCount)
         }
     }
 
@@ -109,6 +119,7 @@ public final class FoldedEncoder {
 
     public func forward(_ x: Inputs, rng: inout RandomSource?) {
         let c = shape.groupLength, d = main.context.columns
+        precondition(x.statisticCount == statisticCount, "inputs carry \(x.statisticCount) statistics a fold, the encoder reads \(statisticCount)")
         (foldLengths, foldKeys) = (x.foldLengths, x.foldKeys)
         (main.behaviourIds, folds.behaviourIds) = (x.behaviours, x.foldBehaviours)
         folds.forward(x.foldIds, lengths: x.foldLengths, contextCounts: nil, timestamps: x.foldTimes, rng: &rng)

@@ -12,6 +12,9 @@ final class FoldBuilder {
     private var slotOfKey: [Int32]
     private var collected: [[Int]]
     private var chosen: [Int32] = [], counts: [Int] = [], lastTimes: [Int64] = []
+    /// Per chosen slot and behaviour 1…`behaviourTypes` (slot · types + behaviour − 1): its events in the
+    /// fold and the time of its newest one (nil: none).
+    private var behaviourCounts: [Int], behaviourLastTimes: [Int64?]
 
     /// Behaviour ids the encoders embed (`BehaviourSettings.embeddedTypes`; 0: none).
     let behaviourTypes: Int
@@ -20,7 +23,9 @@ final class FoldBuilder {
         self.keys = keys
         self.behaviourTypes = behaviourTypes
         self.shape = shape
-        inputs = .init(batch: batch, shape: shape, window: window)
+        inputs = .init(batch: batch, shape: shape, window: window, behaviourTypes: behaviourTypes)
+        behaviourCounts = [Int](repeating: 0, count: shape.groups * behaviourTypes)
+        behaviourLastTimes = [Int64?](repeating: nil, count: shape.groups * behaviourTypes)
         slotOfKey = [Int32](repeating: 0, count: keys.count + 1)
         collected = (0..<shape.groups).map { _ in
             var a = [Int](); a.reserveCapacity(shape.groupLength); return a
@@ -50,8 +55,14 @@ final class FoldBuilder {
                 chosen.append(key); counts.append(0); lastTimes.append(times[index])
                 slotOfKey[Int(key)] = Int32(slot + 1)
                 collected[slot].removeAll(keepingCapacity: true)
+                for k in 0..<behaviourTypes { (behaviourCounts[slot * behaviourTypes + k], behaviourLastTimes[slot * behaviourTypes + k]) = (0, nil) }
             }
             counts[slot] += 1
+            if let behaviours, case let id = Int(BehaviourSettings.encoderId(behaviours[index], types: behaviourTypes)), id > 0 {
+                let s = slot * behaviourTypes + id - 1
+                behaviourCounts[s] += 1
+                if behaviourLastTimes[s] == nil { behaviourLastTimes[s] = times[index] }  // walking from the newest
+            }
             if collected[slot].count < c { collected[slot].append(index) }
         }
         for key in chosen { slotOfKey[Int(key)] = 0 }
@@ -68,12 +79,23 @@ final class FoldBuilder {
             }
             for j in events.count..<c { (inputs.foldIds[f * c + j], inputs.foldBehaviours[f * c + j]) = (0, 0) }
             for j in events.count...c { inputs.foldTimes[f * (c + 1) + j] = windowStart }
-            inputs.foldStatistics[f * 2] = Float(log1p(Double(counts[slot])))
-            inputs.foldStatistics[f * 2 + 1] = Float(log1p(Double(max(0, windowStart - lastTimes[slot])) / 86_400))
+            let statistics = f * inputs.statisticCount
+            inputs.foldStatistics[statistics] = Float(log1p(Double(counts[slot])))
+            inputs.foldStatistics[statistics + 1] = Self.daysFeature(since: lastTimes[slot], until: windowStart)
+            for k in 0..<behaviourTypes {
+                let s = slot * behaviourTypes + k
+                inputs.foldStatistics[statistics + 2 + 2 * k] = Float(log1p(Double(behaviourCounts[s])))
+                inputs.foldStatistics[statistics + 3 + 2 * k] = behaviourLastTimes[s].map { Self.daysFeature(since: $0, until: windowStart) } ?? 0
+            }
             batch.times[t + position] = lastTimes[slot]
         }
         inputs.foldCounts[b] = Int32(folds)
         return folds
+    }
+
+    /// log(1 + days from `time` to `until`), 0 for a time at or after it.
+    private static func daysFeature(since time: Int64, until: Int64) -> Float {
+        Float(log1p(Double(max(0, until - time)) / 86_400))
     }
 
     /// Copies the window part (ids, lengths, times) from `batch` into the encoder inputs.
