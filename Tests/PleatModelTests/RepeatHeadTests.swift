@@ -30,8 +30,10 @@ final class RepeatHeadTests: XCTestCase {
     }
 
     /// Users who come back to items, and one longer than the window.
+    /// Each event has a behaviour (1 or 2, by position), read by the models that embed behaviours.
     private let sequences: [EventSequence] = [[1, 2, 1, 3, 2, 1, 4], [5, 5, 6, 5, 7], [8, 9, 10, 8, 11, 9, 8, 12, 9]].map { items in
-        EventSequence(items: items[...], times: items.indices.map { Int64(100 * $0) }[...])
+        EventSequence(items: items[...], times: items.indices.map { Int64(100 * $0) }[...],
+                      behaviours: items.indices.map { Int16(1 + $0 % 3 / 2) }[...])
     }
 
     /// Tolerance: `GradientCheck`'s (5·10⁻⁴ relative; its comment says why it holds for float32 on any BLAS).
@@ -47,9 +49,13 @@ final class RepeatHeadTests: XCTestCase {
         hstuEveryPosition.hstu.repeatCatalogue = .everyPosition
         var separate = spec(.ce)
         separate.sasrec.repeatCatalogue = .separate
+        // Reading behaviours: their embedding at the input, and one own-item feature per behaviour.
+        var behaviours = spec(.ce)
+        behaviours.behaviour = BehaviourSettings(input: .embedding, types: 2)
         for (name, spec, foldKeys) in [("sasrec ce", spec(.ce), nil), ("sasrec sampled_softmax", spec(.sampledSoftmax), nil), ("hstu", hstuSpec, nil),
                                        ("sasrec ce, folded", folded, keys), ("sasrec sampled_softmax, every position", everyPosition, nil),
-                                       ("hstu, every position", hstuEveryPosition, nil), ("sasrec ce, separate", separate, nil)] {
+                                       ("hstu, every position", hstuEveryPosition, nil), ("sasrec ce, separate", separate, nil),
+                                       ("sasrec ce, behaviours", behaviours, nil)] {
             let model = spec.makeModel(batchSize: 3, seed: 5, items: 12, foldKeys: foldKeys)
             let store = model.store
             // Away from the zero start, so that every term of the head's gradient is exercised.
@@ -84,6 +90,7 @@ final class RepeatHeadTests: XCTestCase {
                 ($0.name.hasPrefix("repeat.") && $0.name != "repeat.gate.shift")
                     || (!isSeparate && ["item_emb.weight", "blocks.0.ln2.weight", "blocks.0.ln2.bias"].contains($0.name))
             }
+            XCTAssertEqual(store["repeat.features.weight"]?.shape, [3 + spec.behaviour.embeddedTypes], name)
             XCTAssertGreaterThanOrEqual(checked.count, 4, "\(name): \(store.parameters.map(\.name))")
             if foldKeys != nil {
                 // The folds are read: their key embeddings get a gradient.

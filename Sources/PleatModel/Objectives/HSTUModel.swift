@@ -40,7 +40,7 @@ final class HSTUModel: NextItemModel {
         itemNorms = Tensor([items + 1])
         negatives = [Int32](repeating: 1, count: settings.negatives)
         repeatHead = settings.repeat ? RepeatHead(store: backbone.store, dimension: c.dimension, items: items, maxLength: backbone.batch.maxLength,
-                                                   catalogue: settings.repeatCatalogue) : nil
+                                                   catalogue: settings.repeatCatalogue, behaviourTypes: spec.behaviour.embeddedTypes) : nil
         let (window, temperature) = (backbone.window, settings.temperature)
         repeatShift = repeatHead.map { RepeatShift(parameter: $0.gateShift, scale: temperature, window: window) }
     }

@@ -17,7 +17,9 @@ import PleatTensor
 ///   frequent items higher), as in PISA (Tran et al., RecSys 2024);
 /// - −log(1 + r(j)), r(j) the item's place among the user's distinct items by their last event (0: the
 ///   newest), what the `recent` baseline ranks by;
-/// - log n(j), n(j) its events in the window, what `frequent` ranks by.
+/// - log n(j), n(j) its events in the window, what `frequent` ranks by;
+/// - in a model that reads behaviours, log(1 + n_k(j)) for each behaviour k, n_k(j) the item's events of
+///   that behaviour in the window: an item put in the cart is the one likely bought, not one glanced at.
 /// Not by embeddings: an item touched after the last training event has one that was never trained.
 ///
 /// The negative log-likelihood splits into three parts that share nothing but the state h:
@@ -56,8 +58,11 @@ final class RepeatHead {
     static let decay = 0.5
     /// κ: the logit per unit of the head's parameters.
     static let scale: Float = 10
-    /// Features per own item: activation, recency place, count.
-    static let features = 3
+    /// Features per own item: activation, recency place, count; then one per behaviour.
+    static let placeFeatures = 3
+    let features: Int
+    /// Behaviour ids 1…this have a count feature (the model's `behaviour.types`; 0: none).
+    let behaviourTypes: Int
     /// History facts per position the gate reads: the repeat share of the window, the newest event a repeat.
     static let historyFeatures = 2
     /// The score that takes an own item out of the catalogue's softmax in training (finite, so that a
@@ -81,16 +86,21 @@ final class RepeatHead {
     /// Per item, the activation sum, last position and count of the row being built (0 elsewhere), and
     /// the items it touched.
     private var sums: [Double], lastSeen: [Int32], counts: [Int32]
+    /// Per item and behaviour (item · behaviourTypes + behaviour − 1), its events of that behaviour in the row.
+    private var behaviourCounts: [Int32]
     private var touched: [Int32] = [], byRecency: [Int32] = [], recencyPlace: [Int32]
     /// `ItemScoring.logSumExp`'s blocks.
     private var scratch = Tensor([1])
 
-    init(store: ParameterStore, dimension: Int, items: Int, maxLength: Int, catalogue: RepeatCatalogue) {
+    init(store: ParameterStore, dimension: Int, items: Int, maxLength: Int, catalogue: RepeatCatalogue, behaviourTypes: Int = 0) {
         self.catalogue = catalogue
+        self.behaviourTypes = behaviourTypes
+        features = Self.placeFeatures + behaviourTypes
+        behaviourCounts = [Int32](repeating: 0, count: (items + 1) * behaviourTypes)
         gate = store.make("repeat.gate.weight", shape: [dimension])
         gateHistory = store.make("repeat.gate.history", shape: [Self.historyFeatures], decays: false)
         gateBias = store.make("repeat.gate.bias", shape: [1], decays: false)
-        featureWeights = store.make("repeat.features.weight", shape: [Self.features], decays: false)
+        featureWeights = store.make("repeat.features.weight", shape: [features], decays: false)
         gateShift = store.make("repeat.gate.shift", shape: [1], decays: false)
         ageWeights = (0...maxLength).map { $0 == 0 ? 0 : pow(Double($0), -Self.decay) }
         sums = [Double](repeating: 0, count: items + 1)
@@ -105,14 +115,14 @@ final class RepeatHead {
         start()
         let n = batch.length
         for (r, label) in batch.labels.enumerated() where label >= 0 {
-            appendRow(batch.ids, row: r / n, stride: n, through: r % n)
+            appendRow(batch, row: r / n, through: r % n)
         }
     }
 
     /// A row for each of the first `count` placed queries, at its last position.
     func prepareQueries(_ batch: SequenceBatch, count: Int) {
         start()
-        for b in 0..<count { appendRow(batch.ids, row: b, stride: batch.length, through: Int(batch.lengths[b]) - 1) }
+        for b in 0..<count { appendRow(batch, row: b, through: Int(batch.lengths[b]) - 1) }
     }
 
     private func start() {
@@ -123,13 +133,15 @@ final class RepeatHead {
 
     /// The distinct items of positions 0…t of row b, their features and the row's history facts
     /// (none when t < 0).
-    private func appendRow(_ ids: [Int32], row b: Int, stride n: Int, through t: Int) {
+    private func appendRow(_ batch: SequenceBatch, row b: Int, through t: Int) {
         touched.removeAll(keepingCapacity: true)
+        let n = batch.length
         var events = 0, repeats = 0, newestRepeats = false
         if t >= 0 {
             for s in 0...t {
-                let id = Int(ids[b * n + s])
+                let id = Int(batch.ids[b * n + s])
                 guard id > 0 else { continue }
+                if behaviourTypes > 0, case let k = Int(batch.behaviours[b * n + s]), k > 0 { behaviourCounts[id * behaviourTypes + k - 1] += 1 }
                 if counts[id] == 0 { touched.append(Int32(id)) } else { repeats += 1 }
                 newestRepeats = counts[id] > 0
                 events += 1
@@ -150,6 +162,10 @@ final class RepeatHead {
             featureValues.append(Float(log(sums[id])))
             featureValues.append(-Float(log(1 + Double(recencyPlace[id]))))
             featureValues.append(Float(log(Double(counts[id]))))
+            for k in 0..<behaviourTypes {
+                featureValues.append(Float(log1p(Double(behaviourCounts[id * behaviourTypes + k]))))
+                behaviourCounts[id * behaviourTypes + k] = 0
+            }
             (sums[id], counts[id], lastSeen[id], recencyPlace[id]) = (0, 0, 0, 0)
         }
     }
@@ -168,7 +184,7 @@ final class RepeatHead {
             gateLogits.append(k * a)
             for e in ownItems.entries(row: r) {
                 var weighted: Float = 0
-                for i in 0..<Self.features { weighted += c[i] * featureValues[e * Self.features + i] }
+                for i in 0..<features { weighted += c[i] * featureValues[e * features + i] }
                 ownLogits.append(k * weighted)
             }
         }
@@ -208,7 +224,7 @@ final class RepeatHead {
         precondition(labels.count == ownItems.rows && gateLogits.count == ownItems.rows)
         let d = hidden.columns, k = Self.scale, scale = 1 / Float(max(normalizer, 1))
         var loss = 0.0, dBias: Float = 0
-        var dHistory = [Float](repeating: 0, count: Self.historyFeatures), dFeatures = [Float](repeating: 0, count: Self.features)
+        var dHistory = [Float](repeating: 0, count: Self.historyFeatures), dFeatures = [Float](repeating: 0, count: features)
         for r in 0..<ownItems.rows where labels[r] >= 0 && !ownItems.entries(row: r).isEmpty {
             let a = gateLogits[r], entries = ownItems.entries(row: r)
             let target = entries.first { ownItems.items[$0] == labels[r] }
@@ -219,7 +235,7 @@ final class RepeatHead {
                 dGate = -sigmoid(-a) * scale
                 for e in entries {
                     let dOwn = k * scale * (Foundation.exp(ownLogits[e] - lse) - (e == target ? 1 : 0))
-                    for i in 0..<Self.features { dFeatures[i] += dOwn * featureValues[e * Self.features + i] }
+                    for i in 0..<features { dFeatures[i] += dOwn * featureValues[e * features + i] }
                 }
             } else {
                 loss += Double(softplus(a))
@@ -233,7 +249,7 @@ final class RepeatHead {
         }
         gateBias.grad[0] += dBias
         for i in 0..<Self.historyFeatures { gateHistory.grad[i] += dHistory[i] }
-        for i in 0..<Self.features { featureWeights.grad[i] += dFeatures[i] }
+        for i in 0..<features { featureWeights.grad[i] += dFeatures[i] }
         return loss * Double(scale)
     }
 

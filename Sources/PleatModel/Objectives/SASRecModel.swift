@@ -41,7 +41,7 @@ final class SASRecModel: NextItemModel {
         users = Tensor([batchSize, c.dimension])
         itemDropout = ParameterDropout.over(backbone.items.table, probability: settings.itemDropout)
         repeatHead = settings.repeat ? RepeatHead(store: backbone.store, dimension: c.dimension, items: items, maxLength: backbone.batch.maxLength,
-                                                   catalogue: settings.repeatCatalogue) : nil
+                                                   catalogue: settings.repeatCatalogue, behaviourTypes: spec.behaviour.embeddedTypes) : nil
         let window = backbone.window
         repeatShift = repeatHead.map { RepeatShift(parameter: $0.gateShift, scale: temperature, window: window) }
     }
