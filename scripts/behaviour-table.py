@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
-"""Summarises scripts/bench-behaviour.sh runs: per data set and target, `pleat train --json` of SASRec id-only
-and behaviour-aware (DATA-TARGET-none-SEED.json, DATA-TARGET-embedding-SEED.json) and `pleat evaluate --json`
-of both with the baselines (DATA-TARGET-evaluate-SEED.json). Prints a Markdown table of means over seeds:
-validation and test NDCG@10, HR@10, the best baseline, and the paired test of each model against the best
-baseline and against the other model of its seed (the largest p over the seeds).
+"""Summarises scripts/bench-behaviour.sh runs: per data set and target, `pleat train --json` of SASRec id-only,
+id-only on purchases and behaviour-aware (DATA-TARGET-{none,purchases,embedding}-SEED.json) and `pleat evaluate
+--json` of them with the baselines (DATA-TARGET-evaluate-SEED.json). Prints a Markdown table of means over
+seeds: validation and test NDCG@10, HR@10, the best baseline, and the paired test of each model against the
+best baseline and against id-only of its seed (the largest p over the seeds).
 
 Usage: scripts/behaviour-table.py DIR
 """
@@ -22,12 +22,13 @@ def spread(xs):
 
 def main(directory):
     print("| data | target | input | seeds | valid NDCG@10 | test NDCG@10 (per-seed range) | test HR@10 "
-          "| vs best baseline (largest p) | behaviour-aware − id-only (largest p) |")
+          "| vs best baseline (largest p) | − id-only (largest p) |")
     print("|---|---|---|---|---|---|---|---|---|")
     runs = sorted({tuple(os.path.basename(p).split("-")[:2]) for p in glob.glob(os.path.join(directory, "*-evaluate-*.json"))})
     for data, target in runs:
         reports = [r for r in (load(p) for p in sorted(glob.glob(os.path.join(directory, f"{data}-{target}-evaluate-*.json")))) if r]
-        for label, input_ in (("id-only", "none"), ("behaviour-aware", "embedding")):
+        id_only = {r["model_id"] for r in (load(p) for p in glob.glob(os.path.join(directory, f"{data}-{target}-none-*.json"))) if r}
+        for label, input_ in (("id-only", "none"), ("id-only, purchases alone", "purchases"), ("behaviour-aware", "embedding")):
             trains = [r for r in (load(p) for p in sorted(glob.glob(os.path.join(directory, f"{data}-{target}-{input_}-*.json")))) if r]
             ids = {r["model_id"] for r in trains}
             entries = [(rep, r) for rep in reports for r in rep["rankers"] if r["name"] in ids]
@@ -42,8 +43,8 @@ def main(directory):
                 cell = (f"{statistics.fmean(v['mean_difference'] for v in versus):+.4f} vs {'/'.join(best)}, "
                         f"p ≤ {max(v['p_value'] for v in versus):.2g}")
             other = "—"
-            if input_ == "embedding":
-                pairs = [c for _, r in entries for c in (r.get("versus_models") or {}).values()]
+            if input_ != "none":
+                pairs = [c for _, r in entries for name, c in (r.get("versus_models") or {}).items() if name in id_only]
                 if pairs:
                     other = f"{statistics.fmean(c['mean_difference'] for c in pairs):+.4f}, p ≤ {max(c['p_value'] for c in pairs):.2g}"
             print(f"| {data} | {target} | {label} | {len(entries)} | {statistics.fmean(valid):.4f} "

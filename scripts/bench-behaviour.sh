@@ -2,8 +2,9 @@
 # Behaviour-aware input against id-only (release build): for each data set, a throwaway PLEAT_HOME with the
 # log ingested with its event column; for each seed and each target (`buy`: target_events = [buy] under
 # `seen = exclude`, where seen means bought; `all`: every event a target under `seen = include`), SASRec
-# id-only (`behaviour.input = none`) and behaviour-aware (`embedding`), trained with configs/amazon/sasrec.conf,
-# then `pleat evaluate` ranks both with every baseline on the same users (paired tests).
+# id-only (`behaviour.input = none`), for purchases also id-only reading purchases alone
+# (`behaviour.input_events = [buy]`), and behaviour-aware (`embedding`), trained with
+# configs/amazon/sasrec.conf; then `pleat evaluate` ranks them with every baseline on the same users (paired tests).
 # Data: `funnel` (`pleat synth --funnel`, 1,000 users, 1,000 items, seed 1) and `taobao`
 # (../shared/data/taobao-head: pv, cart, fav, buy). Prints a Markdown table (scripts/behaviour-table.py).
 #
@@ -56,16 +57,20 @@ for d in $data; do
   ingest "$d" > "$out/$d-ingest.json"
   for target in $targets; do
     case $target in
-      buy) rule=(--set 'target_events=[buy]' --set seen=exclude); seen=exclude ;;
-      all) rule=(--set seen=include); seen=include ;;
+      buy) rule=(--set 'target_events=[buy]' --set seen=exclude); seen=exclude; inputs="none purchases embedding" ;;
+      all) rule=(--set seen=include); seen=include; inputs="none embedding" ;;
       *) echo "unknown target $target (buy, all)" >&2; exit 2 ;;
     esac
     for s in $(seq "$first" $((first + seeds - 1))); do
       ids=()
-      for input in none embedding; do
-        echo "[$(date +%T)] $d target $target, behaviour $input, seed $s" >&2
+      for input in $inputs; do
+        echo "[$(date +%T)] $d target $target, input $input, seed $s" >&2
         run=$d-$target-$input-$s
-        $pleat train --config configs/amazon/sasrec.conf --set seed="$s" "${rule[@]}" --set behaviour.input=$input \
+        case $input in
+          purchases) reads=(--set behaviour.input=none --set 'behaviour.input_events=[buy]') ;;
+          *) reads=(--set behaviour.input=$input) ;;
+        esac
+        $pleat train --config configs/amazon/sasrec.conf --set seed="$s" "${rule[@]}" "${reads[@]}" \
           ${extra[@]+"${extra[@]}"} --artifacts "$work/models" --json 2> "$out/$run.log" | tail -1 > "$out/$run.json"
         ids+=("$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["model_id"])' "$out/$run.json")")
       done

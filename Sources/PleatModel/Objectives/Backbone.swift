@@ -18,6 +18,8 @@ final class Backbone {
     let store: ParameterStore
     let items: Embedding
     let output: Tensor, outputGradient: Tensor
+    /// The behaviours whose events the encoder reads (`BehaviourSettings.inputEvents`; nil: all).
+    let inputBehaviours: Set<Int16>?
     /// Whether the encoder embeds behaviours (`BehaviourSettings`), so that batches pass theirs on.
     var readsBehaviours: Bool { batch.behaviourTypes > 0 }
 
@@ -26,6 +28,7 @@ final class Backbone {
     init(spec: ModelSpec, batchSize: Int, foldKeys: FoldKeys?, plain makePlain: () -> any ContextEncoder,
          folded makeFolded: (FoldedEncoder.Shape) -> FoldedEncoder) {
         (window, windowEndSpread) = (spec.maxLength, spec.fold.windowEndSpread)
+        inputBehaviours = spec.behaviour.inputBehaviours
         if let foldKeys, spec.fold.key != .none {
             var shape = FoldedEncoder.Shape()
             (shape.groups, shape.groupLength, shape.foldBlocks, shape.keys) = (spec.fold.groups, spec.fold.groupLength, spec.fold.foldBlocks, foldKeys.count)
@@ -45,6 +48,7 @@ final class Backbone {
     /// Lays out next-item training pairs for `sequences` (labels at every window position whose next
     /// event is a target).
     func placeTraining(_ sequences: [EventSequence], rng: inout RandomSource) {
+        let sequences = inputBehaviours == nil ? sequences : sequences.map { $0.keeping(inputBehaviours) }
         batch.clear()
         switch encoder {
         case .plain:
@@ -68,6 +72,7 @@ final class Backbone {
 
     /// Lays out scoring queries: each history's last events, the query time after them.
     func placeQueries(_ queries: [ScoringQuery]) {
+        let queries = inputBehaviours == nil ? queries : queries.map { ScoringQuery(history: $0.history.keeping(inputBehaviours), time: $0.time) }
         batch.clear()
         switch encoder {
         case .plain:

@@ -21,6 +21,16 @@ public struct EventSequence: Sendable {
     /// Whether the event at index i (of `items`' indices) is a target.
     @inline(__always) public func isTarget(_ i: Int) -> Bool { targets?[i] ?? true }
 
+    /// The events whose behaviour is in `kept` (`BehaviourSettings.inputEvents`), or these events when
+    /// `kept` is nil.
+    public func keeping(_ kept: Set<Int16>?) -> EventSequence {
+        guard let kept else { return self }
+        let behaviours = self.behaviours ?? ArraySlice(repeating: 0, count: items.count)
+        let indices = behaviours.indices.filter { kept.contains(behaviours[$0]) }
+        return EventSequence(items: ArraySlice(indices.map { items[$0] }), times: ArraySlice(indices.map { times[$0] }),
+                             targets: targets.map { t in ArraySlice(indices.map { t[$0] }) }, behaviours: ArraySlice(indices.map { behaviours[$0] }))
+    }
+
     /// The events in `range` (of `items`' indices).
     public subscript(range: Range<Int>) -> EventSequence {
         EventSequence(items: items[range], times: times[range], targets: targets?[range], behaviours: behaviours?[range])

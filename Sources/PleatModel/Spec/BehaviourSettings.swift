@@ -1,3 +1,5 @@
+import PleatHistories
+
 /// Whether a model reads *how* each event happened (its event type: a view, a cart, a purchase) beside
 /// *what* it was. A glance and a purchase of the same item say different things about what comes next;
 /// an id-only model cannot tell them apart.
@@ -19,13 +21,17 @@ public struct BehaviourSettings: Sendable, Codable, Equatable {
     /// filled when a run starts: scoring in another database (or after a fresh ingest numbered the
     /// types differently) maps its own ids to the model's by name. Empty: ids are used as they are.
     public var names: [String] = []
+    /// The event types the encoder reads, e.g. `[buy]` for a model of purchases alone; the other events
+    /// are left out of its input in training, evaluation and scoring alike (they stay in the data, and
+    /// in what the seen-items rule and the targets are decided on). nil (the default): every event.
+    public var inputEvents: EventNames?
 
     /// Rows of the behaviour table at most: logs name a handful of behaviours, and ids past this are a
     /// mistake (an identifier column given as `--event-col`), not behaviours to learn.
     public static let maxTypes = 256
 
-    public init(input: Input = .none, types: Int = 0, names: [String] = []) {
-        (self.input, self.types, self.names) = (input, types, names)
+    public init(input: Input = .none, types: Int = 0, names: [String] = [], inputEvents: EventNames? = nil) {
+        (self.input, self.types, self.names, self.inputEvents) = (input, types, names, inputEvents)
     }
 
     /// Behaviour ids the encoder embeds (1…this); 0: it reads none.
@@ -46,16 +52,23 @@ extension BehaviourSettings {
         input = try c.decodeIfPresent(Input.self, forKey: .input) ?? input
         types = try c.decodeIfPresent(Int.self, forKey: .types) ?? types
         names = try c.decodeIfPresent([String].self, forKey: .names) ?? names
+        inputEvents = try c.decodeIfPresent(EventNames.self, forKey: .inputEvents)
+    }
+
+    /// The model's behaviour ids of `inputEvents` (nil: every event is read); names the model has no id
+    /// for read nothing.
+    public var inputBehaviours: Set<Int16>? {
+        inputEvents.map { events in Set(events.names.compactMap { name in names.firstIndex(of: name).map { Int16($0 + 1) } }) }
     }
 
     /// For each of a database's event type ids (`eventTypes`: ids by name), the model's behaviour id: the
-    /// id of the same name, or 0 for a type the model has no row for. Indexed by the database's id.
+    /// id of the same name, or 0 for a type the model does not know. Indexed by the database's id.
     public func modelIds(eventTypes: [String: Int16]) -> [Int16] {
         var map = [Int16](repeating: 0, count: Int(eventTypes.values.max() ?? 0) + 1)
         if names.isEmpty {
-            for id in map.indices where id <= embeddedTypes { map[id] = Int16(id) }
+            for id in map.indices where id <= types { map[id] = Int16(id) }
         } else {
-            for (i, name) in names.enumerated() where !name.isEmpty && i < embeddedTypes {
+            for (i, name) in names.enumerated() where !name.isEmpty && i < types {
                 if let id = eventTypes[name] { map[Int(id)] = Int16(i + 1) }
             }
         }

@@ -112,7 +112,7 @@ extension TrainingConfig {
     }
 
     /// Keys whose default is nil, so the encoded defaults do not list them.
-    private static let optionalKeys: Set<String> = ["cutoff", "target_events"]
+    private static let optionalKeys: Set<String> = ["cutoff", "target_events", "input_events"]
 }
 
 extension String {
@@ -162,6 +162,7 @@ extension TrainingConfig {
                     "sasrec.repeat", "needs sasrec.loss = ce, or sampled_softmax (or auto) with sasrec.sampling = uniform_per_position")
         try require((0...BehaviourSettings.maxTypes).contains(behaviour.types), "behaviour.types",
                     "must be 0 (every type in the data) up to \(BehaviourSettings.maxTypes)")
+        try require(behaviour.inputEvents == nil || model != .bert4rec, "behaviour.input_events", "is for sasrec and hstu for now")
         if fold.key != .none {
             try require(model != .bert4rec, "fold.key", "folding needs a causal model (sasrec or hstu); bert4rec is bidirectional")
             try require(fold.groups >= 1 && fold.groupLength >= 1 && fold.foldBlocks >= 1, "fold", "groups, group_length and fold_blocks must be at least 1")

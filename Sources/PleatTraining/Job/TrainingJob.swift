@@ -189,11 +189,11 @@ public struct TrainingJob {
     /// the stored config and spec say how large the behaviour table is; the names of those ids are
     /// stored with them (`BehaviourSettings.names`).
     private func resolveBehaviourTypes(_ config: inout TrainingConfig, _ histories: InteractionHistories, db: PostgresConnection) throws {
-        guard config.behaviour.input != .none else { return }
+        guard config.behaviour.input != .none || config.behaviour.inputEvents != nil else { return }
         if config.behaviour.types == 0 {
             config.behaviour.types = communicator.maximum(Int(histories.behaviours.max() ?? 0))
             guard config.behaviour.types > 0 else {
-                throw ConfigError(description: "config key behaviour.input: the data has no event types to read (ingest with --event-col)")
+                throw ConfigError(description: "config key behaviour: the data has no event types to read (ingest with --event-col)")
             }
             guard config.behaviour.types <= BehaviourSettings.maxTypes else {
                 throw ConfigError(description: "config key behaviour.input: the data has \(config.behaviour.types) event types, more than "
@@ -204,8 +204,13 @@ public struct TrainingJob {
             let byId = Dictionary(try EventTypeTable(db).ids().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
             config.behaviour.names = (1...config.behaviour.types).map { byId[Int16($0)] ?? "" }
         }
+        for name in config.behaviour.inputEvents?.names ?? [] where !config.behaviour.names.contains(name) {
+            throw ConfigError(description: "config key behaviour.input_events: no event type '\(name)' in the data (it has: "
+                              + "\(config.behaviour.names.filter { !$0.isEmpty }.sorted().joined(separator: ", ")))")
+        }
         log("behaviour input: \(config.behaviour.input.rawValue) of \(config.behaviour.types) event types "
-            + "(\(config.behaviour.names.filter { !$0.isEmpty }.joined(separator: ", ")))")
+            + "(\(config.behaviour.names.filter { !$0.isEmpty }.joined(separator: ", ")))"
+            + (config.behaviour.inputEvents.map { "; the encoder reads \($0.names.joined(separator: ", ")) events only" } ?? ""))
     }
 
     /// The stored vocabulary and spec of a run being resumed.
