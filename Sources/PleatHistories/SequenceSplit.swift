@@ -17,6 +17,8 @@ public struct SequenceSplit: Sendable {
         public let history: ArraySlice<Int32>
         public let historyTimes: ArraySlice<Int64>
         public let historyBehaviours: ArraySlice<Int16>
+        /// Each history event's value (NaN: none).
+        public let historyValues: ArraySlice<Float>
         public let target: Int32
         public let targetTime: Int64
         public let targetBehaviour: Int16
@@ -30,14 +32,26 @@ public struct SequenceSplit: Sendable {
         /// decides about, and what reports break down.
         public var isRepeat: Bool { targetBehaviours == nil ? history.contains(target) : seenItems.contains(target) }
 
-        /// `historyBehaviours` nil: every event's is `InteractionHistories.unknownBehaviour`.
+        /// `historyBehaviours` nil: every event's is `InteractionHistories.unknownBehaviour`; `historyValues`
+        /// nil: no event has a value.
         public init(user: Int, history: ArraySlice<Int32>, historyTimes: ArraySlice<Int64>, historyBehaviours: ArraySlice<Int16>? = nil,
+                    historyValues: ArraySlice<Float>? = nil,
                     target: Int32, targetTime: Int64, targetBehaviour: Int16 = InteractionHistories.unknownBehaviour,
                     targetBehaviours: Set<Int16>? = nil) {
             let behaviours = historyBehaviours ?? ArraySlice(repeating: InteractionHistories.unknownBehaviour, count: history.count)
-            precondition(history.count == historyTimes.count && history.count == behaviours.count)
+            let values = historyValues ?? ArraySlice(repeating: .nan, count: history.count)
+            precondition(history.count == historyTimes.count && history.count == behaviours.count && history.count == values.count)
             (self.user, self.history, self.historyTimes, self.historyBehaviours) = (user, history, historyTimes, behaviours)
+            self.historyValues = values
             (self.target, self.targetTime, self.targetBehaviour, self.targetBehaviours) = (target, targetTime, targetBehaviour, targetBehaviours)
+        }
+
+        /// Field by field, a value missing (NaN) in both equal.
+        public static func == (a: Example, b: Example) -> Bool {
+            (a.user, a.target, a.targetTime, a.targetBehaviour) == (b.user, b.target, b.targetTime, b.targetBehaviour)
+                && a.targetBehaviours == b.targetBehaviours && a.history == b.history && a.historyTimes == b.historyTimes
+                && a.historyBehaviours == b.historyBehaviours
+                && a.historyValues.elementsEqual(b.historyValues) { $0 == $1 || ($0.isNaN && $1.isNaN) }
         }
     }
 
@@ -55,6 +69,7 @@ public struct SequenceSplit: Sendable {
     public let sequences: [[Int32]]
     public let sequenceTimes: [[Int64]]
     public let sequenceBehaviours: [[Int16]]
+    public let sequenceValues: [[Float]]
     public let vocabulary: ItemVocabulary
     public let cutoff: Int64?
     /// The behaviours whose events are targets (validation and test targets); nil: every event.
@@ -86,14 +101,14 @@ public struct SequenceSplit: Sendable {
         self.cutoff = cutoff
         self.targetBehaviours = targetBehaviours
         let isTarget = { Self.isTarget($0, of: targetBehaviours) }
-        var sequences: [[Int32]] = [], times: [[Int64]] = [], behaviours: [[Int16]] = []
+        var sequences: [[Int32]] = [], times: [[Int64]] = [], behaviours: [[Int16]] = [], values: [[Float]] = []
         var pastCounts: [Int] = [], validationIndices: [Int?] = [], testIndices: [Int?] = []
         sequences.reserveCapacity(histories.userCount)
         for u in 0..<histories.userCount {
-            var seq: [Int32] = [], ts: [Int64] = [], bs: [Int16] = []
+            var seq: [Int32] = [], ts: [Int64] = [], bs: [Int16] = [], vs: [Float] = []
             for e in histories.range(u) {
                 if let m = vocabulary.modelIndex(of: histories.items[e]) {
-                    seq.append(m); ts.append(histories.times[e]); bs.append(histories.behaviours[e])
+                    seq.append(m); ts.append(histories.times[e]); bs.append(histories.behaviours[e]); vs.append(histories.values[e])
                 }
             }
             let past: Int, validation: Int?, test: Int?, end: Int
@@ -114,16 +129,19 @@ public struct SequenceSplit: Sendable {
             seq.removeSubrange(end...)
             ts.removeSubrange(end...)
             bs.removeSubrange(end...)
+            vs.removeSubrange(end...)
             pastCounts.append(past)
             validationIndices.append(validation)
             testIndices.append(test)
             sequences.append(seq)
             times.append(ts)
             behaviours.append(bs)
+            values.append(vs)
         }
         self.sequences = sequences
         sequenceTimes = times
         sequenceBehaviours = behaviours
+        sequenceValues = values
         self.pastCounts = pastCounts
         self.validationIndices = validationIndices
         self.testIndices = testIndices
@@ -141,6 +159,8 @@ public struct SequenceSplit: Sendable {
 
     public func trainBehaviours(_ user: Int) -> ArraySlice<Int16> { sequenceBehaviours[user][..<trainCount(user)] }
 
+    public func trainValues(_ user: Int) -> ArraySlice<Float> { sequenceValues[user][..<trainCount(user)] }
+
     private func trainCount(_ user: Int) -> Int { validationIndices[user] ?? pastCounts[user] }
 
     /// Every event before the test target: the training events and the validation event. What a model
@@ -151,6 +171,8 @@ public struct SequenceSplit: Sendable {
 
     public func pastBehaviours(_ user: Int) -> ArraySlice<Int16> { sequenceBehaviours[user][..<pastCounts[user]] }
 
+    public func pastValues(_ user: Int) -> ArraySlice<Float> { sequenceValues[user][..<pastCounts[user]] }
+
     /// The validation example (target = the last past target).
     public func validation(_ user: Int) -> Example? { validationIndices[user].map { example(user, at: $0) } }
 
@@ -158,8 +180,9 @@ public struct SequenceSplit: Sendable {
     public func test(_ user: Int) -> Example? { testIndices[user].map { example(user, at: $0) } }
 
     private func example(_ user: Int, at i: Int) -> Example {
-        let s = sequences[user], t = sequenceTimes[user], b = sequenceBehaviours[user]
-        return Example(user: user, history: s[..<i], historyTimes: t[..<i], historyBehaviours: b[..<i], target: s[i], targetTime: t[i],
+        let s = sequences[user], t = sequenceTimes[user], b = sequenceBehaviours[user], v = sequenceValues[user]
+        return Example(user: user, history: s[..<i], historyTimes: t[..<i], historyBehaviours: b[..<i], historyValues: v[..<i],
+                       target: s[i], targetTime: t[i],
                        targetBehaviour: b[i], targetBehaviours: targetBehaviours)
     }
 

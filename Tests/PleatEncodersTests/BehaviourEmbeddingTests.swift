@@ -90,6 +90,30 @@ final class BehaviourEmbeddingTests: XCTestCase {
         checkBehaviourGradient(encoder, "bert4rec") { encoder.forward(ids, rng: &$0) }
     }
 
+    /// The value embedding beside the behaviour's: its gradient through the encoder, row 0 (no value)
+    /// without one.
+    func testValueEmbeddingGradient() {
+        let encoder = SASRecEncoder(config: transformer(), batch: 2, seed: 7, behaviourTypes: Self.behaviourTypes, valueBuckets: 4)
+        randomize(encoder.store)
+        encoder.behaviourIds = Self.behaviours
+        encoder.valueIds = [1, 4, 0, 2, 3, 1, 1, 4, 0, 0]
+        let w = GradientCheck.random([10, 8], seed: 9)
+        for i in 64..<80 { w[i] = 0 }
+        func loss() -> Double {
+            var dropoutRng: RandomSource? = RandomSource(seed: 10)
+            encoder.forward(Self.ids, rng: &dropoutRng)
+            return GradientCheck.weightedSum(encoder.output, w)
+        }
+        encoder.store.zeroGrad()
+        _ = loss()
+        encoder.outputGradient.copy(from: w)
+        encoder.backward()
+        guard let table = encoder.store["value_emb.weight"] else { return XCTFail("no value table") }
+        XCTAssertEqual(table.shape, [5, 8])
+        GradientCheck.check(table.value, gradient: table.grad, "value_emb", loss: loss)
+        XCTAssertEqual(Array(table.grad.array[0..<8]), [Float](repeating: 0, count: 8), "row 0 (no value) gets no gradient")
+    }
+
     /// An encoder without behaviour types has the parameters (names, shapes, initial values) it had
     /// before behaviours existed: the same seed gives the same weights.
     func testWithoutBehavioursNothingIsAdded() {

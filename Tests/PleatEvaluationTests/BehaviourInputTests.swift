@@ -52,7 +52,7 @@ final class BehaviourInputTests: XCTestCase {
         var differs = 0
         for slot in 0..<20 {
             let range = histories.range(slot)
-            let h = model.modelHistory(items: histories.items[range], times: histories.times[range], behaviours: histories.behaviours[range])
+            let h = model.modelHistory(items: histories.items[range], times: histories.times[range], behaviours: histories.behaviours[range], values: histories.values[range])
             let blind = ModelHistory(items: h.items, times: h.times, behaviours: h.behaviours.map { _ in 0 })
             if model.topK([h], k: 10, seen: .include)[0].items != model.topK([blind], k: 10, seen: .include)[0].items { differs += 1 }
         }
@@ -64,7 +64,7 @@ final class BehaviourInputTests: XCTestCase {
         let examples = (0..<40).map { slot in
             let range = histories.range(slot)
             let h = model.modelHistory(items: histories.items[range].dropLast(), times: histories.times[range].dropLast(),
-                                       behaviours: histories.behaviours[range].dropLast())
+                                       behaviours: histories.behaviours[range].dropLast(), values: histories.values[range].dropLast())
             return SequenceSplit.Example(user: slot, history: h.items[...], historyTimes: h.times[...], historyBehaviours: h.behaviours[...],
                                          target: histories.items[range].last!, targetTime: histories.times[range].last!, targetBehaviours: [buy])
         }

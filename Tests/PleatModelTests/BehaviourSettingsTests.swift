@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import PleatCore
+import PleatTensor
 @testable import PleatModel
 
 /// How a behaviour-aware model's behaviour ids meet a database's event type ids, and what a spec
@@ -36,6 +37,39 @@ final class BehaviourSettingsTests: XCTestCase {
         XCTAssertEqual(kept.targets.map(Array.init), [true, true])
         XCTAssertEqual(kept.behaviours.map(Array.init), [3, 2])
         XCTAssertEqual(Array(s.keeping(nil).items), [5, 6, 7, 8])
+    }
+
+    /// Values fall in quarter-octave buckets: every rating 1-5 its own, none (NaN) in row 0, a negative
+    /// in the first, a huge one in the last; a model reading them scores differently when they differ.
+    func testValueBucketsAndAModelThatReadsThem() {
+        let ratings = (1...5).map { BehaviourSettings.valueId(Float($0), buckets: 64) }
+        XCTAssertEqual(Set(ratings).count, 5, "\(ratings)")
+        XCTAssertEqual(ratings, ratings.sorted())
+        XCTAssertEqual(BehaviourSettings.valueId(.nan, buckets: 64), 0)
+        XCTAssertEqual(BehaviourSettings.valueId(3, buckets: 0), 0, "a model without buckets reads none")
+        XCTAssertEqual(BehaviourSettings.valueId(-2, buckets: 64), 1)
+        XCTAssertEqual(BehaviourSettings.valueId(1e30, buckets: 64), 64)
+
+        var spec = ModelSpec(kind: .sasrec, maxLength: 6)
+        (spec.sasrec.encoder.dimension, spec.sasrec.encoder.heads, spec.sasrec.encoder.blocks) = (8, 1, 1)
+        spec.behaviour.valueBuckets = 16
+        let model = spec.makeModel(batchSize: 1, seed: 3, items: 10)
+        // Away from the zero start of N(0, 0.02²), so that a value's row moves the scores visibly.
+        var rng = RandomSource(seed: 4)
+        if let table = model.store["value_emb.weight"] { for i in 0..<table.value.count { table.value[i] = Float(rng.normal()) } }
+        func scores(_ values: [Float]) -> [Float] {
+            let history = EventSequence(items: [1, 2, 3], times: [10, 20, 30], values: ArraySlice(values))
+            let out = Tensor([1, 11])
+            model.scores([ScoringQuery(history: history, time: 30)], into: out)
+            return out.array
+        }
+        XCTAssertNotEqual(scores([1, 5, 2]), scores([5, 1, 2]))
+        XCTAssertEqual(scores([.nan, .nan, .nan]), {
+            let history = EventSequence(items: [1, 2, 3], times: [10, 20, 30])
+            let out = Tensor([1, 11])
+            model.scores([ScoringQuery(history: history, time: 30)], into: out)
+            return out.array
+        }(), "no values and NaN values read alike")
     }
 
     /// A spec written before the key reads items only, and a behaviour-aware one reads back as written.

@@ -35,7 +35,7 @@ final class ScoringTests: XCTestCase {
             XCTAssertEqual(list.historyUntil, histories.times[range.upperBound - 1])
             let seen = Set(histories.items[range].map { external[$0]! })
             XCTAssertTrue(seen.isDisjoint(with: list.items), "seen items are excluded")
-            let direct = model.topK([model.modelHistory(items: histories.items[range], times: histories.times[range], behaviours: histories.behaviours[range])], k: 20, seen: .exclude)[0]
+            let direct = model.topK([model.modelHistory(items: histories.items[range], times: histories.times[range], behaviours: histories.behaviours[range], values: histories.values[range])], k: 20, seen: .exclude)[0]
             XCTAssertEqual(model.externalIds(direct.items), list.items, "the cache holds the model's own ranking")
             seenInLists += seen.count
         }
@@ -65,7 +65,7 @@ final class ScoringTests: XCTestCase {
         // Each user's whole stored history (what scoring reads), with the user's most recent item as the
         // target: an item the user has seen.
         let examples = slots.map { slot in
-            let h = model.modelHistory(items: histories.items[histories.range(slot)], times: histories.times[histories.range(slot)], behaviours: histories.behaviours[histories.range(slot)])
+            let h = model.modelHistory(items: histories.items[histories.range(slot)], times: histories.times[histories.range(slot)], behaviours: histories.behaviours[histories.range(slot)], values: histories.values[histories.range(slot)])
             return SequenceSplit.Example(user: slot, history: h.items[...], historyTimes: h.times[...], target: h.items.last!, targetTime: h.times.last!)
         }
         for seen in SeenItems.allCases {

@@ -24,21 +24,27 @@ public final class BERT4RecEncoder: SequenceEncoder {
         get { input.behaviourIds }
         set { input.behaviourIds = newValue }
     }
+    public var valueIds: [Int32]? {
+        get { input.valueIds }
+        set { input.valueIds = newValue }
+    }
     public var maskToken: Int32 { Int32(config.items + 1) }
     public var length: Int { input.length }
     public let output: Tensor
     public let outputGradient: Tensor
     let hidden: Tensor, preActivation: Tensor, activated: Tensor, xhat: Tensor, rstd: Tensor, keyValid: Tensor, dHidden: Tensor
 
-    /// `behaviourTypes` > 0 adds a behaviour embedding to the input (`behaviourIds`).
-    public init(config: TransformerConfig, batch: Int, seed: UInt64, behaviourTypes: Int = 0) {
+    /// `behaviourTypes` > 0 adds a behaviour embedding to the input (`behaviourIds`), `valueBuckets` > 0 a
+    /// value embedding (`valueIds`).
+    public init(config: TransformerConfig, batch: Int, seed: UInt64, behaviourTypes: Int = 0, valueBuckets: Int = 0) {
         self.config = config
         self.batch = batch
         let rows = batch * config.maxLength, d = config.dimension, store = ParameterStore()
         self.store = store
         input = InputEmbedding(store, items: config.items + 1, dimension: d, maxLength: config.maxLength, rows: rows,
                                layerNormEpsilon: config.layerNormEpsilon, scaleBySqrtDimension: false, dropout: config.dropout,
-                               countsFromNewest: config.positions == .fromNewest, behaviourTypes: behaviourTypes)
+                               countsFromNewest: config.positions == .fromNewest, behaviourTypes: behaviourTypes,
+                               valueBuckets: valueBuckets)
         blocks = config.makeBlocks(store, namePrefix: "", batch: batch, causal: false)
         finalNorm = config.makeFinalNorm(store, namePrefix: "")
         transform = Linear(store, "head.transform", inputs: d, outputs: d)

@@ -43,26 +43,30 @@ public final class FoldedEncoder {
     public var items: Embedding { main.items }
 
     /// Folded HSTU. `config.maxLength` is the recent window W; the main encoder is sized for G + W.
-    /// `behaviourTypes` > 0: both encoders embed the events' behaviours (`Inputs.behaviours`, `foldBehaviours`).
-    public convenience init(hstu config: HSTUConfig, shape: Shape, batch: Int, seed: UInt64, behaviourTypes: Int = 0) {
+    /// `behaviourTypes` > 0: both encoders embed the events' behaviours (`Inputs.behaviours`, `foldBehaviours`);
+    /// `valueBuckets` > 0 their values (`Inputs.values`, `foldValues`).
+    public convenience init(hstu config: HSTUConfig, shape: Shape, batch: Int, seed: UInt64, behaviourTypes: Int = 0, valueBuckets: Int = 0) {
         var mainConfig = config, foldConfig = config
         mainConfig.maxLength = shape.groups + config.maxLength
         (foldConfig.maxLength, foldConfig.blocks) = (shape.groupLength, shape.foldBlocks)
-        let main = HSTUEncoder(config: mainConfig, batch: batch, seed: seed, contextTokens: shape.groups, behaviourTypes: behaviourTypes)
-        let folds = HSTUEncoder(config: foldConfig, batch: batch * shape.groups, seed: seed &+ 1, behaviourTypes: behaviourTypes,
+        let main = HSTUEncoder(config: mainConfig, batch: batch, seed: seed, contextTokens: shape.groups, behaviourTypes: behaviourTypes,
+                       valueBuckets: valueBuckets)
+        let folds = HSTUEncoder(config: foldConfig, batch: batch * shape.groups, seed: seed &+ 1, behaviourTypes: behaviourTypes, valueBuckets: valueBuckets,
                                 store: main.store, namePrefix: "fold.", sharedItems: main.items)
         self.init(main: main, folds: folds, shape: shape, batch: batch, seed: seed, behaviourTypes: behaviourTypes,
                   layerNormEpsilon: config.layerNormEpsilon, layerNormAffine: config.layerNormAffine)
     }
 
     /// Folded SASRec. `config.maxLength` is the recent window W; the main encoder is sized for G + W.
-    /// `behaviourTypes` > 0: both encoders embed the events' behaviours (`Inputs.behaviours`, `foldBehaviours`).
-    public convenience init(sasrec config: TransformerConfig, shape: Shape, batch: Int, seed: UInt64, behaviourTypes: Int = 0) {
+    /// `behaviourTypes` > 0: both encoders embed the events' behaviours (`Inputs.behaviours`, `foldBehaviours`);
+    /// `valueBuckets` > 0 their values (`Inputs.values`, `foldValues`).
+    public convenience init(sasrec config: TransformerConfig, shape: Shape, batch: Int, seed: UInt64, behaviourTypes: Int = 0, valueBuckets: Int = 0) {
         var mainConfig = config, foldConfig = config
         mainConfig.maxLength = shape.groups + config.maxLength
         (foldConfig.maxLength, foldConfig.blocks) = (shape.groupLength, shape.foldBlocks)
-        let main = SASRecEncoder(config: mainConfig, batch: batch, seed: seed, contextTokens: shape.groups, behaviourTypes: behaviourTypes)
-        let folds = SASRecEncoder(config: foldConfig, batch: batch * shape.groups, seed: seed &+ 1, behaviourTypes: behaviourTypes,
+        let main = SASRecEncoder(config: mainConfig, batch: batch, seed: seed, contextTokens: shape.groups, behaviourTypes: behaviourTypes,
+                       valueBuckets: valueBuckets)
+        let folds = SASRecEncoder(config: foldConfig, batch: batch * shape.groups, seed: seed &+ 1, behaviourTypes: behaviourTypes, valueBuckets: valueBuckets,
                                   store: main.store, namePrefix: "fold.", sharedItems: main.items)
         self.init(main: main, folds: folds, shape: shape, batch: batch, seed: seed, behaviourTypes: behaviourTypes,
                   layerNormEpsilon: config.layerNormEpsilon, layerNormAffine: true)
@@ -91,21 +95,21 @@ public final class FoldedEncoder {
     /// and `timestamps` ((G + W) + 1 per row). Folds: `foldIds` (batch·G × C, right-padded),
     /// `foldLengths`, `foldTimes` (C + 1 per fold), `foldKeys` and `foldStatistics` (batch·G × `statisticCount`).
     /// `behaviours` and `foldBehaviours`: the behaviour id of each position of `ids` and `foldIds`, read
-    /// by an encoder built with behaviour types.
+    /// by an encoder built with behaviour types; `values` and `foldValues` their value buckets.
     public struct Inputs {
-        public var ids: [Int32], lengths: [Int32], foldCounts: [Int32], timestamps: [Int64], behaviours: [Int32]
+        public var ids: [Int32], lengths: [Int32], foldCounts: [Int32], timestamps: [Int64], behaviours: [Int32], values: [Int32]
         public var foldIds: [Int32], foldLengths: [Int32], foldTimes: [Int64], foldKeys: [Int32], foldStatistics: [Float]
-        public var foldBehaviours: [Int32]
+        public var foldBehaviours: [Int32], foldValues: [Int32]
         /// Statistics per fold in `foldStatistics`.
         public let statisticCount: Int
 
         public init(batch: Int, shape: Shape, window: Int, behaviourTypes: Int = 0) {
             let n = shape.groups + window, folds = batch * shape.groups
             (ids, lengths, foldCounts) = ([Int32](repeating: 0, count: batch * n), [Int32](repeating: 0, count: batch), [Int32](repeating: 0, count: batch))
-            behaviours = ids
+            (behaviours, values) = (ids, ids)
             timestamps = [Int64](repeating: 0, count: batch * (n + 1))
             foldIds = [Int32](repeating: 0, count: folds * shape.groupLength)
-            foldBehaviours = foldIds
+            (foldBehaviours, foldValues) = (foldIds, foldIds)
             foldLengths = [Int32](repeating: 0, count: folds)
             foldTimes = [Int64](repeating: 0, count: folds * (shape.groupLength + 1))
             foldKeys = [Int32](repeating: 0, count: folds)
@@ -121,7 +125,7 @@ public final class FoldedEncoder {
         let c = shape.groupLength, d = main.context.columns
         precondition(x.statisticCount == statisticCount, "inputs carry \(x.statisticCount) statistics a fold, the encoder reads \(statisticCount)")
         (foldLengths, foldKeys) = (x.foldLengths, x.foldKeys)
-        (main.behaviourIds, folds.behaviourIds) = (x.behaviours, x.foldBehaviours)
+        (main.behaviourIds, folds.behaviourIds, main.valueIds, folds.valueIds) = (x.behaviours, x.foldBehaviours, x.values, x.foldValues)
         folds.forward(x.foldIds, lengths: x.foldLengths, contextCounts: nil, timestamps: x.foldTimes, rng: &rng)
         // Pool: each fold's last state.
         for g in 0..<foldLengths.count {

@@ -19,6 +19,10 @@ public final class HSTUEncoder: LastPositionEncoder {
         get { input.behaviourIds }
         set { input.behaviourIds = newValue }
     }
+    public var valueIds: [Int32]? {
+        get { input.valueIds }
+        set { input.valueIds = newValue }
+    }
     public let output: Tensor
     public let outputGradient: Tensor
     let prefix: ContextPrefix
@@ -34,8 +38,8 @@ public final class HSTUEncoder: LastPositionEncoder {
 
     /// `store`, `namePrefix` and `sharedItems` let a second encoder (a fold encoder) live in the same
     /// model and read the same item table. `behaviourTypes` > 0 adds a behaviour embedding to the input
-    /// (`behaviourIds`).
-    public init(config: HSTUConfig, batch: Int, seed: UInt64, contextTokens: Int = 0, behaviourTypes: Int = 0,
+    /// (`behaviourIds`), `valueBuckets` > 0 a value embedding (`valueIds`).
+    public init(config: HSTUConfig, batch: Int, seed: UInt64, contextTokens: Int = 0, behaviourTypes: Int = 0, valueBuckets: Int = 0,
                 store: ParameterStore = ParameterStore(), namePrefix: String = "", sharedItems: Embedding? = nil) {
         self.config = config
         self.batch = batch
@@ -45,7 +49,7 @@ public final class HSTUEncoder: LastPositionEncoder {
         input = InputEmbedding(store, items: config.items, dimension: d, maxLength: config.maxLength, rows: rows,
                                layerNormEpsilon: config.inputLayerNorm ? config.layerNormEpsilon : nil,
                                scaleBySqrtDimension: !config.inputLayerNorm, dropout: config.dropout,
-                               behaviourTypes: behaviourTypes, sharedItems: sharedItems, namePrefix: namePrefix)
+                               behaviourTypes: behaviourTypes, valueBuckets: valueBuckets, sharedItems: sharedItems, namePrefix: namePrefix)
         var stack: [HSTUBlock] = []
         for i in 0..<config.blocks {
             stack.append(HSTUBlock(store, "\(namePrefix)blocks.\(i)", config: config, batch: batch, sharingBucketsWith: stack.first))

@@ -27,6 +27,10 @@ public final class SASRecEncoder: LastPositionEncoder {
         get { input.behaviourIds }
         set { input.behaviourIds = newValue }
     }
+    public var valueIds: [Int32]? {
+        get { input.valueIds }
+        set { input.valueIds = newValue }
+    }
     public let output: Tensor
     public let outputGradient: Tensor
     let prefix: ContextPrefix
@@ -40,8 +44,8 @@ public final class SASRecEncoder: LastPositionEncoder {
 
     /// `store`, `namePrefix` and `sharedItems` let a second encoder (a fold encoder) live in the same
     /// model and read the same item table. `behaviourTypes` > 0 adds a behaviour embedding to the input
-    /// (`behaviourIds`).
-    public init(config: TransformerConfig, batch: Int, seed: UInt64, contextTokens: Int = 0, behaviourTypes: Int = 0,
+    /// (`behaviourIds`), `valueBuckets` > 0 a value embedding (`valueIds`).
+    public init(config: TransformerConfig, batch: Int, seed: UInt64, contextTokens: Int = 0, behaviourTypes: Int = 0, valueBuckets: Int = 0,
                 store: ParameterStore = ParameterStore(), namePrefix: String = "", sharedItems: Embedding? = nil) {
         self.config = config
         self.batch = batch
@@ -51,7 +55,7 @@ public final class SASRecEncoder: LastPositionEncoder {
         input = InputEmbedding(store, items: config.items, dimension: d, maxLength: config.maxLength, rows: rows,
                                layerNormEpsilon: config.block == .sasrec ? nil : config.layerNormEpsilon,
                                scaleBySqrtDimension: false, dropout: config.dropout,
-                               countsFromNewest: config.positions == .fromNewest, behaviourTypes: behaviourTypes,
+                               countsFromNewest: config.positions == .fromNewest, behaviourTypes: behaviourTypes, valueBuckets: valueBuckets,
                                sharedItems: sharedItems, namePrefix: namePrefix)
         paddingLogCounts = config.attendPadding ? Tensor([batch]) : nil
         blocks = config.makeBlocks(store, namePrefix: namePrefix, batch: batch, causal: true, paddingLogCounts: paddingLogCounts)

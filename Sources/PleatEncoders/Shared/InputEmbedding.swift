@@ -1,10 +1,11 @@
 import PleatCore
 import PleatTensor
 
-/// The encoders' input stage: x = Drop(Norm(E[id]·c + P[position] + B[behaviour])), with c = √d or 1 and
-/// Norm a LayerNorm or nothing, depending on the model. Id 0 is padding and reads as zeros; B, the
-/// behaviour embedding, exists only in models built with behaviour types, and its row 0 (a behaviour the
-/// model does not know) reads as zeros too, so an event without one is its item and position alone.
+/// The encoders' input stage: x = Drop(Norm(E[id]·c + P[position] + B[behaviour] + V[value bucket])), with
+/// c = √d or 1 and Norm a LayerNorm or nothing, depending on the model. Id 0 is padding and reads as
+/// zeros; B and V, the behaviour and value embeddings, exist only in models built with behaviour types or
+/// value buckets, and their row 0 (none known) reads as zeros too, so an event without them is its item
+/// and position alone.
 final class InputEmbedding {
     let items: Embedding
     let positions: Embedding
@@ -12,6 +13,9 @@ final class InputEmbedding {
     /// Each input row's behaviour id for the next passes (nil: every row's is 0); read by `forward` and
     /// `backward` only when the model has `behaviours`.
     var behaviourIds: [Int32]?
+    let values: Embedding?
+    /// Each input row's value bucket (nil: none), as `behaviourIds`.
+    var valueIds: [Int32]?
     let norm: LayerNorm?
     let dropout: Dropout
     let scale: Float
@@ -29,10 +33,11 @@ final class InputEmbedding {
     /// `behaviourTypes`: behaviour ids 1…behaviourTypes have a learned row (0: no behaviour embedding).
     init(_ store: ParameterStore, items count: Int, dimension d: Int, maxLength: Int, rows: Int,
          layerNormEpsilon: Float?, scaleBySqrtDimension: Bool, dropout: Float, countsFromNewest: Bool = false,
-         behaviourTypes: Int = 0, sharedItems: Embedding? = nil, namePrefix: String = "") {
+         behaviourTypes: Int = 0, valueBuckets: Int = 0, sharedItems: Embedding? = nil, namePrefix: String = "") {
         items = sharedItems ?? Embedding(store, namePrefix + "item_emb", rows: count + 1, dimension: d, paddingId: 0)
         positions = Embedding(store, namePrefix + "pos_emb", rows: maxLength, dimension: d)
         behaviours = behaviourTypes > 0 ? Embedding(store, namePrefix + "behaviour_emb", rows: behaviourTypes + 1, dimension: d, paddingId: 0) : nil
+        values = valueBuckets > 0 ? Embedding(store, namePrefix + "value_emb", rows: valueBuckets + 1, dimension: d, paddingId: 0) : nil
         norm = layerNormEpsilon.map { LayerNorm(store, namePrefix + "emb_ln", features: d, epsilon: $0) }
         self.dropout = Dropout(dropout)
         scale = scaleBySqrtDimension ? Float(d).squareRoot() : 1
@@ -59,9 +64,10 @@ final class InputEmbedding {
         ids.withUnsafeBufferPointer { items.forward($0, scale: scale, into: summed) }
         positionIds.withUnsafeBufferPointer { positions.forward($0, into: scratch) }
         Tensor.add(summed, scratch, into: summed)
-        if let behaviours, let behaviourIds {
-            precondition(behaviourIds.count == ids.count, "expected a behaviour id per input row")
-            behaviourIds.withUnsafeBufferPointer { behaviours.forward($0, into: scratch) }
+        for (table, fieldIds) in [(behaviours, behaviourIds), (values, valueIds)] {
+            guard let table, let fieldIds else { continue }
+            precondition(fieldIds.count == ids.count, "expected an id per input row")
+            fieldIds.withUnsafeBufferPointer { table.forward($0, into: scratch) }
             Tensor.add(summed, scratch, into: summed)
         }
         if let norm { norm.forward(summed, into: x, normalized: xhat, rstd: rstd) } else { x.copy(from: summed) }
@@ -85,6 +91,9 @@ final class InputEmbedding {
         if let norm { norm.backward(dx, normalized: xhat, rstd: rstd, dx: scratch) } else { scratch.copy(from: dx) }
         ids.withUnsafeBufferPointer { items.backward($0, scale: scale, scratch) }
         positionIds.withUnsafeBufferPointer { positions.backward($0, scratch) }
-        if let behaviours, let behaviourIds { behaviourIds.withUnsafeBufferPointer { behaviours.backward($0, scratch) } }
+        for (table, fieldIds) in [(behaviours, behaviourIds), (values, valueIds)] {
+            guard let table, let fieldIds else { continue }
+            fieldIds.withUnsafeBufferPointer { table.backward($0, scratch) }
+        }
     }
 }

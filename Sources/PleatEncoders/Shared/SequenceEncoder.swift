@@ -22,6 +22,8 @@ public protocol SequenceEncoder: AnyObject {
     /// for the next passes, batch × length like their ids. nil, or an encoder built without behaviour
     /// types: items and positions alone.
     var behaviourIds: [Int32]? { get set }
+    /// Each input position's value bucket (0: none), as `behaviourIds`, for an encoder built with value buckets.
+    var valueIds: [Int32]? { get set }
     /// Encodes `ids` (batch × length, 0 = padding) into `output`. `rng` nil: evaluation.
     func forward(_ ids: [Int32], rng: inout RandomSource?)
     /// Back-propagates `outputGradient` into every parameter's gradient.

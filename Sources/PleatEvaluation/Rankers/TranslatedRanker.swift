@@ -25,13 +25,11 @@ final class TranslatedRanker: ItemRanker {
     func scores(_ queries: [ScoringQuery], into scores: Tensor) {
         let translated = queries.map { query in
             let h = query.history
-            var kept: (items: [Int32], times: [Int64], behaviours: [Int16]) = ([], [], [])
-            for i in h.items.indices where toModel[Int(h.items[i])] > 0 {
-                kept.items.append(toModel[Int(h.items[i])]); kept.times.append(h.times[i])
-                if let behaviours = h.behaviours { kept.behaviours.append(behaviours[i]) }
-            }
-            return ScoringQuery(history: EventSequence(items: kept.items[...], times: kept.times[...],
-                                                       behaviours: h.behaviours == nil ? nil : kept.behaviours[...]), time: query.time)
+            let known = h.items.indices.filter { toModel[Int(h.items[$0])] > 0 }
+            let items = known.map { toModel[Int(h.items[$0])] }, times = known.map { h.times[$0] }
+            return ScoringQuery(history: EventSequence(items: items[...], times: times[...],
+                                                       behaviours: h.behaviours.map { b in ArraySlice(known.map { b[$0] }) },
+                                                       values: h.values.map { v in ArraySlice(known.map { v[$0] }) }), time: query.time)
         }
         model.scores(translated, into: modelScores)
         for r in queries.indices {

@@ -16,12 +16,12 @@ final class FoldBuilder {
     /// fold and the time of its newest one (nil: none).
     private var behaviourCounts: [Int], behaviourLastTimes: [Int64?]
 
-    /// Behaviour ids the encoders embed (`BehaviourSettings.embeddedTypes`; 0: none).
-    let behaviourTypes: Int
+    /// Behaviour ids the encoders embed (`BehaviourSettings.embeddedTypes`; 0: none), and value buckets.
+    let behaviourTypes: Int, valueBuckets: Int
 
-    init(keys: FoldKeys, shape: FoldedEncoder.Shape, batch: Int, window: Int, behaviourTypes: Int = 0) {
+    init(keys: FoldKeys, shape: FoldedEncoder.Shape, batch: Int, window: Int, behaviourTypes: Int = 0, valueBuckets: Int = 0) {
         self.keys = keys
-        self.behaviourTypes = behaviourTypes
+        (self.behaviourTypes, self.valueBuckets) = (behaviourTypes, valueBuckets)
         self.shape = shape
         inputs = .init(batch: batch, shape: shape, window: window, behaviourTypes: behaviourTypes)
         behaviourCounts = [Int](repeating: 0, count: shape.groups * behaviourTypes)
@@ -41,7 +41,7 @@ final class FoldBuilder {
     /// writes the fold tokens' times into `batch`'s row. Returns the number of folds.
     func fold(_ older: EventSequence, windowStart: Int64, row b: Int, batch: SequenceBatch) -> Int {
         let g = shape.groups, c = shape.groupLength
-        let (items, times, behaviours) = (older.items, older.times, older.behaviours)
+        let (items, times, behaviours, values) = (older.items, older.times, older.behaviours, older.values)
         chosen.removeAll(keepingCapacity: true); counts.removeAll(keepingCapacity: true); lastTimes.removeAll(keepingCapacity: true)
         var index = items.endIndex
         while index > items.startIndex {
@@ -76,8 +76,9 @@ final class FoldBuilder {
                 inputs.foldIds[f * c + j] = items[e]
                 inputs.foldTimes[f * (c + 1) + j] = times[e]
                 inputs.foldBehaviours[f * c + j] = behaviours.map { BehaviourSettings.encoderId($0[e], types: behaviourTypes) } ?? 0
+                inputs.foldValues[f * c + j] = values.map { BehaviourSettings.valueId($0[e], buckets: valueBuckets) } ?? 0
             }
-            for j in events.count..<c { (inputs.foldIds[f * c + j], inputs.foldBehaviours[f * c + j]) = (0, 0) }
+            for j in events.count..<c { (inputs.foldIds[f * c + j], inputs.foldBehaviours[f * c + j], inputs.foldValues[f * c + j]) = (0, 0, 0) }
             for j in events.count...c { inputs.foldTimes[f * (c + 1) + j] = windowStart }
             let statistics = f * inputs.statisticCount
             inputs.foldStatistics[statistics] = Float(log1p(Double(counts[slot])))
@@ -102,6 +103,7 @@ final class FoldBuilder {
     func finish(_ batch: SequenceBatch) {
         inputs.ids = batch.ids
         inputs.behaviours = batch.behaviours
+        inputs.values = batch.values
         inputs.lengths = batch.lengths
         inputs.timestamps = batch.times
     }

@@ -29,8 +29,10 @@ final class BERT4RecModel: NextItemModel {
         self.items = items
         self.batchSize = batchSize
         let rows = settings.lastItem == .separateInstance ? 2 * batchSize : batchSize
-        encoder = BERT4RecEncoder(config: c, batch: rows, seed: seed, behaviourTypes: spec.behaviour.embeddedTypes)
-        batch = SequenceBatch(batch: rows, length: spec.maxLength, behaviourTypes: spec.behaviour.embeddedTypes)
+        encoder = BERT4RecEncoder(config: c, batch: rows, seed: seed, behaviourTypes: spec.behaviour.embeddedTypes,
+                                  valueBuckets: spec.behaviour.valueBuckets)
+        batch = SequenceBatch(batch: rows, length: spec.maxLength, behaviourTypes: spec.behaviour.embeddedTypes,
+                              valueBuckets: spec.behaviour.valueBuckets)
         users = Tensor([rows, c.dimension])
         itemDropout = ParameterDropout.over(encoder.items.table, probability: settings.itemDropout)
     }
@@ -63,6 +65,7 @@ final class BERT4RecModel: NextItemModel {
         defer { itemDropout?.restore(encoder.items.table) }
         encoder.setLength(batch.pack())
         encoder.behaviourIds = batch.behaviourTypes > 0 ? batch.behaviours : nil
+        encoder.valueIds = batch.valueBuckets > 0 ? batch.values : nil
         encoder.forward(batch.ids, rng: &dropoutRng)
         let loss = batch.labelledLoss(output: encoder.output, outputGradient: encoder.outputGradient) { hidden, labels, dHidden in
             crossEntropy.lossAndGradient(hidden: hidden, table: encoder.items.table, bias: encoder.outputBias, labels: labels, dHidden: dHidden)
@@ -85,6 +88,7 @@ final class BERT4RecModel: NextItemModel {
         var noDropout: RandomSource? = nil
         encoder.setLength(batch.pack())
         encoder.behaviourIds = batch.behaviourTypes > 0 ? batch.behaviours : nil
+        encoder.valueIds = batch.valueBuckets > 0 ? batch.values : nil
         encoder.forward(batch.ids, rng: &noDropout)
         batch.gatherLastPositions(encoder.output, into: users)
         return ItemScoring(users: users, count: queries.count, table: encoder.items.table.value.pointer,

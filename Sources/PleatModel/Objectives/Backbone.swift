@@ -22,6 +22,8 @@ final class Backbone {
     let inputBehaviours: Set<Int16>?
     /// Whether the encoder embeds behaviours (`BehaviourSettings`), so that batches pass theirs on.
     var readsBehaviours: Bool { batch.behaviourTypes > 0 }
+    /// Whether it embeds values (`BehaviourSettings.valueBuckets`).
+    var readsValues: Bool { batch.valueBuckets > 0 }
 
     /// `makePlain()` builds the encoder over the last `spec.maxLength` events; `makeFolded(shape)` the
     /// folded one, used when `foldKeys` is given and `fold.key` is set.
@@ -34,13 +36,15 @@ final class Backbone {
             (shape.groups, shape.groupLength, shape.foldBlocks, shape.keys) = (spec.fold.groups, spec.fold.groupLength, spec.fold.foldBlocks, foldKeys.count)
             let folded = makeFolded(shape)
             encoder = .folded(folded, FoldBuilder(keys: foldKeys, shape: shape, batch: batchSize, window: spec.maxLength,
-                                                  behaviourTypes: spec.behaviour.embeddedTypes))
-            batch = SequenceBatch(batch: batchSize, length: shape.groups + spec.maxLength, behaviourTypes: spec.behaviour.embeddedTypes)
+                                                  behaviourTypes: spec.behaviour.embeddedTypes, valueBuckets: spec.behaviour.valueBuckets))
+            batch = SequenceBatch(batch: batchSize, length: shape.groups + spec.maxLength, behaviourTypes: spec.behaviour.embeddedTypes,
+                                  valueBuckets: spec.behaviour.valueBuckets)
             (store, items, output, outputGradient) = (folded.store, folded.items, folded.output, folded.outputGradient)
         } else {
             let plain = makePlain()
             encoder = .plain(plain)
-            batch = SequenceBatch(batch: batchSize, length: spec.maxLength, behaviourTypes: spec.behaviour.embeddedTypes)
+            batch = SequenceBatch(batch: batchSize, length: spec.maxLength, behaviourTypes: spec.behaviour.embeddedTypes,
+                                  valueBuckets: spec.behaviour.valueBuckets)
             (store, items, output, outputGradient) = (plain.store, plain.items, plain.output, plain.outputGradient)
         }
     }
@@ -95,6 +99,7 @@ final class Backbone {
         case .plain(let encoder):
             encoder.setLength(batch.pack())
             encoder.behaviourIds = readsBehaviours ? batch.behaviours : nil
+            encoder.valueIds = readsValues ? batch.values : nil
             encoder.forward(batch.ids, lengths: batch.lengths, contextCounts: nil, timestamps: batch.times, rng: &rng)
         case .folded(let encoder, let folder):
             folder.finish(batch)
@@ -109,6 +114,7 @@ final class Backbone {
         if case .plain(let encoder) = encoder, let last = encoder as? any LastPositionEncoder {
             last.setLength(batch.pack())
             last.behaviourIds = readsBehaviours ? batch.behaviours : nil
+            last.valueIds = readsValues ? batch.values : nil
             last.encodeLastPositions(batch.ids, lengths: batch.lengths, timestamps: batch.times, into: users)
             return
         }

@@ -32,8 +32,10 @@ final class HSTUModel: NextItemModel {
         (c.items, c.maxLength) = (items, spec.maxLength)
         self.items = items
         backbone = Backbone(spec: spec, batchSize: batchSize, foldKeys: foldKeys,
-                            plain: { HSTUEncoder(config: c, batch: batchSize, seed: seed, behaviourTypes: spec.behaviour.embeddedTypes) },
-                            folded: { FoldedEncoder(hstu: c, shape: $0, batch: batchSize, seed: seed, behaviourTypes: spec.behaviour.embeddedTypes) })
+                            plain: { HSTUEncoder(config: c, batch: batchSize, seed: seed, behaviourTypes: spec.behaviour.embeddedTypes,
+                                                    valueBuckets: spec.behaviour.valueBuckets) },
+                            folded: { FoldedEncoder(hstu: c, shape: $0, batch: batchSize, seed: seed, behaviourTypes: spec.behaviour.embeddedTypes,
+                                                     valueBuckets: spec.behaviour.valueBuckets) })
         loss = SampledSoftmax(temperature: settings.temperature, normalize: true, maskCollisions: true)
         users = Tensor([batchSize, c.dimension])
         normalizedItems = Tensor([items + 1, c.dimension])

@@ -11,11 +11,14 @@ public struct EventSequence: Sendable {
     /// Each event's behaviour (its `event_types` id; 0: none), read by models with a behaviour input;
     /// nil: no event has one.
     public let behaviours: ArraySlice<Int16>?
+    /// Each event's value (NaN: none), read by models with value buckets; nil: no event has one.
+    public let values: ArraySlice<Float>?
 
-    public init(items: ArraySlice<Int32>, times: ArraySlice<Int64>, targets: ArraySlice<Bool>? = nil, behaviours: ArraySlice<Int16>? = nil) {
+    public init(items: ArraySlice<Int32>, times: ArraySlice<Int64>, targets: ArraySlice<Bool>? = nil, behaviours: ArraySlice<Int16>? = nil,
+                values: ArraySlice<Float>? = nil) {
         precondition(items.indices == times.indices && (targets?.indices ?? items.indices) == items.indices
-                     && (behaviours?.indices ?? items.indices) == items.indices)
-        (self.items, self.times, self.targets, self.behaviours) = (items, times, targets, behaviours)
+                     && (behaviours?.indices ?? items.indices) == items.indices && (values?.indices ?? items.indices) == items.indices)
+        (self.items, self.times, self.targets, self.behaviours, self.values) = (items, times, targets, behaviours, values)
     }
 
     /// Whether the event at index i (of `items`' indices) is a target.
@@ -28,12 +31,13 @@ public struct EventSequence: Sendable {
         let behaviours = self.behaviours ?? ArraySlice(repeating: 0, count: items.count)
         let indices = behaviours.indices.filter { kept.contains(behaviours[$0]) }
         return EventSequence(items: ArraySlice(indices.map { items[$0] }), times: ArraySlice(indices.map { times[$0] }),
-                             targets: targets.map { t in ArraySlice(indices.map { t[$0] }) }, behaviours: ArraySlice(indices.map { behaviours[$0] }))
+                             targets: targets.map { t in ArraySlice(indices.map { t[$0] }) }, behaviours: ArraySlice(indices.map { behaviours[$0] }),
+                             values: values.map { v in ArraySlice(indices.map { v[$0] }) })
     }
 
     /// The events in `range` (of `items`' indices).
     public subscript(range: Range<Int>) -> EventSequence {
-        EventSequence(items: items[range], times: times[range], targets: targets?[range], behaviours: behaviours?[range])
+        EventSequence(items: items[range], times: times[range], targets: targets?[range], behaviours: behaviours?[range], values: values?[range])
     }
 }
 

@@ -36,8 +36,10 @@ final class SASRecModel: NextItemModel {
         self.items = items
         sampledSoftmax = SampledSoftmax(temperature: settings.temperature, normalize: false, maskCollisions: true)
         backbone = Backbone(spec: spec, batchSize: batchSize, foldKeys: foldKeys,
-                            plain: { SASRecEncoder(config: c, batch: batchSize, seed: seed, behaviourTypes: spec.behaviour.embeddedTypes) },
-                            folded: { FoldedEncoder(sasrec: c, shape: $0, batch: batchSize, seed: seed, behaviourTypes: spec.behaviour.embeddedTypes) })
+                            plain: { SASRecEncoder(config: c, batch: batchSize, seed: seed, behaviourTypes: spec.behaviour.embeddedTypes,
+                                                    valueBuckets: spec.behaviour.valueBuckets) },
+                            folded: { FoldedEncoder(sasrec: c, shape: $0, batch: batchSize, seed: seed, behaviourTypes: spec.behaviour.embeddedTypes,
+                                                     valueBuckets: spec.behaviour.valueBuckets) })
         users = Tensor([batchSize, c.dimension])
         itemDropout = ParameterDropout.over(backbone.items.table, probability: settings.itemDropout)
         repeatHead = settings.repeat ? RepeatHead(store: backbone.store, dimension: c.dimension, items: items, maxLength: backbone.batch.maxLength,

@@ -20,6 +20,10 @@ final class SequenceBatch {
     var behaviours: [Int32]
     /// Behaviour ids the model embeds (1…this); the placed ones past it read as 0.
     let behaviourTypes: Int
+    /// Each position's value bucket (`BehaviourSettings.valueId`), laid out as `ids`.
+    var values: [Int32]
+    /// Value buckets the model embeds (0: none).
+    let valueBuckets: Int
     var labels: [Int32]
     /// Unix seconds, `length + 1` per sequence: event times, then the time of what follows (HSTU).
     var times: [Int64]
@@ -29,13 +33,13 @@ final class SequenceBatch {
     private var labelled: [Int] = []
     private let scratch = Scratch()
 
-    init(batch: Int, length: Int, behaviourTypes: Int = 0) {
+    init(batch: Int, length: Int, behaviourTypes: Int = 0, valueBuckets: Int = 0) {
         self.batch = batch
         maxLength = length
         self.length = length
-        self.behaviourTypes = behaviourTypes
+        (self.behaviourTypes, self.valueBuckets) = (behaviourTypes, valueBuckets)
         ids = [Int32](repeating: 0, count: batch * length)
-        behaviours = ids
+        (behaviours, values) = (ids, ids)
         labels = [Int32](repeating: -1, count: batch * length)
         times = [Int64](repeating: 0, count: batch * (length + 1))
         lengths = [Int32](repeating: 0, count: batch)
@@ -48,6 +52,8 @@ final class SequenceBatch {
         ids.append(contentsOf: repeatElement(0, count: batch * maxLength))
         behaviours.removeAll(keepingCapacity: true)
         behaviours.append(contentsOf: repeatElement(0, count: batch * maxLength))
+        values.removeAll(keepingCapacity: true)
+        values.append(contentsOf: repeatElement(0, count: batch * maxLength))
         labels.removeAll(keepingCapacity: true)
         labels.append(contentsOf: repeatElement(-1, count: batch * maxLength))
         times.removeAll(keepingCapacity: true)
@@ -66,11 +72,13 @@ final class SequenceBatch {
         for b in 0..<batch {
             for i in 0..<n {
                 (ids[b * n + i], behaviours[b * n + i], labels[b * n + i]) = (ids[b * old + i], behaviours[b * old + i], labels[b * old + i])
+                values[b * n + i] = values[b * old + i]
             }
             for i in 0...n { times[b * (n + 1) + i] = times[b * (old + 1) + i] }
         }
         ids.removeLast(batch * (old - n))
         behaviours.removeLast(batch * (old - n))
+        values.removeLast(batch * (old - n))
         labels.removeLast(batch * (old - n))
         times.removeLast(batch * (old - n))
         length = n
@@ -85,6 +93,11 @@ final class SequenceBatch {
         if behaviourTypes > 0, let eventBehaviours = events.behaviours {
             for (i, behaviour) in eventBehaviours.suffix(length - offset).enumerated() {
                 behaviours[b * length + offset + i] = BehaviourSettings.encoderId(behaviour, types: behaviourTypes)
+            }
+        }
+        if valueBuckets > 0, let eventValues = events.values {
+            for (i, value) in eventValues.suffix(length - offset).enumerated() {
+                values[b * length + offset + i] = BehaviourSettings.valueId(value, buckets: valueBuckets)
             }
         }
         let t = b * (length + 1) + offset
@@ -106,9 +119,9 @@ final class SequenceBatch {
     }
 
     /// Hides position p behind `token` (BERT4Rec's [MASK]) and makes its item the label there. Its
-    /// behaviour is hidden too: the [MASK] that scoring appends has none.
+    /// behaviour and value are hidden too: the [MASK] that scoring appends has none.
     func mask(_ p: Int, with token: Int32) {
-        (labels[p], ids[p], behaviours[p]) = (ids[p], token, 0)
+        (labels[p], ids[p], behaviours[p], values[p]) = (ids[p], token, 0, 0)
     }
 
     /// The loss over the labelled positions only, so that padding never costs a row of the output

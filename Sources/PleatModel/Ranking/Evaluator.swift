@@ -81,7 +81,8 @@ public enum Evaluator {
             let chunk = byLength[start..<min(start + ranker.batchSize, examples.count)]
             let queries = chunk.map {
                 ScoringQuery(history: EventSequence(items: examples[$0].history, times: examples[$0].historyTimes,
-                                                    behaviours: examples[$0].historyBehaviours), time: examples[$0].targetTime)
+                                                    behaviours: examples[$0].historyBehaviours, values: examples[$0].historyValues),
+                             time: examples[$0].targetTime)
             }
             ranker.scores(queries, into: scores)
             ranks.withUnsafeMutableBufferPointer { ranks in

@@ -1,3 +1,4 @@
+import Foundation
 import PleatHistories
 
 /// Whether a model reads *how* each event happened (its event type: a view, a cart, a purchase) beside
@@ -25,13 +26,18 @@ public struct BehaviourSettings: Sendable, Codable, Equatable {
     /// are left out of its input in training, evaluation and scoring alike (they stay in the data, and
     /// in what the seen-items rule and the targets are decided on). nil (the default): every event.
     public var inputEvents: EventNames?
+    /// Buckets of each event's value (a rating, an amount, a dwell time) whose learned embedding is added
+    /// to its item's, like the behaviour's: bucket 1 + ⌊4·log₂(1 + max(v, 0))⌋, at most `valueBuckets`
+    /// (quarter octaves, so ratings 1-5 fall in five buckets and amounts up to 2^(buckets/4) apart).
+    /// 0 (the default): values are not read; an event without one reads as none (row 0, zeros).
+    public var valueBuckets = 0
 
     /// Rows of the behaviour table at most: logs name a handful of behaviours, and ids past this are a
     /// mistake (an identifier column given as `--event-col`), not behaviours to learn.
     public static let maxTypes = 256
 
-    public init(input: Input = .none, types: Int = 0, names: [String] = [], inputEvents: EventNames? = nil) {
-        (self.input, self.types, self.names, self.inputEvents) = (input, types, names, inputEvents)
+    public init(input: Input = .none, types: Int = 0, names: [String] = [], inputEvents: EventNames? = nil, valueBuckets: Int = 0) {
+        (self.input, self.types, self.names, self.inputEvents, self.valueBuckets) = (input, types, names, inputEvents, valueBuckets)
     }
 
     /// Behaviour ids the encoder embeds (1…this); 0: it reads none.
@@ -53,6 +59,18 @@ extension BehaviourSettings {
         types = try c.decodeIfPresent(Int.self, forKey: .types) ?? types
         names = try c.decodeIfPresent([String].self, forKey: .names) ?? names
         inputEvents = try c.decodeIfPresent(EventNames.self, forKey: .inputEvents)
+        valueBuckets = try c.decodeIfPresent(Int.self, forKey: .valueBuckets) ?? valueBuckets
+    }
+
+    /// Most value buckets: 2^(256/4) spans any amount a log holds.
+    public static let maxValueBuckets = 256
+
+    /// The encoder's id of a value, for a model with `buckets` value buckets: 0 for none (NaN, or a
+    /// model that reads no values), else its bucket.
+    @inline(__always) static func valueId(_ value: Float, buckets: Int) -> Int32 {
+        guard buckets > 0, !value.isNaN else { return 0 }
+        let octaves = log2(1 + Double(max(value, 0)))
+        return Int32(1 + min(Double(buckets - 1), (4 * octaves).rounded(.down)))
     }
 
     /// The model's behaviour ids of `inputEvents` (nil: every event is read); names the model has no id

@@ -93,7 +93,8 @@ public struct BatchScorer {
                 let user = directory.externalIds[histories.userIds[slot]] ?? String(histories.userIds[slot])
                 let until = histories.times[range.upperBound - 1]
                 if let mark = marks[user], mark >= until { unchanged += 1; continue }
-                let h = model.modelHistory(items: histories.items[range], times: histories.times[range], behaviours: histories.behaviours[range])
+                let h = model.modelHistory(items: histories.items[range], times: histories.times[range], behaviours: histories.behaviours[range],
+                                           values: histories.values[range])
                 if h.isEmpty { skipped += 1; continue }
                 batch.append((user, h, until))
                 if batch.count == model.batchSize { try scoreBatch() }

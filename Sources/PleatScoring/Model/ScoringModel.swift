@@ -57,16 +57,12 @@ public final class ScoringModel {
     }
 
     /// A history in model indices: events of items the model does not know (newer than it) are left out.
-    public func modelHistory(items: ArraySlice<Int32>, times: ArraySlice<Int64>, behaviours: ArraySlice<Int16>) -> ModelHistory {
-        precondition(items.indices == times.indices && items.indices == behaviours.indices)
-        var kept = ModelHistory()
-        kept.items.reserveCapacity(items.count); kept.times.reserveCapacity(items.count); kept.behaviours.reserveCapacity(items.count)
-        for i in items.indices {
-            if let index = itemIndex.modelIndex(of: items[i]) {
-                kept.items.append(index); kept.times.append(times[i]); kept.behaviours.append(behaviours[i])
-            }
-        }
-        return kept
+    public func modelHistory(items: ArraySlice<Int32>, times: ArraySlice<Int64>, behaviours: ArraySlice<Int16>,
+                             values: ArraySlice<Float>) -> ModelHistory {
+        precondition(items.indices == times.indices && items.indices == behaviours.indices && items.indices == values.indices)
+        let known = items.indices.filter { itemIndex.modelIndex(of: items[$0]) != nil }
+        return ModelHistory(items: known.map { itemIndex.modelIndex(of: items[$0])! }, times: known.map { times[$0] },
+                            behaviours: known.map { behaviours[$0] }, values: known.map { values[$0] })
     }
 
     /// Each history's top k items (model indices and scores, best first), asked right after its last
@@ -76,7 +72,8 @@ public final class ScoringModel {
         precondition(histories.count <= batchSize)
         let queries = histories.map { h in
             let behaviours = h.behaviours.map { $0 >= 0 && Int($0) < behaviourIndex.count ? behaviourIndex[Int($0)] : 0 }
-            return ScoringQuery(history: EventSequence(items: h.items[...], times: h.times[...], behaviours: behaviours[...]), time: h.times.last ?? 0)
+            return ScoringQuery(history: EventSequence(items: h.items[...], times: h.times[...], behaviours: behaviours[...], values: h.values[...]),
+                                time: h.times.last ?? 0)
         }
         let excluded = histories.map {
             seen.excluded(from: SequenceSplit.seenItems($0.items, behaviours: $0.behaviours, targetBehaviours: targetBehaviours))

@@ -128,10 +128,10 @@ public final class Recommender: @unchecked Sendable {
 
     private func scoreLive(user: String, userId: Int, k: Int, session: Session) throws -> Recommendation {
         let active = try session.cache.activeSet()
-        let (items, times, behaviours) = try UserTable(session.db).history(of: userId)
+        let (items, times, behaviours, values) = try UserTable(session.db).history(of: userId)
         return try modelLock.withLock {
             let model = try liveModel(active?.modelId, db: session.db)
-            let history = model.modelHistory(items: items[...], times: times[...], behaviours: behaviours[...])
+            let history = model.modelHistory(items: items[...], times: times[...], behaviours: behaviours[...], values: values[...])
             guard !history.items.isEmpty else {
                 return try fallbackLocked(user: user, k: k, model: model, db: session.db, reason: "none of the events of user \(user) is an item model \(model.id) knows")
             }

@@ -36,14 +36,14 @@ public struct UserTable {
         return (try row.int("id"), try row.optionalInt("newest").map(Int64.init))
     }
 
-    /// A user's events in time order (as `HistoryLoader` orders them): item ids, Unix seconds and
-    /// event types.
-    public func history(of userId: Int) throws -> (items: [Int32], seconds: [Int64], eventTypes: [Int16]) {
+    /// A user's events in time order (as `HistoryLoader` orders them): item ids, Unix seconds, event
+    /// types and values (NaN: none).
+    public func history(of userId: Int) throws -> (items: [Int32], seconds: [Int64], eventTypes: [Int16], values: [Float]) {
         let rows = try db.query("""
-            SELECT item_id, \(PostgresTimestamp.unixSecondSQL("occurred_at")) AS second, event_type FROM interactions WHERE user_id = $1
-            ORDER BY occurred_at, item_id, event_type
+            SELECT item_id, \(PostgresTimestamp.unixSecondSQL("occurred_at")) AS second, event_type, value FROM interactions
+            WHERE user_id = $1 ORDER BY occurred_at, item_id, event_type
             """, [.int(userId)]).rows
         return (try rows.map { try $0.int32("item_id") }, try rows.map { Int64(try $0.int("second")) },
-                try rows.map { try $0.int16("event_type") })
+                try rows.map { try $0.int16("event_type") }, try rows.map { try $0.optionalDouble("value").map(Float.init) ?? .nan })
     }
 }

@@ -162,6 +162,8 @@ extension TrainingConfig {
                     "sasrec.repeat", "needs sasrec.loss = ce, or sampled_softmax (or auto) with sasrec.sampling = uniform_per_position")
         try require((0...BehaviourSettings.maxTypes).contains(behaviour.types), "behaviour.types",
                     "must be 0 (every type in the data) up to \(BehaviourSettings.maxTypes)")
+        try require((0...BehaviourSettings.maxValueBuckets).contains(behaviour.valueBuckets), "behaviour.value_buckets",
+                    "must be 0 (values not read) up to \(BehaviourSettings.maxValueBuckets)")
         try require(behaviour.inputEvents == nil || model != .bert4rec, "behaviour.input_events", "is for sasrec and hstu for now")
         if fold.key != .none {
             try require(model != .bert4rec, "fold.key", "folding needs a causal model (sasrec or hstu); bert4rec is bidirectional")

@@ -136,7 +136,8 @@ public final class Trainer {
     private func select(_ state: inout TrainingState, validation: [SequenceSplit.Example]) throws {
         let pass = Pass(self, users: split.sequences.indices.filter { split.trainSequence($0).count >= 2 }, random: RandomSource(seed: config.seed)) {
             let behaviours = self.split.trainBehaviours($0)
-            return EventSequence(items: self.split.trainSequence($0), times: self.split.trainTimes($0), targets: self.targets(behaviours), behaviours: behaviours)
+            return EventSequence(items: self.split.trainSequence($0), times: self.split.trainTimes($0), targets: self.targets(behaviours),
+                                 behaviours: behaviours, values: self.split.trainValues($0))
         }
         while state.epochsDone < config.epochs && !state.stoppedEarly {
             let epoch = state.epochsDone + 1, started = Date()
@@ -208,7 +209,8 @@ public final class Trainer {
         let pass = Pass(self, users: split.sequences.indices.filter { split.pastSequence($0).count >= 2 },
                         random: RandomSource(seed: config.seed).split(.max)) {
             let behaviours = self.split.pastBehaviours($0)
-            return EventSequence(items: self.split.pastSequence($0), times: self.split.pastTimes($0), targets: self.targets(behaviours), behaviours: behaviours)
+            return EventSequence(items: self.split.pastSequence($0), times: self.split.pastTimes($0), targets: self.targets(behaviours),
+                                 behaviours: behaviours, values: self.split.pastValues($0))
         }
         for epoch in stride(from: done + 1, through: epochs, by: 1) {
             let started = Date()
