@@ -83,7 +83,7 @@ public struct TrainStepBenchmark {
             let j = step % 4
             let start = Date()
             encoder.store.zeroGrad()
-            encoder.behaviourIds = behaviourTypes > 0 ? behaviours[j] : nil
+            encoder.fields.behaviours = behaviourTypes > 0 ? behaviours[j] : nil
             encoder.forward(batches[j], rng: &dropoutRng)
             if model.negatives == nil {
                 lastLoss = full.lossAndGradient(hidden: encoder.output, table: encoder.items.table, bias: nil,

@@ -34,10 +34,10 @@ final class BehaviourEmbeddingTests: XCTestCase {
         }
     }
 
-    /// Checks ∂(Σ w ⊙ output)/∂B for `encoder`, whose forward is `run`; padded rows carry no loss.
-    private func checkBehaviourGradient(_ encoder: any SequenceEncoder, _ name: String, run: @escaping (inout RandomSource?) -> Void) {
-        randomize(encoder.store)
-        encoder.behaviourIds = Self.behaviours
+    /// Checks ∂(Σ w ⊙ output)/∂`table` for `encoder` (random weights, its fields set), whose forward is
+    /// `run`, against central differences; padded rows carry no loss, and row 0 (none) gets no gradient.
+    private func checkTableGradient(_ encoder: any SequenceEncoder, _ table: String, rows: Int, _ name: String,
+                                    run: @escaping (inout RandomSource?) -> Void) {
         let w = GradientCheck.random([10, 8], seed: 9)
         for i in 64..<80 { w[i] = 0 }
         func loss() -> Double {
@@ -49,10 +49,17 @@ final class BehaviourEmbeddingTests: XCTestCase {
         _ = loss()
         encoder.outputGradient.copy(from: w)
         encoder.backward()
-        guard let table = encoder.store["behaviour_emb.weight"] else { return XCTFail("\(name): no behaviour table") }
-        XCTAssertEqual(table.shape, [Self.behaviourTypes + 1, 8], name)
-        GradientCheck.check(table.value, gradient: table.grad, "\(name) behaviour_emb", loss: loss)
-        XCTAssertEqual(Array(table.grad.array[0..<8]), [Float](repeating: 0, count: 8), "\(name): row 0 (no behaviour) gets no gradient")
+        guard let p = encoder.store[table] else { return XCTFail("\(name): no \(table)") }
+        XCTAssertEqual(p.shape, [rows, 8], name)
+        GradientCheck.check(p.value, gradient: p.grad, "\(name) \(table)", loss: loss)
+        XCTAssertEqual(Array(p.grad.array[0..<8]), [Float](repeating: 0, count: 8), "\(name): row 0 (none) gets no gradient")
+    }
+
+    /// The behaviour table's gradient, and the behaviour's effect on the encoding.
+    private func checkBehaviourGradient(_ encoder: any SequenceEncoder, _ name: String, run: @escaping (inout RandomSource?) -> Void) {
+        randomize(encoder.store)
+        encoder.fields.behaviours = Self.behaviours
+        checkTableGradient(encoder, "behaviour_emb.weight", rows: Self.behaviourTypes + 1, name, run: run)
 
         // The behaviour changes the encoding: same items, another behaviour at the first position.
         var noDropout: RandomSource? = nil
@@ -60,14 +67,14 @@ final class BehaviourEmbeddingTests: XCTestCase {
         let reference = encoder.output.array
         var changed = Self.behaviours
         changed[0] = 2
-        encoder.behaviourIds = changed
+        encoder.fields.behaviours = changed
         run(&noDropout)
         XCTAssertNotEqual(Array(encoder.output.array[0..<8]), Array(reference[0..<8]), "\(name): behaviour ignored")
         // Without behaviour ids every row reads row 0 (zeros): as if each event had none.
-        encoder.behaviourIds = nil
+        encoder.fields.behaviours = nil
         run(&noDropout)
         let withoutIds = encoder.output.array
-        encoder.behaviourIds = [Int32](repeating: 0, count: Self.ids.count)
+        encoder.fields.behaviours = [Int32](repeating: 0, count: Self.ids.count)
         run(&noDropout)
         XCTAssertEqual(encoder.output.array, withoutIds, "\(name): nil ids and row 0 differ")
     }
@@ -95,23 +102,9 @@ final class BehaviourEmbeddingTests: XCTestCase {
     func testValueEmbeddingGradient() {
         let encoder = SASRecEncoder(config: transformer(), batch: 2, seed: 7, behaviourTypes: Self.behaviourTypes, valueBuckets: 4)
         randomize(encoder.store)
-        encoder.behaviourIds = Self.behaviours
-        encoder.valueIds = [1, 4, 0, 2, 3, 1, 1, 4, 0, 0]
-        let w = GradientCheck.random([10, 8], seed: 9)
-        for i in 64..<80 { w[i] = 0 }
-        func loss() -> Double {
-            var dropoutRng: RandomSource? = RandomSource(seed: 10)
-            encoder.forward(Self.ids, rng: &dropoutRng)
-            return GradientCheck.weightedSum(encoder.output, w)
-        }
-        encoder.store.zeroGrad()
-        _ = loss()
-        encoder.outputGradient.copy(from: w)
-        encoder.backward()
-        guard let table = encoder.store["value_emb.weight"] else { return XCTFail("no value table") }
-        XCTAssertEqual(table.shape, [5, 8])
-        GradientCheck.check(table.value, gradient: table.grad, "value_emb", loss: loss)
-        XCTAssertEqual(Array(table.grad.array[0..<8]), [Float](repeating: 0, count: 8), "row 0 (no value) gets no gradient")
+        encoder.fields.behaviours = Self.behaviours
+        encoder.fields.values = [1, 4, 0, 2, 3, 1, 1, 4, 0, 0]
+        checkTableGradient(encoder, "value_emb.weight", rows: 5, "sasrec") { encoder.forward(Self.ids, rng: &$0) }
     }
 
     /// An encoder without behaviour types has the parameters (names, shapes, initial values) it had

@@ -20,13 +20,9 @@ public final class BERT4RecEncoder: SequenceEncoder {
     let transform: Linear, transformNorm: LayerNorm
     public let outputBias: Parameter
     public var items: Embedding { input.items }
-    public var behaviourIds: [Int32]? {
-        get { input.behaviourIds }
-        set { input.behaviourIds = newValue }
-    }
-    public var valueIds: [Int32]? {
-        get { input.valueIds }
-        set { input.valueIds = newValue }
+    public var fields: InputFields {
+        get { input.fields }
+        set { input.fields = newValue }
     }
     public var maskToken: Int32 { Int32(config.items + 1) }
     public var length: Int { input.length }
@@ -34,8 +30,8 @@ public final class BERT4RecEncoder: SequenceEncoder {
     public let outputGradient: Tensor
     let hidden: Tensor, preActivation: Tensor, activated: Tensor, xhat: Tensor, rstd: Tensor, keyValid: Tensor, dHidden: Tensor
 
-    /// `behaviourTypes` > 0 adds a behaviour embedding to the input (`behaviourIds`), `valueBuckets` > 0 a
-    /// value embedding (`valueIds`).
+    /// `behaviourTypes` > 0 adds a behaviour embedding to the input (`fields`), `valueBuckets` > 0 a
+    /// value embedding (`fields`).
     public init(config: TransformerConfig, batch: Int, seed: UInt64, behaviourTypes: Int = 0, valueBuckets: Int = 0) {
         self.config = config
         self.batch = batch

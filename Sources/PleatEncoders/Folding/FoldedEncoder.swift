@@ -125,7 +125,8 @@ public final class FoldedEncoder {
         let c = shape.groupLength, d = main.context.columns
         precondition(x.statisticCount == statisticCount, "inputs carry \(x.statisticCount) statistics a fold, the encoder reads \(statisticCount)")
         (foldLengths, foldKeys) = (x.foldLengths, x.foldKeys)
-        (main.behaviourIds, folds.behaviourIds, main.valueIds, folds.valueIds) = (x.behaviours, x.foldBehaviours, x.values, x.foldValues)
+        main.fields = InputFields(behaviours: x.behaviours, values: x.values)
+        folds.fields = InputFields(behaviours: x.foldBehaviours, values: x.foldValues)
         folds.forward(x.foldIds, lengths: x.foldLengths, contextCounts: nil, timestamps: x.foldTimes, rng: &rng)
         // Pool: each fold's last state.
         for g in 0..<foldLengths.count {

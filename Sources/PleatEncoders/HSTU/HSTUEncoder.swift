@@ -15,13 +15,9 @@ public final class HSTUEncoder: LastPositionEncoder {
     let blocks: [HSTUBlock]
     let finalNorm: LayerNorm?
     public var items: Embedding { input.items }
-    public var behaviourIds: [Int32]? {
-        get { input.behaviourIds }
-        set { input.behaviourIds = newValue }
-    }
-    public var valueIds: [Int32]? {
-        get { input.valueIds }
-        set { input.valueIds = newValue }
+    public var fields: InputFields {
+        get { input.fields }
+        set { input.fields = newValue }
     }
     public let output: Tensor
     public let outputGradient: Tensor
@@ -38,7 +34,7 @@ public final class HSTUEncoder: LastPositionEncoder {
 
     /// `store`, `namePrefix` and `sharedItems` let a second encoder (a fold encoder) live in the same
     /// model and read the same item table. `behaviourTypes` > 0 adds a behaviour embedding to the input
-    /// (`behaviourIds`), `valueBuckets` > 0 a value embedding (`valueIds`).
+    /// (`fields`), `valueBuckets` > 0 a value embedding (`fields`).
     public init(config: HSTUConfig, batch: Int, seed: UInt64, contextTokens: Int = 0, behaviourTypes: Int = 0, valueBuckets: Int = 0,
                 store: ParameterStore = ParameterStore(), namePrefix: String = "", sharedItems: Embedding? = nil) {
         self.config = config

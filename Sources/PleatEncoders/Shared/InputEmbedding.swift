@@ -9,13 +9,10 @@ import PleatTensor
 final class InputEmbedding {
     let items: Embedding
     let positions: Embedding
-    let behaviours: Embedding?
-    /// Each input row's behaviour id for the next passes (nil: every row's is 0); read by `forward` and
-    /// `backward` only when the model has `behaviours`.
-    var behaviourIds: [Int32]?
-    let values: Embedding?
-    /// Each input row's value bucket (nil: none), as `behaviourIds`.
-    var valueIds: [Int32]?
+    let behaviours: Embedding?, values: Embedding?
+    /// Each input row's behaviour and value bucket for the next passes; read by `forward` and `backward`
+    /// only for the tables the model has.
+    var fields = InputFields()
     let norm: LayerNorm?
     let dropout: Dropout
     let scale: Float
@@ -64,7 +61,7 @@ final class InputEmbedding {
         ids.withUnsafeBufferPointer { items.forward($0, scale: scale, into: summed) }
         positionIds.withUnsafeBufferPointer { positions.forward($0, into: scratch) }
         Tensor.add(summed, scratch, into: summed)
-        for (table, fieldIds) in [(behaviours, behaviourIds), (values, valueIds)] {
+        for (table, fieldIds) in [(behaviours, fields.behaviours), (values, fields.values)] {
             guard let table, let fieldIds else { continue }
             precondition(fieldIds.count == ids.count, "expected an id per input row")
             fieldIds.withUnsafeBufferPointer { table.forward($0, into: scratch) }
@@ -91,7 +88,7 @@ final class InputEmbedding {
         if let norm { norm.backward(dx, normalized: xhat, rstd: rstd, dx: scratch) } else { scratch.copy(from: dx) }
         ids.withUnsafeBufferPointer { items.backward($0, scale: scale, scratch) }
         positionIds.withUnsafeBufferPointer { positions.backward($0, scratch) }
-        for (table, fieldIds) in [(behaviours, behaviourIds), (values, valueIds)] {
+        for (table, fieldIds) in [(behaviours, fields.behaviours), (values, fields.values)] {
             guard let table, let fieldIds else { continue }
             fieldIds.withUnsafeBufferPointer { table.backward($0, scratch) }
         }

@@ -18,12 +18,9 @@ public protocol SequenceEncoder: AnyObject {
     /// that a batch of short sequences costs its own length, not the longest one's. Left-aligned
     /// sequences give the same results at any n that holds them.
     func setLength(_ n: Int)
-    /// Each input position's behaviour id (its event type, 1…the encoder's `behaviourTypes`; 0: none)
-    /// for the next passes, batch × length like their ids. nil, or an encoder built without behaviour
-    /// types: items and positions alone.
-    var behaviourIds: [Int32]? { get set }
-    /// Each input position's value bucket (0: none), as `behaviourIds`, for an encoder built with value buckets.
-    var valueIds: [Int32]? { get set }
+    /// Each input position's behaviour and value bucket for the next passes (`InputFields`); an encoder
+    /// built without behaviour types or value buckets ignores them.
+    var fields: InputFields { get set }
     /// Encodes `ids` (batch × length, 0 = padding) into `output`. `rng` nil: evaluation.
     func forward(_ ids: [Int32], rng: inout RandomSource?)
     /// Back-propagates `outputGradient` into every parameter's gradient.

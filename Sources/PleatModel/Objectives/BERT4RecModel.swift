@@ -64,8 +64,7 @@ final class BERT4RecModel: NextItemModel {
         itemDropout?.apply(encoder.items.table, rng: &tableRng)
         defer { itemDropout?.restore(encoder.items.table) }
         encoder.setLength(batch.pack())
-        encoder.behaviourIds = batch.behaviourTypes > 0 ? batch.behaviours : nil
-        encoder.valueIds = batch.valueBuckets > 0 ? batch.values : nil
+        encoder.fields = batch.fields
         encoder.forward(batch.ids, rng: &dropoutRng)
         let loss = batch.labelledLoss(output: encoder.output, outputGradient: encoder.outputGradient) { hidden, labels, dHidden in
             crossEntropy.lossAndGradient(hidden: hidden, table: encoder.items.table, bias: encoder.outputBias, labels: labels, dHidden: dHidden)
@@ -87,8 +86,7 @@ final class BERT4RecModel: NextItemModel {
         }
         var noDropout: RandomSource? = nil
         encoder.setLength(batch.pack())
-        encoder.behaviourIds = batch.behaviourTypes > 0 ? batch.behaviours : nil
-        encoder.valueIds = batch.valueBuckets > 0 ? batch.values : nil
+        encoder.fields = batch.fields
         encoder.forward(batch.ids, rng: &noDropout)
         batch.gatherLastPositions(encoder.output, into: users)
         return ItemScoring(users: users, count: queries.count, table: encoder.items.table.value.pointer,

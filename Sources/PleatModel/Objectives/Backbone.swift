@@ -20,10 +20,6 @@ final class Backbone {
     let output: Tensor, outputGradient: Tensor
     /// The behaviours whose events the encoder reads (`BehaviourSettings.inputEvents`; nil: all).
     let inputBehaviours: Set<Int16>?
-    /// Whether the encoder embeds behaviours (`BehaviourSettings`), so that batches pass theirs on.
-    var readsBehaviours: Bool { batch.behaviourTypes > 0 }
-    /// Whether it embeds values (`BehaviourSettings.valueBuckets`).
-    var readsValues: Bool { batch.valueBuckets > 0 }
 
     /// `makePlain()` builds the encoder over the last `spec.maxLength` events; `makeFolded(shape)` the
     /// folded one, used when `foldKeys` is given and `fold.key` is set.
@@ -98,8 +94,7 @@ final class Backbone {
         switch encoder {
         case .plain(let encoder):
             encoder.setLength(batch.pack())
-            encoder.behaviourIds = readsBehaviours ? batch.behaviours : nil
-            encoder.valueIds = readsValues ? batch.values : nil
+            encoder.fields = batch.fields
             encoder.forward(batch.ids, lengths: batch.lengths, contextCounts: nil, timestamps: batch.times, rng: &rng)
         case .folded(let encoder, let folder):
             folder.finish(batch)
@@ -113,8 +108,7 @@ final class Backbone {
     func encodeLastPositions(into users: Tensor) {
         if case .plain(let encoder) = encoder, let last = encoder as? any LastPositionEncoder {
             last.setLength(batch.pack())
-            last.behaviourIds = readsBehaviours ? batch.behaviours : nil
-            last.valueIds = readsValues ? batch.values : nil
+            last.fields = batch.fields
             last.encodeLastPositions(batch.ids, lengths: batch.lengths, timestamps: batch.times, into: users)
             return
         }

@@ -24,6 +24,8 @@ final class SequenceBatch {
     var values: [Int32]
     /// Value buckets the model embeds (0: none).
     let valueBuckets: Int
+    /// What the encoder reads besides the ids: the behaviours and values of a model that embeds them.
+    var fields: InputFields { InputFields(behaviours: behaviourTypes > 0 ? behaviours : nil, values: valueBuckets > 0 ? values : nil) }
     var labels: [Int32]
     /// Unix seconds, `length + 1` per sequence: event times, then the time of what follows (HSTU).
     var times: [Int64]
