@@ -42,9 +42,9 @@ final class BehaviourInputTests: XCTestCase {
         // docs/benchmarks/behaviours.md has the margin over seeds and kernels at full size.
         XCTAssertGreaterThan(awareNDCG, idOnlyNDCG + 0.03, "behaviour-aware \(awareNDCG) against id-only \(idOnlyNDCG)")
 
-        // The stored spec says how many behaviours the model reads: the three of the funnel.
+        // The stored spec says how many behaviours the model reads, and their names: the three of the funnel.
         let model = try ScoringModel.load(aware.record, db: db, batchSize: 1)
-        XCTAssertEqual(model.artifact.spec.behaviour, BehaviourSettings(input: .embedding, types: 3))
+        XCTAssertEqual(model.artifact.spec.behaviour, BehaviourSettings(input: .embedding, types: 3, names: ["view", "cart", "buy"]))
         XCTAssertEqual(try ScoringModel.load(idOnly.record, db: db, batchSize: 1).artifact.spec.behaviour.embeddedTypes, 0)
 
         // Scoring reads each event's behaviour: the same items without them rank differently.
