@@ -29,7 +29,12 @@ public final class ScoringModel {
     public var batchSize: Int { model.batchSize }
     public var items: Int { model.items }
     /// The network as a ranker over its own item indices (for offline evaluation).
-    public var ranker: any ItemRanker { model }
+    /// Histories give this database's behaviour ids, which it maps to the model's when they differ.
+    public var ranker: any ItemRanker {
+        let behaviour = artifact.spec.behaviour
+        let readsNone = behaviour.embeddedTypes == 0 && behaviour.inputEvents == nil
+        return readsNone || BehaviourMappedRanker.isIdentity(behaviourIndex) ? model : BehaviourMappedRanker(model: model, index: behaviourIndex)
+    }
     /// This database's id of each model index (0: padding, or an item this database does not have).
     public var databaseIds: [Int32] { itemIndex.databaseIds }
 
@@ -71,7 +76,7 @@ public final class ScoringModel {
     public func topK(_ histories: [ModelHistory], k: Int, seen: SeenItems) -> [(items: [Int32], scores: [Float])] {
         precondition(histories.count <= batchSize)
         let queries = histories.map { h in
-            let behaviours = h.behaviours.map { $0 >= 0 && Int($0) < behaviourIndex.count ? behaviourIndex[Int($0)] : 0 }
+            let behaviours = BehaviourMappedRanker.modelBehaviours(h.behaviours, index: behaviourIndex)
             return ScoringQuery(history: EventSequence(items: h.items[...], times: h.times[...], behaviours: behaviours[...], values: h.values[...]),
                                 time: h.times.last ?? 0)
         }
