@@ -40,12 +40,12 @@ scratch_database behaviour
 url=$($pleat db url)
 $pleat doctor --json > "$out/doctor.json"
 
+source scripts/lib/shared-data.sh
 ingest() {
   case $1 in
     funnel) $pleat synth --funnel --users 1000 --items 1000 --median-events 40 --seed 1 -o "$work/funnel.csv" >/dev/null
             $pleat ingest "$work/funnel.csv" --format csv --event-col event_type --json ;;
-    taobao) $pleat ingest "$shared/taobao-head/events.csv" --format csv --user-col user_id --item-col item_id \
-              --time-col timestamp --event-col behavior_type --json ;;
+    taobao) ingest_shared taobao ;;
     *) echo "unknown data set $1 (funnel, taobao)" >&2; exit 2 ;;
   esac
 }

@@ -39,14 +39,8 @@ scratch_database repeat
 url=$($pleat db url)
 $pleat doctor --json > "$out/doctor.json"
 
-ingest() {
-  case $1 in
-    yelp) $pleat ingest "$shared/amazon-s3rec/yelp.txt" --format sequences --json ;;
-    taobao) $pleat ingest "$shared/taobao-head/events.csv" --format csv --user-col user_id --item-col item_id \
-              --time-col timestamp --event-col behavior_type --json ;;
-    *) echo "unknown data set $1 (yelp, taobao)" >&2; exit 2 ;;
-  esac
-}
+source scripts/lib/shared-data.sh
+ingest() { ingest_shared "$1" || { echo "unknown data set $1 (yelp, taobao)" >&2; exit 2; }; }
 
 for d in $data; do
   psql -q "$url" -c "CREATE DATABASE $d"

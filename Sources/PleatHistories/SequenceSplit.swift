@@ -26,11 +26,13 @@ public struct SequenceSplit: Sendable {
         public let targetBehaviours: Set<Int16>?
 
         /// The items the seen-items rule counts as already seen (`SequenceSplit.seenItems`).
-        public var seenItems: [Int32] { SequenceSplit.seenItems(history, behaviours: historyBehaviours, targetBehaviours: targetBehaviours) }
+        public var seenItems: ArraySlice<Int32> {
+            targetBehaviours == nil ? history : ArraySlice(SequenceSplit.seenItems(history, behaviours: historyBehaviours, targetBehaviours: targetBehaviours))
+        }
 
         /// Whether the target is an item the user has already seen (a repeat): what the seen-items rule
         /// decides about, and what reports break down.
-        public var isRepeat: Bool { targetBehaviours == nil ? history.contains(target) : seenItems.contains(target) }
+        public var isRepeat: Bool { seenItems.contains(target) }
 
         /// `historyBehaviours` nil: every event's is `InteractionHistories.unknownBehaviour`; `historyValues`
         /// nil: no event has a value.

@@ -61,14 +61,24 @@ final class InputEmbedding {
         ids.withUnsafeBufferPointer { items.forward($0, scale: scale, into: summed) }
         positionIds.withUnsafeBufferPointer { positions.forward($0, into: scratch) }
         Tensor.add(summed, scratch, into: summed)
-        for (table, fieldIds) in [(behaviours, fields.behaviours), (values, fields.values)] {
-            guard let table, let fieldIds else { continue }
-            precondition(fieldIds.count == ids.count, "expected an id per input row")
-            fieldIds.withUnsafeBufferPointer { table.forward($0, into: scratch) }
-            Tensor.add(summed, scratch, into: summed)
-        }
+        addField(behaviours, fields.behaviours, rows: ids.count)
+        addField(values, fields.values, rows: ids.count)
         if let norm { norm.forward(summed, into: x, normalized: xhat, rstd: rstd) } else { x.copy(from: summed) }
         dropout.forward(x, into: x, mask: mask, rng: &rng)
+    }
+
+    /// Adds `table`'s rows for `fieldIds` to `summed` (nothing for a table the model lacks or ids not given).
+    private func addField(_ table: Embedding?, _ fieldIds: [Int32]?, rows: Int) {
+        guard let table, let fieldIds else { return }
+        precondition(fieldIds.count == rows, "expected an id per input row")
+        fieldIds.withUnsafeBufferPointer { table.forward($0, into: scratch) }
+        Tensor.add(summed, scratch, into: summed)
+    }
+
+    /// Scatters ∂L/∂summed (in `scratch`) into `table`'s rows for `fieldIds`.
+    private func backwardField(_ table: Embedding?, _ fieldIds: [Int32]?) {
+        guard let table, let fieldIds else { return }
+        fieldIds.withUnsafeBufferPointer { table.backward($0, scratch) }
     }
 
     /// Position L − 1 − i for the i-th of a row's L real positions; padding positions read row 0 (their
@@ -88,9 +98,7 @@ final class InputEmbedding {
         if let norm { norm.backward(dx, normalized: xhat, rstd: rstd, dx: scratch) } else { scratch.copy(from: dx) }
         ids.withUnsafeBufferPointer { items.backward($0, scale: scale, scratch) }
         positionIds.withUnsafeBufferPointer { positions.backward($0, scratch) }
-        for (table, fieldIds) in [(behaviours, fields.behaviours), (values, fields.values)] {
-            guard let table, let fieldIds else { continue }
-            fieldIds.withUnsafeBufferPointer { table.backward($0, scratch) }
-        }
+        backwardField(behaviours, fields.behaviours)
+        backwardField(values, fields.values)
     }
 }

@@ -65,9 +65,12 @@ public final class ScoringModel {
     public func modelHistory(items: ArraySlice<Int32>, times: ArraySlice<Int64>, behaviours: ArraySlice<Int16>,
                              values: ArraySlice<Float>) -> ModelHistory {
         precondition(items.indices == times.indices && items.indices == behaviours.indices && items.indices == values.indices)
-        let known = items.indices.filter { itemIndex.modelIndex(of: items[$0]) != nil }
-        return ModelHistory(items: known.map { itemIndex.modelIndex(of: items[$0])! }, times: known.map { times[$0] },
-                            behaviours: known.map { behaviours[$0] }, values: known.map { values[$0] })
+        var kept = ModelHistory()
+        for i in items.indices {
+            guard let index = itemIndex.modelIndex(of: items[i]) else { continue }
+            kept.items.append(index); kept.times.append(times[i]); kept.behaviours.append(behaviours[i]); kept.values.append(values[i])
+        }
+        return kept
     }
 
     /// Each history's top k items (model indices and scores, best first), asked right after its last
