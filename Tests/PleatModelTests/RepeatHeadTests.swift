@@ -201,10 +201,14 @@ final class RepeatHeadTests: XCTestCase {
             for _ in 0..<length { items.append(items.isEmpty || rng.below(2) == 0 ? Int32(1 + rng.below(12)) : items[rng.below(items.count)]) }
             let target = rng.below(3) == 0 ? Int32(1 + rng.below(12)) : items[rng.below(items.count)]
             return SequenceSplit.Example(user: user, history: items[...], historyTimes: items.indices.map { Int64(10 * $0) }[...],
+                                         historyBehaviours: items.indices.map { _ in Int16(1 + rng.below(2)) }[...],
                                          target: target, targetTime: Int64(10 * length))
         }
         XCTAssert(examples.contains { $0.isRepeat } && examples.contains { !$0.isRepeat })
-        for (name, spec) in [("sasrec", spec(.ce)), ("hstu", hstuSpec)] {
+        // A model that reads bought events only: its own items are the bought ones, not the whole history.
+        var boughtOnly = spec(.ce)
+        boughtOnly.behaviour = BehaviourSettings(types: 2, names: ["view", "buy"], inputEvents: ["buy"])
+        for (name, spec) in [("sasrec", spec(.ce)), ("hstu", hstuSpec), ("sasrec reading bought events", boughtOnly)] {
             let model = spec.makeModel(batchSize: 8, seed: 3, items: 12)
             model.store["repeat.features.weight"]!.value[1] = 0.1
             model.store["repeat.gate.bias"]!.value[0] = -0.2

@@ -43,8 +43,8 @@ final class HSTUModel: NextItemModel {
         negatives = [Int32](repeating: 1, count: settings.negatives)
         repeatHead = settings.repeat ? RepeatHead(store: backbone.store, dimension: c.dimension, items: items, maxLength: backbone.batch.maxLength,
                                                    catalogue: settings.repeatCatalogue, behaviourTypes: spec.behaviour.embeddedTypes) : nil
-        let (window, temperature) = (backbone.window, settings.temperature)
-        repeatShift = repeatHead.map { RepeatShift(parameter: $0.gateShift, scale: temperature, window: window) }
+        let temperature = settings.temperature
+        repeatShift = repeatHead.map { RepeatShift(parameter: $0.gateShift, scale: temperature, ownItems: $0.ownItems) }
     }
 
     var lossTerms: Int { backbone.batch.labelledCount }

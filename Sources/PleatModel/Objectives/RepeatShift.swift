@@ -16,12 +16,12 @@ public final class RepeatShift {
     let parameter: Parameter
     /// Score units per unit of δ: the temperature τ of the catalogue's logits.
     public let scale: Float
-    /// The history's last `window` events hold the own items (as the head reads its window).
-    public let window: Int
+    /// The head's own items of each query it last scored (`RepeatHead.ownItems`).
+    private let ownItemRows: ScoreOverrides
 
-    init(parameter: Parameter, scale: Float, window: Int) {
-        precondition(parameter.value.count == 1 && scale > 0 && window > 0)
-        (self.parameter, self.scale, self.window) = (parameter, scale, window)
+    init(parameter: Parameter, scale: Float, ownItems: ScoreOverrides) {
+        precondition(parameter.value.count == 1 && scale > 0)
+        (self.parameter, self.scale, self.ownItemRows) = (parameter, scale, ownItems)
     }
 
     /// δ, in units of the gate's logit.
@@ -30,10 +30,19 @@ public final class RepeatShift {
         set { parameter.value[0] = newValue }
     }
 
-    /// The distinct items of a history's window: those whose scores δ moves.
-    public func ownItems(_ history: some Collection<Int32>) -> [Int32] { Self.ownItems(history, window: window) }
+    /// The items whose scores δ moves, per query of the model's last `scores` call: the head's own items
+    /// of each query, read from the head so that they have one definition (the distinct items of the
+    /// window the encoder reads).
+    public var ownItemsOfQueries: QueryOwnItems { QueryOwnItems(rows: ownItemRows) }
 
-    static func ownItems(_ history: some Collection<Int32>, window: Int) -> [Int32] {
-        Array(Set(history.suffix(window).filter { $0 > 0 }))
+    /// Read-only access for the workers that rank a scored batch's rows (nothing writes the head's rows
+    /// until the next `scores` call, which waits for them).
+    public struct QueryOwnItems: @unchecked Sendable {
+        fileprivate let rows: ScoreOverrides
+
+        public subscript(query r: Int) -> ArraySlice<Int32> {
+            precondition(r < rows.rows, "query \(r) was not in the last scores call")
+            return rows.items[rows.entries(row: r)]
+        }
     }
 }

@@ -44,8 +44,7 @@ final class SASRecModel: NextItemModel {
         itemDropout = ParameterDropout.over(backbone.items.table, probability: settings.itemDropout)
         repeatHead = settings.repeat ? RepeatHead(store: backbone.store, dimension: c.dimension, items: items, maxLength: backbone.batch.maxLength,
                                                    catalogue: settings.repeatCatalogue, behaviourTypes: spec.behaviour.embeddedTypes) : nil
-        let window = backbone.window
-        repeatShift = repeatHead.map { RepeatShift(parameter: $0.gateShift, scale: temperature, window: window) }
+        repeatShift = repeatHead.map { RepeatShift(parameter: $0.gateShift, scale: temperature, ownItems: $0.ownItems) }
     }
 
     var lossTerms: Int { backbone.batch.labelledCount }

@@ -15,12 +15,12 @@ extension Evaluator {
     /// counts them; ties count against the target, as `RankingMetrics.fullRank` does.
     public static func evaluateShifts(_ ranker: any ItemRanker, _ examples: [SequenceSplit.Example], shift: RepeatShift)
         -> (metrics: RankingMetrics, ndcgSums: [Double]) {
-        let steps = RepeatShift.steps, cutoff = 10, window = shift.window, scale = shift.scale
+        let steps = RepeatShift.steps, cutoff = 10, scale = shift.scale, ownItems = shift.ownItemsOfQueries
         let gains = Gains(count: examples.count * steps.count)
-        let ranks = rank(ranker, examples, seen: .include, listLength: 0) { row, example, index in
+        let ranks = rank(ranker, examples, seen: .include, listLength: 0) { row, example, index, query in
             let target = example.target
             let rank = SeenItems.include.rank(scores: UnsafeBufferPointer(row), target: target, history: example.history)
-            let own = RepeatShift.ownItems(example.history, window: window)
+            let own = ownItems[query: query]
             let ownScores = own.map { row[Int($0)] }
             // The ten best scores among the other items (own ones and padding out of the row meanwhile).
             let padding = row[0]

@@ -20,7 +20,7 @@ public enum Evaluator {
                                        sampler: NegativeSampler, negatives: Int = 100, seed: UInt64 = 1,
                                        cutoffs: [Int] = RankingMetrics.defaultCutoffs) -> RankingMetrics {
         let base = RandomSource(seed: seed)
-        let ranks = rank(ranker, examples, seen: seen, listLength: 0) { scores, example, index in
+        let ranks = rank(ranker, examples, seen: seen, listLength: 0) { scores, example, index, _ in
             guard seen.allows(example.target, after: example.seenItems) else { return RankingMetrics.miss }
             var rng = base.split(UInt64(index))
             var excluded = Set(seen.excluded(from: example.seenItems))
@@ -38,7 +38,7 @@ public enum Evaluator {
     /// writes for the same history.
     public static func ranked(_ ranker: any ItemRanker, _ examples: [SequenceSplit.Example], seen: SeenItems,
                               listLength: Int = 0) -> (ranks: [Int], lists: [[Int32]]) {
-        rank(ranker, examples, seen: seen, listLength: listLength) { scores, example, _ in
+        rank(ranker, examples, seen: seen, listLength: listLength) { scores, example, _, _ in
             seen.rank(scores: UnsafeBufferPointer(scores), target: example.target, history: example.seenItems)
         }
     }
@@ -47,7 +47,7 @@ public enum Evaluator {
     /// a model remembers of a user (whether it knows an item seen 1,000 events back, say), never the
     /// figure of a served list, which `ranked` gives under the seen-items rule.
     public static func ranksAmongUnseen(_ ranker: any ItemRanker, _ examples: [SequenceSplit.Example]) -> [Int] {
-        rank(ranker, examples, seen: .exclude, listLength: 0) { scores, example, _ in
+        rank(ranker, examples, seen: .exclude, listLength: 0) { scores, example, _, _ in
             RankingMetrics.fullRank(scores: UnsafeBufferPointer(scores), target: Int(example.target), excluded: Set(example.history))
         }.ranks
     }
@@ -67,9 +67,10 @@ public enum Evaluator {
     /// Scores the examples batch by batch and ranks each row (rows over the cores); with `listLength`
     /// > 0 also selects each row's top items after ranking (the row is then overwritten). Batches are
     /// formed in order of history length, so that each costs about its own length (`SequenceBatch.pack`);
-    /// results are stored by example index, so the order changes nothing else.
+    /// results are stored by example index, so the order changes nothing else. `rankOf` gets the row,
+    /// its example, the example's index and the row's place among the last `scores` call's queries.
     static func rank(_ ranker: any ItemRanker, _ examples: [SequenceSplit.Example], seen: SeenItems, listLength: Int,
-                             _ rankOf: @Sendable (UnsafeMutableBufferPointer<Float>, SequenceSplit.Example, Int) -> Int)
+                             _ rankOf: @Sendable (UnsafeMutableBufferPointer<Float>, SequenceSplit.Example, Int, Int) -> Int)
         -> (ranks: [Int], lists: [[Int32]]) {
         let scores = Tensor([ranker.batchSize, ranker.items + 1])
         let k = min(listLength, ranker.items)
@@ -93,7 +94,7 @@ public enum Evaluator {
                                 for r in rows {
                                     let row = UnsafeMutableBufferPointer(start: scores.pointer + r * scores.columns, count: scores.columns)
                                     let index = chunk[start + r], example = examples[index]
-                                    ranks[index] = rankOf(row, example, index)
+                                    ranks[index] = rankOf(row, example, index, r)
                                     guard k > 0 else { continue }
                                     row[0] = -.infinity
                                     for item in seen.excluded(from: example.seenItems) { row[Int(item)] = -.infinity }
