@@ -41,6 +41,13 @@ final class BehaviourInputTests: XCTestCase {
         // Measured at this seed: 0.401 against 0.232 on the Haswell and Prescott kernels alike (AMD EPYC Zen 4);
         // docs/benchmarks/behaviours.md has the margin over seeds and kernels at full size.
         XCTAssertGreaterThan(awareNDCG, idOnlyNDCG + 0.03, "behaviour-aware \(awareNDCG) against id-only \(idOnlyNDCG)")
+        // Interleaved behaviour tokens: queries ask for the target behaviour, and learn the funnel too.
+        let interleaved = try train(.interleaved)
+        let interleavedNDCG = try XCTUnwrap(interleaved.record.test.ndcg(at: 10))
+        print("funnel test NDCG@10: id-only \(idOnlyNDCG), embedding \(awareNDCG), interleaved \(interleavedNDCG)")
+        XCTAssertGreaterThan(interleavedNDCG, idOnlyNDCG + 0.03, "interleaved \(interleavedNDCG) against id-only \(idOnlyNDCG)")
+        XCTAssertEqual(try ScoringModel.load(interleaved.record, db: db, batchSize: 1).artifact.spec.behaviour.queryEvent, "buy",
+                       "queries ask for the target behaviour")
 
         // The stored spec says how many behaviours the model reads, and their names: the three of the funnel.
         let model = try ScoringModel.load(aware.record, db: db, batchSize: 1)

@@ -221,6 +221,10 @@ final class TrainingJobTests: XCTestCase {
         XCTAssertTrue(invalid(["sasrec.encoder.attend_padding=true"]).contains("sasrec.encoder.attend_padding"))
         XCTAssertEqual(invalid(["sasrec.encoder.attend_padding=true", "sasrec.encoder.block=sasrec"]), "")
         XCTAssertTrue(invalid(["bert4rec.encoder.attend_padding=true", "bert4rec.encoder.block=sasrec"]).contains("bert4rec.encoder.attend_padding"))
+        // Interleaved behaviour tokens: causal models, unfolded; the query's behaviour is a key of its own.
+        XCTAssertEqual(invalid(["behaviour.input=interleaved", "behaviour.query_event=buy"]), "")
+        XCTAssertTrue(invalid(["model=bert4rec", "behaviour.input=interleaved"]).contains("causal models"))
+        XCTAssertTrue(invalid(["behaviour.input=interleaved", "fold.key=category"]).contains("does not fold"))
         try "epochs = 3\nbogus = 1\n".write(to: file, atomically: true, encoding: .utf8)
         XCTAssertTrue(message([], file: file).contains("train.conf:2"))
         var bad = TrainingConfig()

@@ -29,7 +29,8 @@ final class TranslatedRanker: ItemRanker {
             let items = known.map { toModel[Int(h.items[$0])] }, times = known.map { h.times[$0] }
             return ScoringQuery(history: EventSequence(items: items[...], times: times[...],
                                                        behaviours: h.behaviours.map { b in ArraySlice(known.map { b[$0] }) },
-                                                       values: h.values.map { v in ArraySlice(known.map { v[$0] }) }), time: query.time)
+                                                       values: h.values.map { v in ArraySlice(known.map { v[$0] }) }), time: query.time,
+                                event: query.event)
         }
         model.scores(translated, into: modelScores)
         for r in queries.indices {

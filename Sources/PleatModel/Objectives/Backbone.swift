@@ -20,6 +20,10 @@ final class Backbone {
     let output: Tensor, outputGradient: Tensor
     /// The behaviours whose events the encoder reads (`BehaviourSettings.inputEvents`; nil: all).
     let inputBehaviours: Set<Int16>?
+    /// With interleaved behaviour tokens, the layout the encoder runs on (nil: each event is a token).
+    let tokens: InterleavedTokens?
+    /// The model's behaviour id of each event type name, and the one a query that names none asks for.
+    private let behaviourIds: [String: Int16], queryBehaviour: Int16
 
     /// `makePlain()` builds the encoder over the last `spec.maxLength` events; `makeFolded(shape)` the
     /// folded one, used when `foldKeys` is given and `fold.key` is set.
@@ -27,7 +31,11 @@ final class Backbone {
          folded makeFolded: (FoldedEncoder.Shape) -> FoldedEncoder) {
         (window, windowEndSpread) = (spec.maxLength, spec.fold.windowEndSpread)
         inputBehaviours = spec.behaviour.inputBehaviours
+        behaviourIds = Dictionary(spec.behaviour.names.enumerated().map { ($1, Int16($0 + 1)) }, uniquingKeysWith: { first, _ in first })
+        queryBehaviour = spec.behaviour.queryBehaviour
         if let foldKeys, spec.fold.key != .none {
+            precondition(spec.behaviour.input != .interleaved, "interleaved behaviour tokens do not fold")
+            tokens = nil
             var shape = FoldedEncoder.Shape()
             (shape.groups, shape.groupLength, shape.foldBlocks, shape.keys) = (spec.fold.groups, spec.fold.groupLength, spec.fold.foldBlocks, foldKeys.count)
             let folded = makeFolded(shape)
@@ -41,7 +49,16 @@ final class Backbone {
             encoder = .plain(plain)
             batch = SequenceBatch(batch: batchSize, length: spec.maxLength, behaviourTypes: spec.behaviour.embeddedTypes,
                                   valueBuckets: spec.behaviour.valueBuckets)
-            (store, items, output, outputGradient) = (plain.store, plain.items, plain.output, plain.outputGradient)
+            (store, items) = (plain.store, plain.items)
+            if spec.behaviour.input == .interleaved {
+                precondition(spec.behaviour.embeddedTypes > 0 && plain.length == 2 * spec.maxLength,
+                             "interleaved tokens need behaviour types and an encoder of two positions per event")
+                let tokens = InterleavedTokens(batch: batchSize, maxEvents: spec.maxLength, dimension: plain.output.columns,
+                                               valueBuckets: spec.behaviour.valueBuckets)
+                (self.tokens, output, outputGradient) = (tokens, tokens.output, tokens.outputGradient)
+            } else {
+                (tokens, output, outputGradient) = (nil, plain.output, plain.outputGradient)
+            }
         }
     }
 
@@ -72,11 +89,11 @@ final class Backbone {
 
     /// Lays out scoring queries: each history's last events, the query time after them.
     func placeQueries(_ queries: [ScoringQuery]) {
-        let queries = inputBehaviours == nil ? queries : queries.map { ScoringQuery(history: $0.history.keeping(inputBehaviours), time: $0.time) }
+        let queries = inputBehaviours == nil ? queries : queries.map { ScoringQuery(history: $0.history.keeping(inputBehaviours), time: $0.time, event: $0.event) }
         batch.clear()
         switch encoder {
         case .plain:
-            for (b, q) in queries.enumerated() { batch.place(q.history, next: q.time, row: b) }
+            for (b, q) in queries.enumerated() { batch.place(q.history, next: q.time, nextBehaviour: askedBehaviour(q), row: b) }
         case .folded(_, let folder):
             folder.clear()
             for (b, q) in queries.enumerated() {
@@ -88,12 +105,25 @@ final class Backbone {
         }
     }
 
+    /// The model's id of the behaviour a query asks for (0: one the model does not know).
+    private func askedBehaviour(_ query: ScoringQuery) -> Int16 {
+        query.event.map { behaviourIds[$0] ?? 0 } ?? queryBehaviour
+    }
+
     /// Encodes the placed batch into `output`. A plain encoder runs at the batch's longest row
     /// (`SequenceBatch.pack`); a folded one at its fixed shape. `rng` nil: evaluation.
     func forward(rng: inout RandomSource?) {
         switch encoder {
         case .plain(let encoder):
-            encoder.setLength(batch.pack())
+            let n = batch.pack()
+            if let tokens {
+                encoder.setLength(tokens.layout(batch))
+                encoder.fields = tokens.fields
+                encoder.forward(tokens.ids, lengths: tokens.lengths, contextCounts: nil, timestamps: tokens.times, rng: &rng)
+                tokens.gather(encoder.output)
+                return
+            }
+            encoder.setLength(n)
             encoder.fields = batch.fields
             encoder.forward(batch.ids, lengths: batch.lengths, contextCounts: nil, timestamps: batch.times, rng: &rng)
         case .folded(let encoder, let folder):
@@ -107,7 +137,14 @@ final class Backbone {
     /// otherwise the whole output is encoded and those rows gathered.
     func encodeLastPositions(into users: Tensor) {
         if case .plain(let encoder) = encoder, let last = encoder as? any LastPositionEncoder {
-            last.setLength(batch.pack())
+            let n = batch.pack()
+            if let tokens {
+                last.setLength(tokens.layout(batch))
+                last.fields = tokens.fields
+                last.encodeLastPositions(tokens.ids, lengths: tokens.lengths, timestamps: tokens.times, into: users)
+                return
+            }
+            last.setLength(n)
             last.fields = batch.fields
             last.encodeLastPositions(batch.ids, lengths: batch.lengths, timestamps: batch.times, into: users)
             return
@@ -119,7 +156,9 @@ final class Backbone {
 
     func backward() {
         switch encoder {
-        case .plain(let encoder): encoder.backward()
+        case .plain(let encoder):
+            tokens?.scatter(into: encoder.outputGradient)
+            encoder.backward()
         case .folded(let encoder, _): encoder.backward()
         }
     }

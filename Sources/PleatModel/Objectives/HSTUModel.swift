@@ -29,7 +29,7 @@ final class HSTUModel: NextItemModel {
     init(spec: ModelSpec, batchSize: Int, seed: UInt64, items: Int, foldKeys: FoldKeys? = nil) {
         settings = spec.hstu
         var c = spec.hstu.encoder
-        (c.items, c.maxLength) = (items, spec.maxLength)
+        (c.items, c.maxLength) = (items, spec.maxLength * spec.behaviour.tokensPerEvent)
         self.items = items
         backbone = Backbone(spec: spec, batchSize: batchSize, foldKeys: foldKeys,
                             plain: { HSTUEncoder(config: c, batch: batchSize, seed: seed, behaviourTypes: spec.behaviour.embeddedTypes,

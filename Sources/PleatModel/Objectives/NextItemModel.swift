@@ -42,14 +42,15 @@ public struct EventSequence: Sendable {
 }
 
 /// A history to recommend for, and when the recommendation is asked for (HSTU's time bias reads the gap
-/// between that moment and each past event).
+/// between that moment and each past event); with interleaved behaviour tokens, also which behaviour it
+/// asks for (an event type name: "what will this user buy?"), nil for the model's `queryEvent`.
 public struct ScoringQuery: Sendable {
     public let history: EventSequence
     public let time: Int64
+    public let event: String?
 
-    public init(history: EventSequence, time: Int64) {
-        self.history = history
-        self.time = time
+    public init(history: EventSequence, time: Int64, event: String? = nil) {
+        (self.history, self.time, self.event) = (history, time, event)
     }
 }
 

@@ -32,7 +32,7 @@ final class SASRecModel: NextItemModel {
         let temperature: Float = settings.loss == .sampledSoftmax ? settings.temperature : 1
         catalogueTemperature = temperature
         var c = spec.sasrec.encoder
-        (c.items, c.maxLength) = (items, spec.maxLength)
+        (c.items, c.maxLength) = (items, spec.maxLength * spec.behaviour.tokensPerEvent)
         self.items = items
         sampledSoftmax = SampledSoftmax(temperature: settings.temperature, normalize: false, maskCollisions: true)
         backbone = Backbone(spec: spec, batchSize: batchSize, foldKeys: foldKeys,

@@ -18,6 +18,9 @@ final class SequenceBatch {
     var ids: [Int32]
     /// Each position's behaviour id, laid out as `ids` (0: none, padding, or a type past `behaviourTypes`).
     var behaviours: [Int32]
+    /// Each position's next behaviour: that of the event its output predicts (for a query's last
+    /// position, the behaviour asked for); laid out as `ids`. Read by interleaved tokens.
+    var nextBehaviours: [Int32]
     /// Behaviour ids the model embeds (1…this); the placed ones past it read as 0.
     let behaviourTypes: Int
     /// Each position's value bucket (`BehaviourSettings.valueId`), laid out as `ids`.
@@ -41,7 +44,7 @@ final class SequenceBatch {
         self.length = length
         (self.behaviourTypes, self.valueBuckets) = (behaviourTypes, valueBuckets)
         ids = [Int32](repeating: 0, count: batch * length)
-        (behaviours, values) = (ids, ids)
+        (behaviours, nextBehaviours, values) = (ids, ids, ids)
         labels = [Int32](repeating: -1, count: batch * length)
         times = [Int64](repeating: 0, count: batch * (length + 1))
         lengths = [Int32](repeating: 0, count: batch)
@@ -54,6 +57,8 @@ final class SequenceBatch {
         ids.append(contentsOf: repeatElement(0, count: batch * maxLength))
         behaviours.removeAll(keepingCapacity: true)
         behaviours.append(contentsOf: repeatElement(0, count: batch * maxLength))
+        nextBehaviours.removeAll(keepingCapacity: true)
+        nextBehaviours.append(contentsOf: repeatElement(0, count: batch * maxLength))
         values.removeAll(keepingCapacity: true)
         values.append(contentsOf: repeatElement(0, count: batch * maxLength))
         labels.removeAll(keepingCapacity: true)
@@ -74,12 +79,13 @@ final class SequenceBatch {
         for b in 0..<batch {
             for i in 0..<n {
                 (ids[b * n + i], behaviours[b * n + i], labels[b * n + i]) = (ids[b * old + i], behaviours[b * old + i], labels[b * old + i])
-                values[b * n + i] = values[b * old + i]
+                (values[b * n + i], nextBehaviours[b * n + i]) = (values[b * old + i], nextBehaviours[b * old + i])
             }
             for i in 0...n { times[b * (n + 1) + i] = times[b * (old + 1) + i] }
         }
         ids.removeLast(batch * (old - n))
         behaviours.removeLast(batch * (old - n))
+        nextBehaviours.removeLast(batch * (old - n))
         values.removeLast(batch * (old - n))
         labels.removeLast(batch * (old - n))
         times.removeLast(batch * (old - n))
@@ -88,14 +94,20 @@ final class SequenceBatch {
     }
 
     /// Writes the last `length − offset` events of `events` (items, times, behaviours) into row b from
-    /// position `offset` (positions before it are left to context tokens); `next` is the time after them.
-    func place(_ events: EventSequence, next: Int64? = nil, row b: Int, offset: Int = 0) {
+    /// position `offset` (positions before it are left to context tokens); `next` is the time after them
+    /// and `nextBehaviour` the behaviour of what follows (the model's id; 0: none).
+    func place(_ events: EventSequence, next: Int64? = nil, nextBehaviour: Int16 = 0, row b: Int, offset: Int = 0) {
         let kept = events.items.suffix(length - offset), keptTimes = events.times.suffix(length - offset)
         for (i, id) in kept.enumerated() { ids[b * length + offset + i] = id }
-        if behaviourTypes > 0, let eventBehaviours = events.behaviours {
-            for (i, behaviour) in eventBehaviours.suffix(length - offset).enumerated() {
-                behaviours[b * length + offset + i] = BehaviourSettings.encoderId(behaviour, types: behaviourTypes)
+        if behaviourTypes > 0 {
+            let start = b * length + offset
+            if let eventBehaviours = events.behaviours {
+                for (i, behaviour) in eventBehaviours.suffix(length - offset).enumerated() {
+                    behaviours[start + i] = BehaviourSettings.encoderId(behaviour, types: behaviourTypes)
+                    if i > 0 { nextBehaviours[start + i - 1] = behaviours[start + i] }
+                }
             }
+            if !kept.isEmpty { nextBehaviours[start + kept.count - 1] = BehaviourSettings.encoderId(nextBehaviour, types: behaviourTypes) }
         }
         if valueBuckets > 0, let eventValues = events.values {
             for (i, value) in eventValues.suffix(length - offset).enumerated() {
@@ -116,7 +128,8 @@ final class SequenceBatch {
         let room = length - offset
         let window = sequence.items.suffix(room + 1), windowTimes = sequence.times.suffix(room + 1)
         guard window.count >= 2 else { return }
-        place(sequence[window.startIndex..<(window.endIndex - 1)], next: windowTimes.last, row: b, offset: offset)
+        place(sequence[window.startIndex..<(window.endIndex - 1)], next: windowTimes.last,
+              nextBehaviour: sequence.behaviours?[window.endIndex - 1] ?? 0, row: b, offset: offset)
         for (i, e) in window.indices.dropFirst().enumerated() where sequence.isTarget(e) { labels[b * length + offset + i] = window[e] }
     }
 

@@ -11,6 +11,10 @@ public struct BehaviourSettings: Sendable, Codable, Equatable {
         /// A learned behaviour embedding added to each event's item embedding (HSTU's actions beside
         /// items; the simple form of MBGen's behaviour tokens): x = E[item] + P[position] + B[behaviour].
         case embedding
+        /// MBGen's form: every event is two tokens, its behaviour then its item, so that the state at a
+        /// behaviour token predicts the item done with that behaviour: a query ends with the behaviour it
+        /// asks for (`queryEvent`, or the one a request names). Twice the positions; causal models only.
+        case interleaved
     }
 
     public var input = Input.none
@@ -31,6 +35,9 @@ public struct BehaviourSettings: Sendable, Codable, Equatable {
     /// (quarter octaves, so ratings 1-5 fall in five buckets and amounts up to 2^(buckets/4) apart).
     /// 0 (the default): values are not read; an event without one reads as none (row 0, zeros).
     public var valueBuckets = 0
+    /// With `interleaved` input, the behaviour a query asks for when it names none: by default the first
+    /// of `target_events`, else the data's most frequent event type, filled when a run starts.
+    public var queryEvent: String?
 
     /// Rows of the behaviour table at most: logs name a handful of behaviours, and ids past this are a
     /// mistake (an identifier column given as `--event-col`), not behaviours to learn.
@@ -42,6 +49,14 @@ public struct BehaviourSettings: Sendable, Codable, Equatable {
 
     /// Behaviour ids the encoder embeds (1…this); 0: it reads none.
     public var embeddedTypes: Int { input == .none ? 0 : types }
+
+    /// Encoder positions per event: 2 when behaviour and item are tokens of their own.
+    public var tokensPerEvent: Int { input == .interleaved ? 2 : 1 }
+
+    /// The model's behaviour id of `queryEvent` (0: none known, the behaviour token reads zeros).
+    public var queryBehaviour: Int16 {
+        queryEvent.flatMap { names.firstIndex(of: $0) }.map { Int16($0 + 1) } ?? 0
+    }
 
     /// The encoder's id for an event's behaviour, for a model that embeds `types` behaviours: the
     /// behaviour itself, or 0 for one it has no row for.
@@ -60,6 +75,7 @@ extension BehaviourSettings {
         names = try c.decodeIfPresent([String].self, forKey: .names) ?? names
         inputEvents = try c.decodeIfPresent(EventNames.self, forKey: .inputEvents)
         valueBuckets = try c.decodeIfPresent(Int.self, forKey: .valueBuckets) ?? valueBuckets
+        queryEvent = try c.decodeIfPresent(String.self, forKey: .queryEvent)
     }
 
     /// Most value buckets: 2^(256/4) spans any amount a log holds.

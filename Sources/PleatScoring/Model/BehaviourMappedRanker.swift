@@ -28,7 +28,7 @@ final class BehaviourMappedRanker: ItemRanker {
             let h = q.history
             return ScoringQuery(history: EventSequence(items: h.items, times: h.times, targets: h.targets,
                                                        behaviours: h.behaviours.map { ArraySlice(Self.modelBehaviours($0, index: index)) },
-                                                       values: h.values), time: q.time)
+                                                       values: h.values), time: q.time, event: q.event)
         }
         model.scores(mapped, into: scores)
     }

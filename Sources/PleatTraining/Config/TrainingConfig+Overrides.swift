@@ -112,7 +112,7 @@ extension TrainingConfig {
     }
 
     /// Keys whose default is nil, so the encoded defaults do not list them.
-    private static let optionalKeys: Set<String> = ["cutoff", "target_events", "input_events"]
+    private static let optionalKeys: Set<String> = ["cutoff", "target_events", "input_events", "query_event"]
 }
 
 extension String {
@@ -165,6 +165,9 @@ extension TrainingConfig {
         try require((0...BehaviourSettings.maxValueBuckets).contains(behaviour.valueBuckets), "behaviour.value_buckets",
                     "must be 0 (values not read) up to \(BehaviourSettings.maxValueBuckets)")
         try require(behaviour.inputEvents == nil || model != .bert4rec, "behaviour.input_events", "is for sasrec and hstu for now")
+        try require(behaviour.input != .interleaved || model != .bert4rec, "behaviour.input",
+                    "interleaved is for the causal models (sasrec, hstu): a behaviour token asks for the item after it")
+        try require(behaviour.input != .interleaved || fold.key == .none, "behaviour.input", "interleaved does not fold yet (set fold.key = none)")
         if fold.key != .none {
             try require(model != .bert4rec, "fold.key", "folding needs a causal model (sasrec or hstu); bert4rec is bidirectional")
             try require(fold.groups >= 1 && fold.groupLength >= 1 && fold.foldBlocks >= 1, "fold", "groups, group_length and fold_blocks must be at least 1")

@@ -204,13 +204,27 @@ public struct TrainingJob {
             let byId = Dictionary(try EventTypeTable(db).ids().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
             config.behaviour.names = (1...config.behaviour.types).map { byId[Int16($0)] ?? "" }
         }
-        for name in config.behaviour.inputEvents?.names ?? [] where !config.behaviour.names.contains(name) {
-            throw ConfigError(description: "config key behaviour.input_events: no event type '\(name)' in the data (it has: "
+        if config.behaviour.input == .interleaved && config.behaviour.queryEvent == nil {
+            config.behaviour.queryEvent = config.targetEvents?.names.first ?? mostFrequentEvent(histories, names: config.behaviour.names)
+        }
+        for name in (config.behaviour.inputEvents?.names ?? []) + (config.behaviour.queryEvent.map { [$0] } ?? [])
+            where !config.behaviour.names.contains(name) {
+            throw ConfigError(description: "config key behaviour: no event type '\(name)' in the data (it has: "
                               + "\(config.behaviour.names.filter { !$0.isEmpty }.sorted().joined(separator: ", ")))")
         }
         log("behaviour input: \(config.behaviour.input.rawValue) of \(config.behaviour.types) event types "
             + "(\(config.behaviour.names.filter { !$0.isEmpty }.joined(separator: ", ")))"
-            + (config.behaviour.inputEvents.map { "; the encoder reads \($0.names.joined(separator: ", ")) events only" } ?? ""))
+            + (config.behaviour.inputEvents.map { "; the encoder reads \($0.names.joined(separator: ", ")) events only" } ?? "")
+            + (config.behaviour.input == .interleaved ? "; queries ask for \(config.behaviour.queryEvent ?? "no behaviour")" : ""))
+    }
+
+    /// The name of the behaviour most events have (over every rank); nil when no event has a named one.
+    private func mostFrequentEvent(_ histories: InteractionHistories, names: [String]) -> String? {
+        var counts = [Int64](repeating: 0, count: names.count + 1)
+        for b in histories.behaviours where b > 0 && Int(b) <= names.count { counts[Int(b)] += 1 }
+        communicator.sum(&counts)
+        guard let best = counts.indices.dropFirst().max(by: { (counts[$0], -$0) < (counts[$1], -$1) }), counts[best] > 0 else { return nil }
+        return names[best - 1].isEmpty ? nil : names[best - 1]
     }
 
     /// The stored vocabulary and spec of a run being resumed.
