@@ -3,25 +3,27 @@
 # log ingested with its event column; for each seed and each target (`buy`: target_events = [buy] under
 # `seen = exclude`, where seen means bought; `all`: every event a target under `seen = include`), SASRec
 # id-only (`behaviour.input = none`), for purchases also id-only reading purchases alone
-# (`behaviour.input_events = [buy]`), and behaviour-aware (`embedding`), trained with
+# (`behaviour.input_events = [buy]`), behaviour-aware (`embedding`) and interleaved behaviour and item tokens
+# (`interleaved`, queries asking for the target behaviour, or the most frequent one for `all`), trained with
 # configs/amazon/sasrec.conf; then `pleat evaluate` ranks them with every baseline on the same users (paired tests).
 # Data: `funnel` (`pleat synth --funnel`, 1,000 users, 1,000 items, seed 1) and `taobao`
 # (../shared/data/taobao-head: pv, cart, fav, buy). Prints a Markdown table (scripts/behaviour-table.py).
 #
 #   scripts/bench-behaviour.sh [--data "funnel taobao"] [--targets "buy all"] [--seeds N] [--first-seed S]
-#                              [--out DIR] [--set key=value ...]
+#                              [--inputs "none purchases embedding interleaved"] [--out DIR] [--set key=value ...]
 #
 # --set applies to every run (e.g. --set learning_rate=0.003); runs go to --out (default
 # .build/behaviour/DATE-TIME). The BLAS kernel is the machine's unless OPENBLAS_CORETYPE says otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seeds=3 first=1 data="funnel taobao" targets="buy all" out="" extra=()
+seeds=3 first=1 data="funnel taobao" targets="buy all" out="" extra=() only=""
 while [ $# -gt 0 ]; do
   case $1 in
     --seeds) seeds=$2; shift 2 ;;
     --first-seed) first=$2; shift 2 ;;
     --data) data=$2; shift 2 ;;
     --targets) targets=$2; shift 2 ;;
+    --inputs) only=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --set) extra+=(--set "$2"); shift 2 ;;
     *) echo "unknown argument $1 (see the header of $0)" >&2; exit 2 ;;
@@ -57,10 +59,12 @@ for d in $data; do
   ingest "$d" > "$out/$d-ingest.json"
   for target in $targets; do
     case $target in
-      buy) rule=(--set 'target_events=[buy]' --set seen=exclude); seen=exclude; inputs="none purchases embedding" ;;
-      all) rule=(--set seen=include); seen=include; inputs="none embedding" ;;
+      buy) rule=(--set 'target_events=[buy]' --set seen=exclude); seen=exclude; inputs="none purchases embedding interleaved" ;;
+      all) rule=(--set seen=include); seen=include; inputs="none embedding interleaved" ;;
       *) echo "unknown target $target (buy, all)" >&2; exit 2 ;;
     esac
+    # --inputs keeps those of the target's inputs it names (purchases alone only make sense for `buy`).
+    if [ -n "$only" ]; then inputs=$(for i in $inputs; do [[ " $only " == *" $i "* ]] && echo "$i"; done | xargs); fi
     for s in $(seq "$first" $((first + seeds - 1))); do
       ids=()
       for input in $inputs; do
