@@ -111,8 +111,8 @@ let package = Package(
         .testTarget(name: "PleatIngestTests", dependencies: ["PleatCore", "PleatStorage", "PleatIngest", "PleatTestSupport"]),
         .testTarget(name: "PleatHistoriesTests", dependencies: ["PleatCore", "PleatStorage", "PleatIngest", "PleatHistories", "PleatTestSupport"]),
         .testTarget(name: "PleatModelTests", dependencies: ["PleatCore", "PleatMetrics", "PleatTensor", "PleatHistories", "PleatEncoders", "PleatModel", "PleatTestSupport"]),
-        .testTarget(name: "PleatServerTests", dependencies: ["PleatCore", "PleatStorage", "PleatMetrics", "PleatTraining", "PleatScoring", "PleatServer",
-                                                         "PleatTestSupport"]),
+        .testTarget(name: "PleatServerTests", dependencies: ["PleatCore", "PleatStorage", "PleatMetrics", "PleatHistories", "PleatIngest", "PleatModel",
+                                                         "PleatTraining", "PleatScoring", "PleatServer", "PleatTestSupport"]),
         .testTarget(name: "PleatMPITests", dependencies: ["PleatMPI"]),
     ]
 )

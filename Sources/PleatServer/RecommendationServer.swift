@@ -30,6 +30,8 @@ public struct RecommendationServer: Sendable {
     public static let maximumK = 1_000
     /// The longest user id a request may carry: what ingest accepts (IngestLimits.maxIdBytes).
     public static let maximumUserIdBytes = 1_024
+    /// Longest event type name a request may ask for (the names are a log's behaviour labels).
+    public static let maximumEventBytes = 64
     /// Seconds a client is told to wait (Retry-After) when the server cannot answer now.
     public static let retryAfterSeconds = 1
 
@@ -106,14 +108,24 @@ public struct RecommendationServer: Sendable {
                 }
                 k = value
             }
-            let count = k
+            var event: String?
+            if let raw = request.uri.queryParameters["event"] {
+                // The query's values arrive percent-decoded.
+                guard !raw.isEmpty, raw.utf8.count <= Self.maximumEventBytes else {
+                    return finish(.badRequest, Self.error("event must name an event type (at most \(Self.maximumEventBytes) bytes), got '\(String(raw.prefix(40)))'"))
+                }
+                event = String(raw)
+            }
+            let (count, asked) = (k, event)
             do {
                 let answer: Recommendation
-                switch try await lookups.run({ try recommender.fromCache(user: user, k: count) }) {
+                switch try await lookups.run({ try recommender.fromCache(user: user, k: count, event: asked) }) {
                 case .answer(let cached): answer = cached
                 case .live(let work): answer = try await scoring.run { try recommender.live(work) }
                 }
                 return finish(.ok, try JSONEncoder.snakeCase().encode(answer), source: answer.source)
+            } catch let unknown as UnknownEventType {
+                return finish(.badRequest, Self.error(unknown.description))
             } catch is BlockingExecutor.Busy {
                 return finish(.serviceUnavailable, Self.error("busy: too many requests need live scoring; retry shortly"), retry: true)
             } catch let unavailable as RecommenderUnavailable {

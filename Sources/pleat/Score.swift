@@ -36,9 +36,19 @@ struct Score: ParsableCommand {
     var seen: SeenItems?
     @Option(help: "Users per scoring batch.") var batch = 256
     @Option(help: "Only the users of shard I of N (I/N, 0-based; docs/sharding.md): one cache per shard.") var shard = Shard.all
+    @Option(help: ArgumentHelp("Keep a list per behaviour asked for, e.g. buy,view (event type names); requests name one with --event or ?event=.",
+                               discussion: "Default: one list, the model's own question (its target behaviour, or the next event of any kind)."))
+    var events: String?
     @Flag(help: "End with one JSON line (model_id, users, seconds, users_per_s, ...).") var json = false
 
+    /// `--events` as names, in order, without repeats.
+    var eventNames: [String] {
+        var seen = Set<String>()
+        return (events ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && seen.insert($0).inserted }
+    }
+
     func validate() throws {
+        guard events == nil || !eventNames.isEmpty else { throw ValidationError("--events needs at least one event type name, e.g. --events buy,view") }
         guard topK >= 1 else { throw ValidationError("--top-k must be at least 1") }
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
     }
@@ -53,11 +63,13 @@ struct Score: ParsableCommand {
         let scoring = try ScoringModel.load(record, db: db, batchSize: batch)
         let cache = try RecommendationCache(path: cacheOptions.path(global))
         var scorer = BatchScorer()
-        (scorer.topK, scorer.seen, scorer.users, scorer.shard) = (topK, seen, users, shard)
+        (scorer.topK, scorer.seen, scorer.users, scorer.shard, scorer.events) = (topK, seen, users, shard, eventNames)
         scorer.showProgress = true  // on stderr: --json output (stdout) stays one line, as with ingest and train
         let report = try scorer.run(model: scoring, db: db, cache: cache)
-        note(String(format: "scored %@ users%@ with %@ (seen = %@) in %.2f s (%@ users/s); %@ without known items, %@ unchanged; cache %@",
-                    Format.count(report.users), shard.count > 1 ? " of shard \(shard)" : "", report.modelId, report.seen.rawValue, report.seconds, Format.count(Int(report.usersPerS)),
+        let asked = eventNames.isEmpty ? "" : ", a list per event: \(eventNames.joined(separator: ", "))"
+        note(String(format: "scored %@ users%@ with %@ (seen = %@%@) in %.2f s (%@ users/s); %@ without known items, %@ unchanged; cache %@",
+                    Format.count(report.users), shard.count > 1 ? " of shard \(shard)" : "", report.modelId, report.seen.rawValue, asked, report.seconds,
+                    Format.count(Int(report.usersPerS)),
                     Format.count(report.skippedUsers), Format.count(report.unchangedUsers), report.cache))
         if json { try printJSONLine(report) }
     }
@@ -71,21 +83,24 @@ struct Recommend: ParsableCommand {
     @OptionGroup var cacheOptions: CacheOptions
     @Option(help: "The user's external id.") var user: String
     @Option(name: .short, help: "How many items.") var k = 10
+    @Option(help: "The behaviour asked for, an event type name (e.g. buy: what will the user buy next?). Default: the model's own question.")
+    var event: String?
     @Flag(help: "Print one JSON object.") var json = false
 
     func validate() throws {
         guard (1...1_000).contains(k) else { throw ValidationError("-k must be from 1 to 1000") }
+        guard event.map({ !$0.isEmpty }) ?? true else { throw ValidationError("--event needs an event type name") }
     }
 
     func run() throws {
         try BLASLibrary.load()  // a clear error now rather than a stop at the first product
         let recommender = try Recommender(databaseURL: global.database.url, cachePath: cacheOptions.path(global))
-        let answer = try recommender.recommend(user: user, k: k)
+        let answer = try recommender.recommend(user: user, k: k, event: event)
         if json { return try printJSONLine(answer) }
         if let message = answer.message { note(message) }
         var table = TextTable(["rank", "item", "score"])
         for (i, item) in answer.items.enumerated() { table.add([String(i + 1), item.item, String(format: "%.4f", item.score)]) }
-        print("user \(answer.user), model \(answer.modelId), source \(answer.source.rawValue), computed \(answer.computedAt)")
+        print("user \(answer.user)\(answer.event.map { ", event \($0)" } ?? ""), model \(answer.modelId), source \(answer.source.rawValue), computed \(answer.computedAt)")
         print(table.render())
     }
 }

@@ -20,6 +20,9 @@ public struct BatchScorer {
     /// validated and tested under.
     public var seen: SeenItems?
     public var users = Users.all
+    /// The behaviours to keep a list for, each user one list per event type name (`ScoringModel.topK`'s
+    /// `event`); empty (the default): one list, the model's own question.
+    public var events: [String] = []
     /// Only the users of this shard (`Shard`): one cache per shard, written by one process each.
     public var shard = Shard.all
     /// Users per cache transaction.
@@ -38,6 +41,8 @@ public struct BatchScorer {
         public var topK: Int
         /// The seen-items rule the lists follow.
         public var seen: SeenItems
+        /// The behaviours each user has a list for ("" for the model's own question).
+        public var events: [String]
         /// Wall time of the whole run (histories read, scoring, cache writes), and users per second of it.
         public var seconds: Double
         public var usersPerS: Double
@@ -53,7 +58,10 @@ public struct BatchScorer {
     public func run(model: ScoringModel, db: PostgresConnection, cache: RecommendationCache) throws -> Report {
         let start = Date()
         let directory = try UserDirectory(db: db)
-        let marks = users == .changed ? try cache.historyMarks(modelId: model.id) : [:]
+        for event in events { try model.checkEvent(event) }
+        let questions: [String?] = events.isEmpty ? [nil] : events
+        // A user is current when every list asked for is.
+        let marks = users == .changed ? try questions.map { try cache.historyMarks(modelId: model.id, event: $0 ?? "") } : []
         let shardUsers = try UserTable(db).count(in: shard)
         let seen = try self.seen ?? model.record.seen
         if users == .changed, let existing = try cache.set(modelId: model.id), existing.seen != seen {
@@ -72,12 +80,14 @@ public struct BatchScorer {
         lists.reserveCapacity(transactionSize)
         var (examined, unchanged, skipped, modelSeconds) = (0, 0, 0, 0.0)
         func scoreBatch() throws {
-            let modelStart = Date()
-            let ranked = model.topK(batch.map(\.history), k: topK, seen: seen)
-            modelSeconds += Date().timeIntervalSince(modelStart)
-            let now = Date().timeIntervalSince1970
-            for (user, top) in zip(batch, ranked) {
-                lists.append(model.rankedList(user: user.user, top, historyUntil: user.until, computedAt: now))
+            for event in questions {
+                let modelStart = Date()
+                let ranked = model.topK(batch.map(\.history), k: topK, seen: seen, event: event)
+                modelSeconds += Date().timeIntervalSince(modelStart)
+                let now = Date().timeIntervalSince1970
+                for (user, top) in zip(batch, ranked) {
+                    lists.append(model.rankedList(user: user.user, event: event, top, historyUntil: user.until, computedAt: now))
+                }
             }
             batch.removeAll(keepingCapacity: true)
             if lists.count >= transactionSize {
@@ -92,7 +102,7 @@ public struct BatchScorer {
                 let range = histories.range(slot)
                 let user = directory.externalIds[histories.userIds[slot]] ?? String(histories.userIds[slot])
                 let until = histories.times[range.upperBound - 1]
-                if let mark = marks[user], mark >= until { unchanged += 1; continue }
+                if !marks.isEmpty, marks.allSatisfy({ ($0[user] ?? .min) >= until }) { unchanged += 1; continue }
                 let h = model.modelHistory(items: histories.items[range], times: histories.times[range], behaviours: histories.behaviours[range],
                                            values: histories.values[range])
                 if h.isEmpty { skipped += 1; continue }
@@ -103,12 +113,12 @@ public struct BatchScorer {
         }
         if !batch.isEmpty { try scoreBatch() }
         if !lists.isEmpty { try writes.submit(lists) }
-        let written = try writes.finish()
+        let written = try writes.finish() / questions.count
         progress.finish()
         try cache.activate(modelId: model.id)
         let seconds = Date().timeIntervalSince(start)
         return Report(modelId: model.id, users: written, skippedUsers: skipped, unchangedUsers: unchanged,
-                      topK: topK, seen: seen, seconds: seconds, usersPerS: Double(written) / max(seconds, 1e-9), modelSeconds: modelSeconds,
+                      topK: topK, seen: seen, events: questions.map { $0 ?? "" }, seconds: seconds, usersPerS: Double(written) / max(seconds, 1e-9), modelSeconds: modelSeconds,
                       cache: cache.path, shard: shard.description)
     }
 }

@@ -24,6 +24,8 @@ public final class ScoringModel {
     let targetBehaviours: Set<Int16>?
     /// The model's behaviour id of each of this database's event type ids (`BehaviourSettings.modelIds`).
     let behaviourIndex: [Int16]
+    /// This database's event type ids by name: the behaviours a request may ask for.
+    let eventTypes: [String: Int16]
 
     public var id: String { record.id }
     public var batchSize: Int { model.batchSize }
@@ -50,13 +52,14 @@ public final class ScoringModel {
             targetBehaviours = try SplitRule(targetEvents: try record.targetEvents).targetBehaviours(eventTypes: eventTypes)
         } catch let error as SplitRuleError { throw ScoringError("model \(record.id): \(error)") }
         return ScoringModel(record: record, artifact: artifact, model: try artifact.makeModel(batchSize: batchSize), databaseIds: ids,
-                            targetBehaviours: targetBehaviours, behaviourIndex: artifact.spec.behaviour.modelIds(eventTypes: eventTypes))
+                            targetBehaviours: targetBehaviours, behaviourIndex: artifact.spec.behaviour.modelIds(eventTypes: eventTypes),
+                            eventTypes: eventTypes)
     }
 
     init(record: ModelRecord, artifact: ModelArtifact, model: any NextItemModel, databaseIds: [Int32], targetBehaviours: Set<Int16>? = nil,
-         behaviourIndex: [Int16] = []) {
+         behaviourIndex: [Int16] = [], eventTypes: [String: Int16] = [:]) {
         (self.record, self.artifact, self.model, self.targetBehaviours) = (record, artifact, model, targetBehaviours)
-        self.behaviourIndex = behaviourIndex
+        (self.behaviourIndex, self.eventTypes) = (behaviourIndex, eventTypes)
         itemIndex = ItemVocabulary(databaseIds: databaseIds)
         blockScores = Tensor([model.batchSize, ItemScoring.blockColumns])
     }
@@ -76,18 +79,30 @@ public final class ScoringModel {
     /// Each history's top k items (model indices and scores, best first), asked right after its last
     /// event, under the seen-items rule `seen` (as `Evaluator.ranked` lists them). At most `batchSize` histories.
     /// The catalogue is scored in blocks (`ItemScoring.topK`): no row of every item's score is held.
-    public func topK(_ histories: [ModelHistory], k: Int, seen: SeenItems) -> [(items: [Int32], scores: [Float])] {
+    ///
+    /// `event` asks for one behaviour ("buy": what will this user buy next?; `checkEvent` first): "seen"
+    /// then means done with that behaviour, and a model with interleaved behaviour tokens is asked for
+    /// it (other models rank as for their own question). nil: the model's own question, as evaluated.
+    public func topK(_ histories: [ModelHistory], k: Int, seen: SeenItems, event: String? = nil) -> [(items: [Int32], scores: [Float])] {
         precondition(histories.count <= batchSize)
         let queries = histories.map { h in
             let behaviours = BehaviourMappedRanker.modelBehaviours(h.behaviours, index: behaviourIndex)
             return ScoringQuery(history: EventSequence(items: h.items[...], times: h.times[...], behaviours: behaviours[...], values: h.values[...]),
-                                time: h.times.last ?? 0)
+                                time: h.times.last ?? 0, event: event)
         }
+        let seenBehaviours = event.map { name in Set(eventTypes[name].map { [$0] } ?? []) } ?? targetBehaviours
         let excluded = histories.map {
-            seen.excluded(from: SequenceSplit.seenItems($0.items, behaviours: $0.behaviours, targetBehaviours: targetBehaviours))
+            seen.excluded(from: SequenceSplit.seenItems($0.items, behaviours: $0.behaviours, targetBehaviours: seenBehaviours))
         }
         return model.itemScoring(for: queries).topK(k: k, excluding: excluded,
                                                     scratch: blockScores)
+    }
+
+    /// Throws unless this database has the event type `name`, so that a request for a behaviour nobody
+    /// does is an error rather than a list of the model's own question.
+    public func checkEvent(_ name: String) throws {
+        guard eventTypes[name] == nil else { return }
+        throw UnknownEventType(name: name, known: eventTypes.keys.sorted())
     }
 
     /// External ids of model indices.
@@ -95,9 +110,10 @@ public final class ScoringModel {
 
     /// A list as the cache keeps and serves it: this model's top items (model indices, best first) under
     /// their external ids, computed from a history whose newest event is `historyUntil` (Unix seconds).
-    public func rankedList(user: String, _ top: (items: [Int32], scores: [Float]), historyUntil: Int64,
+    public func rankedList(user: String, event: String? = nil, _ top: (items: [Int32], scores: [Float]), historyUntil: Int64,
                            computedAt: Double = Date().timeIntervalSince1970) -> RankedList {
-        RankedList(user: user, items: externalIds(top.items), scores: top.scores, historyUntil: historyUntil, computedAt: computedAt)
+        RankedList(user: user, event: event ?? "", items: externalIds(top.items), scores: top.scores, historyUntil: historyUntil,
+                   computedAt: computedAt)
     }
 
     /// The model's items by how often they occur in its training data, most frequent first: the fallback

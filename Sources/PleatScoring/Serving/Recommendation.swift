@@ -25,6 +25,8 @@ public struct Recommendation: Sendable, Codable, Equatable {
     }
 
     public var user: String
+    /// The behaviour the list answers for (`?event=`); absent for the model's own question.
+    public var event: String?
     public var items: [Item]
     public var modelId: String
     public var source: Source
@@ -36,6 +38,7 @@ public struct Recommendation: Sendable, Codable, Equatable {
 
     init(user: String, list: RankedList, k: Int, modelId: String, source: Source, freshness: Freshness = .checked, message: String? = nil) {
         self.user = user
+        event = list.event.isEmpty ? nil : list.event
         items = zip(list.items, list.scores).prefix(k).map { Item(item: $0, score: $1) }
         self.modelId = modelId
         self.source = source

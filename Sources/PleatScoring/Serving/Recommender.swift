@@ -37,6 +37,8 @@ public final class Recommender: @unchecked Sendable {
     public struct LiveRequest: Sendable {
         public let user: String
         public let k: Int
+        /// The behaviour asked for (nil: the model's own question).
+        public let event: String?
         let userId: Int?
     }
 
@@ -71,30 +73,31 @@ public final class Recommender: @unchecked Sendable {
     public var databaseReachable: Bool { healthLock.withLock { Date() >= databaseDownUntil } }
 
     /// Both halves, one after the other (`pleat recommend`).
-    public func recommend(user: String, k: Int) throws -> Recommendation {
-        switch try fromCache(user: user, k: k) {
+    public func recommend(user: String, k: Int, event: String? = nil) throws -> Recommendation {
+        switch try fromCache(user: user, k: k, event: event) {
         case .answer(let answer): return answer
         case .live(let request): return try live(request)
         }
     }
 
-    /// The cached list when it is current (or when PostgreSQL cannot say whether it is).
-    public func fromCache(user: String, k: Int) throws -> CacheAnswer {
-        if !databaseReachable { return try unchecked(user: user, k: k, reason: "PostgreSQL was unreachable moments ago") }
+    /// The cached list when it is current (or when PostgreSQL cannot say whether it is). `event`: the
+    /// behaviour asked for, whose list `pleat score --events` keeps (nil: the model's own question).
+    public func fromCache(user: String, k: Int, event: String? = nil) throws -> CacheAnswer {
+        if !databaseReachable { return try unchecked(user: user, k: k, event: event, reason: "PostgreSQL was unreachable moments ago") }
         do {
             return try sessions.with { session in
-                let cached = try session.cache.lookup(user: user)
+                let cached = try session.cache.lookup(user: user, event: event ?? "")
                 guard let (userId, newest) = try UserTable(session.db).newestEvent(of: user), let newest else {
-                    return .live(LiveRequest(user: user, k: k, userId: nil))
+                    return .live(LiveRequest(user: user, k: k, event: event, userId: nil))
                 }
                 if let cached, cached.list.historyUntil >= newest, cached.list.items.count >= k {
                     return .answer(Recommendation(user: user, list: cached.list, k: k, modelId: cached.modelId, source: .cache))
                 }
-                return .live(LiveRequest(user: user, k: k, userId: userId))
+                return .live(LiveRequest(user: user, k: k, event: event, userId: userId))
             }
         } catch let error as PostgresError {
             noteDatabaseFailure()
-            return try unchecked(user: user, k: k, reason: "PostgreSQL: \(ConnectionString.redacted(error.description))")
+            return try unchecked(user: user, k: k, event: event, reason: "PostgreSQL: \(ConnectionString.redacted(error.description))")
         }
     }
 
@@ -106,7 +109,7 @@ public final class Recommender: @unchecked Sendable {
                 guard let userId = request.userId else {
                     return try fallback(user: request.user, k: request.k, session: session, reason: "unknown user \(request.user): no interactions recorded")
                 }
-                return try scoreLive(user: request.user, userId: userId, k: request.k, session: session)
+                return try scoreLive(request, userId: userId, session: session)
             }
         } catch let error as PostgresError {
             noteDatabaseFailure()
@@ -115,8 +118,8 @@ public final class Recommender: @unchecked Sendable {
     }
 
     /// While PostgreSQL cannot be asked: the active model's cached list, marked unchecked, or unavailable.
-    private func unchecked(user: String, k: Int, reason: String) throws -> CacheAnswer {
-        let cached = try caches.with { try $0.lookup(user: user) }
+    private func unchecked(user: String, k: Int, event: String?, reason: String) throws -> CacheAnswer {
+        let cached = try caches.with { try $0.lookup(user: user, event: event ?? "") }
         guard let cached, cached.list.items.count >= k else { throw RecommenderUnavailable(reason: reason) }
         return .answer(Recommendation(user: user, list: cached.list, k: k, modelId: cached.modelId, source: .cache, freshness: .unchecked))
     }
@@ -126,17 +129,19 @@ public final class Recommender: @unchecked Sendable {
         sessions.drain()  // their connections went with the server
     }
 
-    private func scoreLive(user: String, userId: Int, k: Int, session: Session) throws -> Recommendation {
+    private func scoreLive(_ request: LiveRequest, userId: Int, session: Session) throws -> Recommendation {
+        let (user, k, event) = (request.user, request.k, request.event)
         let active = try session.cache.activeSet()
         let (items, times, behaviours, values) = try UserTable(session.db).history(of: userId)
         return try modelLock.withLock {
             let model = try liveModel(active?.modelId, db: session.db)
+            if let event { try model.checkEvent(event) }
             let history = model.modelHistory(items: items[...], times: times[...], behaviours: behaviours[...], values: values[...])
             guard !history.items.isEmpty else {
                 return try fallbackLocked(user: user, k: k, model: model, db: session.db, reason: "none of the events of user \(user) is an item model \(model.id) knows")
             }
-            let top = model.topK([history], k: max(k, active?.topK ?? liveTopK), seen: try active?.seen ?? model.record.seen)[0]
-            let list = model.rankedList(user: user, top, historyUntil: times.last ?? 0)
+            let top = model.topK([history], k: max(k, active?.topK ?? liveTopK), seen: try active?.seen ?? model.record.seen, event: event)[0]
+            let list = model.rankedList(user: user, event: event, top, historyUntil: times.last ?? 0)
             // Only under the model that is active when the write commits (the cache checks it in the
             // same transaction), so a list never lands under a model that was switched away meanwhile.
             try session.cache.writeThrough(list, modelId: model.id)

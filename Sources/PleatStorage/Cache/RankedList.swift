@@ -3,6 +3,9 @@ import Foundation
 /// One user's top-K under one model, as the cache stores it.
 public struct RankedList: Sendable, Equatable {
     public var user: String
+    /// The behaviour it answers for (an event type name: "what will this user buy next?"); "" for the
+    /// model's own question, its target behaviour or the next event of any kind.
+    public var event: String
     /// External item ids, best first.
     public var items: [String]
     public var scores: [Float]
@@ -10,7 +13,7 @@ public struct RankedList: Sendable, Equatable {
     public var historyUntil: Int64
     public var computedAt: Double
 
-    public init(user: String, items: [String], scores: [Float], historyUntil: Int64, computedAt: Double) {
-        (self.user, self.items, self.scores, self.historyUntil, self.computedAt) = (user, items, scores, historyUntil, computedAt)
+    public init(user: String, event: String = "", items: [String], scores: [Float], historyUntil: Int64, computedAt: Double) {
+        (self.user, self.event, self.items, self.scores, self.historyUntil, self.computedAt) = (user, event, items, scores, historyUntil, computedAt)
     }
 }

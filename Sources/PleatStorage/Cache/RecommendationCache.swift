@@ -28,14 +28,14 @@ public final class RecommendationCache {
         _ = try Migrator(migrations: migrations.map { try Migration.load(from: $0) } ?? Migration.Source.sqlite.migrations()).migrate(db)
         lookupStatement = try db.prepare("""
             SELECT r.model_id, r.items, r.scores, r.history_until, r.computed_at
-            FROM active_model a JOIN recommendations r ON r.model_id = a.model_id AND r.user_id = ?
+            FROM active_model a JOIN recommendations r ON r.model_id = a.model_id AND r.user_id = ? AND r.event = ?
             """)
         activeStatement = try db.prepare("""
             SELECT a.model_id, s.top_k, s.include_seen FROM active_model a JOIN recommendation_sets s ON s.model_id = a.model_id
             """)
         insertStatement = try db.prepare("""
-            INSERT OR REPLACE INTO recommendations (model_id, user_id, items, scores, history_until, computed_at)
-            VALUES (?, ?, ?, ?, ?, ?)
+            INSERT OR REPLACE INTO recommendations (model_id, user_id, event, items, scores, history_until, computed_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
             """)
     }
 
@@ -47,15 +47,17 @@ public final class RecommendationCache {
         return try activeStatement.step() ? ListSet(modelId: activeStatement.text(0), topK: Int(activeStatement.int(1)), includeSeen: activeStatement.int(2) != 0) : nil
     }
 
-    /// The active model's list for `user`, with that model's id; nil when there is none.
-    public func lookup(user: String) throws -> (modelId: String, list: RankedList)? {
-        lookupStatement.bind(.text(user))
+    /// The active model's list for `user` answering for `event` ("": the model's own question), with
+    /// that model's id; nil when there is none.
+    public func lookup(user: String, event: String = "") throws -> (modelId: String, list: RankedList)? {
+        lookupStatement.bind(.text(user), .text(event))
         defer { lookupStatement.reset() }
         guard try lookupStatement.step() else { return nil }
         let items = try JSONDecoder().decode([String].self, from: Data(lookupStatement.text(1).utf8))
         let raw = lookupStatement.blob(2)
         let scores = (0..<(raw.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
-        let list = RankedList(user: user, items: items, scores: scores, historyUntil: lookupStatement.int(3), computedAt: lookupStatement.double(4))
+        let list = RankedList(user: user, event: event, items: items, scores: scores, historyUntil: lookupStatement.int(3),
+                              computedAt: lookupStatement.double(4))
         return (lookupStatement.text(0), list)
     }
 
@@ -97,7 +99,8 @@ public final class RecommendationCache {
         var bytes = [UInt8]()
         bytes.reserveCapacity(list.scores.count * 4)
         for s in list.scores { withUnsafeBytes(of: s.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
-        try insertStatement.bind(.text(modelId), .text(list.user), .text(String(decoding: try JSONEncoder().encode(list.items), as: UTF8.self)),
+        try insertStatement.bind(.text(modelId), .text(list.user), .text(list.event),
+                                 .text(String(decoding: try JSONEncoder().encode(list.items), as: UTF8.self)),
                                  .blob(bytes), .integer(list.historyUntil), .real(list.computedAt)).run()
     }
 
@@ -106,9 +109,10 @@ public final class RecommendationCache {
         try db.prepare("DELETE FROM recommendations WHERE user_id = ?").bind(.text(user)).run()
     }
 
-    /// When each user's list under `modelId` was computed from (`historyUntil`).
-    public func historyMarks(modelId: String) throws -> [String: Int64] {
-        let rows = try db.prepare("SELECT user_id, history_until FROM recommendations WHERE model_id = ?").bind(.text(modelId))
+    /// When each user's list under `modelId` for `event` was computed from (`historyUntil`).
+    public func historyMarks(modelId: String, event: String = "") throws -> [String: Int64] {
+        let rows = try db.prepare("SELECT user_id, history_until FROM recommendations WHERE model_id = ? AND event = ?")
+            .bind(.text(modelId), .text(event))
         var marks: [String: Int64] = [:]
         while try rows.step() { marks[rows.text(0)] = rows.int(1) }
         return marks
@@ -126,7 +130,7 @@ public final class RecommendationCache {
         try db.transaction {
             try db.prepare("""
                 UPDATE recommendation_sets SET finished_at = ?,
-                    users = (SELECT count(*) FROM recommendations WHERE model_id = ?) WHERE model_id = ?
+                    users = (SELECT count(DISTINCT user_id) FROM recommendations WHERE model_id = ?) WHERE model_id = ?
                 """).bind(.real(Date().timeIntervalSince1970), .text(modelId), .text(modelId)).run()
             try db.prepare("""
                 INSERT INTO active_model (id, model_id, switched_at) VALUES (1, ?, ?)
