@@ -11,7 +11,7 @@ import PleatTestSupport
 final class InterleavedTokensTests: XCTestCase {
     private static let names = ["view", "cart", "buy"]
 
-    private func spec(_ kind: ModelKind) -> ModelSpec {
+    private func spec(_ kind: ModelKind, predict: Bool = false) -> ModelSpec {
         var spec = ModelSpec(kind: kind, maxLength: 5)
         switch kind {
         case .hstu:
@@ -22,7 +22,7 @@ final class InterleavedTokensTests: XCTestCase {
             spec.sasrec.loss = .ce
         }
         spec.behaviour = BehaviourSettings(input: .interleaved, types: 3, names: Self.names)
-        spec.behaviour.queryEvent = "buy"
+        (spec.behaviour.queryEvent, spec.behaviour.predictBehaviour) = ("buy", predict)
         return spec
     }
 
@@ -87,14 +87,33 @@ final class InterleavedTokensTests: XCTestCase {
         }
     }
 
+    /// With predict_behaviour, a query that names no behaviour asks for the one the head predicts after
+    /// its last item: here the head's bias makes it "cart", whatever queryEvent says.
+    func testAQueryNamingNoBehaviourAsksForThePredictedOne() {
+        for kind in [ModelKind.sasrec, .hstu] {
+            let model = spec(kind, predict: true).makeModel(batchSize: 2, seed: 3, items: 9)
+            let head = model.store["behaviour_head.bias"]!
+            (head.value[1], head.value[2], head.value[3]) = (0, 5, 0)
+            func scores(_ event: String?) -> [Float] {
+                let out = Tensor([2, 10])
+                let query = ScoringQuery(history: sequence([1, 2, 3], [1, 2, 1]), time: 300, event: event)
+                model.scores([query, ScoringQuery(history: sequence([4, 5], [1, 1]), time: 300, event: "buy")], into: out)
+                return out.array
+            }
+            XCTAssertEqual(Array(scores(nil)[0..<10]), Array(scores("cart")[0..<10]), "\(kind): asks for the predicted cart")
+            XCTAssertNotEqual(Array(scores(nil)[0..<10]), Array(scores("buy")[0..<10]), "\(kind)")
+            XCTAssertEqual(Array(scores(nil)[10..<20]), Array(scores("cart")[10..<20]), "\(kind): a query naming one keeps it")
+        }
+    }
+
     /// Tolerance: `GradientCheck`'s (5·10⁻⁴ relative). The loss is GradientCheck's Σ w ⊙ y over the
     /// backbone's output (one row per event, gathered from the behaviour tokens), as the encoders' own
     /// checks are written, so that what is checked is the layout: the gather forward and the scatter
     /// backward, through every parameter of the encoder.
     func testGradientsMatchFiniteDifferences() {
         let sequences = [sequence([1, 2, 1, 3, 2, 4], [1, 2, 3, 1, 2, 3]), sequence([5, 6, 7], [1, 1, 3]), sequence([8, 9], [2, 3])]
-        for kind in [ModelKind.sasrec, .hstu] {
-            let model = spec(kind).makeModel(batchSize: 3, seed: 5, items: 9)
+        for (kind, predict) in [(ModelKind.sasrec, false), (.hstu, false), (.sasrec, true), (.hstu, true)] {
+            let model = spec(kind, predict: predict).makeModel(batchSize: 3, seed: 5, items: 9)
             let backbone = (model as? SASRecModel)?.backbone ?? (model as! HSTUModel).backbone
             // Weights of the size the encoders' own checks use: at the initial scale (item rows of
             // ~0.01) the steps of GradientCheck are large against the weights themselves.
@@ -104,27 +123,30 @@ final class InterleavedTokensTests: XCTestCase {
             var noDropout: RandomSource? = nil
             backbone.forward(rng: &noDropout)
             let weights = GradientCheck.random(backbone.output.shape, seed: 4)
+            // With predict_behaviour, plus the next behaviour's cross-entropy at the item tokens.
             func loss() -> Double {
                 var noDropout: RandomSource? = nil
                 backbone.forward(rng: &noDropout)
-                return GradientCheck.weightedSum(backbone.output, weights)
+                return GradientCheck.weightedSum(backbone.output, weights) + backbone.behaviourLoss()
             }
             model.store.zeroGrad()
             _ = loss()
             backbone.outputGradient.copy(from: weights)
             backbone.backward()
+            XCTAssertEqual(model.store["behaviour_head.weight"] != nil, predict)
             let analytic = model.store.parameters.map { p -> Tensor in
                 let copy = Tensor(p.grad.shape)
                 copy.copy(from: p.grad)
                 return copy
             }
             XCTAssertNotNil(model.store["behaviour_emb.weight"], "\(kind)")
+            let name = "\(kind)\(predict ? ", predicting the behaviour" : "")"
             var checked = 0
             for (p, gradient) in zip(model.store.parameters, analytic) {
-                if GradientCheck.check(p.value, gradient: gradient, "\(kind) \(p.name)", skipIfZero: true, loss: loss) != nil { checked += 1 }
+                if GradientCheck.check(p.value, gradient: gradient, "\(name) \(p.name)", skipIfZero: true, loss: loss) != nil { checked += 1 }
             }
             // Every parameter but padding-only rows is reached; the skipped ones are listed by name.
-            XCTAssertEqual(checked, model.store.parameters.count, "\(kind): some parameters got no gradient")
+            XCTAssertEqual(checked, model.store.parameters.count, "\(name): some parameters got no gradient")
         }
     }
 }

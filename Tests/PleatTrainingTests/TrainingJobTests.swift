@@ -225,6 +225,8 @@ final class TrainingJobTests: XCTestCase {
         XCTAssertEqual(invalid(["behaviour.input=interleaved", "behaviour.query_event=buy"]), "")
         XCTAssertTrue(invalid(["model=bert4rec", "behaviour.input=interleaved"]).contains("causal models"))
         XCTAssertTrue(invalid(["behaviour.input=interleaved", "fold.key=category"]).contains("does not fold"))
+        XCTAssertTrue(invalid(["behaviour.input=embedding", "behaviour.predict_behaviour=true"]).contains("needs behaviour.input = interleaved"))
+        XCTAssertEqual(invalid(["behaviour.input=interleaved", "behaviour.predict_behaviour=true"]), "")
         try "epochs = 3\nbogus = 1\n".write(to: file, atomically: true, encoding: .utf8)
         XCTAssertTrue(message([], file: file).contains("train.conf:2"))
         var bad = TrainingConfig()

@@ -22,6 +22,10 @@ final class Backbone {
     let inputBehaviours: Set<Int16>?
     /// With interleaved behaviour tokens, the layout the encoder runs on (nil: each event is a token).
     let tokens: InterleavedTokens?
+    /// With `behaviour.predict_behaviour`: the next behaviour predicted at item tokens.
+    let prediction: BehaviourPrediction?
+    /// Which placed queries named no behaviour, so ask for the predicted one.
+    private var asksPredicted: [Bool] = []
     /// The model's behaviour id of each event type name, and the one a query that names none asks for.
     private let behaviourIds: [String: Int16], queryBehaviour: Int16
 
@@ -35,7 +39,7 @@ final class Backbone {
         queryBehaviour = spec.behaviour.queryBehaviour
         if let foldKeys, spec.fold.key != .none {
             precondition(spec.behaviour.input != .interleaved, "interleaved behaviour tokens do not fold")
-            tokens = nil
+            (tokens, prediction) = (nil, nil)
             var shape = FoldedEncoder.Shape()
             (shape.groups, shape.groupLength, shape.foldBlocks, shape.keys) = (spec.fold.groups, spec.fold.groupLength, spec.fold.foldBlocks, foldKeys.count)
             let folded = makeFolded(shape)
@@ -56,8 +60,12 @@ final class Backbone {
                 let tokens = InterleavedTokens(batch: batchSize, maxEvents: spec.maxLength, dimension: plain.output.columns,
                                                valueBuckets: spec.behaviour.valueBuckets)
                 (self.tokens, output, outputGradient) = (tokens, tokens.output, tokens.outputGradient)
+                prediction = spec.behaviour.predictBehaviour
+                    ? BehaviourPrediction(plain.store, types: spec.behaviour.embeddedTypes, dimension: plain.output.columns,
+                                          rows: batchSize * spec.maxLength)
+                    : nil
             } else {
-                (tokens, output, outputGradient) = (nil, plain.output, plain.outputGradient)
+                (tokens, prediction, output, outputGradient) = (nil, nil, plain.output, plain.outputGradient)
             }
         }
     }
@@ -91,6 +99,7 @@ final class Backbone {
     func placeQueries(_ queries: [ScoringQuery]) {
         let queries = inputBehaviours == nil ? queries : queries.map { ScoringQuery(history: $0.history.keeping(inputBehaviours), time: $0.time, event: $0.event) }
         batch.clear()
+        asksPredicted = queries.map { $0.event == nil && prediction != nil }
         switch encoder {
         case .plain:
             for (b, q) in queries.enumerated() { batch.place(q.history, next: q.time, nextBehaviour: askedBehaviour(q), row: b) }
@@ -139,6 +148,7 @@ final class Backbone {
         if case .plain(let encoder) = encoder, let last = encoder as? any LastPositionEncoder {
             let n = batch.pack()
             if let tokens {
+                if let prediction, asksPredicted.contains(true) { askPredictedBehaviours(encoder, tokens, prediction, length: n) }
                 last.setLength(tokens.layout(batch))
                 last.fields = tokens.fields
                 last.encodeLastPositions(tokens.ids, lengths: tokens.lengths, timestamps: tokens.times, into: users)
@@ -154,10 +164,37 @@ final class Backbone {
         batch.gatherLastPositions(output, into: users)
     }
 
+    /// The next-behaviour loss of the batch just encoded (training with `predict_behaviour`; else 0),
+    /// its gradient added in `backward`.
+    func behaviourLoss() -> Double {
+        guard let prediction, case .plain(let encoder) = encoder else { return 0 }
+        predictionGradientPending = true
+        return prediction.lossAndGradient(tokenStates: encoder.output, events: batch)
+    }
+
+    private var predictionGradientPending = false
+
+    /// Sets the behaviour each query that named none asks for to the one predicted at its last item
+    /// token: a pass over the tokens as laid out (the item token's state does not see the behaviour
+    /// token after it), then the asked behaviour is placed for the pass that scores.
+    private func askPredictedBehaviours(_ encoder: any ContextEncoder, _ tokens: InterleavedTokens, _ prediction: BehaviourPrediction, length n: Int) {
+        encoder.setLength(tokens.layout(batch))
+        encoder.fields = tokens.fields
+        var noDropout: RandomSource? = nil
+        encoder.forward(tokens.ids, lengths: tokens.lengths, contextCounts: nil, timestamps: tokens.times, rng: &noDropout)
+        let last = (0..<batch.batch).map { max(Int(batch.lengths[$0]) - 1, 0) }
+        let predicted = prediction.predict(tokenStates: encoder.output, length: n, last: last)
+        for (b, asks) in asksPredicted.enumerated() where asks && batch.lengths[b] > 0 {
+            batch.nextBehaviours[b * n + last[b]] = BehaviourSettings.encoderId(predicted[b], types: batch.behaviourTypes)
+        }
+    }
+
     func backward() {
         switch encoder {
         case .plain(let encoder):
             tokens?.scatter(into: encoder.outputGradient)
+            if predictionGradientPending, let prediction { prediction.addGradient(into: encoder.outputGradient) }
+            predictionGradientPending = false
             encoder.backward()
         case .folded(let encoder, _): encoder.backward()
         }

@@ -63,8 +63,9 @@ final class HSTUModel: NextItemModel {
             let positions = labels.count { $0 >= 0 }
             return value + (repeatHead?.lossAndGradient(hidden: query, labels: targets, normalizer: positions, dHidden: dQuery) ?? 0)
         }
+        let behaviourLoss = backbone.behaviourLoss()
         backbone.backward()
-        return value
+        return value + behaviourLoss
     }
 
     func itemScoring(for queries: [ScoringQuery]) -> ItemScoring {

@@ -68,8 +68,9 @@ final class SASRecModel: NextItemModel {
             let positions = labels.count { $0 >= 0 }
             return loss + (repeatHead?.lossAndGradient(hidden: hidden, labels: targets, normalizer: positions, dHidden: dHidden) ?? 0)
         }
+        let behaviourLoss = backbone.behaviourLoss()
         backbone.backward()
-        return loss
+        return loss + behaviourLoss
     }
 
     /// BCE (one negative) or gBCE (`negatives`), negatives drawn uniformly, never the positive.

@@ -38,6 +38,10 @@ public struct BehaviourSettings: Sendable, Codable, Equatable {
     /// With `interleaved` input, the behaviour a query asks for when it names none: by default the first
     /// of `target_events`, else the data's most frequent event type, filled when a run starts.
     public var queryEvent: String?
+    /// With `interleaved` input, MBGen's first step: the model also learns the next event's behaviour
+    /// (`BehaviourPrediction`), and a query that names no behaviour asks for the predicted one instead of
+    /// `queryEvent`. Off by default.
+    public var predictBehaviour = false
 
     /// Rows of the behaviour table at most: logs name a handful of behaviours, and ids past this are a
     /// mistake (an identifier column given as `--event-col`), not behaviours to learn.
@@ -76,6 +80,7 @@ extension BehaviourSettings {
         inputEvents = try c.decodeIfPresent(EventNames.self, forKey: .inputEvents)
         valueBuckets = try c.decodeIfPresent(Int.self, forKey: .valueBuckets) ?? valueBuckets
         queryEvent = try c.decodeIfPresent(String.self, forKey: .queryEvent)
+        predictBehaviour = try c.decodeIfPresent(Bool.self, forKey: .predictBehaviour) ?? predictBehaviour
     }
 
     /// Most value buckets: 2^(256/4) spans any amount a log holds.

@@ -168,6 +168,8 @@ extension TrainingConfig {
         try require(behaviour.input != .interleaved || model != .bert4rec, "behaviour.input",
                     "interleaved is for the causal models (sasrec, hstu): a behaviour token asks for the item after it")
         try require(behaviour.input != .interleaved || fold.key == .none, "behaviour.input", "interleaved does not fold yet (set fold.key = none)")
+        try require(!behaviour.predictBehaviour || behaviour.input == .interleaved, "behaviour.predict_behaviour",
+                    "needs behaviour.input = interleaved (the behaviour is predicted at item tokens and asked for at behaviour tokens)")
         if fold.key != .none {
             try require(model != .bert4rec, "fold.key", "folding needs a causal model (sasrec or hstu); bert4rec is bidirectional")
             try require(fold.groups >= 1 && fold.groupLength >= 1 && fold.foldBlocks >= 1, "fold", "groups, group_length and fold_blocks must be at least 1")
