@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Summarises scripts/bench-behaviour.sh runs: per data set and target, `pleat train --json` of SASRec id-only,
-id-only on purchases, behaviour-aware and interleaved tokens (DATA-TARGET-{none,purchases,embedding,interleaved}-SEED.json) and `pleat evaluate
+id-only on purchases, behaviour-aware, interleaved tokens and interleaved tokens predicting the behaviour
+(DATA-TARGET-{none,purchases,embedding,interleaved,predicted}-SEED.json) and `pleat evaluate
 --json` of them with the baselines (DATA-TARGET-evaluate-SEED.json). Prints a Markdown table of means over
 seeds: validation and test NDCG@10, HR@10, the best baseline, and the paired test of each model against the
 best baseline and against id-only of its seed (the largest p over the seeds).
@@ -29,7 +30,7 @@ def main(directory):
         reports = [r for r in (load(p) for p in sorted(glob.glob(os.path.join(directory, f"{data}-{target}-evaluate-*.json")))) if r]
         id_only = {r["model_id"] for r in (load(p) for p in glob.glob(os.path.join(directory, f"{data}-{target}-none-*.json"))) if r}
         for label, input_ in (("id-only", "none"), ("id-only, purchases alone", "purchases"), ("behaviour-aware", "embedding"),
-                              ("interleaved tokens", "interleaved")):
+                              ("interleaved tokens", "interleaved"), ("interleaved, behaviour predicted", "predicted")):
             trains = [r for r in (load(p) for p in sorted(glob.glob(os.path.join(directory, f"{data}-{target}-{input_}-*.json")))) if r]
             ids = {r["model_id"] for r in trains}
             entries = [(rep, r) for rep in reports for r in rep["rankers"] if r["name"] in ids]

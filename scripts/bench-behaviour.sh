@@ -4,13 +4,14 @@
 # `seen = exclude`, where seen means bought; `all`: every event a target under `seen = include`), SASRec
 # id-only (`behaviour.input = none`), for purchases also id-only reading purchases alone
 # (`behaviour.input_events = [buy]`), behaviour-aware (`embedding`) and interleaved behaviour and item tokens
-# (`interleaved`, queries asking for the target behaviour, or the most frequent one for `all`), trained with
+# (`interleaved`, queries asking for the target behaviour, or the most frequent one for `all`; `predicted`:
+# the same with `behaviour.predict_behaviour`, queries naming none ask for the predicted one), trained with
 # configs/amazon/sasrec.conf; then `pleat evaluate` ranks them with every baseline on the same users (paired tests).
 # Data: `funnel` (`pleat synth --funnel`, 1,000 users, 1,000 items, seed 1) and `taobao`
 # (../shared/data/taobao-head: pv, cart, fav, buy). Prints a Markdown table (scripts/behaviour-table.py).
 #
 #   scripts/bench-behaviour.sh [--data "funnel taobao"] [--targets "buy all"] [--seeds N] [--first-seed S]
-#                              [--inputs "none purchases embedding interleaved"] [--out DIR] [--set key=value ...]
+#                              [--inputs "none purchases embedding interleaved predicted"] [--out DIR] [--set key=value ...]
 #
 # --set applies to every run (e.g. --set learning_rate=0.003); runs go to --out (default
 # .build/behaviour/DATE-TIME). The BLAS kernel is the machine's unless OPENBLAS_CORETYPE says otherwise.
@@ -60,7 +61,7 @@ for d in $data; do
   for target in $targets; do
     case $target in
       buy) rule=(--set 'target_events=[buy]' --set seen=exclude); seen=exclude; inputs="none purchases embedding interleaved" ;;
-      all) rule=(--set seen=include); seen=include; inputs="none embedding interleaved" ;;
+      all) rule=(--set seen=include); seen=include; inputs="none embedding interleaved predicted" ;;
       *) echo "unknown target $target (buy, all)" >&2; exit 2 ;;
     esac
     # --inputs keeps those of the target's inputs it names (purchases alone only make sense for `buy`).
@@ -72,6 +73,7 @@ for d in $data; do
         run=$d-$target-$input-$s
         case $input in
           purchases) reads=(--set behaviour.input=none --set 'behaviour.input_events=[buy]') ;;
+          predicted) reads=(--set behaviour.input=interleaved --set behaviour.predict_behaviour=true) ;;
           *) reads=(--set behaviour.input=$input) ;;
         esac
         $pleat train --config configs/amazon/sasrec.conf --set seed="$s" "${rule[@]}" "${reads[@]}" \
