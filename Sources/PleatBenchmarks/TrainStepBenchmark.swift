@@ -1,6 +1,8 @@
 import Foundation
 import PleatCore
 import PleatEncoders
+import PleatHistories
+import PleatModel
 import PleatTensor
 
 /// Times one training step (forward, backward, Adam) on random full-length batches, with the same
@@ -27,18 +29,28 @@ public struct TrainStepBenchmark {
         public var blasKernel: String
         /// Behaviour types embedded beside the items (0: id-only, as the reference).
         public var behaviourTypes: Int
+        /// How a whole model read the behaviours (`modelInput`); nil: the encoder alone was timed.
+        public var modelInput: String?
     }
 
     public let preset: Preset
     public let steps: Int
     /// > 0: the encoder also embeds a random behaviour of 1…this at every position (`behaviour.input`).
     public let behaviourTypes: Int
+    /// Set: the preset runs as a whole next-item model (`NextItemModel.trainStep`, SASRec or HSTU with the
+    /// preset's encoder and loss) on random histories of `maxLength + 1` events with random behaviours of
+    /// `behaviourTypes` types, reading them this way: so that behaviour inputs, `interleaved`'s two tokens
+    /// per event among them, are compared at the level users train at. nil: the encoder alone, as the
+    /// reference times it.
+    public let modelInput: BehaviourSettings.Input?
     let batch = 128, warmup = 3
 
-    public init(preset: Preset, steps: Int = 10, behaviourTypes: Int = 0) {
+    public init(preset: Preset, steps: Int = 10, behaviourTypes: Int = 0, modelInput: BehaviourSettings.Input? = nil) {
+        precondition(modelInput == nil || modelInput == BehaviourSettings.Input.none || behaviourTypes > 0, "behaviour input needs behaviour types")
         self.preset = preset
         self.steps = steps
         self.behaviourTypes = behaviourTypes
+        self.modelInput = modelInput
     }
 
     /// What a preset trains, with the sizes the reference's FLOP count uses.
@@ -62,7 +74,65 @@ public struct TrainStepBenchmark {
         }
     }
 
+    /// The whole model of `modelInput`'s run, with the preset's encoder, length and loss.
+    private func modelSpec(_ input: BehaviourSettings.Input) -> (spec: ModelSpec, items: Int, dimension: Int, blocks: Int, maxLength: Int, negatives: Int?) {
+        var spec: ModelSpec
+        switch preset {
+        case .sasrecFull, .sasrecSampled:
+            var c = TransformerConfig()
+            if preset == .sasrecSampled { (c.dimension, c.heads, c.items) = (256, 4, 40_000) }
+            spec = ModelSpec(kind: .sasrec, maxLength: c.maxLength)
+            spec.sasrec.encoder = c
+            (spec.sasrec.loss, spec.sasrec.negatives, spec.sasrec.sampling, spec.sasrec.itemDropout)
+                = (preset == .sasrecSampled ? .sampledSoftmax : .ce, 128, .uniform, 0)
+            spec.behaviour = BehaviourSettings(input: input, types: behaviourTypes)
+            return (spec, c.items, c.dimension, c.blocks, c.maxLength, preset == .sasrecSampled ? 128 : nil)
+        case .hstu:
+            let c = HSTUConfig.benchmark
+            spec = ModelSpec(kind: .hstu, maxLength: c.maxLength)
+            spec.hstu.encoder = c
+            spec.behaviour = BehaviourSettings(input: input, types: behaviourTypes)
+            return (spec, c.items, c.dimension, c.blocks, c.maxLength, spec.hstu.negatives)
+        }
+    }
+
+    private func runModel(_ input: BehaviourSettings.Input, progress: Bool) throws -> Result {
+        let setup = modelSpec(input)
+        let model = setup.spec.makeModel(batchSize: batch, seed: 0, items: setup.items)
+        let adam = Adam(model.store)
+        var data = RandomSource(seed: 1)
+        let events = setup.maxLength + 1
+        let batches = (0..<4).map { _ in
+            (0..<batch).map { _ in
+                EventSequence(items: ArraySlice((0..<events).map { _ in Int32(1 + data.below(setup.items)) }),
+                              times: ArraySlice((0..<events).map { Int64(60 * $0) }),
+                              behaviours: ArraySlice((0..<events).map { _ in Int16(1 + data.below(max(behaviourTypes, 1))) }))
+            }
+        }
+        let line = ProgressLine("bench \(preset.rawValue) (model, \(input.rawValue))", unit: "steps", total: warmup + steps, enabled: progress)
+        var (times, lastLoss) = ([Double](), 0.0)
+        var rng = RandomSource(seed: 2)
+        for step in 0..<(warmup + steps) {
+            let start = Date()
+            model.store.zeroGrad()
+            lastLoss = model.trainStep(batches[step % 4], rng: &rng)
+            adam.update(lr: 1e-3)
+            if step >= warmup { times.append(Date().timeIntervalSince(start)) }
+            line.update(done: step + 1)
+        }
+        line.finish()
+        let sorted = times.sorted(), median = sorted[sorted.count / 2]
+        // Counted per event, as the encoder-level run: GFLOP/s of two tokens per event are per event too.
+        let flops = Self.flops(batch: batch, length: setup.maxLength, dimension: setup.dimension, blocks: setup.blocks,
+                               ffnMultiplier: 4, outputColumns: setup.negatives.map { $0 + 1 } ?? setup.items)
+        return Result(preset: preset.rawValue, medianMs: median * 1e3, minMs: sorted[0] * 1e3, gflops: flops / median / 1e9,
+                      threads: Parallel.workers, finalLoss: lastLoss, sequencesPerS: Double(batch) / median,
+                      sgemmPeakGflops: Self.sgemmPeak(), blasKernel: BLASLibrary.shared.kernel, behaviourTypes: behaviourTypes,
+                      modelInput: input.rawValue)
+    }
+
     public func run(progress: Bool = false) throws -> Result {
+        if let modelInput { return try runModel(modelInput, progress: progress) }
         let model = setup(), encoder = model.encoder
         let adam = Adam(encoder.store)
         let full = SoftmaxCrossEntropy()
@@ -105,7 +175,7 @@ public struct TrainStepBenchmark {
         return Result(preset: preset.rawValue, medianMs: median * 1e3, minMs: sorted[0] * 1e3,
                       gflops: flops / median / 1e9, threads: Parallel.workers, finalLoss: lastLoss,
                       sequencesPerS: Double(batch) / median, sgemmPeakGflops: Self.sgemmPeak(), blasKernel: BLASLibrary.shared.kernel,
-                      behaviourTypes: behaviourTypes)
+                      behaviourTypes: behaviourTypes, modelInput: nil)
     }
 
     /// Best of 5 square 2048 products, split by rows over the cores as the layers do.

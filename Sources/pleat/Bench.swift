@@ -12,6 +12,7 @@ import PleatBenchmarks
 
 extension TrainStepBenchmark.Preset: ExpressibleByArgument {}
 extension FoldStepBenchmark.Mode: ExpressibleByArgument {}
+extension BehaviourSettings.Input: ExpressibleByArgument {}
 
 /// `pleat bench …`: performance measurements to compare with the PyTorch reference.
 struct Bench: ParsableCommand {
@@ -28,14 +29,20 @@ struct Bench: ParsableCommand {
         @Option(help: "Timed steps (after 3 warm-up steps).") var steps = 10
         @Option(help: "Also embed a random behaviour of this many types at every position (0: id-only, as the reference).")
         var behaviours = 0
+        @Option(help: ArgumentHelp("Time the whole model (SASRec or HSTU with the preset's encoder and loss) reading behaviours this way: none, embedding or interleaved.",
+                                   discussion: "Default: the encoder alone, as the reference. embedding and interleaved need --behaviours."))
+        var modelInput: BehaviourSettings.Input?
         @Flag(help: "Print one JSON line: preset, median_ms, min_ms, gflops, threads.") var json = false
 
         func run() throws {
             guard (0...BehaviourSettings.maxTypes).contains(behaviours) else {
                 throw ValidationError("--behaviours must be 0 to \(BehaviourSettings.maxTypes)")
             }
+            guard modelInput == nil || modelInput == BehaviourSettings.Input.none || behaviours > 0 else {
+                throw ValidationError("--model-input \(modelInput!.rawValue) needs --behaviours N (N > 0)")
+            }
             try BLASLibrary.load()  // a clear error now rather than a stop at the first product
-            let result = try TrainStepBenchmark(preset: preset, steps: steps, behaviourTypes: behaviours).run(progress: !json)
+            let result = try TrainStepBenchmark(preset: preset, steps: steps, behaviourTypes: behaviours, modelInput: modelInput).run(progress: !json)
             if json { try printJSONLine(result); return }
             var table = TextTable(["preset", "median ms", "min ms", "GFLOP/s", "sgemm peak", "sequences/s", "threads"])
             table.add([result.preset, String(format: "%.1f", result.medianMs), String(format: "%.1f", result.minMs),
