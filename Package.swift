@@ -111,7 +111,7 @@ let package = Package(
         .testTarget(name: "PleatIngestTests", dependencies: ["PleatCore", "PleatStorage", "PleatIngest", "PleatTestSupport"]),
         .testTarget(name: "PleatHistoriesTests", dependencies: ["PleatCore", "PleatStorage", "PleatIngest", "PleatHistories", "PleatTestSupport"]),
         .testTarget(name: "PleatModelTests", dependencies: ["PleatCore", "PleatMetrics", "PleatTensor", "PleatHistories", "PleatEncoders", "PleatModel", "PleatTestSupport"]),
-        .testTarget(name: "PleatServerTests", dependencies: ["PleatCore", "PleatStorage", "PleatMetrics", "PleatHistories", "PleatIngest", "PleatModel",
+        .testTarget(name: "PleatServerTests", dependencies: ["PleatCore", "PleatStorage", "PleatMetrics", "PleatHistories", "PleatModel",
                                                          "PleatTraining", "PleatScoring", "PleatServer", "PleatTestSupport"]),
         .testTarget(name: "PleatMPITests", dependencies: ["PleatMPI"]),
     ]

@@ -109,26 +109,37 @@ public struct TrainStepBenchmark {
                               behaviours: ArraySlice((0..<events).map { _ in Int16(1 + data.below(max(behaviourTypes, 1))) }))
             }
         }
-        let line = ProgressLine("bench \(preset.rawValue) (model, \(input.rawValue))", unit: "steps", total: warmup + steps, enabled: progress)
-        var (times, lastLoss) = ([Double](), 0.0)
         var rng = RandomSource(seed: 2)
-        for step in 0..<(warmup + steps) {
-            let start = Date()
+        // Counted per event, as the encoder-level run: GFLOP/s of two tokens per event are per event too.
+        return timed("bench \(preset.rawValue) (model, \(input.rawValue))", progress: progress, dimension: setup.dimension, blocks: setup.blocks,
+                     maxLength: setup.maxLength, outputColumns: setup.negatives.map { $0 + 1 } ?? setup.items, modelInput: input) { step in
             model.store.zeroGrad()
-            lastLoss = model.trainStep(batches[step % 4], rng: &rng)
+            let loss = model.trainStep(batches[step % 4], rng: &rng)
             adam.update(lr: 1e-3)
-            if step >= warmup { times.append(Date().timeIntervalSince(start)) }
-            line.update(done: step + 1)
+            return loss
+        }
+    }
+
+    /// Runs `step` (one training step, returning its loss) `warmup + steps` times and reports the median
+    /// of the timed ones, with the reference's FLOP count for the preset's shape.
+    private func timed(_ label: String, progress: Bool, dimension: Int, blocks: Int, maxLength: Int, outputColumns: Int,
+                       modelInput: BehaviourSettings.Input?, _ step: (Int) -> Double) -> Result {
+        let line = ProgressLine(label, unit: "steps", total: warmup + steps, enabled: progress)
+        var (times, lastLoss) = ([Double](), 0.0)
+        for i in 0..<(warmup + steps) {
+            let start = Date()
+            lastLoss = step(i)
+            if i >= warmup { times.append(Date().timeIntervalSince(start)) }
+            line.update(done: i + 1)
         }
         line.finish()
         let sorted = times.sorted(), median = sorted[sorted.count / 2]
-        // Counted per event, as the encoder-level run: GFLOP/s of two tokens per event are per event too.
-        let flops = Self.flops(batch: batch, length: setup.maxLength, dimension: setup.dimension, blocks: setup.blocks,
-                               ffnMultiplier: 4, outputColumns: setup.negatives.map { $0 + 1 } ?? setup.items)
+        // The reference counts every block (HSTU's too) like a Transformer block with a 4× FFN.
+        let flops = Self.flops(batch: batch, length: maxLength, dimension: dimension, blocks: blocks, ffnMultiplier: 4, outputColumns: outputColumns)
         return Result(preset: preset.rawValue, medianMs: median * 1e3, minMs: sorted[0] * 1e3, gflops: flops / median / 1e9,
                       threads: Parallel.workers, finalLoss: lastLoss, sequencesPerS: Double(batch) / median,
                       sgemmPeakGflops: Self.sgemmPeak(), blasKernel: BLASLibrary.shared.kernel, behaviourTypes: behaviourTypes,
-                      modelInput: input.rawValue)
+                      modelInput: modelInput?.rawValue)
     }
 
     public func run(progress: Bool = false) throws -> Result {
@@ -145,37 +156,22 @@ public struct TrainStepBenchmark {
         let negatives = (0..<4).map { _ in randomItems(model.negatives ?? 0) }
         let behaviours = (0..<4).map { _ in (0..<rows).map { _ in Int32(behaviourTypes > 0 ? 1 + data.below(behaviourTypes) : 0) } }
         var dropoutRng: RandomSource? = RandomSource(seed: 2)
-        let line = ProgressLine("bench \(preset.rawValue)", unit: "steps", total: warmup + steps, enabled: progress)
-
-        var times: [Double] = []
-        var lastLoss = 0.0
-        for step in 0..<(warmup + steps) {
+        return timed("bench \(preset.rawValue)", progress: progress, dimension: model.dimension, blocks: model.blocks, maxLength: model.maxLength,
+                     outputColumns: model.negatives.map { $0 + 1 } ?? model.items, modelInput: nil) { step in
             let j = step % 4
-            let start = Date()
             encoder.store.zeroGrad()
             encoder.fields.behaviours = behaviourTypes > 0 ? behaviours[j] : nil
             encoder.forward(batches[j], rng: &dropoutRng)
-            if model.negatives == nil {
-                lastLoss = full.lossAndGradient(hidden: encoder.output, table: encoder.items.table, bias: nil,
-                                                labels: targets[j], dHidden: encoder.outputGradient)
+            let loss = if model.negatives == nil {
+                full.lossAndGradient(hidden: encoder.output, table: encoder.items.table, bias: nil, labels: targets[j], dHidden: encoder.outputGradient)
             } else {
-                lastLoss = sampled.lossAndGradient(query: encoder.output, table: encoder.items.table, labels: targets[j],
-                                                   negatives: negatives[j], dQuery: encoder.outputGradient)
+                sampled.lossAndGradient(query: encoder.output, table: encoder.items.table, labels: targets[j], negatives: negatives[j],
+                                        dQuery: encoder.outputGradient)
             }
             encoder.backward()
             adam.update(lr: 1e-3)
-            if step >= warmup { times.append(Date().timeIntervalSince(start)) }
-            line.update(done: step + 1)
+            return loss
         }
-        line.finish()
-        let sorted = times.sorted(), median = sorted[sorted.count / 2]
-        // The reference counts every block (HSTU's too) like a Transformer block with a 4× FFN.
-        let flops = Self.flops(batch: batch, length: model.maxLength, dimension: model.dimension, blocks: model.blocks,
-                               ffnMultiplier: 4, outputColumns: model.negatives.map { $0 + 1 } ?? model.items)
-        return Result(preset: preset.rawValue, medianMs: median * 1e3, minMs: sorted[0] * 1e3,
-                      gflops: flops / median / 1e9, threads: Parallel.workers, finalLoss: lastLoss,
-                      sequencesPerS: Double(batch) / median, sgemmPeakGflops: Self.sgemmPeak(), blasKernel: BLASLibrary.shared.kernel,
-                      behaviourTypes: behaviourTypes, modelInput: nil)
     }
 
     /// Best of 5 square 2048 products, split by rows over the cores as the layers do.

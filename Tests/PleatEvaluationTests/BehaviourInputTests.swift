@@ -1,7 +1,6 @@
 import Foundation
 import XCTest
 import PleatCore
-import PleatIngest
 import PleatModel
 import PleatStorage
 import PleatTestSupport
@@ -19,13 +18,7 @@ final class BehaviourInputTests: XCTestCase {
         let db = try PostgresConnection(url: try TestDatabase.fresh())
         let dir = try TestDatabase.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        var settings = SyntheticLog.Settings()
-        (settings.users, settings.items, settings.medianEvents, settings.seed, settings.funnel) = (600, 300, 40, 3, true)
-        let file = dir.appendingPathComponent("funnel.csv").path
-        _ = try SyntheticLog(settings: settings).write(interactions: file, items: dir.appendingPathComponent("funnel.items.csv").path)
-        var options = IngestOptions(format: .csv)
-        options.mapping.event = "event_type"
-        _ = try Ingestor(db: db).ingest(file: file, options: options)
+        try SyntheticFunnel.ingest(into: db, directory: dir, users: 600, items: 300, medianEvents: 40, seed: 3)
 
         func train(_ input: BehaviourSettings.Input) throws -> TrainingJob.Result {
             var config = TrainingConfig(model: .sasrec)

@@ -5,7 +5,6 @@ import FoundationNetworking
 import XCTest
 import PleatCore
 import PleatHistories
-import PleatIngest
 import PleatMetrics
 import PleatModel
 import PleatScoring
@@ -23,13 +22,7 @@ final class EventListsTests: XCTestCase {
         let db = try PostgresConnection(url: url)
         let dir = try TestDatabase.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        var settings = SyntheticLog.Settings()
-        (settings.users, settings.items, settings.medianEvents, settings.seed, settings.funnel) = (120, 60, 20, 4, true)
-        let file = dir.appendingPathComponent("funnel.csv").path
-        _ = try SyntheticLog(settings: settings).write(interactions: file, items: dir.appendingPathComponent("funnel.items.csv").path)
-        var options = IngestOptions(format: .csv)
-        options.mapping.event = "event_type"
-        _ = try Ingestor(db: db).ingest(file: file, options: options)
+        try SyntheticFunnel.ingest(into: db, directory: dir, users: 120, items: 60, medianEvents: 20, seed: 4)
 
         var config = TrainingConfig(model: .sasrec)
         (config.epochs, config.patience, config.batchSize, config.maxLength, config.seed) = (2, 2, 32, 16, 1)
