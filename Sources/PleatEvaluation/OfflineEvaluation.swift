@@ -115,15 +115,6 @@ public struct OfflineEvaluation {
         return (report, try EvaluationRunLog(db).record(report.runLogEntry(reportDirectory: directory.standardizedFileURL.path)))
     }
 
-    /// Validation NDCG@10 of each model on one split, which may hold newer data than the models saw,
-    /// under one seen-items rule: how a scheduled job compares a new model with the one it would replace.
-    public static func validationNDCG(of records: [ModelRecord], on split: SequenceSplit, seen: SeenItems, db: PostgresConnection,
-                                      batchSize: Int = 256) throws -> (ndcg: [Double], users: Int) {
-        let examples = split.validationExamples
-        let ndcg = try records.map { Evaluator.evaluate(try ranker($0, on: split, db: db, batchSize: batchSize), examples, seen: seen).ndcg(at: 10) }
-        return (ndcg, examples.count)
-    }
-
     /// The seen-items rule the models were trained under, which must be one: a report compares rankers
     /// on the same lists. `SeenItems.default` when there are no models.
     static func sharedRule(_ records: [ModelRecord]) throws -> SeenItems {

@@ -126,6 +126,9 @@ public struct RecommendationServer: Sendable {
                 return finish(.ok, try JSONEncoder.snakeCase().encode(answer), source: answer.source)
             } catch let unknown as UnknownEventType {
                 return finish(.badRequest, Self.error(unknown.description))
+            } catch let scoring as ScoringError {
+                // Nothing serves yet, or the serving model cannot be loaded: not this request's fault.
+                return finish(.serviceUnavailable, Self.error(scoring.description))
             } catch is BlockingExecutor.Busy {
                 return finish(.serviceUnavailable, Self.error("busy: too many requests need live scoring; retry shortly"), retry: true)
             } catch let unavailable as RecommenderUnavailable {

@@ -51,15 +51,20 @@ struct Evaluate: ParsableCommand {
             return newest.id
         }
         var evaluation = OfflineEvaluation(modelIds: ids)
-        evaluation.baselines = try list(baselines).filter { $0 != "none" }.map {
-            guard let b = Baseline(rawValue: $0) else { throw ValidationError("unknown baseline '\($0)': use \(Baseline.allCases.map(\.rawValue).joined(separator: ", ")) or none") }
-            return b
-        }
+        evaluation.baselines = try parseBaselines(baselines)
         evaluation.sampled = try list(sampled).map {
             guard let d = NegativeSampler.Distribution(rawValue: $0) else { throw ValidationError("unknown --sampled '\($0)': use uniform or popularity") }
             return d
         }
         return evaluation
+    }
+
+    /// A comma-separated list of baselines (`none`: no baseline).
+    static func parseBaselines(_ text: String) throws -> [Baseline] {
+        try text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && $0 != "none" }.map {
+            guard let b = Baseline(rawValue: $0) else { throw ValidationError("unknown baseline '\($0)': use \(Baseline.allCases.map(\.rawValue).joined(separator: ", ")) or none") }
+            return b
+        }
     }
 
     /// Evaluates, writes the report files, records the run and prints the overview table (stderr).

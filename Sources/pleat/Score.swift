@@ -7,6 +7,7 @@ import PleatStorage
 import PleatTraining
 import PleatModel
 import PleatMetrics
+import PleatEvaluation
 
 extension SeenItems: ExpressibleByArgument {}
 
@@ -25,8 +26,10 @@ struct CacheOptions: ParsableArguments {
 /// `pleat score`: batch top-K for every (or every changed) user into the SQLite cache.
 struct Score: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Score users with a registered model and make its lists the ones the cache serves.",
-        discussion: "Lists are written under the model's id and switched in atomically: readers see the old model's complete set or the new one's.")
+        abstract: "Score users with a registered model, and make its lists the ones served if it is promoted.",
+        discussion: """
+            Lists are written under the model's id and switched in atomically: readers see the old model's complete set or the new one's.             A model other than the serving one is switched in only when promoted: on each user's held-out last event it must rank no             worse than the serving model (beyond --max-drop) and significantly better than the best baseline; --force switches it in             anyway, and the decision is recorded either way.
+            """)
     @OptionGroup var global: GlobalOptions
     @OptionGroup var cacheOptions: CacheOptions
     @Option(help: "A registered model id, or 'latest'.") var model = "latest"
@@ -39,7 +42,11 @@ struct Score: ParsableCommand {
     @Option(help: ArgumentHelp("Keep a list per behaviour asked for, e.g. buy,view (event type names); requests name one with --event or ?event=.",
                                discussion: "Default: one list, the model's own question (its target behaviour, or the next event of any kind)."))
     var events: String?
-    @Flag(help: "End with one JSON line (model_id, users, seconds, users_per_s, ...).") var json = false
+    @Option(name: .customLong("max-drop"), help: "Largest drop of NDCG@10 against the serving model that still promotes.") var maxDrop = 0.0
+    @Option(help: "Baselines the model must beat to be promoted, comma-separated: \(Baseline.allCases.map(\.rawValue).joined(separator: ", ")).")
+    var baselines = Baseline.allCases.map(\.rawValue).joined(separator: ",")
+    @Flag(help: "Serve this model's lists even when the promotion rule keeps it out (recorded).") var force = false
+    @Flag(help: "End with one JSON line (model_id, users, seconds, users_per_s, activated, promotion, ...).") var json = false
 
     /// `--events` as names, in order, without repeats.
     var eventNames: [String] {
@@ -51,6 +58,8 @@ struct Score: ParsableCommand {
         guard events == nil || !eventNames.isEmpty else { throw ValidationError("--events needs at least one event type name, e.g. --events buy,view") }
         guard topK >= 1 else { throw ValidationError("--top-k must be at least 1") }
         guard batch >= 1 else { throw ValidationError("--batch must be at least 1") }
+        guard (0...1).contains(maxDrop) else { throw ValidationError("--max-drop must be from 0 to 1") }
+        guard !(try Evaluate.parseBaselines(baselines)).isEmpty else { throw ValidationError("--baselines needs at least one baseline") }
     }
 
     func run() throws {
@@ -62,8 +71,10 @@ struct Score: ParsableCommand {
         }
         let scoring = try ScoringModel.load(record, db: db, batchSize: batch)
         let cache = try RecommendationCache(path: cacheOptions.path(global))
+        let promotion = try decidePromotion(record, cache: cache, registry: registry, db: db)
         var scorer = BatchScorer()
         (scorer.topK, scorer.seen, scorer.users, scorer.shard, scorer.events) = (topK, seen, users, shard, eventNames)
+        scorer.activate = promotion?.activates ?? true
         scorer.showProgress = true  // on stderr: --json output (stdout) stays one line, as with ingest and train
         let report = try scorer.run(model: scoring, db: db, cache: cache)
         let asked = eventNames.isEmpty ? "" : ", a list per event: \(eventNames.joined(separator: ", "))"
@@ -71,7 +82,41 @@ struct Score: ParsableCommand {
                     Format.count(report.users), shard.count > 1 ? " of shard \(shard)" : "", report.modelId, report.seen.rawValue, asked, report.seconds,
                     Format.count(Int(report.usersPerS)),
                     Format.count(report.skippedUsers), Format.count(report.unchangedUsers), report.cache))
-        if json { try printJSONLine(report) }
+        if let promotion {
+            note(promotion.promoted ? "promoted: \(promotion.reason); its lists are served"
+                 : promotion.forced ? "not promoted (\(promotion.reason)); served anyway with --force (recorded)"
+                 : "not promoted: \(promotion.reason). Its lists are written but not served; "
+                   + "\(promotion.serving.map { "\($0) stays the serving model" } ?? "no model serves yet"); --force serves them anyway (recorded)")
+        }
+        if json { try printJSONLine(ScoreOutcome(report: report, promotion: promotion)) }
+    }
+
+    /// The promotion decision on `record` against the serving model, recorded; nil when `record` is the
+    /// serving model (rescoring it changes nothing about which model serves).
+    private func decidePromotion(_ record: ModelRecord, cache: RecommendationCache, registry: ModelRegistry,
+                                 db: PostgresConnection) throws -> PromotionDecision? {
+        let servingId = try cache.activeSet()?.modelId
+        guard servingId != record.id else { return nil }
+        let serving = try servingId.flatMap { try registry.find($0) }
+        var decision = try Promotion.decide(candidate: record, serving: serving, rule: PromotionRule(maxDrop: maxDrop, baselines: try Evaluate.parseBaselines(baselines)),
+                                              db: db, batchSize: batch)
+        decision.forced = force && !decision.promoted
+        try Promotion.record(decision, db: db)
+        return decision
+    }
+}
+
+/// `pleat score --json`: the scoring report's fields and the promotion decision (absent when the serving
+/// model was rescored).
+private struct ScoreOutcome: Encodable {
+    let report: BatchScorer.Report
+    let promotion: PromotionDecision?
+    enum Keys: String, CodingKey { case promotion }
+
+    func encode(to encoder: any Encoder) throws {
+        try report.encode(to: encoder)
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encodeIfPresent(promotion, forKey: .promotion)
     }
 }
 

@@ -1,7 +1,7 @@
 import Foundation
 import XCTest
 import PleatCore
-import PleatEvaluation
+@testable import PleatEvaluation
 import PleatMetrics
 import PleatScoring
 import PleatStorage
@@ -129,14 +129,18 @@ final class OfflineEvaluationTests: XCTestCase {
         try fixture.ingest(csv, name: "newer.csv")
         let histories = try HistoryLoader.load(from: fixture.db)
         let split = SequenceSplit(histories)
-        let newer = try OfflineEvaluation.validationNDCG(of: [fixture.sasrec], on: split, seen: .exclude, db: fixture.db)
+        // Validation NDCG@10 of the model on a split (as promotion ranks a serving model on newer data).
+        func validation(_ split: SequenceSplit) throws -> (ndcg: Double, users: Int) {
+            let ranker = try OfflineEvaluation.ranker(fixture.sasrec, on: split, db: fixture.db, batchSize: 64)
+            return (Evaluator.evaluate(ranker, split.validationExamples, seen: .exclude).ndcg(at: 10), split.validationExamples.count)
+        }
+        let newer = try validation(split)
         XCTAssertEqual(newer.users, split.validationExamples.count)
         XCTAssertGreaterThan(split.vocabulary.count, fixture.sasrec.items)
         // Validation targets of the new users are fresh items the model cannot know: they score 0.
-        let own = try OfflineEvaluation.validationNDCG(of: [fixture.sasrec], on: SequenceSplit(try HistoryLoader.load(from: fixture.db, upToBatch: 1)), seen: .exclude,
-                                                       db: fixture.db)
-        XCTAssertEqual(own.ndcg[0], fixture.sasrec.valid.ndcg(at: 10)!, accuracy: 1e-6)
-        XCTAssertEqual(newer.ndcg[0] * Double(newer.users), own.ndcg[0] * Double(own.users), accuracy: 1e-6)
+        let own = try validation(SequenceSplit(try HistoryLoader.load(from: fixture.db, upToBatch: 1)))
+        XCTAssertEqual(own.ndcg, fixture.sasrec.valid.ndcg(at: 10)!, accuracy: 1e-6)
+        XCTAssertEqual(newer.ndcg * Double(newer.users), own.ndcg * Double(own.users), accuracy: 1e-6)
     }
 
     func testPairedComparisonAgainstKnownValues() {

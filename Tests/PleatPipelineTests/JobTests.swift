@@ -1,6 +1,8 @@
 import Foundation
 import XCTest
 import PleatCore
+import PleatEvaluation
+import PleatHistories
 import PleatIngest
 import PleatPipeline
 import PleatScoring
@@ -9,7 +11,9 @@ import PleatTestSupport
 import PleatTraining
 
 final class JobTests: XCTestCase {
-    /// A job over walks.csv training one small SASRec.
+    /// A job over walks.csv training one small SASRec, promoted when significantly better than the
+    /// most-popular baseline (on walks the item-transition baseline is near perfect, which three epochs
+    /// of SASRec do not pass) and within `maxDrop` of the serving model.
     private func writeJob(_ fixture: PipelineFixture, epochs: Int = 3, learningRate: Double = 0.003, maxDrop: Double = 0.01) throws -> String {
         try fixture.write("walks.yaml", """
             name: walks
@@ -25,7 +29,7 @@ final class JobTests: XCTestCase {
             pipeline: walks.yaml
             schedule: "0 3 * * *"
             retry: {attempts: 1, delay_seconds: 0}
-            promotion: {max_drop: \(maxDrop)}
+            promotion: {max_drop: \(maxDrop), baselines: [pop]}
 
             """)
     }
@@ -48,8 +52,12 @@ final class JobTests: XCTestCase {
         let job = try writeJob(fixture)
         let first = try run(job, fixture)
         XCTAssertEqual(first.status, .succeeded)
-        let served = try XCTUnwrap(first.promoted)
-        XCTAssertTrue(first.message.contains("no model was serving"), first.message)
+        let served = try XCTUnwrap(first.promoted, first.message)
+        let decision = try XCTUnwrap(first.promotion)
+        XCTAssertNil(decision.serving, "no model was serving")
+        XCTAssertEqual(decision.bestBaseline, "pop")
+        XCTAssertLessThan(decision.versusBestBaseline.pValue, 0.05)
+        XCTAssertGreaterThan(decision.candidateNdcg10, decision.baselineNdcg10)
 
         let idle = try run(job, fixture)
         XCTAssertEqual(idle.status, .skipped)
@@ -65,7 +73,12 @@ final class JobTests: XCTestCase {
         XCTAssertEqual(third.status, .succeeded)
         XCTAssertEqual(third.models.count, 1)
         XCTAssertNil(third.promoted)
-        XCTAssertTrue(third.message.hasPrefix("kept \(served): the new model is worse by"), third.message)
+        XCTAssertTrue(third.message.hasPrefix("kept \(served): \(third.models[0]) is not promoted: "), third.message)
+        let rejected = try XCTUnwrap(third.promotion)
+        XCTAssertEqual(rejected.serving, served)
+        XCTAssertTrue(rejected.reason.contains("worse than the serving model \(served)"), rejected.reason)
+        XCTAssertGreaterThan(try XCTUnwrap(rejected.servingNdcg10) - rejected.candidateNdcg10, 0.01)
+        XCTAssertEqual(rejected.users, try HistoryLoader.load(from: fixture.db).userCount, "every user's held-out last event")
         let cache = try RecommendationCache(path: RecommendationCache.defaultPath(home: fixture.home))
         XCTAssertEqual(try cache.activeSet()?.modelId, served, "the serving model did not change")
 
@@ -78,6 +91,9 @@ final class JobTests: XCTestCase {
         XCTAssertEqual(try cache.activeSet()?.modelId, fourth.promoted)
         XCTAssertEqual(try statuses(fixture).map(\.status), [.succeeded, .skipped, .succeeded, .succeeded])
         XCTAssertEqual(try statuses(fixture).map(\.promoted), [served, nil, nil, fourth.promoted])
+        // Each decision is on record, in the run and in `promotions`.
+        XCTAssertEqual(try statuses(fixture).map { $0.promotion != nil }, [true, false, true, true])
+        XCTAssertEqual(try PromotionLog(fixture.db).decisions(modelId: third.models[0]).map(\.promoted), [false])
     }
 
     /// Two `pleat jobs run` at once: one runs, the other records itself as skipped and exits 0.

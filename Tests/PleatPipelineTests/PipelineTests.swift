@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 import PleatCore
+import PleatEvaluation
 import PleatPipeline
 import PleatScoring
 import PleatStorage
@@ -73,6 +74,7 @@ final class PipelineTests: XCTestCase {
             \(PipelineFixture.models(["sasrec", "hstu"], epochs: 3))
             scoring: {model: best, top_k: 20}
             evaluation: {baselines: [pop, markov], report: reports/walks}
+            promotion: {baselines: [pop]}
 
             """)
         var runner = PipelineRunner(try PipelineDefinition.load(file), home: fixture.home)
@@ -85,6 +87,8 @@ final class PipelineTests: XCTestCase {
         XCTAssertEqual(result.scored?.modelId, best.id)
         XCTAssertEqual(result.scored?.users, 200)
         XCTAssertEqual(try RecommendationCache(path: runner.cachePath).activeSet()?.modelId, best.id)
+        let promotion = try XCTUnwrap(result.promotion)
+        XCTAssertTrue(promotion.promoted && promotion.bestBaseline == "pop" && promotion.serving == nil, promotion.reason)
         let report = try XCTUnwrap(result.evaluation)
         XCTAssertEqual(report.rankers.map(\.name), ["pop", "markov"] + result.models.map(\.id))
         for model in result.models { XCTAssertEqual(report.ranker(model.id)!.metrics.ndcg(at: 10)!, model.test.ndcg(at: 10)!, accuracy: 1e-6) }
@@ -94,5 +98,40 @@ final class PipelineTests: XCTestCase {
             XCTAssertTrue(FileManager.default.fileExists(atPath: reportDirectory.appendingPathComponent(name).path), name)
         }
         XCTAssertEqual(try fixture.db.query("SELECT count(*) FROM evaluation_runs").int(0, 0), 1)
+    }
+
+    /// A pipeline evaluates before it activates: a model that does not beat the best baseline is scored
+    /// but not served, whoever asks, until `force` serves it; both decisions are recorded.
+    func testAModelThatFailsPromotionIsNotServedWithoutForce() throws {
+        let fixture = try PipelineFixture()
+        defer { fixture.remove() }
+        let file = try fixture.write("untrained.yaml", """
+            name: untrained
+            sources:
+              - path: walks.csv
+                format: csv
+            \(PipelineFixture.models(["sasrec"], epochs: 1, learningRate: 1e-7))
+            scoring: {top_k: 20}
+            evaluation: {baselines: [pop, markov], report: reports/untrained}
+
+            """)
+        var runner = PipelineRunner(try PipelineDefinition.load(file), home: fixture.home)
+        (runner.showProgress, runner.log) = (false, { _ in })
+        let result = try runner.run(db: fixture.db)
+        let model = try XCTUnwrap(result.models.first).id
+        let decision = try XCTUnwrap(result.promotion)
+        XCTAssertFalse(decision.promoted || decision.forced)
+        XCTAssertTrue(decision.reason.hasPrefix("not significantly better than the best baseline, markov"), decision.reason)
+        XCTAssertEqual(result.evaluation?.ranker(model)?.metrics.ndcg(at: 10) ?? -1, decision.candidateNdcg10, accuracy: 1e-9,
+                       "decided on the evaluation's held-out users, under its rule")
+        XCTAssertEqual(result.scored?.activated, false)
+        let cache = try RecommendationCache(path: runner.cachePath)
+        XCTAssertNil(try cache.activeSet(), "nothing serves")
+
+        runner.force = true
+        let forced = try XCTUnwrap(try runner.run(db: fixture.db).promotion)
+        XCTAssertTrue(forced.forced && !forced.promoted)
+        XCTAssertEqual(try cache.activeSet()?.modelId, forced.candidate)
+        XCTAssertEqual(try PromotionLog(fixture.db).decisions(modelId: forced.candidate).first?.forced, true, "the forced activation is on record")
     }
 }

@@ -6,7 +6,7 @@ import PleatTraining
 import PleatModel
 
 extension PipelineDefinition {
-    static let keys = ["name", "seen", "sources", "models", "scoring", "evaluation"]
+    static let keys = ["name", "seen", "sources", "models", "scoring", "evaluation", "promotion"]
     static let sourceKeys = ["path", "format", "items", "items_format", "columns", "max_reject_rate", "synthetic"]
     static let columnKeys = ["user", "item", "time", "event", "value", "category"]
     static let syntheticKeys = ["users", "items", "categories", "median_events", "min_events", "max_events", "seed"]
@@ -27,8 +27,25 @@ extension PipelineDefinition {
         if let value = top["models"], definition.models.isEmpty, reader.problems.isEmpty { reader.problem(value, "name at least one model") }
         if let value = top["scoring"] { definition.scoring = scoring(value, models: definition.models, reader) }
         if let value = top["evaluation"] { definition.evaluation = evaluation(value, reader) }
+        definition.promotion = promotion(top["promotion"], default: PromotionRule(baselines: definition.evaluation.baselines), reader)
         try reader.check()
         return definition
+    }
+
+    /// A `promotion:` section (a pipeline's, or a job's over its pipeline's): `max_drop`, `significance`,
+    /// `baselines`; keys left out keep `base`'s values.
+    static func promotion(_ value: DefinitionReader.Value?, default base: PromotionRule, _ reader: DefinitionReader) -> PromotionRule {
+        guard let value else { return base }
+        let fields = reader.mapping(value, allowed: ["max_drop", "significance", "baselines"])
+        var rule = base
+        rule.maxDrop = reader.double(fields["max_drop"], in: 0...1) ?? rule.maxDrop
+        rule.significance = reader.double(fields["significance"], in: 1e-9...1) ?? rule.significance
+        if let list = fields["baselines"] {
+            let baselines = reader.list(list).compactMap { reader.choice($0, Baseline.self) }
+            if baselines.isEmpty { reader.problem(list, "name at least one baseline (\(Baseline.allCases.map(\.rawValue).joined(separator: ", ")))") }
+            else { rule.baselines = baselines }
+        }
+        return rule
     }
 
     private static func source(_ value: DefinitionReader.Value, _ reader: DefinitionReader) -> Source? {

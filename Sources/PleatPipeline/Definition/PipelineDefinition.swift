@@ -19,6 +19,9 @@ public struct PipelineDefinition: Sendable {
     public var models: [ModelSpec]
     public var scoring: Scoring
     public var evaluation: Evaluation
+    /// When the scored model's lists are made the ones served (`promotion:`; by default no worse than
+    /// the serving model and significantly better than the best of the evaluation's baselines).
+    public var promotion = PromotionRule()
 
     public enum Source: Sendable {
         /// An interaction file (and optional item file) as `pleat ingest` takes them.

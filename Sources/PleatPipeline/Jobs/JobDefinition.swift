@@ -1,4 +1,5 @@
 import Foundation
+import PleatEvaluation
 
 /// A scheduled job (`jobs/<name>.yaml`): the pipeline it runs, when, how often to retry a failed run,
 /// and when a newly trained model may replace the one that serves.
@@ -10,18 +11,14 @@ public struct JobDefinition: Sendable {
     /// job (the systemd timer or crontab in jobs/); Pleat checks its shape and shows it.
     public var schedule: String
     public var retry = Retry()
-    public var promotion = Promotion()
+    /// When the newly trained model replaces the serving one: the pipeline's rule, with the job's
+    /// `promotion:` keys over it.
+    public var promotion: PromotionRule
 
     public struct Retry: Sendable {
         /// Runs in all, the first included.
         public var attempts = 1
         public var delaySeconds = 60.0
-    }
-
-    public struct Promotion: Sendable {
-        /// The new model replaces the active one unless its validation NDCG@10, measured on the new data
-        /// for both, is lower by more than this.
-        public var maxDrop = 0.0
     }
 
     /// Reads and checks a job file and the pipeline it names.
@@ -33,15 +30,11 @@ public struct JobDefinition: Sendable {
         if let value = fields["schedule"], !schedule.isEmpty, !isCron(schedule) {
             reader.problem(value, "'\(schedule)' is not a cron schedule: five fields (minute hour day month weekday), e.g. \"0 3 * * *\"")
         }
-        var retry = Retry(), promotion = Promotion()
+        var retry = Retry()
         if let value = fields["retry"] {
             let r = reader.mapping(value, allowed: ["attempts", "delay_seconds"])
             retry.attempts = reader.int(r["attempts"], in: 1...20) ?? retry.attempts
             retry.delaySeconds = reader.double(r["delay_seconds"], in: 0...86_400) ?? retry.delaySeconds
-        }
-        if let value = fields["promotion"] {
-            let p = reader.mapping(value, allowed: ["max_drop"])
-            promotion.maxDrop = reader.double(p["max_drop"], in: 0...1) ?? promotion.maxDrop
         }
         let pipelinePath = reader.path(fields["pipeline"], mustExist: true)
         try reader.check()
@@ -49,6 +42,8 @@ public struct JobDefinition: Sendable {
         do { pipeline = try PipelineDefinition.load(try reader.required(pipelinePath, key: "pipeline")) } catch let error as DefinitionError {
             throw DefinitionError(problems: [.init(file: file, line: fields["pipeline"]?.line, key: "pipeline", reason: "the pipeline has problems")] + error.problems)
         }
+        let promotion = PipelineDefinition.promotion(fields["promotion"], default: pipeline.promotion, reader)
+        try reader.check()
         return JobDefinition(name: URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent, file: file, pipeline: pipeline,
                              schedule: schedule, retry: retry, promotion: promotion)
     }

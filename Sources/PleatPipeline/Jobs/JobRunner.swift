@@ -9,7 +9,8 @@ import PleatModel
 /// `pleat jobs run NAME`: one run of a scheduled job. It holds the job's advisory lock throughout (a
 /// second run exits, or waits with `wait`), records each attempt in `job_runs`, ingests the pipeline's
 /// sources, trains only when there is data newer than the last model, evaluates, and promotes the new
-/// model only when it is not worse than the serving one by more than the job's margin.
+/// model only when the job's `PromotionRule` says so (no worse than the serving model beyond its margin,
+/// significantly better than the best baseline), recording the decision.
 public struct JobRunner {
     public let job: JobDefinition
     public var pipeline: PipelineRunner
@@ -30,6 +31,8 @@ public struct JobRunner {
         public var models: [String]
         public var promoted: String?
         public var message: String
+        /// The promotion decision, when the run reached one.
+        public var promotion: PromotionDecision?
     }
 
     /// `db` does the work; the job's lock is held on a second connection to `databaseURL` (kept across a
@@ -43,7 +46,7 @@ public struct JobRunner {
                 let id = try runs.start(job: job.name, attempt: 1)
                 try runs.finish(id, status: .skipped, message: message)
                 log(message)
-                return Outcome(job: job.name, runId: id, status: .skipped, attempts: 0, models: [], promoted: nil, message: message)
+                return Outcome(job: job.name, runId: id, status: .skipped, attempts: 0, models: [], promoted: nil, message: message, promotion: nil)
             }
             log("waiting for the run in progress (\(holder)) to finish")
             try lock.acquire()
@@ -57,7 +60,8 @@ public struct JobRunner {
             do {
                 var outcome = try once(db: db, lock: lock)
                 (outcome.runId, outcome.attempts) = (id, attempt)
-                try runs.finish(id, status: outcome.status, models: outcome.models, promoted: outcome.promoted, message: outcome.message)
+                try runs.finish(id, status: outcome.status, models: outcome.models, promoted: outcome.promoted, message: outcome.message,
+                                promotion: outcome.promotion)
                 log("job \(job.name): \(outcome.status.rawValue): \(outcome.message)")
                 return outcome
             } catch {
@@ -93,25 +97,18 @@ public struct JobRunner {
         guard let candidate = pipeline.scoringCandidate(records) else {
             return outcome(.succeeded, ids, nil, "trained \(ids.joined(separator: ", ")); the pipeline does not score")
         }
-        let cache = try RecommendationCache(path: pipeline.cachePath)
-        if let activeId = try cache.activeSet()?.modelId, let active = try ModelRegistry(db).find(activeId) {
-            let (split, _) = try OfflineEvaluation.sharedSplit([candidate], db: db)
-            // Both under the rule the candidate would be served with.
-            let (ndcg, users) = try OfflineEvaluation.validationNDCG(of: [candidate, active], on: split, seen: candidate.seen, db: db)
-            let comparison = String(format: "validation NDCG@10 on the new data (%d users): %@ %.4f, active %@ %.4f", users,
-                                    candidate.id, ndcg[0], active.id, ndcg[1])
-            if ndcg[1] - ndcg[0] > job.promotion.maxDrop {
-                return outcome(.succeeded, ids, nil, "kept \(active.id): the new model is worse by "
-                               + String(format: "%.4f, more than max_drop %.4f; ", ndcg[1] - ndcg[0], job.promotion.maxDrop) + comparison)
-            }
-            _ = try pipeline.score(candidate, db: db)
-            return outcome(.succeeded, ids, candidate.id, "promoted \(candidate.id); " + comparison)
+        guard let decision = try pipeline.promotion(of: candidate, rule: job.promotion, force: false, db: db) else {
+            return outcome(.succeeded, ids, nil, "\(candidate.id) is the serving model already")
         }
-        _ = try pipeline.score(candidate, db: db)
-        return outcome(.succeeded, ids, candidate.id, "promoted \(candidate.id): no model was serving")
+        _ = try pipeline.score(candidate, db: db, activate: decision.promoted)
+        let kept = decision.serving.map { "kept \($0)" } ?? "no model serves"
+        return decision.promoted
+            ? outcome(.succeeded, ids, candidate.id, "promoted \(candidate.id): " + decision.reason, decision)
+            : outcome(.succeeded, ids, nil, "\(kept): \(candidate.id) is not promoted: " + decision.reason, decision)
     }
 
-    private func outcome(_ status: JobRunLog.Status, _ models: [String], _ promoted: String?, _ message: String) -> Outcome {
-        Outcome(job: job.name, runId: 0, status: status, attempts: 0, models: models, promoted: promoted, message: message)
+    private func outcome(_ status: JobRunLog.Status, _ models: [String], _ promoted: String?, _ message: String,
+                         _ promotion: PromotionDecision? = nil) -> Outcome {
+        Outcome(job: job.name, runId: 0, status: status, attempts: 0, models: models, promoted: promoted, message: message, promotion: promotion)
     }
 }

@@ -16,6 +16,9 @@ public struct PipelineRunner {
     public let home: PleatHome
     /// The SQLite recommendation cache.
     public var cachePath: String
+    /// Serve the scored model's lists even when the promotion rule keeps it out (`pleat run --force`;
+    /// recorded with the decision).
+    public var force = false
     public var showProgress = true
     public var log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
 
@@ -31,6 +34,8 @@ public struct PipelineRunner {
         public var ingested: [IngestReport]
         public var models: [TrainedModel]
         public var scored: BatchScorer.Report?
+        /// Whether the scored model may serve, decided before its lists were activated.
+        public var promotion: PromotionDecision?
         public var reportDirectory: String?
         public var evaluation: EvaluationReport?
         public var seconds: Double
@@ -51,15 +56,17 @@ public struct PipelineRunner {
         let ingested = try ingest(db: db, stages: stages)
         let records = try train(db: db, stages: stages)
         var result = Result(pipeline: definition.name, ingested: ingested, models: records.map(TrainedModel.init), scored: nil,
-                            reportDirectory: nil, evaluation: nil, seconds: 0)
-        if score, let chosen = scoringCandidate(records) {
-            stages.begin("score: every user with \(chosen.id) into \(cachePath)")
-            result.scored = try self.score(chosen, db: db)
-        }
+                            promotion: nil, reportDirectory: nil, evaluation: nil, seconds: 0)
+        // Evaluated before anything is activated: the report says what a model is worth before it serves.
         if evaluate {
             stages.begin("evaluate: \(records.count) model(s) against \(definition.evaluation.baselines.map(\.rawValue).joined(separator: ", "))")
             let (report, directory) = try self.evaluate(records, db: db)
             (result.evaluation, result.reportDirectory) = (report, directory.path)
+        }
+        if score, let chosen = scoringCandidate(records) {
+            stages.begin("score: every user with \(chosen.id) into \(cachePath)")
+            result.promotion = try promotion(of: chosen, rule: definition.promotion, force: force, db: db)
+            result.scored = try self.score(chosen, db: db, activate: result.promotion?.activates ?? true)
         }
         log("pipeline \(definition.name) finished\n" + stages.summary)
         result.seconds = Date().timeIntervalSince(start)
@@ -121,10 +128,22 @@ public struct PipelineRunner {
         }
     }
 
-    /// Scores every user with `record` into the cache and makes its lists the active ones.
-    public func score(_ record: ModelRecord, db: PostgresConnection) throws -> BatchScorer.Report {
+    /// Decides (and records) whether `record` may replace the serving model under `rule`; nil when it is
+    /// the serving model already. `force`: activated whatever the rule says, and recorded so.
+    public func promotion(of record: ModelRecord, rule: PromotionRule, force: Bool, db: PostgresConnection) throws -> PromotionDecision? {
+        let servingId = try RecommendationCache(path: cachePath).activeSet()?.modelId
+        guard servingId != record.id else { return nil }
+        var decision = try Promotion.decide(candidate: record, serving: try servingId.flatMap { try ModelRegistry(db).find($0) }, rule: rule, db: db)
+        decision.forced = force && !decision.promoted
+        try Promotion.record(decision, db: db)
+        log("  \(decision.promoted ? "promoted" : decision.forced ? "not promoted, served with --force" : "not promoted, not served"): \(decision.reason)")
+        return decision
+    }
+
+    /// Scores every user with `record` into the cache, and makes its lists the active ones if `activate`.
+    public func score(_ record: ModelRecord, db: PostgresConnection, activate: Bool = true) throws -> BatchScorer.Report {
         var scorer = BatchScorer()
-        (scorer.topK, scorer.seen, scorer.showProgress) = (definition.scoring.topK, definition.seen, showProgress)
+        (scorer.topK, scorer.seen, scorer.showProgress, scorer.activate) = (definition.scoring.topK, definition.seen, showProgress, activate)
         let report = try scorer.run(model: try ScoringModel.load(record, db: db, batchSize: 256), db: db, cache: try RecommendationCache(path: cachePath))
         log(String(format: "  %@ users scored in %.1f s (%@ users/s); cache %@", Format.count(report.users), report.seconds,
                    Format.count(Int(report.usersPerS)), cachePath))

@@ -25,6 +25,9 @@ public struct BatchScorer {
     public var events: [String] = []
     /// Only the users of this shard (`Shard`): one cache per shard, written by one process each.
     public var shard = Shard.all
+    /// Whether the lists become the ones served when written (`RecommendationCache.activate`); false:
+    /// written under the model's id and left for an activation later (a model not promoted).
+    public var activate = true
     /// Users per cache transaction.
     public var transactionSize = 5_000
     public var showProgress = true
@@ -43,6 +46,8 @@ public struct BatchScorer {
         public var seen: SeenItems
         /// The behaviours each user has a list for ("" for the model's own question).
         public var events: [String]
+        /// Whether the lists were made the ones served.
+        public var activated: Bool
         /// Wall time of the whole run (histories read, scoring, cache writes), and users per second of it.
         public var seconds: Double
         public var usersPerS: Double
@@ -115,10 +120,10 @@ public struct BatchScorer {
         if !lists.isEmpty { try writes.submit(lists) }
         let written = try writes.finish() / questions.count
         progress.finish()
-        try cache.activate(modelId: model.id)
+        if activate { try cache.activate(modelId: model.id) }
         let seconds = Date().timeIntervalSince(start)
         return Report(modelId: model.id, users: written, skippedUsers: skipped, unchangedUsers: unchanged,
-                      topK: topK, seen: seen, events: questions.map { $0 ?? "" }, seconds: seconds, usersPerS: Double(written) / max(seconds, 1e-9), modelSeconds: modelSeconds,
+                      topK: topK, seen: seen, events: questions.map { $0 ?? "" }, activated: activate, seconds: seconds, usersPerS: Double(written) / max(seconds, 1e-9), modelSeconds: modelSeconds,
                       cache: cache.path, shard: shard.description)
     }
 }

@@ -169,13 +169,15 @@ public final class Recommender: @unchecked Sendable {
         return Recommendation(user: user, list: list, k: k, modelId: model.id, source: .fallback, message: reason + "; most popular items instead")
     }
 
-    /// The active model (or, before anything was scored, the newest registered one), loaded once.
+    /// The active model, loaded once. Before any model's lists were activated nothing serves: a model
+    /// serves once promoted (`pleat score`), never because it is the newest.
     private func liveModel(_ activeId: String?, db: PostgresConnection) throws -> ScoringModel {
-        if let live, activeId == nil || live.id == activeId { return live }
-        let registry = ModelRegistry(db)
-        guard let record = try activeId.map({ try registry.find($0) }) ?? registry.list(limit: 1).first else {
-            throw ScoringError(activeId.map { "the active model \($0) is not in the model registry" }
-                               ?? "no trained model: run `pleat train` (and `pleat score`) first")
+        guard let activeId else {
+            throw ScoringError("no model serves yet: `pleat score` serves a trained model once it is promoted (or with --force)")
+        }
+        if let live, live.id == activeId { return live }
+        guard let record = try ModelRegistry(db).find(activeId) else {
+            throw ScoringError("the active model \(activeId) is not in the model registry")
         }
         let model = try ScoringModel.load(record, db: db, batchSize: 1)
         live = model

@@ -9,6 +9,8 @@ public struct JobRunLog {
         public var id: Int, job: String, attempt: Int, status: Status, pid: Int
         public var startedAt: String, finishedAt: String?, seconds: Double?
         public var models: [String], promoted: String?, message: String?, error: String?
+        /// The run's promotion decision as recorded (JSON), when it reached one.
+        public var promotion: String?
     }
 
     let db: PostgresConnection
@@ -21,12 +23,15 @@ public struct JobRunLog {
         return try rows.only("job_runs insert").int("id")
     }
 
+    /// `promotion`: the run's promotion decision (stored as JSON), when it reached one.
     public func finish(_ id: Int, status: Status, models: [String] = [], promoted: String? = nil, message: String? = nil,
-                       error: String? = nil) throws {
+                       error: String? = nil, promotion: (some Encodable)? = Optional<String>.none) throws {
         _ = try db.query("""
-            UPDATE job_runs SET status = $2, finished_at = now(), models = $3::text[], promoted = $4, message = $5, error = $6
+            UPDATE job_runs SET status = $2, finished_at = now(), models = $3::text[], promoted = $4, message = $5, error = $6,
+                promotion = $7::jsonb
             WHERE id = $1
-            """, [.int(id), .text(status.rawValue), .textArray(models), .text(promoted), .text(message), .text(error)])
+            """, [.int(id), .text(status.rawValue), .textArray(models), .text(promoted), .text(message), .text(error),
+                  try promotion.map { try .json($0) } ?? .text(nil)])
     }
 
     /// Runs of `job` still marked running when no run can be (the caller holds the job's lock): their
@@ -46,7 +51,7 @@ public struct JobRunLog {
                    to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS started_at,
                    to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS finished_at,
                    extract(epoch FROM finished_at - started_at)::float8 AS seconds,
-                   array_to_string(models, ',') AS models, promoted, message, error
+                   array_to_string(models, ',') AS models, promoted, message, error, promotion::text AS promotion
             FROM job_runs WHERE $1::text IS NULL OR job = $1 ORDER BY id DESC LIMIT $2
             """, [.text(job), .int(limit)]).rows.map { row in
             Run(id: try row.int("id"), job: try row.string("job"), attempt: try row.int("attempt"),
@@ -54,7 +59,7 @@ public struct JobRunLog {
                 finishedAt: try row.optionalString("finished_at"), seconds: try row.optionalDouble("seconds"),
                 models: (try row.optionalString("models") ?? "").split(separator: ",").map(String.init),
                 promoted: try row.optionalString("promoted"), message: try row.optionalString("message"),
-                error: try row.optionalString("error"))
+                error: try row.optionalString("error"), promotion: try row.optionalString("promotion"))
         }
     }
 }
