@@ -125,6 +125,10 @@ final class PipelineTests: XCTestCase {
         XCTAssertEqual(result.evaluation?.ranker(model)?.metrics.ndcg(at: 10) ?? -1, decision.candidateNdcg10, accuracy: 1e-9,
                        "decided on the evaluation's held-out users, under its rule")
         XCTAssertEqual(result.scored?.activated, false)
+        // The report says so too.
+        let reportDirectory = try XCTUnwrap(result.reportDirectory)
+        XCTAssertTrue(try String(contentsOfFile: reportDirectory + "/summary.md", encoding: .utf8).contains("Not promoted; not served"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: reportDirectory + "/promotion.json"))
         let cache = try RecommendationCache(path: runner.cachePath)
         XCTAssertNil(try cache.activeSet(), "nothing serves")
 

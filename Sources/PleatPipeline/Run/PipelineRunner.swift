@@ -66,6 +66,9 @@ public struct PipelineRunner {
         if score, let chosen = scoringCandidate(records) {
             stages.begin("score: every user with \(chosen.id) into \(cachePath)")
             result.promotion = try promotion(of: chosen, rule: definition.promotion, force: force, db: db)
+            if let decision = result.promotion, let report = result.reportDirectory {
+                try decision.append(toReport: URL(fileURLWithPath: report))
+            }
             result.scored = try self.score(chosen, db: db, activate: result.promotion?.activates ?? true)
         }
         log("pipeline \(definition.name) finished\n" + stages.summary)
