@@ -64,7 +64,7 @@ final class PartitioningTests: XCTestCase {
             """)
         let allTables = Set((0..<tables.rowCount).map { tables.string($0, 0)! })
         let reference: Set = ["ingest_batches", "users", "items", "item_metadata", "event_types", "rejected_rows", "models",
-                              "evaluation_runs", "job_runs", "schema_migrations"]
+                              "promotions", "evaluation_runs", "job_runs", "schema_migrations"]
         XCTAssertEqual(allTables, reference.union(distributed.keys), "every table has its Citus kind in docs/citus.md")
 
         // Unique keys (primary keys, unique constraints and unique indexes) of distributed tables.
