@@ -65,7 +65,7 @@ for d in $data; do
       *) echo "unknown target $target (buy, all)" >&2; exit 2 ;;
     esac
     # --inputs keeps those of the target's inputs it names (purchases alone only make sense for `buy`).
-    if [ -n "$only" ]; then inputs=$(for i in $inputs; do [[ " $only " == *" $i "* ]] && echo "$i"; done | xargs); fi
+    if [ -n "$only" ]; then inputs=$(for i in $inputs; do if [[ " $only " == *" $i "* ]]; then echo "$i"; fi; done | xargs); fi
     for s in $(seq "$first" $((first + seeds - 1))); do
       ids=()
       for input in $inputs; do
