@@ -26,6 +26,8 @@ final class Backbone {
     let prediction: BehaviourPrediction?
     /// Which placed queries named no behaviour, so ask for the predicted one.
     private var asksPredicted: [Bool] = []
+    /// Whether `behaviourLoss` left a gradient for `backward` to add.
+    private var predictionGradientPending = false
     /// The model's behaviour id of each event type name, and the one a query that names none asks for.
     private let behaviourIds: [String: Int16], queryBehaviour: Int16
 
@@ -126,9 +128,7 @@ final class Backbone {
         case .plain(let encoder):
             let n = batch.pack()
             if let tokens {
-                encoder.setLength(tokens.layout(batch))
-                encoder.fields = tokens.fields
-                encoder.forward(tokens.ids, lengths: tokens.lengths, contextCounts: nil, timestamps: tokens.times, rng: &rng)
+                encodeTokens(encoder, tokens, rng: &rng)
                 tokens.gather(encoder.output)
                 return
             }
@@ -172,16 +172,19 @@ final class Backbone {
         return prediction.lossAndGradient(tokenStates: encoder.output, events: batch)
     }
 
-    private var predictionGradientPending = false
+    /// Lays the events' batch out as tokens and encodes every token.
+    private func encodeTokens(_ encoder: any ContextEncoder, _ tokens: InterleavedTokens, rng: inout RandomSource?) {
+        encoder.setLength(tokens.layout(batch))
+        encoder.fields = tokens.fields
+        encoder.forward(tokens.ids, lengths: tokens.lengths, contextCounts: nil, timestamps: tokens.times, rng: &rng)
+    }
 
     /// Sets the behaviour each query that named none asks for to the one predicted at its last item
     /// token: a pass over the tokens as laid out (the item token's state does not see the behaviour
     /// token after it), then the asked behaviour is placed for the pass that scores.
     private func askPredictedBehaviours(_ encoder: any ContextEncoder, _ tokens: InterleavedTokens, _ prediction: BehaviourPrediction, length n: Int) {
-        encoder.setLength(tokens.layout(batch))
-        encoder.fields = tokens.fields
         var noDropout: RandomSource? = nil
-        encoder.forward(tokens.ids, lengths: tokens.lengths, contextCounts: nil, timestamps: tokens.times, rng: &noDropout)
+        encodeTokens(encoder, tokens, rng: &noDropout)
         let last = (0..<batch.batch).map { max(Int(batch.lengths[$0]) - 1, 0) }
         let predicted = prediction.predict(tokenStates: encoder.output, length: n, last: last)
         for (b, asks) in asksPredicted.enumerated() where asks && batch.lengths[b] > 0 {
