@@ -61,7 +61,7 @@ for d in $data; do
   for target in $targets; do
     case $target in
       buy) rule=(--set 'target_events=[buy]' --set seen=exclude); seen=exclude; inputs="none purchases embedding interleaved" ;;
-      all) rule=(--set seen=include); seen=include; inputs="none embedding interleaved predicted" ;;
+      all) rule=(--set seen=include); seen=include; inputs="none purchases embedding interleaved predicted" ;;
       *) echo "unknown target $target (buy, all)" >&2; exit 2 ;;
     esac
     # --inputs keeps those of the target's inputs it names (purchases alone only make sense for `buy`).
