@@ -71,7 +71,8 @@ struct Score: ParsableCommand {
         }
         let scoring = try ScoringModel.load(record, db: db, batchSize: batch)
         let cache = try RecommendationCache(path: cacheOptions.path(global))
-        let promotion = try decidePromotion(record, cache: cache, registry: registry, db: db)
+        let promotion = try Promotion.review(record, servedBy: cache, rule: PromotionRule(maxDrop: maxDrop, baselines: try Evaluate.parseBaselines(baselines)),
+                                             force: force, db: db, batchSize: batch)
         var scorer = BatchScorer()
         (scorer.topK, scorer.seen, scorer.users, scorer.shard, scorer.events) = (topK, seen, users, shard, eventNames)
         scorer.activate = promotion?.activates ?? true
@@ -89,20 +90,6 @@ struct Score: ParsableCommand {
                    + "\(promotion.serving.map { "\($0) stays the serving model" } ?? "no model serves yet"); --force serves them anyway (recorded)")
         }
         if json { try printJSONLine(ScoreOutcome(report: report, promotion: promotion)) }
-    }
-
-    /// The promotion decision on `record` against the serving model, recorded; nil when `record` is the
-    /// serving model (rescoring it changes nothing about which model serves).
-    private func decidePromotion(_ record: ModelRecord, cache: RecommendationCache, registry: ModelRegistry,
-                                 db: PostgresConnection) throws -> PromotionDecision? {
-        let servingId = try cache.activeSet()?.modelId
-        guard servingId != record.id else { return nil }
-        let serving = try servingId.flatMap { try registry.find($0) }
-        var decision = try Promotion.decide(candidate: record, serving: serving, rule: PromotionRule(maxDrop: maxDrop, baselines: try Evaluate.parseBaselines(baselines)),
-                                              db: db, batchSize: batch)
-        decision.forced = force && !decision.promoted
-        try Promotion.record(decision, db: db)
-        return decision
     }
 }
 

@@ -48,9 +48,19 @@ public enum Promotion {
                                  promoted: failures.isEmpty, reason: reason)
     }
 
-    /// Records `decision` in `promotions` (with `forced` set when --force activates a model the rule kept out).
-    public static func record(_ decision: PromotionDecision, db: PostgresConnection) throws {
+    /// The decision on `candidate` against the model `cache` serves, recorded in `promotions` (with
+    /// `forced` set when `force` activates a model the rule keeps out); nil when `candidate` is the
+    /// serving model already (rescoring it changes nothing about which model serves). What `pleat score`,
+    /// pipelines and jobs ask before they activate a model's lists.
+    public static func review(_ candidate: ModelRecord, servedBy cache: RecommendationCache, rule: PromotionRule, force: Bool,
+                              db: PostgresConnection, batchSize: Int = 256) throws -> PromotionDecision? {
+        let servingId = try cache.activeSet()?.modelId
+        guard servingId != candidate.id else { return nil }
+        let serving = try servingId.flatMap { try ModelRegistry(db).find($0) }
+        var decision = try decide(candidate: candidate, serving: serving, rule: rule, db: db, batchSize: batchSize)
+        decision.forced = force && !decision.promoted
         try PromotionLog(db).record(modelId: decision.candidate, servingModelId: decision.serving, promoted: decision.promoted,
                                     forced: decision.forced, decision: decision)
+        return decision
     }
 }

@@ -134,11 +134,9 @@ public struct PipelineRunner {
     /// Decides (and records) whether `record` may replace the serving model under `rule`; nil when it is
     /// the serving model already. `force`: activated whatever the rule says, and recorded so.
     public func promotion(of record: ModelRecord, rule: PromotionRule, force: Bool, db: PostgresConnection) throws -> PromotionDecision? {
-        let servingId = try RecommendationCache(path: cachePath).activeSet()?.modelId
-        guard servingId != record.id else { return nil }
-        var decision = try Promotion.decide(candidate: record, serving: try servingId.flatMap { try ModelRegistry(db).find($0) }, rule: rule, db: db)
-        decision.forced = force && !decision.promoted
-        try Promotion.record(decision, db: db)
+        guard let decision = try Promotion.review(record, servedBy: try RecommendationCache(path: cachePath), rule: rule, force: force, db: db) else {
+            return nil
+        }
         log("  \(decision.promoted ? "promoted" : decision.forced ? "not promoted, served with --force" : "not promoted, not served"): \(decision.reason)")
         return decision
     }
