@@ -106,7 +106,7 @@ let package = Package(
                                                           "PleatTestSupport"]),
         .testTarget(name: "PleatEvaluationTests", dependencies: ["PleatCore", "PleatStorage", "PleatIngest", "PleatMetrics", "PleatHistories", "PleatModel",
                                                              "PleatTraining", "PleatScoring", "PleatEvaluation", "PleatTestSupport"]),
-        .testTarget(name: "PleatPipelineTests", dependencies: ["PleatCore", "PleatStorage", "PleatIngest", "PleatHistories", "PleatTraining",
+        .testTarget(name: "PleatPipelineTests", dependencies: ["PleatCore", "PleatStorage", "PleatIngest", "PleatHistories", "PleatTensor", "PleatModel", "PleatTraining",
                                                            "PleatScoring", "PleatEvaluation", "PleatPipeline", "PleatTestSupport"]),
         .testTarget(name: "PleatIngestTests", dependencies: ["PleatCore", "PleatStorage", "PleatIngest", "PleatTestSupport"]),
         .testTarget(name: "PleatHistoriesTests", dependencies: ["PleatCore", "PleatStorage", "PleatIngest", "PleatHistories", "PleatTestSupport"]),

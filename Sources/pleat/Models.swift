@@ -48,7 +48,7 @@ struct Models: ParsableCommand {
             }
             if json {
                 try printJSONLine(ShownModel(record: record, spec: artifact?.spec, foldKeys: artifact?.foldKeys.map { "\($0.count) keys" },
-                                             artifactVerified: artifact != nil, problem: artifact == nil ? verified : nil))
+                                             lineage: try record.lineage(find: registry.find), artifactVerified: artifact != nil, problem: artifact == nil ? verified : nil))
                 if artifact == nil { throw ExitCode(1) }
                 return
             }
@@ -61,6 +61,8 @@ struct Models: ParsableCommand {
                            + (artifact?.foldKeys.map { " (\($0.count) keys, frozen)" } ?? "")])
             }
             table.add(["training", "best epoch \(record.bestEpoch) of \(record.epochs), \(Format.duration(record.trainSeconds))"])
+            let lineage = try record.lineage(find: registry.find)
+            table.add(["lineage", lineage.isEmpty ? "trained from random weights" : "warm-started from " + lineage.joined(separator: " ← ")])
             table.add(["valid", String(format: "NDCG@10 %.4f, HR@10 %.4f", record.valid.ndcg(at: 10) ?? 0, record.valid.hitRate(at: 10) ?? 0)])
             table.add(["test", String(format: "NDCG@10 %.4f, HR@10 %.4f, MRR %.4f", record.test.ndcg(at: 10) ?? 0, record.test.hitRate(at: 10) ?? 0,
                                       record.test.mrr)])
@@ -126,6 +128,8 @@ struct ShownModel: Encodable {
     var record: ModelRecord
     var spec: ModelSpec?
     var foldKeys: String?
+    /// Ancestors through warm starts, parent first (empty: trained from random weights).
+    var lineage: [String]
     var artifactVerified: Bool
     var problem: String?
 }

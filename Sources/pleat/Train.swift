@@ -7,6 +7,7 @@ import PleatStorage
 import PleatTraining
 import PleatModel
 import PleatMPI
+import PleatScoring
 
 /// `pleat train`: trains one model from the interactions in PostgreSQL and registers it.
 struct Train: ParsableCommand {
@@ -29,13 +30,22 @@ struct Train: ParsableCommand {
     @Option(help: "Time split cutoff: Unix seconds or ISO-8601 date.") var cutoff: String?
     @Option(help: "Fold the history older than max_length by: category, cluster, time (HSTU).") var foldKey: FoldSettings.Key?
     @Option(help: "Artifacts directory (default: <home>/models).") var artifacts: String?
+    @Option(name: .customLong("warm-start"), help: ArgumentHelp(
+        "Start from a registered model: its id, or 'serving' (the model whose lists are served).",
+        discussion: "Its stored config is the base the config file and --set apply to; its vocabulary gains the items new since its data, "
+            + "and the run trains the users with newer events plus a replay sample (warm_start.* keys)."))
+    var warmStart: String?
+    @OptionGroup var cacheOptions: CacheOptions
     @Flag(help: "Continue the newest unregistered run of this model (from its last checkpoint; or register it, if only that was missing).") var resume = false
     @Flag(help: "Print the resolved config as JSON and exit.") var printConfig = false
     @Flag(help: "Print one JSON line with the results last.") var json = false
 
     func run() throws {
         try BLASLibrary.load()  // a clear error now rather than a stop at the first product
-        var resolved = try TrainingConfig.resolve(model: model, file: config.map { URL(fileURLWithPath: $0) }, overrides: overrides)
+        let parent = try warmStart.map(warmStartParent)
+        var resolved = try TrainingConfig.resolve(base: parent.map { try TrainingConfig.stored($0.config, source: "model \($0.id)") } ?? TrainingConfig(),
+                                                  model: model, file: config.map { URL(fileURLWithPath: $0) }, overrides: overrides)
+        if let parent { resolved.warmStart.parent = parent.id }
         // The typed options win over the file and --set, as the last word on the command line.
         if let split { resolved.split = split }
         if let cutoff { resolved.cutoff = cutoff }
@@ -98,6 +108,21 @@ struct Train: ParsableCommand {
         } else {
             print(record.id)
         }
+    }
+
+    /// The registered model `--warm-start` names: an id, or `serving`, the cache's active model.
+    private func warmStartParent(_ name: String) throws -> ModelRecord {
+        var id = name
+        if name == "serving" {
+            guard let active = try RecommendationCache(path: cacheOptions.path(global)).activeSet() else {
+                throw ValidationError("--warm-start serving: no model serves yet (\(cacheOptions.path(global)) has no active lists): name a model id")
+            }
+            id = active.modelId
+        }
+        guard let record = try ModelRegistry(try global.database.connect()).find(id) else {
+            throw ValidationError("--warm-start: no model \(id) in the registry (see `pleat models list`)")
+        }
+        return record
     }
 
     /// Whether the model has the repeat head, and the shift δ validation chose for it.

@@ -46,6 +46,30 @@ extension FoldKeys {
     }
 }
 
+extension FoldKeys {
+    /// A parent model's frozen keys for a warm start's larger `vocabulary` (the parent's items first):
+    /// every old item keeps its key, and a new item gets one by the rule that made them: its category's
+    /// key (0 for a category the parent had no key for), or with clusters the key of items the cluster
+    /// source did not know. Time windows do not depend on items.
+    public func extended(to vocabulary: ItemVocabulary, rule: FoldSettings.Key, db: PostgresConnection) throws -> FoldKeys {
+        guard case .perItem(let keys, let count, let names) = self else { return self }
+        precondition(vocabulary.count + 1 >= keys.count, "a warm start's vocabulary extends its parent's")
+        let newIds = vocabulary.databaseIds[keys.count...]
+        let newKeys: [Int32]
+        switch rule {
+        case .category:
+            let categoryOf = try ItemTable(db).categories()
+            let keyOf = Dictionary(uniqueKeysWithValues: (names ?? []).enumerated().map { ($1, Int32($0 + 1)) })
+            newKeys = newIds.map { categoryOf[$0].flatMap { keyOf[$0] } ?? 0 }
+        case .cluster:
+            newKeys = newIds.map { _ in Int32(count) }  // `clusters`: the last key is the one of items the source did not know
+        case .none, .time:
+            newKeys = newIds.map { _ in 0 }
+        }
+        return .perItem(keys + newKeys, count: count, names: names)
+    }
+}
+
 /// Fold keys that cannot be made from the data or settings given (no category anywhere, no cluster model).
 public struct FoldKeysError: Error, CustomStringConvertible {
     public let description: String

@@ -20,6 +20,13 @@ public struct UserTable {
             .only("users count").int("users")
     }
 
+    /// The database ids of the users with events in the ingest batches after `afterBatch` up to
+    /// `throughBatch`: who has done something since a model's data snapshot (a warm start trains them).
+    public func withEvents(afterBatch: Int, throughBatch: Int) throws -> Set<Int32> {
+        Set(try db.query("SELECT DISTINCT user_id FROM interactions WHERE batch_id > $1 AND batch_id <= $2",
+                         [.int(afterBatch), .int(throughBatch)]).rows.map { try $0.int32("user_id") })
+    }
+
     /// Every user with events, by external id, and how many events each has.
     public func eventCounts() throws -> [(user: String, events: Int)] {
         try db.query("SELECT u.external_id, count(*) AS events FROM users u JOIN interactions i ON i.user_id = u.id GROUP BY u.external_id")

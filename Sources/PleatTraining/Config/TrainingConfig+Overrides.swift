@@ -12,8 +12,9 @@ public struct ConfigError: Error, CustomStringConvertible {
 extension TrainingConfig {
     /// The defaults for `model`, overlaid by `file` (JSON, or `key = value` lines) and then by each
     /// `key=value` in `overrides`. Fails before any work with the key and the reason.
-    public static func resolve(model: ModelKind?, file: URL?, overrides: [String]) throws -> TrainingConfig {
-        var tree = try TrainingConfig().tree()
+    /// `base` replaces the defaults: a warm start's parent's stored config (`pleat train --warm-start`).
+    public static func resolve(base: TrainingConfig = TrainingConfig(), model: ModelKind?, file: URL?, overrides: [String]) throws -> TrainingConfig {
+        var tree = try base.tree()
         if let file {
             let text: String
             do { text = try String(contentsOf: file, encoding: .utf8) } catch {
@@ -141,6 +142,10 @@ extension TrainingConfig {
         try require(learningRate > 0, "learning_rate", "must be positive")
         try require(warmupSteps >= 0, "warmup_steps", "must be 0 or more")
         try require(split == .leaveOneOut || cutoff != nil, "cutoff", "required with split = time")
+        try require(warmStart.epochs >= 1, "warm_start.epochs", "must be at least 1")
+        try require((0...1).contains(warmStart.replayShare), "warm_start.replay_share", "must be from 0 to 1")
+        try require(warmStart.learningRate >= 0, "warm_start.learning_rate", "must be 0 (learning_rate) or positive")
+        try require(!warmStart.coldItems || warmStart.isOn, "warm_start.cold_items", "needs warm_start.parent (cold items join a warm start's vocabulary)")
         if targetEvents != nil {
             try require(model != .bert4rec, "target_events", "is for sasrec and hstu for now, not model = bert4rec (its Cloze masks do not follow targets yet)")
         }

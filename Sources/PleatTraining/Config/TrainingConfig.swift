@@ -85,6 +85,9 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     /// Whether the encoder reads each event's behaviour, e.g. `behaviour.input = embedding`
     /// (`BehaviourSettings`; off by default: a log without an event column has nothing to read).
     public var behaviour = BehaviourSettings()
+    /// Start from a registered model, e.g. `warm_start.parent = <model id>` (`WarmStartSettings`; off by
+    /// default: a run starts from random weights and trains for `epochs` on every user).
+    public var warmStart = WarmStartSettings()
 
     public enum Decay: String, Sendable, Codable, CaseIterable {
         case none, linear, cosine
@@ -100,8 +103,13 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     /// The data-side part: how the histories are split (what evaluation must repeat).
     public var splitRule: SplitRule { SplitRule(minCount: minCount, split: split, cutoff: cutoff, targetEvents: targetEvents) }
 
-    /// The learning rate of every step, for epochs of `stepsPerEpoch` steps.
+    /// The most epochs the run trains: `epochs`, or a warm start's own `warm_start.epochs`.
+    public var epochLimit: Int { warmStart.isOn ? warmStart.epochs : epochs }
+
+    /// The learning rate of every step, for epochs of `stepsPerEpoch` steps; a warm start's is constant
+    /// at `warm_start.learning_rate`.
     public func schedule(stepsPerEpoch: Int) -> LearningRateSchedule {
+        if warmStart.isOn { return .constant(warmStart.learningRate > 0 ? warmStart.learningRate : learningRate) }
         let total = epochs * stepsPerEpoch
         switch lrDecay {
         case .none: return warmupSteps > 0 ? .warmup(peak: learningRate, warmup: warmupSteps) : .constant(learningRate)

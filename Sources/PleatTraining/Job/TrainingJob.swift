@@ -124,7 +124,20 @@ public struct TrainingJob {
         try resolveBehaviourTypes(&config, histories, db: db)
         // Item counts over every rank's events: the vocabulary (`min_count`) and the artifact's counts.
         let itemCounts = Self.itemCounts(histories, communicator: communicator)
-        let split = SequenceSplit(histories, vocabulary: ItemVocabulary(counts: itemCounts, minCount: config.minCount),
+        let warmStart = config.warmStart.isOn
+            ? try WarmStart.prepare(config.warmStart, spec: config.spec, histories: histories, itemCounts: itemCounts, minCount: config.minCount,
+                                    seed: config.seed, db: db)
+            : nil
+        if let warmStart {
+            if let resumed, resumed.vocabulary.databaseIds != warmStart.vocabulary.databaseIds {
+                throw ConfigError(description: "\(run.modelId): the items new since \(warmStart.parent.id) are not those the run started with: start a new run")
+            }
+            log("warm start from \(warmStart.parent.id) (data up to ingest batch \(warmStart.parent.snapshotBatch)): "
+                + "\(Format.count(warmStart.newItems)) new items\(warmStart.coldItems > 0 ? " and \(Format.count(warmStart.coldItems)) without events yet" : ""), "
+                + "\(Format.count(warmStart.changedUsers)) users with newer events, \(Format.count(warmStart.trains.filter { $0 }.count)) users trained "
+                + String(format: "(replay share %.2f)", config.warmStart.replayShare))
+        }
+        let split = SequenceSplit(histories, vocabulary: warmStart?.vocabulary.trainingIndex ?? ItemVocabulary(counts: itemCounts, minCount: config.minCount),
                                   cutoff: try config.cutoffSeconds(), targetBehaviours: try config.targetBehaviours(db))
         if let targets = config.targetEvents {
             log("targets: \(targets.names.joined(separator: ", ")) events only (training labels, validation and test targets); every event is history")
@@ -136,12 +149,12 @@ public struct TrainingJob {
         // Fold keys are frozen when a run starts (in its spec.json): a resumed run and every later use of
         // the model see the keys it was trained with, whatever the database says by then.
         let foldKeys = try resumed.map { $0.header.foldKeys }
-            ?? FoldKeys.load(config.fold, vocabulary: split.vocabulary, db: db, seed: config.seed)
+            ?? (warmStart.map { try $0.foldKeys(rule: config.fold.key, db: db) } ?? FoldKeys.load(config.fold, vocabulary: split.vocabulary, db: db, seed: config.seed))
         if let foldKeys {
             log("folding history older than the last \(config.maxLength) events by \(config.fold.key.rawValue) "
                 + "(\(foldKeys.count) keys, \(config.fold.groups) folds × \(config.fold.groupLength) events)")
         }
-        let vocabulary = try resumed?.vocabulary ?? Self.vocabulary(split.vocabulary, counts: itemCounts,
+        let vocabulary = try resumed?.vocabulary ?? warmStart?.vocabulary ?? Self.vocabulary(split.vocabulary, counts: itemCounts,
                                                                                 snapshotBatch: histories.snapshotBatch, db: db)
         if resumed == nil && writes {
             // `auto` settings become concrete here, so that the stored config and spec say what ran.
@@ -157,7 +170,7 @@ public struct TrainingJob {
 
         // The run directory exists (rank 0 made it) before any rank looks for a checkpoint in it.
         communicator.barrier()
-        let trainer = Trainer(config: config, split: split, run: run, foldKeys: foldKeys, showProgress: showProgress,
+        let trainer = Trainer(config: config, split: split, run: run, foldKeys: foldKeys, warmStart: warmStart, showProgress: showProgress,
                               communicator: communicator, log: log)
         let outcome = try trainer.train(modelId: run.modelId)
         let users = communicator.sum(histories.userCount), events = communicator.sum(histories.eventCount)

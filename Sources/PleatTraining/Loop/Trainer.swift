@@ -46,13 +46,16 @@ public final class Trainer {
     var parallel: DataParallel
     /// The fold keys the model was built with (the refit pass builds its initial weights again).
     let foldKeys: FoldKeys?
+    /// A warm start's parent weights and the users it trains; nil: random weights, every user.
+    let warmStart: WarmStart?
     /// What chooses the epoch: this rank's validation metrics of the model. By default full ranking under
     /// the config's seen-items rule, as the served lists are ranked; a synthetic benchmark may probe
     /// something else (`FoldQualityBenchmark`). A model with a repeat head under `seen = include` is
     /// validated by `Evaluator.evaluateShifts` instead, which also chooses the head's shift.
     public var validationMetrics: (any ItemRanker, [SequenceSplit.Example]) -> RankingMetrics
 
-    public init(config: TrainingConfig, split: SequenceSplit, run: RunDirectory, foldKeys: FoldKeys? = nil, showProgress: Bool = true,
+    public init(config: TrainingConfig, split: SequenceSplit, run: RunDirectory, foldKeys: FoldKeys? = nil, warmStart: WarmStart? = nil,
+                showProgress: Bool = true,
                 communicator: Communicator = .single,
                 log: @escaping (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) {
         parallel = DataParallel(communicator)
@@ -62,6 +65,9 @@ public final class Trainer {
         self.showProgress = showProgress
         self.log = log
         self.foldKeys = foldKeys
+        self.warmStart = warmStart
+        precondition(warmStart.map { $0.trains.count == split.sequences.count && $0.vocabulary.count == split.vocabulary.count } ?? true,
+                     "a warm start made for other data")
         let seen = config.seen
         validationMetrics = { Evaluator.evaluate($0, $1, seen: seen) }
         model = config.spec.makeModel(batchSize: parallel.rankBatchSize(config.batchSize), seed: config.seed, items: split.vocabulary.count, foldKeys: foldKeys)
@@ -70,8 +76,10 @@ public final class Trainer {
         adam.weightDecay = config.weightDecay
     }
 
-    /// Trains from scratch, or from the run's last checkpoint when it has one: the epochs validation
-    /// chooses from, then (`refit`) the refit pass; each epoch of either ends in a checkpoint.
+    /// Trains from scratch (or from a warm start's parent), or from the run's last checkpoint when it has
+    /// one: the epochs validation chooses from, then (`refit`) the refit pass; each epoch of either ends
+    /// in a checkpoint. A warm start chooses its epoch on the validation events of the users it trains,
+    /// and reports its validation figures on every user's, as a cold start does.
     public func train(modelId: String) throws -> TrainingOutcome {
         var state = TrainingState(modelId: modelId)
         if let checkpoint = run.resumableCheckpoint {
@@ -79,16 +87,19 @@ public final class Trainer {
             try Checkpoint.load(model.store, optimizer: adam, from: checkpoint)
             log("resuming \(modelId) after epoch \(state.epochsDone)\(state.history.refitPass.isEmpty ? "" : " and refit epoch \(state.history.refitPass.count)") "
                 + "(best so far: epoch \(state.bestEpoch))")
+        } else {
+            try warmStart?.initialise(model.store)
         }
         let validation = split.validationExamples
         logRepeatShare()
-        try select(&state, validation: validation)
+        try select(&state, validation: validation.filter { trains($0.user) })
 
         // The chosen epoch's weights (rank 0 has written them when the others read), and their validation figures.
         parallel.communicator.barrier()
         try Checkpoint.load(model.store, optimizer: nil, from: run.best)
         let valid = parallel.combined(validationMetrics(model, validation))
         if config.refit { try refit(&state) }
+        let finished = try warmStart?.finish(model.store) ?? false
 
         // The finished model: the chosen epoch's weights, or the refit pass's last.
         let testExamples = split.testExamples
@@ -108,12 +119,21 @@ public final class Trainer {
                 Evaluator.evaluateSampled(model, testExamples, seen: config.seen, sampler: sampler, seed: config.seed))
         }
         let weights = config.refit ? run.checkpoint : run.best
-        if parallel.rank == 0 { try DurableFile.write(try Data(contentsOf: weights.appendingPathComponent(ModelArtifact.weightsFile)), to: run.modelFile) }
+        if parallel.rank == 0 {
+            if finished {  // the weights differ from the checkpoint's by the cold items' rows
+                try Checkpoint.save(model.store, optimizer: nil, to: run.url, metadata: ["epoch": String(state.bestEpoch)])
+            } else {
+                try DurableFile.write(try Data(contentsOf: weights.appendingPathComponent(ModelArtifact.weightsFile)), to: run.modelFile)
+            }
+        }
         CrashPoint.reach("weights")
         return TrainingOutcome(modelId: modelId, kind: config.model, state: state, valid: valid, test: test,
                                testByRule: testByRule, testTargets: testTargets, testSampled: testSampled,
                                repeatShift: model.repeatShift?.value, run: run)
     }
+
+    /// Whether the run trains on the user in slot `user` (every user, unless warm-started).
+    private func trains(_ user: Int) -> Bool { warmStart?.trains[user] ?? true }
 
     /// Says how many validation and test targets the user has already seen, and what the rule makes of
     /// them: on a log where people come back to items, the rule decides what the figures mean.
@@ -134,12 +154,12 @@ public final class Trainer {
     /// The epochs validation chooses from: after each, validation NDCG@10 decides whether it is the best
     /// so far (its weights kept in `best/`) and whether to stop.
     private func select(_ state: inout TrainingState, validation: [SequenceSplit.Example]) throws {
-        let pass = Pass(self, users: split.sequences.indices.filter { split.trainSequence($0).count >= 2 }, random: RandomSource(seed: config.seed)) {
+        let pass = Pass(self, users: split.sequences.indices.filter { split.trainSequence($0).count >= 2 && trains($0) }, random: RandomSource(seed: config.seed)) {
             let behaviours = self.split.trainBehaviours($0)
             return EventSequence(items: self.split.trainSequence($0), times: self.split.trainTimes($0), targets: self.targets(behaviours),
                                  behaviours: behaviours, values: self.split.trainValues($0))
         }
-        while state.epochsDone < config.epochs && !state.stoppedEarly {
+        while state.epochsDone < config.epochLimit && !state.stoppedEarly {
             let epoch = state.epochsDone + 1, started = Date()
             let loss = trainEpoch(epoch, pass, label: "epoch \(epoch)")
             let trainSeconds = Date().timeIntervalSince(started)
@@ -199,6 +219,7 @@ public final class Trainer {
                                                 items: split.vocabulary.count, foldKeys: foldKeys)
             let chosenShift = model.repeatShift?.value  // validation's choice, which refitting cannot remake
             model.store.copyValues(from: initial.store)
+            try warmStart?.initialise(model.store)
             if let chosenShift { model.repeatShift?.value = chosenShift }
             adam.reset()
         } else {
@@ -206,7 +227,7 @@ public final class Trainer {
             try Checkpoint.load(model.store, optimizer: adam, from: checkpoint)
         }
         log("refit: \(epochs) epochs (the chosen number) on the training and validation events")
-        let pass = Pass(self, users: split.sequences.indices.filter { split.pastSequence($0).count >= 2 },
+        let pass = Pass(self, users: split.sequences.indices.filter { split.pastSequence($0).count >= 2 && trains($0) },
                         random: RandomSource(seed: config.seed).split(.max)) {
             let behaviours = self.split.pastBehaviours($0)
             return EventSequence(items: self.split.pastSequence($0), times: self.split.pastTimes($0), targets: self.targets(behaviours),

@@ -1,0 +1,28 @@
+/// Training that starts from a registered model rather than from random weights (`pleat train
+/// --warm-start`): the nightly update that costs a fraction of a full retrain. The parent's vocabulary is
+/// extended with the items that are new since its data snapshot (old items keep their rows), and the run
+/// trains on the users with newer events plus a replay sample of the others, for `epochs` epochs at
+/// `learning_rate`; validation still chooses the epoch.
+public struct WarmStartSettings: Sendable, Codable, Equatable {
+    /// The registered model to start from; "" (the default) is a cold start. `pleat train --warm-start
+    /// serving` puts the serving model's id here, so the stored config names the parent (the lineage).
+    public var parent = ""
+    /// Share of the users without events newer than the parent's snapshot that train too, drawn once per
+    /// run from the seed: replaying them keeps the model from forgetting what those users taught it.
+    public var replayShare = 0.2
+    /// Epochs of a warm-started run: it starts close to its optimum, so its schedule is its own, not `epochs`.
+    public var epochs = 3
+    /// Learning rate of a warm-started run (constant, no warm-up: the optimiser starts fresh but the weights
+    /// do not need the warm-up a random start does); 0 takes `learning_rate`.
+    public var learningRate: Float = 0
+    /// Also put items that have metadata but no event yet into the vocabulary, their rows set after
+    /// training to the mean of their category's rows: an item added to the catalogue today can be
+    /// recommended before anyone has touched it (cold start). Off by default: such an item is ranked by its
+    /// category alone.
+    public var coldItems = false
+
+    public init() {}
+
+    /// Whether the run starts from a parent.
+    public var isOn: Bool { !parent.isEmpty }
+}

@@ -1,0 +1,144 @@
+import Foundation
+import XCTest
+import PleatCore
+import PleatEvaluation
+import PleatModel
+import PleatScoring
+import PleatStorage
+import PleatTensor
+import PleatTestSupport
+import PleatTraining
+
+/// `pleat train --warm-start`: a model trained from a registered parent on the data since, with the
+/// items new since the parent in its vocabulary, and in every other way a normal model.
+final class WarmStartTests: XCTestCase {
+    /// The walk fixture, then a day of new data: users u0…u79 walk six of twenty new items i100…i119 in
+    /// order, and item metadata puts every item in one of five categories (i200 has metadata and no event yet).
+    private func fixtureWithNewItems() throws -> WalkFixture {
+        let fixture = try WalkFixture()
+        var rng = RandomSource(seed: 8)
+        var csv = "user_id,item_id,timestamp\n"
+        for user in 0..<80 {
+            let start = rng.below(20)
+            for t in 0..<6 { csv += "u\(user),i\(100 + (start + t) % 20),\(5_000 + 10 * t)\n" }
+        }
+        try fixture.ingest(csv, name: "today.csv", items: (0..<120).map { "i\($0),c\($0 % 5)" } + ["i200,c3"])
+        return fixture
+    }
+
+    private func warmConfig(_ fixture: WalkFixture, _ edit: (inout TrainingConfig) -> Void = { _ in }) throws -> TrainingConfig {
+        var config = try TrainingConfig.stored(fixture.sasrec.config, source: "parent")
+        (config.warmStart.parent, config.warmStart.epochs, config.warmStart.replayShare) = (fixture.sasrec.id, 4, 0.2)
+        edit(&config)
+        return config
+    }
+
+    private func train(_ config: TrainingConfig, _ fixture: WalkFixture) throws -> ModelRecord {
+        var job = TrainingJob(config: config, artifacts: fixture.directory.appendingPathComponent("models"))
+        (job.showProgress, job.log) = (false, { _ in })
+        return try job.run(db: fixture.db).record
+    }
+
+    func testAWarmStartedModelRecommendsTodaysItemsAndIsANormalModel() throws {
+        let fixture = try fixtureWithNewItems()
+        defer { fixture.remove() }
+        let record = try train(try warmConfig(fixture), fixture)
+        let parent = fixture.sasrec
+        XCTAssertEqual(record.parentId, parent.id)
+        XCTAssertEqual(try record.lineage(find: ModelRegistry(fixture.db).find), [parent.id])
+        XCTAssertEqual(record.items, parent.items + 20, "the twenty new items join; i200 has no event and cold items are off")
+        let artifact = try ModelArtifact.load(from: URL(fileURLWithPath: record.artifactPath), expectedWeightsSHA256: record.artifactSHA256)
+        let parentArtifact = try ModelArtifact.load(from: URL(fileURLWithPath: parent.artifactPath))
+        XCTAssertEqual(Array(artifact.vocabulary.databaseIds.prefix(parent.items + 1)), parentArtifact.vocabulary.databaseIds,
+                       "every old item keeps its model index")
+        XCTAssertEqual(record.epochs, 4, "warm_start.epochs, not the parent's epochs")
+
+        // Scored (changed users only, as the nightly job does), today's items are in the lists of the users who walk them.
+        _ = try fixture.score(parent)
+        let report = try fixture.score(record, users: .changed)
+        XCTAssertGreaterThan(report.users, 0)
+        let cache = try fixture.cache()
+        var withNewItem = 0
+        for user in 0..<80 {
+            let (modelId, list) = try XCTUnwrap(try cache.lookup(user: "u\(user)"), "u\(user)")
+            XCTAssertEqual(modelId, record.id)
+            if list.items.prefix(10).contains(where: { Int($0.dropFirst())! >= 100 }) { withNewItem += 1 }
+        }
+        XCTAssertGreaterThanOrEqual(withNewItem, 60, "of the 80 users who walk the new items, lists with one in their top 10")
+
+        // Evaluated beside its parent on the same data, exported and imported like any model.
+        var evaluation = OfflineEvaluation(modelIds: [record.id])
+        (evaluation.baselines, evaluation.log) = ([.pop], { _ in })
+        let evaluated = try evaluation.run(db: fixture.db)
+        XCTAssertEqual(evaluated.rankers.map(\.name), ["pop", record.id])
+        let exported = fixture.directory.appendingPathComponent("exported")
+        try ModelTransfer.export(record, to: exported)
+        let elsewhere = try PostgresConnection(url: try TestDatabase.fresh())
+        let imported = try ModelTransfer.import(from: exported, artifacts: fixture.directory.appendingPathComponent("elsewhere"),
+                                                registry: ModelRegistry(elsewhere))
+        XCTAssertEqual(imported.artifactSHA256, record.artifactSHA256)
+        XCTAssertEqual(imported.parentId, parent.id, "the lineage travels with the model")
+
+        // Deterministic for a given parent, data snapshot and seed.
+        let again = try train(try warmConfig(fixture), fixture)
+        XCTAssertNotEqual(again.id, record.id)
+        XCTAssertEqual(again.artifactSHA256, record.artifactSHA256)
+    }
+
+    /// With `cold_items`, an item that has metadata and no event yet is in the vocabulary, with the mean
+    /// of its category's rows (here i200 of c3: the items with events i3, i8, …, i118).
+    func testAColdItemIsScoredFromItsCategory() throws {
+        let fixture = try fixtureWithNewItems()
+        defer { fixture.remove() }
+        let record = try train(try warmConfig(fixture) { $0.warmStart.coldItems = true }, fixture)
+        let artifact = try ModelArtifact.load(from: URL(fileURLWithPath: record.artifactPath), expectedWeightsSHA256: record.artifactSHA256)
+        let external = artifact.vocabulary.externalIds
+        XCTAssertEqual(external.last, "i200")
+        XCTAssertEqual(record.items, fixture.sasrec.items + 21)
+        let model = try artifact.makeModel(batchSize: 1)
+        let table = try XCTUnwrap(model.store["item_emb.weight"]).value, d = table.columns
+        let sources = external.indices.filter { external[$0].hasPrefix("i") && external[$0] != "i200" && Int(external[$0].dropFirst())! % 5 == 3 }
+        XCTAssertEqual(sources.count, 24)
+        let cold = external.count - 1
+        for j in 0..<d {
+            let mean = sources.reduce(0.0) { $0 + Double(table[$1 * d + j]) } / Double(sources.count)
+            XCTAssertEqual(Double(table[cold * d + j]), mean, accuracy: 1e-6)
+        }
+        XCTAssertTrue(try ScoringModel.load(record, db: fixture.db, batchSize: 8).databaseIds.contains(artifact.vocabulary.databaseIds[cold]))
+    }
+
+    /// `pleat train --warm-start serving`, killed after its first epoch's checkpoint and resumed, gives
+    /// the uninterrupted run's weights.
+    func testAKilledWarmStartResumesToTheSameModel() throws {
+        guard FileManager.default.isExecutableFile(atPath: TestDatabase.pleatExecutable.path) else { throw XCTSkip("pleat is not built") }
+        let fixture = try fixtureWithNewItems()
+        defer { fixture.remove() }
+        _ = try fixture.score(fixture.sasrec)  // the serving model
+        let arguments = ["--warm-start", "serving", "--cache", fixture.cachePath, "--set", "warm_start.epochs=3"]
+        func train(_ directory: String, _ extra: [String] = [], crashAt point: String? = nil) throws -> (status: Int32, stdout: String) {
+            let process = Process(), out = Pipe()
+            process.executableURL = TestDatabase.pleatExecutable
+            process.arguments = ["train", "--artifacts", fixture.directory.appendingPathComponent(directory).path, "--json"] + arguments + extra
+            var environment = ProcessInfo.processInfo.environment.merging(["PLEAT_DATABASE_URL": fixture.url]) { $1 }
+            environment["PLEAT_CRASH_POINT"] = point
+            (process.environment, process.standardOutput, process.standardError) = (environment, out, FileHandle.nullDevice)
+            try process.run()
+            let data = out.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return (process.terminationReason == .uncaughtSignal ? -process.terminationStatus : process.terminationStatus, String(decoding: data, as: UTF8.self))
+        }
+        func sha(_ output: String) throws -> String {
+            let line = try XCTUnwrap(output.split(separator: "\n").last)
+            return try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["artifact_sha256"] as? String)
+        }
+        let whole = try train("whole")
+        XCTAssertEqual(whole.status, 0)
+        XCTAssertEqual(try train("killed", crashAt: "checkpoint:1").status, -SIGKILL)
+        let resumed = try train("killed", ["--resume"])
+        XCTAssertEqual(resumed.status, 0)
+        XCTAssertEqual(try sha(resumed.stdout), try sha(whole.stdout))
+        let record = try XCTUnwrap(try ModelRegistry(fixture.db).find(try XCTUnwrap(
+            (try JSONSerialization.jsonObject(with: Data(try XCTUnwrap(whole.stdout.split(separator: "\n").last).utf8)) as? [String: Any])?["model_id"] as? String)))
+        XCTAssertEqual(record.parentId, fixture.sasrec.id, "'serving' is the cache's active model, recorded by id")
+    }
+}
