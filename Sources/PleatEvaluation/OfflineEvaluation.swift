@@ -20,6 +20,12 @@ public struct OfflineEvaluation {
     public var modelIds: [String]
     public var baselines: [Baseline] = Baseline.allCases
     public var examples = Examples.test
+    /// Rank instead each user's first target event at or after this time (Unix seconds or ISO-8601), from
+    /// every event before it, on all committed data: what models trained before then do on the days after
+    /// (a forward-in-time test, the one a served list faces). Models of different data snapshots compare
+    /// here; each ranks the items it knows, so a target it has never seen is a miss. nil: the models' own
+    /// split and snapshot (`examples`).
+    public var after: String?
     /// The seen-items rule every ranker is measured under; nil: the models' own (which must agree), or
     /// `SeenItems.default` for baselines alone.
     public var seen: SeenItems?
@@ -43,15 +49,19 @@ public struct OfflineEvaluation {
             return record
         }
         guard !records.isEmpty || !baselines.isEmpty else { throw EvaluationError("nothing to evaluate: name models or baselines") }
-        let (split, snapshot) = try Self.sharedSplit(records, db: db)
-        let chosen = examples == .test ? split.testExamples : split.validationExamples
-        guard !chosen.isEmpty else { throw EvaluationError("no \(examples.rawValue) examples: users need at least 3 events") }
+        let (split, snapshot) = try Self.sharedSplit(records, after: after, db: db)
+        let chosen = examples == .test || after != nil ? split.testExamples : split.validationExamples
+        let described = after.map { "after \($0)" } ?? examples.rawValue
+        guard !chosen.isEmpty else {
+            throw EvaluationError(after == nil ? "no \(examples.rawValue) examples: users need at least 3 events"
+                                  : "no examples after \(after ?? ""): no user has an event then and one before")
+        }
         let counts = split.trainCounts
         let seen = try self.seen ?? Self.sharedRule(records)
         let behaviourNames = Dictionary(try EventTypeTable(db).ids().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         let repeats = chosen.filter(\.isRepeat).count
         log("seen = \(seen.rawValue); \(Format.count(repeats)) of \(Format.count(chosen.count)) targets are items the user has already seen")
-        log("evaluating on \(Format.count(chosen.count)) \(examples.rawValue) users, \(Format.count(split.vocabulary.count)) items (data up to ingest batch \(snapshot))")
+        log("evaluating on \(Format.count(chosen.count)) \(described) users, \(Format.count(split.vocabulary.count)) items (data up to ingest batch \(snapshot))")
 
         var results: [EvaluationReport.RankerResult] = [], rankLists: [[Int]] = []
         let entries: [(name: String, kind: String, title: String, record: ModelRecord?, ranker: () throws -> any ItemRanker)] =
@@ -102,7 +112,7 @@ public struct OfflineEvaluation {
                 (results[j].name, PairedComparison(gains[i], gains[j], seed: seed))
             })
         }
-        return EvaluationReport(createdAt: ISO8601DateFormatter().string(from: started), split: examples.rawValue, seen: seen,
+        return EvaluationReport(createdAt: ISO8601DateFormatter().string(from: started), split: described, seen: seen,
                                 snapshotBatch: snapshot, users: chosen.count, repeatTargets: repeats, items: split.vocabulary.count, cutoffs: RankingMetrics.defaultCutoffs,
                                 listLength: listLength, bestBaseline: best?.name, rankers: results,
                                 seconds: Date().timeIntervalSince(started))
@@ -136,9 +146,21 @@ public struct OfflineEvaluation {
 
     /// The split every ranker is measured on: the models' own data snapshot, item filter and split
     /// rule (which must agree), or all committed data with the default settings for baselines alone.
-    public static func sharedSplit(_ records: [ModelRecord], db: PostgresConnection) throws -> (SequenceSplit, Int) {
+    /// With `after`, all committed data split at that time, every item kept (`min_count` 1: a target
+    /// is a real event, whatever a model's vocabulary); the models must agree on their target events only.
+    public static func sharedSplit(_ records: [ModelRecord], after: String? = nil, db: PostgresConnection) throws -> (SequenceSplit, Int) {
         // The split settings of each model's training config (the rest of the config does not matter here).
         let rules = try records.map { try JSONDecoder.snakeCase.decode(SplitRule.self, from: Data($0.config.utf8)) }
+        if let after {
+            let targets = rules.first?.targetEvents
+            if let other = rules.firstIndex(where: { $0.targetEvents != targets }) {
+                throw EvaluationError("\(records[other].id) and \(records[0].id) predict different target_events: evaluate them separately")
+            }
+            let rule = SplitRule(minCount: 1, split: .time, cutoff: after, targetEvents: targets)
+            do { _ = try rule.cutoffSeconds() } catch { throw EvaluationError("--after: \(error)") }
+            let histories = try HistoryLoader.load(from: db)
+            return (try SequenceSplit(histories, rule: rule, eventTypes: try EventTypeTable(db).ids()), histories.snapshotBatch)
+        }
         let rule = rules.first ?? SplitRule()
         for (record, other) in zip(records, rules).dropFirst() {
             guard record.snapshotBatch == records[0].snapshotBatch else {

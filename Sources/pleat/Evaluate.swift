@@ -25,6 +25,9 @@ struct Evaluate: ParsableCommand {
     var baselines = Baseline.allCases.map(\.rawValue).joined(separator: ",")
     @Option(help: "Report directory (default: <home>/reports/<time>).") var report: String?
     @Option(help: "Which held-out events: test or valid.") var split = OfflineEvaluation.Examples.test
+    @Option(help: ArgumentHelp("Rank each user's first event at or after this time (Unix seconds or ISO-8601) instead, on all data.",
+                               discussion: "A forward-in-time test: models trained on data before then, whatever their snapshots, on what came after."))
+    var after: String?
     @Option(help: "Seen items: exclude (a target the user has seen is a miss, as served lists never repeat) or include (default: the models' rule, else exclude).")
     var seen: SeenItems?
     @Option(help: "Also rank against 100 sampled negatives: uniform, popularity (comma-separated).") var sampled = ""
@@ -36,7 +39,7 @@ struct Evaluate: ParsableCommand {
         let evaluation = try Self.evaluation(models: models, baselines: baselines, sampled: sampled, db: db)
         var chosen = evaluation
         chosen.examples = split
-        chosen.seen = seen
+        (chosen.seen, chosen.after) = (seen, after)
         let directory = URL(fileURLWithPath: report ?? global.pleatHome.url.appendingPathComponent("reports/\(Format.compactTimestamp())").path)
         let result = try Self.run(chosen, db: db, directory: directory)
         if json { try printJSONLine(result) } else { print(directory.appendingPathComponent("report.html").path) }

@@ -71,6 +71,15 @@ final class WarmStartTests: XCTestCase {
         (evaluation.baselines, evaluation.log) = ([.pop], { _ in })
         let evaluated = try evaluation.run(db: fixture.db)
         XCTAssertEqual(evaluated.rankers.map(\.name), ["pop", record.id])
+        // Forward in time: on each user's first event of the new day, the parent (which never saw the day's
+        // items) misses every one; the warm start does not.
+        var nextDay = OfflineEvaluation(modelIds: [parent.id, record.id])
+        (nextDay.baselines, nextDay.after, nextDay.log) = ([], "5000", { _ in })
+        let forward = try nextDay.run(db: fixture.db)
+        XCTAssertEqual(forward.users, 80)
+        XCTAssertEqual(forward.split, "after 5000")
+        XCTAssertEqual(forward.rankers[0].metrics.hitRate(at: 50), 0, "every target is an item the parent does not know")
+        XCTAssertGreaterThan(try XCTUnwrap(forward.rankers[1].metrics.hitRate(at: 50)), 0.8, "which new item comes first is a guess, that one does is not")
         let exported = fixture.directory.appendingPathComponent("exported")
         try ModelTransfer.export(record, to: exported)
         let elsewhere = try PostgresConnection(url: try TestDatabase.fresh())
