@@ -4,6 +4,7 @@ import PleatCore
 import PleatEvaluation
 import PleatHistories
 import PleatIngest
+import PleatModel
 import PleatPipeline
 import PleatScoring
 import PleatStorage
@@ -14,13 +15,16 @@ final class JobTests: XCTestCase {
     /// A job over walks.csv training one small SASRec, promoted when significantly better than the
     /// most-popular baseline (on walks the item-transition baseline is near perfect, which three epochs
     /// of SASRec do not pass) and within `maxDrop` of the serving model.
-    private func writeJob(_ fixture: PipelineFixture, epochs: Int = 3, learningRate: Double = 0.003, maxDrop: Double = 0.01) throws -> String {
+    /// `training`: the job's `training:` section; by default every night retrains in full, so that the
+    /// promotion tests see the model the settings give.
+    private func writeJob(_ fixture: PipelineFixture, epochs: Int = 3, learningRate: Double = 0.003, maxDrop: Double = 0.01,
+                          training: String = "{warm_start: false}", warmSettings: String = "") throws -> String {
         try fixture.write("walks.yaml", """
             name: walks
             sources:
               - path: walks.csv
                 format: csv
-            \(PipelineFixture.models(["sasrec"], epochs: epochs, learningRate: learningRate))
+            \(PipelineFixture.models(["sasrec"], epochs: epochs, learningRate: learningRate))\(warmSettings)
             scoring: {top_k: 20}
             evaluation: {enabled: false}
 
@@ -30,6 +34,7 @@ final class JobTests: XCTestCase {
             schedule: "0 3 * * *"
             retry: {attempts: 1, delay_seconds: 0}
             promotion: {max_drop: \(maxDrop), baselines: [pop]}
+            training: \(training)
 
             """)
     }
@@ -94,6 +99,52 @@ final class JobTests: XCTestCase {
         // Each decision is on record, in the run and in `promotions`.
         XCTAssertEqual(try statuses(fixture).map { $0.promotion != nil }, [true, false, true, true])
         XCTAssertEqual(try PromotionLog(fixture.db).decisions(modelId: third.models[0]).map(\.promoted), [false])
+    }
+
+    /// Warm start by default, from the serving model; a full retrain when the last one is too old, and at
+    /// once after a warm start whose validation NDCG@10 fell more than `max_valid_drop` below it.
+    func testTheNightlyJobWarmStartsOrRetrainsByItsRule() throws {
+        let fixture = try PipelineFixture()
+        defer { fixture.remove() }
+        var day = 0
+        func newDay() throws {
+            day += 1
+            let file = fixture.directory.appendingPathComponent("day\(day).csv").path
+            try PipelineFixture.walks(users: (200 + 20 * day)..<(220 + 20 * day), start: 10_000 * (day + 1), seed: UInt64(20 + day))
+                .write(toFile: file, atomically: true, encoding: .utf8)
+            _ = try Ingestor(db: fixture.db).ingest(file: file, options: IngestOptions(format: .csv))
+        }
+        let registry = ModelRegistry(fixture.db)
+        let rule = "{warm_start: true, full_retrain_days: 7, max_valid_drop: 0.05}"
+
+        let first = try run(try writeJob(fixture, maxDrop: 0.05, training: rule), fixture)
+        XCTAssertEqual(first.training.map(\.parent), [nil])
+        XCTAssertTrue(first.training[0].reason.contains("no sasrec model has been trained from scratch yet"), first.training[0].reason)
+        let served = try XCTUnwrap(first.promoted, first.message)
+
+        try newDay()
+        let second = try run(try writeJob(fixture, maxDrop: 0.05, training: rule), fixture)
+        XCTAssertEqual(second.training.map(\.parent), [served], second.message)
+        XCTAssertTrue(second.message.hasSuffix("(sasrec: warm start from \(served) (serving))"), second.message)
+        XCTAssertEqual(try registry.find(second.models[0])?.parentId, served)
+        XCTAssertEqual(try registry.find(second.models[0])?.epochs, 3, "warm_start.epochs")
+
+        try newDay()
+        let old = try run(try writeJob(fixture, maxDrop: 0.05, training: "{full_retrain_days: 0}"), fixture)
+        XCTAssertEqual(old.training.map(\.parent), [nil])
+        XCTAssertTrue(old.training[0].reason.contains("days old, full_retrain_days is 0"), old.training[0].reason)
+        XCTAssertNil(try registry.find(old.models[0])?.parentId)
+
+        // A warm start at a learning rate that wrecks the model: a full retrain follows in the same run.
+        try newDay()
+        let drifted = try run(try writeJob(fixture, maxDrop: 0.05, training: rule, warmSettings: "      warm_start.learning_rate: 0.5\n"), fixture)
+        XCTAssertEqual(drifted.training.map(\.parent), [nil])
+        XCTAssertTrue(drifted.training[0].reason.hasPrefix("full retrain: the warm start sasrec-"), drifted.training[0].reason)
+        XCTAssertTrue(drifted.training[0].reason.contains("more than max_valid_drop 0.05 below the last full retrain \(old.models[0])"),
+                      drifted.training[0].reason)
+        let trained = try XCTUnwrap(try registry.find(drifted.models[0]))
+        XCTAssertNil(trained.parentId, "the run's model is the full retrain")
+        XCTAssertEqual(try registry.list().filter { $0.parentId != nil }.count, 2, "both warm starts are registered")
     }
 
     /// Two `pleat jobs run` at once: one runs, the other records itself as skipped and exits 0.

@@ -14,6 +14,8 @@ public struct JobDefinition: Sendable {
     /// When the newly trained model replaces the serving one: the pipeline's rule, with the job's
     /// `promotion:` keys over it.
     public var promotion: PromotionRule
+    /// Warm start or full retrain, each night (`training:`).
+    public var training = RetrainRule()
 
     public struct Retry: Sendable {
         /// Runs in all, the first included.
@@ -25,7 +27,7 @@ public struct JobDefinition: Sendable {
     public static func load(_ file: String) throws -> JobDefinition {
         let reader = DefinitionReader(file: file)
         let root = try reader.required(reader.root(), key: "")
-        let fields = reader.mapping(root, allowed: ["pipeline", "schedule", "retry", "promotion"], required: ["pipeline", "schedule"])
+        let fields = reader.mapping(root, allowed: ["pipeline", "schedule", "retry", "promotion", "training"], required: ["pipeline", "schedule"])
         let schedule = reader.string(fields["schedule"]) ?? ""
         if let value = fields["schedule"], !schedule.isEmpty, !isCron(schedule) {
             reader.problem(value, "'\(schedule)' is not a cron schedule: five fields (minute hour day month weekday), e.g. \"0 3 * * *\"")
@@ -43,9 +45,16 @@ public struct JobDefinition: Sendable {
             throw DefinitionError(problems: [.init(file: file, line: fields["pipeline"]?.line, key: "pipeline", reason: "the pipeline has problems")] + error.problems)
         }
         let promotion = PipelineDefinition.promotion(fields["promotion"], default: pipeline.promotion, reader)
+        var training = RetrainRule()
+        if let value = fields["training"] {
+            let t = reader.mapping(value, allowed: ["warm_start", "full_retrain_days", "max_valid_drop"])
+            training.warmStart = reader.bool(t["warm_start"]) ?? training.warmStart
+            training.fullRetrainDays = reader.double(t["full_retrain_days"], in: 0...3_650) ?? training.fullRetrainDays
+            training.maxValidDrop = reader.double(t["max_valid_drop"], in: 0...1) ?? training.maxValidDrop
+        }
         try reader.check()
         return JobDefinition(name: URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent, file: file, pipeline: pipeline,
-                             schedule: schedule, retry: retry, promotion: promotion)
+                             schedule: schedule, retry: retry, promotion: promotion, training: training)
     }
 
     /// Five fields of numbers, ranges, lists, steps and `*` (or an @-macro such as @daily).

@@ -33,6 +33,8 @@ public struct JobRunner {
         public var message: String
         /// The promotion decision, when the run reached one.
         public var promotion: PromotionDecision?
+        /// Warm start or full retrain, per model trained, and why.
+        public var training: [RetrainRule.Decision] = []
     }
 
     /// `db` does the work; the job's lock is held on a second connection to `databaseURL` (kept across a
@@ -84,7 +86,13 @@ public struct JobRunner {
         if let last = try ModelRegistry(db).list().first(where: { kinds.contains($0.kind) }), last.snapshotBatch >= newest {
             return outcome(.skipped, [], nil, "no new data since \(last.id) (trained on data up to ingest batch \(last.snapshotBatch)): nothing trained")
         }
-        let records = try pipeline.train(db: db, stages: stages)
+        var decisions: [RetrainRule.Decision] = []
+        let records = try definition.models.enumerated().map { i, model in
+            stages.begin("train: \(model.config.model.rawValue) (\(i + 1) of \(definition.models.count))")
+            let (record, decision) = try train(model.config, db: db)
+            decisions.append(decision)
+            return record
+        }
         try lock.check()
         if definition.evaluation.enabled {
             stages.begin("evaluate")
@@ -94,17 +102,51 @@ public struct JobRunner {
         defer { log(stages.summary) }
         try lock.check()  // never promote beside another run
         let ids = records.map(\.id)
+        // How each model was trained goes with the run's outcome, after what became of it.
+        func trained(_ outcome: Outcome) -> Outcome {
+            var outcome = outcome
+            outcome.training = decisions
+            outcome.message += " (" + decisions.map { "\($0.kind): \($0.reason)" }.joined(separator: "; ") + ")"
+            return outcome
+        }
         guard let candidate = pipeline.scoringCandidate(records) else {
-            return outcome(.succeeded, ids, nil, "trained \(ids.joined(separator: ", ")); the pipeline does not score")
+            return trained(outcome(.succeeded, ids, nil, "trained \(ids.joined(separator: ", ")); the pipeline does not score"))
         }
         guard let decision = try pipeline.promotion(of: candidate, rule: job.promotion, force: false, db: db) else {
-            return outcome(.succeeded, ids, nil, "\(candidate.id) is the serving model already")
+            return trained(outcome(.succeeded, ids, nil, "\(candidate.id) is the serving model already"))
         }
         _ = try pipeline.score(candidate, db: db, activate: decision.promoted)
         let kept = decision.serving.map { "kept \($0)" } ?? "no model serves"
-        return decision.promoted
+        return trained(decision.promoted
             ? outcome(.succeeded, ids, candidate.id, "promoted \(candidate.id): " + decision.reason, decision)
-            : outcome(.succeeded, ids, nil, "\(kept): \(candidate.id) is not promoted: " + decision.reason, decision)
+            : outcome(.succeeded, ids, nil, "\(kept): \(candidate.id) is not promoted: " + decision.reason, decision))
+    }
+
+    /// One model of the pipeline, warm-started or retrained in full as the job's `RetrainRule` says; a
+    /// warm start that cannot be made (the pipeline's settings no longer fit the parent) or that drifted
+    /// too far is followed by a full retrain, with the reason.
+    private func train(_ config: TrainingConfig, db: PostgresConnection) throws -> (ModelRecord, RetrainRule.Decision) {
+        let registry = ModelRegistry(db)
+        let serving = try RecommendationCache(path: pipeline.cachePath).activeSet()?.modelId
+        var decision = job.training.plan(kind: config.model, registered: try registry.list(), serving: serving, now: Date())
+        log("  \(decision.reason)")
+        if let parent = decision.parent {
+            var warm = config
+            warm.warmStart.parent = parent
+            do {
+                let record = try pipeline.train(warm, db: db)
+                guard let drift = job.training.drift(record, registered: try registry.list()) else { return (record, decision) }
+                decision = RetrainRule.Decision(kind: config.model.rawValue, parent: nil, reason: drift)
+            } catch let error as ConfigError {
+                decision = RetrainRule.Decision(kind: config.model.rawValue, parent: nil, reason: "full retrain: the warm start from \(parent) failed: \(error)")
+            } catch let error as ArtifactError {
+                decision = RetrainRule.Decision(kind: config.model.rawValue, parent: nil, reason: "full retrain: the warm start from \(parent) failed: \(error)")
+            }
+            log("  \(decision.reason)")
+        }
+        var full = config
+        full.warmStart.parent = ""
+        return (try pipeline.train(full, db: db), decision)
     }
 
     private func outcome(_ status: JobRunLog.Status, _ models: [String], _ promoted: String?, _ message: String,

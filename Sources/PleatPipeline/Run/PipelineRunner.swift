@@ -122,13 +122,18 @@ public struct PipelineRunner {
     func train(db: PostgresConnection, stages: StageLog? = nil) throws -> [ModelRecord] {
         try definition.models.enumerated().map { i, spec in
             stages?.begin("train: \(spec.config.model.rawValue) (\(i + 1) of \(definition.models.count))")
-            var job = TrainingJob(config: spec.config, artifacts: home.url.appendingPathComponent("models"))
-            (job.showProgress, job.log) = (showProgress, log)
-            let record = try job.run(db: db).record
-            log(String(format: "  %@: validation NDCG@10 %.4f, test NDCG@10 %.4f (best epoch %d of %d)", record.id,
-                       record.valid.ndcg(at: 10) ?? 0, record.test.ndcg(at: 10) ?? 0, record.bestEpoch, record.epochs))
-            return record
+            return try train(spec.config, db: db)
         }
+    }
+
+    /// Trains and registers one model.
+    func train(_ config: TrainingConfig, db: PostgresConnection) throws -> ModelRecord {
+        var job = TrainingJob(config: config, artifacts: home.url.appendingPathComponent("models"))
+        (job.showProgress, job.log) = (showProgress, log)
+        let record = try job.run(db: db).record
+        log(String(format: "  %@: validation NDCG@10 %.4f, test NDCG@10 %.4f (best epoch %d of %d)", record.id,
+                   record.valid.ndcg(at: 10) ?? 0, record.test.ndcg(at: 10) ?? 0, record.bestEpoch, record.epochs))
+        return record
     }
 
     /// Decides (and records) whether `record` may replace the serving model under `rule`; nil when it is
