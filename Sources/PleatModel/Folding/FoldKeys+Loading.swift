@@ -51,14 +51,15 @@ extension FoldKeys {
     /// every old item keeps its key, and a new item gets one by the rule that made them: its category's
     /// key (0 for a category the parent had no key for), or with clusters the key of items the cluster
     /// source did not know. Time windows do not depend on items.
-    public func extended(to vocabulary: ItemVocabulary, rule: FoldSettings.Key, db: PostgresConnection) throws -> FoldKeys {
+    /// `categories`: each item's category by database id (`ItemTable.categories`), read only for that rule.
+    public func extended(to vocabulary: ItemVocabulary, rule: FoldSettings.Key, categories: () throws -> [Int32: String]) throws -> FoldKeys {
         guard case .perItem(let keys, let count, let names) = self else { return self }
         precondition(vocabulary.count + 1 >= keys.count, "a warm start's vocabulary extends its parent's")
         let newIds = vocabulary.databaseIds[keys.count...]
         let newKeys: [Int32]
         switch rule {
         case .category:
-            let categoryOf = try ItemTable(db).categories()
+            let categoryOf = try categories()
             let keyOf = Dictionary(uniqueKeysWithValues: (names ?? []).enumerated().map { ($1, Int32($0 + 1)) })
             newKeys = newIds.map { categoryOf[$0].flatMap { keyOf[$0] } ?? 0 }
         case .cluster:

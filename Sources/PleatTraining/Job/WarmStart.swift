@@ -89,7 +89,7 @@ public struct WarmStart {
 
     /// The parent's frozen fold keys for the extended vocabulary (nil when the parent does not fold).
     func foldKeys(rule: FoldSettings.Key, db: PostgresConnection) throws -> FoldKeys? {
-        try artifact.foldKeys?.extended(to: vocabulary.trainingIndex, rule: rule, db: db)
+        try artifact.foldKeys?.extended(to: vocabulary.trainingIndex, rule: rule, categories: { try ItemTable(db).categories() })
     }
 
     /// Sets `store` (a model of the extended vocabulary, freshly initialised) to the parent's weights.
