@@ -21,7 +21,9 @@ def last_json(path):
 def main(directory):
     periods = json.load(open(os.path.join(directory, "periods", "periods.json")))
     models = sorted({name.split("-")[2] for name in os.listdir(directory) if name.endswith("-ids.json")})
-    cpu = open(os.path.join(directory, "cpu.txt")).read().split("\n")[0].split(":", 1)[-1].strip() if os.path.exists(os.path.join(directory, "cpu.txt")) else "?"
+    cpu_file = os.path.join(directory, "cpu.txt")
+    cpu_lines = open(cpu_file).read().splitlines() if os.path.exists(cpu_file) else []
+    cpu = ", ".join(line.split(":", 1)[1].strip() for line in cpu_lines) or "?"
     commit = open(os.path.join(directory, "commit.txt")).read().strip() if os.path.exists(os.path.join(directory, "commit.txt")) else "?"
     print(f"Replay by {periods['period']}, burn-in {periods['burn_in_events']:,} events; commit {commit}; CPU {cpu}\n")
     rows = {}
