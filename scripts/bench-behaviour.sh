@@ -31,16 +31,8 @@ while [ $# -gt 0 ]; do
   esac
 done
 shared=${PLEAT_SHARED_DATA:-../shared/data}
-out=${out:-.build/behaviour/$(date +%Y%m%d-%H%M%S)}
-mkdir -p "$out"
-out=$(readlink -f "$out")
-
-scripts/setup.sh
-scripts/build-release.sh >/dev/null
-pleat=$PWD/.build/release/pleat
-source scripts/lib/scratch-database.sh
-scratch_database behaviour
-url=$($pleat db url)
+source scripts/lib/bench-start.sh
+bench_start behaviour
 $pleat doctor --json > "$out/doctor.json"
 
 source scripts/lib/shared-data.sh

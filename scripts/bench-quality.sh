@@ -31,16 +31,8 @@ source_dir=${PLEAT_AMAZON_DATA:-../shared/data/amazon-s3rec}
 for d in $data; do
   [ -f "$source_dir/$d.txt" ] || { echo "no $source_dir/$d.txt (set PLEAT_AMAZON_DATA)" >&2; exit 1; }
 done
-out=${out:-.build/quality/$(date +%Y%m%d-%H%M%S)}
-mkdir -p "$out"
-out=$(readlink -f "$out")
-
-scripts/setup.sh
-scripts/build-release.sh >/dev/null
-pleat=$PWD/.build/release/pleat
-source scripts/lib/scratch-database.sh
-scratch_database quality
-url=$($pleat db url)
+source scripts/lib/bench-start.sh
+bench_start quality
 
 runs=$(( $(wc -w <<< "$data") * $(wc -w <<< "$models") * seeds ))
 limit=0

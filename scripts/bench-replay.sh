@@ -35,14 +35,8 @@ done
 case $period in day|week) ;; *) echo "--period day or week" >&2; exit 2 ;; esac
 shared=${PLEAT_SHARED_DATA:-../shared/data}
 out=${out:-.build/replay/$data-$(date +%Y%m%d-%H%M%S)}
-mkdir -p "$out"
-out=$(readlink -f "$out")
-
-scripts/setup.sh
-scripts/build-release.sh >/dev/null
-pleat=$PWD/.build/release/pleat
-source scripts/lib/scratch-database.sh
-scratch_database replay
+source scripts/lib/bench-start.sh
+bench_start replay
 $pleat db migrate >/dev/null
 
 case $data in
