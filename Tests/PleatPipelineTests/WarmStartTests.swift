@@ -65,6 +65,13 @@ final class WarmStartTests: XCTestCase {
             if list.items.prefix(10).contains(where: { Int($0.dropFirst())! >= 100 }) { withNewItem += 1 }
         }
         XCTAssertGreaterThanOrEqual(withNewItem, 60, "of the 80 users who walk the new items, lists with one in their top 10")
+        // Served live (the cached list gone), the warm-started model gives the list it cached.
+        let cached = try XCTUnwrap(try cache.lookup(user: "u0")).list.items
+        try SQLiteConnection(path: fixture.cachePath).execute("DELETE FROM recommendations WHERE user_id = 'u0'")
+        let live = try Recommender(databaseURL: fixture.url, cachePath: fixture.cachePath).recommend(user: "u0", k: 20)
+        XCTAssertEqual(live.source, .live)
+        XCTAssertEqual(live.modelId, record.id)
+        XCTAssertEqual(live.items.map(\.item), Array(cached.prefix(20)))
 
         // Evaluated beside its parent on the same data, exported and imported like any model.
         var evaluation = OfflineEvaluation(modelIds: [record.id])
