@@ -216,5 +216,16 @@ final class JobTests: XCTestCase {
             XCTAssertTrue(text.contains("broken.yaml:3: retry.attempts: expected a whole number from 1 to 20"), text)
             XCTAssertTrue(text.contains("broken.yaml:4: promote: unknown key"), text)
         }
+        let training = try fixture.write("training.yaml", """
+            pipeline: walks.yaml
+            schedule: "0 3 * * *"
+            training: {warm_start: maybe, full_retrain_days: -1}
+
+            """)
+        XCTAssertThrowsError(try JobDefinition.load(training)) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("training.yaml:3: training.warm_start: expected true or false, got 'maybe'"), text)
+            XCTAssertTrue(text.contains("training.yaml:3: training.full_retrain_days: expected a number from 0.0 to 3650.0, got '-1'"), text)
+        }
     }
 }
