@@ -13,9 +13,10 @@
 #   scripts/bench-replay.sh DATA --period day|week [--models "sasrec hstu"] [--periods N] [--burn-in-share 0.5]
 #                           [--out DIR] [--set key=value ...]
 #
-# DATA: ml-100k (../shared/data/ml-100k, genres as item categories) or taobao (../shared/data/taobao-head,
-# every behaviour an event, categories from the log). --set applies to every training run (the warm
-# starts inherit it from their parent). Runs go to --out (default .build/replay/DATA-DATE-TIME).
+# DATA: ml-100k (../shared/data/ml-100k, genres as item categories), taobao (../shared/data/taobao-head,
+# every behaviour an event, categories from the log), or a CSV file of your own with a header naming
+# user_id, item_id and timestamp (Unix seconds) columns. --set applies to every training run (the warm
+# starts inherit it from their parent). Runs go to --out (default .build/replay/NAME-DATE-TIME).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -ge 1 ] || { echo "usage: $0 DATA --period day|week [options] (see the header)" >&2; exit 2; }
@@ -34,7 +35,7 @@ while [ $# -gt 0 ]; do
 done
 case $period in day|week) ;; *) echo "--period day or week" >&2; exit 2 ;; esac
 shared=${PLEAT_SHARED_DATA:-../shared/data}
-out=${out:-.build/replay/$data-$(date +%Y%m%d-%H%M%S)}
+out=${out:-.build/replay/$(basename "$data" .csv)-$(date +%Y%m%d-%H%M%S)}
 source scripts/lib/bench-start.sh
 bench_start replay
 $pleat db migrate >/dev/null
@@ -53,10 +54,15 @@ case $data in
                  --event-col behavior_type ${2:+--items "$2"} --json; }
     items=$out/periods/items.csv ext=csv
     extra=(--set seen=include "${extra[@]}") ;;
-  *) echo "unknown DATA $data: ml-100k or taobao" >&2; exit 2 ;;
+  *)
+    [ -f "$data" ] || { echo "DATA: ml-100k, taobao or a CSV file ($data is none)" >&2; exit 2; }
+    log=$(readlink -f "$data")
+    python3 scripts/replay-periods.py "$log" "$period" "$out/periods" --burn-in-share "$share" --periods "$periods"
+    ingest() { $pleat ingest "$1" --format csv --user-col user_id --item-col item_id --time-col timestamp --json; }
+    items="" ext=csv ;;
 esac
 # The catalogue (item metadata) is known from the start; events arrive period by period.
-ingest "$out/periods/burn-in.$ext" "$items" > "$out/ingest-burn-in.json"
+ingest "$out/periods/burn-in.$ext" ${items:+"$items"} > "$out/ingest-burn-in.json"
 
 lscpu | grep -E '^Model name|^CPU\(s\)' > "$out/cpu.txt"
 $pleat doctor --json > "$out/doctor.json" 2>/dev/null || true
