@@ -15,11 +15,18 @@ public struct WarmStartSettings: Sendable, Codable, Equatable {
     /// Learning rate of a warm-started run (constant, no warm-up: the optimiser starts fresh but the weights
     /// do not need the warm-up a random start does); 0 takes `learning_rate`.
     public var learningRate: Float = 0
+    /// How a new item's rows start: `category` (the mean of its category's rows, where item metadata gives
+    /// one) or `random` (as at a cold start).
+    public var newItems = NewItemRows.category
     /// Also put items that have metadata but no event yet into the vocabulary, their rows set after
     /// training to the mean of their category's rows: an item added to the catalogue today can be
     /// recommended before anyone has touched it (cold start). Off by default: such an item is ranked by its
     /// category alone.
     public var coldItems = false
+
+    public enum NewItemRows: String, Sendable, Codable, CaseIterable {
+        case category, random
+    }
 
     public init() {}
 
