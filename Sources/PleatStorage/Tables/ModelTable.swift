@@ -52,7 +52,7 @@ public struct ModelTable {
                    valid_metrics::text AS valid_metrics, test_metrics::text AS test_metrics, history::text AS history,
                    artifact_path, artifact_sha256, load_seconds, train_seconds, total_seconds,
                    to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS created_at, test_sampled::text AS test_sampled
-            FROM models WHERE \(condition) ORDER BY created_at DESC, id DESC LIMIT $2
+            FROM models WHERE \(condition) ORDER BY models.created_at DESC, id DESC LIMIT $2
             """, [parameter, .int(limit)]).rows.map { row in
             Row(id: try row.string("id"), kind: try row.string("kind"), config: try row.string("config"),
                 snapshotBatch: try row.int("snapshot_batch"), users: try row.int("users"), items: try row.int("items"),
