@@ -68,6 +68,8 @@ lscpu | grep -E '^Model name|^CPU\(s\)' > "$out/cpu.txt"
 $pleat doctor --json > "$out/doctor.json" 2>/dev/null || true
 git rev-parse --short HEAD > "$out/commit.txt"
 starts=$(python3 -c 'import json,sys; print(" ".join(str(p["start"]) for p in json.load(open(sys.argv[1]))["periods"]))' "$out/periods/periods.json")
+# The model id on the last line of a `pleat train --json` output file.
+model_id() { python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().splitlines()[-1])["model_id"])' "$1"; }
 declare -A warm none
 n=0
 for start in $starts; do
@@ -75,13 +77,13 @@ for start in $starts; do
   for model in $models; do
     echo "== $name ($(date -u -d "@$start" +%F)): $model" >&2
     $pleat train --model "$model" "${extra[@]}" --json > "$out/$name-$model-full.json"
-    full=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().splitlines()[-1])["model_id"])' "$out/$name-$model-full.json")
+    full=$(model_id "$out/$name-$model-full.json")
     if [ "$n" -eq 1 ]; then
       warm[$model]=$full none[$model]=$full
       cp "$out/$name-$model-full.json" "$out/$name-$model-warm.json"
     else
       $pleat train --warm-start "${warm[$model]}" --json > "$out/$name-$model-warm.json"
-      warm[$model]=$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().splitlines()[-1])["model_id"])' "$out/$name-$model-warm.json")
+      warm[$model]=$(model_id "$out/$name-$model-warm.json")
     fi
     echo "{\"full\": \"$full\", \"warm\": \"${warm[$model]}\", \"none\": \"${none[$model]}\"}" > "$out/$name-$model-ids.json"
   done

@@ -158,8 +158,7 @@ public struct OfflineEvaluation {
             }
             let rule = SplitRule(minCount: 1, split: .time, cutoff: after, targetEvents: targets)
             do { _ = try rule.cutoffSeconds() } catch { throw EvaluationError("--after: \(error)") }
-            let histories = try HistoryLoader.load(from: db)
-            return (try SequenceSplit(histories, rule: rule, eventTypes: try EventTypeTable(db).ids()), histories.snapshotBatch)
+            return try split(rule, upToBatch: nil, db: db)
         }
         let rule = rules.first ?? SplitRule()
         for (record, other) in zip(records, rules).dropFirst() {
@@ -171,7 +170,12 @@ public struct OfflineEvaluation {
                 throw EvaluationError("\(record.id) and \(records[0].id) use different splits (split, cutoff, min_count or target_events): evaluate them separately")
             }
         }
-        let histories = try HistoryLoader.load(from: db, upToBatch: records.first?.snapshotBatch)
+        return try split(rule, upToBatch: records.first?.snapshotBatch, db: db)
+    }
+
+    /// The data up to ingest batch `upToBatch` (nil: all committed) split by `rule`, and its snapshot.
+    private static func split(_ rule: SplitRule, upToBatch: Int?, db: PostgresConnection) throws -> (SequenceSplit, Int) {
+        let histories = try HistoryLoader.load(from: db, upToBatch: upToBatch)
         return (try SequenceSplit(histories, rule: rule, eventTypes: try EventTypeTable(db).ids()), histories.snapshotBatch)
     }
 }

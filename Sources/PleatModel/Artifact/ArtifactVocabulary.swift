@@ -31,15 +31,3 @@ public struct ArtifactVocabulary: Sendable, Codable, Equatable {
             .prefix(limit).map(Int32.init))
     }
 }
-
-extension ArtifactVocabulary {
-    /// A warm start's vocabulary: every item of this one at its model index, then `newItems` (database ids
-    /// this one lacks, in the order given) after them; counts and the snapshot are the new data's.
-    public func extended(with newItems: [Int32], externalIds newExternalIds: [String], counts newCounts: [Int],
-                         snapshotBatch: Int) -> ArtifactVocabulary {
-        precondition(newItems.count == newExternalIds.count && databaseIds.count + newItems.count == newCounts.count)
-        precondition(Set(newItems).isDisjoint(with: databaseIds), "an extension adds items, it never renumbers one")
-        return ArtifactVocabulary(snapshotBatch: snapshotBatch, databaseIds: databaseIds + newItems, externalIds: externalIds + newExternalIds,
-                                  counts: newCounts)
-    }
-}

@@ -137,9 +137,7 @@ public struct JobRunner {
                 let record = try pipeline.train(warm, db: db)
                 guard let drift = job.training.drift(record, registered: try registry.list()) else { return (record, decision) }
                 decision = RetrainRule.Decision(kind: config.model.rawValue, parent: nil, reason: drift)
-            } catch let error as ConfigError {
-                decision = RetrainRule.Decision(kind: config.model.rawValue, parent: nil, reason: "full retrain: the warm start from \(parent) failed: \(error)")
-            } catch let error as ArtifactError {
+            } catch where error is ConfigError || error is ArtifactError {  // the parent does not fit the pipeline's settings
                 decision = RetrainRule.Decision(kind: config.model.rawValue, parent: nil, reason: "full retrain: the warm start from \(parent) failed: \(error)")
             }
             log("  \(decision.reason)")

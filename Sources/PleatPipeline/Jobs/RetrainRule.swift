@@ -32,7 +32,7 @@ public struct RetrainRule: Sendable, Equatable {
     public func plan(kind: ModelKind, registered: [ModelRecord], serving: String?, now: Date) -> Decision {
         func full(_ reason: String) -> Decision { Decision(kind: kind.rawValue, parent: nil, reason: reason) }
         guard warmStart else { return full("full retrain: warm starts are off (training.warm_start: false)") }
-        guard let lastFull = registered.first(where: { $0.kind == kind && $0.parentId == nil }) else {
+        guard let lastFull = Self.lastFullRetrain(kind, in: registered) else {
             return full("full retrain: no \(kind.rawValue) model has been trained from scratch yet")
         }
         let age = lastFull.createdAt.flatMap { ISO8601DateFormatter().date(from: $0) }.map { now.timeIntervalSince($0) / 86_400 } ?? .infinity
@@ -44,9 +44,14 @@ public struct RetrainRule: Sendable, Equatable {
                         reason: "warm start from \(parent.id)\(parent.id == serving ? " (serving)" : " (the last full retrain)")")
     }
 
+    /// The newest model of `kind` trained from random weights (`registered` is newest first).
+    static func lastFullRetrain(_ kind: ModelKind, in registered: [ModelRecord]) -> ModelRecord? {
+        registered.first { $0.kind == kind && $0.parentId == nil }
+    }
+
     /// After a warm start: why a full retrain must follow at once (nil: the warm start stands).
     public func drift(_ warm: ModelRecord, registered: [ModelRecord]) -> String? {
-        guard let lastFull = registered.first(where: { $0.kind == warm.kind && $0.parentId == nil }) else { return nil }
+        guard let lastFull = Self.lastFullRetrain(warm.kind, in: registered) else { return nil }
         let warmNDCG = warm.valid.ndcg(at: 10) ?? 0, fullNDCG = lastFull.valid.ndcg(at: 10) ?? 0
         guard warmNDCG < fullNDCG - maxValidDrop else { return nil }
         return String(format: "full retrain: the warm start %@ has validation NDCG@10 %.4f, more than max_valid_drop %g below the last full retrain %@ (%.4f)",

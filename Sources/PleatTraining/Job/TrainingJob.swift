@@ -270,12 +270,13 @@ public struct TrainingJob {
         return try databaseURL.map { try AdvisoryLock(url: $0, name: name) } ?? AdvisoryLock(connection: db, name: name)
     }
 
-    /// The vocabulary with external ids and event counts (`counts` indexed by database id).
+    /// The vocabulary with external ids and event counts (`counts` indexed by database id; an item past
+    /// its end, such as a warm start's item without events, has none).
     static func vocabulary(_ vocabulary: ItemVocabulary, counts: [Int64], snapshotBatch: Int, db: PostgresConnection) throws -> ArtifactVocabulary {
         let external = try ItemTable(db).externalIds()
         return ArtifactVocabulary(snapshotBatch: snapshotBatch, databaseIds: vocabulary.databaseIds,
                                   externalIds: vocabulary.databaseIds.map { $0 == 0 ? "" : external[$0] ?? "" },
-                                  counts: vocabulary.databaseIds.map { $0 == 0 ? 0 : Int(counts[Int($0)]) })
+                                  counts: vocabulary.databaseIds.map { $0 == 0 || Int($0) >= counts.count ? 0 : Int(counts[Int($0)]) })
     }
 
     /// '<kind>-<yyyymmdd-hhmmss>-<4 hex>': sortable by time within a kind, unique across concurrent runs.

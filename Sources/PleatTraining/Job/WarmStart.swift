@@ -55,11 +55,10 @@ public struct WarmStart {
             ? categoryOf.keys.filter { id in !known.contains(id) && (Int(id) >= itemCounts.count || itemCounts[Int(id)] == 0) }.sorted()
             : []
         let added = Array(newIds) + coldIds
-        let external = added.isEmpty ? [:] : try ItemTable(db).externalIds()
+        // The parent's items keep their model indices; the added ones follow.
         let allIds = old.databaseIds + added
-        let vocabulary = old.extended(with: added, externalIds: added.map { external[$0] ?? "" },
-                                      counts: allIds.map { $0 == 0 || Int($0) >= itemCounts.count ? 0 : Int(itemCounts[Int($0)]) },
-                                      snapshotBatch: histories.snapshotBatch)
+        let vocabulary = try TrainingJob.vocabulary(ItemVocabulary(databaseIds: allIds), counts: itemCounts,
+                                                    snapshotBatch: histories.snapshotBatch, db: db)
 
         // Rows by category: a new item starts from its category's old items, a cold one ends as the mean of
         // every item with events in its category.
