@@ -61,6 +61,56 @@ final class ParentWeightsTests: XCTestCase {
         }
     }
 
+    /// The parent's optimiser state (kept beside its weights) continues in the extended model: the step,
+    /// old rows' moments bit for bit, new rows' moments zero as at a cold start, [MASK]'s moved; a parent
+    /// without one leaves the optimiser fresh.
+    func testTheParentsOptimiserStateContinuesWithNewRowsAtZero() throws {
+        for kind in [ModelKind.sasrec, .bert4rec] {
+            let directory = try TestDatabase.scratchDirectory()
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let artifact = try parent(kind, items: 20, in: directory)
+            let model = spec(kind).makeModel(batchSize: 1, seed: 5, items: 22, foldKeys: nil)
+            let weights = try ParentWeights(artifact, model: model.store, items: 22)
+            let optimizer = Adam(model.store)
+            XCTAssertFalse(try weights.copyOptimizer(from: artifact, into: optimizer), "no optimiser state kept")
+            XCTAssertEqual(optimizer.step, 0)
+
+            // The parent's optimiser after some steps of random gradients, saved as training keeps it.
+            let old = try artifact.makeModel(batchSize: 1).store
+            let parentOptimizer = Adam(old)
+            var rng = RandomSource(seed: 17)
+            for _ in 0..<3 {
+                for p in old.parameters { for i in 0..<p.grad.count { p.grad[i] = Float(rng.normal()) } }
+                parentOptimizer.update(lr: 1e-3)
+            }
+            let saved = try TestDatabase.scratchDirectory()
+            defer { try? FileManager.default.removeItem(at: saved) }
+            try Checkpoint.save(old, optimizer: parentOptimizer, to: saved)
+            try FileManager.default.copyItem(at: saved.appendingPathComponent(ModelArtifact.optimizerFile),
+                                             to: directory.appendingPathComponent(ModelArtifact.optimizerFile))
+
+            XCTAssertTrue(try weights.copyOptimizer(from: artifact, into: optimizer))
+            XCTAssertEqual(optimizer.step, 3)
+            for p in model.store.parameters {
+                let here = try XCTUnwrap(optimizer.moments(of: p.name)), there = try XCTUnwrap(parentOptimizer.moments(of: p.name))
+                guard weights.itemTables.contains(p.name) else {
+                    XCTAssertEqual(here.first.array, there.first.array, "\(kind) \(p.name)")
+                    XCTAssertEqual(here.second.array, there.second.array, "\(kind) \(p.name)")
+                    continue
+                }
+                let width = p.shape.dropFirst().reduce(1, *)
+                func rows(_ t: Tensor, _ r: ClosedRange<Int>) -> [Float] { Array(t.array[(r.lowerBound * width)..<((r.upperBound + 1) * width)]) }
+                XCTAssertEqual(rows(here.second, 0...20), rows(there.second, 0...20), "\(kind) \(p.name)")
+                XCTAssertEqual(rows(here.first, 0...20), rows(there.first, 0...20), "\(kind) \(p.name)")
+                XCTAssertEqual(rows(here.first, 21...22), [Float](repeating: 0, count: 2 * width), "\(kind) \(p.name): new rows")
+                XCTAssertEqual(rows(here.second, 21...22), [Float](repeating: 0, count: 2 * width), "\(kind) \(p.name): new rows")
+                if kind == .bert4rec {
+                    XCTAssertEqual(rows(here.second, 23...23), rows(there.second, 21...21), "\(kind) \(p.name): [MASK] moves")
+                }
+            }
+        }
+    }
+
     /// A parent of another shape (here another width) is refused with the parameter named, not mixed in.
     func testAParentOfAnotherShapeIsRefused() throws {
         let directory = try TestDatabase.scratchDirectory()

@@ -107,11 +107,13 @@ final class JobTests: XCTestCase {
         let fixture = try PipelineFixture()
         defer { fixture.remove() }
         var day = 0
-        func newDay() throws {
+        /// A day of 20 new users' walks, or (`newItems`) of 150 new users walking 100 items never seen before.
+        func newDay(newItems: Bool = false) throws {
             day += 1
             let file = fixture.directory.appendingPathComponent("day\(day).csv").path
-            try PipelineFixture.walks(users: (200 + 20 * day)..<(220 + 20 * day), start: 10_000 * (day + 1), seed: UInt64(20 + day))
-                .write(toFile: file, atomically: true, encoding: .utf8)
+            let users = newItems ? 1_000..<1_150 : (200 + 20 * day)..<(220 + 20 * day)
+            let walks = PipelineFixture.walks(users: users, start: 10_000 * (day + 1), seed: UInt64(20 + day))
+            try (newItems ? walks.replacingOccurrences(of: ",i([0-9])", with: ",j$1", options: .regularExpression) : walks).write(toFile: file, atomically: true, encoding: .utf8)
             _ = try Ingestor(db: fixture.db).ingest(file: file, options: IngestOptions(format: .csv))
         }
         let registry = ModelRegistry(fixture.db)
@@ -135,9 +137,10 @@ final class JobTests: XCTestCase {
         XCTAssertTrue(old.training[0].reason.contains("days old, full_retrain_days is 0"), old.training[0].reason)
         XCTAssertNil(try registry.find(old.models[0])?.parentId)
 
-        // A warm start at a learning rate that wrecks the model: a full retrain follows in the same run.
-        try newDay()
-        let drifted = try run(try writeJob(fixture, maxDrop: 0.05, training: rule, warmSettings: "      warm_start.learning_rate: 0.5\n"), fixture)
+        // A day of new users on new items, and a warm start that barely moves (validation then finds their
+        // targets unknown to it): a full retrain follows in the same run.
+        try newDay(newItems: true)
+        let drifted = try run(try writeJob(fixture, maxDrop: 0.05, training: rule, warmSettings: "      warm_start.learning_rate: 1.0e-9\n"), fixture)
         XCTAssertEqual(drifted.training.map(\.parent), [nil])
         XCTAssertTrue(drifted.training[0].reason.hasPrefix("full retrain: the warm start sasrec-"), drifted.training[0].reason)
         XCTAssertTrue(drifted.training[0].reason.contains("more than max_valid_drop 0.05 below the last full retrain \(old.models[0])"),

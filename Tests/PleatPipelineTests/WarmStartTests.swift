@@ -52,6 +52,11 @@ final class WarmStartTests: XCTestCase {
         XCTAssertEqual(Array(artifact.vocabulary.databaseIds.prefix(parent.items + 1)), parentArtifact.vocabulary.databaseIds,
                        "every old item keeps its model index")
         XCTAssertEqual(record.epochs, 4, "warm_start.epochs, not the parent's epochs")
+        XCTAssertGreaterThan(record.bestEpoch, 0, "training on the day's events beats the parent's weights (epoch 0)")
+        for directory in [parent.artifactPath, record.artifactPath] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: directory + "/" + ModelArtifact.optimizerFile),
+                          "the optimiser state a warm start continues, beside the weights")
+        }
 
         // Scored (changed users only, as the nightly job does), today's items are in the lists of the users who walk them.
         _ = try fixture.score(parent)
@@ -99,6 +104,28 @@ final class WarmStartTests: XCTestCase {
         let again = try train(try warmConfig(fixture), fixture)
         XCTAssertNotEqual(again.id, record.id)
         XCTAssertEqual(again.artifactSHA256, record.artifactSHA256)
+    }
+
+    /// A warm start whose training only loses ground (here at a learning rate far too high) serves its
+    /// epoch 0, the parent's weights, rather than worse ones: the old items' rows and every other weight
+    /// are the parent's bit for bit. One whose loss overflows stops with an error that names the fix.
+    func testAWarmStartThatOnlyLosesGroundKeepsTheParentsWeights() throws {
+        let fixture = try fixtureWithNewItems()
+        defer { fixture.remove() }
+        XCTAssertThrowsError(try train(try warmConfig(fixture) { $0.warmStart.learningRate = 1e4 }, fixture)) { error in
+            XCTAssertTrue("\(error)".contains("training diverged in epoch 1") && "\(error)".contains("lower warm_start.learning_rate"), "\(error)")
+        }
+        // On the parent's own data (no new day), where it ranks the walks well and there is nothing new to learn.
+        let unchanged = try WalkFixture()
+        defer { unchanged.remove() }
+        let record = try train(try warmConfig(unchanged) { ($0.warmStart.learningRate, $0.warmStart.replayShare, $0.warmStart.epochs) = (0.3, 0.5, 2) }, unchanged)
+        XCTAssertEqual(record.bestEpoch, 0)
+        XCTAssertEqual(record.epochs, 2)
+        let model = try ModelArtifact.load(from: URL(fileURLWithPath: record.artifactPath)).makeModel(batchSize: 1).store
+        let parent = try ModelArtifact.load(from: URL(fileURLWithPath: unchanged.sasrec.artifactPath)).makeModel(batchSize: 1).store
+        for p in parent.parameters {
+            XCTAssertTrue(try XCTUnwrap(model[p.name]).value.array == p.value.array, p.name)
+        }
     }
 
     /// With `cold_items`, an item that has metadata and no event yet is in the vocabulary, with the mean

@@ -16,6 +16,9 @@ public struct ModelArtifact: Sendable {
     public static let formatVersion = 1
     public static let specFile = "spec.json", vocabularyFile = "vocabulary.json", weightsFile = "model.safetensors"
     public static let checksumsFile = "SHA256SUMS"
+    /// The optimiser state of the weights' epoch, beside them when training kept it: a warm start from
+    /// this model continues it (`warm_start.optimizer`). Not part of the sealed artifact (nor exported).
+    public static let optimizerFile = "optimizer.safetensors"
 
     /// `spec.json`.
     public struct Header: Sendable, Codable, Equatable {

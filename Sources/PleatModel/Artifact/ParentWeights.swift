@@ -1,3 +1,4 @@
+import Foundation
 import PleatTensor
 
 /// A warm start's first weights: a parent model's weights in a model whose vocabulary extends the
@@ -39,16 +40,42 @@ public struct ParentWeights {
     /// Sets `model` to the parent's weights; `categoryRows[i]` lists the old model indices whose mean
     /// is new item i's first row.
     public func copy(into model: ParameterStore, categoryRows: [Int32: [Int32]]) {
-        let itemRows = parentItems + 1, added = items - parentItems
         for p in model.parameters {
             guard let q = parent[p.name] else { continue }
-            guard itemTables.contains(p.name) else { p.value.copy(from: q.value); continue }
-            let width = p.shape.dropFirst().reduce(1, *), to = p.value.pointer, from = q.value.pointer
-            to.update(from: from, count: itemRows * width)
-            let after = q.shape[0] - itemRows  // rows after the items, e.g. [MASK]
-            (to + (itemRows + added) * width).update(from: from + itemRows * width, count: after * width)
+            copy(q.value, into: p.value, name: p.name)
         }
         setMeans(model, categoryRows)
+    }
+
+    /// Sets `optimizer` (of a model of the extended vocabulary) to the parent's optimiser state, saved
+    /// beside its weights (`optimizerFile`): its step and moments, a new item's rows at zero moments as at
+    /// a cold start. Returns false, changing nothing, when the parent has no optimiser state (a model
+    /// imported, or trained before it was kept).
+    public func copyOptimizer(from artifact: ModelArtifact, into optimizer: Adam) throws -> Bool {
+        let file = artifact.directory.appendingPathComponent(ModelArtifact.optimizerFile)
+        guard FileManager.default.fileExists(atPath: file.path) else { return false }
+        let parentOptimizer = Adam(parent)
+        try Checkpoint.load(parent, optimizer: parentOptimizer, from: artifact.directory)
+        for q in parent.parameters {
+            guard let from = parentOptimizer.moments(of: q.name), let to = optimizer.moments(of: q.name) else { continue }
+            to.first.zero()
+            to.second.zero()
+            copy(from.first, into: to.first, name: q.name)
+            copy(from.second, into: to.second, name: q.name)
+        }
+        optimizer.resume(atStep: parentOptimizer.step)
+        return true
+    }
+
+    /// Copies one of the parent's tensors into the same parameter's tensor here: as it is, or for an item
+    /// table row by row, the rows after the items moved up by the new items (new rows left as they are).
+    private func copy(_ from: Tensor, into to: Tensor, name: String) {
+        guard itemTables.contains(name) else { to.copy(from: from); return }
+        let itemRows = parentItems + 1, added = items - parentItems
+        let width = to.shape.dropFirst().reduce(1, *), target = to.pointer, source = from.pointer
+        target.update(from: source, count: itemRows * width)
+        let after = from.shape[0] - itemRows  // rows after the items, e.g. [MASK]
+        (target + (itemRows + added) * width).update(from: source + itemRows * width, count: after * width)
     }
 
     /// Sets each target index's row of every item table to the mean of the source indices' rows

@@ -27,6 +27,17 @@ public final class Adam {
         second = store.parameters.map { Tensor($0.shape) }
     }
 
+    /// The first and second moments of the parameter called `name` (nil: the store has none).
+    public func moments(of name: String) -> (first: Tensor, second: Tensor)? {
+        store.parameters.firstIndex { $0.name == name }.map { (first[$0], second[$0]) }
+    }
+
+    /// Continues another run's optimiser: its step count, with moments set through `moments(of:)`.
+    public func resume(atStep step: Int) {
+        precondition(step >= 0)
+        self.step = step
+    }
+
     /// Forgets every update: zero moments, step 0 (training again from initial weights).
     public func reset() {
         step = 0

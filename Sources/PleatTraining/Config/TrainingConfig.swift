@@ -106,10 +106,13 @@ public struct TrainingConfig: Sendable, Codable, Equatable {
     /// The most epochs the run trains: `epochs`, or a warm start's own `warm_start.epochs`.
     public var epochLimit: Int { warmStart.isOn ? warmStart.epochs : epochs }
 
-    /// The learning rate of every step, for epochs of `stepsPerEpoch` steps; a warm start's is constant
-    /// at `warm_start.learning_rate`.
+    /// The learning rate of every step, for epochs of `stepsPerEpoch` steps; a warm start's rises over
+    /// `warm_start.warmup_steps` to `warm_start.learning_rate` and stays there.
     public func schedule(stepsPerEpoch: Int) -> LearningRateSchedule {
-        if warmStart.isOn { return .constant(warmStart.learningRate > 0 ? warmStart.learningRate : learningRate) }
+        if warmStart.isOn {
+            let rate = warmStart.learningRate > 0 ? warmStart.learningRate : learningRate
+            return warmStart.warmupSteps > 0 ? .warmup(peak: rate, warmup: warmStart.warmupSteps) : .constant(rate)
+        }
         let total = epochs * stepsPerEpoch
         switch lrDecay {
         case .none: return warmupSteps > 0 ? .warmup(peak: learningRate, warmup: warmupSteps) : .constant(learningRate)

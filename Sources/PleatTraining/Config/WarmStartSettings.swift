@@ -12,9 +12,15 @@ public struct WarmStartSettings: Sendable, Codable, Equatable {
     public var replayShare = 0.2
     /// Epochs of a warm-started run: it starts close to its optimum, so its schedule is its own, not `epochs`.
     public var epochs = 3
-    /// Learning rate of a warm-started run (constant, no warm-up: the optimiser starts fresh but the weights
-    /// do not need the warm-up a random start does); 0 takes `learning_rate`.
+    /// Learning rate of a warm-started run (constant after `warmup_steps`); 0 takes `learning_rate`.
     public var learningRate: Float = 0
+    /// Steps over which the learning rate rises linearly to `learning_rate`: the optimiser starts fresh, and
+    /// a fresh Adam's first steps move every weight by the full rate whatever its gradient's size.
+    public var warmupSteps = 0
+    /// Which optimiser state the run starts with: `parent` (the parent's Adam moments and step, saved
+    /// beside its weights, so that the first steps are as small as the parent's last; fresh when the
+    /// parent has none) or `fresh` (zero moments).
+    public var optimizer = OptimizerStart.parent
     /// How a new item's rows start: `category` (the mean of its category's rows, where item metadata gives
     /// one) or `random` (as at a cold start).
     public var newItems = NewItemRows.category
@@ -26,6 +32,10 @@ public struct WarmStartSettings: Sendable, Codable, Equatable {
 
     public enum NewItemRows: String, Sendable, Codable, CaseIterable {
         case category, random
+    }
+
+    public enum OptimizerStart: String, Sendable, Codable, CaseIterable {
+        case parent, fresh
     }
 
     public init() {}

@@ -14,6 +14,7 @@ import PleatTensor
 public struct WarmStart {
     public let parent: ModelRecord
     let artifact: ModelArtifact
+    let settings: WarmStartSettings
     /// The parent's items at their indices, then the items new since its snapshot, then (`cold_items`)
     /// items with metadata and no event yet.
     public let vocabulary: ArtifactVocabulary
@@ -82,7 +83,7 @@ public struct WarmStart {
         let changed = try UserTable(db).withEvents(afterBatch: parent.snapshotBatch, throughBatch: histories.snapshotBatch)
         var replay = RandomSource(seed: seed).split(0x7265_706C_6179)  // "replay"
         let trains = histories.userIds.map { changed.contains($0) || replay.uniform() < settings.replayShare }
-        return WarmStart(parent: parent, artifact: artifact, vocabulary: vocabulary, categoryRows: categoryRows, coldRows: coldRows,
+        return WarmStart(parent: parent, artifact: artifact, settings: settings, vocabulary: vocabulary, categoryRows: categoryRows, coldRows: coldRows,
                          trains: trains, changedUsers: histories.userIds.filter(changed.contains).count)
     }
 
@@ -91,9 +92,15 @@ public struct WarmStart {
         try artifact.foldKeys?.extended(to: vocabulary.trainingIndex, rule: rule, categories: { try ItemTable(db).categories() })
     }
 
-    /// Sets `store` (a model of the extended vocabulary, freshly initialised) to the parent's weights.
-    public func initialise(_ store: ParameterStore) throws {
-        try ParentWeights(artifact, model: store, items: vocabulary.count).copy(into: store, categoryRows: categoryRows)
+    /// Sets `store` (a model of the extended vocabulary, freshly initialised) to the parent's weights, and
+    /// `optimizer` to the parent's state when `warm_start.optimizer` says so and the parent kept one.
+    /// Returns whether the optimiser continues the parent's.
+    @discardableResult
+    public func initialise(_ store: ParameterStore, optimizer: Adam) throws -> Bool {
+        let weights = try ParentWeights(artifact, model: store, items: vocabulary.count)
+        weights.copy(into: store, categoryRows: categoryRows)
+        optimizer.reset()
+        return settings.optimizer == .parent ? try weights.copyOptimizer(from: artifact, into: optimizer) : false
     }
 
     /// After training: each cold item's rows become its category's mean. Returns whether anything changed.

@@ -87,8 +87,9 @@ public final class Trainer {
             try Checkpoint.load(model.store, optimizer: adam, from: checkpoint)
             log("resuming \(modelId) after epoch \(state.epochsDone)\(state.history.refitPass.isEmpty ? "" : " and refit epoch \(state.history.refitPass.count)") "
                 + "(best so far: epoch \(state.bestEpoch))")
-        } else {
-            try warmStart?.initialise(model.store)
+        } else if let warmStart {
+            let continues = try warmStart.initialise(model.store, optimizer: adam)
+            log("warm start from \(warmStart.parent.id)" + (continues ? ", continuing its optimiser (step \(adam.step))" : ", a fresh optimiser"))
         }
         let validation = split.validationExamples
         logRepeatShare()
@@ -125,6 +126,9 @@ public final class Trainer {
             } else {
                 try DurableFile.write(try Data(contentsOf: weights.appendingPathComponent(ModelArtifact.weightsFile)), to: run.modelFile)
             }
+            // The weights' optimiser state, for a warm start from this model to continue.
+            try DurableFile.write(try Data(contentsOf: weights.appendingPathComponent(ModelArtifact.optimizerFile)),
+                                  to: run.url.appendingPathComponent(ModelArtifact.optimizerFile))
         }
         CrashPoint.reach("weights")
         return TrainingOutcome(modelId: modelId, kind: config.model, state: state, valid: valid, test: test,
@@ -154,6 +158,7 @@ public final class Trainer {
     /// The epochs validation chooses from: after each, validation NDCG@10 decides whether it is the best
     /// so far (its weights kept in `best/`) and whether to stop.
     private func select(_ state: inout TrainingState, validation: [SequenceSplit.Example]) throws {
+        if warmStart != nil && state.epochsDone == 0 { try validateParent(&state, validation: validation) }
         let pass = Pass(self, users: split.sequences.indices.filter { split.trainSequence($0).count >= 2 && trains($0) }, random: RandomSource(seed: config.seed)) {
             let behaviours = self.split.trainBehaviours($0)
             return EventSequence(items: self.split.trainSequence($0), times: self.split.trainTimes($0), targets: self.targets(behaviours),
@@ -162,6 +167,7 @@ public final class Trainer {
         while state.epochsDone < config.epochLimit && !state.stoppedEarly {
             let epoch = state.epochsDone + 1, started = Date()
             let loss = trainEpoch(epoch, pass, label: "epoch \(epoch)")
+            try requireFinite(loss, "epoch \(epoch)")
             let trainSeconds = Date().timeIntervalSince(started)
             let (valid, nextShift) = validate(validation)
             let seconds = Date().timeIntervalSince(started)  // the test curve's evaluation is not counted
@@ -174,7 +180,7 @@ public final class Trainer {
             if improved {
                 state.bestValidNDCG = valid.ndcg(at: 10)
                 state.bestEpoch = epoch
-                if parallel.rank == 0 { try run.replace(run.best) { try Checkpoint.save(model.store, optimizer: nil, to: $0, metadata: ["epoch": String(epoch)]) } }
+                if parallel.rank == 0 { try run.replace(run.best) { try Checkpoint.save(model.store, optimizer: adam, to: $0, metadata: ["epoch": String(epoch)]) } }
                 CrashPoint.reach("best")
             }
             var shiftNote = ""
@@ -193,6 +199,17 @@ public final class Trainer {
             log(state.epochsDone - state.bestEpoch >= config.patience ? "early stop: no better validation NDCG@10 in \(config.patience) epochs"
                 : String(format: "stopped at the time limit (%.0f s)", config.timeLimitSeconds))
         }
+    }
+
+    /// A warm start's epoch 0: the parent's weights (new rows as they start) are validated first, and an
+    /// epoch must beat them to be chosen, so a warm start that only loses ground serves its parent's
+    /// weights rather than worse ones.
+    private func validateParent(_ state: inout TrainingState, validation: [SequenceSplit.Example]) throws {
+        let (valid, _) = validate(validation)
+        state.bestValidNDCG = valid.ndcg(at: 10)
+        state.bestEpoch = 0
+        if parallel.rank == 0 { try run.replace(run.best) { try Checkpoint.save(model.store, optimizer: adam, to: $0, metadata: ["epoch": "0"]) } }
+        log(String(format: "epoch 0 (the parent's weights): valid ndcg@10 %.4f hr@10 %.4f", valid.ndcg(at: 10), valid.hitRate(at: 10)))
     }
 
     /// This epoch's validation metrics (`validationMetrics`) and, for a model with a repeat head under
@@ -219,9 +236,9 @@ public final class Trainer {
                                                 items: split.vocabulary.count, foldKeys: foldKeys)
             let chosenShift = model.repeatShift?.value  // validation's choice, which refitting cannot remake
             model.store.copyValues(from: initial.store)
-            try warmStart?.initialise(model.store)
+            try warmStart?.initialise(model.store, optimizer: adam)
             if let chosenShift { model.repeatShift?.value = chosenShift }
-            adam.reset()
+            if warmStart == nil { adam.reset() }
         } else {
             guard let checkpoint = run.resumableCheckpoint else { throw ConfigError(description: "\(run.modelId): refit epochs recorded but no checkpoint") }
             try Checkpoint.load(model.store, optimizer: adam, from: checkpoint)
@@ -236,6 +253,7 @@ public final class Trainer {
         for epoch in stride(from: done + 1, through: epochs, by: 1) {
             let started = Date()
             let loss = trainEpoch(epoch, pass, label: "refit \(epoch)/\(epochs)")
+            try requireFinite(loss, "refit epoch \(epoch)")
             let seconds = Date().timeIntervalSince(started)
             let record = EpochRecord(epoch: epoch, loss: loss, valid: MetricSummary(), test: testCurvePoint(), seconds: seconds,
                                      sequencesPerSecond: Double(pass.globalUsers) / max(seconds, 1e-9), refit: true)
@@ -310,6 +328,14 @@ public final class Trainer {
         }
         progress.finish()
         return lossSum / Double(max(pass.stepsPerEpoch, 1))
+    }
+
+    /// Stops a run whose loss overflowed: its weights are lost, and no later epoch can recover them.
+    private func requireFinite(_ loss: Double, _ epoch: String) throws {
+        guard !loss.isFinite else { return }
+        let rate = warmStart == nil ? "learning_rate" : "warm_start.learning_rate"
+        throw ConfigError(description: "\(run.modelId): training diverged in \(epoch) (mean loss \(loss)): lower \(rate)"
+                          + (config.gradientClip > 0 ? "" : " or set gradient_clip"))
     }
 
     /// This epoch's test metrics when the run records the test curve (`test_curve`); not timed.
