@@ -5,9 +5,9 @@
 #   full  a full retrain on everything before the period (`pleat train`, the model's defaults),
 #   warm  a warm start from the previous period's warm model (`pleat train --warm-start`, warm_start.*),
 #   none  no retrain: the burn-in model, as served if nothing is ever retrained;
-# then the period is ingested (its own ingest batch) and `pleat evaluate --after START` ranks each user's
-# first event of the period (for users with an event before it) with the three, on the same users, under
-# the models' seen-items rule. In the first period the three are the same model (warm starts begin with
+# then the period is ingested (its own ingest batch) and `pleat evaluate --after START` ranks every event
+# of the period (of the users with an event before it), each from every event before it as live scoring
+# would, with the three, on the same targets, under the models' seen-items rule. In the first period the three are the same model (warm starts begin with
 # the second). Prints a Markdown table and writes OUT/replay.svg (scripts/replay-table.py).
 #
 #   scripts/bench-replay.sh DATA --period day|week [--models "sasrec hstu"] [--periods N] [--burn-in-share 0.5]

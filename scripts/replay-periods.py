@@ -5,10 +5,10 @@ weeks (weeks start on the day of the first event). The burn-in ends at the first
 least BURN_SHARE of the events before it; at most MAX_PERIODS periods follow (0: every one to the end).
 
 Writes OUT/burn-in.EXT, OUT/period-NN.EXT and OUT/periods.json: per period its start and end (Unix
-seconds), events, and the next-period targets the benchmark evaluates (each user's first event in the
-period, of TARGET_VALUE in column TARGET_COL when given, for users with an event before it) with how
-many of them are items no event before the period had (new that period: no model trained before can
-rank them). With --items-out, also an `item_id,category` file from the log's category column.
+seconds), events, and the next-period targets the benchmark evaluates (every event in the period, of
+TARGET_VALUE in column TARGET_COL when given, of the users with an event before it) and their users,
+with how many of them are items no event before the period had (new that period: no model trained
+before can rank them). With --items-out, also an `item_id,category` file from the log's category column.
 
 Usage: replay-periods.py FILE day|week OUT [--burn-in-share 0.5] [--periods N]
                          [--target-col COL --target-value V] [--items-out FILE --category-col COL]
@@ -79,13 +79,10 @@ def main():
             in_period.append(pending)
             pending = next(ordered, None)
         if k in k_index:
-            firsts = {}
-            for e in in_period:
-                if e[1] in seen_users and e[1] not in firsts and (target is None or e[3] == a.target_value):
-                    firsts[e[1]] = e
-            new = sum(1 for e in firsts.values() if e[2] not in first_seen)
+            targets = [e for e in in_period if e[1] in seen_users and (target is None or e[3] == a.target_value)]
+            new = sum(1 for e in targets if e[2] not in first_seen)
             summary.append({"name": f"period-{k_index[k]:02d}", "start": start, "end": start + width, "events": len(in_period),
-                            "targets": len(firsts), "new_item_targets": new})
+                            "targets": len(targets), "target_users": len({e[1] for e in targets}), "new_item_targets": new})
         for e in in_period:
             first_seen.setdefault(e[2], e[0])
             seen_users.add(e[1])

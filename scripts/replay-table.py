@@ -2,8 +2,8 @@
 """Summarises a scripts/bench-replay.sh run: per model and period, next-period NDCG@10 and HR@10 of the
 full retrain, the warm start and no retrain, their training seconds (`train_seconds`: the epochs with
 their validation), the period's targets and the share of them that are items new that period. Then, over
-the periods where warm starts exist (the second on), the means over every target user (periods weighted
-by their targets) and warm / full. Writes DIR/replay.svg: NDCG@10 and training seconds per period.
+the periods where warm starts exist (the second on), the means over every target (periods weighted by
+their targets) and warm / full. Writes DIR/replay.svg: NDCG@10 and training seconds per period.
 
 Usage: scripts/replay-table.py DIR
 """
@@ -39,29 +39,29 @@ def main(directory):
             runs = {s: last_json(os.path.join(directory, f"{name}-{model}-{s}.json")) for s in ("full", "warm")}
             seconds = {s: runs[s]["train_seconds"] for s in runs}
             wall = {s: runs[s]["seconds"] for s in runs}
-            rows[model].append({"period": name, "users": report["users"], "new": p["new_item_targets"] / max(p["targets"], 1),
+            rows[model].append({"period": name, "users": report["users"], "targets": report["targets"], "new": p["new_item_targets"] / max(p["targets"], 1),
                                 **{f"ndcg_{s}": by_name[ids[s]]["ndcg@10"] for s in STRATEGIES},
                                 **{f"hr_{s}": by_name[ids[s]]["hr@10"] for s in STRATEGIES},
                                 "s_full": seconds["full"], "s_warm": seconds["warm"] if name != "period-01" else None,
                                 "wall_full": wall["full"], "wall_warm": wall["warm"] if name != "period-01" else None})
     for model in models:
         print(f"**{model}**\n")
-        print("| period | users | new-item targets | NDCG@10 full | warm | none | HR@10 full | warm | none | train s full | warm | wall s full | warm |")
-        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        print("| period | users | targets | new-item targets | NDCG@10 full | warm | none | HR@10 full | warm | none | train s full | warm | wall s full | warm |")
+        print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         for r in rows[model]:
             warm_s = f"{r['s_warm']:.0f}" if r["s_warm"] is not None else "(= full)"
             warm_wall = f"{r['wall_warm']:.0f}" if r["wall_warm"] is not None else "(= full)"
-            print(f"| {r['period']} | {r['users']} | {100 * r['new']:.0f}% | {r['ndcg_full']:.4f} | {r['ndcg_warm']:.4f} | {r['ndcg_none']:.4f} | "
+            print(f"| {r['period']} | {r['users']} | {r['targets']:,} | {100 * r['new']:.0f}% | {r['ndcg_full']:.4f} | {r['ndcg_warm']:.4f} | {r['ndcg_none']:.4f} | "
                   f"{r['hr_full']:.4f} | {r['hr_warm']:.4f} | {r['hr_none']:.4f} | {r['s_full']:.0f} | {warm_s} | {r['wall_full']:.0f} | {warm_wall} |")
         later = [r for r in rows[model] if r["s_warm"] is not None]
         if later:
-            users = sum(r["users"] for r in later)
+            targets = sum(r["targets"] for r in later)
             def pooled(key):
-                return sum(r[key] * r["users"] for r in later) / users
+                return sum(r[key] * r["targets"] for r in later) / targets
             full, warm, none = pooled("ndcg_full"), pooled("ndcg_warm"), pooled("ndcg_none")
             s_full, s_warm = sum(r["s_full"] for r in later), sum(r["s_warm"] for r in later)
             w_full, w_warm = sum(r["wall_full"] for r in later), sum(r["wall_warm"] for r in later)
-            print(f"| periods 2-{len(rows[model])}, {users} users | | | {full:.4f} | {warm:.4f} | {none:.4f} | {pooled('hr_full'):.4f} | "
+            print(f"| periods 2-{len(rows[model])} | | {targets:,} | | {full:.4f} | {warm:.4f} | {none:.4f} | {pooled('hr_full'):.4f} | "
                   f"{pooled('hr_warm'):.4f} | {pooled('hr_none'):.4f} | {s_full:.0f} | {s_warm:.0f} | {w_full:.0f} | {w_warm:.0f} |")
             print(f"\nwarm / full: NDCG@10 {warm / full if full else float('nan'):.3f}, HR@10 "
                   f"{pooled('hr_warm') / pooled('hr_full') if pooled('hr_full') else float('nan'):.3f}, training seconds {s_warm / s_full:.3f} "

@@ -20,12 +20,21 @@ public struct OfflineEvaluation {
     public var modelIds: [String]
     public var baselines: [Baseline] = Baseline.allCases
     public var examples = Examples.test
-    /// Rank instead each user's first target event at or after this time (Unix seconds or ISO-8601), from
-    /// every event before it, on all committed data: what models trained before then do on the days after
-    /// (a forward-in-time test, the one a served list faces). Models of different data snapshots compare
-    /// here; each ranks the items it knows, so a target it has never seen is a miss. nil: the models' own
-    /// split and snapshot (`examples`).
+    /// Rank instead the target events at or after this time (Unix seconds or ISO-8601), each from every
+    /// event before it, on all committed data: what models trained before then do on the days after (a
+    /// forward-in-time test, the one a served list faces: live scoring ranks from the latest history).
+    /// Models of different data snapshots compare here; each ranks the items it knows, so a target it has
+    /// never seen is a miss. nil: the models' own split and snapshot (`examples`).
     public var after: String?
+    /// With `after`: which of a user's events at or after it are targets.
+    public var afterTargets = AfterTargets.all
+
+    public enum AfterTargets: String, Sendable, CaseIterable {
+        /// Every target event, each ranked from the events before it (many per active user).
+        case all
+        /// Each user's first target event only (one per user, as the test split).
+        case first
+    }
     /// The seen-items rule every ranker is measured under; nil: the models' own (which must agree), or
     /// `SeenItems.default` for baselines alone.
     public var seen: SeenItems?
@@ -50,8 +59,10 @@ public struct OfflineEvaluation {
         }
         guard !records.isEmpty || !baselines.isEmpty else { throw EvaluationError("nothing to evaluate: name models or baselines") }
         let (split, snapshot) = try Self.sharedSplit(records, after: after, db: db)
-        let chosen = examples == .test || after != nil ? split.testExamples : split.validationExamples
-        let described = after.map { "after \($0)" } ?? examples.rawValue
+        let chosen = after == nil ? (examples == .test ? split.testExamples : split.validationExamples)
+            : afterTargets == .all ? split.laterExamples : split.testExamples
+        let described = after.map { "after \($0)" + (afterTargets == .first ? " (first events)" : "") } ?? examples.rawValue
+        let users = Set(chosen.map(\.user)).count
         guard !chosen.isEmpty else {
             throw EvaluationError(after == nil ? "no \(examples.rawValue) examples: users need at least 3 events"
                                   : "no examples after \(after ?? ""): no user has an event then and one before")
@@ -61,7 +72,8 @@ public struct OfflineEvaluation {
         let behaviourNames = Dictionary(try EventTypeTable(db).ids().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         let repeats = chosen.filter(\.isRepeat).count
         log("seen = \(seen.rawValue); \(Format.count(repeats)) of \(Format.count(chosen.count)) targets are items the user has already seen")
-        log("evaluating on \(Format.count(chosen.count)) \(described) users, \(Format.count(split.vocabulary.count)) items (data up to ingest batch \(snapshot))")
+        log("evaluating on \(Format.count(chosen.count)) \(described) targets of \(Format.count(users)) users, \(Format.count(split.vocabulary.count)) items "
+            + "(data up to ingest batch \(snapshot))")
 
         var results: [EvaluationReport.RankerResult] = [], rankLists: [[Int]] = []
         let entries: [(name: String, kind: String, title: String, record: ModelRecord?, ranker: () throws -> any ItemRanker)] =
@@ -113,7 +125,7 @@ public struct OfflineEvaluation {
             })
         }
         return EvaluationReport(createdAt: ISO8601DateFormatter().string(from: started), split: described, seen: seen,
-                                snapshotBatch: snapshot, users: chosen.count, repeatTargets: repeats, items: split.vocabulary.count, cutoffs: RankingMetrics.defaultCutoffs,
+                                snapshotBatch: snapshot, users: users, targets: chosen.count, repeatTargets: repeats, items: split.vocabulary.count, cutoffs: RankingMetrics.defaultCutoffs,
                                 listLength: listLength, bestBaseline: best?.name, rankers: results,
                                 seconds: Date().timeIntervalSince(started))
     }
@@ -158,7 +170,7 @@ public struct OfflineEvaluation {
             }
             let rule = SplitRule(minCount: 1, split: .time, cutoff: after, targetEvents: targets)
             do { _ = try rule.cutoffSeconds() } catch { throw EvaluationError("--after: \(error)") }
-            return try split(rule, upToBatch: nil, db: db)
+            return try split(rule, upToBatch: nil, keepLaterEvents: true, db: db)
         }
         let rule = rules.first ?? SplitRule()
         for (record, other) in zip(records, rules).dropFirst() {
@@ -174,9 +186,10 @@ public struct OfflineEvaluation {
     }
 
     /// The data up to ingest batch `upToBatch` (nil: all committed) split by `rule`, and its snapshot.
-    private static func split(_ rule: SplitRule, upToBatch: Int?, db: PostgresConnection) throws -> (SequenceSplit, Int) {
+    private static func split(_ rule: SplitRule, upToBatch: Int?, keepLaterEvents: Bool = false, db: PostgresConnection) throws -> (SequenceSplit, Int) {
         let histories = try HistoryLoader.load(from: db, upToBatch: upToBatch)
-        return (try SequenceSplit(histories, rule: rule, eventTypes: try EventTypeTable(db).ids()), histories.snapshotBatch)
+        return (try SequenceSplit(histories, rule: rule, eventTypes: try EventTypeTable(db).ids(), keepLaterEvents: keepLaterEvents),
+                histories.snapshotBatch)
     }
 }
 

@@ -79,13 +79,16 @@ public struct SequenceSplit: Sendable {
     /// Per user: past events (train + validation), and the indices of the validation and test targets.
     private let pastCounts: [Int]
     private let validationIndices: [Int?], testIndices: [Int?]
+    /// Whether a time split kept the events after each user's test target (`laterExamples`).
+    public let keepsLaterEvents: Bool
 
     /// Filters, then splits (RecBole's protocol): items seen fewer than `minCount` times in all events
     /// leave the vocabulary and the sequences, and the split is made on what remains, so a target is
     /// never silently replaced by another event.
-    public init(_ histories: InteractionHistories, minCount: Int = 1, cutoff: Int64? = nil, targetBehaviours: Set<Int16>? = nil) {
+    public init(_ histories: InteractionHistories, minCount: Int = 1, cutoff: Int64? = nil, targetBehaviours: Set<Int16>? = nil,
+                keepLaterEvents: Bool = false) {
         self.init(histories, vocabulary: ItemVocabulary(events: histories.items, minCount: minCount), cutoff: cutoff,
-                  targetBehaviours: targetBehaviours)
+                  targetBehaviours: targetBehaviours, keepLaterEvents: keepLaterEvents)
     }
 
     /// Splits with a vocabulary decided elsewhere (a data-parallel job's, from every shard's counts).
@@ -97,9 +100,13 @@ public struct SequenceSplit: Sendable {
     ///   Other users only train, on their whole history.
     /// - Time split: the first target at or after the cutoff is the test target (when an event precedes
     ///   the cutoff); the last target before the cutoff is the validation target (when an event precedes
-    ///   it); the past is the events before the cutoff.
-    public init(_ histories: InteractionHistories, vocabulary: ItemVocabulary, cutoff: Int64? = nil, targetBehaviours: Set<Int16>? = nil) {
+    ///   it); the past is the events before the cutoff. With `keepLaterEvents` the events after the test
+    ///   target stay (`laterExamples`); else they are dropped.
+    public init(_ histories: InteractionHistories, vocabulary: ItemVocabulary, cutoff: Int64? = nil, targetBehaviours: Set<Int16>? = nil,
+                keepLaterEvents: Bool = false) {
+        precondition(!keepLaterEvents || cutoff != nil, "later events exist only after a time split's cutoff")
         self.vocabulary = vocabulary
+        keepsLaterEvents = keepLaterEvents
         self.cutoff = cutoff
         self.targetBehaviours = targetBehaviours
         let isTarget = { Self.isTarget($0, of: targetBehaviours) }
@@ -118,7 +125,7 @@ public struct SequenceSplit: Sendable {
                 past = ts.firstIndex { $0 >= cutoff } ?? ts.count
                 test = past >= 1 ? bs[past...].firstIndex(where: isTarget) : nil
                 validation = bs[..<past].lastIndex(where: isTarget).flatMap { $0 >= 1 ? $0 : nil }
-                end = test.map { $0 + 1 } ?? min(past + 1, seq.count)
+                end = keepLaterEvents && test != nil ? seq.count : test.map { $0 + 1 } ?? min(past + 1, seq.count)
             } else {
                 let last = bs.lastIndex(where: isTarget)
                 let before = last.flatMap { bs[..<$0].lastIndex(where: isTarget) }
@@ -197,4 +204,15 @@ public struct SequenceSplit: Sendable {
 
     public var validationExamples: [Example] { sequences.indices.compactMap(validation) }
     public var testExamples: [Example] { sequences.indices.compactMap(test) }
+
+    /// With `keepsLaterEvents`: every target at or after the cutoff of each user with a test target
+    /// (the test target first), each from every event before it: a period's events as live scoring
+    /// meets them, one after another.
+    public var laterExamples: [Example] {
+        precondition(keepsLaterEvents, "a split that kept its later events")
+        return sequences.indices.flatMap { user -> [Example] in
+            guard let first = testIndices[user] else { return [] }
+            return (first..<sequences[user].count).filter { isTarget(sequenceBehaviours[user][$0]) }.map { example(user, at: $0) }
+        }
+    }
 }

@@ -50,8 +50,8 @@ public struct SplitRuleError: Error, CustomStringConvertible, Sendable {
 
 extension SequenceSplit {
     /// Splits `histories` by `rule`; `eventTypes` (ids by name) resolves its target events.
-    public init(_ histories: InteractionHistories, rule: SplitRule, eventTypes: [String: Int16]) throws {
+    public init(_ histories: InteractionHistories, rule: SplitRule, eventTypes: [String: Int16], keepLaterEvents: Bool = false) throws {
         self.init(histories, minCount: rule.minCount, cutoff: try rule.cutoffSeconds(),
-                  targetBehaviours: try rule.targetBehaviours(eventTypes: eventTypes))
+                  targetBehaviours: try rule.targetBehaviours(eventTypes: eventTypes), keepLaterEvents: keepLaterEvents)
     }
 }

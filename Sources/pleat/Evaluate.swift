@@ -9,6 +9,7 @@ import PleatTraining
 import PleatModel
 
 extension OfflineEvaluation.Examples: ExpressibleByArgument {}
+extension OfflineEvaluation.AfterTargets: ExpressibleByArgument {}
 
 /// `pleat evaluate`: offline report of registered models against baselines on one split.
 struct Evaluate: ParsableCommand {
@@ -25,9 +26,10 @@ struct Evaluate: ParsableCommand {
     var baselines = Baseline.allCases.map(\.rawValue).joined(separator: ",")
     @Option(help: "Report directory (default: <home>/reports/<time>).") var report: String?
     @Option(help: "Which held-out events: test or valid.") var split = OfflineEvaluation.Examples.test
-    @Option(help: ArgumentHelp("Rank each user's first event at or after this time (Unix seconds or ISO-8601) instead, on all data.",
+    @Option(help: ArgumentHelp("Rank the events at or after this time (Unix seconds or ISO-8601) instead, each from every event before it, on all data.",
                                discussion: "A forward-in-time test: models trained on data before then, whatever their snapshots, on what came after."))
     var after: String?
+    @Option(help: "With --after: all (every event from then on) or first (each user's first).") var afterTargets = OfflineEvaluation.AfterTargets.all
     @Option(help: "Seen items: exclude (a target the user has seen is a miss, as served lists never repeat) or include (default: the models' rule, else exclude).")
     var seen: SeenItems?
     @Option(help: "Also rank against 100 sampled negatives: uniform, popularity (comma-separated).") var sampled = ""
@@ -39,7 +41,7 @@ struct Evaluate: ParsableCommand {
         let evaluation = try Self.evaluation(models: models, baselines: baselines, sampled: sampled, db: db)
         var chosen = evaluation
         chosen.examples = split
-        (chosen.seen, chosen.after) = (seen, after)
+        (chosen.seen, chosen.after, chosen.afterTargets) = (seen, after, afterTargets)
         let directory = URL(fileURLWithPath: report ?? global.pleatHome.url.appendingPathComponent("reports/\(Format.compactTimestamp())").path)
         let result = try Self.run(chosen, db: db, directory: directory)
         if json { try printJSONLine(result) } else { print(directory.appendingPathComponent("report.html").path) }

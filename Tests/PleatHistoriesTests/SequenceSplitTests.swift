@@ -74,4 +74,24 @@ final class SequenceSplitTests: XCTestCase {
         XCTAssertNil(split.test(2))
         XCTAssertTrue(split.testExamples.allSatisfy { $0.targetTime >= 100 && split.isTarget($0.targetBehaviour) })
     }
+
+    /// Kept, the events after the test target are every later target, each from every event before it
+    /// (what a period's live scoring meets); training and the test target stay as without them.
+    func testTimeSplitKeepsEveryLaterTargetWhenAsked() {
+        let h = histories([
+            [(10, view, 1), (11, buy, 2), (12, view, 3), (13, view, 100), (14, buy, 101), (15, buy, 102), (16, view, 103), (17, buy, 104)],
+            [(11, buy, 1), (12, view, 2)],
+            [(10, view, 100), (11, buy, 101)],
+        ])
+        let plain = SequenceSplit(h, cutoff: 100, targetBehaviours: [buy])
+        let kept = SequenceSplit(h, cutoff: 100, targetBehaviours: [buy], keepLaterEvents: true)
+        XCTAssertEqual(kept.testExamples, plain.testExamples)
+        XCTAssertEqual(kept.validationExamples, plain.validationExamples)
+        XCTAssertEqual(ids(kept, kept.pastSequence(0)), ids(plain, plain.pastSequence(0)))
+        let later = kept.laterExamples
+        XCTAssertEqual(later.map(\.user), [0, 0, 0], "only the first user has a past and targets after the cutoff")
+        XCTAssertEqual(ids(kept, later.map(\.target)), [14, 15, 17], "the purchases from the cutoff on, views are history")
+        XCTAssertEqual(ids(kept, later[2].history), [10, 11, 12, 13, 14, 15, 16])
+        XCTAssertEqual(later.first, plain.testExamples.first)
+    }
 }

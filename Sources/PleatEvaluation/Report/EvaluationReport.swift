@@ -5,13 +5,16 @@ import PleatModel
 /// render. Metric keys follow `RankingMetrics.summary` (`hr@10`, `ndcg@10`, `mrr`).
 public struct EvaluationReport: Sendable, Codable {
     public var createdAt: String
-    /// Which examples: "test" (each user's last event) or "valid" (the one before).
+    /// Which examples: "test" (each user's last event), "valid" (the one before) or "after TIME"
+    /// (the events from then on).
     public var split: String
     /// The seen-items rule every list and rank followed.
     public var seen: SeenItems
     public var snapshotBatch: Int
     public var users: Int
-    /// Users whose target is an item they had already seen.
+    /// Target events ranked: one per user, or with `--after` every event of the period.
+    public var targets: Int
+    /// Targets that are items the user had already seen.
     public var repeatTargets: Int
     public var items: Int
     public var cutoffs: [Int]

@@ -41,7 +41,7 @@ public struct ReportWriter {
 
     var overview: Table {
         let ks = report.cutoffs
-        var table = Table(title: "Full-ranking metrics (\(report.split), \(Format.count(report.users)) users, \(Format.count(report.items)) items)",
+        var table = Table(title: "Full-ranking metrics (\(report.split), \(population), \(Format.count(report.items)) items)",
                           note: seenNote + " Coverage and popularity describe the top-\(report.listLength) lists.",
                           header: ["ranker", "kind"] + ks.map { "HR@\($0)" } + ndcgCutoffs.map { "NDCG@\($0)" }
                               + ["MRR", "coverage@\(report.listLength)", "popularity ×mean"],
@@ -64,10 +64,10 @@ public struct ReportWriter {
         switch report.seen {
         case .exclude:
             "Seen items: exclude. Every item the user has not interacted with is a candidate, as in the served lists; a target the user "
-                + "had already seen (\(Format.count(report.repeatTargets)) of \(Format.count(report.users))) counts as a miss."
+                + "had already seen (\(Format.count(report.repeatTargets)) of \(Format.count(report.targets))) counts as a miss."
         case .include:
             "Seen items: include. Every item is a candidate, the user's own items too, as in the served lists "
-                + "(\(Format.count(report.repeatTargets)) of \(Format.count(report.users)) targets are items the user had already seen)."
+                + "(\(Format.count(report.repeatTargets)) of \(Format.count(report.targets)) targets are items the user had already seen)."
         }
     }
 
@@ -175,8 +175,14 @@ public struct ReportWriter {
 
     private var heading: String { "Pleat offline evaluation" }
 
+    /// "943 users", or "5,120 targets of 412 users" when users have several.
+    private var population: String {
+        report.targets == report.users ? "\(Format.count(report.users)) users"
+            : "\(Format.count(report.targets)) targets of \(Format.count(report.users)) users"
+    }
+
     private var context: String {
-        "Split: \(report.split) · seen items: \(report.seen.rawValue) · \(Format.count(report.users)) users · \(Format.count(report.items)) items · data up to ingest batch "
+        "Split: \(report.split) · seen items: \(report.seen.rawValue) · \(population) · \(Format.count(report.items)) items · data up to ingest batch "
             + "\(report.snapshotBatch) · \(report.createdAt) · \(String(format: "%.1f", report.seconds)) s"
     }
 
