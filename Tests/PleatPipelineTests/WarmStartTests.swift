@@ -133,6 +133,14 @@ final class WarmStartTests: XCTestCase {
         }
     }
 
+    /// New rows by default: a category's mean for the dot-product models, a cold start's row for HSTU
+    /// (cosine ranking puts a category's mean ahead of the category's own items).
+    func testNewRowsStartByTheModelsRankingRule() {
+        let rows = WarmStartSettings().newItems
+        XCTAssertEqual(ModelKind.allCases.map { rows.resolved(for: $0) }, ModelKind.allCases.map { $0 == .hstu ? .random : .category })
+        XCTAssertEqual(WarmStartSettings.NewItemRows.category.resolved(for: .hstu), .category, "an explicit choice stands")
+    }
+
     /// With `cold_items`, an item that has metadata and no event yet is in the vocabulary, with the mean
     /// of its category's rows (here i200 of c3: the items with events i3, i8, …, i118).
     func testAColdItemIsScoredFromItsCategory() throws {

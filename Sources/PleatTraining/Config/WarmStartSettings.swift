@@ -1,3 +1,5 @@
+import PleatModel
+
 /// Training that starts from a registered model rather than from random weights (`pleat train
 /// --warm-start`): the nightly update that costs a fraction of a full retrain. The parent's vocabulary is
 /// extended with the items that are new since its data snapshot (old items keep their rows), and the run
@@ -22,8 +24,11 @@ public struct WarmStartSettings: Sendable, Codable, Equatable {
     /// parent has none) or `fresh` (zero moments).
     public var optimizer = OptimizerStart.parent
     /// How a new item's rows start: `category` (the mean of its category's rows, where item metadata gives
-    /// one) or `random` (as at a cold start).
-    public var newItems = NewItemRows.category
+    /// one), `random` (as at a cold start), or `auto`: `category` for the models that rank by dot product
+    /// (SASRec, BERT4Rec) and `random` for HSTU, which ranks by cosine: there a category's mean row is
+    /// closer to the category's users than its own items are, and new items at it lead every list until
+    /// training moves them (measured in docs/benchmarks/replay.md).
+    public var newItems = NewItemRows.auto
     /// Also put items that have metadata but no event yet into the vocabulary, their rows set after
     /// training to the mean of their category's rows: an item added to the catalogue today can be
     /// recommended before anyone has touched it (cold start). Off by default: such an item is ranked by its
@@ -31,7 +36,13 @@ public struct WarmStartSettings: Sendable, Codable, Equatable {
     public var coldItems = false
 
     public enum NewItemRows: String, Sendable, Codable, CaseIterable {
-        case category, random
+        case auto, category, random
+
+        /// `auto` made concrete for a model of `kind`.
+        public func resolved(for kind: ModelKind) -> NewItemRows {
+            guard self == .auto else { return self }
+            return kind == .hstu ? .random : .category
+        }
     }
 
     public enum OptimizerStart: String, Sendable, Codable, CaseIterable {

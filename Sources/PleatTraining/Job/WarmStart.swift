@@ -73,7 +73,7 @@ public struct WarmStart {
         for (offset, id) in added.enumerated() {
             let index = Int32(old.count + 1 + offset)
             if offset < newIds.count {
-                if settings.newItems == .category, let rows = categoryOf[id].flatMap({ oldByCategory[$0] }) { categoryRows[index] = rows }
+                if settings.newItems.resolved(for: spec.kind) == .category, let rows = categoryOf[id].flatMap({ oldByCategory[$0] }) { categoryRows[index] = rows }
             } else {
                 coldRows[index] = categoryOf[id].flatMap { eventfulByCategory[$0] } ?? []
             }
