@@ -129,7 +129,7 @@ final class JobTests: XCTestCase {
         XCTAssertEqual(second.training.map(\.parent), [served], second.message)
         XCTAssertTrue(second.message.hasSuffix("(sasrec: warm start from \(served) (serving))"), second.message)
         XCTAssertEqual(try registry.find(second.models[0])?.parentId, served)
-        XCTAssertEqual(try registry.find(second.models[0])?.epochs, 3, "warm_start.epochs")
+        XCTAssertEqual(try registry.find(second.models[0])?.epochs, 10, "warm_start.epochs")
 
         try newDay()
         let old = try run(try writeJob(fixture, maxDrop: 0.05, training: "{full_retrain_days: 0}"), fixture)
