@@ -23,6 +23,12 @@ final class FoldedEncoderTests: XCTestCase {
         return FoldedEncoder(sasrec: c, shape: shape, batch: 2, seed: 7)
     }
 
+    static func bert4rec() -> FoldedEncoder {
+        var c = TransformerConfig()
+        (c.items, c.dimension, c.heads, c.blocks, c.maxLength, c.dropout, c.ffnMultiplier) = (9, 8, 2, 1, 3, 0.2, 2)
+        return FoldedEncoder(bert4rec: c, shape: shape, batch: 2, seed: 7)
+    }
+
     /// Two sequences: the first with 2 folds (3 and 2 events) and a full window of 3, the second with one
     /// fold of 1 event and a window of 2. Window layout: fold tokens first, then the window's items.
     static func inputs(_ shape: FoldedEncoder.Shape) -> FoldedEncoder.Inputs {
@@ -55,6 +61,15 @@ final class FoldedEncoderTests: XCTestCase {
     func testFoldedSASRecGradients() {
         checkGradients(Self.sasrec(), mustCheck: ["item_emb.weight", "fold.pos_emb.weight", "fold.blocks.0.qkv.weight", "fold.key_emb.weight",
                                                   "fold.stats.weight", "fold.ln.weight", "blocks.0.qkv.weight", "blocks.0.ff1.weight"],
+                       randomizeVectors: false)
+    }
+
+    /// The same for folded BERT4Rec: bidirectional attention over the fold tokens and the window (padding
+    /// keys hidden, fold tokens not), the fold encoder's and the window's output transforms.
+    func testFoldedBERT4RecGradients() {
+        checkGradients(Self.bert4rec(), mustCheck: ["item_emb.weight", "fold.pos_emb.weight", "fold.blocks.0.qkv.weight", "fold.key_emb.weight",
+                                                    "fold.stats.weight", "fold.ln.weight", "fold.head.transform.weight", "blocks.0.qkv.weight",
+                                                    "head.transform.weight"],
                        randomizeVectors: false)
     }
 
@@ -105,7 +120,7 @@ final class FoldedEncoderTests: XCTestCase {
     /// The fold tokens reach the window: changing an item inside a fold changes the window's outputs, and
     /// changing the second sequence's folds leaves the first sequence alone.
     func testFoldsReachTheWindow() {
-        for encoder in [Self.hstu(), Self.sasrec()] { checkFoldsReachTheWindow(encoder) }
+        for encoder in [Self.hstu(), Self.sasrec(), Self.bert4rec()] { checkFoldsReachTheWindow(encoder) }
     }
 
     func checkFoldsReachTheWindow(_ encoder: FoldedEncoder) {

@@ -118,15 +118,15 @@ final class TrainingJobTests: XCTestCase {
         XCTAssertNotEqual(try weights(batch: 32, weighted: true), try weights(batch: 32, weighted: false), "a short last batch weighs less")
     }
 
-    /// Folded HSTU and SASRec run end to end and the registry keeps their fold settings; a key the data
-    /// cannot give (categories without item metadata) and a bidirectional model stop before training with
-    /// the reason.
+    /// Folded HSTU, SASRec and BERT4Rec run end to end and the registry keeps their fold settings; a key
+    /// the data cannot give (categories without item metadata) stops before training with the reason.
     func testFoldedModelsTrainAndRecordTheirFolding() throws {
         let db = try PostgresConnection(url: Self.data.url)
         let artifacts = try TestDatabase.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: artifacts) }
-        for model in [ModelKind.hstu, .sasrec] {
-            var config = Self.config(model, epochs: 2)
+        for model in ModelKind.allCases {
+            // BERT4Rec learns a walk more slowly (its Cloze labels are a fifth of the positions).
+            var config = Self.config(model, epochs: model == .bert4rec ? 10 : 2)
             config.maxLength = 8
             (config.fold.key, config.fold.groups, config.fold.groupLength, config.fold.timeWindowDays) = (.time, 4, 8, 0.001)
             var job = TrainingJob(config: config, artifacts: artifacts)
@@ -142,11 +142,6 @@ final class TrainingJobTests: XCTestCase {
             job.config.fold.key = .category
             XCTAssertThrowsError(try job.run(db: db)) { XCTAssertTrue("\($0)".contains("no item has a category"), "\($0)") }
         }
-        var config = Self.config(.bert4rec, epochs: 2)
-        config.fold.key = .time
-        var job = TrainingJob(config: config, artifacts: artifacts)
-        (job.showProgress, job.log) = (false, { _ in })
-        XCTAssertThrowsError(try job.run(db: db)) { XCTAssertTrue("\($0)".contains("causal model"), "\($0)") }
     }
 
     func testKilledRunResumesToTheModelOfAnUninterruptedRun() throws {

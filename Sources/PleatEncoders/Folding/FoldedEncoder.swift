@@ -3,13 +3,14 @@ import PleatTensor
 
 /// An encoder over a long history, folded (model-spec §4.3): the events older than the recent window
 /// are grouped by a key (category, cluster, time window) into up to G folds of up to C events. One
-/// shared encoder (`folds`: HSTU or SASRec, same item table) encodes all folds of the batch at once;
+/// shared encoder (`folds`: HSTU, SASRec or BERT4Rec, same item table) encodes all folds of the batch at once;
 /// each fold's last state, plus its key embedding and statistics, becomes a fold token:
 ///   f_g = LN(H_g[ℓ_g − 1] + E_key[key_g] + W_s · stats_g)
 /// With behaviours, the statistics are per behaviour too (LBSF's multi-field fold encoding): how often
 /// the user viewed, carted, bought in the fold, and how long ago each last happened.
 /// The fold tokens are a prefix to the recent-window encoder (`main`, the same kind): they see one
-/// another, and every window position sees all of them and causally the window (Option A of §4.3).
+/// another, and every window position sees all of them and causally the window (Option A of §4.3);
+/// in BERT4Rec, which is bidirectional, everything sees everything.
 /// Cost: B·G·C² for the folds plus B·(G + W)² for the window, against B·L² over the whole history.
 public final class FoldedEncoder {
     public struct Shape: Sendable, Codable, Equatable {
@@ -68,6 +69,22 @@ public final class FoldedEncoder {
                        valueBuckets: valueBuckets)
         let folds = SASRecEncoder(config: foldConfig, batch: batch * shape.groups, seed: seed &+ 1, behaviourTypes: behaviourTypes, valueBuckets: valueBuckets,
                                   store: main.store, namePrefix: "fold.", sharedItems: main.items)
+        self.init(main: main, folds: folds, shape: shape, batch: batch, seed: seed, behaviourTypes: behaviourTypes,
+                  layerNormEpsilon: config.layerNormEpsilon, layerNormAffine: true)
+    }
+
+    /// Folded BERT4Rec. `config.maxLength` is the recent window W; the main encoder is sized for G + W.
+    /// The fold tokens are a bidirectional prefix: every window position, [MASK]s included, sees them and
+    /// they see the window. Each fold is encoded bidirectionally by the fold encoder and summarised by its
+    /// last position's state (which sees the whole fold).
+    public convenience init(bert4rec config: TransformerConfig, shape: Shape, batch: Int, seed: UInt64, behaviourTypes: Int = 0, valueBuckets: Int = 0) {
+        var mainConfig = config, foldConfig = config
+        mainConfig.maxLength = shape.groups + config.maxLength
+        (foldConfig.maxLength, foldConfig.blocks) = (shape.groupLength, shape.foldBlocks)
+        let main = BERT4RecEncoder(config: mainConfig, batch: batch, seed: seed, contextTokens: shape.groups, behaviourTypes: behaviourTypes,
+                                   valueBuckets: valueBuckets)
+        let folds = BERT4RecEncoder(config: foldConfig, batch: batch * shape.groups, seed: seed &+ 1, behaviourTypes: behaviourTypes,
+                                    valueBuckets: valueBuckets, store: main.store, namePrefix: "fold.", sharedItems: main.items)
         self.init(main: main, folds: folds, shape: shape, batch: batch, seed: seed, behaviourTypes: behaviourTypes,
                   layerNormEpsilon: config.layerNormEpsilon, layerNormAffine: true)
     }

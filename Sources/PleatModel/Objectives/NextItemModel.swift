@@ -97,7 +97,7 @@ extension ModelSpec {
     public func makeModel(batchSize: Int, seed: UInt64, items: Int, foldKeys: FoldKeys? = nil) -> any NextItemModel {
         switch kind {
         case .sasrec: return SASRecModel(spec: self, batchSize: batchSize, seed: seed, items: items, foldKeys: foldKeys)
-        case .bert4rec: return BERT4RecModel(spec: self, batchSize: batchSize, seed: seed, items: items)
+        case .bert4rec: return BERT4RecModel(spec: self, batchSize: batchSize, seed: seed, items: items, foldKeys: foldKeys)
         case .hstu: return HSTUModel(spec: self, batchSize: batchSize, seed: seed, items: items, foldKeys: foldKeys)
         }
     }

@@ -181,7 +181,6 @@ extension TrainingConfig {
         try require(!behaviour.predictBehaviour || behaviour.input == .interleaved, "behaviour.predict_behaviour",
                     "needs behaviour.input = interleaved (the behaviour is predicted at item tokens and asked for at behaviour tokens)")
         if fold.key != .none {
-            try require(model != .bert4rec, "fold.key", "folding needs a causal model (sasrec or hstu); bert4rec is bidirectional")
             try require(fold.groups >= 1 && fold.groupLength >= 1 && fold.foldBlocks >= 1, "fold", "groups, group_length and fold_blocks must be at least 1")
             try require((0...1).contains(fold.windowEndSpread), "fold.window_end_spread", "must be in [0, 1]")
             try require(fold.windowsPerUser >= 1, "fold.windows_per_user", "must be at least 1")
