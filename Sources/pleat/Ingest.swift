@@ -19,8 +19,8 @@ struct Ingest: ParsableCommand {
     @Argument(help: "Interaction file; - reads standard input (a pipe works); gzip and zstd data are read directly.")
     var file: String
 
-    @Option(help: "File format.")
-    var format: InteractionFormat
+    @Option(help: "File format (default: from the extension: .csv, .tsv, .jsonl, .inter, also with .gz or .zst).")
+    var format: InteractionFormat?
 
     @Option(help: "Item metadata file (categories/genres), e.g. a RecBole .item or MovieLens u.item.")
     var items: String?
@@ -47,6 +47,10 @@ struct Ingest: ParsableCommand {
     }
 
     func run() throws {
+        guard let format = format ?? InteractionFormat.inferred(fromFileName: file) else {
+            throw ValidationError("\(file): cannot tell its format from the name; give --format "
+                               + InteractionFormat.allCases.map(\.rawValue).joined(separator: "|"))
+        }
         let db = try global.database.connect()
         let options = IngestOptions(
             format: format,

@@ -1,9 +1,40 @@
 import ArgumentParser
+import Foundation
+import PleatCore
 
 @main
 struct Pleat: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pleat",
         abstract: "Sequential recommendation: ingest interaction logs, train sequence encoders, score and evaluate.",
+        version: PleatVersion.description,
         subcommands: [DB.self, Doctor.self, Ingest.self, Stats.self, Synth.self, Train.self, Models.self, Score.self, Recommend.self, Serve.self, Evaluate.self, Run.self, Jobs.self, Bench.self])
+
+    /// Parses, then runs. A mistake in the arguments (found while parsing and validating) prints the
+    /// command's usage and exits 64; an error while running prints one line, `Error: …`, and exits 1,
+    /// since the arguments were fine and their usage would only bury the reason. Commands that end
+    /// with their own status (`ExitCode`, e.g. ingest's 3 and 4) keep it.
+    static func main() async {
+        var command: any ParsableCommand
+        do {
+            command = try parseAsRoot()
+        } catch {
+            exit(withError: error)
+        }
+        do {
+            if var asynchronous = command as? any AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as ExitCode {
+            exit(withError: error)
+        } catch let error as CleanExit {
+            exit(withError: error)
+        } catch {
+            let reason = (error as? ValidationError)?.message ?? String(describing: error)
+            FileHandle.standardError.write(Data("Error: \(reason)\n".utf8))
+            exit(withError: ExitCode.failure)
+        }
+    }
 }

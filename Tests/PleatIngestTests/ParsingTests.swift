@@ -102,4 +102,13 @@ final class ParsingTests: XCTestCase {
         var next = Array("next".utf8)
         XCTAssertNil(next.withUnsafeMutableBufferPointer { full.id(for: UnsafeBufferPointer($0)) }, "no trap after Int32.max")
     }
+
+    /// The formats a file name names, through a compression suffix; the ambiguous and the unnamed none.
+    func testFormatFromTheFileName() {
+        let names: [String: InteractionFormat?] = [
+            "log.csv": .csv, "/data/LOG.CSV.gz": .csv, "events.tsv.zst": .tsv, "a.b.jsonl": .jsonl, "x.ndjson.gz": .jsonl,
+            "ml-100k.inter": .recbole, "ratings.dat": nil, "u.data": nil, "csv": nil, "-": nil, "log.gz": nil,
+        ]
+        for (name, format) in names { XCTAssertEqual(InteractionFormat.inferred(fromFileName: name), format, name) }
+    }
 }

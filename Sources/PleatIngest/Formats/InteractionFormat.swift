@@ -27,4 +27,19 @@ public enum InteractionFormat: String, CaseIterable, Sendable, Codable {
     public var eventsPerRecord: EventsPerRecord { self == .sequences ? .many : .one }
 
     public enum EventsPerRecord: Sendable { case one, many }
+
+    /// The format a file name's extension names (`.csv`, `.tsv`, `.jsonl`, `.inter`, each also with
+    /// `.gz` or `.zst`); nil for others (`.dat`, `.txt`: several formats use them) and for standard input.
+    public static func inferred(fromFileName name: String) -> InteractionFormat? {
+        var parts = name.lowercased().split(separator: "/").last?.split(separator: ".").map(String.init) ?? []
+        if let last = parts.last, ["gz", "zst"].contains(last) { parts.removeLast() }
+        guard parts.count >= 2, let ext = parts.last else { return nil }
+        switch ext {
+        case "csv": return .csv
+        case "tsv": return .tsv
+        case "jsonl", "ndjson": return .jsonl
+        case "inter": return .recbole
+        default: return nil
+        }
+    }
 }

@@ -1,0 +1,49 @@
+import Foundation
+import XCTest
+import PleatTestSupport
+
+/// The CLI as a Unix tool: a version, mistakes in the arguments against errors while running, and the
+/// input format read from a file's name.
+final class CommandLineTests: XCTestCase {
+    override func setUpWithError() throws {
+        guard FileManager.default.isExecutableFile(atPath: TestDatabase.pleatExecutable.path) else { throw XCTSkip("pleat is not built") }
+    }
+
+    func testVersion() throws {
+        let result = try PleatCommand.run(["--version"])
+        XCTAssertEqual(result.status, 0)
+        XCTAssertTrue(result.stdout.hasPrefix("pleat "), result.stdout)
+    }
+
+    /// A mistake in the arguments prints the usage and exits 64; an error while running (here a model the
+    /// registry does not have) prints one line naming it and exits 1, without the usage.
+    func testRuntimeErrorsExit1WithOneLineAndArgumentMistakes64WithTheUsage() throws {
+        let url = try TestDatabase.fresh()
+        let unknown = try PleatCommand.run(["models", "show", "nope"], databaseURL: url)
+        XCTAssertEqual(unknown.status, 1, unknown.stderr)
+        XCTAssertEqual(unknown.stderr.split(separator: "\n").count, 1, unknown.stderr)
+        XCTAssertTrue(unknown.stderr.hasPrefix("Error: ") && unknown.stderr.contains("nope"), unknown.stderr)
+        XCTAssertFalse(unknown.stderr.lowercased().contains("usage"), unknown.stderr)
+
+        let mistake = try PleatCommand.run(["models", "show", "--no-such-flag"], databaseURL: url)
+        XCTAssertEqual(mistake.status, 64, mistake.stderr)
+        XCTAssertTrue(mistake.stderr.contains("Usage: pleat models show"), mistake.stderr)
+    }
+
+    /// `--format` may be left out when the extension names it (compressed too); a name that does not is
+    /// an error that says to give it.
+    func testIngestReadsTheFormatFromTheExtension() throws {
+        let url = try TestDatabase.fresh()
+        let directory = try TestDatabase.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let csv = directory.appendingPathComponent("log.csv"), data = directory.appendingPathComponent("log.data")
+        try "user_id,item_id,timestamp\nu1,i1,100\nu1,i2,200\nu2,i1,150\n".write(to: csv, atomically: true, encoding: .utf8)
+        try FileManager.default.copyItem(at: csv, to: data)
+        let loaded = try PleatCommand.run(["ingest", csv.path, "--json"], databaseURL: url)
+        XCTAssertEqual(loaded.status, 0, loaded.stderr)
+        XCTAssertTrue(loaded.stdout.contains("\"rows_loaded\":3"), loaded.stdout)
+        let unnamed = try PleatCommand.run(["ingest", data.path], databaseURL: url)
+        XCTAssertEqual(unnamed.status, 1, unnamed.stderr)
+        XCTAssertTrue(unnamed.stderr.contains("cannot tell its format") && unnamed.stderr.contains("--format"), unnamed.stderr)
+    }
+}
