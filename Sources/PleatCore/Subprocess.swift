@@ -9,12 +9,14 @@ public enum Subprocess {
         public let description: String
     }
 
-    /// How a program ended, and what it printed (stdout and stderr together).
+    /// How a program ended, and what it printed (stdout and stderr together, or apart: `errors`).
     public struct Outcome: Sendable {
         /// The exit code, or nil when a signal ended it.
         public var exitCode: Int32?
         public var signal: Int32?
         public var output: String
+        /// Its stderr, when captured apart (`separateErrors`); else empty.
+        public var errors = ""
 
         public var succeeded: Bool { exitCode == 0 }
         public var how: String { exitCode.map { "exit \($0)" } ?? "signal \(signal ?? 0)" }
@@ -35,8 +37,9 @@ public enum Subprocess {
     /// go to an unlinked temporary file whose text is returned. `environment` adds to (or replaces
     /// variables of) this process's environment. Throws only when the program cannot be started.
     /// `outputDescriptor`, when given, receives stdout and stderr instead (and `output` is empty).
+    /// `separateErrors`: stderr goes to a file of its own, returned as `errors`.
     public static func capture(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
-                               outputDescriptor: Int32? = nil) throws -> Outcome {
+                               outputDescriptor: Int32? = nil, separateErrors: Bool = false) throws -> Outcome {
         let captured: FileHandle?, target: Int32
         if let outputDescriptor {
             (captured, target) = (nil, outputDescriptor)
@@ -45,12 +48,14 @@ public enum Subprocess {
             (captured, target) = (file, file.fileDescriptor)
         }
         defer { try? captured?.close() }
+        let errorFile = separateErrors ? try FileHandle.unlinkedTemporary(prefix: "pleat-sub-err") : nil
+        defer { try? errorFile?.close() }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, target, 1)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        if let errorFile { posix_spawn_file_actions_adddup2(&actions, errorFile.fileDescriptor, 2) } else { posix_spawn_file_actions_adddup2(&actions, 1, 2) }
 
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
@@ -65,11 +70,12 @@ public enum Subprocess {
         }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        var output = ""
-        if let captured, (try? captured.seek(toOffset: 0)) != nil, let data = try? captured.readToEnd() {
-            output = String(decoding: data, as: UTF8.self)
+        func text(_ file: FileHandle?) -> String {
+            guard let file, (try? file.seek(toOffset: 0)) != nil, let data = try? file.readToEnd() else { return "" }
+            return String(decoding: data, as: UTF8.self)
         }
         let exited = status & 0x7f == 0
-        return Outcome(exitCode: exited ? (status >> 8) & 0xff : nil, signal: exited ? nil : status & 0x7f, output: output)
+        return Outcome(exitCode: exited ? (status >> 8) & 0xff : nil, signal: exited ? nil : status & 0x7f, output: text(captured),
+                       errors: text(errorFile))
     }
 }

@@ -8,7 +8,11 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
         self.sqlState = sqlState
     }
 
-    public var description: String { sqlState.map { "\(message) [SQLSTATE \($0)]" } ?? message }
+    public var description: String {
+        let text = sqlState.map { "\(message) [SQLSTATE \($0)]" } ?? message
+        // 42P01 undefined_table: most often a database nobody has migrated yet.
+        return sqlState == "42P01" ? text + "; if this database is new, run `pleat db migrate`" : text
+    }
 }
 
 import Foundation

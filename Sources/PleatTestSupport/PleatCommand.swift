@@ -1,4 +1,5 @@
 import Foundation
+import PleatCore
 
 /// The `pleat` binary run as a user runs it, in a child process: its exit status and what it printed.
 public struct PleatCommand {
@@ -7,26 +8,14 @@ public struct PleatCommand {
     public let stderr: String
 
     /// Runs `pleat arguments…` with `databaseURL` (if any) as PLEAT_DATABASE_URL and `environment` on top
-    /// of this process's, and waits for it.
+    /// of this process's (the variables `unset` names emptied, which Pleat reads as unset), and waits
+    /// for it (`Subprocess`: Foundation's `Process` can miss a quick child's exit).
     public static func run(_ arguments: [String], databaseURL: String? = nil, environment: [String: String] = [:],
-                           in directory: URL? = nil) throws -> PleatCommand {
-        let scratch = try TestDatabase.scratchDirectory()
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        let out = scratch.appendingPathComponent("stdout"), err = scratch.appendingPathComponent("stderr")
-        FileManager.default.createFile(atPath: out.path, contents: nil)
-        FileManager.default.createFile(atPath: err.path, contents: nil)
-        let process = Process()
-        process.executableURL = TestDatabase.pleatExecutable
-        process.arguments = arguments
-        var merged = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        if let databaseURL { merged["PLEAT_DATABASE_URL"] = databaseURL }
-        process.environment = merged
-        if let directory { process.currentDirectoryURL = directory }
-        process.standardOutput = try FileHandle(forWritingTo: out)
-        process.standardError = try FileHandle(forWritingTo: err)
-        try process.run()
-        process.waitUntilExit()
-        return PleatCommand(status: process.terminationStatus, stdout: try String(contentsOf: out, encoding: .utf8),
-                            stderr: try String(contentsOf: err, encoding: .utf8))
+                           unset: [String] = []) throws -> PleatCommand {
+        var variables = environment
+        for name in unset { variables[name] = "" }
+        if let databaseURL { variables["PLEAT_DATABASE_URL"] = databaseURL }
+        let outcome = try Subprocess.capture(TestDatabase.pleatExecutable.path, arguments, environment: variables, separateErrors: true)
+        return PleatCommand(status: outcome.exitCode ?? -(outcome.signal ?? 0), stdout: outcome.output, stderr: outcome.errors)
     }
 }

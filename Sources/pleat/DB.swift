@@ -22,6 +22,9 @@ struct DB: ParsableCommand {
                 let outcome = try cluster.start()
                 print(outcome == .alreadyRunning ? "already running" : "started", "PostgreSQL at", cluster.socketDirectory?.path ?? "?")
                 print("url:", cluster.url)
+                // A private cluster exists to run Pleat: its schema comes with it.
+                let applied = try Migrator(migrations: try Migration.Source.postgres.migrations()).migrate(try global.database.connect()).applied
+                if !applied.isEmpty { print("applied \(applied.count) migration\(applied.count == 1 ? "" : "s") (\(applied.last.map { "\($0.version)_\($0.name)" } ?? ""))") }
             }
         }
     }

@@ -46,4 +46,26 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(unnamed.status, 1, unnamed.stderr)
         XCTAssertTrue(unnamed.stderr.contains("cannot tell its format") && unnamed.stderr.contains("--format"), unnamed.stderr)
     }
+
+    /// A private cluster comes with its schema (`db start` migrates); a database nobody migrated says
+    /// what to run instead of only "relation … does not exist".
+    func testTheSchemaComesWithDbStartAndItsAbsenceNamesTheFix() throws {
+        let bare = try TestDatabase.fresh(migrated: false)
+        let listed = try PleatCommand.run(["models", "list"], databaseURL: bare)
+        XCTAssertEqual(listed.status, 1, listed.stderr)
+        XCTAssertTrue(listed.stderr.contains("42P01") && listed.stderr.contains("run `pleat db migrate`"), listed.stderr)
+
+        let home = try TestDatabase.scratchDirectory()
+        defer {
+            _ = try? PleatCommand.run(["db", "remove", "--yes", "--home", home.path], unset: ["DATABASE_URL", "PLEAT_DATABASE_URL"])
+            try? FileManager.default.removeItem(at: home)
+        }
+        let local = { (arguments: [String]) in try PleatCommand.run(arguments + ["--home", home.path], unset: ["DATABASE_URL", "PLEAT_DATABASE_URL"]) }
+        let started = try local(["db", "start"])
+        XCTAssertEqual(started.status, 0, started.stderr)
+        XCTAssertTrue(started.stdout.contains("applied"), started.stdout)
+        let models = try local(["models", "list", "--json"])
+        XCTAssertEqual(models.status, 0, models.stderr)
+        XCTAssertFalse(try local(["db", "start"]).stdout.contains("applied"), "nothing left to apply")
+    }
 }
