@@ -179,12 +179,17 @@ final class TrainingJobTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         let file = dir.appendingPathComponent("train.conf")
         try "epochs = 7   # a comment\nsasrec.loss = gbce\nhstu.encoder.dropout = 0.3\n".write(to: file, atomically: true, encoding: .utf8)
-        let c = try TrainingConfig.resolve(model: .hstu, file: file, overrides: ["epochs=9", "sasrec.encoder.dimension=48"])
+        let c = try TrainingConfig.resolve(model: .hstu, file: file, overrides: ["epochs=9", "hstu.encoder.dimension=48"])
         XCTAssertEqual(c.model, .hstu)
         XCTAssertEqual(c.epochs, 9, "--set wins over the file")
-        XCTAssertEqual(c.sasrec.loss, .gbce)
+        XCTAssertEqual(c.sasrec.loss, .gbce, "a file may hold the settings of several models")
         XCTAssertEqual(c.hstu.encoder.dropout, 0.3)
-        XCTAssertEqual(c.sasrec.encoder.dimension, 48)
+        XCTAssertEqual(c.hstu.encoder.dimension, 48)
+        // --set of another model's section would change nothing: an error that names both fixes.
+        XCTAssertThrowsError(try TrainingConfig.resolve(model: .sasrec, file: nil, overrides: ["hstu.temperature=0.1"])) {
+            XCTAssertTrue("\($0)".contains("--set hstu.temperature: a hstu setting, but this run trains model = sasrec (use sasrec.temperature, or --model hstu)"),
+                          "\($0)")
+        }
         XCTAssertEqual(c.patience, TrainingConfig().patience, "untouched keys keep their defaults")
 
         func message(_ overrides: [String], file: URL? = nil) -> String {

@@ -32,7 +32,16 @@ extension TrainingConfig {
         }
         if let model { tree["model"] = .string(model.rawValue) }
         for assignment in overrides { try set(assignment, in: &tree, source: "--set") }
-        return try decode(tree)
+        let config = try decode(tree)
+        // A setting of another model's section changes nothing this run does: say so rather than ignore it.
+        for assignment in overrides {
+            let key = assignment.split(separator: "=", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+            if let section = key.split(separator: ".").first.flatMap({ ModelKind(rawValue: String($0)) }), section != config.model {
+                throw ConfigError(description: "--set \(key): a \(section.rawValue) setting, but this run trains model = \(config.model.rawValue) "
+                                  + "(use \(config.model.rawValue).\(key.split(separator: ".").dropFirst().joined(separator: ".")), or --model \(section.rawValue))")
+            }
+        }
+        return config
     }
 
     /// A config stored by a run (`ModelRecord.config`), possibly by an earlier Pleat: keys it lacks take
