@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         // Already a dependency of Hummingbird; named for the server's own header names.
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+        // Already resolved for Hummingbird; named for NIOCore's IOError (a bind failure's errno).
+        .package(url: "https://github.com/apple/swift-nio", from: "2.0.0"),
     ],
     targets: [
         // System libraries from Debian, found through pkg-config.
@@ -74,7 +76,7 @@ let package = Package(
         // The HTTP face of the scoring stage.
         .target(name: "PleatServer", dependencies: ["PleatCore", "PleatStorage", "PleatScoring", .product(name: "Hummingbird", package: "hummingbird"),
                                                     .product(name: "HummingbirdCore", package: "hummingbird"),
-                                                    .product(name: "HTTPTypes", package: "swift-http-types")],
+                                                    .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "NIOCore", package: "swift-nio")],
                 swiftSettings: fastMath),
         // `pleat bench`'s benchmarks: training steps, folding, gradient exchange, recommendation latency.
         .target(name: "PleatBenchmarks", dependencies: ["PleatCore", "PleatStorage", "PleatTensor", "PleatEncoders", "PleatHistories",

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import HTTPTypes
 import HummingbirdCore
+import NIOCore
 import PleatCore
 import PleatScoring
 import PleatStorage
@@ -70,7 +71,25 @@ public struct RecommendationServer: Sendable {
             configuration: .init(address: .hostname(host, port: port), serverName: "pleat"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) })
         defer { lookups.shutdown(); scoring.shutdown() }
-        try await app.runService()
+        do {
+            try await app.runService()
+        } catch let error as IOError where [EADDRINUSE, EACCES, EADDRNOTAVAIL].contains(error.errnoCode) {
+            throw ListenError(host: host, port: port, errno: error.errnoCode)
+        }
+    }
+
+    /// The address cannot be listened on: which address, why, and what to do about it.
+    public struct ListenError: Error, CustomStringConvertible {
+        public let host: String, port: Int, errno: Int32
+
+        public var description: String {
+            let fix = switch errno {
+            case EADDRINUSE: "another process listens there: stop it or choose another --port"
+            case EACCES: "ports below 1024 need privileges: choose --port 1024 or above"
+            default: "the address is not one of this machine's: choose another --host"
+            }
+            return "cannot listen on \(host):\(port): \(String(cString: strerror(errno))); \(fix)"
+        }
     }
 
     func router() -> Router<BasicRequestContext> {

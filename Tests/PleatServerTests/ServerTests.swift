@@ -40,6 +40,24 @@ final class ServerTests: XCTestCase {
         XCTAssertEqual(ownItemsServed[.include], history.count, "all of a user's items are among 100 of a catalogue of 100")
     }
 
+    /// A port another server holds: the error names the address and the fix, not a NIO call.
+    func testABusyPortNamesHostAndPort() async throws {
+        let f = try WalkFixture()
+        defer { f.remove() }
+        let first = RecommendationServer(recommender: try Recommender(databaseURL: f.url, cachePath: f.cachePath))
+        let bound = PortBox()
+        let task = Task { try await first.run(port: 0) { port in bound.set(port) } }
+        defer { task.cancel() }
+        let port = try await bound.wait()
+        let second = RecommendationServer(recommender: try Recommender(databaseURL: f.url, cachePath: f.cachePath))
+        do {
+            try await second.run(port: port)
+            XCTFail("a second server listened on a busy port")
+        } catch {
+            XCTAssertEqual("\(error)", "cannot listen on 127.0.0.1:\(port): Address already in use; another process listens there: stop it or choose another --port")
+        }
+    }
+
     func testEndpointsAndErrors() async throws {
         let f = try WalkFixture()
         defer { f.remove() }
