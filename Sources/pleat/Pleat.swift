@@ -33,7 +33,9 @@ struct Pleat: AsyncParsableCommand {
             exit(withError: error)
         } catch {
             let reason = (error as? ValidationError)?.message ?? String(describing: error)
-            FileHandle.standardError.write(Data("Error: \(reason)\n".utf8))
+            // One line, whatever the error carries (libpq's messages span two).
+            let line = reason.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+            FileHandle.standardError.write(Data("Error: \(line)\n".utf8))
             exit(withError: ExitCode.failure)
         }
     }

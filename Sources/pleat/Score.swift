@@ -126,8 +126,9 @@ struct Recommend: ParsableCommand {
 
     func run() throws {
         try BLASLibrary.load()  // a clear error now rather than a stop at the first product
-        let recommender = try Recommender(databaseURL: global.database.url, cachePath: cacheOptions.path(global))
+        let recommender = try Recommender(databaseURL: global.database.url, cachePath: cacheOptions.path(global), connectNow: false)
         let answer = try recommender.recommend(user: user, k: k, event: event)
+        if answer.freshness == .unchecked { note("PostgreSQL is unreachable: this is the cached list, not checked against newer events") }
         if json { return try printJSONLine(answer) }
         if let message = answer.message { note(message) }
         var table = TextTable(["rank", "item", "score"])

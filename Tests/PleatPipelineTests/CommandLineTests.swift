@@ -68,4 +68,24 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(models.status, 0, models.stderr)
         XCTAssertFalse(try local(["db", "start"]).stdout.contains("applied"), "nothing left to apply")
     }
+
+    /// With PostgreSQL unreachable, `pleat recommend` answers from the cache, marked unchecked, as the
+    /// server does; a user without a cached list gets one line saying why.
+    func testRecommendAnswersFromTheCacheWhenTheDatabaseIsDown() throws {
+        let fixture = try WalkFixture()
+        defer { fixture.remove() }
+        _ = try fixture.score(fixture.sasrec)
+        let cached = try XCTUnwrap(try fixture.cache().lookup(user: "u3")).list.items
+        let down = "postgresql:///pleat?host=/nonexistent-pleat-socket-dir"
+        let answer = try PleatCommand.run(["recommend", "--user", "u3", "-k", "5", "--cache", fixture.cachePath, "--json"], databaseURL: down)
+        XCTAssertEqual(answer.status, 0, answer.stderr)
+        let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(answer.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(json["freshness"] as? String, "unchecked")
+        XCTAssertEqual((json["items"] as? [[String: Any]])?.compactMap { $0["item"] as? String }, Array(cached.prefix(5)))
+        XCTAssertTrue(answer.stderr.contains("PostgreSQL is unreachable"), answer.stderr)
+
+        let unknown = try PleatCommand.run(["recommend", "--user", "nobody", "--cache", fixture.cachePath], databaseURL: down)
+        XCTAssertEqual(unknown.status, 1)
+        XCTAssertEqual(unknown.stderr.split(separator: "\n").count, 1, unknown.stderr)
+    }
 }

@@ -59,14 +59,16 @@ public final class Recommender: @unchecked Sendable {
     private var databaseDownUntil = Date.distantPast
 
     /// `timeouts` bound each connection attempt and statement, so a slow or absent database costs a
-    /// request at most that long.
+    /// request at most that long. `connectNow`: fail here when the database is unreachable (a server
+    /// should not start against nothing); false lets the first answer come from the cache, unchecked,
+    /// as the server's do while the database is down (`pleat recommend`).
     public init(databaseURL: String, cachePath: String,
-                timeouts: PostgresConnection.Timeouts = .init(connectSeconds: 2, statementMilliseconds: 5_000)) throws {
+                timeouts: PostgresConnection.Timeouts = .init(connectSeconds: 2, statementMilliseconds: 5_000), connectNow: Bool = true) throws {
         (self.databaseURL, self.cachePath, self.timeouts) = (databaseURL, cachePath, timeouts)
         sessions = Pool(make: { try Session(databaseURL: databaseURL, cachePath: cachePath, timeouts: timeouts) },
                         isUsable: { $0.db.isConnected })
         caches = Pool(make: { try RecommendationCache(path: cachePath) })
-        try sessions.with { _ in }  // fail now, not on the first request, when a database is unreachable
+        if connectNow { try sessions.with { _ in } }
     }
 
     /// Whether the last contact with PostgreSQL failed recently (for /healthz).
