@@ -85,7 +85,9 @@ struct Ingest: ParsableCommand {
             var reasons = TextTable(["rejected because", "rows"])
             for (kind, count) in r.rejectsByKind.sorted(by: { $0.value > $1.value }) { reasons.add([kind.rawValue, Format.count(count)]) }
             lines.append(reasons.render())
-            lines.append("details: SELECT line_number, reason FROM rejected_rows WHERE batch_id = \(r.batchId ?? 0)")
+            let shown = r.firstRejects.map { "  \($0.source):\($0.line): \($0.reason): \($0.raw)" }
+            lines.append("first rejected rows:\n" + shown.joined(separator: "\n")
+                         + (r.rowsRejected + r.itemRowsRejected > shown.count ? "\n  … every one: SELECT line_number, reason, raw FROM rejected_rows WHERE batch_id = \(r.batchId ?? 0)" : ""))
         }
         return lines.joined(separator: "\n\n")
     }

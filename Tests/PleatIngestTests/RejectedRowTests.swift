@@ -37,6 +37,11 @@ final class RejectedRowTests: IngestTestCase {
         XCTAssertEqual(reasons[5], "unterminated quote")
         XCTAssertEqual(reasons[6], "invalid UTF-8")
         XCTAssertEqual(report.rejectsByKind[.wrongColumnCount], 1)
+        // The report carries the first five, as stored, with the row as read.
+        XCTAssertEqual(report.firstRejects.map(\.line), [3, 4, 5, 6, 7])
+        XCTAssertEqual(report.firstRejects.map(\.reason), Array(reasons.prefix(5)))
+        XCTAssertEqual(report.firstRejects.map(\.raw), ["u1,i2", "u1,i3,yesterday,1", ",i4,100,1", "u1,  ,100,1", "u1,i5,100,lots"])
+        XCTAssertTrue(report.firstRejects.allSatisfy { $0.source.hasSuffix("bad.csv") }, "\(report.firstRejects.map(\.source))")
         // --json names each kind by its reason, as the stored rows do.
         let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(report)) as? [String: Any]
         XCTAssertEqual(json?["rejectsByKind"] as? [String: Int], ["wrong column count": 1, "unparsable time": 1, "empty id": 2,

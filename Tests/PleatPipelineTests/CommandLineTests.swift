@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import PleatCore
 import PleatTestSupport
 
 /// The CLI as a Unix tool: a version, mistakes in the arguments against errors while running, and the
@@ -42,6 +43,13 @@ final class CommandLineTests: XCTestCase {
         let loaded = try PleatCommand.run(["ingest", csv.path, "--json"], databaseURL: url)
         XCTAssertEqual(loaded.status, 0, loaded.stderr)
         XCTAssertTrue(loaded.stdout.contains("\"rows_loaded\":3"), loaded.stdout)
+        // Rejected rows: the first ones printed with file, line, reason and the row.
+        let bad = directory.appendingPathComponent("bad.tsv.gz")
+        try Subprocess.run("/bin/sh", ["-c", "printf 'user_id\\titem_id\\ttimestamp\\nu1\\ti1\\t100\\nu2\\ti2\\tyesterday\\n' | gzip > '\(bad.path)'"])
+        let partly = try PleatCommand.run(["ingest", bad.path, "--max-reject-rate", "0.9"], databaseURL: url)
+        XCTAssertEqual(partly.status, 3, partly.stderr)
+        XCTAssertTrue(partly.stdout.contains("bad.tsv.gz:3: unparsable time: 'yesterday'"), partly.stdout)
+        XCTAssertTrue(partly.stdout.contains("u2\ti2\tyesterday"), partly.stdout)
         let unnamed = try PleatCommand.run(["ingest", data.path], databaseURL: url)
         XCTAssertEqual(unnamed.status, 1, unnamed.stderr)
         XCTAssertTrue(unnamed.stderr.contains("cannot tell its format") && unnamed.stderr.contains("--format"), unnamed.stderr)

@@ -22,6 +22,8 @@ public struct IngestReport: Codable, Sendable {
     public var itemsDescribed = 0
     public var itemRowsRejected = 0
     public var rejectsByKind: [RowRejection.Kind: Int] = [:]
+    /// The first rejected rows (at most `RejectedRow.shown`): where, why, and the row as read.
+    public var firstRejects: [RejectedRow] = []
     /// The first load into an empty database: written without the WAL (`InteractionPartitions.prepareFirstLoad`).
     public var firstLoad = false
     public var seconds = 0.0
@@ -36,4 +38,15 @@ public struct IngestReport: Codable, Sendable {
     }
 
     public var rowsPerSecond: Double { seconds > 0 ? Double(rowsRead) / seconds : 0 }
+
+    /// One rejected row as the report shows it; `rejected_rows` keeps every one, whole.
+    public struct RejectedRow: Codable, Sendable, Equatable {
+        /// Rows a report shows, and the bytes of each it quotes.
+        public static let shown = 5, rawBytesShown = 120
+        public var source: String
+        public var line: Int
+        public var reason: String
+        /// The row's first `rawBytesShown` bytes as read (invalid UTF-8 replaced).
+        public var raw: String
+    }
 }

@@ -81,6 +81,7 @@ public final class Ingestor {
         try tables.setHashes(batch: batch, sha256: sha, itemsSHA256: itemsSHA)
         run.report.rowsRejected = rejects.count - run.report.itemRowsRejected
         run.report.rejectsByKind = rejects.byKind
+        run.report.firstRejects = rejects.first
 
         let rejectRate = run.report.rowsRead > 0 ? Double(run.report.rowsRejected) / Double(run.report.rowsRead) : 0
         if rejectRate > options.maxRejectRate {

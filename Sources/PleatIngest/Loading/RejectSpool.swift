@@ -10,6 +10,8 @@ final class RejectSpool {
     private let batch: Int32
     private(set) var count = 0
     private(set) var byKind: [RowRejection.Kind: Int] = [:]
+    /// The first rejected rows, for the report (every one is stored).
+    private(set) var first: [IngestReport.RejectedRow] = []
 
     init(batch: Int) throws {
         self.batch = Int32(batch)
@@ -22,6 +24,10 @@ final class RejectSpool {
     func add(source: String, line: Int, raw: UnsafeBufferPointer<UInt8>, rejection: RowRejection) throws {
         count += 1
         byKind[rejection.kind, default: 0] += 1
+        if first.count < IngestReport.RejectedRow.shown {
+            let text = String(decoding: raw.prefix(IngestReport.RejectedRow.rawBytesShown), as: UTF8.self).trimmingCharacters(in: .newlines)
+            first.append(.init(source: source, line: line, reason: rejection.reason, raw: text))
+        }
         try RejectedRowTable.append(to: writer, batch: batch, source: source, line: line, raw: UnsafeRawBufferPointer(raw), reason: rejection.reason)
     }
 
