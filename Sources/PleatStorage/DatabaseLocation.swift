@@ -14,6 +14,12 @@ public enum DatabaseLocation: Sendable {
         return .local(LocalCluster(home: home))
     }
 
+    /// Whether the server is one Pleat does not manage (`DATABASE_URL`).
+    public var isExternal: Bool {
+        if case .external = self { return true }
+        return false
+    }
+
     public var url: String {
         switch self {
         case .external(let url): return url

@@ -79,6 +79,7 @@ struct Models: ParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument(help: "A registered model id, or 'latest'.") var id: String
         @Argument(help: "A new (or empty) directory.") var directory: String
+        @Flag(help: "Print one JSON object: model_id, directory.") var json = false
 
         func run() throws {
             let registry = ModelRegistry(try global.database.connect())
@@ -86,6 +87,7 @@ struct Models: ParsableCommand {
                 throw ValidationError("no model \(id) in the registry (see `pleat models list`)")
             }
             try ModelTransfer.export(record, to: URL(fileURLWithPath: directory))
+            if json { return try printJSONLine(["model_id": record.id, "directory": directory]) }
             print("exported \(record.id) to \(directory)")
         }
     }
@@ -96,11 +98,13 @@ struct Models: ParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Argument(help: "A directory `pleat models export` wrote.") var directory: String
         @Option(help: "Artifacts directory (default: <home>/models).") var artifacts: String?
+        @Flag(help: "Print one JSON object: model_id, artifact_path, artifact_sha256.") var json = false
 
         func run() throws {
             let record = try ModelTransfer.import(from: URL(fileURLWithPath: directory),
                                                   artifacts: artifacts.map { URL(fileURLWithPath: $0) } ?? global.pleatHome.url.appendingPathComponent("models"),
                                                   registry: ModelRegistry(try global.database.connect()))
+            if json { return try printJSONLine(["model_id": record.id, "artifact_path": record.artifactPath, "artifact_sha256": record.artifactSHA256]) }
             print("imported \(record.id) (\(record.artifactPath))")
         }
     }

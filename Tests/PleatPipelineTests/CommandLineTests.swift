@@ -75,6 +75,18 @@ final class CommandLineTests: XCTestCase {
         let models = try local(["models", "list", "--json"])
         XCTAssertEqual(models.status, 0, models.stderr)
         XCTAssertFalse(try local(["db", "start"]).stdout.contains("applied"), "nothing left to apply")
+        // --json on the db commands: one object each.
+        func object(_ arguments: [String]) throws -> [String: Any] {
+            let result = try local(arguments + ["--json"])
+            return try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(arguments): \(result.stdout)")
+        }
+        XCTAssertEqual(try object(["db", "start"])["state"] as? String, "already running")
+        let status = try object(["db", "status"])
+        XCTAssertEqual(status["state"] as? String, "running")
+        XCTAssertEqual(status["pending"] as? [String], [])
+        XCTAssertTrue((try object(["db", "url"])["url"] as? String)?.hasPrefix("postgresql://") ?? false)
+        XCTAssertEqual(try object(["db", "stop"])["state"] as? String, "stopped")
+        XCTAssertEqual(try local(["db", "status", "--json"]).status, 1, "a stopped cluster")
     }
 
     /// With PostgreSQL unreachable, `pleat recommend` answers from the cache, marked unchecked, as the
@@ -95,5 +107,14 @@ final class CommandLineTests: XCTestCase {
         let unknown = try PleatCommand.run(["recommend", "--user", "nobody", "--cache", fixture.cachePath], databaseURL: down)
         XCTAssertEqual(unknown.status, 1)
         XCTAssertEqual(unknown.stderr.split(separator: "\n").count, 1, unknown.stderr)
+
+        // models export and import, --json.
+        let exported = fixture.directory.appendingPathComponent("exported").path
+        let export = try PleatCommand.run(["models", "export", fixture.sasrec.id, exported, "--json"], databaseURL: fixture.url)
+        XCTAssertEqual(export.stdout.trimmingCharacters(in: .newlines), #"{"directory":"\#(exported)","model_id":"\#(fixture.sasrec.id)"}"#, export.stderr)
+        let imported = try PleatCommand.run(["models", "import", exported, "--artifacts", fixture.directory.appendingPathComponent("elsewhere").path, "--json"],
+                                            databaseURL: try TestDatabase.fresh())
+        let record = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(imported.stdout.utf8)) as? [String: Any], imported.stderr)
+        XCTAssertEqual(record["artifact_sha256"] as? String, fixture.sasrec.artifactSHA256)
     }
 }
