@@ -11,7 +11,12 @@
 # the second). Prints a Markdown table and writes OUT/replay.svg (scripts/replay-table.py).
 #
 #   scripts/bench-replay.sh DATA --period day|week [--models "sasrec hstu"] [--periods N] [--burn-in-share 0.5]
-#                           [--out DIR] [--set key=value ...]
+#                           [--out DIR] [--set key=value ...] [--full-from DIR]
+#
+# --full-from DIR takes the full retrains of the periods after the first from an earlier run into DIR
+# with the same data, periods and settings (full retrains are deterministic, so they would repeat it):
+# their training records and next-period metrics are copied, and only the first period's model, the
+# warm starts and the evaluation of warm and none run again. For comparing warm-start settings.
 #
 # DATA: ml-100k (../shared/data/ml-100k, genres as item categories), taobao (../shared/data/taobao-head,
 # every behaviour an event, categories from the log), or a CSV file of your own with a header naming
@@ -21,7 +26,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -ge 1 ] || { echo "usage: $0 DATA --period day|week [options] (see the header)" >&2; exit 2; }
 data=$1; shift
-period="" models="sasrec hstu" periods=0 share=0.5 out="" extra=()
+period="" models="sasrec hstu" periods=0 share=0.5 out="" extra=() full_from=""
 while [ $# -gt 0 ]; do
   case $1 in
     --period) period=$2; shift 2 ;;
@@ -30,6 +35,7 @@ while [ $# -gt 0 ]; do
     --burn-in-share) share=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
     --set) extra+=(--set "$2"); shift 2 ;;
+    --full-from) full_from=$(readlink -f "$2"); shift 2 ;;
     *) echo "unknown argument $1 (see the header of $0)" >&2; exit 2 ;;
   esac
 done
@@ -76,7 +82,13 @@ for start in $starts; do
   n=$((n + 1)); name=$(printf 'period-%02d' "$n")
   for model in $models; do
     echo "== $name ($(date -u -d "@$start" +%F)): $model" >&2
-    $pleat train --model "$model" "${extra[@]}" --json > "$out/$name-$model-full.json"
+    if [ -n "$full_from" ] && [ "$n" -gt 1 ]; then
+      # The earlier run's full retrain: its record, and its metrics from that run's evaluation.
+      cp "$full_from/$name-$model-full.json" "$out/$name-$model-full.json"
+      cp "$full_from/$name-$model-eval.json" "$out/$name-$model-eval-full.json"
+    else
+      $pleat train --model "$model" "${extra[@]}" --json > "$out/$name-$model-full.json"
+    fi
     full=$(model_id "$out/$name-$model-full.json")
     if [ "$n" -eq 1 ]; then
       warm[$model]=$full none[$model]=$full
@@ -89,7 +101,9 @@ for start in $starts; do
   done
   ingest "$out/periods/$name.$ext" > "$out/ingest-$name.json"
   for model in $models; do
-    ids=$(python3 -c 'import json,sys; print(",".join(dict.fromkeys(json.load(open(sys.argv[1])).values())))' "$out/$name-$model-ids.json")
+    # Every model of this database (a full retrain taken from --full-from is not in it).
+    ids=$(python3 -c 'import json,sys; print(",".join(dict.fromkeys(v for k, v in json.load(open(sys.argv[1])).items() if not (k == "full" and sys.argv[2] and sys.argv[3] != "1"))))' \
+      "$out/$name-$model-ids.json" "$full_from" "$n")
     $pleat evaluate --models "$ids" --after "$start" --baselines pop --report "$out/report-$name-$model" --json \
       > "$out/$name-$model-eval.json"
   done

@@ -36,6 +36,10 @@ def main(directory):
             ids = json.load(open(os.path.join(directory, f"{name}-{model}-ids.json")))
             report = last_json(os.path.join(directory, f"{name}-{model}-eval.json"))
             by_name = {r["name"]: r["metrics"] for r in report["rankers"]}
+            # A full retrain taken from an earlier run (--full-from): its metrics are that run's.
+            earlier = os.path.join(directory, f"{name}-{model}-eval-full.json")
+            if os.path.exists(earlier):
+                by_name.update({r["name"]: r["metrics"] for r in last_json(earlier)["rankers"] if r["name"] == ids["full"]})
             runs = {s: last_json(os.path.join(directory, f"{name}-{model}-{s}.json")) for s in ("full", "warm")}
             seconds = {s: runs[s]["train_seconds"] for s in runs}
             wall = {s: runs[s]["seconds"] for s in runs}

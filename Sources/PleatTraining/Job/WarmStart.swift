@@ -24,6 +24,9 @@ public struct WarmStart {
     let coldRows: [Int32: [Int32]]
     /// Per user slot: whether the run trains on the user (events since the parent, or drawn for replay).
     public let trains: [Bool]
+    /// Per user slot: whether the user has events since the parent's snapshot. Their validation events
+    /// choose the epoch: they are what the parent has not seen, as tomorrow's events will be.
+    public let changed: [Bool]
     public let changedUsers: Int
     public var newItems: Int { vocabulary.count - parent.items - coldRows.count }
     public var coldItems: Int { coldRows.count }
@@ -82,9 +85,10 @@ public struct WarmStart {
         // The users to train: those with events since the parent's snapshot, and a seeded replay sample.
         let changed = try UserTable(db).withEvents(afterBatch: parent.snapshotBatch, throughBatch: histories.snapshotBatch)
         var replay = RandomSource(seed: seed).split(0x7265_706C_6179)  // "replay"
-        let trains = histories.userIds.map { changed.contains($0) || replay.uniform() < settings.replayShare }
+        let isChanged = histories.userIds.map(changed.contains)
+        let trains = histories.userIds.indices.map { isChanged[$0] || replay.uniform() < settings.replayShare }
         return WarmStart(parent: parent, artifact: artifact, settings: settings, vocabulary: vocabulary, categoryRows: categoryRows, coldRows: coldRows,
-                         trains: trains, changedUsers: histories.userIds.filter(changed.contains).count)
+                         trains: trains, changed: isChanged, changedUsers: isChanged.filter { $0 }.count)
     }
 
     /// The parent's frozen fold keys for the extended vocabulary (nil when the parent does not fold).

@@ -78,8 +78,8 @@ public final class Trainer {
 
     /// Trains from scratch (or from a warm start's parent), or from the run's last checkpoint when it has
     /// one: the epochs validation chooses from, then (`refit`) the refit pass; each epoch of either ends
-    /// in a checkpoint. A warm start chooses its epoch on the validation events of the users it trains,
-    /// and reports its validation figures on every user's, as a cold start does.
+    /// in a checkpoint. A warm start chooses its epoch on the validation events of the users with events
+    /// since its parent, and reports its validation figures on every user's, as a cold start does.
     public func train(modelId: String) throws -> TrainingOutcome {
         var state = TrainingState(modelId: modelId)
         if let checkpoint = run.resumableCheckpoint {
@@ -93,7 +93,10 @@ public final class Trainer {
         }
         let validation = split.validationExamples
         logRepeatShare()
-        try select(&state, validation: validation.filter { trains($0.user) })
+        // A warm start chooses on its changed users' validation events (what the parent has not seen),
+        // or, when none has one, on those of every user it trains.
+        let changed = validation.filter { warmStart?.changed[$0.user] ?? true }
+        try select(&state, validation: parallel.communicator.sum(changed.count) > 0 ? changed : validation.filter { trains($0.user) })
 
         // The chosen epoch's weights (rank 0 has written them when the others read), and their validation figures.
         parallel.communicator.barrier()
