@@ -8,7 +8,7 @@ struct Pleat: AsyncParsableCommand {
         commandName: "pleat",
         abstract: "Sequential recommendation: ingest interaction logs, train sequence encoders, score and evaluate.",
         version: PleatVersion.description,
-        subcommands: [DB.self, Doctor.self, Ingest.self, Stats.self, Synth.self, Train.self, Models.self, Score.self, Recommend.self, Serve.self, Evaluate.self, Run.self, Jobs.self, Bench.self])
+        subcommands: [DB.self, Doctor.self, Ingest.self, Stats.self, Synth.self, Train.self, Models.self, Score.self, Recommend.self, Serve.self, Evaluate.self, Export.self, Run.self, Jobs.self, Bench.self])
 
     /// Parses, then runs. A mistake in the arguments (found while parsing and validating) prints the
     /// command's usage and exits 64; an error while running prints one line, `Error: …`, and exits 1,

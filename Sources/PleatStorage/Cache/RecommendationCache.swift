@@ -53,12 +53,17 @@ public final class RecommendationCache {
         lookupStatement.bind(.text(user), .text(event))
         defer { lookupStatement.reset() }
         guard try lookupStatement.step() else { return nil }
-        let items = try JSONDecoder().decode([String].self, from: Data(lookupStatement.text(1).utf8))
-        let raw = lookupStatement.blob(2)
+        return (lookupStatement.text(0), try Self.list(lookupStatement, from: 1, user: user, event: event))
+    }
+
+    /// The list in columns `first`… (items JSON, scores blob, history_until, computed_at) of the row
+    /// `statement` stands on.
+    static func list(_ statement: SQLiteStatement, from first: Int, user: String, event: String) throws -> RankedList {
+        let items = try JSONDecoder().decode([String].self, from: Data(statement.text(first).utf8))
+        let raw = statement.blob(first + 1)
         let scores = (0..<(raw.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self))) }
-        let list = RankedList(user: user, event: event, items: items, scores: scores, historyUntil: lookupStatement.int(3),
-                              computedAt: lookupStatement.double(4))
-        return (lookupStatement.text(0), list)
+        return RankedList(user: user, event: event, items: items, scores: scores, historyUntil: statement.int(first + 2),
+                          computedAt: statement.double(first + 3))
     }
 
     /// How the set of `modelId` was scored, active or not; nil when the cache has none.
