@@ -3,11 +3,12 @@ import Foundation
 import PleatCore
 import PleatTraining
 import PleatModel
+import PleatScoring
 
 /// `pleat models`: the model registry.
 struct Models: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "The model registry and model artifacts.",
-                                                    subcommands: [List.self, Show.self, Export.self, Import.self, Upgrade.self])
+                                                    subcommands: [List.self, Show.self, Export.self, ExportEmbeddings.self, Import.self, Upgrade.self])
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Registered models, newest first.")
@@ -89,6 +90,59 @@ struct Models: ParsableCommand {
             try ModelTransfer.export(record, to: URL(fileURLWithPath: directory))
             if json { return try printJSONLine(["model_id": record.id, "directory": directory]) }
             print("exported \(record.id) to \(directory)")
+        }
+    }
+
+    struct ExportEmbeddings: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "export-embeddings",
+            abstract: "Write a model's item embeddings (one row per item) for a nearest-neighbour index of your own.",
+            discussion: """
+                npy: a float32 matrix (items × dimension) that numpy.load reads, and the item ids, one a line in row order, \
+                beside it (emb.npy → emb.ids.txt). csv: item_id then the dimensions, one row per item. HSTU ranks by cosine: \
+                normalise its rows.
+                """)
+        enum FileFormat: String, ExpressibleByArgument, CaseIterable { case npy, csv }
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "A registered model id, or 'latest'.") var id: String
+        @Option(help: "npy or csv (default: from --output's extension).") var format: FileFormat?
+        @Option(help: "The file to write.") var output: String
+        @Flag(help: "Print one JSON object: model_id, items, dimension, files.") var json = false
+
+        func run() throws {
+            let registry = ModelRegistry(try global.database.connect())
+            guard let record = try (id == "latest" ? registry.list(limit: 1).first : registry.find(id)) else {
+                throw ValidationError("no model \(id) in the registry (see `pleat models list`)")
+            }
+            let artifact = try ModelArtifact.load(from: URL(fileURLWithPath: record.artifactPath), expectedWeightsSHA256: record.artifactSHA256)
+            let embeddings = try ItemEmbeddings(artifact)
+            let chosen = format ?? (output.hasSuffix(".csv") ? .csv : .npy)
+            var files = [output]
+            switch chosen {
+            case .npy:
+                let data = embeddings.values.withUnsafeBufferPointer {
+                    NumpyArray.float32(rows: embeddings.itemIds.count, columns: embeddings.dimension, values: $0)
+                }
+                try DurableFile.write(data, to: URL(fileURLWithPath: output))
+                let ids = (output.hasSuffix(".npy") ? String(output.dropLast(4)) : output) + ".ids.txt"
+                try DurableFile.write(Data((embeddings.itemIds.joined(separator: "\n") + "\n").utf8), to: URL(fileURLWithPath: ids))
+                files.append(ids)
+            case .csv:
+                var text = "item_id," + (0..<embeddings.dimension).map { "e\($0)" }.joined(separator: ",") + "\n"
+                for (row, item) in embeddings.itemIds.enumerated() {
+                    let values = embeddings.values[(row * embeddings.dimension)..<((row + 1) * embeddings.dimension)]
+                    text += RecommendationExport.csvField(item) + "," + values.map { "\($0)" }.joined(separator: ",") + "\n"
+                }
+                try DurableFile.write(Data(text.utf8), to: URL(fileURLWithPath: output))
+            }
+            if json {
+                return try printJSONLine(EmbeddingsExported(modelId: record.id, items: embeddings.itemIds.count, dimension: embeddings.dimension, files: files))
+            }
+            print("wrote \(Format.count(embeddings.itemIds.count)) item embeddings of dimension \(embeddings.dimension) of \(record.id) to \(files.joined(separator: " and "))")
+        }
+
+        struct EmbeddingsExported: Encodable {
+            let modelId: String, items: Int, dimension: Int, files: [String]
         }
     }
 
