@@ -16,6 +16,6 @@ $pleat run pipelines/demo.yaml
 echo
 $pleat recommend --user u1 -k 5
 echo
-echo "Report: $PLEAT_HOME/reports/demo/report.html (summary.md, metrics.json beside it)."
+echo "Report: $PLEAT_HOME/reports/demo/latest/report.html (summary.md, metrics.json beside it; one directory per run)."
 echo "Serve recommendations over HTTP with: $pleat serve --port 8080   (then GET /v1/users/u1/recommendations?k=10)"
 echo "Stop the database with: $pleat db stop"

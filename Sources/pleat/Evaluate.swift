@@ -24,7 +24,7 @@ struct Evaluate: ParsableCommand {
     @Option(help: "Registered model ids, comma-separated ('latest' for the newest).") var models = ""
     @Option(help: "Baselines, comma-separated: \(Baseline.allCases.map(\.rawValue).joined(separator: ", ")); or none.")
     var baselines = Baseline.allCases.map(\.rawValue).joined(separator: ",")
-    @Option(help: "Report directory (default: <home>/reports/<time>).") var report: String?
+    @Option(help: "Report directory (default: <home>/reports/<time>, the newest linked as <home>/reports/latest).") var report: String?
     @Option(help: "Which held-out events: test or valid.") var split = OfflineEvaluation.Examples.test
     @Option(help: ArgumentHelp("Rank the events at or after this time (Unix seconds or ISO-8601) instead, each from every event before it, on all data.",
                                discussion: "A forward-in-time test: models trained on data before then, whatever their snapshots, on what came after."))
@@ -42,8 +42,9 @@ struct Evaluate: ParsableCommand {
         var chosen = evaluation
         chosen.examples = split
         (chosen.seen, chosen.after, chosen.afterTargets) = (seen, after, afterTargets)
-        let directory = URL(fileURLWithPath: report ?? global.pleatHome.url.appendingPathComponent("reports/\(Format.compactTimestamp())").path)
+        let directory = report.map { URL(fileURLWithPath: $0) } ?? ReportRuns.next(in: global.pleatHome.url.appendingPathComponent("reports"))
         let result = try Self.run(chosen, db: db, directory: directory)
+        if report == nil { try ReportRuns.markLatest(directory) }
         if json { try printJSONLine(result) } else { print(directory.appendingPathComponent("report.html").path) }
     }
 

@@ -73,7 +73,7 @@ final class PipelineTests: XCTestCase {
                 format: csv
             \(PipelineFixture.models(["sasrec", "hstu"], epochs: 3))
             scoring: {model: best, top_k: 20}
-            evaluation: {baselines: [pop, markov], report: reports/walks}
+            evaluation: {baselines: [pop, markov]}
             promotion: {baselines: [pop]}
 
             """)
@@ -92,10 +92,14 @@ final class PipelineTests: XCTestCase {
         let report = try XCTUnwrap(result.evaluation)
         XCTAssertEqual(report.rankers.map(\.name), ["pop", "markov"] + result.models.map(\.id))
         for model in result.models { XCTAssertEqual(report.ranker(model.id)!.metrics.ndcg(at: 10)!, model.test.ndcg(at: 10)!, accuracy: 1e-6) }
-        let reportDirectory = fixture.directory.appendingPathComponent("reports/walks")
-        XCTAssertEqual(result.reportDirectory, reportDirectory.path)
+        // One report directory per run under reports/<pipeline>, the newest linked as latest.
+        let reports = fixture.home.url.appendingPathComponent("reports/walks")
+        let reportDirectory = URL(fileURLWithPath: try XCTUnwrap(result.reportDirectory))
+        XCTAssertEqual(reportDirectory.deletingLastPathComponent().path, reports.path)
+        XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: reports.appendingPathComponent("latest").path),
+                       reportDirectory.lastPathComponent)
         for name in ["report.html", "summary.md", "metrics.json"] {
-            XCTAssertTrue(FileManager.default.fileExists(atPath: reportDirectory.appendingPathComponent(name).path), name)
+            XCTAssertTrue(FileManager.default.fileExists(atPath: reports.appendingPathComponent("latest/\(name)").path), name)
         }
         XCTAssertEqual(try fixture.db.query("SELECT count(*) FROM evaluation_runs").int(0, 0), 1)
     }

@@ -46,7 +46,8 @@ public struct PipelineDefinition: Sendable {
         public var baselines: [Baseline] = Baseline.allCases
         public var examples = OfflineEvaluation.Examples.test
         public var sampled: [NegativeSampler.Distribution] = []
-        /// Report directory; nil: `<home>/reports/<pipeline name>`.
+        /// Report directory; nil: `<home>/reports/<pipeline name>/<time>`, one per run, the newest linked
+        /// as `<home>/reports/<pipeline name>/latest`.
         public var report: String?
     }
 }

@@ -162,8 +162,11 @@ public struct PipelineRunner {
         var evaluation = OfflineEvaluation(modelIds: records.map(\.id))
         (evaluation.baselines, evaluation.examples, evaluation.sampled, evaluation.log) = (settings.baselines, settings.examples, settings.sampled, log)
         evaluation.seen = definition.seen
-        let directory = URL(fileURLWithPath: settings.report ?? home.url.appendingPathComponent("reports/\(definition.name)").path)
+        // A directory of the pipeline's own: one per run, the newest linked as `latest`.
+        let directory = settings.report.map { URL(fileURLWithPath: $0) }
+            ?? ReportRuns.next(in: home.url.appendingPathComponent("reports/\(definition.name)"))
         let (report, _) = try evaluation.run(db: db, reportingTo: directory)
+        if settings.report == nil { try ReportRuns.markLatest(directory) }
         log("  report: \(directory.path)/report.html (summary.md, metrics.json)")
         return (report, directory)
     }
