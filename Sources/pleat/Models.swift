@@ -40,9 +40,7 @@ struct Models: ParsableCommand {
 
         func run() throws {
             let registry = ModelRegistry(try global.database.connect())
-            guard let record = try (id == "latest" ? registry.list(limit: 1).first : registry.find(id)) else {
-                throw ValidationError("no model \(id) in the registry (see `pleat models list`)")
-            }
+            let record = try Models.record(id, in: registry)
             var verified = "verified", artifact: ModelArtifact?
             do { artifact = try ModelArtifact.load(from: URL(fileURLWithPath: record.artifactPath), expectedWeightsSHA256: record.artifactSHA256) } catch {
                 verified = "NOT verified: \(error)"
@@ -84,9 +82,7 @@ struct Models: ParsableCommand {
 
         func run() throws {
             let registry = ModelRegistry(try global.database.connect())
-            guard let record = try (id == "latest" ? registry.list(limit: 1).first : registry.find(id)) else {
-                throw ValidationError("no model \(id) in the registry (see `pleat models list`)")
-            }
+            let record = try Models.record(id, in: registry)
             try ModelTransfer.export(record, to: URL(fileURLWithPath: directory))
             if json { return try printJSONLine(["model_id": record.id, "directory": directory]) }
             print("exported \(record.id) to \(directory)")
@@ -111,9 +107,7 @@ struct Models: ParsableCommand {
 
         func run() throws {
             let registry = ModelRegistry(try global.database.connect())
-            guard let record = try (id == "latest" ? registry.list(limit: 1).first : registry.find(id)) else {
-                throw ValidationError("no model \(id) in the registry (see `pleat models list`)")
-            }
+            let record = try Models.record(id, in: registry)
             let artifact = try ModelArtifact.load(from: URL(fileURLWithPath: record.artifactPath), expectedWeightsSHA256: record.artifactSHA256)
             let embeddings = try ItemEmbeddings(artifact)
             let chosen = format ?? (output.hasSuffix(".csv") ? .csv : .npy)
@@ -190,4 +184,14 @@ struct ShownModel: Encodable {
     var lineage: [String]
     var artifactVerified: Bool
     var problem: String?
+}
+
+extension Models {
+    /// The registered model `id` names ('latest': the newest), or an error that says where to look.
+    static func record(_ id: String, in registry: ModelRegistry) throws -> ModelRecord {
+        guard let record = try (id == "latest" ? registry.list(limit: 1).first : registry.find(id)) else {
+            throw ValidationError("no model \(id) in the registry (see `pleat models list`)")
+        }
+        return record
+    }
 }

@@ -48,8 +48,7 @@ public final class FoldedEncoder {
     /// `valueBuckets` > 0 their values (`Inputs.values`, `foldValues`).
     public convenience init(hstu config: HSTUConfig, shape: Shape, batch: Int, seed: UInt64, behaviourTypes: Int = 0, valueBuckets: Int = 0) {
         var mainConfig = config, foldConfig = config
-        mainConfig.maxLength = shape.groups + config.maxLength
-        (foldConfig.maxLength, foldConfig.blocks) = (shape.groupLength, shape.foldBlocks)
+        (mainConfig.maxLength, foldConfig.maxLength, foldConfig.blocks) = (shape.groups + config.maxLength, shape.groupLength, shape.foldBlocks)
         let main = HSTUEncoder(config: mainConfig, batch: batch, seed: seed, contextTokens: shape.groups, behaviourTypes: behaviourTypes,
                        valueBuckets: valueBuckets)
         let folds = HSTUEncoder(config: foldConfig, batch: batch * shape.groups, seed: seed &+ 1, behaviourTypes: behaviourTypes, valueBuckets: valueBuckets,
@@ -62,9 +61,7 @@ public final class FoldedEncoder {
     /// `behaviourTypes` > 0: both encoders embed the events' behaviours (`Inputs.behaviours`, `foldBehaviours`);
     /// `valueBuckets` > 0 their values (`Inputs.values`, `foldValues`).
     public convenience init(sasrec config: TransformerConfig, shape: Shape, batch: Int, seed: UInt64, behaviourTypes: Int = 0, valueBuckets: Int = 0) {
-        var mainConfig = config, foldConfig = config
-        mainConfig.maxLength = shape.groups + config.maxLength
-        (foldConfig.maxLength, foldConfig.blocks) = (shape.groupLength, shape.foldBlocks)
+        let (mainConfig, foldConfig) = Self.configs(config, shape)
         let main = SASRecEncoder(config: mainConfig, batch: batch, seed: seed, contextTokens: shape.groups, behaviourTypes: behaviourTypes,
                        valueBuckets: valueBuckets)
         let folds = SASRecEncoder(config: foldConfig, batch: batch * shape.groups, seed: seed &+ 1, behaviourTypes: behaviourTypes, valueBuckets: valueBuckets,
@@ -78,15 +75,21 @@ public final class FoldedEncoder {
     /// they see the window. Each fold is encoded bidirectionally by the fold encoder and summarised by its
     /// last position's state (which sees the whole fold).
     public convenience init(bert4rec config: TransformerConfig, shape: Shape, batch: Int, seed: UInt64, behaviourTypes: Int = 0, valueBuckets: Int = 0) {
-        var mainConfig = config, foldConfig = config
-        mainConfig.maxLength = shape.groups + config.maxLength
-        (foldConfig.maxLength, foldConfig.blocks) = (shape.groupLength, shape.foldBlocks)
+        let (mainConfig, foldConfig) = Self.configs(config, shape)
         let main = BERT4RecEncoder(config: mainConfig, batch: batch, seed: seed, contextTokens: shape.groups, behaviourTypes: behaviourTypes,
                                    valueBuckets: valueBuckets)
         let folds = BERT4RecEncoder(config: foldConfig, batch: batch * shape.groups, seed: seed &+ 1, behaviourTypes: behaviourTypes,
                                     valueBuckets: valueBuckets, store: main.store, namePrefix: "fold.", sharedItems: main.items)
         self.init(main: main, folds: folds, shape: shape, batch: batch, seed: seed, behaviourTypes: behaviourTypes,
                   layerNormEpsilon: config.layerNormEpsilon, layerNormAffine: true)
+    }
+
+    /// A softmax encoder's configs: the window encoder's (G + W positions) and the fold encoder's (C
+    /// positions, `foldBlocks` layers).
+    private static func configs(_ config: TransformerConfig, _ shape: Shape) -> (main: TransformerConfig, folds: TransformerConfig) {
+        var main = config, folds = config
+        (main.maxLength, folds.maxLength, folds.blocks) = (shape.groups + config.maxLength, shape.groupLength, shape.foldBlocks)
+        return (main, folds)
     }
 
     /// `main` has `shape.groups` context tokens; `folds` runs batch·G sequences of C events in the same store.
