@@ -31,6 +31,8 @@ struct Pleat: AsyncParsableCommand {
             exit(withError: error)
         } catch let error as CleanExit {
             exit(withError: error)
+        } catch where String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
+            exit(withError: error)  // its own ends, e.g. `--help` (a help command whose run asks for the help)
         } catch {
             let reason = (error as? ValidationError)?.message ?? String(describing: error)
             // One line, whatever the error carries (libpq's messages span two).

@@ -14,6 +14,11 @@ final class CommandLineTests: XCTestCase {
         let result = try PleatCommand.run(["--version"])
         XCTAssertEqual(result.status, 0)
         XCTAssertTrue(result.stdout.hasPrefix("pleat "), result.stdout)
+        for arguments in [["--help"], ["train", "--help"], ["help", "ingest"], []] {
+            let help = try PleatCommand.run(arguments)
+            XCTAssertEqual(help.status, 0, "\(arguments): \(help.stderr)")
+            XCTAssertTrue(help.stdout.contains("OVERVIEW:") && !help.stderr.contains("Error"), "\(arguments): \(help.stdout)\(help.stderr)")
+        }
     }
 
     /// A mistake in the arguments prints the usage and exits 64; an error while running (here a model the

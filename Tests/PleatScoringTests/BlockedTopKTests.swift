@@ -48,8 +48,15 @@ final class BlockedTopKTests: XCTestCase {
                     var indices = [Int32](repeating: 0, count: k), scores = [Float](repeating: 0, count: k)
                     let found = TopK.select(expected, count: expected.count, k: k, indices: &indices, scores: &scores)
                     let wanted = Array(indices.prefix(found))
-                    let firstDifference = zip(blocked[r].items, wanted).enumerated().first { $1.0 != $1.1 }?.offset
-                    XCTAssert(blocked[r].items == wanted, "\(kind), k \(k), row \(r): \(blocked[r].items.count) items for \(found), first difference at \(String(describing: firstDifference))")
+                    // The same items in the same order, but for items whose scores differ by rounding only:
+                    // the blocks' products and the full row's may round differently (the BLAS kernel blocks
+                    // each shape its own way), which can swap near-equal items deep in a full ranking.
+                    XCTAssertEqual(blocked[r].items.count, found, "\(kind), k \(k), row \(r)")
+                    XCTAssertEqual(Set(blocked[r].items).count, blocked[r].items.count, "\(kind), k \(k), row \(r): an item twice")
+                    for (i, (got, want)) in zip(blocked[r].items, wanted).enumerated() where got != want {
+                        let (a, b) = (expected[Int(got)], expected[Int(want)])
+                        XCTAssertEqual(a, b, accuracy: 1e-5 * max(1, abs(b)), "\(kind), k \(k), row \(r), rank \(i + 1): item \(got) for \(want)")
+                    }
                     for (a, b) in zip(blocked[r].scores, scores) { XCTAssertEqual(a, b, accuracy: 1e-5 * max(1, abs(b)), "\(kind), k \(k)") }
                     XCTAssertFalse(blocked[r].items.contains { excluded[r].contains($0) || $0 == 0 }, "\(kind): an excluded item or padding selected")
                 }
