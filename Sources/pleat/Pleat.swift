@@ -31,7 +31,7 @@ struct Pleat: AsyncParsableCommand {
             exit(withError: error)
         } catch let error as CleanExit {
             exit(withError: error)
-        } catch where String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
+        } catch where !(error is ValidationError) && String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
             exit(withError: error)  // its own ends, e.g. `--help` (a help command whose run asks for the help)
         } catch {
             let reason = (error as? ValidationError)?.message ?? String(describing: error)
