@@ -9,6 +9,10 @@ import PleatStorage
 
 /// `pleat serve`: the recommendation endpoint over HTTP.
 ///   GET /v1/users/{id}/recommendations?k=10  → Recommendation JSON (400 with a JSON error on bad input)
+///   POST /v1/recommendations                 → the same for a user and the events of their session that
+///                                              no ingest has stored yet: {"user":"u1","k":10,"events":
+///                                              [{"item":"i9","time":1733500000,"event":"view"}]}, scored
+///                                              live and not cached (`RecommendationRequest`)
 ///   GET /healthz                             → {"status":"ok","database":"reachable"|"unreachable"}
 ///   GET /metrics                             → Prometheus text
 ///
@@ -33,6 +37,9 @@ public struct RecommendationServer: Sendable {
     public static let maximumUserIdBytes = 1_024
     /// Longest event type name a request may ask for (the names are a log's behaviour labels).
     public static let maximumEventBytes = 64
+    /// The largest request body (`POST /v1/recommendations`): `RecentEvent.maximumPerRequest` events with
+    /// long ids fit.
+    public static let maximumBodyBytes = 1 << 20
     /// Seconds a client is told to wait (Retry-After) when the server cannot answer now.
     public static let retryAfterSeconds = 1
 
@@ -47,7 +54,7 @@ public struct RecommendationServer: Sendable {
     let scoring: BlockingExecutor
     /// Where errors go, each with its request id (stderr by default).
     let log: @Sendable (String) -> Void
-    private let requestIds = RequestIds()
+    let requestIds = RequestIds()
 
     public init(recommender: Recommender, metrics: ServerMetrics = ServerMetrics(), capacity: Capacity = Capacity(), shard: Shard = .all,
                 log: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data(("pleat serve: " + $0 + "\n").utf8)) }) {
@@ -62,7 +69,7 @@ public struct RecommendationServer: Sendable {
     /// Serves until the task is cancelled or the process gets SIGTERM or SIGINT (requests in flight
     /// finish first). `onRunning` gets the bound port (useful with port 0).
     public func run(host: String = "127.0.0.1", port: Int, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        // Small requests only: this API takes no bodies and short headers.
+        // Short headers only; bodies are bounded where they are read (`maximumBodyBytes`).
         let limits = HTTP1Channel.Configuration(idleTimeout: .seconds(60), httpDecoderConfiguration: .init(
             maxHeaderFieldSize: 8 << 10, maxHeaderListSize: 32 << 10, maxHeaderFieldCount: 100))
         let app = Application(
@@ -94,67 +101,47 @@ public struct RecommendationServer: Sendable {
 
     func router() -> Router<BasicRequestContext> {
         let router = Router()
-        let recommender = recommender, metrics = metrics, shard = shard, lookups = lookups, scoring = scoring, log = log, requestIds = requestIds
+        let recommender = recommender, metrics = metrics, lookups = lookups, scoring = scoring
         router.get("/v1/users/:id/recommendations") { request, context -> Response in
-            let start = DispatchTime.now().uptimeNanoseconds
-            let requestId = requestIds.next()
-            func finish(_ status: HTTPResponse.Status, _ body: Data, source: Recommendation.Source? = nil, retry: Bool = false,
-                        ownerShard: Shard? = nil) -> Response {
-                metrics.record(route: "recommendations", status: status.code, seconds: Self.seconds(since: start), source: source)
-                var headers: HTTPFields = [.contentType: "application/json", Self.requestIdHeader: requestId]
-                if retry { headers[.retryAfter] = String(Self.retryAfterSeconds) }
-                if let ownerShard { headers[Self.shardHeader] = ownerShard.description }
-                return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
-            }
+            let reply = Reply(server: self)
             guard let raw = context.parameters.get("id"), !raw.isEmpty else {
-                return finish(.badRequest, Self.error("missing user id"))
+                return reply(.badRequest, Self.error("missing user id"))
             }
             // The router hands the path segment over as sent: ids with spaces or non-ASCII arrive escaped.
             guard let user = raw.removingPercentEncoding, !user.isEmpty else {
-                return finish(.badRequest, Self.error("the user id is not valid percent-encoded UTF-8"))
-            }
-            guard user.utf8.count <= Self.maximumUserIdBytes else {
-                return finish(.badRequest, Self.error("user id longer than \(Self.maximumUserIdBytes) bytes"))
-            }
-            let owner = shard.owner(of: user)
-            if owner != shard {
-                return finish(.misdirectedRequest, Self.misdirected(user: user, owner: owner, server: shard), ownerShard: owner)
+                return reply(.badRequest, Self.error("the user id is not valid percent-encoded UTF-8"))
             }
             var k = 10
             if let raw = request.uri.queryParameters["k"] {
-                guard let value = Int(raw), (1...Self.maximumK).contains(value) else {
-                    return finish(.badRequest, Self.error("k must be an integer from 1 to \(Self.maximumK), got '\(String(raw.prefix(40)))'"))
+                guard let value = Int(raw), Self.ks.contains(value) else {
+                    return reply(.badRequest, Self.error("k must be an integer from 1 to \(Self.maximumK), got '\(String(raw.prefix(40)))'"))
                 }
                 k = value
             }
-            var event: String?
-            if let raw = request.uri.queryParameters["event"] {
-                // The query's values arrive percent-decoded.
-                guard !raw.isEmpty, raw.utf8.count <= Self.maximumEventBytes else {
-                    return finish(.badRequest, Self.error("event must name an event type (at most \(Self.maximumEventBytes) bytes), got '\(String(raw.prefix(40)))'"))
+            // The query's values arrive percent-decoded.
+            let event = request.uri.queryParameters["event"].map(String.init), count = k
+            return await reply.answer(user: user, event: event) {
+                switch try await lookups.run({ try recommender.fromCache(user: user, k: count, event: event) }) {
+                case .answer(let cached): cached
+                case .live(let work): try await scoring.run { try recommender.live(work) }
                 }
-                event = String(raw)
             }
-            let (count, asked) = (k, event)
+        }
+        router.post("/v1/recommendations") { request, _ -> Response in
+            let reply = Reply(server: self)
+            let asked: RecommendationRequest
             do {
-                let answer: Recommendation
-                switch try await lookups.run({ try recommender.fromCache(user: user, k: count, event: asked) }) {
-                case .answer(let cached): answer = cached
-                case .live(let work): answer = try await scoring.run { try recommender.live(work) }
-                }
-                return finish(.ok, try JSONEncoder.snakeCase().encode(answer), source: answer.source)
-            } catch let unknown as UnknownEventType {
-                return finish(.badRequest, Self.error(unknown.description))
-            } catch let scoring as ScoringError {
-                // Nothing serves yet, or the serving model cannot be loaded: not this request's fault.
-                return finish(.serviceUnavailable, Self.error(scoring.description))
-            } catch is BlockingExecutor.Busy {
-                return finish(.serviceUnavailable, Self.error("busy: too many requests need live scoring; retry shortly"), retry: true)
-            } catch let unavailable as RecommenderUnavailable {
-                return finish(.serviceUnavailable, Self.error(unavailable.description), retry: true)
+                let body = try await request.body.collect(upTo: Self.maximumBodyBytes)
+                asked = try RecommendationRequest.decode(Data(buffer: body))
+            } catch let problem as RecommendationRequest.Problem {
+                return reply(.badRequest, Self.error(problem.description))
             } catch {
-                log("request \(requestId) failed: \(ConnectionString.redacted("\(error)"))")
-                return finish(.internalServerError, Self.error("internal error (request id \(requestId); the server log has the details)"))
+                return reply(.contentTooLarge, Self.error("the request body is larger than \(Self.maximumBodyBytes) bytes"))
+            }
+            let k = asked.k ?? 10
+            guard Self.ks.contains(k) else { return reply(.badRequest, Self.error("k must be an integer from 1 to \(Self.maximumK), got \(k)")) }
+            return await reply.answer(user: asked.user, event: asked.event) {
+                try await scoring.run { try recommender.recommend(user: asked.user, k: k, event: asked.event, recent: asked.events ?? []) }
             }
         }
         router.get("/healthz") { _, _ -> Response in
@@ -165,6 +152,64 @@ public struct RecommendationServer: Sendable {
                      body: .init(byteBuffer: ByteBuffer(string: metrics.render())))
         }
         return router
+    }
+
+    static let ks = 1...maximumK
+
+    /// One recommendations request's answer: its id and timing, the checks every route shares (user
+    /// id, shard, event name), and the mapping of scoring's errors to statuses.
+    struct Reply {
+        let server: RecommendationServer
+        let start = DispatchTime.now().uptimeNanoseconds
+        let requestId: String
+
+        init(server: RecommendationServer) {
+            self.server = server
+            requestId = server.requestIds.next()
+        }
+
+        func callAsFunction(_ status: HTTPResponse.Status, _ body: Data, source: Recommendation.Source? = nil, retry: Bool = false,
+                            ownerShard: Shard? = nil) -> Response {
+            server.metrics.record(route: "recommendations", status: status.code, seconds: RecommendationServer.seconds(since: start), source: source)
+            var headers: HTTPFields = [.contentType: "application/json", RecommendationServer.requestIdHeader: requestId]
+            if retry { headers[.retryAfter] = String(RecommendationServer.retryAfterSeconds) }
+            if let ownerShard { headers[RecommendationServer.shardHeader] = ownerShard.description }
+            return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        }
+
+        /// `work`'s answer for `user`, once the user belongs to this server's shard and `event` is a
+        /// plausible name; errors as statuses (400 the asker's, 503 retry later, 500 ours, logged).
+        func answer(user: String, event: String?, _ work: () async throws -> Recommendation) async -> Response {
+            guard user.utf8.count <= RecommendationServer.maximumUserIdBytes else {
+                return self(.badRequest, RecommendationServer.error("user id longer than \(RecommendationServer.maximumUserIdBytes) bytes"))
+            }
+            if let event, event.isEmpty || event.utf8.count > RecommendationServer.maximumEventBytes {
+                return self(.badRequest, RecommendationServer.error(
+                    "event must name an event type (at most \(RecommendationServer.maximumEventBytes) bytes), got '\(String(event.prefix(40)))'"))
+            }
+            let owner = server.shard.owner(of: user)
+            if owner != server.shard {
+                return self(.misdirectedRequest, RecommendationServer.misdirected(user: user, owner: owner, server: server.shard), ownerShard: owner)
+            }
+            do {
+                let answer = try await work()
+                return self(.ok, try JSONEncoder.snakeCase().encode(answer), source: answer.source)
+            } catch let unknown as UnknownEventType {
+                return self(.badRequest, RecommendationServer.error(unknown.description))
+            } catch let recent as RecentEventError {
+                return self(.badRequest, RecommendationServer.error(recent.description))
+            } catch let scoring as ScoringError {
+                // Nothing serves yet, or the serving model cannot be loaded: not this request's fault.
+                return self(.serviceUnavailable, RecommendationServer.error(scoring.description))
+            } catch is BlockingExecutor.Busy {
+                return self(.serviceUnavailable, RecommendationServer.error("busy: too many requests need live scoring; retry shortly"), retry: true)
+            } catch let unavailable as RecommenderUnavailable {
+                return self(.serviceUnavailable, RecommendationServer.error(unavailable.description), retry: true)
+            } catch {
+                server.log("request \(requestId) failed: \(ConnectionString.redacted("\(error)"))")
+                return self(.internalServerError, RecommendationServer.error("internal error (request id \(requestId); the server log has the details)"))
+            }
+        }
     }
 
     static func json(_ status: HTTPResponse.Status, _ body: Data) -> Response {

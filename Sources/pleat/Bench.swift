@@ -119,23 +119,28 @@ struct Bench: ParsableCommand {
 
     struct Recommend: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "In-process latency of recommend: cache hits, and live scoring after the user's entry is deleted.")
+            abstract: "In-process latency of recommend: cache hits, live scoring after the user's entry is deleted, and live scoring with recent events.")
         @OptionGroup var global: GlobalOptions
         @OptionGroup var cacheOptions: CacheOptions
         @Option(name: .customLong("cache-requests")) var cacheRequests = 20_000
         @Option(name: .customLong("live-requests")) var liveRequests = 300
+        @Option(name: .customLong("session-requests")) var sessionRequests = 300
+        @Option(name: .customLong("recent-events"), help: "Items each session request brings.") var recentEvents = 5
         @Flag(help: "Print one JSON line.") var json = false
 
         func run() throws {
             try BLASLibrary.load()  // a clear error now rather than a stop at the first product
             var benchmark = RecommendBenchmark()
             (benchmark.cacheRequests, benchmark.liveRequests) = (cacheRequests, liveRequests)
+            (benchmark.sessionRequests, benchmark.recentEvents) = (sessionRequests, recentEvents)
             let r = try benchmark.run(databaseURL: global.database.url, cachePath: cacheOptions.path(global))
             if json { try printJSONLine(r); return }
             var table = TextTable(["path", "requests", "p50 ms", "p99 ms"])
             table.add(["cache hit", String(r.cacheRequests), String(format: "%.3f", r.cacheP50Ms), String(format: "%.3f", r.cacheP99Ms)])
             table.add([String(format: "live (%.0f events)", r.liveMeanHistory), String(r.liveRequests),
                        String(format: "%.3f", r.liveP50Ms), String(format: "%.3f", r.liveP99Ms)])
+            table.add(["live + \(r.sessionRecentEvents) recent events", String(r.sessionRequests),
+                       String(format: "%.3f", r.sessionP50Ms), String(format: "%.3f", r.sessionP99Ms)])
             print(table.render())
         }
     }

@@ -117,23 +117,33 @@ struct Recommend: ParsableCommand {
     @Option(name: .short, help: "How many items.") var k = 10
     @Option(help: "The behaviour asked for, an event type name (e.g. buy: what will the user buy next?). Default: the model's own question.")
     var event: String?
+    @Option(help: ArgumentHelp("Items the user just interacted with that no ingest has stored yet, oldest first (comma-separated): scored live on top of the stored history, not cached.",
+                               valueName: "ITEM,ITEM"), transform: { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) })
+    var recent: [String]?
+    @Option(help: "The event type of the --recent items (default: the database's only type, or interaction).") var recentEvent: String?
     @Flag(help: "Print one JSON object.") var json = false
 
     func validate() throws {
         guard (1...1_000).contains(k) else { throw ValidationError("-k must be from 1 to 1000") }
+        guard recentEvent == nil || recent != nil else { throw ValidationError("--recent-event describes the --recent items: give --recent too") }
         guard event.map({ !$0.isEmpty }) ?? true else { throw ValidationError("--event needs an event type name") }
     }
 
     func run() throws {
         try BLASLibrary.load()  // a clear error now rather than a stop at the first product
         let recommender = try Recommender(databaseURL: global.database.url, cachePath: cacheOptions.path(global), connectNow: false)
-        let answer = try recommender.recommend(user: user, k: k, event: event)
+        let answer = try recent.map { items in
+            // One second apart, ending now, so that they keep the order given.
+            let now = Int64(Date().timeIntervalSince1970)
+            let events = items.enumerated().map { RecentEvent(item: $1, time: now - Int64(items.count - 1 - $0), event: recentEvent) }
+            return try recommender.recommend(user: user, k: k, event: event, recent: events, now: now)
+        } ?? recommender.recommend(user: user, k: k, event: event)
         if answer.freshness == .unchecked { note("PostgreSQL is unreachable: this is the cached list, not checked against newer events") }
         if json { return try printJSONLine(answer) }
         if let message = answer.message { note(message) }
         var table = TextTable(["rank", "item", "score"])
         for (i, item) in answer.items.enumerated() { table.add([String(i + 1), item.item, String(format: "%.4f", item.score)]) }
-        print("user \(answer.user)\(answer.event.map { ", event \($0)" } ?? ""), model \(answer.modelId), source \(answer.source.rawValue), computed \(answer.computedAt)")
+        print("user \(answer.user)\(answer.event.map { ", event \($0)" } ?? "")\(answer.recentEvents.map { ", \($0) recent events" } ?? ""), model \(answer.modelId), source \(answer.source.rawValue), computed \(answer.computedAt)")
         print(table.render())
     }
 }

@@ -122,4 +122,32 @@ final class CommandLineTests: XCTestCase {
         let record = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(imported.stdout.utf8)) as? [String: Any], imported.stderr)
         XCTAssertEqual(record["artifact_sha256"] as? String, fixture.sasrec.artifactSHA256)
     }
+
+    /// `pleat recommend --recent`: the items scored on top of the stored history, as the HTTP route does
+    /// (RecentEventsTests checks that equals their ingest); an unknown item is left out and said so.
+    func testRecommendWithRecentItems() throws {
+        let fixture = try WalkFixture()
+        defer { fixture.remove() }
+        _ = try fixture.score(fixture.sasrec)
+        func items(_ arguments: [String]) throws -> (items: [String], json: [String: Any]) {
+            let answer = try PleatCommand.run(["recommend", "--user", "u3", "--cache", fixture.cachePath, "--json"] + arguments, databaseURL: fixture.url)
+            XCTAssertEqual(answer.status, 0, answer.stderr)
+            let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(answer.stdout.utf8)) as? [String: Any], answer.stderr)
+            return ((json["items"] as? [[String: Any]] ?? []).compactMap { $0["item"] as? String }, json)
+        }
+        let stored = try items([])
+        let recent = try items(["--recent", "i60,i61,i62,not-an-item"])
+        XCTAssertEqual(recent.json["recent_events"] as? Int, 3)
+        XCTAssertEqual(recent.json["source"] as? String, "live")
+        XCTAssertNotEqual(recent.items, stored.items)
+        XCTAssertTrue(Set(recent.items).isDisjoint(with: ["i60", "i61", "i62"]), "under exclude, the recent items are seen items")
+
+        let wrongType = try PleatCommand.run(["recommend", "--user", "u3", "--cache", fixture.cachePath, "--recent", "i1", "--recent-event", "buy"],
+                                             databaseURL: fixture.url)
+        XCTAssertEqual(wrongType.status, 1)
+        XCTAssertEqual(wrongType.stderr, "Error: events[0]: no event type 'buy' in this database (it has: interaction)\n")
+        let alone = try PleatCommand.run(["recommend", "--user", "u3", "--recent-event", "buy"], databaseURL: fixture.url)
+        XCTAssertEqual(alone.status, 64)
+        XCTAssertTrue(alone.stderr.contains("give --recent too"), alone.stderr)
+    }
 }

@@ -1,3 +1,6 @@
+import Foundation
+import PleatStorage
+
 /// Why one row could not be loaded. The row is kept in `rejected_rows` with this reason.
 public struct RowRejection: Error, Sendable, Equatable {
     public enum Kind: String, Sendable, CaseIterable, Codable, CodingKeyRepresentable {
@@ -29,17 +32,13 @@ public struct RowRejection: Error, Sendable, Equatable {
 }
 
 extension RowRejection {
-    /// An id (or event type name) must be non-empty, at most `IngestLimits.maxIdBytes` long, and free of
-    /// control characters other than tab, line feed and carriage return (which quoted CSV fields may
-    /// hold): an id with U+0000-U+001F or U+007F cannot be shown, typed or stored as text.
+    /// An id (or event type name) that `EventRules` refuses, with its role and column.
     public static func forId(_ id: UnsafeBufferPointer<UInt8>, _ role: String, column: String) -> RowRejection? {
-        guard !id.isEmpty else { return Self(.emptyId, "\(role) in column \(column)") }
-        guard id.count <= IngestLimits.maxIdBytes else {
-            return Self(.idTooLong, "\(role) of \(id.count) bytes in column \(column) (limit \(IngestLimits.maxIdBytes))")
+        switch EventRules.idProblem(id) {
+        case nil: nil
+        case .empty: Self(.emptyId, "\(role) in column \(column)")
+        case .tooLong(let bytes): Self(.idTooLong, "\(role) of \(bytes) bytes in column \(column) (limit \(IngestLimits.maxIdBytes))")
+        case .controlCharacter(let control): Self(.controlCharacter, String(format: "U+%04X in the %@ (column %@)", Int(control), role, column))
         }
-        if let control = id.first(where: { ($0 < 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D) || $0 == 0x7F }) {
-            return Self(.controlCharacter, String(format: "U+%04X in the %@ (column %@)", Int(control), role, column))
-        }
-        return nil
     }
 }

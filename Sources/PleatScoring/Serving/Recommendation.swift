@@ -35,6 +35,9 @@ public struct Recommendation: Sendable, Codable, Equatable {
     public var computedAt: String
     /// Why the answer is a fallback.
     public var message: String?
+    /// How many of the request's recent events the list takes into account (events of items the model
+    /// knows, not already stored); absent when the request brought none.
+    public var recentEvents: Int?
 
     init(user: String, list: RankedList, k: Int, modelId: String, source: Source, freshness: Freshness = .checked, message: String? = nil) {
         self.user = user

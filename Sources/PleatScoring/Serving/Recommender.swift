@@ -49,10 +49,10 @@ public final class Recommender: @unchecked Sendable {
     public var retryAfterFailure: TimeInterval = 0.25
     private let databaseURL: String, cachePath: String
     private let timeouts: PostgresConnection.Timeouts
-    private let sessions: Pool<Session>
+    let sessions: Pool<Session>
     /// The cache alone, for answers while PostgreSQL is unreachable (SQLite stays reachable).
     private let caches: Pool<RecommendationCache>
-    private let modelLock = NSLock()
+    let modelLock = NSLock()
     private var live: ScoringModel?
     private var popular: (modelId: String, items: [Int32], scores: [Float])?
     private let healthLock = NSLock()
@@ -126,29 +126,40 @@ public final class Recommender: @unchecked Sendable {
         return .answer(Recommendation(user: user, list: cached.list, k: k, modelId: cached.modelId, source: .cache, freshness: .unchecked))
     }
 
-    private func noteDatabaseFailure() {
+    func noteDatabaseFailure() {
         healthLock.withLock { databaseDownUntil = Date().addingTimeInterval(retryAfterFailure) }
         sessions.drain()  // their connections went with the server
     }
 
     private func scoreLive(_ request: LiveRequest, userId: Int, session: Session) throws -> Recommendation {
-        let (user, k, event) = (request.user, request.k, request.event)
         let active = try session.cache.activeSet()
-        let (items, times, behaviours, values) = try UserTable(session.db).history(of: userId)
+        let history = try UserTable(session.db).history(of: userId)
         return try modelLock.withLock {
             let model = try liveModel(active?.modelId, db: session.db)
-            if let event { try model.checkEvent(event) }
-            let history = model.modelHistory(items: items[...], times: times[...], behaviours: behaviours[...], values: values[...])
-            guard !history.items.isEmpty else {
-                return try fallbackLocked(user: user, k: k, model: model, db: session.db, reason: "none of the events of user \(user) is an item model \(model.id) knows")
-            }
-            let top = model.topK([history], k: max(k, active?.topK ?? liveTopK), seen: try active?.seen ?? model.record.seen, event: event)[0]
-            let list = model.rankedList(user: user, event: event, top, historyUntil: times.last ?? 0)
+            if let event = request.event { try model.checkEvent(event) }
+            let (top, list) = try scoreLocked(user: request.user, k: request.k, event: request.event, model: model, active: active,
+                                              history: history, db: session.db)
+            guard let list else { return top }
             // Only under the model that is active when the write commits (the cache checks it in the
             // same transaction), so a list never lands under a model that was switched away meanwhile.
             try session.cache.writeThrough(list, modelId: model.id)
-            return Recommendation(user: user, list: list, k: k, modelId: model.id, source: .live)
+            return top
         }
+    }
+
+    /// A history (this database's ids, oldest first) scored with `model`, under `modelLock`: the answer,
+    /// and the list to cache (nil for a fallback, which is never cached).
+    func scoreLocked(user: String, k: Int, event: String?, model: ScoringModel, active: RecommendationCache.ListSet?,
+                     history: UserTable.History, db: PostgresConnection) throws -> (Recommendation, RankedList?) {
+        let modelHistory = model.modelHistory(items: history.items[...], times: history.seconds[...], behaviours: history.eventTypes[...],
+                                              values: history.values[...])
+        guard !modelHistory.items.isEmpty else {
+            return (try fallbackLocked(user: user, k: k, model: model, db: db,
+                                       reason: "none of the events of user \(user) is an item model \(model.id) knows"), nil)
+        }
+        let top = model.topK([modelHistory], k: max(k, active?.topK ?? liveTopK), seen: try active?.seen ?? model.record.seen, event: event)[0]
+        let list = model.rankedList(user: user, event: event, top, historyUntil: history.seconds.last ?? 0)
+        return (Recommendation(user: user, list: list, k: k, modelId: model.id, source: .live), list)
     }
 
     private func fallback(user: String, k: Int, session: Session, reason: String) throws -> Recommendation {
@@ -159,7 +170,7 @@ public final class Recommender: @unchecked Sendable {
     }
 
     /// The model's most popular items (never an item outside its vocabulary).
-    private func fallbackLocked(user: String, k: Int, model: ScoringModel, db: PostgresConnection, reason: String) throws -> Recommendation {
+    func fallbackLocked(user: String, k: Int, model: ScoringModel, db: PostgresConnection, reason: String) throws -> Recommendation {
         let top: (items: [Int32], scores: [Float])
         if let popular, popular.modelId == model.id, popular.items.count >= k {
             top = (popular.items, popular.scores)
@@ -173,7 +184,7 @@ public final class Recommender: @unchecked Sendable {
 
     /// The active model, loaded once. Before any model's lists were activated nothing serves: a model
     /// serves once promoted (`pleat score`), never because it is the newest.
-    private func liveModel(_ activeId: String?, db: PostgresConnection) throws -> ScoringModel {
+    func liveModel(_ activeId: String?, db: PostgresConnection) throws -> ScoringModel {
         guard let activeId else {
             throw ScoringError("no model serves yet: `pleat score` serves a trained model once it is promoted (or with --force)")
         }

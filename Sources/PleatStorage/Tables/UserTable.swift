@@ -43,14 +43,28 @@ public struct UserTable {
         return (try row.int("id"), try row.optionalInt("newest").map(Int64.init))
     }
 
-    /// A user's events in time order (as `HistoryLoader` orders them): item ids, Unix seconds, event
-    /// types and values (NaN: none).
-    public func history(of userId: Int) throws -> (items: [Int32], seconds: [Int64], eventTypes: [Int16], values: [Float]) {
+    /// One user's events in time order (as `HistoryLoader` orders them): parallel arrays of item ids,
+    /// Unix seconds, event types and values (NaN: none).
+    public struct History: Sendable, Equatable {
+        public var items: [Int32] = [], seconds: [Int64] = [], eventTypes: [Int16] = [], values: [Float] = []
+        public init() {}
+        public var count: Int { items.count }
+    }
+
+    /// A user's events ordered by time, then item id and event type: the order any newer event joins
+    /// (`Recommender`'s recent events follow it).
+    public func history(of userId: Int) throws -> History {
         let rows = try db.query("""
             SELECT item_id, \(PostgresTimestamp.unixSecondSQL("occurred_at")) AS second, event_type, value FROM interactions
             WHERE user_id = $1 ORDER BY occurred_at, item_id, event_type
             """, [.int(userId)]).rows
-        return (try rows.map { try $0.int32("item_id") }, try rows.map { Int64(try $0.int("second")) },
-                try rows.map { try $0.int16("event_type") }, try rows.map { try $0.optionalDouble("value").map(Float.init) ?? .nan })
+        var history = History()
+        for row in rows {
+            history.items.append(try row.int32("item_id"))
+            history.seconds.append(Int64(try row.int("second")))
+            history.eventTypes.append(try row.int16("event_type"))
+            history.values.append(try row.optionalDouble("value").map(Float.init) ?? .nan)
+        }
+        return history
     }
 }
