@@ -52,12 +52,12 @@ public struct RecommendationServer: Sendable {
 
     let lookups: BlockingExecutor
     let scoring: BlockingExecutor
-    /// Where errors go, each with its request id (stderr by default).
-    let log: @Sendable (String) -> Void
+    /// Where errors go, each with its request id (stderr by default), and the access log if any.
+    let log: ServerLog
     let requestIds = RequestIds()
 
     public init(recommender: Recommender, metrics: ServerMetrics = ServerMetrics(), capacity: Capacity = Capacity(), shard: Shard = .all,
-                log: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data(("pleat serve: " + $0 + "\n").utf8)) }) {
+                log: ServerLog = ServerLog()) {
         self.recommender = recommender
         self.metrics = metrics
         self.shard = shard
@@ -103,7 +103,7 @@ public struct RecommendationServer: Sendable {
         let router = Router()
         let recommender = recommender, metrics = metrics, lookups = lookups, scoring = scoring
         router.get("/v1/users/:id/recommendations") { request, context -> Response in
-            let reply = Reply(server: self)
+            var reply = Reply(server: self, request: request)
             guard let raw = context.parameters.get("id"), !raw.isEmpty else {
                 return reply(.badRequest, Self.error("missing user id"))
             }
@@ -111,6 +111,7 @@ public struct RecommendationServer: Sendable {
             guard let user = raw.removingPercentEncoding, !user.isEmpty else {
                 return reply(.badRequest, Self.error("the user id is not valid percent-encoded UTF-8"))
             }
+            reply.user = user
             var k = 10
             if let raw = request.uri.queryParameters["k"] {
                 guard let value = Int(raw), Self.ks.contains(value) else {
@@ -128,7 +129,7 @@ public struct RecommendationServer: Sendable {
             }
         }
         router.post("/v1/recommendations") { request, _ -> Response in
-            let reply = Reply(server: self)
+            var reply = Reply(server: self, request: request)
             let asked: RecommendationRequest
             do {
                 let body = try await request.body.collect(upTo: Self.maximumBodyBytes)
@@ -138,23 +139,36 @@ public struct RecommendationServer: Sendable {
             } catch {
                 return reply(.contentTooLarge, Self.error("the request body is larger than \(Self.maximumBodyBytes) bytes"))
             }
+            reply.user = asked.user
             let k = asked.k ?? 10
             guard Self.ks.contains(k) else { return reply(.badRequest, Self.error("k must be an integer from 1 to \(Self.maximumK), got \(k)")) }
             return await reply.answer(user: asked.user, event: asked.event) {
                 try await scoring.run { try recommender.recommend(user: asked.user, k: k, event: asked.event, recent: asked.events ?? []) }
             }
         }
-        router.get("/healthz") { _, _ -> Response in
-            Self.json(.ok, Data(#"{"status":"ok","database":"\#(recommender.databaseReachable ? "reachable" : "unreachable")"}"#.utf8))
+        router.get("/healthz") { request, _ -> Response in
+            let start = DispatchTime.now().uptimeNanoseconds
+            defer { self.logAccess(request, status: 200, start: start) }
+            return Self.json(.ok, Data(#"{"status":"ok","database":"\#(recommender.databaseReachable ? "reachable" : "unreachable")"}"#.utf8))
         }
-        router.get("/metrics") { _, _ -> Response in
-            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                     body: .init(byteBuffer: ByteBuffer(string: metrics.render())))
+        router.get("/metrics") { request, _ -> Response in
+            let start = DispatchTime.now().uptimeNanoseconds
+            defer { self.logAccess(request, status: 200, start: start) }
+            // A cache that cannot be read leaves its lines out; the request counts still help.
+            let activation = try? await lookups.run { try recommender.activation() }
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                            body: .init(byteBuffer: ByteBuffer(string: metrics.render(activation: activation ?? nil))))
         }
         return router
     }
 
     static let ks = 1...maximumK
+
+    /// The access log's line for a request that is not a recommendation.
+    func logAccess(_ request: Request, status: Int, start: UInt64) {
+        log.request(.init(requestId: requestIds.next(), method: request.method.rawValue, path: request.uri.description, status: status,
+                          seconds: Self.seconds(since: start)))
+    }
 
     /// One recommendations request's answer: its id and timing, the checks every route shares (user
     /// id, shard, event name), and the mapping of scoring's errors to statuses.
@@ -162,15 +176,25 @@ public struct RecommendationServer: Sendable {
         let server: RecommendationServer
         let start = DispatchTime.now().uptimeNanoseconds
         let requestId: String
+        let method: String, path: String
+        /// The user asked for, once known (for the access log, which leaves out ids too long to be one).
+        var user: String? {
+            get { loggedUser }
+            set { loggedUser = newValue.flatMap { $0.utf8.count <= RecommendationServer.maximumUserIdBytes ? $0 : nil } }
+        }
+        private var loggedUser: String?
 
-        init(server: RecommendationServer) {
+        init(server: RecommendationServer, request: Request) {
             self.server = server
             requestId = server.requestIds.next()
+            (method, path) = (request.method.rawValue, request.uri.description)
         }
 
         func callAsFunction(_ status: HTTPResponse.Status, _ body: Data, source: Recommendation.Source? = nil, retry: Bool = false,
                             ownerShard: Shard? = nil) -> Response {
-            server.metrics.record(route: "recommendations", status: status.code, seconds: RecommendationServer.seconds(since: start), source: source)
+            let seconds = RecommendationServer.seconds(since: start)
+            server.metrics.record(route: "recommendations", status: status.code, seconds: seconds, source: source)
+            server.log.request(.init(requestId: requestId, method: method, path: path, status: status.code, seconds: seconds, user: user, source: source))
             var headers: HTTPFields = [.contentType: "application/json", RecommendationServer.requestIdHeader: requestId]
             if retry { headers[.retryAfter] = String(RecommendationServer.retryAfterSeconds) }
             if let ownerShard { headers[RecommendationServer.shardHeader] = ownerShard.description }
@@ -206,7 +230,7 @@ public struct RecommendationServer: Sendable {
             } catch let unavailable as RecommenderUnavailable {
                 return self(.serviceUnavailable, RecommendationServer.error(unavailable.description), retry: true)
             } catch {
-                server.log("request \(requestId) failed: \(ConnectionString.redacted("\(error)"))")
+                server.log.message("request \(requestId) failed: \(ConnectionString.redacted("\(error)"))")
                 return self(.internalServerError, RecommendationServer.error("internal error (request id \(requestId); the server log has the details)"))
             }
         }

@@ -1,8 +1,10 @@
 import Foundation
+import PleatCore
 import PleatScoring
+import PleatStorage
 
-/// Request counts, a latency histogram and the cache hit ratio, rendered in Prometheus' text format
-/// for `GET /metrics`.
+/// Request counts, a latency histogram and the cache hit ratio, with the serving model, the age of its
+/// lists and the process's resources, rendered in Prometheus' text format for `GET /metrics`.
 public final class ServerMetrics: @unchecked Sendable {
     /// Upper bounds of the latency buckets, in seconds.
     static let bounds: [Double] = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1]
@@ -11,6 +13,9 @@ public final class ServerMetrics: @unchecked Sendable {
     private var buckets = [Int](repeating: 0, count: ServerMetrics.bounds.count + 1)
     private var latencySum = 0.0, latencyCount = 0
     private var sources: [Recommendation.Source: Int] = [:]
+
+    /// When the server started (`process_start_time_seconds`).
+    let started = Date().timeIntervalSince1970
 
     public init() {}
 
@@ -24,7 +29,9 @@ public final class ServerMetrics: @unchecked Sendable {
         }
     }
 
-    public func render() -> String {
+    /// `activation`: the cache's active set (nil: none yet, or the cache could not be read).
+    public func render(activation: RecommendationCache.Activation? = nil, process: ProcessStatistics = .current(),
+                       now: Double = Date().timeIntervalSince1970) -> String {
         lock.withLock {
             var out = "# HELP pleat_http_requests_total HTTP requests by route and status.\n# TYPE pleat_http_requests_total counter\n"
             for key in requests.keys.sorted() {
@@ -46,6 +53,24 @@ public final class ServerMetrics: @unchecked Sendable {
             let hits = sources[.cache] ?? 0, scored = hits + (sources[.live] ?? 0)
             out += "# HELP pleat_cache_hit_ratio Share of model answers served from the cache.\n# TYPE pleat_cache_hit_ratio gauge\n"
             out += "pleat_cache_hit_ratio \(scored == 0 ? 0 : Double(hits) / Double(scored))\n"
+            if let activation {
+                out += "# HELP pleat_active_model_info The model whose lists the cache serves.\n# TYPE pleat_active_model_info gauge\n"
+                out += "pleat_active_model_info{model_id=\"\(activation.modelId)\"} 1\n"
+                out += "# HELP pleat_cache_users Users with a list in the active set when it was activated.\n# TYPE pleat_cache_users gauge\n"
+                out += "pleat_cache_users \(activation.users)\n"
+                out += "# HELP pleat_cache_age_seconds Seconds since the active set's scoring finished.\n# TYPE pleat_cache_age_seconds gauge\n"
+                out += "pleat_cache_age_seconds \(max(0, now - (activation.scoredAt ?? activation.switchedAt)))\n"
+            }
+            out += "# HELP process_cpu_seconds_total User and system CPU time.\n# TYPE process_cpu_seconds_total counter\n"
+            out += "process_cpu_seconds_total \(process.cpuSeconds)\n"
+            out += "# HELP process_resident_memory_bytes Resident memory.\n# TYPE process_resident_memory_bytes gauge\n"
+            out += "process_resident_memory_bytes \(process.residentBytes)\n"
+            out += "# HELP process_open_fds Open file descriptors.\n# TYPE process_open_fds gauge\n"
+            out += "process_open_fds \(process.openFileDescriptors)\n"
+            out += "# HELP process_threads Threads of the process.\n# TYPE process_threads gauge\n"
+            out += "process_threads \(process.threads)\n"
+            out += "# HELP process_start_time_seconds When the server started, in Unix seconds.\n# TYPE process_start_time_seconds gauge\n"
+            out += "process_start_time_seconds \(started)\n"
             return out
         }
     }

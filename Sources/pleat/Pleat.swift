@@ -14,6 +14,9 @@ struct Pleat: AsyncParsableCommand {
     /// command's usage and exits 64; an error while running prints one line, `Error: …`, and exits 1,
     /// since the arguments were fine and their usage would only bury the reason. Commands that end
     /// with their own status (`ExitCode`, e.g. ingest's 3 and 4) keep it.
+    ///
+    /// With `PLEAT_PARSE_ONLY=1` in the environment it stops after parsing and validating (exit 0), so
+    /// the commands of unit files, crontabs and scripts can be checked without running them.
     static func main() async {
         var command: any ParsableCommand
         do {
@@ -21,6 +24,7 @@ struct Pleat: AsyncParsableCommand {
         } catch {
             exit(withError: error)
         }
+        if ProcessInfo.processInfo.environment["PLEAT_PARSE_ONLY"] == "1" { return }
         do {
             if var asynchronous = command as? any AsyncParsableCommand {
                 try await asynchronous.run()

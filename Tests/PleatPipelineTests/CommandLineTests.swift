@@ -151,3 +151,52 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(alone.stderr.contains("give --recent too"), alone.stderr)
     }
 }
+
+/// The operations files in jobs/: every pleat command they run parses (`PLEAT_PARSE_ONLY`), and the
+/// systemd units pass `systemd-analyze verify` (where systemd is installed) without a warning.
+final class OperationsFilesTests: XCTestCase {
+    static let jobs = TestDatabase.repositoryRoot.appendingPathComponent("jobs")
+    static let installedPleat = "/opt/pleat/.build/release/pleat"
+
+    func testEveryCommandOfTheUnitsAndTheCrontabParses() throws {
+        guard FileManager.default.isExecutableFile(atPath: TestDatabase.pleatExecutable.path) else { throw XCTSkip("pleat is not built") }
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.jobs.path).filter { $0.hasSuffix(".service") || $0 == "crontab" }
+        XCTAssertTrue(Set(["pleat-db.service", "pleat-serve.service", "pleat-nightly-train.service", "crontab"]).isSubset(of: files), "\(files)")
+        var commands = 0
+        for file in files {
+            for line in try String(contentsOf: Self.jobs.appendingPathComponent(file), encoding: .utf8).split(separator: "\n") where !line.hasPrefix("#") {
+                guard let range = line.range(of: ".build/release/pleat ") else { continue }
+                // A crontab line goes on after the command with a redirection.
+                let command = line[range.upperBound...].prefix { $0 != ">" }
+                let arguments = command.split(separator: " ").map(String.init)
+                let parsed = try PleatCommand.run(arguments, environment: ["PLEAT_PARSE_ONLY": "1"])
+                XCTAssertEqual(parsed.status, 0, "\(file): pleat \(command): \(parsed.stderr)")
+                XCTAssertEqual(parsed.stdout + parsed.stderr, "", "\(file): nothing runs")
+                commands += 1
+            }
+        }
+        XCTAssertGreaterThanOrEqual(commands, 5)
+        let mistake = try PleatCommand.run(["serve", "--port", "x"], environment: ["PLEAT_PARSE_ONLY": "1"])
+        XCTAssertEqual(mistake.status, 64, "a wrong argument still fails")
+    }
+
+    func testUnitsPassSystemdAnalyze() throws {
+        let analyze = "/usr/bin/systemd-analyze"
+        guard FileManager.default.isExecutableFile(atPath: analyze) else { throw XCTSkip("systemd-analyze is not installed") }
+        guard FileManager.default.isExecutableFile(atPath: TestDatabase.pleatExecutable.path) else { throw XCTSkip("pleat is not built") }
+        // The units name an installed checkout and user; verify them against this one.
+        let directory = try TestDatabase.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let units = try FileManager.default.contentsOfDirectory(atPath: Self.jobs.path).filter { $0.hasSuffix(".service") || $0.hasSuffix(".timer") }
+        for unit in units {
+            let text = try String(contentsOf: Self.jobs.appendingPathComponent(unit), encoding: .utf8)
+                .replacingOccurrences(of: Self.installedPleat, with: TestDatabase.pleatExecutable.path)
+                .replacingOccurrences(of: "User=pleat", with: "User=\(NSUserName())")
+                .replacingOccurrences(of: "WorkingDirectory=/opt/pleat", with: "WorkingDirectory=\(TestDatabase.repositoryRoot.path)")
+            try text.write(to: directory.appendingPathComponent(unit), atomically: true, encoding: .utf8)
+        }
+        let outcome = try Subprocess.capture(analyze, ["verify", "--man=no"] + units.map { directory.appendingPathComponent($0).path }, separateErrors: true)
+        XCTAssertEqual(outcome.exitCode, 0, outcome.errors)
+        XCTAssertEqual(outcome.output + outcome.errors, "", "no warnings")
+    }
+}

@@ -107,7 +107,7 @@ final class ServerResilienceTests: XCTestCase {
         defer { f.remove() }
         _ = try f.score(f.sasrec)
         let logged = LogBox()
-        let server = RecommendationServer(recommender: try Recommender(databaseURL: f.url, cachePath: f.cachePath), log: { logged.add($0) })
+        let server = RecommendationServer(recommender: try Recommender(databaseURL: f.url, cachePath: f.cachePath), log: ServerLog(errors: { logged.add($0) }))
         let (port, task) = try await Self.start(server)
         defer { task.cancel() }
         var (status, body, _) = try await Self.get(port, "/v1/users/\(String(repeating: "x", count: 2_000))/recommendations")

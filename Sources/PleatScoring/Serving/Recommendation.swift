@@ -1,4 +1,5 @@
 import Foundation
+import PleatCore
 import PleatStorage
 
 /// The answer to "what next for this user": `pleat recommend --json` and the HTTP endpoint print it.
@@ -50,14 +51,5 @@ public struct Recommendation: Sendable, Codable, Equatable {
         self.message = message
     }
 
-    nonisolated(unsafe) private static let formatter: ISO8601DateFormatter = {  // used under formatterLock
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f
-    }()
-    private static let formatterLock = NSLock()
-
-    static func timestamp(_ seconds: Double) -> String {
-        formatterLock.withLock { formatter.string(from: Date(timeIntervalSince1970: seconds)) }
-    }
+    static func timestamp(_ seconds: Double) -> String { UTCTimestamp.string(seconds) }
 }

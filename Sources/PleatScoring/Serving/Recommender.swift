@@ -74,6 +74,9 @@ public final class Recommender: @unchecked Sendable {
     /// Whether the last contact with PostgreSQL failed recently (for /healthz).
     public var databaseReachable: Bool { healthLock.withLock { Date() >= databaseDownUntil } }
 
+    /// The set the cache serves and when it was scored (nil before any); from SQLite alone.
+    public func activation() throws -> RecommendationCache.Activation? { try caches.with { try $0.activation() } }
+
     /// Both halves, one after the other (`pleat recommend`).
     public func recommend(user: String, k: Int, event: String? = nil) throws -> Recommendation {
         switch try fromCache(user: user, k: k, event: event) {

@@ -47,6 +47,26 @@ public final class RecommendationCache {
         return try activeStatement.step() ? ListSet(modelId: activeStatement.text(0), topK: Int(activeStatement.int(1)), includeSeen: activeStatement.int(2) != 0) : nil
     }
 
+    /// When the set readers see was scored and switched in: how old the served lists are (`/metrics`).
+    public struct Activation: Sendable, Equatable {
+        public let modelId: String
+        /// Unix seconds when its scoring finished (nil: activated before it finished, which `activate`
+        /// never does, so only an older cache file has it).
+        public let scoredAt: Double?
+        public let switchedAt: Double
+        /// Users with a list in the set when it was activated.
+        public let users: Int
+    }
+
+    /// The active set's `Activation`; nil before the first `activate`.
+    public func activation() throws -> Activation? {
+        let row = try db.prepare("""
+            SELECT a.model_id, s.finished_at, a.switched_at, s.users FROM active_model a JOIN recommendation_sets s ON s.model_id = a.model_id
+            """)
+        guard try row.step() else { return nil }
+        return Activation(modelId: row.text(0), scoredAt: row.isNull(1) ? nil : row.double(1), switchedAt: row.double(2), users: Int(row.int(3)))
+    }
+
     /// The active model's list for `user` answering for `event` ("": the model's own question), with
     /// that model's id; nil when there is none.
     public func lookup(user: String, event: String = "") throws -> (modelId: String, list: RankedList)? {
