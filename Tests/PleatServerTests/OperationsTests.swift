@@ -19,9 +19,7 @@ final class OperationsTests: XCTestCase {
             let access = LogBox(), errors = LogBox()
             let server = RecommendationServer(recommender: try Recommender(databaseURL: f.url, cachePath: f.cachePath),
                                               log: ServerLog(format: format, errors: { errors.add($0) }, access: { access.add($0) }))
-            let bound = PortBox()
-            let task = Task { try await server.run(port: 0) { port in bound.set(port) } }
-            let port = try await bound.wait()
+            let (port, task) = try await ServerResilienceTests.start(server)
             func get(_ path: String) async throws -> String {
                 String(decoding: try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)\(path)")!).0, as: UTF8.self)
             }

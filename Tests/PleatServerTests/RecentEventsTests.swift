@@ -33,6 +33,14 @@ final class RecentEventsTests: XCTestCase {
         }
     }
 
+    /// A walk fixture with SASRec's lists active and a server over it.
+    static func scoredServer() async throws -> (WalkFixture, Client, Task<Void, Error>) {
+        let f = try WalkFixture()
+        _ = try f.score(f.sasrec)
+        let (port, task) = try await ServerResilienceTests.start(RecommendationServer(recommender: try Recommender(databaseURL: f.url, cachePath: f.cachePath)))
+        return (f, Client(port: port), task)
+    }
+
     static func items(_ body: [String: Any]) -> [String] { (body["items"] as? [[String: Any]] ?? []).compactMap { $0["item"] as? String } }
     static func scores(_ body: [String: Any]) -> [Double] { (body["items"] as? [[String: Any]] ?? []).compactMap { $0["score"] as? Double } }
 
@@ -40,14 +48,8 @@ final class RecentEventsTests: XCTestCase {
     /// (events after, between and equal to stored ones) and for a user the database has never seen;
     /// and it differs from the list without them.
     func testRecentEventsGiveTheListTheirIngestWouldGive() async throws {
-        let f = try WalkFixture()
-        defer { f.remove() }
-        _ = try f.score(f.sasrec)
-        let server = RecommendationServer(recommender: try Recommender(databaseURL: f.url, cachePath: f.cachePath))
-        let bound = PortBox()
-        let task = Task { try await server.run(port: 0) { port in bound.set(port) } }
-        defer { task.cancel() }
-        let client = Client(port: try await bound.wait())
+        let (f, client, task) = try await Self.scoredServer()
+        defer { task.cancel(); f.remove() }
 
         let storedU5 = try f.db.query("""
             SELECT i.external_id AS item, extract(epoch FROM x.occurred_at)::bigint AS second FROM interactions x
@@ -92,14 +94,8 @@ final class RecentEventsTests: XCTestCase {
 
     /// Bad requests get 400 with the field and the fault; nothing is scored.
     func testBadRequestsNameTheProblem() async throws {
-        let f = try WalkFixture()
-        defer { f.remove() }
-        _ = try f.score(f.sasrec)
-        let server = RecommendationServer(recommender: try Recommender(databaseURL: f.url, cachePath: f.cachePath))
-        let bound = PortBox()
-        let task = Task { try await server.run(port: 0) { port in bound.set(port) } }
-        defer { task.cancel() }
-        let client = Client(port: try await bound.wait())
+        let (f, client, task) = try await Self.scoredServer()
+        defer { task.cancel(); f.remove() }
 
         let many = (0..<(RecentEvent.maximumPerRequest + 1)).map { ["item": "i\($0 % 100)"] }
         let cases: [(Any, String)] = [
