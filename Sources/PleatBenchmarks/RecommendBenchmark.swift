@@ -12,6 +12,8 @@ public struct RecommendBenchmark {
     public var sessionRequests = 300
     /// Items each session request brings.
     public var recentEvents = 5
+    /// Their event type (nil: the database's default, as for requests).
+    public var recentEventType: String?
     public var k = 10
 
     public init() {}
@@ -56,7 +58,7 @@ public struct RecommendBenchmark {
         let now = Int64(Date().timeIntervalSince1970)
         for _ in 0..<sessionRequests {
             let user = users[rng.below(users.count)].0
-            let recent = (0..<recentEvents).map { RecentEvent(item: items[rng.below(items.count)], time: now + Int64($0)) }
+            let recent = (0..<recentEvents).map { RecentEvent(item: items[rng.below(items.count)], time: now + Int64($0), event: recentEventType) }
             let (ms, answer) = try timed { try recommender.recommend(user: user, k: k, recent: recent) }
             guard answer.source == .live else { throw ScoringError("user \(user) was not scored live (\(answer.source))") }
             session.append(ms)

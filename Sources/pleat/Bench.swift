@@ -126,13 +126,14 @@ struct Bench: ParsableCommand {
         @Option(name: .customLong("live-requests")) var liveRequests = 300
         @Option(name: .customLong("session-requests")) var sessionRequests = 300
         @Option(name: .customLong("recent-events"), help: "Items each session request brings.") var recentEvents = 5
+        @Option(help: "Their event type (default: the database's only one, or interaction).") var recentEvent: String?
         @Flag(help: "Print one JSON line.") var json = false
 
         func run() throws {
             try BLASLibrary.load()  // a clear error now rather than a stop at the first product
             var benchmark = RecommendBenchmark()
             (benchmark.cacheRequests, benchmark.liveRequests) = (cacheRequests, liveRequests)
-            (benchmark.sessionRequests, benchmark.recentEvents) = (sessionRequests, recentEvents)
+            (benchmark.sessionRequests, benchmark.recentEvents, benchmark.recentEventType) = (sessionRequests, recentEvents, recentEvent)
             let r = try benchmark.run(databaseURL: global.database.url, cachePath: cacheOptions.path(global))
             if json { try printJSONLine(r); return }
             var table = TextTable(["path", "requests", "p50 ms", "p99 ms"])
