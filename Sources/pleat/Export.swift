@@ -24,6 +24,13 @@ struct Export: ParsableCommand {
         @OptionGroup var cacheOptions: CacheOptions
         @Option(help: "csv or jsonl (default: from --output's extension, else csv).") var format: RecommendationExport.FileFormat?
         @Option(help: "The file to write (replaced when complete); - or none: standard output.") var output: String?
+        @Flag(help: "With --output: print one JSON object (file, format, lists, model_id) instead of the note.") var json = false
+
+        func validate() throws {
+            guard !json || (output != nil && output != "-") else { throw ValidationError("--json describes the file --output writes: give --output FILE") }
+        }
+
+        struct Summary: Encodable { var file: String, format: String, lists: Int, modelId: String }
 
         func run() throws {
             let cache = try RecommendationCache(path: cacheOptions.path(global))
@@ -43,6 +50,7 @@ struct Export: ParsableCommand {
             try handle.close()
             _ = try? FileManager.default.removeItem(atPath: output)
             try FileManager.default.moveItem(atPath: partial, toPath: output)
+            if json { return try printJSONLine(Summary(file: output, format: chosen.rawValue, lists: lists, modelId: active.modelId)) }
             note("exported \(Format.count(lists)) lists of \(active.modelId) to \(output)")
         }
     }

@@ -162,15 +162,17 @@ struct Models: ParsableCommand {
             abstract: "Convert models registered by an earlier Pleat (no spec.json) into self-contained artifacts.",
             discussion: "Fold keys and item counts, which such models did not store, are taken from the database as it is now.")
         @OptionGroup var global: GlobalOptions
+        @Flag(help: "Print one JSON object: the ids converted.") var json = false
 
         func run() throws {
             let db = try global.database.connect()
-            var converted = 0
+            var converted: [String] = []
             for record in try ModelRegistry(db).list() where try LegacyArtifactUpgrade.upgrade(record, db: db) {
-                print("converted \(record.id)")
-                converted += 1
+                if !json { print("converted \(record.id)") }
+                converted.append(record.id)
             }
-            print(converted == 0 ? "every registered model is already an artifact" : "\(converted) model(s) converted")
+            if json { return try printJSONLine(["converted": converted]) }
+            print(converted.isEmpty ? "every registered model is already an artifact" : "\(converted.count) model(s) converted")
         }
     }
 }

@@ -42,6 +42,12 @@ final class ExportTests: XCTestCase {
         let first = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
         let user = try XCTUnwrap(first["user"] as? String)
         XCTAssertEqual((first["items"] as? [[String: Any]])?.compactMap { $0["item"] as? String }, exported[user]?.map(\.item))
+
+        let jsonFile = fixture.directory.appendingPathComponent("lists.jsonl").path
+        let summary = try PleatCommand.run(["export", "recommendations", "--cache", fixture.cachePath, "--output", jsonFile, "--json"], databaseURL: fixture.url)
+        XCTAssertEqual(summary.stdout.trimmingCharacters(in: .newlines),
+                       #"{"file":"\#(jsonFile)","format":"jsonl","lists":\#(report.users),"model_id":"\#(fixture.sasrec.id)"}"#, summary.stderr)
+        XCTAssertEqual(try String(contentsOfFile: jsonFile, encoding: .utf8), jsonl.stdout, "the file holds what stdout had")
     }
 
     /// `models export-embeddings`: the .npy holds the item table's rows (padding left out) in the
