@@ -13,7 +13,7 @@ public enum HistoryLoader {
     /// two cores busy (its server process and the client parsing), so on 2 cores a second reader only adds
     /// contention and the merge: reading a quarter of 100 M events took 1.11x as long with 2 readers as
     /// with 1 (median of 5 alternating pairs, AMD EPYC family 25 model 17, 2 cores).
-    public static var defaultReaders: Int { max(1, min(4, ProcessInfo.processInfo.activeProcessorCount / 2)) }
+    public static var defaultReaders: Int { max(1, min(4, UsableCPUs.current.count / 2)) }
 
     /// `upToBatch` limits the data to ingest batches up to that id (a resumed run sees exactly the data
     /// it started with); nil reads everything committed. `shard` keeps only the users the shard

@@ -25,6 +25,9 @@ struct Doctor: ParsableCommand {
         table.add(["BLAS", "\(blas.configuration) (\(blas.library))"])
         table.add(["kernel", blas.kernel + (blas.correction.map { " (\($0))" } ?? " (the library's own pick)")])
         table.add(["kernels offered", blas.kernelsOffered.joined(separator: ", ")])
+        let usable = report.usableCpus
+        table.add(["CPUs usable", "\(usable.count) of \(usable.online) online (affinity mask \(usable.affinity.map(String.init) ?? "unknown"), "
+                   + "cgroup quota \(usable.quota.map { String(format: "%.2f CPUs", $0) } ?? "none"))"])
         table.add(["threads", "\(report.workerThreads) workers, BLAS \(blas.threadsPerCall) per call"])
         for shape in report.sgemm.shapes { table.add(["sgemm " + shape.shape, String(format: "%.1f GFLOP/s", shape.gflops)]) }
         table.add(["sgemm per core", String(format: "%.1f GFLOP/s", report.sgemm.gflops)

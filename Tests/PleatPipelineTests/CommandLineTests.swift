@@ -36,6 +36,18 @@ final class CommandLineTests: XCTestCase {
         XCTAssertTrue(mistake.stderr.contains("Usage: pleat models show"), mistake.stderr)
     }
 
+    /// Under `taskset -c 0` pleat counts one usable CPU and starts one worker (`activeProcessorCount`
+    /// would say every CPU of the machine).
+    func testThreadsFollowTheAffinityMask() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/taskset") else { throw XCTSkip("taskset is not installed") }
+        let outcome = try Subprocess.capture("/usr/bin/taskset", ["-c", "0", TestDatabase.pleatExecutable.path, "doctor", "--json"], separateErrors: true)
+        XCTAssertEqual(outcome.exitCode, 0, outcome.errors)
+        let report = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(outcome.output.utf8)) as? [String: Any])
+        let usable = try XCTUnwrap(report["usable_cpus"] as? [String: Any])
+        XCTAssertEqual(usable["affinity"] as? Int, 1)
+        XCTAssertEqual(report["worker_threads"] as? Int, 1)
+    }
+
     /// `--format` may be left out when the extension names it (compressed too); a name that does not is
     /// an error that says to give it.
     func testIngestReadsTheFormatFromTheExtension() throws {

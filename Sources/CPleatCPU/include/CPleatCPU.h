@@ -47,6 +47,10 @@ void pleat_cpu_read(struct pleat_cpu_info *info);
 /// Writes at most `capacity` bytes including the terminating zero.
 void pleat_cpu_missing_v3(uint32_t features, char *out, int capacity);
 
+/// CPUs in this process's affinity mask (sched_getaffinity: `taskset`, a container's cpuset), or -1
+/// when the kernel does not say.
+int pleat_affinity_cpu_count(void);
+
 /// Always 1; referencing it keeps the baseline check (a constructor that stops Pleat with a clear message
 /// on a CPU without x86-64-v3) linked into every binary.
 int pleat_cpu_check_linked(void);

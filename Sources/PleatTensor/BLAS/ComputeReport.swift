@@ -35,6 +35,8 @@ public struct ComputeReport: Codable, Sendable {
     public var blas: BLAS
     /// Cores Pleat's layers split their work over.
     public var workerThreads: Int
+    /// The CPUs this process may use, which `workerThreads` follows (at most 8).
+    public var usableCpus: UsableCPUs
     public var sgemm: SgemmProbe.Result
     public var sgemmFractionOfPeak: Double?
     public var warnings: [String]
@@ -55,7 +57,7 @@ public struct ComputeReport: Codable, Sendable {
             blas: BLAS(library: library.library, configuration: library.configuration, kernel: library.kernel,
                        pickedKernel: library.pickedKernel, correction: correction,
                        kernelsOffered: BLASKernel.allCases.filter { $0.runs(on: cpu) }.map(\.rawValue), threadsPerCall: 1),
-            workerThreads: Parallel.workers, sgemm: probe, sgemmFractionOfPeak: fraction,
+            workerThreads: Parallel.workers, usableCpus: .current, sgemm: probe, sgemmFractionOfPeak: fraction,
             warnings: warnings(cpu: cpu, kernel: library.kernel, fractionOfPeak: fraction))
     }
 

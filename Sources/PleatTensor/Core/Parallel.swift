@@ -1,4 +1,6 @@
 import Dispatch
+import Foundation
+import PleatCore
 
 /// Splits row-wise work over the machine's cores. Each row is computed by exactly one worker and the
 /// split depends only on the row count, so results are deterministic.
@@ -21,17 +23,15 @@ public enum Parallel {
     }
 }
 
-import Foundation
-
 enum System {
-    static var coreCount: Int { ProcessInfo.processInfo.activeProcessorCount }
+    /// The CPUs this process may use (affinity mask and cgroup quota; `UsableCPUs`).
+    static var coreCount: Int { UsableCPUs.current.count }
 
     /// Ranks of this process's MPI job on this machine (`mpirun` says so; 1 otherwise). When the launcher
     /// binds each rank to its own cores, `coreCount` is already this process's share and this is 1.
     static var processesOnThisMachine: Int {
         let environment = ProcessInfo.processInfo.environment
         guard let local = environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap({ Int($0) }), local > 1 else { return 1 }
-        let machineCores = sysconf(Int32(_SC_NPROCESSORS_ONLN))
-        return coreCount < machineCores ? 1 : local
+        return coreCount < UsableCPUs.current.online ? 1 : local
     }
 }
