@@ -16,6 +16,9 @@ import PleatStorage
 ///   GET /healthz                             → {"status":"ok","database":"reachable"|"unreachable"}
 ///   GET /metrics                             → Prometheus text
 ///
+/// Cache hits need no PostgreSQL round trip: the server listens for ingest commits (`FreshnessWatch`)
+/// and asks PostgreSQL for a user's newest event only once after each.
+///
 /// Cache lookups and live scoring run on executors of their own (`BlockingExecutor`), so `/healthz`
 /// never waits for them and a cache hit never waits behind live scoring. Live scoring has a bounded
 /// queue: when it is full the answer is 503 with `Retry-After`, as it is while PostgreSQL is unreachable
@@ -77,7 +80,8 @@ public struct RecommendationServer: Sendable {
             server: .http1(configuration: limits),
             configuration: .init(address: .hostname(host, port: port), serverName: "pleat"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) })
-        defer { lookups.shutdown(); scoring.shutdown() }
+        recommender.watchIngests()
+        defer { recommender.stopWatching(); lookups.shutdown(); scoring.shutdown() }
         do {
             try await app.runService()
         } catch let error as IOError where [EADDRINUSE, EACCES, EADDRNOTAVAIL].contains(error.errnoCode) {
@@ -157,7 +161,8 @@ public struct RecommendationServer: Sendable {
             // A cache that cannot be read leaves its lines out; the request counts still help.
             let activation = try? await lookups.run { try recommender.activation() }
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                            body: .init(byteBuffer: ByteBuffer(string: metrics.render(activation: activation ?? nil))))
+                            body: .init(byteBuffer: ByteBuffer(string: metrics.render(
+                                activation: activation ?? nil, freshness: .init(listening: recommender.isWatchingIngests, queries: recommender.freshnessQueries)))))
         }
         return router
     }

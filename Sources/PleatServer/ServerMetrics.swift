@@ -29,8 +29,17 @@ public final class ServerMetrics: @unchecked Sendable {
         }
     }
 
+    /// How the server knows whether cached lists are current.
+    public struct Freshness: Sendable {
+        /// Ingest commits are being listened to.
+        public var listening: Bool
+        /// PostgreSQL reads of a user's newest event so far.
+        public var queries: Int
+        public init(listening: Bool, queries: Int) { (self.listening, self.queries) = (listening, queries) }
+    }
+
     /// `activation`: the cache's active set (nil: none yet, or the cache could not be read).
-    public func render(activation: RecommendationCache.Activation? = nil, process: ProcessStatistics = .current(),
+    public func render(activation: RecommendationCache.Activation? = nil, freshness: Freshness? = nil, process: ProcessStatistics = .current(),
                        now: Double = Date().timeIntervalSince1970) -> String {
         lock.withLock {
             var out = "# HELP pleat_http_requests_total HTTP requests by route and status.\n# TYPE pleat_http_requests_total counter\n"
@@ -60,6 +69,12 @@ public final class ServerMetrics: @unchecked Sendable {
                 out += "pleat_cache_users \(activation.users)\n"
                 out += "# HELP pleat_cache_age_seconds Seconds since the active set's scoring finished.\n# TYPE pleat_cache_age_seconds gauge\n"
                 out += "pleat_cache_age_seconds \(max(0, now - (activation.scoredAt ?? activation.switchedAt)))\n"
+            }
+            if let freshness {
+                out += "# HELP pleat_ingest_watch_up Whether ingest commits are being listened to (else every lookup asks PostgreSQL).\n"
+                out += "# TYPE pleat_ingest_watch_up gauge\npleat_ingest_watch_up \(freshness.listening ? 1 : 0)\n"
+                out += "# HELP pleat_freshness_queries_total Lookups that asked PostgreSQL for a user's newest event.\n"
+                out += "# TYPE pleat_freshness_queries_total counter\npleat_freshness_queries_total \(freshness.queries)\n"
             }
             out += "# HELP process_cpu_seconds_total User and system CPU time.\n# TYPE process_cpu_seconds_total counter\n"
             out += "process_cpu_seconds_total \(process.cpuSeconds)\n"

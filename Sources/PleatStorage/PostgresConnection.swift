@@ -7,7 +7,7 @@ import PleatCore
 /// Pleat talks to PostgreSQL through libpq directly: it is the fastest bulk path (binary COPY) and
 /// costs seconds to build, where a pure-Swift driver costs minutes on every clean CI run.
 public final class PostgresConnection {
-    private let handle: OpaquePointer
+    let handle: OpaquePointer
     /// What it connected with, so that work can open sibling connections (parallel reads).
     public let url: String
 

@@ -6,6 +6,7 @@ import XCTest
 import PleatCore
 import PleatScoring
 import PleatServer
+import PleatStorage
 import PleatTestSupport
 
 /// `POST /v1/recommendations`: a session's events that no ingest has stored yet, scored as if they had
@@ -34,11 +35,12 @@ final class RecentEventsTests: XCTestCase {
     }
 
     /// A walk fixture with SASRec's lists active and a server over it.
-    static func scoredServer() async throws -> (WalkFixture, Client, Task<Void, Error>) {
+    static func scoredServer() async throws -> (WalkFixture, Client, Task<Void, Error>, Recommender) {
         let f = try WalkFixture()
         _ = try f.score(f.sasrec)
-        let (port, task) = try await ServerResilienceTests.start(RecommendationServer(recommender: try Recommender(databaseURL: f.url, cachePath: f.cachePath)))
-        return (f, Client(port: port), task)
+        let recommender = try Recommender(databaseURL: f.url, cachePath: f.cachePath)
+        let (port, task) = try await ServerResilienceTests.start(RecommendationServer(recommender: recommender))
+        return (f, Client(port: port), task, recommender)
     }
 
     static func items(_ body: [String: Any]) -> [String] { (body["items"] as? [[String: Any]] ?? []).compactMap { $0["item"] as? String } }
@@ -48,7 +50,7 @@ final class RecentEventsTests: XCTestCase {
     /// (events after, between and equal to stored ones) and for a user the database has never seen;
     /// and it differs from the list without them.
     func testRecentEventsGiveTheListTheirIngestWouldGive() async throws {
-        let (f, client, task) = try await Self.scoredServer()
+        let (f, client, task, recommender) = try await Self.scoredServer()
         defer { task.cancel(); f.remove() }
 
         let storedU5 = try f.db.query("""
@@ -78,6 +80,7 @@ final class RecentEventsTests: XCTestCase {
 
         try f.ingest("user_id,item_id,timestamp\n" + recent.map { "u5,\($0["item"]!),\($0["time"]!)" }.joined(separator: "\n")
                      + "\nnewcomer,i7,5000\nnewcomer,i8,5010\n", name: "session.csv")
+        XCTAssertTrue(recommender.waitUntilWatched(batch: try IngestBatches.newestCommitted(f.db)), "the server heard of the ingest")
         let ingested = try await client.get("u5")
         XCTAssertEqual(ingested["source"] as? String, "live", "the cached list is stale after the ingest")
         XCTAssertEqual(Self.items(ingested), Self.items(body), "the same list as after ingesting the events")
@@ -94,7 +97,7 @@ final class RecentEventsTests: XCTestCase {
 
     /// Bad requests get 400 with the field and the fault; nothing is scored.
     func testBadRequestsNameTheProblem() async throws {
-        let (f, client, task) = try await Self.scoredServer()
+        let (f, client, task, _) = try await Self.scoredServer()
         defer { task.cancel(); f.remove() }
 
         let many = (0..<(RecentEvent.maximumPerRequest + 1)).map { ["item": "i\($0 % 100)"] }

@@ -57,6 +57,9 @@ public final class Recommender: @unchecked Sendable {
     private var popular: (modelId: String, items: [Int32], scores: [Float])?
     private let healthLock = NSLock()
     private var databaseDownUntil = Date.distantPast
+    private let watchLock = NSLock()
+    private var watchStorage: FreshnessWatch?
+    private var watch: FreshnessWatch? { watchLock.withLock { watchStorage } }
 
     /// `timeouts` bound each connection attempt and statement, so a slow or absent database costs a
     /// request at most that long. `connectNow`: fail here when the database is unreachable (a server
@@ -87,24 +90,74 @@ public final class Recommender: @unchecked Sendable {
 
     /// The cached list when it is current (or when PostgreSQL cannot say whether it is). `event`: the
     /// behaviour asked for, whose list `pleat score --events` keeps (nil: the model's own question).
+    /// With `watchIngests` on, a user whose newest event is known since the last ingest commit is
+    /// answered from SQLite alone.
     public func fromCache(user: String, k: Int, event: String? = nil) throws -> CacheAnswer {
         if !databaseReachable { return try unchecked(user: user, k: k, event: event, reason: "PostgreSQL was unreachable moments ago") }
+        if let known = watch?.newestEvent(of: user) {
+            let cached = try caches.with { try $0.lookup(user: user, event: event ?? "") }
+            return Self.decide(user: user, k: k, event: event, cached: cached, newest: known)
+        }
         do {
             return try sessions.with { session in
                 let cached = try session.cache.lookup(user: user, event: event ?? "")
-                guard let (userId, newest) = try UserTable(session.db).newestEvent(of: user), let newest else {
-                    return .live(LiveRequest(user: user, k: k, event: event, userId: nil))
-                }
-                if let cached, cached.list.historyUntil >= newest, cached.list.items.count >= k {
-                    return .answer(Recommendation(user: user, list: cached.list, k: k, modelId: cached.modelId, source: .cache))
-                }
-                return .live(LiveRequest(user: user, k: k, event: event, userId: userId))
+                let generation = watch?.currentGeneration
+                let newest = try UserTable(session.db).newestEvent(of: user)
+                healthLock.withLock { freshnessQueryCount += 1 }
+                if let watch, let generation { watch.remember(newest, of: user, generation: generation) }
+                return Self.decide(user: user, k: k, event: event, cached: cached, newest: newest)
             }
         } catch let error as PostgresError {
             noteDatabaseFailure()
             return try unchecked(user: user, k: k, event: event, reason: "PostgreSQL: \(ConnectionString.redacted(error.description))")
         }
     }
+
+    /// The cached list if it covers the user's newest event and is long enough; otherwise live scoring.
+    private static func decide(user: String, k: Int, event: String?, cached: (modelId: String, list: RankedList)?,
+                               newest: FreshnessWatch.Newest) -> CacheAnswer {
+        guard let (userId, second) = newest, let second else {
+            return .live(LiveRequest(user: user, k: k, event: event, userId: nil))
+        }
+        if let cached, cached.list.historyUntil >= second, cached.list.items.count >= k {
+            return .answer(Recommendation(user: user, list: cached.list, k: k, modelId: cached.modelId, source: .cache))
+        }
+        return .live(LiveRequest(user: user, k: k, event: event, userId: userId))
+    }
+
+    /// Listens for ingest commits (`FreshnessWatch`), so that cache hits stop asking PostgreSQL for the
+    /// user's newest event: the server's mode. Idempotent; `stopWatching` ends it.
+    public func watchIngests() {
+        watchLock.withLock {
+            guard watchStorage == nil else { return }
+            let (url, timeouts) = (databaseURL, timeouts)
+            let started = FreshnessWatch(connect: { try IngestAnnouncements(url: url, timeouts: timeouts) },
+                                         onLost: { [weak self] in self?.noteDatabaseFailure() })
+            started.start()
+            watchStorage = started
+        }
+    }
+
+    public func stopWatching() { watchLock.withLock { watchStorage?.stop(); watchStorage = nil } }
+
+    /// Waits until the watch has seen batch `id` committed (or `seconds` pass): tests that ingest and
+    /// then expect the change to show. False without a watch or on timeout.
+    public func waitUntilWatched(batch id: Int, seconds: Double = 5) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if let watch, watch.isListening, (watch.lastBatch ?? 0) >= id { return true }
+            Thread.sleep(forTimeInterval: 0.005)
+        }
+        return false
+    }
+
+    /// How many times a cache lookup asked PostgreSQL for the user's newest event (`/metrics`; with the
+    /// watch on, once per user after each ingest commit).
+    public var freshnessQueries: Int { healthLock.withLock { freshnessQueryCount } }
+    private var freshnessQueryCount = 0
+
+    /// Whether ingest commits are being listened to now (the watch is on and connected).
+    public var isWatchingIngests: Bool { watch?.isListening ?? false }
 
     /// Scores the user with the active model and writes the list through to the cache.
     public func live(_ request: LiveRequest) throws -> Recommendation {

@@ -60,6 +60,10 @@ public struct IngestTables {
             WHERE id = $1
             """, [.int(batch), .text(o.status), .int(o.rowsRead), .int(o.rowsLoaded), .int(o.rowsRejected), .int(o.duplicates),
                   .int(o.newUsers), .int(o.newItems), .int(o.itemsDescribed), .text(o.message), .double(o.seconds)])
+        // Delivered when the batch's transaction commits, never if it rolls back (`IngestAnnouncements`).
+        if o.status == "committed" {
+            _ = try db.query("SELECT pg_notify($1, $2)", [.text(IngestAnnouncements.channel), .text(String(batch))])
+        }
     }
 
     /// A point the events can be rolled back to (`rollbackEvents`) while the batch's row stays.
