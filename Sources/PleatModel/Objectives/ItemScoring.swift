@@ -38,7 +38,7 @@ public struct ItemScoring {
         }
     }
 
-    private func withOverrides<R>(_ body: (ScoreOverrides.Access?) -> R) -> R {
+    func withOverrides<R>(_ body: (ScoreOverrides.Access?) -> R) -> R {
         guard let overrides else { return body(nil) }
         precondition(overrides.rows == count, "one row of overrides per query")
         return overrides.withAccess { body($0) }
@@ -49,7 +49,7 @@ public struct ItemScoring {
     /// holds at least `count × blockColumns` floats.
     public func topK(k: Int, excluding excluded: [[Int32]], scratch: Tensor) -> [(items: [Int32], scores: [Float])] {
         precondition(excluded.count == count && scratch.count >= count * Self.blockColumns)
-        let k = min(k, items), d = users.columns
+        let k = min(k, items)
         guard k > 0 else { return Array(repeating: ([], []), count: count) }
         var indices = [Int32](repeating: 0, count: count * k), selected = [Float](repeating: 0, count: count * k)
         var found = [Int](repeating: 0, count: count)
@@ -58,24 +58,9 @@ public struct ItemScoring {
                 found.withUnsafeMutableBufferPointer { found in withOverrides { overrides in
                     Parallel.forRows(count, minimumPerWorker: 8) { rows in
                         var selections = rows.map { TopK.Selection(k: k, indices: indices.start + $0 * k, scores: selected.start + $0 * k) }
-                        let leftOut = rows.map { excluded[$0].sorted() }
-                        var next = [Int](repeating: 0, count: rows.count), nextOverride = next
-                        let block = scratch.pointer + rows.lowerBound * Self.blockColumns
-                        for first in stride(from: 1, through: items, by: Self.blockColumns) {
-                            let width = min(Self.blockColumns, items + 1 - first), end = Int32(first + width)
-                            Gemm.multiply(users.pointer + rows.lowerBound * d, table + first * d, transposeB: true,
-                                          into: block, m: rows.count, n: width, k: d)
-                            for q in 0..<rows.count {
-                                let row = block + q * width
-                                if let bias { VectorMath.addScaled(bias + first, by: 1, into: row, count: width) }
-                                overrides?.write(row: rows.lowerBound + q, intoBlock: row, first: first, width: width, cursor: &nextOverride[q])
-                                while next[q] < leftOut[q].count && leftOut[q][next[q]] < end {
-                                    let item = Int(leftOut[q][next[q]])
-                                    if item >= first { row[item - first] = -.infinity }
-                                    next[q] += 1
-                                }
-                                selections[q].offer(row, count: width, firstIndex: first)
-                            }
+                        scanBlocks(Self.blockFirsts(items: items), rows: rows, leftOut: rows.map { excluded[$0].sorted() },
+                                   block: scratch.pointer + rows.lowerBound * Self.blockColumns, overrides: overrides) { q, row, first, width in
+                            selections[q].offer(row, count: width, firstIndex: first)
                         }
                         for q in 0..<rows.count { found[rows.lowerBound + q] = selections[q].finish() }
                     }
@@ -83,5 +68,36 @@ public struct ItemScoring {
             }
         }
         return (0..<count).map { r in (Array(indices[(r * k)..<(r * k + found[r])]), Array(selected[(r * k)..<(r * k + found[r])])) }
+    }
+
+    /// The first item of every block of the catalogue, in order.
+    static func blockFirsts(items: Int) -> StrideThrough<Int> { stride(from: 1, through: items, by: blockColumns) }
+
+    /// One worker's pass over the blocks starting at `firsts` (ascending) for its queries `rows`: each
+    /// block of scores (bias added, overrides written, the query's `leftOut` items, ascending, set to
+    /// −∞) goes to `body(q, row, first, width)`, q counting from 0 within `rows`. `block` holds
+    /// `rows.count × blockColumns` floats. The same blocks give the same scores bit for bit, however
+    /// many passes ask for them.
+    func scanBlocks(_ firsts: some Sequence<Int>, rows: Range<Int>, leftOut: [[Int32]], block: UnsafeMutablePointer<Float>,
+                    overrides: ScoreOverrides.Access?, _ body: (Int, UnsafeMutablePointer<Float>, Int, Int) -> Void) {
+        precondition(leftOut.count == rows.count)
+        let d = users.columns
+        var next = [Int](repeating: 0, count: rows.count), nextOverride = next
+        for first in firsts {
+            let width = min(Self.blockColumns, items + 1 - first), end = Int32(first + width)
+            Gemm.multiply(users.pointer + rows.lowerBound * d, table + first * d, transposeB: true,
+                          into: block, m: rows.count, n: width, k: d)
+            for q in 0..<rows.count {
+                let row = block + q * width
+                if let bias { VectorMath.addScaled(bias + first, by: 1, into: row, count: width) }
+                overrides?.write(row: rows.lowerBound + q, intoBlock: row, first: first, width: width, cursor: &nextOverride[q])
+                while next[q] < leftOut[q].count && leftOut[q][next[q]] < end {
+                    let item = Int(leftOut[q][next[q]])
+                    if item >= first { row[item - first] = -.infinity }
+                    next[q] += 1
+                }
+                body(q, row, first, width)
+            }
+        }
     }
 }

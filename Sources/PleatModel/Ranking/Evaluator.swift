@@ -36,11 +36,54 @@ public enum Evaluator {
     /// rule keeps out of every list) and, when `listLength` > 0, the top `listLength` items the example
     /// would be served under the same rule (best first): what reports break down, and what scoring
     /// writes for the same history.
+    ///
+    /// A model whose batch of full rows of scores would pass `rowBudgetBytes` ranks in blocks of the
+    /// catalogue instead (`ItemScoring.ranks`): the same counts, in memory that does not grow with the
+    /// catalogue.
     public static func ranked(_ ranker: any ItemRanker, _ examples: [SequenceSplit.Example], seen: SeenItems,
-                              listLength: Int = 0) -> (ranks: [Int], lists: [[Int32]]) {
-        rank(ranker, examples, seen: seen, listLength: listLength) { scores, example, _, _ in
+                              listLength: Int = 0, rowBudgetBytes: Int = fullRowBudgetBytes) -> (ranks: [Int], lists: [[Int32]]) {
+        if let model = ranker as? any NextItemModel, ranker.batchSize * (ranker.items + 1) * MemoryLayout<Float>.size > rowBudgetBytes {
+            return rankedInBlocks(model, examples, seen: seen, listLength: listLength)
+        }
+        return rank(ranker, examples, seen: seen, listLength: listLength) { scores, example, _, _ in
             seen.rank(scores: UnsafeBufferPointer(scores), target: example.target, history: example.seenItems)
         }
+    }
+
+    /// The most a batch of full rows of scores may take before ranking goes by blocks: 256 MiB (a batch
+    /// of 256 at about 260,000 items).
+    public static let fullRowBudgetBytes = 256 << 20
+
+    /// `ranked` by blocks of the catalogue.
+    static func rankedInBlocks(_ model: any NextItemModel, _ examples: [SequenceSplit.Example], seen: SeenItems,
+                               listLength: Int) -> (ranks: [Int], lists: [[Int32]]) {
+        let scratch = Tensor([model.batchSize, ItemScoring.blockColumns])
+        var ranks = [Int](repeating: 0, count: examples.count), lists = [[Int32]](repeating: [], count: listLength > 0 ? examples.count : 0)
+        for chunk in batchesByLength(examples, size: model.batchSize) {
+            let answer = model.itemScoring(for: chunk.map { query(examples[$0]) }).ranks(
+                targets: chunk.map { examples[$0].target }, excluding: chunk.map { seen.excluded(from: examples[$0].seenItems) },
+                k: listLength, scratch: scratch)
+            for (r, index) in chunk.enumerated() {
+                let example = examples[index]
+                ranks[index] = seen.allows(example.target, after: example.seenItems) ? answer.ranks[r] : RankingMetrics.miss
+                if listLength > 0 { lists[index] = answer.lists[r].items }
+            }
+        }
+        return (ranks, lists)
+    }
+
+    /// Example indices in batches of `size`, shortest histories first, so that each batch costs about
+    /// its own length (`SequenceBatch.pack`).
+    static func batchesByLength(_ examples: [SequenceSplit.Example], size: Int) -> [ArraySlice<Int>] {
+        let byLength = examples.indices.sorted { (examples[$0].history.count, $0) < (examples[$1].history.count, $1) }
+        return stride(from: 0, to: examples.count, by: size).map { byLength[$0..<min($0 + size, examples.count)] }
+    }
+
+    /// The question an example asks: its history, at its target's time.
+    public static func query(_ example: SequenceSplit.Example) -> ScoringQuery {
+        ScoringQuery(history: EventSequence(items: example.history, times: example.historyTimes,
+                                            behaviours: example.historyBehaviours, values: example.historyValues),
+                     time: example.targetTime)
     }
 
     /// Each target's rank among itself and the items its user has never interacted with: a probe of what
@@ -77,15 +120,9 @@ public enum Evaluator {
         var ranks = [Int](repeating: 0, count: examples.count)
         var listItems = [Int32](repeating: 0, count: examples.count * k), listCounts = [Int](repeating: 0, count: examples.count)
         var selected = [Float](repeating: 0, count: ranker.batchSize * k)
-        let byLength = examples.indices.sorted { (examples[$0].history.count, $0) < (examples[$1].history.count, $1) }
-        for start in stride(from: 0, to: examples.count, by: ranker.batchSize) {
-            let chunk = byLength[start..<min(start + ranker.batchSize, examples.count)]
-            let queries = chunk.map {
-                ScoringQuery(history: EventSequence(items: examples[$0].history, times: examples[$0].historyTimes,
-                                                    behaviours: examples[$0].historyBehaviours, values: examples[$0].historyValues),
-                             time: examples[$0].targetTime)
-            }
-            ranker.scores(queries, into: scores)
+        for chunk in batchesByLength(examples, size: ranker.batchSize) {
+            let start = chunk.startIndex
+            ranker.scores(chunk.map { query(examples[$0]) }, into: scores)
             ranks.withUnsafeMutableBufferPointer { ranks in
                 listItems.withUnsafeMutableBufferPointer { items in
                     listCounts.withUnsafeMutableBufferPointer { counts in
