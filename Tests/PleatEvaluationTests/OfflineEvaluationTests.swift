@@ -109,6 +109,14 @@ final class OfflineEvaluationTests: XCTestCase {
         let summary = try String(contentsOf: directory.appendingPathComponent("summary.md"), encoding: .utf8)
         XCTAssertTrue(summary.contains("| \(fixture.sasrec.id) | sasrec |"))
         XCTAssertTrue(summary.contains(ndcg))
+        // The verdict comes first and agrees with the paired test.
+        let versus = try XCTUnwrap(report.ranker(fixture.sasrec.id)?.versusBestBaseline)
+        let beats = versus.pValue < 0.05 && versus.meanDifference > 0
+        let verdict = try XCTUnwrap(ReportWriter(report).verdict.first)
+        XCTAssertEqual(verdict.hasPrefix("Every model beats the best baseline"), beats, verdict)
+        XCTAssertEqual(verdict.hasPrefix("\(fixture.sasrec.id) (sasrec)"), !beats, verdict)
+        XCTAssertLessThan(try XCTUnwrap(summary.range(of: verdict)).lowerBound, try XCTUnwrap(summary.range(of: "## ")).lowerBound)
+        XCTAssertTrue(html.contains("<p class=\"verdict\">"))
 
         let row = try fixture.db.query("SELECT models, baselines, users, (metrics->>'users')::int FROM evaluation_runs WHERE id = $1", [.int(id)])
         XCTAssertEqual(row.string(0, 0), "{\(fixture.sasrec.id)}")
@@ -153,5 +161,17 @@ final class OfflineEvaluationTests: XCTestCase {
         XCTAssertLessThanOrEqual(c.ciHigh, 2)
         let same = PairedComparison([0.5, 0.1], [0.5, 0.1])
         XCTAssertEqual(same.pValue, 1)
+    }
+
+    /// Why a model loses to a baseline, from its validation curve: still rising at its last epoch, or past its peak.
+    func testTheVerdictReadsTheTrainingCurve() {
+        func curve(_ values: [Double]) -> [EpochRecord] {
+            values.enumerated().map { i, v in
+                EpochRecord(epoch: i + 1, loss: 1, valid: MetricSummary(hitRate: [10: v], ndcg: [10: v], mrr: v), seconds: 1, sequencesPerSecond: 1)
+            }
+        }
+        XCTAssertTrue(ReportWriter.diagnosis(curve([0.1, 0.2, 0.3])).contains("still rising at its last epoch (3"))
+        XCTAssertTrue(ReportWriter.diagnosis(curve([0.1, 0.4, 0.3, 0.2])).contains("peaked at epoch 2 of 4"))
+        XCTAssertEqual(ReportWriter.diagnosis([]), "Its training curve is not recorded.")
     }
 }

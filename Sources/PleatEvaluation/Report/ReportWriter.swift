@@ -188,6 +188,7 @@ public struct ReportWriter {
 
     func html() -> String {
         var body = "<h1>\(heading)</h1>\n<p class=\"context\">\(escape(context))</p>\n"
+        body += verdict.map { "<p class=\"verdict\">\(escape($0))</p>\n" }.joined()
         let tables = self.tables
         body += renderHTML(tables[0])
         body += "<div class=\"charts\">\n" + charts.map { "<figure>\($0.render())</figure>" }.joined(separator: "\n") + "\n</div>\n"
@@ -199,6 +200,7 @@ public struct ReportWriter {
             body { font-family: system-ui, sans-serif; margin: 24px 32px; color: #222; }
             h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 16px; margin: 28px 0 6px; }
             .context, .note { color: #666; font-size: 13px; margin: 2px 0 8px; }
+            .verdict { font-size: 14px; margin: 6px 0; }
             table { border-collapse: collapse; font-size: 12.5px; }
             th, td { padding: 3px 6px; border-bottom: 1px solid #e4e4e4; text-align: right; white-space: nowrap; }
             th:first-child, td:first-child { text-align: left; } th { background: #f4f4f4; }
@@ -222,7 +224,8 @@ public struct ReportWriter {
     }
 
     func markdown() -> String {
-        var out = "# \(heading)\n\n\(context)\n\nCharts: [report.html](report.html). Numbers: [metrics.json](metrics.json).\n"
+        var out = "# \(heading)\n\n\(context)\n\n" + verdict.map { "**\($0)**\n\n" }.joined()
+            + "Charts: [report.html](report.html). Numbers: [metrics.json](metrics.json).\n"
         for t in tables {
             out += "\n## \(t.title)\n\n"
             if let note = t.note { out += "\(note)\n\n" }
