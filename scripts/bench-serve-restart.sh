@@ -11,17 +11,8 @@ rate=${1:-1000} seconds=${2:-20}
 scripts/setup.sh
 scripts/build-release.sh >/dev/null
 pleat=$PWD/.build/release/pleat
-export PLEAT_HOME=$(mktemp -d /tmp/pleat-restart-XXXXXX)
-unset DATABASE_URL PLEAT_DATABASE_URL
-work=$PLEAT_HOME/work; mkdir -p "$work"
-cleanup() { kill "${server:-0}" 2>/dev/null || true; $pleat db stop >/dev/null 2>&1 || true; rm -rf "$PLEAT_HOME"; }
-trap cleanup EXIT
-
-$pleat db start >/dev/null && $pleat db migrate >/dev/null
-$pleat synth --users 5000 --items 2000 --categories 20 --median-events 40 --output "$work/log.csv" >/dev/null
-$pleat ingest "$work/log.csv" --format csv --items "$work/log.items.csv" >/dev/null
-$pleat train --model sasrec --set epochs=1 --set max_length=50 --json >/dev/null
-$pleat score --model latest --json >/dev/null
+source scripts/lib/serving-fixture.sh
+serving_fixture "$pleat" restart
 port=18181
 $pleat serve --port $port 2>"$work/serve.log" & server=$!
 for _ in $(seq 200); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.05; done

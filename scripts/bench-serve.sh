@@ -14,17 +14,8 @@ scripts/setup.sh
 command -v wrk >/dev/null || { sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo; $sudo apt-get install -y -qq wrk >/dev/null; }
 if [ $# -eq 0 ]; then scripts/build-release.sh >/dev/null; set -- "$PWD/.build/release/pleat"; fi
 pleat=$1 rounds=${ROUNDS:-5} seconds=${SECONDS_PER_RUN:-10}
-export PLEAT_HOME=$(mktemp -d /tmp/pleat-serve-XXXXXX)
-unset DATABASE_URL PLEAT_DATABASE_URL
-work=$PLEAT_HOME/work; mkdir -p "$work"
-cleanup() { kill "${server:-0}" 2>/dev/null || true; $pleat db stop >/dev/null 2>&1 || true; rm -rf "$PLEAT_HOME"; }
-trap cleanup EXIT
-
-$pleat db start >/dev/null && $pleat db migrate >/dev/null
-$pleat synth --users 5000 --items 2000 --categories 20 --median-events 40 --output "$work/log.csv" >/dev/null
-$pleat ingest "$work/log.csv" --format csv --items "$work/log.items.csv" >/dev/null
-$pleat train --model sasrec --set epochs=1 --set max_length=50 --json >/dev/null
-$pleat score --model latest --force --json >/dev/null
+source scripts/lib/serving-fixture.sh
+serving_fixture "$pleat" serve
 cat > "$work/hits.lua" <<'LUA'
 -- Random users of u1…u5000, all with a cached list. PAUSE_MS between a connection's requests (0: none).
 math.randomseed(7)

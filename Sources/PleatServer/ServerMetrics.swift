@@ -60,32 +60,27 @@ public final class ServerMetrics: @unchecked Sendable {
                 out += "pleat_recommendations_total{source=\"\(source.rawValue)\"} \(sources[source] ?? 0)\n"
             }
             let hits = sources[.cache] ?? 0, scored = hits + (sources[.live] ?? 0)
-            out += "# HELP pleat_cache_hit_ratio Share of model answers served from the cache.\n# TYPE pleat_cache_hit_ratio gauge\n"
-            out += "pleat_cache_hit_ratio \(scored == 0 ? 0 : Double(hits) / Double(scored))\n"
+            /// One metric with one value: its help and type lines, then the sample.
+            func gauge(_ name: String, _ help: String, type: String = "gauge", labels: String = "", _ value: String) {
+                out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n\(name)\(labels) \(value)\n"
+            }
+            gauge("pleat_cache_hit_ratio", "Share of model answers served from the cache.", "\(scored == 0 ? 0 : Double(hits) / Double(scored))")
             if let activation {
-                out += "# HELP pleat_active_model_info The model whose lists the cache serves.\n# TYPE pleat_active_model_info gauge\n"
-                out += "pleat_active_model_info{model_id=\"\(activation.modelId)\"} 1\n"
-                out += "# HELP pleat_cache_users Users with a list in the active set when it was activated.\n# TYPE pleat_cache_users gauge\n"
-                out += "pleat_cache_users \(activation.users)\n"
-                out += "# HELP pleat_cache_age_seconds Seconds since the active set's scoring finished.\n# TYPE pleat_cache_age_seconds gauge\n"
-                out += "pleat_cache_age_seconds \(max(0, now - (activation.scoredAt ?? activation.switchedAt)))\n"
+                gauge("pleat_active_model_info", "The model whose lists the cache serves.", labels: "{model_id=\"\(activation.modelId)\"}", "1")
+                gauge("pleat_cache_users", "Users with a list in the active set when it was activated.", "\(activation.users)")
+                gauge("pleat_cache_age_seconds", "Seconds since the active set's scoring finished.",
+                      "\(max(0, now - (activation.scoredAt ?? activation.switchedAt)))")
             }
             if let freshness {
-                out += "# HELP pleat_ingest_watch_up Whether ingest commits are being listened to (else every lookup asks PostgreSQL).\n"
-                out += "# TYPE pleat_ingest_watch_up gauge\npleat_ingest_watch_up \(freshness.listening ? 1 : 0)\n"
-                out += "# HELP pleat_freshness_queries_total Lookups that asked PostgreSQL for a user's newest event.\n"
-                out += "# TYPE pleat_freshness_queries_total counter\npleat_freshness_queries_total \(freshness.queries)\n"
+                gauge("pleat_ingest_watch_up", "Whether ingest commits are being listened to (else every lookup asks PostgreSQL).",
+                      freshness.listening ? "1" : "0")
+                gauge("pleat_freshness_queries_total", "Lookups that asked PostgreSQL for a user's newest event.", type: "counter", "\(freshness.queries)")
             }
-            out += "# HELP process_cpu_seconds_total User and system CPU time.\n# TYPE process_cpu_seconds_total counter\n"
-            out += "process_cpu_seconds_total \(process.cpuSeconds)\n"
-            out += "# HELP process_resident_memory_bytes Resident memory.\n# TYPE process_resident_memory_bytes gauge\n"
-            out += "process_resident_memory_bytes \(process.residentBytes)\n"
-            out += "# HELP process_open_fds Open file descriptors.\n# TYPE process_open_fds gauge\n"
-            out += "process_open_fds \(process.openFileDescriptors)\n"
-            out += "# HELP process_threads Threads of the process.\n# TYPE process_threads gauge\n"
-            out += "process_threads \(process.threads)\n"
-            out += "# HELP process_start_time_seconds When the server started, in Unix seconds.\n# TYPE process_start_time_seconds gauge\n"
-            out += "process_start_time_seconds \(started)\n"
+            gauge("process_cpu_seconds_total", "User and system CPU time.", type: "counter", "\(process.cpuSeconds)")
+            gauge("process_resident_memory_bytes", "Resident memory.", "\(process.residentBytes)")
+            gauge("process_open_fds", "Open file descriptors.", "\(process.openFileDescriptors)")
+            gauge("process_threads", "Threads of the process.", "\(process.threads)")
+            gauge("process_start_time_seconds", "When the server started, in Unix seconds.", "\(started)")
             return out
         }
     }
