@@ -65,9 +65,17 @@ public protocol ItemRanker: AnyObject {
     func scores(_ queries: [ScoringQuery], into scores: Tensor)
 }
 
+/// A ranker whose scores are dot products it can hand out by blocks of the catalogue (`ItemScoring`):
+/// scoring's top-K and evaluation's ranks then never hold a full row of scores.
+public protocol BlockScoredRanker: ItemRanker {
+    /// Encodes up to `batchSize` queries for the dot-product scoring rule (every score, or each query's
+    /// top k or target's rank without a full row of scores).
+    func itemScoring(for queries: [ScoringQuery]) -> ItemScoring
+}
+
 /// An encoder together with its training objective and its scoring rule: what the trainer fits and what
 /// evaluation and scoring rank with.
-public protocol NextItemModel: ItemRanker {
+public protocol NextItemModel: BlockScoredRanker {
     var kind: ModelKind { get }
     var store: ParameterStore { get }
     /// Forward, loss and backward over up to `batchSize` training sequences; gradients are added to the
@@ -76,9 +84,6 @@ public protocol NextItemModel: ItemRanker {
     /// The terms (labelled positions) the last `trainStep`'s mean loss is over: data-parallel training
     /// weights each rank's gradient by them, so that the ranks' sum is the mean over the global batch.
     var lossTerms: Int { get }
-    /// Encodes up to `batchSize` queries for the dot-product scoring rule (every score, or each query's
-    /// top k without a full row of scores).
-    func itemScoring(for queries: [ScoringQuery]) -> ItemScoring
     /// The repeat head's ranking shift, for models with the head (`repeat = true`).
     var repeatShift: RepeatShift? { get }
 }

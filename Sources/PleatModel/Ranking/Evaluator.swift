@@ -42,7 +42,7 @@ public enum Evaluator {
     /// catalogue.
     public static func ranked(_ ranker: any ItemRanker, _ examples: [SequenceSplit.Example], seen: SeenItems,
                               listLength: Int = 0, rowBudgetBytes: Int = fullRowBudgetBytes) -> (ranks: [Int], lists: [[Int32]]) {
-        if let model = ranker as? any NextItemModel, ranker.batchSize * (ranker.items + 1) * MemoryLayout<Float>.size > rowBudgetBytes {
+        if let model = ranker as? any BlockScoredRanker, ranker.batchSize * (ranker.items + 1) * MemoryLayout<Float>.size > rowBudgetBytes {
             return rankedInBlocks(model, examples, seen: seen, listLength: listLength)
         }
         return rank(ranker, examples, seen: seen, listLength: listLength) { scores, example, _, _ in
@@ -55,7 +55,7 @@ public enum Evaluator {
     public static let fullRowBudgetBytes = 256 << 20
 
     /// `ranked` by blocks of the catalogue.
-    static func rankedInBlocks(_ model: any NextItemModel, _ examples: [SequenceSplit.Example], seen: SeenItems,
+    static func rankedInBlocks(_ model: any BlockScoredRanker, _ examples: [SequenceSplit.Example], seen: SeenItems,
                                listLength: Int) -> (ranks: [Int], lists: [[Int32]]) {
         let scratch = Tensor([model.batchSize, ItemScoring.blockColumns])
         var ranks = [Int](repeating: 0, count: examples.count), lists = [[Int32]](repeating: [], count: listLength > 0 ? examples.count : 0)

@@ -24,12 +24,16 @@ final class BehaviourMappedRanker: ItemRanker {
     }
 
     func scores(_ queries: [ScoringQuery], into scores: Tensor) {
-        let mapped = queries.map { q in
+        model.scores(mapped(queries), into: scores)
+    }
+
+    /// The queries with the model's behaviour ids.
+    func mapped(_ queries: [ScoringQuery]) -> [ScoringQuery] {
+        queries.map { q in
             let h = q.history
             return ScoringQuery(history: EventSequence(items: h.items, times: h.times, targets: h.targets,
                                                        behaviours: h.behaviours.map { ArraySlice(Self.modelBehaviours($0, index: index)) },
                                                        values: h.values), time: q.time, event: q.event)
         }
-        model.scores(mapped, into: scores)
     }
 }

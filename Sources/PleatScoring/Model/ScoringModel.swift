@@ -35,7 +35,7 @@ public final class ScoringModel {
     public var ranker: any ItemRanker {
         let behaviour = artifact.spec.behaviour
         let readsNone = behaviour.embeddedTypes == 0 && behaviour.inputEvents == nil
-        return readsNone || BehaviourMappedRanker.isIdentity(behaviourIndex) ? model : BehaviourMappedRanker(model: model, index: behaviourIndex)
+        return readsNone || BehaviourMappedRanker.isIdentity(behaviourIndex) ? model : BlockScoredBehaviourMappedRanker(model: model, index: behaviourIndex)
     }
     /// This database's id of each model index (0: padding, or an item this database does not have).
     public var databaseIds: [Int32] { itemIndex.databaseIds }
