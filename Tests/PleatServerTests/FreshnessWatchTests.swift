@@ -46,6 +46,31 @@ final class FreshnessWatchTests: XCTestCase {
         }
     }
 
+    /// End to end through a lost connection: the server's sessions and its listener are cut, the user's
+    /// events are ingested at once (while it is deaf, or just after it reconnects: either way), and the
+    /// user's cached list is then stale: scored live, checked.
+    func testEventsIngestedWhileDisconnectedMakeTheListStale() throws {
+        let f = try WalkFixture()
+        defer { f.remove() }
+        _ = try f.score(f.sasrec)
+        let recommender = try Recommender(databaseURL: f.url, cachePath: f.cachePath)
+        recommender.watchIngests()
+        defer { recommender.stopWatching() }
+        XCTAssertTrue(recommender.waitUntilWatched(batch: try IngestBatches.newestCommitted(f.db)))
+        XCTAssertEqual(try recommender.recommend(user: "u5", k: 10).source, .cache)
+        let asked = recommender.freshnessQueries
+        XCTAssertEqual(try recommender.recommend(user: "u5", k: 10).source, .cache)
+        XCTAssertEqual(recommender.freshnessQueries, asked, "known: no question")
+
+        _ = try f.db.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        try f.ingest("user_id,item_id,timestamp\nu5,i1,9000\n", name: "while-deaf.csv")
+        XCTAssertTrue(recommender.waitUntilWatched(batch: try IngestBatches.newestCommitted(f.db)), "the watch catches up")
+        Thread.sleep(forTimeInterval: recommender.retryAfterFailure)
+        let after = try recommender.recommend(user: "u5", k: 10)
+        XCTAssertEqual(after.source, .live, "the new event makes the cached list stale")
+        XCTAssertEqual(after.freshness, .checked)
+    }
+
     /// A lost listening connection: nothing remembered is used until it is back; then it stays valid if
     /// no batch committed meanwhile, and is forgotten if one did.
     func testAfterReconnectingWhatWasKnownStaysOnlyIfNoBatchCommitted() throws {
