@@ -50,7 +50,7 @@ struct RecommendationRequest: Decodable, Sendable {
         case is String.Type: "a string"
         case is Int.Type, is Int64.Type: "an integer"
         case is Float.Type, is Double.Type: "a number"
-        case is [RecentEvent].Type, is [Any].Type: "an array"
+        case is [RecentEvent].Type: "an array"
         default: "an object"
         }
     }

@@ -36,8 +36,8 @@ public struct RecommendationServer: Sendable {
     public let shard: Shard
     /// The largest k a request may ask for.
     public static let maximumK = 1_000
-    /// The longest user id a request may carry: what ingest accepts (IngestLimits.maxIdBytes).
-    public static let maximumUserIdBytes = 1_024
+    /// The longest user id a request may carry: what ingest accepts.
+    public static let maximumUserIdBytes = EventRules.maxIdBytes
     /// Longest event type name a request may ask for (the names are a log's behaviour labels).
     public static let maximumEventBytes = 64
     /// The largest request body (`POST /v1/recommendations`): `RecentEvent.maximumPerRequest` events with

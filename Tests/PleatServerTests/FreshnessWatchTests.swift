@@ -8,14 +8,19 @@ import PleatTestSupport
 /// Cache hits without a PostgreSQL round trip: the server learns of ingest commits from their
 /// announcements and asks PostgreSQL for a user's newest event once after each, with the same answers.
 final class FreshnessWatchTests: XCTestCase {
-    func testAHitAsksPostgreSQLOncePerUserAfterEachIngestAndTheAnswersStayTheSame() throws {
+    /// A walk fixture with SASRec's lists active, and a recommender that has heard of its last ingest.
+    static func watchingRecommender() throws -> (WalkFixture, Recommender) {
         let f = try WalkFixture()
-        defer { f.remove() }
         _ = try f.score(f.sasrec)
         let recommender = try Recommender(databaseURL: f.url, cachePath: f.cachePath)
         recommender.watchIngests()
-        defer { recommender.stopWatching() }
         XCTAssertTrue(recommender.waitUntilWatched(batch: try IngestBatches.newestCommitted(f.db)))
+        return (f, recommender)
+    }
+
+    func testAHitAsksPostgreSQLOncePerUserAfterEachIngestAndTheAnswersStayTheSame() throws {
+        let (f, recommender) = try Self.watchingRecommender()
+        defer { recommender.stopWatching(); f.remove() }
 
         let first = try recommender.recommend(user: "u5", k: 10)
         XCTAssertEqual(first.source, .cache)
@@ -50,13 +55,8 @@ final class FreshnessWatchTests: XCTestCase {
     /// events are ingested at once (while it is deaf, or just after it reconnects: either way), and the
     /// user's cached list is then stale: scored live, checked.
     func testEventsIngestedWhileDisconnectedMakeTheListStale() throws {
-        let f = try WalkFixture()
-        defer { f.remove() }
-        _ = try f.score(f.sasrec)
-        let recommender = try Recommender(databaseURL: f.url, cachePath: f.cachePath)
-        recommender.watchIngests()
-        defer { recommender.stopWatching() }
-        XCTAssertTrue(recommender.waitUntilWatched(batch: try IngestBatches.newestCommitted(f.db)))
+        let (f, recommender) = try Self.watchingRecommender()
+        defer { recommender.stopWatching(); f.remove() }
         XCTAssertEqual(try recommender.recommend(user: "u5", k: 10).source, .cache)
         let asked = recommender.freshnessQueries
         XCTAssertEqual(try recommender.recommend(user: "u5", k: 10).source, .cache)

@@ -1,3 +1,4 @@
+import Foundation
 import PleatStorage
 
 /// An event a request brings that no ingest has stored yet ("the user just viewed i9"): scored with the
@@ -37,11 +38,7 @@ public struct RecentEventError: Error, CustomStringConvertible, Sendable {
         switch problem {
         case .empty: "\(role) is empty"
         case .tooLong(let bytes): "\(role) of \(bytes) bytes is longer than \(EventRules.maxIdBytes)"
-        case .controlCharacter(let byte): "\(role) holds the control character U+\(String(byte, radix: 16, uppercase: true).leftPadded(to: 4))"
+        case .controlCharacter(let byte): "\(role) holds the control character " + String(format: "U+%04X", Int(byte))
         }
     }
-}
-
-private extension String {
-    func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }

@@ -16,7 +16,8 @@ extension Recommender {
             return try sessions.with { session in
                 let active = try session.cache.activeSet()
                 var history = UserTable.History()
-                if let (userId, newest) = try UserTable(session.db).newestEvent(of: user), newest != nil {
+                // The watch knows the user's id and newest event since the last commit: no question then.
+                if let (userId, newest) = try watch?.newestEvent(of: user) ?? UserTable(session.db).newestEvent(of: user), newest != nil {
                     history = try UserTable(session.db).history(of: userId)
                 }
                 let itemIds = try ItemTable(session.db).ids(of: Array(Set(recent.map(\.item))))

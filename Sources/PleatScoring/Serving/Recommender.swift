@@ -59,7 +59,7 @@ public final class Recommender: @unchecked Sendable {
     private var databaseDownUntil = Date.distantPast
     private let watchLock = NSLock()
     private var watchStorage: FreshnessWatch?
-    private var watch: FreshnessWatch? { watchLock.withLock { watchStorage } }
+    var watch: FreshnessWatch? { watchLock.withLock { watchStorage } }
 
     /// `timeouts` bound each connection attempt and statement, so a slow or absent database costs a
     /// request at most that long. `connectNow`: fail here when the database is unreachable (a server
