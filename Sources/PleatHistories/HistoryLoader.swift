@@ -24,8 +24,10 @@ public enum HistoryLoader {
             let newest = try reader.newestCommittedBatch()
             let snapshotBatch = min(newest, upToBatch ?? newest)
             let filter = InteractionReader.Filter(upToBatch: upToBatch, shard: shard)
-            let partitions = try reader.partitions()
-            let expectedShare = 1.0 / Double(shard.count)
+            let partitions = try reader.partitions(of: shard)
+            // Of each partition read, the share of rows the shard keeps: all of them when the shard is whole
+            // partitions (only those are read).
+            let expectedShare = InteractionPartitions.numbers(of: shard) != nil ? 1 : 1.0 / Double(shard.count)
 
             let groups = Self.balance(partitions, into: max(1, min(readers, partitions.count)))
             var parts: [InteractionHistories]

@@ -95,7 +95,7 @@ final class HostileInputTests: IngestTestCase {
     func testASpoolThatCannotBeReadBackStopsTheBatchInsteadOfCommittingShort() throws {
         let spool = SortedEventSpool(runCapacity: 100)
         for i in 0..<1_000 {
-            try spool.append(PendingEvent(micros: Int64(i), line: Int64(i), user: Int32(i % 7), item: 1, value: .nan, event: 1))
+            try spool.append(PendingEvent(micros: Int64(i), line: Int64(i), user: Int32(i % 7), item: 1, value: .nan, event: 1, partition: 0))
         }
         try spool.finish()
         try spool.runs[3].truncate(atOffset: 320)

@@ -7,7 +7,7 @@ final class SortedEventSpoolTests: XCTestCase {
         var rng = RandomSource(seed: seed)
         return (0..<n).map { line in
             PendingEvent(micros: Int64(rng.below(50)), line: Int64(line), user: Int32(rng.below(20)),
-                         item: Int32(rng.below(5)), value: Float(line), event: Int16(rng.below(2)))
+                         item: Int32(rng.below(5)), value: Float(line), event: Int16(rng.below(2)), partition: 0)
         }
     }
 

@@ -4,11 +4,11 @@ import PleatCore
 import PleatStorage
 import PleatTestSupport
 
-/// Migration 0004: interactions hash-partitioned by user, the shard hash in the database, and the
-/// schema rules that let the same schema run distributed on Citus (docs/citus.md).
+/// Migrations 0004 and 0006: interactions partitioned by user (by the shard hash since 0006), the shard
+/// hash in the database, and the schema rules that let the same schema run distributed on Citus (docs/citus.md).
 final class PartitioningTests: XCTestCase {
-    /// A database populated under migrations 0001-0003 keeps every row through 0004, each user's rows in
-    /// one partition, and users get the shard hash that Swift computes.
+    /// A database populated under migrations 0001-0003 keeps every row through 0004 and 0006, each user's
+    /// rows in one partition, and users get the shard hash that Swift computes.
     func testMigrationToPartitionsOnAPopulatedDatabase() throws {
         let db = try PostgresConnection(url: try TestDatabase.fresh(migrated: false))
         let all = try Migration.load(from: TestDatabase.migrationsDirectory)
@@ -36,7 +36,11 @@ final class PartitioningTests: XCTestCase {
         XCTAssertEqual(try db.query("""
             SELECT count(*) FROM (SELECT user_id FROM (SELECT tableoid, user_id FROM interactions) t GROUP BY user_id HAVING count(DISTINCT tableoid) > 1) s
             """).int(0, 0), 0, "a user's events are in one partition")
-        XCTAssertEqual(try db.query("SELECT partstrat FROM pg_partitioned_table WHERE partrelid = 'interactions'::regclass").string(0, 0), "h")
+        // 0006: listed by the shard hash's partition, which every moved row carries.
+        XCTAssertEqual(try db.query("SELECT partstrat FROM pg_partitioned_table WHERE partrelid = 'interactions'::regclass").string(0, 0), "l")
+        XCTAssertEqual(try db.query("""
+            SELECT count(*) FROM interactions i JOIN users u ON u.id = i.user_id WHERE i.shard <> u.shard_hash % 16
+            """).int(0, 0), 0, "every row in its user's shard partition")
 
         let hashes = try db.query("SELECT external_id, shard_hash FROM users")
         XCTAssertEqual(hashes.rowCount, ids.count)

@@ -9,7 +9,8 @@
 ///
 /// FNV-1a-32: h = 2166136261; for each byte b: h = (h XOR b) × 16777619 mod 2^32. Test vectors are in
 /// `docs/sharding.md`; PostgreSQL computes the same hash (`pleat_shard_hash`, migration 0004) into
-/// `users.shard_hash`, so a shard's users are `shard_hash % N = I` in SQL.
+/// `users.shard_hash`, so a shard's users are `shard_hash % N = I` in SQL, and partitions `interactions` by
+/// `shard_hash % 16` (migration 0006).
 public struct Shard: Sendable, Hashable, CustomStringConvertible {
     public let index: Int
     public let count: Int

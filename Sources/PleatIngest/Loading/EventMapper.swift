@@ -1,3 +1,5 @@
+import PleatStorage
+
 /// The id-mapping stage of an ingest: turns a parsed, valid row (`EventFields`, ids as bytes) into a
 /// `PendingEvent` of dense internal ids, or into the one rejection this stage can decide: a new user,
 /// item or event type past its limit. Parsing and validation decided every other rejection before.
@@ -29,7 +31,7 @@ struct EventMapper {
             return .failure(RowRejection(.tooManyIds, "a new user or item past the limit of \(IngestLimits.maxIds)"))
         }
         return .success(PendingEvent(micros: event.unixMicros, line: Int64(line), user: user, item: item, value: event.value ?? .nan,
-                                     event: eventId))
+                                     event: eventId, partition: InteractionPartitions.partition(ofUser: event.user)))
     }
 
     /// The internal id of an item named by the item file.

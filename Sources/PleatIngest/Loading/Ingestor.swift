@@ -181,7 +181,7 @@ public final class Ingestor {
     @inline(__always)
     static func send(_ e: PendingEvent, batch: Int, to writer: CopyInWriter) throws {
         try IngestTables.appendEvent(to: writer, user: e.user, unixMicros: e.micros, item: e.item, event: e.event, value: e.value,
-                                     batch: Int32(batch))
+                                     batch: Int32(batch), partition: e.partition)
     }
 
     /// Stores the spool's distinct events; returns (rows loaded, duplicates skipped). Events of users up

@@ -7,6 +7,8 @@ struct PendingEvent {
     /// NaN stands for "no value" (the parser never accepts NaN as a value).
     var value: Float
     var event: Int16
+    /// The user's partition of `interactions` (`InteractionPartitions.partition(ofUser:)`).
+    var partition: Int16
 
     /// Storage order: the interactions primary key, then the line, so the first copy of a duplicate wins.
     @inline(__always)

@@ -5,7 +5,7 @@ public struct IngestTables {
     /// Serialises ingests: ids are assigned client-side from the current maximum.
     static let lockKey = 0x506C_6561_7402
     /// The columns of an event in the order of `appendEvent`.
-    static let eventColumns = "(user_id, occurred_at, item_id, event_type, value, batch_id)"
+    static let eventColumns = "(user_id, occurred_at, item_id, event_type, value, batch_id, shard)"
 
     /// An id table of the catalogue.
     public enum IdTable: String, Sendable {
@@ -109,17 +109,20 @@ public struct IngestTables {
 
     // MARK: Events
 
-    /// Appends one event to a COPY stream of `copyEvents` or `copyStagedEvents`; `value` NaN is none.
+    /// Appends one event to a COPY stream of `copyEvents` or `insertEventsSkippingStored`; `value` NaN is
+    /// none; `partition` is the user's (`InteractionPartitions.partition(ofUser:)`).
     @inline(__always)
     public static func appendEvent(to writer: CopyInWriter, user: Int32, unixMicros: Int64, item: Int32, event: Int16, value: Float,
-                                   batch: Int32) throws {
-        try writer.beginRow(fields: 6)
+                                   batch: Int32, partition: Int16) throws {
+        assert((0..<Int16(InteractionPartitions.count)).contains(partition), "partition \(partition) out of range")
+        try writer.beginRow(fields: 7)
         writer.int32(user)
         writer.timestamp(unixMicros: unixMicros)
         writer.int32(item)
         writer.int16(event)
         if value.isNaN { writer.null() } else { writer.float4(value) }
         writer.int32(batch)
+        writer.int16(partition)
     }
 
     /// A COPY straight into `interactions` (rows from `appendEvent`, header and trailer included).

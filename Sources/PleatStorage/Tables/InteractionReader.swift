@@ -13,7 +13,15 @@ public struct InteractionReader {
         var whereClause: String {
             var conditions: [String] = []
             if let upToBatch { conditions.append("batch_id <= \(upToBatch)") }
-            if shard.count > 1 { conditions.append("user_id IN (SELECT u.id FROM users u WHERE \(shard.sqlCondition(usersAlias: "u")))") }
+            if shard.count > 1 {
+                // A shard whose count divides the partitions' is whole partitions: naming them lets
+                // PostgreSQL read only those. Any other count selects its users by their hash.
+                if let numbers = InteractionPartitions.numbers(of: shard) {
+                    conditions.append("shard IN (\(numbers.map(String.init).joined(separator: ", ")))")
+                } else {
+                    conditions.append("user_id IN (SELECT u.id FROM users u WHERE \(shard.sqlCondition(usersAlias: "u")))")
+                }
+            }
             return conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         }
     }
@@ -45,15 +53,25 @@ public struct InteractionReader {
     /// The newest committed ingest batch this snapshot sees (`IngestBatches.newestCommitted`).
     public func newestCommittedBatch() throws -> Int { try IngestBatches.newestCommitted(db) }
 
-    public func partitions() throws -> [InteractionPartitions.Partition] { try InteractionPartitions.list(db) }
+    /// The partitions that can hold users of `shard`: all of them unless the shard is whole partitions.
+    public func partitions(of shard: Shard = .all) throws -> [InteractionPartitions.Partition] {
+        let all = try InteractionPartitions.list(db)
+        guard let numbers = InteractionPartitions.numbers(of: shard) else { return all }
+        return all.filter { $0.number.map(numbers.contains) ?? true }
+    }
+
+    /// The statement `events(of:filter:)` runs, for `EXPLAIN`.
+    public static func eventsQuery(of table: String, filter: Filter) -> String {
+        """
+        SELECT \(StoredEvent.columns) FROM "\(table)" \(filter.whereClause)
+        ORDER BY user_id, occurred_at, item_id, event_type
+        """
+    }
 
     /// Every event of `table` (`interactions` or one of its partitions) that passes `filter`, in key
     /// order.
     public func events(of table: String, filter: Filter, _ event: (StoredEvent) throws -> Void) throws {
-        try db.copyOutBinary("""
-            COPY (SELECT \(StoredEvent.columns) FROM "\(table)" \(filter.whereClause)
-                  ORDER BY user_id, occurred_at, item_id, event_type) TO STDOUT (FORMAT binary)
-            """) { fields in
+        try db.copyOutBinary("COPY (\(Self.eventsQuery(of: table, filter: filter))) TO STDOUT (FORMAT binary)") { fields in
             // Every column but the value is NOT NULL in the schema.
             guard fields.count == 5, let user = fields[0], let item = fields[1], let time = fields[2], let behaviour = fields[3] else {
                 throw PostgresError("interactions: a NULL in a NOT NULL column")

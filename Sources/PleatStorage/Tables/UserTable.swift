@@ -33,13 +33,16 @@ public struct UserTable {
             .rows.map { (try $0.string("external_id"), try $0.int("events")) }
     }
 
+    static let newestEventSQL = """
+        SELECT u.id, (SELECT \(PostgresTimestamp.unixSecondSQL("max(i.occurred_at)")) FROM interactions i
+                      WHERE i.user_id = u.id AND i.shard = \(InteractionPartitions.sqlPartition(usersAlias: "u"))) AS newest
+        FROM users u WHERE u.external_id = $1
+        """
+
     /// The user's database id and the Unix second of their newest event (nil without events); nil for a
     /// user the table does not hold. What decides whether a cached list is still current.
     public func newestEvent(of externalId: String) throws -> (id: Int, second: Int64?)? {
-        guard let row = try db.query("""
-            SELECT u.id, (SELECT \(PostgresTimestamp.unixSecondSQL("max(i.occurred_at)")) FROM interactions i WHERE i.user_id = u.id) AS newest
-            FROM users u WHERE u.external_id = $1
-            """, [.text(externalId)]).first else { return nil }
+        guard let row = try db.query(Self.newestEventSQL, [.text(externalId)]).first else { return nil }
         return (try row.int("id"), try row.optionalInt("newest").map(Int64.init))
     }
 
@@ -51,13 +54,16 @@ public struct UserTable {
         public var count: Int { items.count }
     }
 
+    static let historySQL = """
+        SELECT item_id, \(PostgresTimestamp.unixSecondSQL("occurred_at")) AS second, event_type, value FROM interactions
+        WHERE user_id = $1 AND shard = (SELECT \(InteractionPartitions.sqlPartition(usersAlias: "u")) FROM users u WHERE u.id = $1)
+        ORDER BY occurred_at, item_id, event_type
+        """
+
     /// A user's events ordered by time, then item id and event type: the order any newer event joins
-    /// (`Recommender`'s recent events follow it).
+    /// (`Recommender`'s recent events follow it). Naming the user's partition reads that one only.
     public func history(of userId: Int) throws -> History {
-        let rows = try db.query("""
-            SELECT item_id, \(PostgresTimestamp.unixSecondSQL("occurred_at")) AS second, event_type, value FROM interactions
-            WHERE user_id = $1 ORDER BY occurred_at, item_id, event_type
-            """, [.int(userId)]).rows
+        let rows = try db.query(Self.historySQL, [.int(userId)]).rows
         var history = History()
         for row in rows {
             history.items.append(try row.int32("item_id"))
