@@ -48,4 +48,39 @@ final class BlockedRanksTests: XCTestCase {
             }
         }
     }
+
+    /// A ranker without block scoring (a baseline) scores fewer queries per call past the budget, at least
+    /// one: the same ranks and lists, in at most the budget's rows of scores.
+    func testRankersWithoutBlocksScoreFewerRowsPerCallPastTheBudget() {
+        final class RecordingRanker: ItemRanker {
+            let batchSize = 12, items = 700
+            var largestCall = 0
+            func scores(_ queries: [ScoringQuery], into scores: Tensor) {
+                largestCall = max(largestCall, queries.count)
+                for (r, query) in queries.enumerated() {
+                    let last = Int(query.history.items.last ?? 0)
+                    for j in 0...items { scores.pointer[r * scores.columns + j] = Float((j * 7_919 + last * 31) % 1_009) }
+                }
+            }
+        }
+        var rng = RandomSource(seed: 4)
+        let examples: [SequenceSplit.Example] = (0..<30).map { e in
+            let history = (0..<(1 + rng.below(9))).map { _ in Int32(1 + rng.below(700)) }
+            return SequenceSplit.Example(user: e, history: history[...], historyTimes: history.indices.map { Int64($0) }[...],
+                                         target: Int32(1 + rng.below(700)), targetTime: Int64(history.count))
+        }
+        let rowBytes = 701 * MemoryLayout<Float>.size
+        for seen in SeenItems.allCases {
+            let whole = RecordingRanker()
+            let full = Evaluator.ranked(whole, examples, seen: seen, listLength: 10)
+            XCTAssertEqual(whole.largestCall, 12)
+            for (budget, rows) in [(3 * rowBytes + 5, 3), (0, 1)] {
+                let bounded = RecordingRanker()
+                let answer = Evaluator.ranked(bounded, examples, seen: seen, listLength: 10, rowBudgetBytes: budget)
+                XCTAssertEqual(bounded.largestCall, rows, "\(seen), budget \(budget)")
+                XCTAssertEqual(answer.ranks, full.ranks, "\(seen), budget \(budget)")
+                XCTAssertEqual(answer.lists, full.lists, "\(seen), budget \(budget)")
+            }
+        }
+    }
 }

@@ -39,13 +39,14 @@ public enum Evaluator {
     ///
     /// A model whose batch of full rows of scores would pass `rowBudgetBytes` ranks in blocks of the
     /// catalogue instead (`ItemScoring.ranks`): the same counts, in memory that does not grow with the
-    /// catalogue.
+    /// catalogue. Any other ranker (a baseline) scores fewer queries per call, as many full rows as the
+    /// budget holds (at least one).
     public static func ranked(_ ranker: any ItemRanker, _ examples: [SequenceSplit.Example], seen: SeenItems,
                               listLength: Int = 0, rowBudgetBytes: Int = fullRowBudgetBytes) -> (ranks: [Int], lists: [[Int32]]) {
         if let model = ranker as? any BlockScoredRanker, ranker.batchSize * (ranker.items + 1) * MemoryLayout<Float>.size > rowBudgetBytes {
             return rankedInBlocks(model, examples, seen: seen, listLength: listLength)
         }
-        return rank(ranker, examples, seen: seen, listLength: listLength) { scores, example, _, _ in
+        return rank(ranker, examples, seen: seen, listLength: listLength, rowBudgetBytes: rowBudgetBytes) { scores, example, _, _ in
             seen.rank(scores: UnsafeBufferPointer(scores), target: example.target, history: example.seenItems)
         }
     }
@@ -53,6 +54,12 @@ public enum Evaluator {
     /// The most a batch of full rows of scores may take before ranking goes by blocks: 256 MiB (a batch
     /// of 256 at about 260,000 items).
     public static let fullRowBudgetBytes = 256 << 20
+
+    /// Full rows of `columns` scores per call: the ranker's batch, or as many rows as `budgetBytes` holds
+    /// (never fewer than one).
+    static func rowsWithin(_ budgetBytes: Int, batchSize: Int, columns: Int) -> Int {
+        max(1, min(batchSize, budgetBytes / (columns * MemoryLayout<Float>.size)))
+    }
 
     /// `ranked` by blocks of the catalogue.
     static func rankedInBlocks(_ model: any BlockScoredRanker, _ examples: [SequenceSplit.Example], seen: SeenItems,
@@ -113,14 +120,16 @@ public enum Evaluator {
     /// results are stored by example index, so the order changes nothing else. `rankOf` gets the row,
     /// its example, the example's index and the row's place among the last `scores` call's queries.
     static func rank(_ ranker: any ItemRanker, _ examples: [SequenceSplit.Example], seen: SeenItems, listLength: Int,
-                             _ rankOf: @Sendable (UnsafeMutableBufferPointer<Float>, SequenceSplit.Example, Int, Int) -> Int)
+                     rowBudgetBytes: Int = fullRowBudgetBytes,
+                     _ rankOf: @Sendable (UnsafeMutableBufferPointer<Float>, SequenceSplit.Example, Int, Int) -> Int)
         -> (ranks: [Int], lists: [[Int32]]) {
-        let scores = Tensor([ranker.batchSize, ranker.items + 1])
+        let rowsPerCall = rowsWithin(rowBudgetBytes, batchSize: ranker.batchSize, columns: ranker.items + 1)
+        let scores = Tensor([rowsPerCall, ranker.items + 1])
         let k = min(listLength, ranker.items)
         var ranks = [Int](repeating: 0, count: examples.count)
         var listItems = [Int32](repeating: 0, count: examples.count * k), listCounts = [Int](repeating: 0, count: examples.count)
-        var selected = [Float](repeating: 0, count: ranker.batchSize * k)
-        for chunk in batchesByLength(examples, size: ranker.batchSize) {
+        var selected = [Float](repeating: 0, count: rowsPerCall * k)
+        for chunk in batchesByLength(examples, size: rowsPerCall) {
             let start = chunk.startIndex
             ranker.scores(chunk.map { query(examples[$0]) }, into: scores)
             ranks.withUnsafeMutableBufferPointer { ranks in
