@@ -3,7 +3,7 @@ import PleatEncoders
 import PleatTensor
 
 /// BERT4Rec: Cloze training (random items replaced by [MASK] and predicted from both sides, plus an
-/// instance with only the last item masked); scoring appends [MASK] to the history and reads its logits.
+/// instance with only the last item masked, or the last of a random prefix: `bert4rec.last_item`); scoring appends [MASK] to the history and reads its logits.
 /// With `fold.key` set, the events older than the window are folded (`FoldedEncoder`): the fold tokens
 /// are a bidirectional prefix of the window, which the masks fall in; training ends each user's window
 /// at a random event among the last `window_end_spread` of the history, as the causal models do.
@@ -36,7 +36,7 @@ final class BERT4RecModel: NextItemModel {
         self.items = items
         self.batchSize = batchSize
         (window, windowEndSpread) = (spec.maxLength, spec.fold.windowEndSpread)
-        let rows = settings.lastItem == .separateInstance ? 2 * batchSize : batchSize
+        let rows = settings.lastItem.addsInstance ? 2 * batchSize : batchSize
         let (types, buckets) = (spec.behaviour.embeddedTypes, spec.behaviour.valueBuckets)
         if let foldKeys, spec.fold.key != .none {
             var shape = FoldedEncoder.Shape()
@@ -62,9 +62,10 @@ final class BERT4RecModel: NextItemModel {
         var sampler = rng.split(2), windows = rng.split(3)
         let n = batch.length, mask = encoder.maskToken
         for (b, s) in sequences.enumerated() {
-            let rows = settings.lastItem == .separateInstance ? [2 * b, 2 * b + 1] : [b]
+            let rows = settings.lastItem.addsInstance ? [2 * b, 2 * b + 1] : [b]
             let (kept, offset) = placeWindow(s, rows: rows, rng: &windows)
-            for row in rows { batch.place(kept, row: row, offset: offset) }
+            batch.place(kept, row: rows[0], offset: offset)
+            if settings.lastItem.addsInstance { batch.place(nextItemInstance(kept, offset: offset, rng: &sampler), row: rows[1], offset: offset) }
             let length = Int(batch.lengths[rows[0]]) - offset
             guard length > 0 else { continue }
             // Cloze: a random subset of the window's positions.
@@ -76,7 +77,7 @@ final class BERT4RecModel: NextItemModel {
                 if !(i == 0 && settings.lastItem == .alwaysMasked) { positions.swapAt(i, i + sampler.below(length - i)) }
                 batch.mask(rows[0] * n + offset + positions[i], with: mask)
             }
-            if settings.lastItem == .separateInstance { batch.mask(rows[1] * n + offset + length - 1, with: mask) }
+            if settings.lastItem.addsInstance { batch.mask(rows[1] * n + Int(batch.lengths[rows[1]]) - 1, with: mask) }
         }
         var dropoutRng: RandomSource? = rng.split(1)
         var tableRng: RandomSource? = rng.split(4)
@@ -89,6 +90,19 @@ final class BERT4RecModel: NextItemModel {
         if let folding { folding.encoder.backward() } else { encoder.backward() }
         return loss
     }
+
+    /// The events of the next-item instance (its last is masked): the window's events, or under
+    /// `random-prefix` those up to a random event of the window (at least the second).
+    func nextItemInstance(_ kept: EventSequence, offset: Int, rng: inout RandomSource) -> EventSequence {
+        guard settings.lastItem == .randomPrefix else { return kept }
+        let count = kept.items.count, start = kept.items.startIndex
+        // `place` keeps the last `batch.length - offset` events: the prefix ends among them.
+        let lowest = min(count, max(2, count - (batch.length - offset) + 1))
+        let end = lowest + sampler(below: count - lowest + 1, &rng)
+        return kept[start..<(start + end)]
+    }
+
+    private func sampler(below n: Int, _ rng: inout RandomSource) -> Int { n > 1 ? rng.below(n) : 0 }
 
     /// The events of `s` a training window holds, and the positions its fold tokens take before them
     /// in each of `rows` (0 unfolded: the whole sequence, which `place` cuts to the window).

@@ -20,6 +20,13 @@ public struct BERT4RecSettings: Sendable, Codable, Equatable {
         case alwaysMasked = "always-masked"
         /// Masked only when the random draw picks it.
         case random
+        /// Each user also gives a second instance: the sequence cut at a random event of its training
+        /// window, only that event masked. Next-item prediction at every position over the epochs, as
+        /// SASRec trains, instead of the same last item in every epoch.
+        case randomPrefix = "random-prefix"
+
+        /// Whether each user gives a second, next-item instance.
+        public var addsInstance: Bool { self == .separateInstance || self == .randomPrefix }
     }
 
     public init() {}
