@@ -155,6 +155,7 @@ extension TrainingConfig {
         try require((0...1).contains(warmStart.replayShare), "warm_start.replay_share", "must be from 0 to 1")
         try require(warmStart.learningRate >= 0, "warm_start.learning_rate", "must be 0 (learning_rate) or positive")
         try require(warmStart.warmupSteps >= 0, "warm_start.warmup_steps", "must be 0 or more")
+        try require(warmStart.shrink > 0 && warmStart.shrink <= 1, "warm_start.shrink", "must be above 0 and at most 1 (1: the parent's weights as they are)")
         try require(!warmStart.coldItems || warmStart.isOn, "warm_start.cold_items", "needs warm_start.parent (cold items join a warm start's vocabulary)")
         // Measured: HSTU warm-started with new items at their category's mean and barely trained (learning
         // rate 1e-4) fell to validation NDCG@10 0.0098 from 0.0833 with random new rows (MovieLens-100K).

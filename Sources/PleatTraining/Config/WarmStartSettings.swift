@@ -23,6 +23,11 @@ public struct WarmStartSettings: Sendable, Codable, Equatable {
     /// Steps over which the learning rate rises linearly to `learning_rate`: the optimiser starts fresh, and
     /// a fresh Adam's first steps move every weight by the full rate whatever its gradient's size.
     public var warmupSteps = 0
+    /// Share of the parent's weights a warm start keeps, the rest taken from a fresh initialisation
+    /// (shrink and perturb, Ash & Adams, NeurIPS 2020): a network trained on and on from its own weights
+    /// generalises worse than a fresh one; pulling it part of the way back restores that while keeping most
+    /// of what it learned. 1 (the default) keeps the parent's weights as they are.
+    public var shrink: Float = 1
     /// Which optimiser state the run starts with: `parent` (the parent's Adam moments and step, saved
     /// beside its weights, so that the first steps are as small as the parent's last; fresh when the
     /// parent has none) or `fresh` (zero moments).

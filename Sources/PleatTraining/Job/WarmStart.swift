@@ -102,7 +102,16 @@ public struct WarmStart {
     @discardableResult
     public func initialise(_ store: ParameterStore, optimizer: Adam) throws -> Bool {
         let weights = try ParentWeights(artifact, model: store, items: vocabulary.count)
+        // The fresh initialisation the parent's weights are shrunk towards (`warm_start.shrink`).
+        let fresh = settings.shrink < 1 ? store.parameters.map { Array(UnsafeBufferPointer(start: $0.value.pointer, count: $0.value.count)) } : []
         weights.copy(into: store, categoryRows: categoryRows)
+        if settings.shrink < 1 {
+            let kept = settings.shrink
+            for (parameter, initial) in zip(store.parameters, fresh) {
+                let value = parameter.value.pointer
+                for i in initial.indices { value[i] = kept * value[i] + (1 - kept) * initial[i] }
+            }
+        }
         optimizer.reset()
         return settings.optimizer == .parent ? try weights.copyOptimizer(from: artifact, into: optimizer) : false
     }
