@@ -5,6 +5,20 @@ import PleatCore
 import PleatTestSupport
 
 final class OptimizerAndCheckpointTests: XCTestCase {
+    /// `interpolate(towards:keeping:)`: each value k·own + (1 − k)·other's; stores of other models refused.
+    func testInterpolationKeepsTheGivenShareOfEachValue() {
+        func store(_ values: [Float]) -> ParameterStore {
+            let s = ParameterStore()
+            let p = s.make("w", shape: [2, 2])
+            for (i, v) in values.enumerated() { p.value.pointer[i] = v }
+            return s
+        }
+        let own = store([1, -2, 4, 0]), fresh = store([3, 2, -4, 8])
+        own.interpolate(towards: fresh, keeping: 0.25)
+        XCTAssertEqual(own["w"]!.value.array, [2.5, 1, -2, 6])
+        XCTAssertEqual(fresh["w"]!.value.array, [3, 2, -4, 8], "the other store is read only")
+    }
+
     func testAdamWMatchesTheReferenceFormulas() {
         let store = ParameterStore()
         let p = store.make("w", shape: [3])

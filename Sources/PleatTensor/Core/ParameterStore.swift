@@ -30,6 +30,17 @@ public final class ParameterStore {
         for (p, q) in zip(parameters, other.parameters) { p.value.copy(from: q.value) }
     }
 
+    /// Each value becomes `keeping` × itself + (1 − `keeping`) × the same value of `other` (a store of
+    /// the same model): a warm start pulled part of the way back to a fresh initialisation.
+    public func interpolate(towards other: ParameterStore, keeping: Float) {
+        precondition(other.parameters.map(\.name) == parameters.map(\.name), "stores of different models")
+        for (p, q) in zip(parameters, other.parameters) {
+            precondition(p.value.count == q.value.count, "\(p.name): stores of different shapes")
+            let (value, start) = (p.value.pointer, q.value.pointer)
+            for i in 0..<p.value.count { value[i] = keeping * value[i] + (1 - keeping) * start[i] }
+        }
+    }
+
     /// √(Σ g²) over every gradient, accumulated in Double.
     public func gradientNorm() -> Double {
         var sum = 0.0

@@ -26,7 +26,8 @@ public struct WarmStartSettings: Sendable, Codable, Equatable {
     /// Share of the parent's weights a warm start keeps, the rest taken from a fresh initialisation
     /// (shrink and perturb, Ash & Adams, NeurIPS 2020): a network trained on and on from its own weights
     /// generalises worse than a fresh one; pulling it part of the way back restores that while keeping most
-    /// of what it learned. 1 (the default) keeps the parent's weights as they are.
+    /// of what it learned. Epoch 0, the candidate an epoch must beat, is still the parent's own weights.
+    /// 1 (the default) keeps the parent's weights as they are.
     public var shrink: Float = 1
     /// Which optimiser state the run starts with: `parent` (the parent's Adam moments and step, saved
     /// beside its weights, so that the first steps are as small as the parent's last; fresh when the

@@ -102,18 +102,18 @@ public struct WarmStart {
     @discardableResult
     public func initialise(_ store: ParameterStore, optimizer: Adam) throws -> Bool {
         let weights = try ParentWeights(artifact, model: store, items: vocabulary.count)
-        // The fresh initialisation the parent's weights are shrunk towards (`warm_start.shrink`).
-        let fresh = settings.shrink < 1 ? store.parameters.map { Array(UnsafeBufferPointer(start: $0.value.pointer, count: $0.value.count)) } : []
         weights.copy(into: store, categoryRows: categoryRows)
-        if settings.shrink < 1 {
-            let kept = settings.shrink
-            for (parameter, initial) in zip(store.parameters, fresh) {
-                let value = parameter.value.pointer
-                for i in initial.indices { value[i] = kept * value[i] + (1 - kept) * initial[i] }
-            }
-        }
         optimizer.reset()
         return settings.optimizer == .parent ? try weights.copyOptimizer(from: artifact, into: optimizer) : false
+    }
+
+    /// Whether training starts from shrunk weights (`warm_start.shrink` below 1).
+    public var shrinks: Bool { settings.shrink < 1 }
+
+    /// Shrink and perturb: each weight of `store` (the parent's, as `initialise` set them) becomes
+    /// `shrink` × itself + (1 − shrink) × the same weight of `fresh` (a fresh initialisation).
+    public func shrink(_ store: ParameterStore, towards fresh: ParameterStore) {
+        store.interpolate(towards: fresh, keeping: settings.shrink)
     }
 
     /// After training: each cold item's rows become its category's mean. Returns whether anything changed.

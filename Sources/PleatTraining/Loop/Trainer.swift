@@ -161,7 +161,11 @@ public final class Trainer {
     /// The epochs validation chooses from: after each, validation NDCG@10 decides whether it is the best
     /// so far (its weights kept in `best/`) and whether to stop.
     private func select(_ state: inout TrainingState, validation: [SequenceSplit.Example]) throws {
-        if warmStart != nil && state.epochsDone == 0 { try validateParent(&state, validation: validation) }
+        if let warmStart, state.epochsDone == 0 {
+            try validateParent(&state, validation: validation)
+            // Epoch 0 stays the parent's own weights; the epochs start from the shrunk ones.
+            if warmStart.shrinks { warmStart.shrink(model.store, towards: freshModel().store) }
+        }
         let pass = Pass(self, users: split.sequences.indices.filter { split.trainSequence($0).count >= 2 && trains($0) }, random: RandomSource(seed: config.seed)) {
             let behaviours = self.split.trainBehaviours($0)
             return EventSequence(items: self.split.trainSequence($0), times: self.split.trainTimes($0), targets: self.targets(behaviours),
@@ -204,6 +208,12 @@ public final class Trainer {
         }
     }
 
+    /// The model as this run's seed initialises it.
+    private func freshModel() -> any NextItemModel {
+        config.spec.makeModel(batchSize: parallel.rankBatchSize(config.batchSize), seed: config.seed, items: split.vocabulary.count,
+                              foldKeys: foldKeys)
+    }
+
     /// A warm start's epoch 0: the parent's weights (new rows as they start) are validated first, and an
     /// epoch must beat them to be chosen, so a warm start that only loses ground serves its parent's
     /// weights rather than worse ones.
@@ -235,11 +245,13 @@ public final class Trainer {
     private func refit(_ state: inout TrainingState) throws {
         let epochs = state.bestEpoch, done = state.history.refitPass.count
         if done == 0 {
-            let initial = config.spec.makeModel(batchSize: parallel.rankBatchSize(config.batchSize), seed: config.seed,
-                                                items: split.vocabulary.count, foldKeys: foldKeys)
+            let initial = freshModel()
             let chosenShift = model.repeatShift?.value  // validation's choice, which refitting cannot remake
             model.store.copyValues(from: initial.store)
-            try warmStart?.initialise(model.store, optimizer: adam)
+            if let warmStart {
+                try warmStart.initialise(model.store, optimizer: adam)
+                if warmStart.shrinks { warmStart.shrink(model.store, towards: initial.store) }
+            }
             if let chosenShift { model.repeatShift?.value = chosenShift }
             if warmStart == nil { adam.reset() }
         } else {
