@@ -2,13 +2,22 @@ import PleatEncoders
 
 /// BERT4Rec (model-spec §3): a bidirectional Transformer trained on the Cloze task.
 public struct BERT4RecSettings: Sendable, Codable, Equatable {
-    public var encoder = TransformerConfig()
+    /// The encoder; positions count from the newest event, so the [MASK] that scoring appends is always
+    /// position 0, where a training mask also has only older events to read (docs/benchmarks/movielens-100k.md).
+    public var encoder: TransformerConfig = {
+        var config = TransformerConfig()
+        config.positions = .fromNewest
+        return config
+    }()
     /// Share of a sequence's items replaced by [MASK] (at least one).
     public var maskProbability = 0.2
     /// At most this many masked items per sequence.
     public var maxPredictions = 40
-    /// How the last item, the one next-item prediction is about, is trained.
-    public var lastItem = LastItem.separateInstance
+    /// How next-item prediction is trained: by default an instance cut at a random event of the window
+    /// (on MovieLens-100K, with `from_newest` positions, test NDCG@10 0.0621 and 0.0681 for seeds 42 and 1
+    /// against 0.0461 and 0.0413 for the separate last-item instance, chosen on validation: 0.0938 and
+    /// 0.1050 against 0.0694).
+    public var lastItem = LastItem.randomPrefix
     /// Dropout over the whole item table, one mask per step, as `sasrec.item_dropout` (the input lookup
     /// and the Cloze scores read the same dropped table); 0 turns it off.
     public var itemDropout: Float = 0
