@@ -98,11 +98,12 @@ final class BERT4RecModel: NextItemModel {
         let count = kept.items.count, start = kept.items.startIndex
         // `place` keeps the last `batch.length - offset` events: the prefix ends among them.
         let lowest = min(count, max(2, count - (batch.length - offset) + 1))
-        let end = lowest + sampler(below: count - lowest + 1, &rng)
+        let end = lowest + Self.draw(below: count - lowest + 1, &rng)
         return kept[start..<(start + end)]
     }
 
-    private func sampler(below n: Int, _ rng: inout RandomSource) -> Int { n > 1 ? rng.below(n) : 0 }
+    /// A draw in 0..<n that takes no randomness when there is one choice.
+    private static func draw(below n: Int, _ rng: inout RandomSource) -> Int { n > 1 ? rng.below(n) : 0 }
 
     /// The events of `s` a training window holds, and the positions its fold tokens take before them
     /// in each of `rows` (0 unfolded: the whole sequence, which `place` cuts to the window).

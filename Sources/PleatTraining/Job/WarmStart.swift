@@ -107,13 +107,12 @@ public struct WarmStart {
         return settings.optimizer == .parent ? try weights.copyOptimizer(from: artifact, into: optimizer) : false
     }
 
-    /// Whether training starts from shrunk weights (`warm_start.shrink` below 1).
-    public var shrinks: Bool { settings.shrink < 1 }
-
     /// Shrink and perturb: each weight of `store` (the parent's, as `initialise` set them) becomes
-    /// `shrink` × itself + (1 − shrink) × the same weight of `fresh` (a fresh initialisation).
-    public func shrink(_ store: ParameterStore, towards fresh: ParameterStore) {
-        store.interpolate(towards: fresh, keeping: settings.shrink)
+    /// `shrink` × itself + (1 − shrink) × the same weight of `fresh` (a fresh initialisation, built only
+    /// when `warm_start.shrink` is below 1).
+    public func shrink(_ store: ParameterStore, towards fresh: @autoclosure () -> ParameterStore) {
+        guard settings.shrink < 1 else { return }
+        store.interpolate(towards: fresh(), keeping: settings.shrink)
     }
 
     /// After training: each cold item's rows become its category's mean. Returns whether anything changed.

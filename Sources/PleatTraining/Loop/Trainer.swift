@@ -164,7 +164,7 @@ public final class Trainer {
         if let warmStart, state.epochsDone == 0 {
             try validateParent(&state, validation: validation)
             // Epoch 0 stays the parent's own weights; the epochs start from the shrunk ones.
-            if warmStart.shrinks { warmStart.shrink(model.store, towards: freshModel().store) }
+            warmStart.shrink(model.store, towards: freshModel().store)
         }
         let pass = Pass(self, users: split.sequences.indices.filter { split.trainSequence($0).count >= 2 && trains($0) }, random: RandomSource(seed: config.seed)) {
             let behaviours = self.split.trainBehaviours($0)
@@ -250,7 +250,7 @@ public final class Trainer {
             model.store.copyValues(from: initial.store)
             if let warmStart {
                 try warmStart.initialise(model.store, optimizer: adam)
-                if warmStart.shrinks { warmStart.shrink(model.store, towards: initial.store) }
+                warmStart.shrink(model.store, towards: initial.store)
             }
             if let chosenShift { model.repeatShift?.value = chosenShift }
             if warmStart == nil { adam.reset() }
